@@ -1,0 +1,558 @@
+//! The one HTTP client both server clients use: rustls, timeouts, a body-size limit, a user agent, JSON by
+//! default, and credentials that never follow a redirect to another origin.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{ClientError, ConnectCause, ErrorKind, Server, TlsProblem};
+use crate::secret::SecretString;
+
+/// Limits and identity of every request the assistant sends.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub connect_timeout: Duration,
+    /// How long one read may wait for the next bytes.
+    pub read_timeout: Duration,
+    /// Bound on one whole request, so a server that trickles bytes cannot hold a step forever.
+    pub total_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub user_agent: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(60),
+            // The largest answers are project lists (1000 per page): a few hundred KiB.
+            max_body_bytes: 8 * 1024 * 1024,
+            user_agent: format!("opnc-setup-assistant/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+    Bearer(SecretString),
+    /// A complete `Authorization` value built elsewhere (the OAuth library's client authentication).
+    Header(SecretString),
+}
+
+impl Auth {
+    fn header(&self) -> Option<HeaderValue> {
+        let text = match self {
+            Auth::None => return None,
+            Auth::Basic { user, password } => {
+                let raw = format!("{user}:{}", password.expose());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            }
+            Auth::Bearer(token) => format!("Bearer {}", token.expose()),
+            Auth::Header(value) => value.expose().clone(),
+        };
+        let mut value = HeaderValue::from_str(&text).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(serde_json::Value),
+    Form(Vec<(String, String)>),
+    Raw {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
+}
+
+/// One request to one server.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub server: Server,
+    pub method: Method,
+    pub url: Url,
+    pub auth: Auth,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<Body>,
+}
+
+impl Request {
+    pub fn new(server: Server, method: Method, url: Url) -> Self {
+        Self {
+            server,
+            method,
+            url,
+            auth: Auth::None,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(Body::Json(body));
+        self
+    }
+
+    pub fn form(mut self, fields: Vec<(String, String)>) -> Self {
+        self.body = Some(Body::Form(fields));
+        self
+    }
+
+    /// `METHOD /path` without the query string, which may carry tokens.
+    pub fn endpoint(&self) -> String {
+        format!("{} {}", self.method, self.url.path())
+    }
+}
+
+/// A response read completely (up to the size limit).
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub server: Server,
+    pub endpoint: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    pub fn content_type(&self) -> Option<String> {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    fn error(&self, kind: ErrorKind) -> ClientError {
+        ClientError::new(self.server, self.endpoint.clone(), kind)
+    }
+
+    /// Parses the body as JSON of type `T`; HTML, invalid JSON and wrong shapes become `UnparseableBody`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        let value = self.json_value()?;
+        serde_json::from_value(value)
+            .map_err(|e| self.unparseable(format!("unexpected JSON shape: {e}")))
+    }
+
+    /// The body as JSON without a fixed shape.
+    pub fn json_value(&self) -> Result<serde_json::Value, ClientError> {
+        if looks_like_html(&self.body, self.content_type().as_deref()) {
+            return Err(self.unparseable("an HTML page instead of JSON (a login page, a proxy error page or the wrong address?)".into()));
+        }
+        if self.body.is_empty() {
+            return Err(self.unparseable("an empty body".into()));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.unparseable(format!("invalid JSON ({e})")))
+    }
+
+    pub fn unparseable(&self, reason: String) -> ClientError {
+        self.error(ErrorKind::UnparseableBody {
+            status: self.status.as_u16(),
+            content_type: self.content_type(),
+            reason,
+            excerpt: redacted_excerpt(&self.body),
+        })
+    }
+
+    pub fn unexpected_status(&self) -> ClientError {
+        self.error(ErrorKind::UnexpectedStatus {
+            status: self.status.as_u16(),
+            excerpt: redacted_excerpt(&self.body),
+        })
+    }
+}
+
+/// The HTTP client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    config: HttpConfig,
+}
+
+impl HttpClient {
+    pub fn new(config: HttpConfig) -> Result<Self, String> {
+        let inner = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .timeout(config.total_timeout)
+            .redirect(reqwest::redirect::Policy::custom(
+                same_origin_redirects_only,
+            ))
+            .build()
+            .map_err(|e| format!("the HTTP client could not be created: {e}"))?;
+        Ok(Self { inner, config })
+    }
+
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Sends the request and reads the whole answer. Transport failures, cross-origin redirects and
+    /// oversized bodies become typed errors; every HTTP status is returned as a response.
+    pub async fn send(&self, request: Request) -> Result<RawResponse, ClientError> {
+        let endpoint = request.endpoint();
+        let server = request.server;
+        let fail = |kind| ClientError::new(server, endpoint.clone(), kind);
+        let mut builder = self
+            .inner
+            .request(request.method.clone(), request.url.clone());
+        builder = builder.header(http::header::ACCEPT, "application/json");
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(value) = request.auth.header() {
+            builder = builder.header(http::header::AUTHORIZATION, value);
+        }
+        builder = match &request.body {
+            Some(Body::Json(v)) => builder.json(v),
+            Some(Body::Form(fields)) => builder.form(fields),
+            Some(Body::Raw {
+                content_type,
+                bytes,
+            }) => builder
+                .header(http::header::CONTENT_TYPE, content_type)
+                .body(bytes.clone()),
+            None => builder,
+        };
+        tracing::debug!(server = %server, endpoint = %endpoint, "request");
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| fail(classify_transport(&e)))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(|l| {
+                    response
+                        .url()
+                        .join(l)
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|_| l.to_owned())
+                })
+                .unwrap_or_default();
+            if !same_origin(response.url(), &location) {
+                return Err(fail(ErrorKind::RedirectedToOtherHost {
+                    location: strip_query(&location),
+                }));
+            }
+        }
+        let limit = self.config.max_body_bytes;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(fail(ErrorKind::ResponseTooLarge { limit }));
+        }
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Err(fail(ErrorKind::ResponseTooLarge { limit }));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(fail(classify_transport(&e))),
+            }
+        }
+        tracing::debug!(server = %server, endpoint = %endpoint, status = status.as_u16(), bytes = body.len(), "response");
+        Ok(RawResponse {
+            server,
+            endpoint,
+            status,
+            headers,
+            body: Bytes::from(body),
+        })
+    }
+}
+
+/// Follows a redirect only within the same origin (scheme, host and port), at most five times. Anything
+/// else stops, and `send` reports where the server wanted to go: credentials never travel to another host
+/// and never downgrade from https to http.
+fn same_origin_redirects_only(
+    attempt: reqwest::redirect::Attempt<'_>,
+) -> reqwest::redirect::Action {
+    let first = attempt.previous().first().cloned();
+    let next = attempt.url().clone();
+    match first {
+        Some(first) if attempt.previous().len() <= 5 && first.origin() == next.origin() => {
+            attempt.follow()
+        }
+        _ => attempt.stop(),
+    }
+}
+
+fn same_origin(current: &Url, location: &str) -> bool {
+    current
+        .join(location)
+        .map(|l| l.origin() == current.origin())
+        .unwrap_or(false)
+}
+
+fn strip_query(location: &str) -> String {
+    match Url::parse(location) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// Maps a transport error to what the admin can act on, naming the certificate problem for TLS.
+fn classify_transport(error: &reqwest::Error) -> ErrorKind {
+    if error.is_timeout() {
+        return ErrorKind::Timeout;
+    }
+    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    let mut texts = Vec::new();
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return tls_kind(tls);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                return tls_kind(tls);
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return ErrorKind::CouldNotConnect {
+                        cause: ConnectCause::Refused,
+                        detail: io.to_string(),
+                    }
+                }
+                std::io::ErrorKind::TimedOut => return ErrorKind::Timeout,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::BrokenPipe => return ErrorKind::ConnectionDropped,
+                _ => {}
+            }
+        }
+        texts.push(e.to_string());
+        source = e.source();
+    }
+    let all = texts.join(": ").to_lowercase();
+    if all.contains("dns error")
+        || all.contains("failed to lookup address")
+        || all.contains("name or service not known")
+    {
+        let detail = texts.last().cloned().unwrap_or_default();
+        return ErrorKind::CouldNotConnect {
+            cause: ConnectCause::Dns,
+            detail,
+        };
+    }
+    if all.contains("connection refused") {
+        return ErrorKind::CouldNotConnect {
+            cause: ConnectCause::Refused,
+            detail: texts.last().cloned().unwrap_or_default(),
+        };
+    }
+    if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        return ErrorKind::CouldNotConnect {
+            cause: ConnectCause::Tls(TlsProblem::Other(texts.last().cloned().unwrap_or_default())),
+            detail: texts.last().cloned().unwrap_or_default(),
+        };
+    }
+    if all.contains("connection closed")
+        || all.contains("incomplete message")
+        || all.contains("connection reset")
+        || all.contains("end of file")
+        || error.is_body()
+        || error.is_decode()
+    {
+        return ErrorKind::ConnectionDropped;
+    }
+    ErrorKind::CouldNotConnect {
+        cause: ConnectCause::Other,
+        detail: texts.last().cloned().unwrap_or_default(),
+    }
+}
+
+fn tls_kind(error: &rustls::Error) -> ErrorKind {
+    use rustls::CertificateError as C;
+    let problem = match error {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => {
+                TlsProblem::UnknownIssuer
+            }
+            C::Expired | C::ExpiredContext { .. } => TlsProblem::Expired,
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsProblem::NotYetValid,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::WrongName,
+            C::Revoked => TlsProblem::Revoked,
+            C::Other(o) if o.to_string().to_lowercase().contains("self-signed") => {
+                TlsProblem::UnknownIssuer
+            }
+            other => TlsProblem::Other(format!("{other:?}")),
+        },
+        other => TlsProblem::Other(other.to_string()),
+    };
+    ErrorKind::CouldNotConnect {
+        detail: problem.to_string(),
+        cause: ConnectCause::Tls(problem),
+    }
+}
+
+fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
+    if content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html")) {
+        return true;
+    }
+    let start: Vec<u8> = body
+        .iter()
+        .copied()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(15)
+        .collect();
+    let start = String::from_utf8_lossy(&start).to_ascii_lowercase();
+    start.starts_with("<!doctype")
+        || start.starts_with("<html")
+        || start.starts_with("<?xml")
+        || start.starts_with("<head")
+}
+
+const SECRET_KEY_MARKERS: [&str; 6] = [
+    "secret",
+    "password",
+    "token",
+    "apppassword",
+    "authorization",
+    "cookie",
+];
+
+/// A short, redacted piece of a body for error reports: JSON values under secret-looking keys are
+/// replaced, long token-like runs in text are masked, and at most 300 characters are kept.
+pub fn redacted_excerpt(body: &[u8]) -> String {
+    if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) {
+        redact_json(&mut value);
+        return truncate(&value.to_string(), 300);
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
+    truncate(&mask_token_runs(&text), 300)
+}
+
+fn redact_json(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let lower = key.to_ascii_lowercase();
+                if SECRET_KEY_MARKERS.iter().any(|m| lower.contains(m))
+                    && !v.is_null()
+                    && !v.is_boolean()
+                {
+                    *v = serde_json::Value::String("<redacted>".into());
+                } else {
+                    redact_json(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Masks runs of 24 or more token characters: generated secrets, app passwords and API tokens look so.
+fn mask_token_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 24 {
+            out.push_str("<redacted>");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '/' | '=') {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max_chars).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_hide_secrets_in_json_and_text() {
+        let json = br#"{"nextcloud_client_secret":"luKpy8bEjsamdj1KaeTCWAnThvvurCbrneZka2D4vRLpueoXU79SXhjcNkgX8BBa","status":true}"#;
+        let e = redacted_excerpt(json);
+        assert!(!e.contains("luKpy8"), "{e}");
+        assert!(e.contains("status"));
+        let text = b"<html>token=abcdefghijklmnopqrstuvwxyz0123456789 please log in</html>";
+        let e = redacted_excerpt(text);
+        assert!(!e.contains("abcdefghijklmnop"), "{e}");
+        assert!(e.contains("please log in"));
+    }
+
+    #[test]
+    fn excerpts_are_bounded() {
+        let long = "x ".repeat(10_000);
+        assert!(redacted_excerpt(long.as_bytes()).chars().count() <= 301);
+    }
+
+    #[test]
+    fn auth_headers_are_marked_sensitive() {
+        let auth = Auth::Basic {
+            user: "apikey".into(),
+            password: "tok".into(),
+        };
+        let header = auth.header().expect("header");
+        assert!(header.is_sensitive());
+        assert!(!format!("{auth:?}").contains("tok\""));
+    }
+}

@@ -1,0 +1,23 @@
+//! The core of the OpenProject ⇄ Nextcloud setup assistant: typed clients for both servers over one
+//! strict HTTP foundation, server URLs, versions, errors with stable codes, and secrets that never leak.
+//! Nothing here depends on Tauri; the desktop app and the `opnc` CLI are two faces of this crate.
+
+pub mod error;
+pub mod http;
+pub mod nextcloud;
+pub mod openproject;
+pub mod secret;
+pub mod server_url;
+pub mod version;
+
+pub use error::{ClientError, ConnectCause, ErrorCode, ErrorKind, ErrorView, Server, TlsProblem};
+pub use http::{HttpClient, HttpConfig};
+pub use secret::{SecretString, Sensitive};
+pub use server_url::{ServerUrl, UrlPolicy, UrlProblem};
+
+impl UrlProblem {
+    /// The problem as a client error about one server, for the UI's `{code, message, hint}`.
+    pub fn for_server(self, server: Server) -> ClientError {
+        ClientError::new(server, "", ErrorKind::InvalidUrl(self))
+    }
+}

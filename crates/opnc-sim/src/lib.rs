@@ -1,0 +1,88 @@
+//! Simulated OpenProject and Nextcloud servers, as strict as the real ones: same status codes, bodies and
+//! quirks, version profiles, demo users, fault injection and injected latency. Tests start them
+//! in-process on port 0; `opnc sim` starts them for people.
+
+mod common;
+pub mod nextcloud;
+pub mod openproject;
+pub mod runner;
+
+use std::net::SocketAddr;
+
+pub use nextcloud::{NextcloudProfile, NextcloudSim};
+pub use openproject::{OpenProjectProfile, OpenProjectSim};
+pub use runner::{Control, Fault, FaultAction, RequestRecord, Running};
+
+/// A running simulated OpenProject.
+#[derive(Debug)]
+pub struct RunningOpenProject {
+    pub sim: OpenProjectSim,
+    pub server: Running,
+}
+
+impl RunningOpenProject {
+    pub async fn start(profile: OpenProjectProfile, addr: SocketAddr) -> std::io::Result<Self> {
+        let sim = OpenProjectSim::new(profile);
+        let server = runner::serve(sim.router(), addr).await?;
+        sim.set_self_host(&server.addr.to_string());
+        Ok(Self { sim, server })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+}
+
+/// A running simulated Nextcloud.
+#[derive(Debug)]
+pub struct RunningNextcloud {
+    pub sim: NextcloudSim,
+    pub server: Running,
+}
+
+impl RunningNextcloud {
+    pub async fn start(profile: NextcloudProfile, addr: SocketAddr) -> std::io::Result<Self> {
+        let base_path = profile.base_path.clone();
+        let sim = NextcloudSim::new(profile);
+        let server = runner::serve(sim.router(), addr).await?;
+        let _ = base_path;
+        Ok(Self { sim, server })
+    }
+
+    /// The base URL, including the sub-path Nextcloud is installed under.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.server.url(), self.sim.lock().profile.base_path)
+    }
+}
+
+/// Both simulators, ready for a setup: the newest versions, fresh and unconfigured, and (as an admin of a
+/// local test pair would set it) Nextcloud allowed to reach the loopback OpenProject.
+#[derive(Debug)]
+pub struct SimPair {
+    pub openproject: RunningOpenProject,
+    pub nextcloud: RunningNextcloud,
+}
+
+impl SimPair {
+    pub async fn start_default() -> std::io::Result<Self> {
+        let mut nc = NextcloudProfile::nc34();
+        nc.allow_local_remote_servers = true;
+        Self::start(OpenProjectProfile::v17(), nc, loopback(0), loopback(0)).await
+    }
+
+    pub async fn start(
+        op: OpenProjectProfile,
+        nc: NextcloudProfile,
+        op_addr: SocketAddr,
+        nc_addr: SocketAddr,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
+            openproject: RunningOpenProject::start(op, op_addr).await?,
+            nextcloud: RunningNextcloud::start(nc, nc_addr).await?,
+        })
+    }
+}
+
+pub fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
