@@ -207,22 +207,35 @@ pub enum ErrorKind {
     },
 }
 
-/// An error from talking to one of the two servers.
+/// What went wrong, where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientError {
+pub struct ErrorDetails {
     pub server: Server,
     /// `METHOD /path`, without query string (queries may carry tokens).
     pub endpoint: String,
     pub kind: ErrorKind,
 }
 
+/// An error from talking to one of the two servers. Boxed so that `Result`s stay small on the happy path;
+/// the details are reached through `Deref` (`error.kind`, `error.server`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError(Box<ErrorDetails>);
+
+impl std::ops::Deref for ClientError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
 impl ClientError {
     pub fn new(server: Server, endpoint: impl Into<String>, kind: ErrorKind) -> Self {
-        Self {
+        Self(Box::new(ErrorDetails {
             server,
             endpoint: endpoint.into(),
             kind,
-        }
+        }))
     }
 
     pub fn code(&self) -> ErrorCode {

@@ -389,9 +389,27 @@ fn classify_transport(error: &reqwest::Error) -> ErrorKind {
         };
     }
     if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        // The rustls error may arrive only as text (wrapped by the connector); its variant names are stable.
+        let problem = if all.contains("unknownissuer")
+            || all.contains("self-signed")
+            || all.contains("selfsigned")
+            || all.contains("badsignature")
+        {
+            TlsProblem::UnknownIssuer
+        } else if all.contains("expired") {
+            TlsProblem::Expired
+        } else if all.contains("notvalidyet") {
+            TlsProblem::NotYetValid
+        } else if all.contains("notvalidforname") {
+            TlsProblem::WrongName
+        } else if all.contains("revoked") {
+            TlsProblem::Revoked
+        } else {
+            TlsProblem::Other(texts.last().cloned().unwrap_or_default())
+        };
         return ErrorKind::CouldNotConnect {
-            cause: ConnectCause::Tls(TlsProblem::Other(texts.last().cloned().unwrap_or_default())),
-            detail: texts.last().cloned().unwrap_or_default(),
+            detail: problem.to_string(),
+            cause: ConnectCause::Tls(problem),
         };
     }
     if all.contains("connection closed")

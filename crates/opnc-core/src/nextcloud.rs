@@ -670,7 +670,7 @@ fn not_admin(error: ClientError) -> ClientError {
             } else {
                 ErrorKind::NotAdmin { user: None }
             };
-            ClientError::new(error.server, error.endpoint, kind)
+            ClientError::new(error.server, error.endpoint.clone(), kind)
         }
         _ => error,
     }

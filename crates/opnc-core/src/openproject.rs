@@ -567,7 +567,7 @@ fn admin_required(error: ClientError) -> ClientError {
         ErrorKind::OpenProjectApi(e) if e.status == 403 && e.identifier == "MissingPermission" => {
             ClientError::new(
                 error.server,
-                error.endpoint,
+                error.endpoint.clone(),
                 ErrorKind::NotAdmin { user: None },
             )
         }

@@ -1353,7 +1353,7 @@ fn setup_project_folder(s: &mut NextcloudState) -> Result<(), Response> {
 }
 
 fn create_oauth_client(s: &mut NextcloudState) -> OAuthClient {
-    if let Some(old) = s.config("nc_oauth_client_id").parse::<u64>().ok() {
+    if let Ok(old) = s.config("nc_oauth_client_id").parse::<u64>() {
         s.oauth_clients.retain(|c| c.id != old);
     }
     let id = s.next();

@@ -30,7 +30,7 @@ pub enum FaultAction {
     Drop,
 }
 
-/// A fault for the `nth` request (counting from 1) whose method and path match.
+/// A fault for the `nth` request (counting from 1, from when the fault is added) whose method and path match.
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub method: Option<http::Method>,
