@@ -225,7 +225,13 @@ impl HttpClient {
         let mut builder = self
             .inner
             .request(request.method.clone(), request.url.clone());
-        builder = builder.header(http::header::ACCEPT, "application/json");
+        if !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("accept"))
+        {
+            builder = builder.header(http::header::ACCEPT, "application/json");
+        }
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
