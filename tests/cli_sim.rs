@@ -13,11 +13,7 @@ use opnc_core::{HttpClient, HttpConfig, SecretString, ServerUrl, UrlPolicy};
 /// The `opnc` binary of this build, built on demand (integration tests of another package do not get it).
 fn opnc() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>")
-        .to_path_buf();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>").to_path_buf();
     let binary = profile_dir.join(format!("opnc{}", std::env::consts::EXE_SUFFIX));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
@@ -71,13 +67,7 @@ fn url(text: &str) -> ServerUrl {
 async fn opnc_sim_starts_the_newest_versions_fresh() {
     let sim = start_sim(&[]);
     let v = &sim.values;
-    for key in [
-        "OPENPROJECT_URL",
-        "OPENPROJECT_API_TOKEN",
-        "NEXTCLOUD_URL",
-        "NEXTCLOUD_USER",
-        "NEXTCLOUD_PASSWORD",
-    ] {
+    for key in ["OPENPROJECT_URL", "OPENPROJECT_API_TOKEN", "NEXTCLOUD_URL", "NEXTCLOUD_USER", "NEXTCLOUD_PASSWORD"] {
         assert!(v.contains_key(key), "{key} printed: {v:?}");
     }
     let http = HttpClient::new(HttpConfig::default()).unwrap();
@@ -100,19 +90,8 @@ async fn opnc_sim_starts_the_newest_versions_fresh() {
     let integration = caps.integration.expect("integration_openproject enabled");
     assert!(integration.app_version.starts_with("3.1."));
     assert!(integration.groupfolders_enabled);
-    assert!(
-        !nc.check_admin_config()
-            .await
-            .unwrap()
-            .config_status_without_project_folder,
-        "fresh: not configured"
-    );
-    assert_eq!(
-        nc.is_valid_op_instance(&url(&v["OPENPROJECT_URL"]))
-            .await
-            .unwrap(),
-        OpenProjectReachability::Valid
-    );
+    assert!(!nc.check_admin_config().await.unwrap().config_status_without_project_folder, "fresh: not configured");
+    assert_eq!(nc.is_valid_op_instance(&url(&v["OPENPROJECT_URL"])).await.unwrap(), OpenProjectReachability::Valid);
 }
 
 #[tokio::test]
@@ -129,10 +108,7 @@ async fn opnc_sim_takes_older_versions() {
 
 #[test]
 fn opnc_rejects_wrong_usage_with_exit_code_2() {
-    let out = Command::new(opnc())
-        .args(["sim", "--nextcloud-version", "12"])
-        .output()
-        .unwrap();
+    let out = Command::new(opnc()).args(["sim", "--nextcloud-version", "12"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let help = Command::new(opnc()).arg("--help").output().unwrap();
     assert!(help.status.success());

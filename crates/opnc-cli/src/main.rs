@@ -74,10 +74,7 @@ enum NextcloudVersion {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("opnc: could not start the async runtime: {e}");
@@ -104,14 +101,7 @@ async fn sim(args: SimArgs) -> ExitCode {
     };
     nc.allow_local_remote_servers = !args.refuse_local_remote_servers;
     nc.strips_bearer_header = args.strip_bearer_header;
-    let pair = match SimPair::start(
-        op,
-        nc,
-        loopback(args.openproject_port),
-        loopback(args.nextcloud_port),
-    )
-    .await
-    {
+    let pair = match SimPair::start(op, nc, loopback(args.openproject_port), loopback(args.nextcloud_port)).await {
         Ok(p) => p,
         Err(e) => {
             eprintln!("opnc sim: could not listen on loopback: {e} (is the port in use? use 0 for any free port)");
@@ -120,16 +110,10 @@ async fn sim(args: SimArgs) -> ExitCode {
     };
     let lines = [
         format!("OPENPROJECT_URL={}", pair.openproject.url()),
-        format!(
-            "OPENPROJECT_VERSION={}",
-            pair.openproject.sim.lock().profile.version
-        ),
+        format!("OPENPROJECT_VERSION={}", pair.openproject.sim.lock().profile.version),
         format!("OPENPROJECT_API_TOKEN={}", op_demo::ADMIN_TOKEN),
         format!("NEXTCLOUD_URL={}", pair.nextcloud.url()),
-        format!(
-            "NEXTCLOUD_VERSION={}",
-            pair.nextcloud.sim.lock().profile.version_string()
-        ),
+        format!("NEXTCLOUD_VERSION={}", pair.nextcloud.sim.lock().profile.version_string()),
         format!("NEXTCLOUD_USER={}", nc_demo::ADMIN_LOGIN),
         format!("NEXTCLOUD_PASSWORD={}", nc_demo::ADMIN_PASSWORD),
     ];
@@ -139,9 +123,7 @@ async fn sim(args: SimArgs) -> ExitCode {
     }
     let _ = out.flush();
     drop(out);
-    eprintln!(
-        "opnc sim: simulated servers with demo credentials (not real servers); Ctrl-C stops them."
-    );
+    eprintln!("opnc sim: simulated servers with demo credentials (not real servers); Ctrl-C stops them.");
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS
 }

@@ -101,7 +101,9 @@ pub enum TlsProblem {
 impl fmt::Display for TlsProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TlsProblem::UnknownIssuer => f.write_str("the certificate is self-signed or from a certificate authority this computer does not trust"),
+            TlsProblem::UnknownIssuer => f.write_str(
+                "the certificate is self-signed or from a certificate authority this computer does not trust",
+            ),
             TlsProblem::Expired => f.write_str("the certificate has expired"),
             TlsProblem::NotYetValid => f.write_str("the certificate is not valid yet (check the clocks)"),
             TlsProblem::WrongName => f.write_str("the certificate is for another host name"),
@@ -145,10 +147,9 @@ impl OpenProjectApiError {
 
     /// A constraint violation on this attribute (e.g. `host`, `name`, `password`).
     pub fn violates(&self, attribute: &str) -> bool {
-        self.leaves().iter().any(|e| {
-            e.identifier == "PropertyConstraintViolation"
-                && e.attribute.as_deref() == Some(attribute)
-        })
+        self.leaves()
+            .iter()
+            .any(|e| e.identifier == "PropertyConstraintViolation" && e.attribute.as_deref() == Some(attribute))
     }
 }
 
@@ -164,47 +165,25 @@ pub struct NextcloudApiError {
 
 impl NextcloudApiError {
     pub fn text(&self) -> &str {
-        self.error
-            .as_deref()
-            .or(self.message.as_deref())
-            .unwrap_or("")
+        self.error.as_deref().or(self.message.as_deref()).unwrap_or("")
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
     InvalidUrl(UrlProblem),
-    CouldNotConnect {
-        cause: ConnectCause,
-        detail: String,
-    },
+    CouldNotConnect { cause: ConnectCause, detail: String },
     Timeout,
     ConnectionDropped,
-    RedirectedToOtherHost {
-        location: String,
-    },
-    CredentialsRejected {
-        two_factor: bool,
-    },
-    NotAdmin {
-        user: Option<String>,
-    },
+    RedirectedToOtherHost { location: String },
+    CredentialsRejected { two_factor: bool },
+    NotAdmin { user: Option<String> },
     PasswordConfirmationRequired,
     OpenProjectApi(OpenProjectApiError),
     NextcloudApi(NextcloudApiError),
-    UnexpectedStatus {
-        status: u16,
-        excerpt: String,
-    },
-    UnparseableBody {
-        status: u16,
-        content_type: Option<String>,
-        reason: String,
-        excerpt: String,
-    },
-    ResponseTooLarge {
-        limit: u64,
-    },
+    UnexpectedStatus { status: u16, excerpt: String },
+    UnparseableBody { status: u16, content_type: Option<String>, reason: String, excerpt: String },
+    ResponseTooLarge { limit: u64 },
 }
 
 /// What went wrong, where.
@@ -231,11 +210,7 @@ impl std::ops::Deref for ClientError {
 
 impl ClientError {
     pub fn new(server: Server, endpoint: impl Into<String>, kind: ErrorKind) -> Self {
-        Self(Box::new(ErrorDetails {
-            server,
-            endpoint: endpoint.into(),
-            kind,
-        }))
+        Self(Box::new(ErrorDetails { server, endpoint: endpoint.into(), kind }))
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -252,9 +227,7 @@ impl ClientError {
             ErrorKind::Timeout => ErrorCode::Timeout,
             ErrorKind::ConnectionDropped => ErrorCode::ConnectionDropped,
             ErrorKind::RedirectedToOtherHost { .. } => ErrorCode::RedirectedToOtherHost,
-            ErrorKind::CredentialsRejected { two_factor: true } => {
-                ErrorCode::TwoFactorRequiresAppPassword
-            }
+            ErrorKind::CredentialsRejected { two_factor: true } => ErrorCode::TwoFactorRequiresAppPassword,
             ErrorKind::CredentialsRejected { two_factor: false } => ErrorCode::CredentialsRejected,
             ErrorKind::NotAdmin { .. } => ErrorCode::NotAdmin,
             ErrorKind::PasswordConfirmationRequired => ErrorCode::PasswordConfirmationRequired,
@@ -351,11 +324,7 @@ impl ClientError {
     }
 
     pub fn view(&self) -> ErrorView {
-        ErrorView {
-            code: self.code(),
-            message: self.message(),
-            hint: self.hint(),
-        }
+        ErrorView { code: self.code(), message: self.message(), hint: self.hint() }
     }
 
     /// The documented OpenProject error, if that is what this is.
@@ -378,8 +347,7 @@ impl ClientError {
         match &self.kind {
             ErrorKind::OpenProjectApi(e) => Some(e.status),
             ErrorKind::NextcloudApi(e) => Some(e.status),
-            ErrorKind::UnexpectedStatus { status, .. }
-            | ErrorKind::UnparseableBody { status, .. } => Some(*status),
+            ErrorKind::UnexpectedStatus { status, .. } | ErrorKind::UnparseableBody { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -58,10 +58,7 @@ impl Auth {
             Auth::None => return None,
             Auth::Basic { user, password } => {
                 let raw = format!("{user}:{}", password.expose());
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                )
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
             }
             Auth::Bearer(token) => format!("Bearer {}", token.expose()),
             Auth::Header(value) => value.expose().clone(),
@@ -77,10 +74,7 @@ impl Auth {
 pub enum Body {
     Json(serde_json::Value),
     Form(Vec<(String, String)>),
-    Raw {
-        content_type: String,
-        bytes: Vec<u8>,
-    },
+    Raw { content_type: String, bytes: Vec<u8> },
 }
 
 /// One request to one server.
@@ -92,18 +86,18 @@ pub struct Request {
     pub auth: Auth,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Body>,
+    /// Same-origin redirects are followed unless this is off (a probe that reads the redirect itself).
+    pub follow_redirects: bool,
 }
 
 impl Request {
     pub fn new(server: Server, method: Method, url: Url) -> Self {
-        Self {
-            server,
-            method,
-            url,
-            auth: Auth::None,
-            headers: Vec::new(),
-            body: None,
-        }
+        Self { server, method, url, auth: Auth::None, headers: Vec::new(), body: None, follow_redirects: true }
+    }
+
+    pub fn without_redirects(mut self) -> Self {
+        self.follow_redirects = false;
+        self
     }
 
     pub fn auth(mut self, auth: Auth) -> Self {
@@ -144,10 +138,7 @@ pub struct RawResponse {
 
 impl RawResponse {
     pub fn content_type(&self) -> Option<String> {
-        self.headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        self.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned)
     }
 
     fn error(&self, kind: ErrorKind) -> ClientError {
@@ -157,20 +148,20 @@ impl RawResponse {
     /// Parses the body as JSON of type `T`; HTML, invalid JSON and wrong shapes become `UnparseableBody`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         let value = self.json_value()?;
-        serde_json::from_value(value)
-            .map_err(|e| self.unparseable(format!("unexpected JSON shape: {e}")))
+        serde_json::from_value(value).map_err(|e| self.unparseable(format!("unexpected JSON shape: {e}")))
     }
 
     /// The body as JSON without a fixed shape.
     pub fn json_value(&self) -> Result<serde_json::Value, ClientError> {
         if looks_like_html(&self.body, self.content_type().as_deref()) {
-            return Err(self.unparseable("an HTML page instead of JSON (a login page, a proxy error page or the wrong address?)".into()));
+            return Err(self.unparseable(
+                "an HTML page instead of JSON (a login page, a proxy error page or the wrong address?)".into(),
+            ));
         }
         if self.body.is_empty() {
             return Err(self.unparseable("an empty body".into()));
         }
-        serde_json::from_slice(&self.body)
-            .map_err(|e| self.unparseable(format!("invalid JSON ({e})")))
+        serde_json::from_slice(&self.body).map_err(|e| self.unparseable(format!("invalid JSON ({e})")))
     }
 
     pub fn unparseable(&self, reason: String) -> ClientError {
@@ -183,10 +174,7 @@ impl RawResponse {
     }
 
     pub fn unexpected_status(&self) -> ClientError {
-        self.error(ErrorKind::UnexpectedStatus {
-            status: self.status.as_u16(),
-            excerpt: redacted_excerpt(&self.body),
-        })
+        self.error(ErrorKind::UnexpectedStatus { status: self.status.as_u16(), excerpt: redacted_excerpt(&self.body) })
     }
 }
 
@@ -194,22 +182,25 @@ impl RawResponse {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    no_redirects: reqwest::Client,
     config: HttpConfig,
 }
 
 impl HttpClient {
     pub fn new(config: HttpConfig) -> Result<Self, String> {
-        let inner = reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .timeout(config.total_timeout)
-            .redirect(reqwest::redirect::Policy::custom(
-                same_origin_redirects_only,
-            ))
-            .build()
-            .map_err(|e| format!("the HTTP client could not be created: {e}"))?;
-        Ok(Self { inner, config })
+        let builder = |policy| {
+            reqwest::Client::builder()
+                .user_agent(config.user_agent.clone())
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .timeout(config.total_timeout)
+                .redirect(policy)
+                .build()
+                .map_err(|e| format!("the HTTP client could not be created: {e}"))
+        };
+        let inner = builder(reqwest::redirect::Policy::custom(same_origin_redirects_only))?;
+        let no_redirects = builder(reqwest::redirect::Policy::none())?;
+        Ok(Self { inner, no_redirects, config })
     }
 
     pub fn config(&self) -> &HttpConfig {
@@ -222,14 +213,9 @@ impl HttpClient {
         let endpoint = request.endpoint();
         let server = request.server;
         let fail = |kind| ClientError::new(server, endpoint.clone(), kind);
-        let mut builder = self
-            .inner
-            .request(request.method.clone(), request.url.clone());
-        if !request
-            .headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("accept"))
-        {
+        let client = if request.follow_redirects { &self.inner } else { &self.no_redirects };
+        let mut builder = client.request(request.method.clone(), request.url.clone());
+        if !request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("accept")) {
             builder = builder.header(http::header::ACCEPT, "application/json");
         }
         for (name, value) in &request.headers {
@@ -241,37 +227,23 @@ impl HttpClient {
         builder = match &request.body {
             Some(Body::Json(v)) => builder.json(v),
             Some(Body::Form(fields)) => builder.form(fields),
-            Some(Body::Raw {
-                content_type,
-                bytes,
-            }) => builder
-                .header(http::header::CONTENT_TYPE, content_type)
-                .body(bytes.clone()),
+            Some(Body::Raw { content_type, bytes }) => {
+                builder.header(http::header::CONTENT_TYPE, content_type).body(bytes.clone())
+            }
             None => builder,
         };
         tracing::debug!(server = %server, endpoint = %endpoint, "request");
-        let mut response = builder
-            .send()
-            .await
-            .map_err(|e| fail(classify_transport(&e)))?;
+        let mut response = builder.send().await.map_err(|e| fail(classify_transport(&e)))?;
         let status = response.status();
-        if status.is_redirection() {
+        if status.is_redirection() && request.follow_redirects {
             let location = response
                 .headers()
                 .get(http::header::LOCATION)
                 .and_then(|l| l.to_str().ok())
-                .map(|l| {
-                    response
-                        .url()
-                        .join(l)
-                        .map(|u| u.to_string())
-                        .unwrap_or_else(|_| l.to_owned())
-                })
+                .map(|l| response.url().join(l).map(|u| u.to_string()).unwrap_or_else(|_| l.to_owned()))
                 .unwrap_or_default();
             if !same_origin(response.url(), &location) {
-                return Err(fail(ErrorKind::RedirectedToOtherHost {
-                    location: strip_query(&location),
-                }));
+                return Err(fail(ErrorKind::RedirectedToOtherHost { location: strip_query(&location) }));
             }
         }
         let limit = self.config.max_body_bytes;
@@ -293,37 +265,24 @@ impl HttpClient {
             }
         }
         tracing::debug!(server = %server, endpoint = %endpoint, status = status.as_u16(), bytes = body.len(), "response");
-        Ok(RawResponse {
-            server,
-            endpoint,
-            status,
-            headers,
-            body: Bytes::from(body),
-        })
+        Ok(RawResponse { server, endpoint, status, headers, body: Bytes::from(body) })
     }
 }
 
 /// Follows a redirect only within the same origin (scheme, host and port), at most five times. Anything
 /// else stops, and `send` reports where the server wanted to go: credentials never travel to another host
 /// and never downgrade from https to http.
-fn same_origin_redirects_only(
-    attempt: reqwest::redirect::Attempt<'_>,
-) -> reqwest::redirect::Action {
+fn same_origin_redirects_only(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
     let first = attempt.previous().first().cloned();
     let next = attempt.url().clone();
     match first {
-        Some(first) if attempt.previous().len() <= 5 && first.origin() == next.origin() => {
-            attempt.follow()
-        }
+        Some(first) if attempt.previous().len() <= 5 && first.origin() == next.origin() => attempt.follow(),
         _ => attempt.stop(),
     }
 }
 
 fn same_origin(current: &Url, location: &str) -> bool {
-    current
-        .join(location)
-        .map(|l| l.origin() == current.origin())
-        .unwrap_or(false)
+    current.join(location).map(|l| l.origin() == current.origin()).unwrap_or(false)
 }
 
 fn strip_query(location: &str) -> String {
@@ -333,11 +292,7 @@ fn strip_query(location: &str) -> String {
             u.set_fragment(None);
             u.to_string()
         }
-        Err(_) => location
-            .split(['?', '#'])
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+        Err(_) => location.split(['?', '#']).next().unwrap_or_default().to_owned(),
     }
 }
 
@@ -353,18 +308,12 @@ fn classify_transport(error: &reqwest::Error) -> ErrorKind {
             return tls_kind(tls);
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
+            if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
                 return tls_kind(tls);
             }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
-                    return ErrorKind::CouldNotConnect {
-                        cause: ConnectCause::Refused,
-                        detail: io.to_string(),
-                    }
+                    return ErrorKind::CouldNotConnect { cause: ConnectCause::Refused, detail: io.to_string() }
                 }
                 std::io::ErrorKind::TimedOut => return ErrorKind::Timeout,
                 std::io::ErrorKind::ConnectionReset
@@ -383,10 +332,7 @@ fn classify_transport(error: &reqwest::Error) -> ErrorKind {
         || all.contains("name or service not known")
     {
         let detail = texts.last().cloned().unwrap_or_default();
-        return ErrorKind::CouldNotConnect {
-            cause: ConnectCause::Dns,
-            detail,
-        };
+        return ErrorKind::CouldNotConnect { cause: ConnectCause::Dns, detail };
     }
     if all.contains("connection refused") {
         return ErrorKind::CouldNotConnect {
@@ -413,10 +359,7 @@ fn classify_transport(error: &reqwest::Error) -> ErrorKind {
         } else {
             TlsProblem::Other(texts.last().cloned().unwrap_or_default())
         };
-        return ErrorKind::CouldNotConnect {
-            detail: problem.to_string(),
-            cause: ConnectCause::Tls(problem),
-        };
+        return ErrorKind::CouldNotConnect { detail: problem.to_string(), cause: ConnectCause::Tls(problem) };
     }
     if all.contains("connection closed")
         || all.contains("incomplete message")
@@ -427,46 +370,31 @@ fn classify_transport(error: &reqwest::Error) -> ErrorKind {
     {
         return ErrorKind::ConnectionDropped;
     }
-    ErrorKind::CouldNotConnect {
-        cause: ConnectCause::Other,
-        detail: texts.last().cloned().unwrap_or_default(),
-    }
+    ErrorKind::CouldNotConnect { cause: ConnectCause::Other, detail: texts.last().cloned().unwrap_or_default() }
 }
 
 fn tls_kind(error: &rustls::Error) -> ErrorKind {
     use rustls::CertificateError as C;
     let problem = match error {
         rustls::Error::InvalidCertificate(cert) => match cert {
-            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => {
-                TlsProblem::UnknownIssuer
-            }
+            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => TlsProblem::UnknownIssuer,
             C::Expired | C::ExpiredContext { .. } => TlsProblem::Expired,
             C::NotValidYet | C::NotValidYetContext { .. } => TlsProblem::NotYetValid,
             C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::WrongName,
             C::Revoked => TlsProblem::Revoked,
-            C::Other(o) if o.to_string().to_lowercase().contains("self-signed") => {
-                TlsProblem::UnknownIssuer
-            }
+            C::Other(o) if o.to_string().to_lowercase().contains("self-signed") => TlsProblem::UnknownIssuer,
             other => TlsProblem::Other(format!("{other:?}")),
         },
         other => TlsProblem::Other(other.to_string()),
     };
-    ErrorKind::CouldNotConnect {
-        detail: problem.to_string(),
-        cause: ConnectCause::Tls(problem),
-    }
+    ErrorKind::CouldNotConnect { detail: problem.to_string(), cause: ConnectCause::Tls(problem) }
 }
 
 fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
     if content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html")) {
         return true;
     }
-    let start: Vec<u8> = body
-        .iter()
-        .copied()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take(15)
-        .collect();
+    let start: Vec<u8> = body.iter().copied().skip_while(|b| b.is_ascii_whitespace()).take(15).collect();
     let start = String::from_utf8_lossy(&start).to_ascii_lowercase();
     start.starts_with("<!doctype")
         || start.starts_with("<html")
@@ -474,14 +402,7 @@ fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
         || start.starts_with("<head")
 }
 
-const SECRET_KEY_MARKERS: [&str; 6] = [
-    "secret",
-    "password",
-    "token",
-    "apppassword",
-    "authorization",
-    "cookie",
-];
+const SECRET_KEY_MARKERS: [&str; 6] = ["secret", "password", "token", "apppassword", "authorization", "cookie"];
 
 /// A short, redacted piece of a body for error reports: JSON values under secret-looking keys are
 /// replaced, long token-like runs in text are masked, and at most 300 characters are kept.
@@ -499,10 +420,7 @@ fn redact_json(value: &mut serde_json::Value) {
         serde_json::Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 let lower = key.to_ascii_lowercase();
-                if SECRET_KEY_MARKERS.iter().any(|m| lower.contains(m))
-                    && !v.is_null()
-                    && !v.is_boolean()
-                {
+                if SECRET_KEY_MARKERS.iter().any(|m| lower.contains(m)) && !v.is_null() && !v.is_boolean() {
                     *v = serde_json::Value::String("<redacted>".into());
                 } else {
                     redact_json(v);
@@ -571,10 +489,7 @@ mod tests {
 
     #[test]
     fn auth_headers_are_marked_sensitive() {
-        let auth = Auth::Basic {
-            user: "apikey".into(),
-            password: "tok".into(),
-        };
+        let auth = Auth::Basic { user: "apikey".into(), password: "tok".into() };
         let header = auth.header().expect("header");
         assert!(header.is_sensitive());
         assert!(!format!("{auth:?}").contains("tok\""));

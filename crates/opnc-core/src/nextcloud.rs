@@ -226,16 +226,8 @@ pub struct NextcloudClient {
 }
 
 impl NextcloudClient {
-    pub fn new(
-        http: HttpClient,
-        base: ServerUrl,
-        credentials: Option<NextcloudCredentials>,
-    ) -> Self {
-        Self {
-            http,
-            base,
-            credentials,
-        }
+    pub fn new(http: HttpClient, base: ServerUrl, credentials: Option<NextcloudCredentials>) -> Self {
+        Self { http, base, credentials }
     }
 
     pub fn base(&self) -> &ServerUrl {
@@ -244,10 +236,7 @@ impl NextcloudClient {
 
     fn auth(&self) -> Auth {
         match &self.credentials {
-            Some(c) => Auth::Basic {
-                user: c.login_name.clone(),
-                password: c.password.clone(),
-            },
+            Some(c) => Auth::Basic { user: c.login_name.clone(), password: c.password.clone() },
             None => Auth::None,
         }
     }
@@ -296,42 +285,25 @@ impl NextcloudClient {
     /// `apps/dav/lib/Connector/Sabre/Exception/PasswordLoginForbidden.php`); every other endpoint treats
     /// the request as anonymous.
     async fn password_login_forbidden(&self) -> bool {
-        let request = self
-            .plain(
-                Method::from_bytes(b"PROPFIND").unwrap_or(Method::GET),
-                "remote.php/dav/",
-            )
-            .header("Depth", "0");
+        let request =
+            self.plain(Method::from_bytes(b"PROPFIND").unwrap_or(Method::GET), "remote.php/dav/").header("Depth", "0");
         match self.http.send(request).await {
-            Ok(r) => {
-                r.status.as_u16() == 401
-                    && String::from_utf8_lossy(&r.body).contains("password login forbidden")
-            }
+            Ok(r) => r.status.as_u16() == 401 && String::from_utf8_lossy(&r.body).contains("password login forbidden"),
             Err(_) => false,
         }
     }
 
     pub async fn status(&self) -> Result<Status, ClientError> {
-        let r = self
-            .call(
-                Request::new(Server::Nextcloud, Method::GET, self.base.join("status.php")),
-                &[200],
-            )
-            .await?;
+        let r = self.call(Request::new(Server::Nextcloud, Method::GET, self.base.join("status.php")), &[200]).await?;
         let v = r.json_value()?;
-        let installed = v.get("installed").and_then(Value::as_bool).ok_or_else(|| {
-            r.unparseable("status.php without `installed`: not a Nextcloud?".into())
-        })?;
+        let installed = v
+            .get("installed")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| r.unparseable("status.php without `installed`: not a Nextcloud?".into()))?;
         Ok(Status {
             installed,
-            maintenance: v
-                .get("maintenance")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            needs_db_upgrade: v
-                .get("needsDbUpgrade")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            maintenance: v.get("maintenance").and_then(Value::as_bool).unwrap_or(false),
+            needs_db_upgrade: v.get("needsDbUpgrade").and_then(Value::as_bool).unwrap_or(false),
             version: str_at(&v, "/version").unwrap_or_default(),
             versionstring: str_at(&v, "/versionstring").unwrap_or_default(),
             productname: str_at(&v, "/productname"),
@@ -339,58 +311,37 @@ impl NextcloudClient {
     }
 
     pub async fn capabilities(&self) -> Result<Capabilities, ClientError> {
-        let r = self
-            .call(
-                self.ocs(Method::GET, "ocs/v2.php/cloud/capabilities"),
-                &[200],
-            )
-            .await?;
+        let r = self.call(self.ocs(Method::GET, "ocs/v2.php/cloud/capabilities"), &[200]).await?;
         let data = ocs_data(&r)?;
         let major = data
             .pointer("/version/major")
             .and_then(Value::as_u64)
             .ok_or_else(|| r.unparseable("capabilities without version.major".into()))?;
-        let integration = data
-            .pointer("/capabilities/integration_openproject")
-            .and_then(|c| {
-                Some(IntegrationCapability {
-                    app_version: str_at(c, "/app_version")?,
-                    groupfolder_version: str_at(c, "/groupfolder_version"),
-                    groupfolders_enabled: c
-                        .get("groupfolders_enabled")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                })
-            });
-        Ok(Capabilities {
-            major,
-            version_string: str_at(&data, "/version/string").unwrap_or_default(),
-            integration,
-        })
+        let integration = data.pointer("/capabilities/integration_openproject").and_then(|c| {
+            Some(IntegrationCapability {
+                app_version: str_at(c, "/app_version")?,
+                groupfolder_version: str_at(c, "/groupfolder_version"),
+                groupfolders_enabled: c.get("groupfolders_enabled").and_then(Value::as_bool).unwrap_or(false),
+            })
+        });
+        Ok(Capabilities { major, version_string: str_at(&data, "/version/string").unwrap_or_default(), integration })
     }
 
     /// Who the credentials belong to, and their groups. A refused password of a two-factor account comes
     /// back as `TwoFactorRequiresAppPassword`.
     pub async fn current_user(&self) -> Result<CurrentUser, ClientError> {
-        let r = self
-            .call(self.ocs(Method::GET, "ocs/v2.php/cloud/user"), &[200])
-            .await?;
+        let r = self.call(self.ocs(Method::GET, "ocs/v2.php/cloud/user"), &[200]).await?;
         let data = ocs_data(&r)?;
         Ok(CurrentUser {
             id: str_at(&data, "/id").ok_or_else(|| r.unparseable("the user has no id".into()))?,
-            display_name: str_at(&data, "/display-name")
-                .or_else(|| str_at(&data, "/displayname"))
-                .unwrap_or_default(),
+            display_name: str_at(&data, "/display-name").or_else(|| str_at(&data, "/displayname")).unwrap_or_default(),
             groups: strings(data.get("groups")),
         })
     }
 
     pub async fn enabled_apps(&self) -> Result<Vec<String>, ClientError> {
         let mut request = self.ocs(Method::GET, "ocs/v2.php/cloud/apps");
-        request
-            .url
-            .query_pairs_mut()
-            .append_pair("filter", "enabled");
+        request.url.query_pairs_mut().append_pair("filter", "enabled");
         let r = self.call(request, &[200]).await.map_err(not_admin)?;
         Ok(strings(ocs_data(&r)?.get("apps")))
     }
@@ -398,10 +349,7 @@ impl NextcloudClient {
     /// An app present on disk (enabled or not); `None` when Nextcloud does not have it.
     pub async fn app(&self, id: &str) -> Result<Option<AppInfo>, ClientError> {
         let r = self
-            .call(
-                self.ocs(Method::GET, &format!("ocs/v2.php/cloud/apps/{id}")),
-                &[200, 404],
-            )
+            .call(self.ocs(Method::GET, &format!("ocs/v2.php/cloud/apps/{id}")), &[200, 404])
             .await
             .map_err(not_admin)?;
         if r.status.as_u16() == 404 {
@@ -419,12 +367,7 @@ impl NextcloudClient {
     /// Enables (and on recent servers installs) an app. Needs password confirmation: an app password is
     /// refused with `PasswordConfirmationRequired`.
     pub async fn enable_app(&self, id: &str) -> Result<(), ClientError> {
-        self.call(
-            self.ocs(Method::POST, &format!("ocs/v2.php/cloud/apps/{id}")),
-            &[200],
-        )
-        .await
-        .map_err(not_admin)?;
+        self.call(self.ocs(Method::POST, &format!("ocs/v2.php/cloud/apps/{id}")), &[200]).await.map_err(not_admin)?;
         Ok(())
     }
 
@@ -435,11 +378,7 @@ impl NextcloudClient {
         app_version: &Version,
     ) -> Result<SetupResponse, ClientError> {
         let r = self
-            .call(
-                self.app_route(Method::POST, "setup")
-                    .json(values.to_body(app_version)),
-                &[200],
-            )
+            .call(self.app_route(Method::POST, "setup").json(values.to_body(app_version)), &[200])
             .await
             .map_err(not_admin)?;
         parse_setup(&r)
@@ -452,11 +391,7 @@ impl NextcloudClient {
         app_version: &Version,
     ) -> Result<SetupResponse, ClientError> {
         let r = self
-            .call(
-                self.app_route(Method::PATCH, "setup")
-                    .json(values.to_body(app_version)),
-                &[200],
-            )
+            .call(self.app_route(Method::PATCH, "setup").json(values.to_body(app_version)), &[200])
             .await
             .map_err(not_admin)?;
         parse_setup(&r)
@@ -464,24 +399,14 @@ impl NextcloudClient {
 
     /// `DELETE /setup`: resets the integration; the `OpenProject` user, group, team folder and app password stay.
     pub async fn delete_setup(&self) -> Result<SetupResponse, ClientError> {
-        let r = self
-            .call(self.app_route(Method::DELETE, "setup"), &[200])
-            .await
-            .map_err(not_admin)?;
+        let r = self.call(self.app_route(Method::DELETE, "setup"), &[200]).await.map_err(not_admin)?;
         parse_setup(&r)
     }
 
     pub async fn check_admin_config(&self) -> Result<AdminConfigStatus, ClientError> {
-        let r = self
-            .call(self.app_route(Method::GET, "check-admin-config"), &[200])
-            .await
-            .map_err(not_admin)?;
+        let r = self.call(self.app_route(Method::GET, "check-admin-config"), &[200]).await.map_err(not_admin)?;
         let v = r.json_value()?;
-        let flag = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_bool)
-                .ok_or_else(|| r.unparseable(format!("no `{k}` flag")))
-        };
+        let flag = |k: &str| v.get(k).and_then(Value::as_bool).ok_or_else(|| r.unparseable(format!("no `{k}` flag")));
         Ok(AdminConfigStatus {
             config_status_without_project_folder: flag("config_status_without_project_folder")?,
             project_folder_setup_status: flag("project_folder_setup_status")?,
@@ -489,14 +414,8 @@ impl NextcloudClient {
     }
 
     pub async fn project_folder_status(&self) -> Result<bool, ClientError> {
-        let r = self
-            .call(self.app_route(Method::GET, "project-folder-status"), &[200])
-            .await
-            .map_err(not_admin)?;
-        r.json_value()?
-            .get("result")
-            .and_then(Value::as_bool)
-            .ok_or_else(|| r.unparseable("no `result`".into()))
+        let r = self.call(self.app_route(Method::GET, "project-folder-status"), &[200]).await.map_err(not_admin)?;
+        r.json_value()?.get("result").and_then(Value::as_bool).ok_or_else(|| r.unparseable("no `result`".into()))
     }
 
     /// The probe OpenProject runs: an anonymous request with `Authorization: Bearer TESTBEARERTOKEN`, echoed
@@ -505,22 +424,16 @@ impl NextcloudClient {
         let request = Request::new(
             Server::Nextcloud,
             Method::GET,
-            self.base
-                .join(&format!("index.php/apps/{INTEGRATION_APP}/check-config")),
+            self.base.join(&format!("index.php/apps/{INTEGRATION_APP}/check-config")),
         )
         .auth(Auth::Bearer(SecretString::from(CHECK_CONFIG_BEARER)));
         let r = self.call(request, &[200]).await?;
         let v = r.json_value()?;
-        Ok(HeaderEcho {
-            authorization_header: str_at(&v, "/authorization_header").filter(|s| !s.is_empty()),
-        })
+        Ok(HeaderEcho { authorization_header: str_at(&v, "/authorization_header").filter(|s| !s.is_empty()) })
     }
 
     /// Asks Nextcloud whether *it* can reach the OpenProject at `url`.
-    pub async fn is_valid_op_instance(
-        &self,
-        url: &ServerUrl,
-    ) -> Result<OpenProjectReachability, ClientError> {
+    pub async fn is_valid_op_instance(&self, url: &ServerUrl) -> Result<OpenProjectReachability, ClientError> {
         let request = self
             .app_route(Method::POST, "is-valid-op-instance")
             .header("OCS-APIRequest", "true")
@@ -532,17 +445,13 @@ impl NextcloudClient {
             Some(Value::Bool(true)) => OpenProjectReachability::Valid,
             Some(Value::Bool(false)) => OpenProjectReachability::NotValidUrl,
             Some(Value::String(s)) => match s.as_str() {
-                "local_remote_servers_not_allowed" => {
-                    OpenProjectReachability::LocalRemoteServersNotAllowed
-                }
+                "local_remote_servers_not_allowed" => OpenProjectReachability::LocalRemoteServersNotAllowed,
                 "network_error" => OpenProjectReachability::NetworkError(details),
                 "client_exception" => OpenProjectReachability::ClientException(details),
                 "request_exception" => OpenProjectReachability::RequestException(details),
                 "server_exception" => OpenProjectReachability::ServerException(details),
                 "invalid_url" | "not_valid_url" => OpenProjectReachability::NotValidUrl,
-                other => {
-                    OpenProjectReachability::Other(format!("{other} {details}").trim().to_owned())
-                }
+                other => OpenProjectReachability::Other(format!("{other} {details}").trim().to_owned()),
             },
             _ => return Err(r.unparseable("no `result`".into())),
         })
@@ -551,25 +460,15 @@ impl NextcloudClient {
     /// The keys the integration has stored (provisioning API, admin only).
     pub async fn app_config_keys(&self, app: &str) -> Result<Vec<String>, ClientError> {
         let path = format!("ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}");
-        let r = self
-            .call(self.ocs(Method::GET, &path), &[200])
-            .await
-            .map_err(not_admin)?;
+        let r = self.call(self.ocs(Method::GET, &path), &[200]).await.map_err(not_admin)?;
         Ok(strings(ocs_data(&r)?.get("data")))
     }
 
     /// One stored value. Nextcloud returns `""` for a key that is not set. Some values are secrets
     /// (`openproject_client_secret`), so every value comes back as a secret.
-    pub async fn app_config_value(
-        &self,
-        app: &str,
-        key: &str,
-    ) -> Result<SecretString, ClientError> {
+    pub async fn app_config_value(&self, app: &str, key: &str) -> Result<SecretString, ClientError> {
         let path = format!("ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}/{key}");
-        let r = self
-            .call(self.ocs(Method::GET, &path), &[200])
-            .await
-            .map_err(not_admin)?;
+        let r = self.call(self.ocs(Method::GET, &path), &[200]).await.map_err(not_admin)?;
         let data = ocs_data(&r)?;
         match data.get("data") {
             Some(Value::String(s)) => Ok(SecretString::from(s.as_str())),
@@ -580,10 +479,7 @@ impl NextcloudClient {
 
     pub async fn user(&self, id: &str) -> Result<Option<UserInfo>, ClientError> {
         let r = self
-            .call(
-                self.ocs(Method::GET, &format!("ocs/v2.php/cloud/users/{id}")),
-                &[200, 404],
-            )
+            .call(self.ocs(Method::GET, &format!("ocs/v2.php/cloud/users/{id}")), &[200, 404])
             .await
             .map_err(not_admin)?;
         if r.status.as_u16() == 404 {
@@ -606,42 +502,25 @@ impl NextcloudClient {
 
     /// Starts Login Flow v2. The user agent names the app password the admin will see.
     pub async fn start_login_flow(&self) -> Result<LoginFlow, ClientError> {
-        let request = Request::new(
-            Server::Nextcloud,
-            Method::POST,
-            self.base.join("index.php/login/v2"),
-        );
+        let request = Request::new(Server::Nextcloud, Method::POST, self.base.join("index.php/login/v2"));
         let r = self.call(request, &[200]).await?;
         let v = r.json_value()?;
-        let token =
-            str_at(&v, "/poll/token").ok_or_else(|| r.unparseable("no poll token".into()))?;
+        let token = str_at(&v, "/poll/token").ok_or_else(|| r.unparseable("no poll token".into()))?;
         let login_url = str_at(&v, "/login").ok_or_else(|| r.unparseable("no login URL".into()))?;
-        Ok(LoginFlow {
-            login_url,
-            poll_token: SecretString::from(token),
-        })
+        Ok(LoginFlow { login_url, poll_token: SecretString::from(token) })
     }
 
     /// Polls once: `None` while the admin has not granted access (404), the credentials once (200).
     /// The poll always goes to the server the admin named, never to an endpoint taken from an answer.
-    pub async fn poll_login_flow(
-        &self,
-        flow: &LoginFlow,
-    ) -> Result<Option<LoginFlowResult>, ClientError> {
-        let request = Request::new(
-            Server::Nextcloud,
-            Method::POST,
-            self.base.join("index.php/login/v2/poll"),
-        )
-        .form(vec![("token".into(), flow.poll_token.expose().clone())]);
+    pub async fn poll_login_flow(&self, flow: &LoginFlow) -> Result<Option<LoginFlowResult>, ClientError> {
+        let request = Request::new(Server::Nextcloud, Method::POST, self.base.join("index.php/login/v2/poll"))
+            .form(vec![("token".into(), flow.poll_token.expose().clone())]);
         let r = self.call(request, &[200, 404]).await?;
         if r.status.as_u16() == 404 {
             return Ok(None);
         }
         let v = r.json_value()?;
-        let field = |k: &str| {
-            str_at(&v, &format!("/{k}")).ok_or_else(|| r.unparseable(format!("no `{k}`")))
-        };
+        let field = |k: &str| str_at(&v, &format!("/{k}")).ok_or_else(|| r.unparseable(format!("no `{k}`")));
         Ok(Some(LoginFlowResult {
             server: field("server")?,
             login_name: field("loginName")?,
@@ -649,13 +528,29 @@ impl NextcloudClient {
         }))
     }
 
+    /// Whether Nextcloud knows an OAuth client with this id, asked anonymously the way a browser would:
+    /// the authorize endpoint redirects (303) for a known client and shows a 200 page for an unknown one.
+    pub async fn oauth_client_exists(&self, client_id: &str) -> Result<bool, ClientError> {
+        let mut request =
+            Request::new(Server::Nextcloud, Method::GET, self.base.join("index.php/apps/oauth2/authorize"))
+                .without_redirects();
+        request
+            .url
+            .query_pairs_mut()
+            .append_pair("client_id", client_id)
+            .append_pair("response_type", "code")
+            .append_pair("state", "opnc-probe");
+        let r = self.http.send(request).await?;
+        match r.status.as_u16() {
+            300..=399 => Ok(true),
+            200 => Ok(false),
+            _ => Err(r.unexpected_status()),
+        }
+    }
+
     /// Revokes the app password these credentials use (it must be an app password).
     pub async fn revoke_app_password(&self) -> Result<(), ClientError> {
-        self.call(
-            self.ocs(Method::DELETE, "ocs/v2.php/core/apppassword"),
-            &[200],
-        )
-        .await?;
+        self.call(self.ocs(Method::DELETE, "ocs/v2.php/core/apppassword"), &[200]).await?;
         Ok(())
     }
 }
@@ -687,16 +582,10 @@ fn nextcloud_error(r: &RawResponse) -> ClientError {
     }
     match r.json_value() {
         Ok(v) => match parse_error_value(status, &v) {
-            Some(api) => ClientError::new(
-                Server::Nextcloud,
-                r.endpoint.clone(),
-                ErrorKind::NextcloudApi(api),
-            ),
+            Some(api) => ClientError::new(Server::Nextcloud, r.endpoint.clone(), ErrorKind::NextcloudApi(api)),
             None => r.unexpected_status(),
         },
-        Err(e) if matches!(&e.kind, ErrorKind::UnparseableBody { reason, .. } if reason.contains("HTML")) => {
-            e
-        }
+        Err(e) if matches!(&e.kind, ErrorKind::UnparseableBody { reason, .. } if reason.contains("HTML")) => e,
         Err(_) => r.unexpected_status(),
     }
 }
@@ -720,9 +609,7 @@ pub fn parse_error_body(status: u16, body: &[u8]) -> Option<NextcloudApiError> {
 
 fn ocs_data(r: &RawResponse) -> Result<Value, ClientError> {
     let v = r.json_value()?;
-    v.pointer("/ocs/data")
-        .cloned()
-        .ok_or_else(|| r.unparseable("no OCS envelope (ocs.data)".into()))
+    v.pointer("/ocs/data").cloned().ok_or_else(|| r.unparseable("no OCS envelope (ocs.data)".into()))
 }
 
 fn parse_setup(r: &RawResponse) -> Result<SetupResponse, ClientError> {
@@ -737,32 +624,22 @@ fn parse_setup(r: &RawResponse) -> Result<SetupResponse, ClientError> {
         openproject_redirect_uri: str_at(&v, "/openproject_redirect_uri"),
         nextcloud_client_id: str_at(&v, "/nextcloud_client_id"),
         nextcloud_client_secret: str_at(&v, "/nextcloud_client_secret").map(SecretString::from),
-        openproject_user_app_password: str_at(&v, "/openproject_user_app_password")
-            .map(SecretString::from),
+        openproject_user_app_password: str_at(&v, "/openproject_user_app_password").map(SecretString::from),
         openproject_revocation_status: str_at(&v, "/openproject_revocation_status"),
     })
 }
 
 /// The integration_openproject version from the capabilities, parsed.
 pub fn app_version(capabilities: &Capabilities) -> Option<Version> {
-    capabilities
-        .integration
-        .as_ref()
-        .and_then(|i| parse_server_version(&i.app_version))
+    capabilities.integration.as_ref().and_then(|i| parse_server_version(&i.app_version))
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    v.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|l| l.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }

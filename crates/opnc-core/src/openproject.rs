@@ -15,8 +15,7 @@ use crate::server_url::ServerUrl;
 use crate::version::parse_server_version;
 
 pub const NEXTCLOUD_STORAGE_TYPE: &str = "urn:openproject-org:api:v3:storages:Nextcloud";
-pub const AUTH_TWO_WAY_OAUTH2: &str =
-    "urn:openproject-org:api:v3:storages:authenticationMethod:TwoWayOAuth2";
+pub const AUTH_TWO_WAY_OAUTH2: &str = "urn:openproject-org:api:v3:storages:authenticationMethod:TwoWayOAuth2";
 
 /// How the assistant signs in to OpenProject's API.
 #[derive(Debug, Clone)]
@@ -31,10 +30,7 @@ pub enum OpenProjectAuth {
 impl OpenProjectAuth {
     fn to_auth(&self) -> Auth {
         match self {
-            OpenProjectAuth::ApiKey(token) => Auth::Basic {
-                user: "apikey".into(),
-                password: token.clone(),
-            },
+            OpenProjectAuth::ApiKey(token) => Auth::Basic { user: "apikey".into(), password: token.clone() },
             OpenProjectAuth::Bearer(token) => Auth::Bearer(token.clone()),
             OpenProjectAuth::Anonymous => Auth::None,
         }
@@ -112,8 +108,7 @@ impl Storage {
     /// `configured` where the server reports it; before 14.2 computed as the contract says: the OAuth
     /// application and the Nextcloud client credentials are both present.
     pub fn is_configured(&self) -> bool {
-        self.configured
-            .unwrap_or(self.oauth_application.is_some() && self.oauth_client_credentials.is_some())
+        self.configured.unwrap_or(self.oauth_application.is_some() && self.oauth_client_credentials.is_some())
     }
 }
 
@@ -172,19 +167,13 @@ pub struct Filter {
 
 impl Filter {
     pub fn new(name: &str, operator: &str, values: &[&str]) -> Self {
-        Self {
-            name: name.into(),
-            operator: operator.into(),
-            values: values.iter().map(|v| (*v).to_owned()).collect(),
-        }
+        Self { name: name.into(), operator: operator.into(), values: values.iter().map(|v| (*v).to_owned()).collect() }
     }
 }
 
 fn filters_json(filters: &[Filter]) -> String {
-    let list: Vec<Value> = filters
-        .iter()
-        .map(|f| json!({ f.name.clone(): { "operator": f.operator, "values": f.values } }))
-        .collect();
+    let list: Vec<Value> =
+        filters.iter().map(|f| json!({ f.name.clone(): { "operator": f.operator, "values": f.values } })).collect();
     Value::Array(list).to_string()
 }
 
@@ -241,21 +230,14 @@ impl OpenProjectClient {
     }
 
     pub async fn root(&self) -> Result<Root, ClientError> {
-        let r = self
-            .call(self.request(Method::GET, "api/v3"), &[200])
-            .await?;
+        let r = self.call(self.request(Method::GET, "api/v3"), &[200]).await?;
         let v: Value = r.json_value()?;
         expect_type(&r, &v, "Root")?;
-        Ok(Root {
-            instance_name: str_at(&v, "/instanceName"),
-            core_version: str_at(&v, "/coreVersion"),
-        })
+        Ok(Root { instance_name: str_at(&v, "/instanceName"), core_version: str_at(&v, "/coreVersion") })
     }
 
     pub async fn configuration(&self) -> Result<Configuration, ClientError> {
-        let r = self
-            .call(self.request(Method::GET, "api/v3/configuration"), &[200])
-            .await?;
+        let r = self.call(self.request(Method::GET, "api/v3/configuration"), &[200]).await?;
         let v: Value = r.json_value()?;
         expect_type(&r, &v, "Configuration")?;
         Ok(Configuration {
@@ -266,16 +248,11 @@ impl OpenProjectClient {
     }
 
     pub async fn me(&self) -> Result<User, ClientError> {
-        let r = self
-            .call(self.request(Method::GET, "api/v3/users/me"), &[200])
-            .await?;
+        let r = self.call(self.request(Method::GET, "api/v3/users/me"), &[200]).await?;
         let v: Value = r.json_value()?;
         expect_type(&r, &v, "User")?;
         Ok(User {
-            id: v
-                .get("id")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| r.unparseable("the user has no id".into()))?,
+            id: v.get("id").and_then(Value::as_i64).ok_or_else(|| r.unparseable("the user has no id".into()))?,
             name: str_at(&v, "/name").unwrap_or_default(),
             login: str_at(&v, "/login"),
             admin: v.get("admin").and_then(Value::as_bool).unwrap_or(false),
@@ -283,24 +260,14 @@ impl OpenProjectClient {
     }
 
     pub async fn storages(&self) -> Result<Vec<Storage>, ClientError> {
-        let r = self
-            .call(self.request(Method::GET, "api/v3/storages"), &[200])
-            .await?;
+        let r = self.call(self.request(Method::GET, "api/v3/storages"), &[200]).await?;
         let v: Value = r.json_value()?;
         expect_type(&r, &v, "Collection")?;
-        elements(&r, &v)?
-            .iter()
-            .map(|e| parse_storage(&r, e))
-            .collect()
+        elements(&r, &v)?.iter().map(|e| parse_storage(&r, e)).collect()
     }
 
     pub async fn storage(&self, id: i64) -> Result<Storage, ClientError> {
-        let r = self
-            .call(
-                self.request(Method::GET, &format!("api/v3/storages/{id}")),
-                &[200],
-            )
-            .await?;
+        let r = self.call(self.request(Method::GET, &format!("api/v3/storages/{id}")), &[200]).await?;
         parse_storage(&r, &r.json_value()?)
     }
 
@@ -317,19 +284,11 @@ impl OpenProjectClient {
         let r = self.call(request, &[201]).await.map_err(admin_required)?;
         let v = r.json_value()?;
         let storage = parse_storage(&r, &v)?;
-        let oauth_client_secret =
-            str_at(&v, "/_embedded/oauthApplication/clientSecret").map(SecretString::from);
-        Ok(CreatedStorage {
-            storage,
-            oauth_client_secret,
-        })
+        let oauth_client_secret = str_at(&v, "/_embedded/oauthApplication/clientSecret").map(SecretString::from);
+        Ok(CreatedStorage { storage, oauth_client_secret })
     }
 
-    pub async fn update_storage(
-        &self,
-        id: i64,
-        patch: &StoragePatch,
-    ) -> Result<Storage, ClientError> {
+    pub async fn update_storage(&self, id: i64, patch: &StoragePatch) -> Result<Storage, ClientError> {
         let mut body = serde_json::Map::new();
         if let Some(name) = &patch.name {
             body.insert("name".into(), json!(name));
@@ -338,14 +297,9 @@ impl OpenProjectClient {
             body.insert("applicationPassword".into(), json!(password.expose()));
         }
         if let Some(url) = &patch.nextcloud_url {
-            body.insert(
-                "_links".into(),
-                json!({ "origin": { "href": url.as_str() } }),
-            );
+            body.insert("_links".into(), json!({ "origin": { "href": url.as_str() } }));
         }
-        let request = self
-            .request(Method::PATCH, &format!("api/v3/storages/{id}"))
-            .json(Value::Object(body));
+        let request = self.request(Method::PATCH, &format!("api/v3/storages/{id}")).json(Value::Object(body));
         let r = self.call(request, &[200]).await.map_err(admin_required)?;
         parse_storage(&r, &r.json_value()?)
     }
@@ -365,23 +319,14 @@ impl OpenProjectClient {
     ) -> Result<OAuthClientCredentials, ClientError> {
         let body = json!({ "clientId": client_id, "clientSecret": client_secret.expose() });
         let path = format!("api/v3/storages/{storage_id}/oauth_client_credentials");
-        let r = self
-            .call(self.request(Method::POST, &path).json(body), &[201])
-            .await
-            .map_err(admin_required)?;
+        let r = self.call(self.request(Method::POST, &path).json(body), &[201]).await.map_err(admin_required)?;
         let v = r.json_value()?;
         expect_type(&r, &v, "OAuthClientCredentials")?;
-        parse_client_credentials(&v)
-            .ok_or_else(|| r.unparseable("no id or clientId in the credentials".into()))
+        parse_client_credentials(&v).ok_or_else(|| r.unparseable("no id or clientId in the credentials".into()))
     }
 
     /// One page of projects. `offset` is the page number, starting at 1, as the API defines it.
-    pub async fn projects(
-        &self,
-        filters: &[Filter],
-        page_size: u64,
-        offset: u64,
-    ) -> Result<ProjectPage, ClientError> {
+    pub async fn projects(&self, filters: &[Filter], page_size: u64, offset: u64) -> Result<ProjectPage, ClientError> {
         let mut request = self.request(Method::GET, "api/v3/projects");
         request
             .url
@@ -393,23 +338,11 @@ impl OpenProjectClient {
         let r = self.call(request, &[200]).await?;
         let v = r.json_value()?;
         expect_type(&r, &v, "Collection")?;
-        let elements = elements(&r, &v)?
-            .iter()
-            .map(|e| parse_project(&r, e))
-            .collect::<Result<Vec<_>, _>>()?;
+        let elements = elements(&r, &v)?.iter().map(|e| parse_project(&r, e)).collect::<Result<Vec<_>, _>>()?;
         Ok(ProjectPage {
-            total: v
-                .get("total")
-                .and_then(Value::as_u64)
-                .unwrap_or(elements.len() as u64),
-            count: v
-                .get("count")
-                .and_then(Value::as_u64)
-                .unwrap_or(elements.len() as u64),
-            page_size: v
-                .get("pageSize")
-                .and_then(Value::as_u64)
-                .unwrap_or(page_size),
+            total: v.get("total").and_then(Value::as_u64).unwrap_or(elements.len() as u64),
+            count: v.get("count").and_then(Value::as_u64).unwrap_or(elements.len() as u64),
+            page_size: v.get("pageSize").and_then(Value::as_u64).unwrap_or(page_size),
             offset: v.get("offset").and_then(Value::as_u64).unwrap_or(offset),
             elements,
         })
@@ -421,8 +354,7 @@ impl OpenProjectClient {
         let page_size = 100;
         for offset in 1.. {
             let page = self.projects(filters, page_size, offset).await?;
-            let done =
-                page.elements.is_empty() || (all.len() + page.elements.len()) as u64 >= page.total;
+            let done = page.elements.is_empty() || (all.len() + page.elements.len()) as u64 >= page.total;
             all.extend(page.elements);
             if done || offset > 10_000 {
                 break;
@@ -431,15 +363,9 @@ impl OpenProjectClient {
         Ok(all)
     }
 
-    pub async fn project_storages(
-        &self,
-        filters: &[Filter],
-    ) -> Result<Vec<ProjectStorage>, ClientError> {
+    pub async fn project_storages(&self, filters: &[Filter]) -> Result<Vec<ProjectStorage>, ClientError> {
         let mut request = self.request(Method::GET, "api/v3/project_storages");
-        request
-            .url
-            .query_pairs_mut()
-            .append_pair("filters", &filters_json(filters));
+        request.url.query_pairs_mut().append_pair("filters", &filters_json(filters));
         let r = self.call(request, &[200]).await?;
         let v = r.json_value()?;
         expect_type(&r, &v, "Collection")?;
@@ -448,12 +374,8 @@ impl OpenProjectClient {
             .map(|e| ProjectStorage {
                 id: e.get("id").and_then(Value::as_i64).unwrap_or_default(),
                 project_folder_mode: str_at(e, "/projectFolderMode"),
-                project_id: str_at(e, "/_links/project/href")
-                    .as_deref()
-                    .and_then(last_id),
-                storage_id: str_at(e, "/_links/storage/href")
-                    .as_deref()
-                    .and_then(last_id),
+                project_id: str_at(e, "/_links/project/href").as_deref().and_then(last_id),
+                storage_id: str_at(e, "/_links/storage/href").as_deref().and_then(last_id),
             })
             .collect())
     }
@@ -468,18 +390,14 @@ impl OpenProjectClient {
         redirect_uri: &str,
     ) -> Result<TokenProbe, ClientError> {
         use oauth2::basic::{BasicClient, BasicErrorResponseType};
-        use oauth2::{
-            AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RequestTokenError, TokenUrl,
-        };
+        use oauth2::{AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RequestTokenError, TokenUrl};
 
         let token_url = self.base.join("oauth/token").to_string();
         let invalid_url = |e: oauth2::url::ParseError| {
             ClientError::new(
                 Server::OpenProject,
                 "POST /oauth/token",
-                ErrorKind::InvalidUrl(crate::UrlProblem::Malformed {
-                    reason: e.to_string(),
-                }),
+                ErrorKind::InvalidUrl(crate::UrlProblem::Malformed { reason: e.to_string() }),
             )
         };
         let client = BasicClient::new(ClientId::new(client_id.to_owned()))
@@ -492,53 +410,37 @@ impl OpenProjectClient {
             async move { send_oauth_request(&http, req).await }
         };
         let result = client
-            .exchange_code(AuthorizationCode::new(
-                "opnc-connection-probe-not-a-real-code".into(),
-            ))
+            .exchange_code(AuthorizationCode::new("opnc-connection-probe-not-a-real-code".into()))
             .request_async(&send)
             .await;
         Ok(match result {
-            Ok(_) => TokenProbe::Inconclusive(
-                "the token endpoint accepted a code that cannot exist".into(),
-            ),
+            Ok(_) => TokenProbe::Inconclusive("the token endpoint accepted a code that cannot exist".into()),
             Err(RequestTokenError::ServerResponse(resp)) => match resp.error() {
                 BasicErrorResponseType::InvalidGrant => TokenProbe::Valid,
-                BasicErrorResponseType::InvalidClient
-                | BasicErrorResponseType::UnauthorizedClient => TokenProbe::InvalidClient,
-                other => TokenProbe::Inconclusive(format!(
-                    "the token endpoint answered {}",
-                    other.as_ref()
-                )),
+                BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient => {
+                    TokenProbe::InvalidClient
+                }
+                other => TokenProbe::Inconclusive(format!("the token endpoint answered {}", other.as_ref())),
             },
             Err(RequestTokenError::Request(e)) => return Err(e),
-            Err(RequestTokenError::Parse(_, body)) => TokenProbe::Inconclusive(format!(
-                "unreadable answer: {}",
-                crate::http::redacted_excerpt(&body)
-            )),
+            Err(RequestTokenError::Parse(_, body)) => {
+                TokenProbe::Inconclusive(format!("unreadable answer: {}", crate::http::redacted_excerpt(&body)))
+            }
             Err(RequestTokenError::Other(o)) => TokenProbe::Inconclusive(o),
         })
     }
 }
 
-async fn send_oauth_request(
-    http: &HttpClient,
-    req: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, ClientError> {
+async fn send_oauth_request(http: &HttpClient, req: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, ClientError> {
     let url = url::Url::parse(&req.uri().to_string()).map_err(|e| {
         ClientError::new(
             Server::OpenProject,
             "POST /oauth/token",
-            ErrorKind::InvalidUrl(crate::UrlProblem::Malformed {
-                reason: e.to_string(),
-            }),
+            ErrorKind::InvalidUrl(crate::UrlProblem::Malformed { reason: e.to_string() }),
         )
     })?;
     let mut request = Request::new(Server::OpenProject, req.method().clone(), url);
-    if let Some(auth) = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(auth) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         request = request.auth(Auth::Header(SecretString::from(auth)));
     }
     let content_type = req
@@ -547,29 +449,20 @@ async fn send_oauth_request(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/x-www-form-urlencoded")
         .to_owned();
-    request.body = Some(Body::Raw {
-        content_type,
-        bytes: req.body().clone(),
-    });
+    request.body = Some(Body::Raw { content_type, bytes: req.body().clone() });
     let raw = http.send(request).await?;
     let mut response = http::Response::builder().status(raw.status);
     for (name, value) in raw.headers.iter() {
         response = response.header(name, value);
     }
-    response
-        .body(raw.body.to_vec())
-        .map_err(|_| raw.unexpected_status())
+    response.body(raw.body.to_vec()).map_err(|_| raw.unexpected_status())
 }
 
 /// A 403 `MissingPermission` on an admin-only endpoint means the account is not an admin.
 fn admin_required(error: ClientError) -> ClientError {
     match &error.kind {
         ErrorKind::OpenProjectApi(e) if e.status == 403 && e.identifier == "MissingPermission" => {
-            ClientError::new(
-                error.server,
-                error.endpoint.clone(),
-                ErrorKind::NotAdmin { user: None },
-            )
+            ClientError::new(error.server, error.endpoint.clone(), ErrorKind::NotAdmin { user: None })
         }
         _ => error,
     }
@@ -587,11 +480,7 @@ fn openproject_error(r: &RawResponse) -> ClientError {
                     ErrorKind::CredentialsRejected { two_factor: false },
                 );
             }
-            ClientError::new(
-                Server::OpenProject,
-                r.endpoint.clone(),
-                ErrorKind::OpenProjectApi(api),
-            )
+            ClientError::new(Server::OpenProject, r.endpoint.clone(), ErrorKind::OpenProjectApi(api))
         }
         Ok(_) => r.unexpected_status(),
         Err(e)
@@ -626,9 +515,7 @@ fn expect_type(r: &RawResponse, v: &Value, expected: &str) -> Result<(), ClientE
     match v.get("_type").and_then(Value::as_str) {
         Some(t) if t == expected => Ok(()),
         Some(t) => Err(r.unparseable(format!("expected a {expected} resource, got {t}"))),
-        None => Err(r.unparseable(format!(
-            "expected a {expected} resource, got JSON without _type"
-        ))),
+        None => Err(r.unparseable(format!("expected a {expected} resource, got JSON without _type"))),
     }
 }
 
@@ -640,10 +527,7 @@ fn elements<'a>(r: &RawResponse, v: &'a Value) -> Result<&'a Vec<Value>, ClientE
 
 fn parse_storage(r: &RawResponse, v: &Value) -> Result<Storage, ClientError> {
     expect_type(r, v, "Storage")?;
-    let id = v
-        .get("id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| r.unparseable("a storage without id".into()))?;
+    let id = v.get("id").and_then(Value::as_i64).ok_or_else(|| r.unparseable("a storage without id".into()))?;
     let oauth_application = v.pointer("/_embedded/oauthApplication").and_then(|a| {
         Some(OAuthApplication {
             id: a.get("id")?.as_i64()?,
@@ -665,31 +549,21 @@ fn parse_storage(r: &RawResponse, v: &Value) -> Result<Storage, ClientError> {
         has_application_password: v.get("hasApplicationPassword").and_then(Value::as_bool),
         authentication_method: str_at(v, "/_links/authenticationMethod/href"),
         oauth_application,
-        oauth_client_credentials: v
-            .pointer("/_embedded/oauthClientCredentials")
-            .and_then(parse_client_credentials),
+        oauth_client_credentials: v.pointer("/_embedded/oauthClientCredentials").and_then(parse_client_credentials),
     })
 }
 
 fn parse_client_credentials(v: &Value) -> Option<OAuthClientCredentials> {
-    Some(OAuthClientCredentials {
-        id: v.get("id")?.as_i64()?,
-        client_id: str_at(v, "/clientId")?,
-    })
+    Some(OAuthClientCredentials { id: v.get("id")?.as_i64()?, client_id: str_at(v, "/clientId")? })
 }
 
 fn parse_project(r: &RawResponse, v: &Value) -> Result<Project, ClientError> {
     Ok(Project {
-        id: v
-            .get("id")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| r.unparseable("a project without id".into()))?,
+        id: v.get("id").and_then(Value::as_i64).ok_or_else(|| r.unparseable("a project without id".into()))?,
         identifier: str_at(v, "/identifier").unwrap_or_default(),
         name: str_at(v, "/name").unwrap_or_default(),
         active: v.get("active").and_then(Value::as_bool).unwrap_or(true),
-        parent_id: str_at(v, "/_links/parent/href")
-            .as_deref()
-            .and_then(last_id),
+        parent_id: str_at(v, "/_links/parent/href").as_deref().and_then(last_id),
         kind: str_at(v, "/_type").unwrap_or_default(),
     })
 }
@@ -699,19 +573,13 @@ fn last_id(href: &str) -> Option<i64> {
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    v.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
 }
 
 fn strings_at(v: &Value, pointer: &str) -> Vec<String> {
     v.pointer(pointer)
         .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|l| l.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 

@@ -55,9 +55,7 @@ impl<T> serde::Serialize for Sensitive<T> {
     /// Refuses: a secret that reached a serializer is a bug, and failing loudly (without the value) beats
     /// writing it into a report or an IPC message.
     fn serialize<S: serde::Serializer>(&self, _serializer: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom(
-            "a secret value cannot be serialized",
-        ))
+        Err(serde::ser::Error::custom("a secret value cannot be serialized"))
     }
 }
 

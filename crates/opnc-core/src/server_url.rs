@@ -20,9 +20,7 @@ pub enum UrlProblem {
     Empty,
     #[error("the URL has no scheme; did you mean {suggestion}?")]
     MissingScheme { suggestion: String },
-    #[error(
-        "the scheme {scheme:?} is not supported; use https:// (or http:// for a local test server)"
-    )]
+    #[error("the scheme {scheme:?} is not supported; use https:// (or http:// for a local test server)")]
     UnsupportedScheme { scheme: String },
     #[error("the URL is not valid: {reason}")]
     Malformed { reason: String },
@@ -46,53 +44,34 @@ impl ServerUrl {
             return Err(UrlProblem::Empty);
         }
         if !trimmed.contains("://") {
-            let looks_like_host = trimmed
-                .split('/')
-                .next()
-                .is_some_and(|h| !h.is_empty() && !h.contains(' '));
+            let looks_like_host = trimmed.split('/').next().is_some_and(|h| !h.is_empty() && !h.contains(' '));
             if looks_like_host {
                 return Err(UrlProblem::MissingScheme {
                     suggestion: format!("https://{}", trimmed.trim_end_matches('/')),
                 });
             }
-            return Err(UrlProblem::Malformed {
-                reason: "no scheme and no host".into(),
-            });
+            return Err(UrlProblem::Malformed { reason: "no scheme and no host".into() });
         }
-        let mut url = Url::parse(trimmed).map_err(|e| UrlProblem::Malformed {
-            reason: e.to_string(),
-        })?;
+        let mut url = Url::parse(trimmed).map_err(|e| UrlProblem::Malformed { reason: e.to_string() })?;
         match url.scheme() {
             "http" | "https" => {}
-            other => {
-                return Err(UrlProblem::UnsupportedScheme {
-                    scheme: other.to_owned(),
-                })
-            }
+            other => return Err(UrlProblem::UnsupportedScheme { scheme: other.to_owned() }),
         }
         if url.host().is_none() {
-            return Err(UrlProblem::Malformed {
-                reason: "no host".into(),
-            });
+            return Err(UrlProblem::Malformed { reason: "no host".into() });
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(UrlProblem::CredentialsInUrl);
         }
         if let Some(q) = url.query() {
-            return Err(UrlProblem::QueryOrFragment {
-                part: format!("?{q}"),
-            });
+            return Err(UrlProblem::QueryOrFragment { part: format!("?{q}") });
         }
         if let Some(f) = url.fragment() {
-            return Err(UrlProblem::QueryOrFragment {
-                part: format!("#{f}"),
-            });
+            return Err(UrlProblem::QueryOrFragment { part: format!("#{f}") });
         }
         let parsed = Self(url.clone());
         if url.scheme() == "http" && !parsed.is_loopback() && !policy.allow_insecure_http {
-            return Err(UrlProblem::InsecureHttp {
-                host: parsed.host_port(),
-            });
+            return Err(UrlProblem::InsecureHttp { host: parsed.host_port() });
         }
         // Collapse duplicate and trailing slashes so `https://h/nc/` and `https://h/nc` are one server.
         let path: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
@@ -137,9 +116,7 @@ impl ServerUrl {
 
     pub fn is_loopback(&self) -> bool {
         match self.0.host() {
-            Some(Host::Domain(d)) => {
-                d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost")
-            }
+            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
             Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
             Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
             None => false,
@@ -148,14 +125,9 @@ impl ServerUrl {
 
     /// Whether two URLs name the same server, ignoring trailing slashes and default ports.
     pub fn same_server(&self, other: &str) -> bool {
-        ServerUrl::parse(
-            other,
-            UrlPolicy {
-                allow_insecure_http: true,
-            },
-        )
-        .map(|o| o.as_str() == self.as_str())
-        .unwrap_or(false)
+        ServerUrl::parse(other, UrlPolicy { allow_insecure_http: true })
+            .map(|o| o.as_str() == self.as_str())
+            .unwrap_or(false)
     }
 }
 
@@ -181,79 +153,46 @@ mod tests {
 
     #[test]
     fn normalises_trailing_slashes_and_sub_paths() {
+        assert_eq!(strict("https://cloud.example.com/").unwrap().as_str(), "https://cloud.example.com");
         assert_eq!(
-            strict("https://cloud.example.com/").unwrap().as_str(),
-            "https://cloud.example.com"
-        );
-        assert_eq!(
-            strict(" https://cloud.example.com//nextcloud// ")
-                .unwrap()
-                .as_str(),
+            strict(" https://cloud.example.com//nextcloud// ").unwrap().as_str(),
             "https://cloud.example.com/nextcloud"
         );
         let sub = strict("https://h.example/nextcloud").unwrap();
-        assert_eq!(
-            sub.join("status.php").as_str(),
-            "https://h.example/nextcloud/status.php"
-        );
+        assert_eq!(sub.join("status.php").as_str(), "https://h.example/nextcloud/status.php");
         assert_eq!(
             sub.join("/ocs/v2.php/cloud/capabilities").as_str(),
             "https://h.example/nextcloud/ocs/v2.php/cloud/capabilities"
         );
         assert_eq!(sub.with_trailing_slash(), "https://h.example/nextcloud/");
-        assert_eq!(
-            strict("HTTPS://Cloud.Example.COM:443").unwrap().as_str(),
-            "https://cloud.example.com"
-        );
+        assert_eq!(strict("HTTPS://Cloud.Example.COM:443").unwrap().as_str(), "https://cloud.example.com");
     }
 
     #[test]
     fn requires_a_scheme_and_suggests_one() {
         assert_eq!(
             strict("cloud.example.com/"),
-            Err(UrlProblem::MissingScheme {
-                suggestion: "https://cloud.example.com".into()
-            })
+            Err(UrlProblem::MissingScheme { suggestion: "https://cloud.example.com".into() })
         );
-        assert!(matches!(
-            strict("ftp://x.example"),
-            Err(UrlProblem::UnsupportedScheme { .. })
-        ));
+        assert!(matches!(strict("ftp://x.example"), Err(UrlProblem::UnsupportedScheme { .. })));
         assert_eq!(strict("   "), Err(UrlProblem::Empty));
     }
 
     #[test]
     fn refuses_plain_http_unless_loopback_or_allowed() {
-        assert!(matches!(
-            strict("http://cloud.example.com"),
-            Err(UrlProblem::InsecureHttp { .. })
-        ));
+        assert!(matches!(strict("http://cloud.example.com"), Err(UrlProblem::InsecureHttp { .. })));
         assert!(strict("http://127.0.0.1:8080").is_ok());
         assert!(strict("http://localhost:3000").is_ok());
         assert!(strict("http://[::1]:3000").is_ok());
-        let allowed = ServerUrl::parse(
-            "http://cloud.example.com",
-            UrlPolicy {
-                allow_insecure_http: true,
-            },
-        );
+        let allowed = ServerUrl::parse("http://cloud.example.com", UrlPolicy { allow_insecure_http: true });
         assert!(allowed.is_ok());
     }
 
     #[test]
     fn refuses_credentials_queries_and_fragments() {
-        assert_eq!(
-            strict("https://admin:pw@h.example"),
-            Err(UrlProblem::CredentialsInUrl)
-        );
-        assert!(matches!(
-            strict("https://h.example/?a=1"),
-            Err(UrlProblem::QueryOrFragment { .. })
-        ));
-        assert!(matches!(
-            strict("https://h.example/#x"),
-            Err(UrlProblem::QueryOrFragment { .. })
-        ));
+        assert_eq!(strict("https://admin:pw@h.example"), Err(UrlProblem::CredentialsInUrl));
+        assert!(matches!(strict("https://h.example/?a=1"), Err(UrlProblem::QueryOrFragment { .. })));
+        assert!(matches!(strict("https://h.example/#x"), Err(UrlProblem::QueryOrFragment { .. })));
     }
 
     #[test]

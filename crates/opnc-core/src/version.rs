@@ -10,20 +10,14 @@ pub fn parse_server_version(text: &str) -> Option<Version> {
         Some(i) => (&text[..i], &text[i..]),
         None => (text, ""),
     };
-    let mut parts = numbers
-        .split('.')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<u64>().ok());
+    let mut parts = numbers.split('.').filter(|p| !p.is_empty()).map(|p| p.parse::<u64>().ok());
     let major = parts.next()??;
     let minor = parts.next().flatten().unwrap_or(0);
     let patch = parts.next().flatten().unwrap_or(0);
     let mut version = Version::new(major, minor, patch);
     let pre = pre.trim_start_matches(['-', '+', '.', ' ']);
     if !pre.is_empty() {
-        let cleaned: String = pre
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
-            .collect();
+        let cleaned: String = pre.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
         if let Ok(p) = semver::Prerelease::new(cleaned.trim_matches('.')) {
             version.pre = p;
         }

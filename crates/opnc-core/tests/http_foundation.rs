@@ -44,24 +44,15 @@ async fn credentials_never_follow_a_redirect_to_another_host() {
     }))
     .await;
     let target = format!("{other}/api/v3");
-    let redirecting =
-        spawn(
-            Router::new().fallback(move || {
-                let target = target.clone();
-                async move {
-                    (http::StatusCode::FOUND, [(http::header::LOCATION, target)]).into_response()
-                }
-            }),
-        )
-        .await;
+    let redirecting = spawn(Router::new().fallback(move || {
+        let target = target.clone();
+        async move { (http::StatusCode::FOUND, [(http::header::LOCATION, target)]).into_response() }
+    }))
+    .await;
     let err = op_admin(&redirecting).root().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::RedirectedToOtherHost);
     assert!(err.message().contains(&other), "{}", err.message());
-    assert_eq!(
-        hits.load(Ordering::SeqCst),
-        0,
-        "the other host must not even be contacted"
-    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the other host must not even be contacted");
 }
 
 #[tokio::test]
@@ -86,17 +77,9 @@ async fn an_html_login_page_is_named_as_such() {
     .await;
     let err = op_admin(&base).root().await.unwrap_err();
     match &err.kind {
-        ErrorKind::UnparseableBody {
-            reason,
-            excerpt,
-            status,
-            ..
-        } => {
+        ErrorKind::UnparseableBody { reason, excerpt, status, .. } => {
             assert!(reason.contains("HTML"), "{reason}");
-            assert!(
-                excerpt.contains("Sign in"),
-                "the excerpt is kept: {excerpt}"
-            );
+            assert!(excerpt.contains("Sign in"), "the excerpt is kept: {excerpt}");
             assert_eq!(*status, 200);
         }
         other => panic!("expected UnparseableBody, got {other:?}"),
@@ -111,21 +94,11 @@ async fn invalid_json_and_wrong_shapes_are_unparseable() {
             .route(
                 "/status.php",
                 get(|| async {
-                    (
-                        [(http::header::CONTENT_TYPE, "application/json")],
-                        "{\"installed\": tru",
-                    )
-                        .into_response()
+                    ([(http::header::CONTENT_TYPE, "application/json")], "{\"installed\": tru").into_response()
                 }),
             )
-            .route(
-                "/api/v3",
-                get(|| async { axum::Json(serde_json::json!([1, 2, 3])) }),
-            )
-            .route(
-                "/api/v3/configuration",
-                get(|| async { axum::Json(serde_json::json!({ "_type": "Error" })) }),
-            ),
+            .route("/api/v3", get(|| async { axum::Json(serde_json::json!([1, 2, 3])) }))
+            .route("/api/v3/configuration", get(|| async { axum::Json(serde_json::json!({ "_type": "Error" })) })),
     )
     .await;
     let err = nc_anonymous(&base).status().await.unwrap_err();
@@ -136,37 +109,20 @@ async fn invalid_json_and_wrong_shapes_are_unparseable() {
     let err = op_admin(&base).root().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::UnparseableBody);
     let err = op_admin(&base).configuration().await.unwrap_err();
-    assert_eq!(
-        err.code(),
-        ErrorCode::UnparseableBody,
-        "an Error resource with status 200 is not a configuration"
-    );
+    assert_eq!(err.code(), ErrorCode::UnparseableBody, "an Error resource with status 200 is not a configuration");
 }
 
 #[tokio::test]
 async fn a_ten_megabyte_body_is_refused() {
-    let base = spawn(
-        Router::new()
-            .route(
-                "/status.php",
-                get(|| async { "x".repeat(10 * 1024 * 1024) }),
-            )
-            .route(
-                "/api/v3",
-                get(|| async {
-                    // Chunked, without Content-Length: the limit must hold while reading.
-                    let chunks = (0..12).map(|_| {
-                        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(vec![
-                            b'x';
-                            1024 * 1024
-                        ]))
-                    });
-                    Response::new(axum::body::Body::from_stream(futures_util::stream::iter(
-                        chunks,
-                    )))
-                }),
-            ),
-    )
+    let base = spawn(Router::new().route("/status.php", get(|| async { "x".repeat(10 * 1024 * 1024) })).route(
+        "/api/v3",
+        get(|| async {
+            // Chunked, without Content-Length: the limit must hold while reading.
+            let chunks =
+                (0..12).map(|_| Ok::<_, std::convert::Infallible>(bytes::Bytes::from(vec![b'x'; 1024 * 1024])));
+            Response::new(axum::body::Body::from_stream(futures_util::stream::iter(chunks)))
+        }),
+    ))
     .await;
     let err = nc_anonymous(&base).status().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ResponseTooLarge);
@@ -185,11 +141,7 @@ async fn a_server_that_never_answers_times_out() {
             open.push(socket);
         }
     });
-    let client = opnc_core::nextcloud::NextcloudClient::new(
-        quick_http(),
-        url(&format!("http://{addr}")),
-        None,
-    );
+    let client = opnc_core::nextcloud::NextcloudClient::new(quick_http(), url(&format!("http://{addr}")), None);
     let started = std::time::Instant::now();
     let err = client.status().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout, "{err:?}");
@@ -199,38 +151,18 @@ async fn a_server_that_never_answers_times_out() {
 #[tokio::test]
 async fn a_dropped_connection_and_a_refused_one() {
     let pair = SimPair::start_default().await.unwrap();
-    pair.nextcloud.server.control.add_fault(Fault::on(
-        http::Method::GET,
-        "/status.php",
-        1,
-        FaultAction::Drop,
-    ));
-    let err = nc_anonymous(&pair.nextcloud.url())
-        .status()
-        .await
-        .unwrap_err();
+    pair.nextcloud.server.control.add_fault(Fault::on(http::Method::GET, "/status.php", 1, FaultAction::Drop));
+    let err = nc_anonymous(&pair.nextcloud.url()).status().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ConnectionDropped, "{err:?}");
-    assert!(
-        nc_anonymous(&pair.nextcloud.url()).status().await.is_ok(),
-        "only the first request was dropped"
-    );
+    assert!(nc_anonymous(&pair.nextcloud.url()).status().await.is_ok(), "only the first request was dropped");
 
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let err = nc_anonymous(&format!("http://127.0.0.1:{closed}"))
-        .status()
-        .await
-        .unwrap_err();
+    let err = nc_anonymous(&format!("http://127.0.0.1:{closed}")).status().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ConnectionRefused, "{err:?}");
-    assert!(matches!(
-        err.kind,
-        ErrorKind::CouldNotConnect {
-            cause: ConnectCause::Refused,
-            ..
-        }
-    ));
+    assert!(matches!(err.kind, ErrorKind::CouldNotConnect { cause: ConnectCause::Refused, .. }));
 }
 
 #[tokio::test]
@@ -265,28 +197,15 @@ async fn a_self_signed_certificate_is_named() {
             });
         }
     });
-    let client = opnc_core::nextcloud::NextcloudClient::new(
-        quick_http(),
-        url(&format!("https://localhost:{port}")),
-        None,
-    );
+    let client =
+        opnc_core::nextcloud::NextcloudClient::new(quick_http(), url(&format!("https://localhost:{port}")), None);
     let err = client.status().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::TlsCertificate, "{err:?}");
     assert!(
-        matches!(
-            err.kind,
-            ErrorKind::CouldNotConnect {
-                cause: ConnectCause::Tls(TlsProblem::UnknownIssuer),
-                ..
-            }
-        ),
+        matches!(err.kind, ErrorKind::CouldNotConnect { cause: ConnectCause::Tls(TlsProblem::UnknownIssuer), .. }),
         "{err:?}"
     );
-    assert!(
-        err.hint().contains("certificates:import"),
-        "the fix on the other server is named: {}",
-        err.hint()
-    );
+    assert!(err.hint().contains("certificates:import"), "the fix on the other server is named: {}", err.hint());
 }
 
 fn rustls_provider() -> Result<(), std::sync::Arc<tokio_rustls::rustls::crypto::CryptoProvider>> {
@@ -296,17 +215,9 @@ fn rustls_provider() -> Result<(), std::sync::Arc<tokio_rustls::rustls::crypto::
 #[tokio::test]
 async fn a_secret_never_appears_in_errors() {
     let secret = "hunter2-SECRET-token-value-0123456789";
-    let base = spawn(
-        Router::new().fallback(|| async { (http::StatusCode::UNAUTHORIZED, "{}").into_response() }),
-    )
-    .await;
+    let base = spawn(Router::new().fallback(|| async { (http::StatusCode::UNAUTHORIZED, "{}").into_response() })).await;
     let err = op(&base, secret).root().await.unwrap_err();
-    for text in [
-        err.message(),
-        err.hint(),
-        format!("{err:?}"),
-        serde_json::to_string(&err.view()).unwrap(),
-    ] {
+    for text in [err.message(), err.hint(), format!("{err:?}"), serde_json::to_string(&err.view()).unwrap()] {
         assert!(!text.contains(secret), "leaked in {text}");
     }
 }

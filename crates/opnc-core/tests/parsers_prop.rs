@@ -64,25 +64,15 @@ const KEYS: &[&str] = &[
     "authorization_header",
     "project",
 ];
-const TYPES: &[&str] = &[
-    "Root",
-    "Configuration",
-    "User",
-    "Storage",
-    "Collection",
-    "Error",
-    "OAuthClientCredentials",
-    "Project",
-];
+const TYPES: &[&str] =
+    &["Root", "Configuration", "User", "Storage", "Collection", "Error", "OAuthClientCredentials", "Project"];
 
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         prop::sample::select(TYPES).prop_map(Value::from),
         ".{0,40}".prop_map(Value::from),
     ];
@@ -90,12 +80,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::vec((prop::sample::select(KEYS), inner), 0..8).prop_map(|pairs| {
-                Value::Object(
-                    pairs
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
-                        .collect::<Map<_, _>>(),
-                )
+                Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
             }),
         ]
     })
@@ -110,35 +95,21 @@ struct Served {
 fn served() -> &'static Served {
     static SERVED: OnceLock<Served> = OnceLock::new();
     SERVED.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let answer = Arc::new(Mutex::new((200, b"{}".to_vec())));
         let shared = answer.clone();
         let router = Router::new().fallback(move || {
             let shared = shared.clone();
             async move {
                 let (status, body) = shared.lock().unwrap().clone();
-                (
-                    http::StatusCode::from_u16(status).unwrap(),
-                    [(http::header::CONTENT_TYPE, "application/json")],
-                    body,
-                )
+                (http::StatusCode::from_u16(status).unwrap(), [(http::header::CONTENT_TYPE, "application/json")], body)
                     .into_response()
             }
         });
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         runtime.spawn(async move { axum::serve(listener, router).await.ok() });
-        Served {
-            url,
-            answer,
-            runtime,
-        }
+        Served { url, answer, runtime }
     })
 }
 
@@ -151,18 +122,11 @@ fn every_parser(status: u16, body: Vec<u8>) -> usize {
     *s.answer.lock().unwrap() = (status, body);
     let http = HttpClient::new(HttpConfig::default()).unwrap();
     let base = ServerUrl::parse(&s.url, UrlPolicy::default()).unwrap();
-    let op = OpenProjectClient::new(
-        http.clone(),
-        base.clone(),
-        OpenProjectAuth::ApiKey(SecretString::from("t")),
-    );
+    let op = OpenProjectClient::new(http.clone(), base.clone(), OpenProjectAuth::ApiKey(SecretString::from("t")));
     let nc = NextcloudClient::new(
         http,
         base.clone(),
-        Some(NextcloudCredentials {
-            login_name: "a".into(),
-            password: SecretString::from("b"),
-        }),
+        Some(NextcloudCredentials { login_name: "a".into(), password: SecretString::from("b") }),
     );
     s.runtime.block_on(async {
         let results: Vec<bool> = vec![
@@ -183,9 +147,7 @@ fn every_parser(status: u16, body: Vec<u8>) -> usize {
             nc.is_valid_op_instance(&base).await.is_err(),
             nc.app_config_keys("x").await.is_err(),
             nc.start_login_flow().await.is_err(),
-            nc.update_setup(&Default::default(), &opnc_core::version::v(3, 1, 1))
-                .await
-                .is_err(),
+            nc.update_setup(&Default::default(), &opnc_core::version::v(3, 1, 1)).await.is_err(),
         ];
         results.into_iter().filter(|e| *e).count()
     })
@@ -272,17 +234,11 @@ proptest! {
 fn report_how_long_the_properties_ran() {
     // A fixed extra run with timing, so the figure appears in the test output.
     let started = Instant::now();
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 200,
-        ..ProptestConfig::default()
-    });
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 200, ..ProptestConfig::default() });
     let result = runner.run(&(status(), json_value()), |(status, value)| {
         every_parser(status, value.to_string().into_bytes());
         Ok(())
     });
     assert!(result.is_ok(), "{result:?}");
-    eprintln!(
-        "parser property run: 200 cases × 18 client calls in {:.2?}",
-        started.elapsed()
-    );
+    eprintln!("parser property run: 200 cases × 18 client calls in {:.2?}", started.elapsed());
 }

@@ -51,77 +51,41 @@ async fn no_secret_reaches_the_log_or_an_error() {
         .unwrap();
     let op_secret = created.oauth_client_secret.clone().unwrap();
     let app = created.storage.oauth_application.clone().unwrap();
-    let values = SetupValues::oauth2(
-        url(&pair.openproject.url()),
-        app.client_id.clone(),
-        op_secret.clone(),
-        true,
-    );
+    let values = SetupValues::oauth2(url(&pair.openproject.url()), app.client_id.clone(), op_secret.clone(), true);
     let setup = nc_client.create_setup(&values, &v(3, 1, 1)).await.unwrap();
     let nc_secret = setup.nextcloud_client_secret.clone().unwrap();
     let app_password = setup.openproject_user_app_password.clone().unwrap();
     op_client
-        .set_oauth_client_credentials(
-            created.storage.id,
-            setup.nextcloud_client_id.as_deref().unwrap(),
-            &nc_secret,
-        )
+        .set_oauth_client_credentials(created.storage.id, setup.nextcloud_client_id.as_deref().unwrap(), &nc_secret)
         .await
         .unwrap();
     let patched = op_client
         .update_storage(
             created.storage.id,
-            &StoragePatch {
-                application_password: Some(app_password.clone()),
-                ..StoragePatch::default()
-            },
+            &StoragePatch { application_password: Some(app_password.clone()), ..StoragePatch::default() },
         )
         .await
         .unwrap();
     assert!(patched.is_configured() && patched.has_application_password == Some(true));
     assert_eq!(
-        op_client
-            .probe_oauth_client(&app.client_id, &op_secret, &app.redirect_uris[0])
-            .await
-            .unwrap(),
+        op_client.probe_oauth_client(&app.client_id, &op_secret, &app.redirect_uris[0]).await.unwrap(),
         TokenProbe::Valid
     );
-    let stored = nc_client
-        .app_config_value("integration_openproject", "openproject_client_secret")
-        .await
-        .unwrap();
+    let stored = nc_client.app_config_value("integration_openproject", "openproject_client_secret").await.unwrap();
     assert_eq!(stored.expose(), op_secret.expose());
 
-    let flow = nc_anonymous(&pair.nextcloud.url())
-        .start_login_flow()
-        .await
-        .unwrap();
-    pair.nextcloud
-        .sim
-        .grant_login_flow(&flow.login_url, nc_demo::ADMIN_LOGIN);
-    let granted = nc_anonymous(&pair.nextcloud.url())
-        .poll_login_flow(&flow)
-        .await
-        .unwrap()
-        .unwrap();
+    let flow = nc_anonymous(&pair.nextcloud.url()).start_login_flow().await.unwrap();
+    pair.nextcloud.sim.grant_login_flow(&flow.login_url, nc_demo::ADMIN_LOGIN);
+    let granted = nc_anonymous(&pair.nextcloud.url()).poll_login_flow(&flow).await.unwrap().unwrap();
 
     // Failures carrying secrets too.
     let mut errors = Vec::new();
+    errors.push(op(&pair.openproject.url(), "wrong-token-value-123456789").root().await.unwrap_err());
     errors.push(
-        op(&pair.openproject.url(), "wrong-token-value-123456789")
-            .root()
+        nc(&pair.nextcloud.url(), nc_demo::ADMIN_LOGIN, "wrong-password-value-987654")
+            .current_user()
             .await
             .unwrap_err(),
-    );
-    errors.push(
-        nc(
-            &pair.nextcloud.url(),
-            nc_demo::ADMIN_LOGIN,
-            "wrong-password-value-987654",
-        )
-        .current_user()
-        .await
-        .unwrap_err(),
     );
     errors.push(
         op_client
@@ -131,11 +95,7 @@ async fn no_secret_reaches_the_log_or_an_error() {
     );
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        log.contains("request"),
-        "the log was captured at all ({} bytes)",
-        log.len()
-    );
+    assert!(log.contains("request"), "the log was captured at all ({} bytes)", log.len());
     let secrets = [
         op_secret.expose().clone(),
         nc_secret.expose().clone(),
@@ -150,31 +110,15 @@ async fn no_secret_reaches_the_log_or_an_error() {
     ];
     let error_texts: Vec<String> = errors
         .iter()
-        .flat_map(|e| {
-            [
-                e.message(),
-                e.hint(),
-                format!("{e:?}"),
-                serde_json::to_string(&e.view()).unwrap(),
-            ]
-        })
+        .flat_map(|e| [e.message(), e.hint(), format!("{e:?}"), serde_json::to_string(&e.view()).unwrap()])
         .collect();
     for secret in &secrets {
-        assert!(
-            !log.contains(secret.as_str()),
-            "a secret reached the TRACE log"
-        );
+        assert!(!log.contains(secret.as_str()), "a secret reached the TRACE log");
         for text in &error_texts {
-            assert!(
-                !text.contains(secret.as_str()),
-                "a secret reached an error: {text}"
-            );
+            assert!(!text.contains(secret.as_str()), "a secret reached an error: {text}");
         }
         let base64_basic = base64_of(secret);
-        assert!(
-            !log.contains(&base64_basic),
-            "a Basic header reached the log"
-        );
+        assert!(!log.contains(&base64_basic), "a Basic header reached the log");
     }
     eprintln!(
         "searched {} bytes of TRACE log and {} error texts for {} secrets: none found",

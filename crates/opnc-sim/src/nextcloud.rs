@@ -27,8 +27,7 @@ use http::{HeaderMap, Method};
 use serde_json::{json, Map, Value};
 
 use crate::common::{
-    alphanumeric, basic_credentials, header, json_response, printable_password, typed_response,
-    version_at_least,
+    alphanumeric, basic_credentials, header, json_response, printable_password, typed_response, version_at_least,
 };
 use crate::runner::INTERNAL_HEADER;
 
@@ -86,23 +85,13 @@ impl NextcloudProfile {
         Self::new("30.0.17.2", "2.11.4", "18.1.6")
     }
     pub fn major(&self) -> u64 {
-        self.version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0)
+        self.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
     }
     pub fn version_string(&self) -> String {
-        self.version
-            .split('.')
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(".")
+        self.version.split('.').take(3).collect::<Vec<_>>().join(".")
     }
     fn integration_at_least(&self, min: (u64, u64, u64)) -> bool {
-        self.integration_version
-            .as_deref()
-            .is_some_and(|v| version_at_least(v, min))
+        self.integration_version.as_deref().is_some_and(|v| version_at_least(v, min))
     }
     fn integration_active(&self) -> bool {
         self.integration_enabled && self.integration_version.is_some()
@@ -178,9 +167,7 @@ impl NextcloudState {
     }
 
     pub fn openproject_app_password(&self) -> Option<&AppToken> {
-        self.app_tokens
-            .iter()
-            .find(|t| t.uid == OP_ENTITY && t.name == OP_ENTITY)
+        self.app_tokens.iter().find(|t| t.uid == OP_ENTITY && t.name == OP_ENTITY)
     }
 
     pub fn integration_client(&self) -> Option<&OAuthClient> {
@@ -211,9 +198,7 @@ impl NextcloudState {
                 let provider_type = self.config("sso_provider_type");
                 let base = !provider_type.is_empty() && !self.config("oidc_provider").is_empty();
                 match provider_type {
-                    "nextcloud_hub" => {
-                        base && !self.config("targeted_audience_client_id").is_empty()
-                    }
+                    "nextcloud_hub" => base && !self.config("targeted_audience_client_id").is_empty(),
                     _ if self.config("token_exchange") == "1" => {
                         base && !self.config("targeted_audience_client_id").is_empty()
                     }
@@ -222,17 +207,16 @@ impl NextcloudState {
             }
             // 2.9.0 to 3.1.1: legacy setups without a method fail until the method is written.
             "" if !self.profile.integration_at_least((2, 9, 0)) => {
-                !self.config("openproject_client_id").is_empty()
-                    && !self.config("nc_oauth_client_id").is_empty()
+                !self.config("openproject_client_id").is_empty() && !self.config("nc_oauth_client_id").is_empty()
             }
             _ => false,
         }
     }
 
     fn project_folder_complete(&self) -> bool {
-        let user_ok = self.user(OP_ENTITY).is_some_and(|u| {
-            u.groups.iter().any(|g| g == OP_ENTITY) && u.subadmin.iter().any(|g| g == OP_ENTITY)
-        });
+        let user_ok = self
+            .user(OP_ENTITY)
+            .is_some_and(|u| u.groups.iter().any(|g| g == OP_ENTITY) && u.subadmin.iter().any(|g| g == OP_ENTITY));
         user_ok
             && self.groups.iter().any(|g| g == OP_ENTITY)
             && self.groupfolders_on()
@@ -270,36 +254,16 @@ impl NextcloudSim {
         };
         let mut app_config = BTreeMap::new();
         if let Some(v) = &profile.integration_version {
-            app_config.insert(
-                "enabled".into(),
-                if profile.integration_enabled {
-                    "yes"
-                } else {
-                    "no"
-                }
-                .into(),
-            );
+            app_config.insert("enabled".into(), if profile.integration_enabled { "yes" } else { "no" }.into());
             app_config.insert("installed_version".into(), v.clone());
             app_config.insert("types".into(), String::new());
         }
         let state = NextcloudState {
             profile,
             users: vec![
-                user(
-                    demo::ADMIN_LOGIN,
-                    demo::ADMIN_PASSWORD,
-                    "Nextcloud Admin",
-                    true,
-                    false,
-                ),
+                user(demo::ADMIN_LOGIN, demo::ADMIN_PASSWORD, "Nextcloud Admin", true, false),
                 user(demo::USER_LOGIN, demo::USER_PASSWORD, "Alice", false, false),
-                user(
-                    demo::TWO_FACTOR_LOGIN,
-                    demo::TWO_FACTOR_PASSWORD,
-                    "Admin with 2FA",
-                    true,
-                    true,
-                ),
+                user(demo::TWO_FACTOR_LOGIN, demo::TWO_FACTOR_PASSWORD, "Admin with 2FA", true, true),
             ],
             groups: vec!["admin".into()],
             team_folders: vec![],
@@ -333,13 +297,7 @@ impl NextcloudSim {
         let uid = s.user(login)?.uid.clone();
         let id = s.next();
         let token = alphanumeric(72);
-        s.app_tokens.push(AppToken {
-            id,
-            uid,
-            login_name: login.into(),
-            token: token.clone(),
-            name: name.into(),
-        });
+        s.app_tokens.push(AppToken { id, uid, login_name: login.into(), token: token.clone(), name: name.into() });
         Some(token)
     }
 
@@ -351,11 +309,8 @@ impl NextcloudSim {
         let Some(uid) = s.user(login).map(|u| u.uid.clone()) else {
             return false;
         };
-        let Some((_, flow)) = s
-            .login_flows
-            .iter()
-            .find(|(_, f)| f.login_token == token)
-            .map(|(k, f)| (k.clone(), f.clone()))
+        let Some((_, flow)) =
+            s.login_flows.iter().find(|(_, f)| f.login_token == token).map(|(k, f)| (k.clone(), f.clone()))
         else {
             return false;
         };
@@ -386,24 +341,12 @@ impl NextcloudSim {
             .route("/ocs/v2.php/cloud/capabilities", get(capabilities))
             .route("/ocs/v2.php/cloud/user", get(current_user))
             .route("/ocs/v2.php/cloud/apps", get(list_apps))
-            .route(
-                "/ocs/v2.php/cloud/apps/{app}",
-                get(get_app).post(enable_app),
-            )
+            .route("/ocs/v2.php/cloud/apps/{app}", get(get_app).post(enable_app))
             .route("/ocs/v2.php/cloud/users/{id}", get(get_user))
             .route("/ocs/v2.php/cloud/groups", get(search_groups))
-            .route(
-                "/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}",
-                get(config_keys),
-            )
-            .route(
-                "/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}/{key}",
-                get(config_value),
-            )
-            .route(
-                "/ocs/v2.php/core/apppassword",
-                axum::routing::delete(revoke_app_password),
-            )
+            .route("/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}", get(config_keys))
+            .route("/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}/{key}", get(config_value))
+            .route("/ocs/v2.php/core/apppassword", axum::routing::delete(revoke_app_password))
             .route("/index.php/login/v2", post(login_flow_start))
             .route("/index.php/login/v2/poll", post(login_flow_poll))
             .route("/index.php/login/v2/flow/{token}", get(login_flow_page))
@@ -412,10 +355,7 @@ impl NextcloudSim {
             .route("/index.php/apps/oauth2/authorize", get(oauth_authorize))
             .route("/remote.php/dav", any(dav))
             .route("/remote.php/dav/", any(dav))
-            .nest(
-                "/index.php/apps/integration_openproject",
-                app_routes.clone(),
-            )
+            .nest("/index.php/apps/integration_openproject", app_routes.clone())
             .nest("/apps/integration_openproject", app_routes)
             .fallback(not_found_page)
             .with_state(self.clone());
@@ -442,38 +382,21 @@ enum Caller {
 
 fn caller(sim: &NextcloudSim, headers: &HeaderMap) -> Caller {
     let Some((login, password)) = basic_credentials(headers) else {
-        return Caller::Anonymous {
-            password_forbidden: false,
-        };
+        return Caller::Anonymous { password_forbidden: false };
     };
     let mut s = sim.lock();
-    if let Some(user) = s
-        .users
-        .iter()
-        .find(|u| u.uid.eq_ignore_ascii_case(&login) && u.enabled)
-    {
+    if let Some(user) = s.users.iter().find(|u| u.uid.eq_ignore_ascii_case(&login) && u.enabled) {
         if user.password == password {
             return if user.two_factor {
-                Caller::Anonymous {
-                    password_forbidden: true,
-                }
+                Caller::Anonymous { password_forbidden: true }
             } else {
-                Caller::User {
-                    uid: user.uid.clone(),
-                    app_token: None,
-                }
+                Caller::User { uid: user.uid.clone(), app_token: None }
             };
         }
     }
-    if let Some(token) = s
-        .app_tokens
-        .iter()
-        .find(|t| t.token == password && t.login_name.eq_ignore_ascii_case(&login))
+    if let Some(token) = s.app_tokens.iter().find(|t| t.token == password && t.login_name.eq_ignore_ascii_case(&login))
     {
-        return Caller::User {
-            uid: token.uid.clone(),
-            app_token: Some(token.id),
-        };
+        return Caller::User { uid: token.uid.clone(), app_token: Some(token.id) };
     }
     s.failed_logins += 1;
     Caller::Invalid
@@ -488,9 +411,7 @@ async fn throttle(sim: &NextcloudSim) {
 }
 
 fn is_admin(sim: &NextcloudSim, uid: &str) -> bool {
-    sim.lock()
-        .user(uid)
-        .is_some_and(|u| u.groups.iter().any(|g| g == "admin"))
+    sim.lock().user(uid).is_some_and(|u| u.groups.iter().any(|g| g == "admin"))
 }
 
 fn plain_unauthorized() -> Response {
@@ -525,10 +446,7 @@ fn has_ocs_header(headers: &HeaderMap) -> bool {
 }
 
 /// OCS framing and authentication for admin-only OCS endpoints.
-async fn ocs_admin(
-    sim: &NextcloudSim,
-    headers: &HeaderMap,
-) -> Result<(String, Option<u64>), Response> {
+async fn ocs_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<(String, Option<u64>), Response> {
     if !has_ocs_header(headers) {
         return Err(csrf_failed());
     }
@@ -547,10 +465,7 @@ async fn ocs_admin(
 async fn app_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<String, Response> {
     match caller(sim, headers) {
         Caller::User { uid, .. } if is_admin(sim, &uid) => Ok(uid),
-        Caller::User { .. } => Err(json_response(
-            403,
-            &json!({ "message": "Logged in account must be an admin" }),
-        )),
+        Caller::User { .. } => Err(json_response(403, &json!({ "message": "Logged in account must be an admin" }))),
         Caller::Invalid => {
             throttle(sim).await;
             Err(plain_unauthorized())
@@ -584,10 +499,7 @@ async fn status(State(sim): State<NextcloudSim>) -> Response {
             "productname": "Nextcloud", "extendedSupport": false
         }),
     );
-    r.headers_mut().insert(
-        "access-control-allow-origin",
-        http::HeaderValue::from_static("*"),
-    );
+    r.headers_mut().insert("access-control-allow-origin", http::HeaderValue::from_static("*"));
     r
 }
 
@@ -629,21 +541,12 @@ async fn capabilities(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Re
             }
         }
     }
-    let parts: Vec<u64> = s
-        .profile
-        .version
-        .split('.')
-        .map(|p| p.parse().unwrap_or(0))
-        .collect();
+    let parts: Vec<u64> = s.profile.version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
     let version = json!({
         "major": parts.first().copied().unwrap_or(0), "minor": parts.get(1).copied().unwrap_or(0), "micro": parts.get(2).copied().unwrap_or(0),
         "string": s.profile.version_string(), "edition": "", "extendedSupport": false
     });
-    ocs(
-        200,
-        "OK",
-        json!({ "version": version, "capabilities": caps }),
-    )
+    ocs(200, "OK", json!({ "version": version, "capabilities": caps }))
 }
 
 fn user_data(s: &NextcloudState, user: &NcUser) -> Value {
@@ -683,8 +586,7 @@ async fn current_user(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Re
 
 fn enabled_apps(s: &NextcloudState) -> Vec<String> {
     let list: Vec<String> =
-        serde_json::from_str(include_str!("../fixtures/nc34-enabled-apps.json"))
-            .unwrap_or_default();
+        serde_json::from_str(include_str!("../fixtures/nc34-enabled-apps.json")).unwrap_or_default();
     list.into_iter()
         .filter(|a| a != APP || s.profile.integration_active())
         .filter(|a| a != "groupfolders" || s.groupfolders_on())
@@ -719,11 +621,7 @@ async fn list_apps(
     ocs(200, "OK", json!({ "apps": apps }))
 }
 
-async fn get_app(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    Path(app): Path<String>,
-) -> Response {
+async fn get_app(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(app): Path<String>) -> Response {
     if let Err(r) = ocs_admin(&sim, &headers).await {
         return r;
     }
@@ -731,17 +629,10 @@ async fn get_app(
     match app.as_str() {
         APP => match &s.profile.integration_version {
             Some(v) => {
-                let mut info = fixture(include_str!(
-                    "../fixtures/nc34-app-integration_openproject.json"
-                ));
+                let mut info = fixture(include_str!("../fixtures/nc34-app-integration_openproject.json"));
                 info["version"] = json!(v);
-                let (min, max) = if version_at_least(v, (3, 0, 0)) {
-                    ("33", "34")
-                } else {
-                    ("30", "32")
-                };
-                info["dependencies"]["nextcloud"]["@attributes"] =
-                    json!({ "min-version": min, "max-version": max });
+                let (min, max) = if version_at_least(v, (3, 0, 0)) { ("33", "34") } else { ("30", "32") };
+                info["dependencies"]["nextcloud"]["@attributes"] = json!({ "min-version": min, "max-version": max });
                 ocs(200, "OK", info)
             }
             None => ocs(404, "The request app was not found", json!([])),
@@ -754,21 +645,15 @@ async fn get_app(
             ),
             None => ocs(404, "The request app was not found", json!([])),
         },
-        other if enabled_apps(&s).iter().any(|a| a == other) => ocs(
-            200,
-            "OK",
-            json!({ "id": other, "name": other, "version": s.profile.version_string() }),
-        ),
+        other if enabled_apps(&s).iter().any(|a| a == other) => {
+            ocs(200, "OK", json!({ "id": other, "name": other, "version": s.profile.version_string() }))
+        }
         _ => ocs(404, "The request app was not found", json!([])),
     }
 }
 
 /// Enabling needs password confirmation: strict on recent servers, so only the account password passes.
-async fn enable_app(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    Path(app): Path<String>,
-) -> Response {
+async fn enable_app(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(app): Path<String>) -> Response {
     let (_, app_token) = match ocs_admin(&sim, &headers).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -782,19 +667,13 @@ async fn enable_app(
             s.profile.integration_enabled = true;
             s.app_config.insert("enabled".into(), "yes".into());
         }
-        "groupfolders" if s.profile.groupfolders_version.is_some() => {
-            s.profile.groupfolders_enabled = true
-        }
+        "groupfolders" if s.profile.groupfolders_version.is_some() => s.profile.groupfolders_enabled = true,
         _ => return ocs(404, "The request app was not found", json!([])),
     }
     ocs(200, "OK", json!([]))
 }
 
-async fn get_user(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn get_user(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(r) = ocs_admin(&sim, &headers).await {
         return r;
     }
@@ -815,28 +694,16 @@ async fn search_groups(
     }
     let s = sim.lock();
     let search = q.get("search").cloned().unwrap_or_default().to_lowercase();
-    let groups: Vec<&String> = s
-        .groups
-        .iter()
-        .filter(|g| g.to_lowercase().contains(&search))
-        .collect();
+    let groups: Vec<&String> = s.groups.iter().filter(|g| g.to_lowercase().contains(&search)).collect();
     ocs(200, "OK", json!({ "groups": groups }))
 }
 
-async fn config_keys(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    Path(app): Path<String>,
-) -> Response {
+async fn config_keys(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(app): Path<String>) -> Response {
     if let Err(r) = ocs_admin(&sim, &headers).await {
         return r;
     }
     let s = sim.lock();
-    let keys: Vec<&String> = if app == APP {
-        s.app_config.keys().collect()
-    } else {
-        vec![]
-    };
+    let keys: Vec<&String> = if app == APP { s.app_config.keys().collect() } else { vec![] };
     ocs(200, "OK", json!({ "data": keys }))
 }
 
@@ -849,11 +716,7 @@ async fn config_value(
         return r;
     }
     let s = sim.lock();
-    let value = if app == APP {
-        s.config(&key).to_owned()
-    } else {
-        String::new()
-    };
+    let value = if app == APP { s.config(&key).to_owned() } else { String::new() };
     ocs(200, "OK", json!({ "data": value }))
 }
 
@@ -862,16 +725,11 @@ async fn revoke_app_password(State(sim): State<NextcloudSim>, headers: HeaderMap
         return csrf_failed();
     }
     match caller(&sim, &headers) {
-        Caller::User {
-            app_token: Some(id),
-            ..
-        } => {
+        Caller::User { app_token: Some(id), .. } => {
             sim.lock().app_tokens.retain(|t| t.id != id);
             ocs(200, "OK", json!([]))
         }
-        Caller::User {
-            app_token: None, ..
-        } => ocs(403, "no app password in use", json!([])),
+        Caller::User { app_token: None, .. } => ocs(403, "no app password in use", json!([])),
         Caller::Invalid | Caller::Anonymous { .. } => ocs_unauthorized(),
     }
 }
@@ -883,16 +741,10 @@ async fn login_flow_start(State(sim): State<NextcloudSim>, headers: HeaderMap) -
     let login_token = alphanumeric(128);
     let mut s = sim.lock();
     let started = Instant::now();
-    s.login_flows
-        .retain(|_, f| started.duration_since(f.started) < LOGIN_FLOW_LIFETIME);
+    s.login_flows.retain(|_, f| started.duration_since(f.started) < LOGIN_FLOW_LIFETIME);
     s.login_flows.insert(
         poll_token.clone(),
-        LoginFlow {
-            login_token: login_token.clone(),
-            client_name,
-            started,
-            granted: None,
-        },
+        LoginFlow { login_token: login_token.clone(), client_name, started, granted: None },
     );
     json_response(
         200,
@@ -903,48 +755,32 @@ async fn login_flow_start(State(sim): State<NextcloudSim>, headers: HeaderMap) -
     )
 }
 
-async fn login_flow_poll(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn login_flow_poll(State(sim): State<NextcloudSim>, headers: HeaderMap, body: Bytes) -> Response {
     let token = if header(&headers, "content-type").is_some_and(|c| c.contains("json")) {
         serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_owned))
     } else {
-        url::form_urlencoded::parse(&body)
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
+        url::form_urlencoded::parse(&body).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
     };
     let base = request_base(&sim, &headers);
     let mut s = sim.lock();
     let Some(token) = token else {
         return json_response(404, &json!([]));
     };
-    let ready = s
-        .login_flows
-        .get(&token)
-        .filter(|f| f.started.elapsed() < LOGIN_FLOW_LIFETIME)
-        .and_then(|f| f.granted.clone());
+    let ready =
+        s.login_flows.get(&token).filter(|f| f.started.elapsed() < LOGIN_FLOW_LIFETIME).and_then(|f| f.granted.clone());
     match ready {
         Some((login, app_password)) => {
             s.login_flows.remove(&token);
-            json_response(
-                200,
-                &json!({ "server": base, "loginName": login, "appPassword": app_password }),
-            )
+            json_response(200, &json!({ "server": base, "loginName": login, "appPassword": app_password }))
         }
         None => json_response(404, &json!([])),
     }
 }
 
 async fn login_flow_page(State(sim): State<NextcloudSim>, Path(token): Path<String>) -> Response {
-    let known = sim
-        .lock()
-        .login_flows
-        .values()
-        .any(|f| f.login_token == token);
+    let known = sim.lock().login_flows.values().any(|f| f.login_token == token);
     if !known {
         return typed_response(403, "text/html; charset=utf-8", "<!DOCTYPE html><html><body><p>Access forbidden. Your login token is invalid or has expired.</p></body></html>".into());
     }
@@ -960,13 +796,13 @@ async fn login_flow_page(State(sim): State<NextcloudSim>, Path(token): Path<Stri
 }
 
 /// The simulated browser grant. Nextcloud 34 refuses a login POST without an `Origin` header.
-async fn login_flow_grant(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn login_flow_grant(State(sim): State<NextcloudSim>, headers: HeaderMap, body: Bytes) -> Response {
     if header(&headers, "origin").is_none() {
-        return typed_response(403, "text/html; charset=utf-8", "<!DOCTYPE html><html><body><p>Access forbidden: missing Origin header.</p></body></html>".into());
+        return typed_response(
+            403,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><body><p>Access forbidden: missing Origin header.</p></body></html>".into(),
+        );
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
@@ -981,7 +817,12 @@ async fn login_flow_grant(
     };
     let login_url = format!("/flow/{}", field("token"));
     if ok && sim.grant_login_flow(&login_url, &login) {
-        typed_response(200, "text/html; charset=utf-8", "<!DOCTYPE html><html><body><h1>Account connected</h1><p>You can close this window.</p></body></html>".into())
+        typed_response(
+            200,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><body><h1>Account connected</h1><p>You can close this window.</p></body></html>"
+                .into(),
+        )
     } else {
         typed_response(
             403,
@@ -1003,29 +844,20 @@ async fn oauth_authorize(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let client_id = q.get("client_id").cloned().unwrap_or_default();
-    let known = sim
-        .lock()
-        .oauth_clients
-        .iter()
-        .any(|c| c.client_id == client_id);
+    let known = sim.lock().oauth_clients.iter().any(|c| c.client_id == client_id);
     if !known {
         return typed_response(200, "text/html; charset=utf-8", "<!DOCTYPE html><html><body><p>Your client is not authorized to connect. Please inform the administrator of your client.</p></body></html>".into());
     }
     let base = request_base(&sim, &headers);
     Response::builder()
         .status(303)
-        .header(
-            http::header::LOCATION,
-            format!("{base}/index.php/login?redirect_url=/index.php/apps/oauth2/authorize"),
-        )
+        .header(http::header::LOCATION, format!("{base}/index.php/login?redirect_url=/index.php/apps/oauth2/authorize"))
         .body(axum::body::Body::empty())
         .unwrap_or_default()
 }
 
 fn dav_error(exception: &str, message: &str, hint: Option<&str>) -> Response {
-    let hint = hint
-        .map(|h| format!("<o:hint xmlns:o=\"o:\">{h}</o:hint>"))
-        .unwrap_or_default();
+    let hint = hint.map(|h| format!("<o:hint xmlns:o=\"o:\">{h}</o:hint>")).unwrap_or_default();
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:o=\"http://owncloud.org/ns\">\n  <s:exception>{exception}</s:exception>\n  <s:message>{message}</s:message>\n  {hint}\n</d:error>\n"
     );
@@ -1060,19 +892,12 @@ async fn check_config(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Re
     }
     let strips = sim.lock().profile.strips_bearer_header;
     let raw = header(&headers, "authorization").unwrap_or_default();
-    let echoed = if strips && raw.starts_with("Bearer ") {
-        String::new()
-    } else {
-        raw
-    };
+    let echoed = if strips && raw.starts_with("Bearer ") { String::new() } else { raw };
     let user_id = match caller(&sim, &headers) {
         Caller::User { uid, .. } => uid,
         _ => String::new(),
     };
-    json_response(
-        200,
-        &json!({ "user_id": user_id, "authorization_header": echoed }),
-    )
+    json_response(200, &json!({ "user_id": user_id, "authorization_header": echoed }))
 }
 
 async fn check_admin_config(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
@@ -1099,28 +924,19 @@ async fn project_folder_status(State(sim): State<NextcloudSim>, headers: HeaderM
     if let Err(r) = app_admin(&sim, &headers).await {
         return r;
     }
-    json_response(
-        200,
-        &json!({ "result": sim.lock().project_folder_complete() }),
-    )
+    json_response(200, &json!({ "result": sim.lock().project_folder_complete() }))
 }
 
 fn is_local_host(u: &url::Url) -> bool {
     match u.host() {
-        Some(url::Host::Domain(d)) => {
-            d == "localhost" || d.ends_with(".localhost") || !d.contains('.')
-        }
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost") || !d.contains('.'),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => true,
     }
 }
 
-async fn is_valid_op_instance(
-    State(sim): State<NextcloudSim>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn is_valid_op_instance(State(sim): State<NextcloudSim>, headers: HeaderMap, body: Bytes) -> Response {
     if integration_missing(&sim, (2, 0, 0)) {
         return not_found_page().await;
     }
@@ -1142,31 +958,17 @@ async fn is_valid_op_instance(
             .ok()
             .and_then(|v| v.get("url").and_then(Value::as_str).map(str::to_owned))
     } else {
-        url::form_urlencoded::parse(&body)
-            .find(|(k, _)| k == "url")
-            .map(|(_, v)| v.into_owned())
+        url::form_urlencoded::parse(&body).find(|(k, _)| k == "url").map(|(_, v)| v.into_owned())
     }
     .unwrap_or_default();
-    let Some(url) = url::Url::parse(&url_text)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-    else {
+    let Some(url) = url::Url::parse(&url_text).ok().filter(|u| matches!(u.scheme(), "http" | "https")) else {
         return json_response(200, &json!({ "result": false }));
     };
     if is_local_host(&url) && !sim.lock().profile.allow_local_remote_servers {
-        return json_response(
-            200,
-            &json!({ "result": "local_remote_servers_not_allowed" }),
-        );
+        return json_response(200, &json!({ "result": "local_remote_servers_not_allowed" }));
     }
     let probe = format!("{}/api/v3/", url_text.trim_end_matches('/'));
-    let answer = sim
-        .1
-        .get(&probe)
-        .header("Accept", "application/json")
-        .header(INTERNAL_HEADER, "1")
-        .send()
-        .await;
+    let answer = sim.1.get(&probe).header("Accept", "application/json").header(INTERNAL_HEADER, "1").send().await;
     let result = match answer {
         Err(e) if e.is_connect() => {
             let host = url.host_str().unwrap_or_default().to_owned();
@@ -1231,28 +1033,18 @@ fn setup_error(status: u16, message: &str) -> Response {
 }
 
 /// 3.1.1's `validateAdminSettingsForm`, with its messages.
-fn validate_setup(
-    profile: &NextcloudProfile,
-    values: &Map<String, Value>,
-    full: bool,
-) -> Result<(), Response> {
+fn validate_setup(profile: &NextcloudProfile, values: &Map<String, Value>, full: bool) -> Result<(), Response> {
     let known = known_keys(profile);
     if values.keys().any(|k| !known.contains(&k.as_str())) {
         return Err(setup_error(400, "invalid key"));
     }
     if full {
-        let method = values
-            .get("authorization_method")
-            .and_then(Value::as_str)
-            .unwrap_or("oauth2");
+        let method = values.get("authorization_method").and_then(Value::as_str).unwrap_or("oauth2");
         if !matches!(method, "oauth2" | "oidc") {
             return Err(setup_error(400, "Invalid authorization method"));
         }
-        let mut required = vec![
-            "openproject_instance_url",
-            "default_enable_navigation",
-            "default_enable_unified_search",
-        ];
+        let mut required =
+            vec!["openproject_instance_url", "default_enable_navigation", "default_enable_unified_search"];
         if profile.integration_at_least((2, 4, 0)) {
             required.extend(["setup_project_folder", "setup_app_password"]);
         }
@@ -1279,8 +1071,7 @@ fn validate_setup(
         let ok = match key.as_str() {
             k if BOOL_KEYS.contains(&k) => value.is_boolean(),
             "openproject_instance_url" => value.as_str().is_some_and(|u| {
-                url::Url::parse(u.trim())
-                    .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
+                url::Url::parse(u.trim()).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
             }),
             "authorization_method" => matches!(value.as_str(), Some("oauth2" | "oidc")),
             "sso_provider_type" => matches!(value.as_str(), Some("nextcloud_hub" | "external")),
@@ -1303,10 +1094,7 @@ fn store_value(value: &Value) -> String {
 }
 
 fn redirect_uri(openproject_url: &str, client_id: &str) -> String {
-    format!(
-        "{}/oauth_clients/{client_id}/callback",
-        openproject_url.trim_end_matches('/')
-    )
+    format!("{}/oauth_clients/{client_id}/callback", openproject_url.trim_end_matches('/'))
 }
 
 /// Creates user, groups and team folder `OpenProject`, or names the conflict, in 3.1.1's order.
@@ -1314,10 +1102,7 @@ fn setup_project_folder(s: &mut NextcloudState) -> Result<(), Response> {
     let user_exists = s.user(OP_ENTITY).is_some();
     let group_exists = s.groups.iter().any(|g| g == OP_ENTITY);
     if user_exists && group_exists && !s.groupfolders_on() {
-        return Err(setup_error(
-            500,
-            "The \"groupfolders\" app is not installed",
-        ));
+        return Err(setup_error(500, "The \"groupfolders\" app is not installed"));
     }
     if user_exists {
         return Err(setup_error(409, "The user \"OpenProject\" already exists"));
@@ -1326,16 +1111,10 @@ fn setup_project_folder(s: &mut NextcloudState) -> Result<(), Response> {
         return Err(setup_error(409, "The group \"OpenProject\" already exists"));
     }
     if !s.groupfolders_on() {
-        return Err(setup_error(
-            500,
-            "The \"groupfolders\" app is not installed",
-        ));
+        return Err(setup_error(500, "The \"groupfolders\" app is not installed"));
     }
     if s.team_folders.iter().any(|f| f == OP_ENTITY) {
-        return Err(setup_error(
-            409,
-            "The team folder name \"OpenProject\" already exists",
-        ));
+        return Err(setup_error(409, "The team folder name \"OpenProject\" already exists"));
     }
     s.users.push(NcUser {
         uid: OP_ENTITY.into(),
@@ -1346,8 +1125,7 @@ fn setup_project_folder(s: &mut NextcloudState) -> Result<(), Response> {
         two_factor: false,
         enabled: true,
     });
-    s.groups
-        .extend([OP_ENTITY.to_owned(), NO_AUTO_GROUP.to_owned()]);
+    s.groups.extend([OP_ENTITY.to_owned(), NO_AUTO_GROUP.to_owned()]);
     s.team_folders.push(OP_ENTITY.into());
     Ok(())
 }
@@ -1366,40 +1144,23 @@ fn create_oauth_client(s: &mut NextcloudState) -> OAuthClient {
         client_secret: alphanumeric(64),
     };
     s.oauth_clients.push(client.clone());
-    s.app_config
-        .insert("nc_oauth_client_id".into(), id.to_string());
+    s.app_config.insert("nc_oauth_client_id".into(), id.to_string());
     client
 }
 
-fn client_fields(
-    body: &mut Map<String, Value>,
-    client: &OAuthClient,
-    with_secret: bool,
-    with_id: bool,
-) {
+fn client_fields(body: &mut Map<String, Value>, client: &OAuthClient, with_secret: bool, with_id: bool) {
     if with_id {
         body.insert("id".into(), json!(client.id));
     }
     body.insert("nextcloud_oauth_client_name".into(), json!(client.name));
-    body.insert(
-        "openproject_redirect_uri".into(),
-        json!(client.redirect_uri),
-    );
+    body.insert("openproject_redirect_uri".into(), json!(client.redirect_uri));
     body.insert("nextcloud_client_id".into(), json!(client.client_id));
     if with_secret {
-        body.insert(
-            "nextcloud_client_secret".into(),
-            json!(client.client_secret),
-        );
+        body.insert("nextcloud_client_secret".into(), json!(client.client_secret));
     }
 }
 
-async fn setup(
-    State(sim): State<NextcloudSim>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn setup(State(sim): State<NextcloudSim>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     if integration_missing(&sim, (2, 2, 0)) {
         return not_found_page().await;
     }
@@ -1417,10 +1178,7 @@ async fn setup(
             .map(|k| ((*k).to_owned(), Value::Null))
             .collect()
     } else {
-        match serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| v.get("values").cloned())
-        {
+        match serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("values").cloned()) {
             Some(Value::Object(map)) if !map.is_empty() => map,
             _ => return setup_error(400, "invalid data"),
         }
@@ -1434,10 +1192,7 @@ async fn setup(
         }
     }
     let mut values = values;
-    if full
-        && profile.integration_at_least((2, 9, 0))
-        && !values.contains_key("authorization_method")
-    {
+    if full && profile.integration_at_least((2, 9, 0)) && !values.contains_key("authorization_method") {
         values.insert("authorization_method".into(), json!("oauth2"));
     }
     if full
@@ -1453,13 +1208,9 @@ async fn setup(
         }
     }
     if values.get("setup_app_password") == Some(&Value::Bool(true)) {
-        s.app_tokens
-            .retain(|t| !(t.uid == OP_ENTITY && t.name == OP_ENTITY));
+        s.app_tokens.retain(|t| !(t.uid == OP_ENTITY && t.name == OP_ENTITY));
         if s.user(OP_ENTITY).is_none() {
-            return setup_error(
-                404,
-                "User \"OpenProject\" does not exists to create application password",
-            );
+            return setup_error(404, "User \"OpenProject\" does not exists to create application password");
         }
         let id = s.next();
         let token = printable_password(72);
@@ -1493,23 +1244,16 @@ async fn setup(
         }
     }
     if values.get("setup_app_password") == Some(&Value::Bool(false)) {
-        s.app_tokens
-            .retain(|t| !(t.uid == OP_ENTITY && t.name == OP_ENTITY));
+        s.app_tokens.retain(|t| !(t.uid == OP_ENTITY && t.name == OP_ENTITY));
     }
-    let full_reset = values
-        .get("openproject_instance_url")
-        .is_some_and(|v| store_value(v).is_empty())
+    let full_reset = values.get("openproject_instance_url").is_some_and(|v| store_value(v).is_empty())
         && (!profile.integration_at_least((2, 9, 0))
-            || values
-                .get("authorization_method")
-                .is_some_and(|v| store_value(v).is_empty()));
+            || values.get("authorization_method").is_some_and(|v| store_value(v).is_empty()));
     if full_reset {
-        s.app_config
-            .insert("fresh_project_folder_setup".into(), "1".into());
+        s.app_config.insert("fresh_project_folder_setup".into(), "1".into());
     }
     if values.contains_key("setup_project_folder") && values.contains_key("setup_app_password") {
-        s.app_config
-            .insert("fresh_project_folder_setup".into(), "0".into());
+        s.app_config.insert("fresh_project_folder_setup".into(), "0".into());
     }
     let oidc = s.config("authorization_method") == "oidc";
     match method {
@@ -1528,14 +1272,7 @@ async fn setup(
         _ => {}
     }
     if profile.integration_at_least((2, 11, 4)) {
-        answer.insert(
-            "status".into(),
-            json!(if method == Method::DELETE {
-                true
-            } else {
-                s.admin_config_ok()
-            }),
-        );
+        answer.insert("status".into(), json!(if method == Method::DELETE { true } else { s.admin_config_ok() }));
     }
     // Key order as the real answers have it: status first.
     let mut ordered = Map::new();

@@ -21,10 +21,7 @@ use axum::Router;
 use http::{HeaderMap, Method};
 use serde_json::{json, Value};
 
-use crate::common::{
-    basic_credentials, bearer_token, header, json_response, now_iso, urlsafe_token,
-    version_at_least,
-};
+use crate::common::{basic_credentials, bearer_token, header, json_response, now_iso, urlsafe_token, version_at_least};
 use crate::runner::INTERNAL_HEADER;
 
 pub const NEXTCLOUD_TYPE: &str = "urn:openproject-org:api:v3:storages:Nextcloud";
@@ -141,10 +138,7 @@ impl OpenProjectState {
     }
 
     pub fn host_name(&self) -> String {
-        self.profile
-            .host_name
-            .clone()
-            .unwrap_or_else(|| self.self_host.clone())
+        self.profile.host_name.clone().unwrap_or_else(|| self.self_host.clone())
     }
 }
 
@@ -245,12 +239,7 @@ impl OpenProjectSim {
     pub fn enable_in_project(&self, storage_id: i64, project_id: i64, mode: &str) {
         let mut s = self.lock();
         let id = s.next();
-        s.project_storages.push(OpProjectStorage {
-            id,
-            project_id,
-            storage_id,
-            mode: mode.into(),
-        });
+        s.project_storages.push(OpProjectStorage { id, project_id, storage_id, mode: mode.into() });
     }
 
     pub fn router(&self) -> Router {
@@ -260,22 +249,10 @@ impl OpenProjectSim {
             .route("/api/v3/configuration", get(configuration))
             .route("/api/v3/users/me", get(me))
             .route("/api/v3/storages", get(list_storages).post(create_storage))
-            .route(
-                "/api/v3/storages/{id}",
-                get(get_storage).patch(patch_storage).delete(delete_storage),
-            )
-            .route(
-                "/api/v3/storages/{id}/oauth_client_credentials",
-                post(set_client_credentials),
-            )
-            .route(
-                "/api/v3/oauth_applications/{id}",
-                get(get_oauth_application),
-            )
-            .route(
-                "/api/v3/oauth_client_credentials/{id}",
-                get(get_client_credentials),
-            )
+            .route("/api/v3/storages/{id}", get(get_storage).patch(patch_storage).delete(delete_storage))
+            .route("/api/v3/storages/{id}/oauth_client_credentials", post(set_client_credentials))
+            .route("/api/v3/oauth_applications/{id}", get(get_oauth_application))
+            .route("/api/v3/oauth_client_credentials/{id}", get(get_client_credentials))
             .route("/api/v3/projects", get(list_projects))
             .route("/api/v3/project_storages", get(list_project_storages))
             .route("/oauth/token", post(token))
@@ -304,9 +281,7 @@ fn caller(sim: &OpenProjectSim, headers: &HeaderMap) -> Caller {
     if let Some(token) = bearer_token(headers) {
         let bearer_tokens = s.profile.at_least((17, 2, 0));
         return match s.users.iter().find(|u| u.api_token == token) {
-            Some(u) if bearer_tokens && token.starts_with(API_TOKEN_PREFIX) => {
-                Caller::User(u.clone())
-            }
+            Some(u) if bearer_tokens && token.starts_with(API_TOKEN_PREFIX) => Caller::User(u.clone()),
             _ => Caller::Rejected,
         };
     }
@@ -337,12 +312,7 @@ fn require_admin(sim: &OpenProjectSim, headers: &HeaderMap) -> Result<OpUser, Re
     if user.admin {
         Ok(user)
     } else {
-        Err(error(
-            403,
-            "MissingPermission",
-            &msg(&user.language, "missing_permission"),
-            None,
-        ))
+        Err(error(403, "MissingPermission", &msg(&user.language, "missing_permission"), None))
     }
 }
 
@@ -534,10 +504,7 @@ fn violations(lang: &str, list: Vec<(&str, String)>) -> Response {
         let (attr, m) = &list[0];
         return error(422, "PropertyConstraintViolation", m, Some(attr));
     }
-    let errors: Vec<Value> = list
-        .iter()
-        .map(|(a, m)| error_body("PropertyConstraintViolation", m, Some(a)))
-        .collect();
+    let errors: Vec<Value> = list.iter().map(|(a, m)| error_body("PropertyConstraintViolation", m, Some(a))).collect();
     let mut body = error_body("MultipleErrors", &msg(lang, "multiple"), None);
     body["_embedded"] = json!({ "errors": errors });
     json_response(422, &body)
@@ -607,12 +574,7 @@ async fn me(State(sim): State<OpenProjectSim>, headers: HeaderMap) -> Response {
     json_response(200, &body)
 }
 
-fn storage_json(
-    s: &OpenProjectState,
-    storage: &OpStorage,
-    admin: bool,
-    with_secret: bool,
-) -> Value {
+fn storage_json(s: &OpenProjectState, storage: &OpStorage, admin: bool, with_secret: bool) -> Value {
     let profile = &s.profile;
     let mut embedded = serde_json::Map::new();
     let mut links = json!({
@@ -628,7 +590,8 @@ fn storage_json(
         "projectStorages": { "href": format!("/api/v3/project_storages?filters=[{{\"storageId\":{{\"operator\":\"=\",\"values\":[\"{}\"]}}}}]", storage.id) },
     });
     if profile.at_least((16, 0, 0)) {
-        links["authenticationMethod"] = json!({ "href": "urn:openproject-org:api:v3:storages:authenticationMethod:TwoWayOAuth2" });
+        links["authenticationMethod"] =
+            json!({ "href": "urn:openproject-org:api:v3:storages:authenticationMethod:TwoWayOAuth2" });
     }
     if admin {
         if let Some(app) = &storage.oauth_app {
@@ -646,14 +609,12 @@ fn storage_json(
                 a["clientSecret"] = json!(app.client_secret);
             }
             embedded.insert("oauthApplication".into(), a);
-            links["oauthApplication"] = json!({ "href": format!("/api/v3/oauth_applications/{}", app.id), "title": app.name });
+            links["oauthApplication"] =
+                json!({ "href": format!("/api/v3/oauth_applications/{}", app.id), "title": app.name });
         }
         links["oauthClientCredentials"] = match &storage.oauth_client {
             Some(c) => {
-                embedded.insert(
-                    "oauthClientCredentials".into(),
-                    client_creds_json(storage, c),
-                );
+                embedded.insert("oauthClientCredentials".into(), client_creds_json(storage, c));
                 json!({ "href": format!("/api/v3/oauth_client_credentials/{}", c.id) })
             }
             None => json!({ "href": null }),
@@ -689,14 +650,8 @@ async fn list_storages(State(sim): State<OpenProjectSim>, headers: HeaderMap) ->
     };
     let s = sim.lock();
     // Non-admins see only storages of projects they can see; the simulated member is in none.
-    let elements: Vec<Value> = if user.admin {
-        s.storages
-            .iter()
-            .map(|st| storage_json(&s, st, true, false))
-            .collect()
-    } else {
-        vec![]
-    };
+    let elements: Vec<Value> =
+        if user.admin { s.storages.iter().map(|st| storage_json(&s, st, true, false)).collect() } else { vec![] };
     json_response(
         200,
         &json!({
@@ -706,11 +661,7 @@ async fn list_storages(State(sim): State<OpenProjectSim>, headers: HeaderMap) ->
     )
 }
 
-async fn get_storage(
-    State(sim): State<OpenProjectSim>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn get_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let user = match require_user(&sim, &headers) {
         Ok(u) => u,
         Err(r) => return r,
@@ -723,37 +674,17 @@ async fn get_storage(
 }
 
 /// Checks the request framing OpenProject's API enforces on writes.
-fn json_object_body(
-    lang: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<serde_json::Map<String, Value>, Response> {
+fn json_object_body(lang: &str, headers: &HeaderMap, body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
     match header(headers, "content-type") {
-        None => {
-            return Err(crate::common::typed_response(
-                406,
-                "text/plain",
-                "Missing content-type header".into(),
-            ))
-        }
+        None => return Err(crate::common::typed_response(406, "text/plain", "Missing content-type header".into())),
         Some(ct) if !ct.to_ascii_lowercase().starts_with("application/json") => {
-            return Err(error(
-                415,
-                "TypeNotSupported",
-                &msg(lang, "type_not_supported"),
-                None,
-            ));
+            return Err(error(415, "TypeNotSupported", &msg(lang, "type_not_supported"), None));
         }
         Some(_) => {}
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(error(
-            400,
-            "InvalidRequestBody",
-            &msg(lang, "invalid_body"),
-            None,
-        )),
+        _ => Err(error(400, "InvalidRequestBody", &msg(lang, "invalid_body"), None)),
     }
 }
 
@@ -790,21 +721,13 @@ async fn validate_nextcloud_host(client: &reqwest::Client, host: &str) -> Result
     if !capabilities.status().is_success() {
         return Err("not_nextcloud_server");
     }
-    let v: Value = capabilities
-        .json()
-        .await
-        .map_err(|_| "not_nextcloud_server")?;
-    let major = v
-        .pointer("/ocs/data/version/major")
-        .and_then(Value::as_u64)
-        .ok_or("not_nextcloud_server")?;
+    let v: Value = capabilities.json().await.map_err(|_| "not_nextcloud_server")?;
+    let major = v.pointer("/ocs/data/version/major").and_then(Value::as_u64).ok_or("not_nextcloud_server")?;
     if major < 22 {
         return Err("minimal_nextcloud_version_unmet");
     }
     let check = client
-        .get(format!(
-            "{host}/index.php/apps/integration_openproject/check-config"
-        ))
+        .get(format!("{host}/index.php/apps/integration_openproject/check-config"))
         .header("Authorization", "Bearer TESTBEARERTOKEN")
         .header("Accept", "application/json")
         .header(INTERNAL_HEADER, "1")
@@ -814,10 +737,7 @@ async fn validate_nextcloud_host(client: &reqwest::Client, host: &str) -> Result
     if check.status().is_redirection() || !check.status().is_success() {
         return Err("op_application_not_installed");
     }
-    let v: Value = check
-        .json()
-        .await
-        .map_err(|_| "op_application_not_installed")?;
+    let v: Value = check.json().await.map_err(|_| "op_application_not_installed")?;
     if v.get("authorization_header").and_then(Value::as_str) != Some("Bearer TESTBEARERTOKEN") {
         return Err("authorization_header_missing");
     }
@@ -861,11 +781,7 @@ async fn validate_storage(
                 problems.push(("name", msg(lang, "name_blank")));
             } else if name.chars().count() > 255 {
                 problems.push(("name", msg(lang, "name_too_long")));
-            } else if s
-                .storages
-                .iter()
-                .any(|st| Some(st.id) != exclude_id && st.name == name)
-            {
+            } else if s.storages.iter().any(|st| Some(st.id) != exclude_id && st.name == name) {
                 problems.push(("name", msg(lang, "name_taken")));
             }
         }
@@ -877,9 +793,10 @@ async fn validate_storage(
                     problems.push(("host", msg(lang, "host_not_secure")))
                 }
                 Some(_) => {
-                    let taken = s.storages.iter().any(|st| {
-                        Some(st.id) != exclude_id && strip_slashes(&st.host) == strip_slashes(host)
-                    });
+                    let taken = s
+                        .storages
+                        .iter()
+                        .any(|st| Some(st.id) != exclude_id && strip_slashes(&st.host) == strip_slashes(host));
                     if taken {
                         problems.push(("host", msg(lang, "host_taken")));
                     } else {
@@ -888,9 +805,8 @@ async fn validate_storage(
                 }
             }
         }
-        let stored = exclude_id
-            .and_then(|id| s.storages.iter().find(|st| st.id == id))
-            .map(|st| strip_slashes(&st.host));
+        let stored =
+            exclude_id.and_then(|id| s.storages.iter().find(|st| st.id == id)).map(|st| strip_slashes(&st.host));
         (live, stored)
     };
     if problems.is_empty() {
@@ -923,11 +839,7 @@ fn stored_host(profile: &OpenProjectProfile, host: &str) -> String {
     }
 }
 
-async fn create_storage(
-    State(sim): State<OpenProjectSim>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn create_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, body: Bytes) -> Response {
     let user = match require_admin(&sim, &headers) {
         Ok(u) => u,
         Err(r) => return r,
@@ -943,46 +855,20 @@ async fn create_storage(
         return error(500, "InternalServerError", &msg(&lang, "internal"), None);
     }
     let profile = sim.lock().profile.clone();
-    let raw_host = v
-        .pointer("/_links/origin/href")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let raw_host = v.pointer("/_links/origin/href").and_then(Value::as_str).unwrap_or_default().to_owned();
     if !profile.at_least((16, 4, 0)) && raw_host.ends_with('/') {
         // opf/openproject#66615, fixed in 16.4.
         return error(500, "InternalServerError", &msg(&lang, "internal"), None);
     }
-    let name = v
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let password = v
-        .get("applicationPassword")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if let Err(r) = validate_storage(
-        &sim,
-        &lang,
-        None,
-        Some(&name),
-        Some(&raw_host),
-        password.as_deref(),
-    )
-    .await
-    {
+    let name = v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default();
+    let password = v.get("applicationPassword").and_then(Value::as_str).map(str::to_owned);
+    if let Err(r) = validate_storage(&sim, &lang, None, Some(&name), Some(&raw_host), password.as_deref()).await {
         return r;
     }
     let mut s = sim.lock();
     // The live checks ran without the lock: check uniqueness again, as the database index would.
-    if s.storages
-        .iter()
-        .any(|st| st.name == name || strip_slashes(&st.host) == strip_slashes(&raw_host))
-    {
-        let taken = vec![
-            ("host", msg(&lang, "host_taken")),
-            ("name", msg(&lang, "name_taken")),
-        ];
+    if s.storages.iter().any(|st| st.name == name || strip_slashes(&st.host) == strip_slashes(&raw_host)) {
+        let taken = vec![("host", msg(&lang, "host_taken")), ("name", msg(&lang, "name_taken"))];
         return violations(&lang, taken);
     }
     let id = s.next();
@@ -999,10 +885,7 @@ async fn create_storage(
             name: format!("{name} (Nextcloud)"),
             client_id: urlsafe_token(),
             client_secret: urlsafe_token(),
-            redirect_uri: format!(
-                "{}/index.php/apps/integration_openproject/oauth-redirect",
-                strip_slashes(&host)
-            ),
+            redirect_uri: format!("{}/index.php/apps/integration_openproject/oauth-redirect", strip_slashes(&host)),
         }),
         oauth_client: None,
         created_at: now.clone(),
@@ -1024,22 +907,11 @@ async fn patch_storage(
         Err(r) => return r,
     };
     let lang = user.language.clone();
-    let Some(storage) = sim
-        .lock()
-        .storages
-        .iter()
-        .find(|st| st.id.to_string() == id)
-        .cloned()
-    else {
+    let Some(storage) = sim.lock().storages.iter().find(|st| st.id.to_string() == id).cloned() else {
         return error(404, "NotFound", &msg(&lang, "not_found"), None);
     };
     if !user.admin {
-        return error(
-            403,
-            "MissingPermission",
-            &msg(&lang, "missing_permission"),
-            None,
-        );
+        return error(403, "MissingPermission", &msg(&lang, "missing_permission"), None);
     }
     let map = match json_object_body(&lang, &headers, &body) {
         Ok(m) => m,
@@ -1047,37 +919,21 @@ async fn patch_storage(
     };
     let v = Value::Object(map);
     let name = v.get("name").and_then(Value::as_str).map(str::to_owned);
-    let new_host = v
-        .pointer("/_links/origin/href")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let new_host = v.pointer("/_links/origin/href").and_then(Value::as_str).map(str::to_owned);
     let profile = sim.lock().profile.clone();
     if new_host.as_deref().is_some_and(|h| h.ends_with('/')) && !profile.at_least((16, 4, 0)) {
         return error(500, "InternalServerError", &msg(&lang, "internal"), None);
     }
-    let host_changed = new_host
-        .as_deref()
-        .is_some_and(|h| strip_slashes(h) != strip_slashes(&storage.host));
+    let host_changed = new_host.as_deref().is_some_and(|h| strip_slashes(h) != strip_slashes(&storage.host));
     let password = match v.get("applicationPassword") {
         Some(Value::String(p)) => Some(Some(p.clone())),
         Some(Value::Null) => Some(None),
         _ => None,
     };
-    let check_host = if host_changed {
-        new_host.as_deref()
-    } else {
-        None
-    };
+    let check_host = if host_changed { new_host.as_deref() } else { None };
     let check_password = password.clone().flatten();
-    if let Err(r) = validate_storage(
-        &sim,
-        &lang,
-        Some(storage.id),
-        name.as_deref(),
-        check_host,
-        check_password.as_deref(),
-    )
-    .await
+    if let Err(r) =
+        validate_storage(&sim, &lang, Some(storage.id), name.as_deref(), check_host, check_password.as_deref()).await
     {
         return r;
     }
@@ -1099,21 +955,14 @@ async fn patch_storage(
     let (st_name, st_host) = (st.name.clone(), st.host.clone());
     if let Some(app) = st.oauth_app.as_mut() {
         app.name = format!("{st_name} (Nextcloud)");
-        app.redirect_uri = format!(
-            "{}/index.php/apps/integration_openproject/oauth-redirect",
-            strip_slashes(&st_host)
-        );
+        app.redirect_uri = format!("{}/index.php/apps/integration_openproject/oauth-redirect", strip_slashes(&st_host));
     }
     st.updated_at = now_iso();
     let st = st.clone();
     json_response(200, &storage_json(&s, &st, true, false))
 }
 
-async fn delete_storage(
-    State(sim): State<OpenProjectSim>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn delete_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let user = match require_user(&sim, &headers) {
         Ok(u) => u,
         Err(r) => return r,
@@ -1123,12 +972,7 @@ async fn delete_storage(
         return error(404, "NotFound", &msg(&user.language, "not_found"), None);
     };
     if !user.admin {
-        return error(
-            403,
-            "MissingPermission",
-            &msg(&user.language, "missing_permission"),
-            None,
-        );
+        return error(403, "MissingPermission", &msg(&user.language, "missing_permission"), None);
     }
     let removed = s.storages.remove(pos);
     s.project_storages.retain(|ps| ps.storage_id != removed.id);
@@ -1150,23 +994,13 @@ async fn set_client_credentials(
         return error(404, "NotFound", &msg(&lang, "not_found"), None);
     }
     if !user.admin {
-        return error(
-            403,
-            "MissingPermission",
-            &msg(&lang, "missing_permission"),
-            None,
-        );
+        return error(403, "MissingPermission", &msg(&lang, "missing_permission"), None);
     }
     let map = match json_object_body(&lang, &headers, &body) {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let field = |k: &str| {
-        map.get(k)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_default()
-    };
+    let field = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned).unwrap_or_default();
     let (client_id, client_secret) = (field("clientId"), field("clientSecret"));
     let mut problems = Vec::new();
     if client_id.trim().is_empty() {
@@ -1184,11 +1018,7 @@ async fn set_client_credentials(
         return error(404, "NotFound", &msg(&lang, "not_found"), None);
     };
     // Replaces every earlier client of the storage (`delete_all`, then insert).
-    let creds = OAuthClientCreds {
-        id: cred_id,
-        client_id,
-        client_secret,
-    };
+    let creds = OAuthClientCreds { id: cred_id, client_id, client_secret };
     st.oauth_client = Some(creds.clone());
     st.updated_at = now_iso();
     json_response(201, &client_creds_json(st, &creds))
@@ -1204,20 +1034,12 @@ async fn get_oauth_application(
         Err(r) => return r,
     };
     let s = sim.lock();
-    let found = s.storages.iter().find_map(|st| {
-        st.oauth_app
-            .as_ref()
-            .filter(|a| a.id.to_string() == id)
-            .map(|a| (st, a))
-    });
+    let found =
+        s.storages.iter().find_map(|st| st.oauth_app.as_ref().filter(|a| a.id.to_string() == id).map(|a| (st, a)));
     match found {
         Some((st, _)) => {
             let full = storage_json(&s, st, true, false);
-            json_response(
-                200,
-                full.pointer("/_embedded/oauthApplication")
-                    .unwrap_or(&Value::Null),
-            )
+            json_response(200, full.pointer("/_embedded/oauthApplication").unwrap_or(&Value::Null))
         }
         None => error(404, "NotFound", &msg(&user.language, "not_found"), None),
     }
@@ -1233,12 +1055,8 @@ async fn get_client_credentials(
         Err(r) => return r,
     };
     let s = sim.lock();
-    let found = s.storages.iter().find_map(|st| {
-        st.oauth_client
-            .as_ref()
-            .filter(|c| c.id.to_string() == id)
-            .map(|c| (st, c))
-    });
+    let found =
+        s.storages.iter().find_map(|st| st.oauth_client.as_ref().filter(|c| c.id.to_string() == id).map(|c| (st, c)));
     match found {
         Some((st, c)) => json_response(200, &client_creds_json(st, c)),
         None => error(404, "NotFound", &msg(&user.language, "not_found"), None),
@@ -1262,14 +1080,9 @@ fn parse_filters(text: Option<&String>) -> Option<Filters> {
         let (name, spec) = obj.iter().next()?;
         let operator = spec.get("operator")?.as_str()?.to_owned();
         let values = match spec.get("values") {
-            Some(Value::Array(vs)) => vs
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .collect(),
+            Some(Value::Array(vs)) => {
+                vs.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).collect()
+            }
             None | Some(Value::Null) => vec![],
             _ => return None,
         };
@@ -1284,24 +1097,18 @@ fn project_matches(s: &OpenProjectState, p: &OpProject, filters: &Filters) -> Op
             ("active", "=") => values.iter().any(|v| (v == "t") == p.active),
             ("id", "=") => values.contains(&p.id.to_string()),
             ("id", "!") => !values.contains(&p.id.to_string()),
-            ("parent_id" | "parentId", "=") => p
-                .parent_id
-                .is_some_and(|id| values.contains(&id.to_string())),
+            ("parent_id" | "parentId", "=") => p.parent_id.is_some_and(|id| values.contains(&id.to_string())),
             ("name_and_identifier" | "nameAndIdentifier", "~") => values.iter().any(|v| {
                 let v = v.to_lowercase();
                 p.name.to_lowercase().contains(&v) || p.identifier.to_lowercase().contains(&v)
             }),
-            ("storage_id" | "storageId", "=") => s
-                .project_storages
-                .iter()
-                .any(|ps| ps.project_id == p.id && values.contains(&ps.storage_id.to_string())),
+            ("storage_id" | "storageId", "=") => {
+                s.project_storages.iter().any(|ps| ps.project_id == p.id && values.contains(&ps.storage_id.to_string()))
+            }
             ("storage_url" | "storageUrl", "=") => s.project_storages.iter().any(|ps| {
                 ps.project_id == p.id
                     && s.storages.iter().any(|st| {
-                        st.id == ps.storage_id
-                            && values
-                                .iter()
-                                .any(|v| strip_slashes(v) == strip_slashes(&st.host))
+                        st.id == ps.storage_id && values.iter().any(|v| strip_slashes(v) == strip_slashes(&st.host))
                     })
             }),
             _ => return None,
@@ -1334,44 +1141,20 @@ async fn list_projects(
     };
     let s = sim.lock();
     let Some(filters) = parse_filters(query.get("filters")) else {
-        return error(
-            400,
-            "InvalidQuery",
-            &msg(&user.language, "invalid_query"),
-            None,
-        );
+        return error(400, "InvalidQuery", &msg(&user.language, "invalid_query"), None);
     };
     let mut matching = Vec::new();
     for p in s.projects.iter().filter(|_| user.admin) {
         match project_matches(&s, p, &filters) {
             Some(true) => matching.push(p),
             Some(false) => {}
-            None => {
-                return error(
-                    400,
-                    "InvalidQuery",
-                    &msg(&user.language, "invalid_query"),
-                    None,
-                )
-            }
+            None => return error(400, "InvalidQuery", &msg(&user.language, "invalid_query"), None),
         }
     }
-    let page_size = query
-        .get("pageSize")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(20)
-        .clamp(1, 1000);
-    let offset = query
-        .get("offset")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let elements: Vec<Value> = matching
-        .iter()
-        .skip((offset - 1) * page_size)
-        .take(page_size)
-        .map(|p| project_json(p))
-        .collect();
+    let page_size = query.get("pageSize").and_then(|v| v.parse::<usize>().ok()).unwrap_or(20).clamp(1, 1000);
+    let offset = query.get("offset").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let elements: Vec<Value> =
+        matching.iter().skip((offset - 1) * page_size).take(page_size).map(|p| project_json(p)).collect();
     json_response(
         200,
         &json!({
@@ -1392,12 +1175,7 @@ async fn list_project_storages(
     };
     let s = sim.lock();
     let Some(filters) = parse_filters(query.get("filters")) else {
-        return error(
-            400,
-            "InvalidQuery",
-            &msg(&user.language, "invalid_query"),
-            None,
-        );
+        return error(400, "InvalidQuery", &msg(&user.language, "invalid_query"), None);
     };
     let mut elements = Vec::new();
     for ps in s.project_storages.iter().filter(|_| user.admin) {
@@ -1407,19 +1185,9 @@ async fn list_project_storages(
                 ("projectId" | "project_id", "=") => values.contains(&ps.project_id.to_string()),
                 ("storageId" | "storage_id", "=") => values.contains(&ps.storage_id.to_string()),
                 ("storageUrl" | "storage_url", "=") => s.storages.iter().any(|st| {
-                    st.id == ps.storage_id
-                        && values
-                            .iter()
-                            .any(|v| strip_slashes(v) == strip_slashes(&st.host))
+                    st.id == ps.storage_id && values.iter().any(|v| strip_slashes(v) == strip_slashes(&st.host))
                 }),
-                _ => {
-                    return error(
-                        400,
-                        "InvalidQuery",
-                        &msg(&user.language, "invalid_query"),
-                        None,
-                    )
-                }
+                _ => return error(400, "InvalidQuery", &msg(&user.language, "invalid_query"), None),
             };
             keep &= ok;
         }
@@ -1446,10 +1214,7 @@ async fn list_project_storages(
 }
 
 fn oauth_error(status: u16, error: &str, description: &str) -> Response {
-    let mut r = json_response(
-        status,
-        &json!({ "error": error, "error_description": description }),
-    );
+    let mut r = json_response(status, &json!({ "error": error, "error_description": description }));
     if status == 401 {
         r.headers_mut().insert(
             http::header::WWW_AUTHENTICATE,
@@ -1460,28 +1225,15 @@ fn oauth_error(status: u16, error: &str, description: &str) -> Response {
 }
 
 /// Doorkeeper's token endpoint: the client is authenticated before the grant is looked at.
-async fn token(
-    State(sim): State<OpenProjectSim>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn token(State(sim): State<OpenProjectSim>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     if method != Method::POST {
         return not_found_page().await;
     }
-    let params: BTreeMap<String, String> =
-        url::form_urlencoded::parse(&body).into_owned().collect();
+    let params: BTreeMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let Some(grant_type) = params.get("grant_type") else {
-        return oauth_error(
-            400,
-            "invalid_request",
-            "Missing required parameter: grant_type.",
-        );
+        return oauth_error(400, "invalid_request", "Missing required parameter: grant_type.");
     };
-    if grant_type != "authorization_code"
-        && grant_type != "refresh_token"
-        && grant_type != "client_credentials"
-    {
+    if grant_type != "authorization_code" && grant_type != "refresh_token" && grant_type != "client_credentials" {
         return oauth_error(
             400,
             "unsupported_grant_type",
@@ -1490,10 +1242,7 @@ async fn token(
     }
     let (client_id, client_secret) = match basic_credentials(&headers) {
         Some((id, secret)) => (
-            url::form_urlencoded::parse(format!("a={id}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or(id),
+            url::form_urlencoded::parse(format!("a={id}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or(id),
             url::form_urlencoded::parse(format!("a={secret}").as_bytes())
                 .next()
                 .map(|(_, v)| v.into_owned())
@@ -1504,11 +1253,10 @@ async fn token(
             params.get("client_secret").cloned().unwrap_or_default(),
         ),
     };
-    let known = sim.lock().storages.iter().any(|st| {
-        st.oauth_app
-            .as_ref()
-            .is_some_and(|a| a.client_id == client_id && a.client_secret == client_secret)
-    });
+    let known =
+        sim.lock().storages.iter().any(|st| {
+            st.oauth_app.as_ref().is_some_and(|a| a.client_id == client_id && a.client_secret == client_secret)
+        });
     if !known {
         return oauth_error(401, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.");
     }

@@ -44,13 +44,7 @@ pub struct Fault {
 
 impl Fault {
     pub fn on(method: http::Method, path_contains: &str, nth: u32, action: FaultAction) -> Self {
-        Self {
-            method: Some(method),
-            path_contains: path_contains.into(),
-            nth,
-            action,
-            repeat: false,
-        }
+        Self { method: Some(method), path_contains: path_contains.into(), nth, action, repeat: false }
     }
 }
 
@@ -79,9 +73,7 @@ pub struct Control(Arc<Mutex<ControlState>>);
 impl Control {
     fn lock(&self) -> MutexGuard<'_, ControlState> {
         // A test that panicked while holding the lock must not hide later assertions.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn add_fault(&self, fault: Fault) {
@@ -108,13 +100,8 @@ impl Control {
     /// Records the request and decides what happens before it is handled.
     fn admit(&self, request: &Request<Body>) -> (Duration, Option<FaultAction>) {
         let internal = request.headers().contains_key(INTERNAL_HEADER);
-        let header = |name: http::HeaderName| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let header =
+            |name: http::HeaderName| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let mut state = self.lock();
         state.log.push(RequestRecord {
             method: request.method().to_string(),
@@ -136,11 +123,7 @@ impl Control {
                 }
             }
         }
-        let latency = if internal {
-            Duration::ZERO
-        } else {
-            state.latency
-        };
+        let latency = if internal { Duration::ZERO } else { state.latency };
         (latency, action)
     }
 }
@@ -177,11 +160,7 @@ pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<Running>
             }
         }
     });
-    Ok(Running {
-        addr,
-        control,
-        _shutdown: shutdown,
-    })
+    Ok(Running { addr, control, _shutdown: shutdown })
 }
 
 async fn serve_connection(stream: tokio::net::TcpStream, router: Router, control: Control) {
@@ -199,14 +178,10 @@ async fn serve_connection(stream: tokio::net::TcpStream, router: Router, control
             }
             match fault {
                 Some(FaultAction::Status { status, body }) => {
-                    let status =
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                     let response = Response::builder()
                         .status(status)
-                        .header(
-                            http::header::CONTENT_TYPE,
-                            "application/json; charset=utf-8",
-                        )
+                        .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
                         .body(Body::from(body))
                         .unwrap_or_default();
                     return Ok::<_, Infallible>(response);
@@ -218,15 +193,11 @@ async fn serve_connection(stream: tokio::net::TcpStream, router: Router, control
                 }
                 None => {}
             }
-            let response = router
-                .oneshot(request)
-                .await
-                .unwrap_or_else(|never| match never {});
+            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
             Ok::<_, Infallible>(response)
         }
     });
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         _ = connection => {}
         _ = kill.notified() => {}

@@ -10,16 +10,11 @@ use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::{loopback, Fault, FaultAction, NextcloudProfile, OpenProjectProfile, SimPair};
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 async fn pair(op: OpenProjectProfile, nc: NextcloudProfile) -> SimPair {
-    SimPair::start(op, nc, loopback(0), loopback(0))
-        .await
-        .unwrap()
+    SimPair::start(op, nc, loopback(0), loopback(0)).await.unwrap()
 }
 
 fn storage_body(host: &str) -> Value {
@@ -41,30 +36,19 @@ async fn create_storage(pair: &SimPair, body: &Value) -> reqwest::Response {
 async fn openproject_host_trailing_slash_differs_by_version() {
     let old = pair(OpenProjectProfile::v14(), NextcloudProfile::nc34()).await;
     let r = create_storage(&old, &storage_body(&format!("{}/", old.nextcloud.url()))).await;
-    assert_eq!(
-        r.status(),
-        500,
-        "before 16.4 a trailing slash on the host is a 500 (opf/openproject#66615)"
-    );
+    assert_eq!(r.status(), 500, "before 16.4 a trailing slash on the host is a 500 (opf/openproject#66615)");
     let r = create_storage(&old, &storage_body(&old.nextcloud.url())).await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["_links"]["origin"]["href"], old.nextcloud.url());
-    assert!(
-        v["_links"].get("authenticationMethod").is_none(),
-        "no authenticationMethod before 16.0"
-    );
+    assert!(v["_links"].get("authenticationMethod").is_none(), "no authenticationMethod before 16.0");
     assert_eq!(v["configured"], false, "`configured` exists from 14.2");
 
     let new = pair(OpenProjectProfile::v16(), NextcloudProfile::nc34()).await;
     let r = create_storage(&new, &storage_body(&format!("{}/", new.nextcloud.url()))).await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(
-        v["_links"]["origin"]["href"],
-        format!("{}/", new.nextcloud.url()),
-        "16.4+ stores one trailing slash"
-    );
+    assert_eq!(v["_links"]["origin"]["href"], format!("{}/", new.nextcloud.url()), "16.4+ stores one trailing slash");
     assert!(v["_links"].get("authenticationMethod").is_some());
 }
 
@@ -75,57 +59,29 @@ async fn openproject_request_framing_is_strict() {
     let auth = |b: reqwest::RequestBuilder| b.basic_auth("apikey", Some(op_demo::ADMIN_TOKEN));
     let r = auth(client().post(&url)).body("{}").send().await.unwrap();
     assert_eq!(r.status(), 406, "no Content-Type");
-    let r = auth(client().post(&url))
-        .header("Content-Type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let r = auth(client().post(&url)).header("Content-Type", "text/plain").body("{}").send().await.unwrap();
     assert_eq!(r.status(), 415);
-    let r = auth(client().post(&url))
-        .header("Content-Type", "application/json")
-        .body("[1]")
-        .send()
-        .await
-        .unwrap();
+    let r = auth(client().post(&url)).header("Content-Type", "application/json").body("[1]").send().await.unwrap();
     assert_eq!(r.status(), 400);
     let mut no_type = storage_body(&p.nextcloud.url());
     no_type["_links"].as_object_mut().unwrap().remove("type");
-    assert_eq!(
-        create_storage(&p, &no_type).await.status(),
-        500,
-        "a missing type URN reaches constantize(nil)"
-    );
+    assert_eq!(create_storage(&p, &no_type).await.status(), 500, "a missing type URN reaches constantize(nil)");
     let r = client()
         .get(format!("{}/api/v3", p.openproject.url()))
         .basic_auth("admin", Some("password"))
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.status(),
-        401,
-        "user name and password do not work on API v3"
-    );
+    assert_eq!(r.status(), 401, "user name and password do not work on API v3");
     let v: Value = r.json().await.unwrap();
-    assert_eq!(
-        v["errorIdentifier"],
-        "urn:openproject-org:api:v3:errors:Unauthenticated"
-    );
+    assert_eq!(v["errorIdentifier"], "urn:openproject-org:api:v3:errors:Unauthenticated");
 }
 
 #[tokio::test]
 async fn the_openproject_secret_is_shown_once() {
     let p = pair(OpenProjectProfile::v17(), NextcloudProfile::nc34()).await;
-    let created: Value = create_storage(&p, &storage_body(&p.nextcloud.url()))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(created
-        .pointer("/_embedded/oauthApplication/clientSecret")
-        .and_then(Value::as_str)
-        .is_some());
+    let created: Value = create_storage(&p, &storage_body(&p.nextcloud.url())).await.json().await.unwrap();
+    assert!(created.pointer("/_embedded/oauthApplication/clientSecret").and_then(Value::as_str).is_some());
     let id = created["id"].as_i64().unwrap();
     let fetched: Value = client()
         .get(format!("{}/api/v3/storages/{id}", p.openproject.url()))
@@ -136,15 +92,8 @@ async fn the_openproject_secret_is_shown_once() {
         .json()
         .await
         .unwrap();
-    assert!(fetched
-        .pointer("/_embedded/oauthApplication/clientId")
-        .is_some());
-    assert!(
-        fetched
-            .pointer("/_embedded/oauthApplication/clientSecret")
-            .is_none(),
-        "never again after creation"
-    );
+    assert!(fetched.pointer("/_embedded/oauthApplication/clientId").is_some());
+    assert!(fetched.pointer("/_embedded/oauthApplication/clientSecret").is_none(), "never again after creation");
     let listed = client()
         .get(format!("{}/api/v3/storages", p.openproject.url()))
         .basic_auth("apikey", Some(op_demo::ADMIN_TOKEN))
@@ -163,10 +112,7 @@ async fn nextcloud_token_endpoint_cannot_probe_clients() {
     let setup = json!({ "values": { "openproject_instance_url": p.openproject.url(), "openproject_client_id": "a", "openproject_client_secret": "b",
         "default_enable_navigation": false, "default_enable_unified_search": false, "setup_project_folder": false, "setup_app_password": false } });
     let answer: Value = client()
-        .post(format!(
-            "{}/index.php/apps/integration_openproject/setup",
-            p.nextcloud.url()
-        ))
+        .post(format!("{}/index.php/apps/integration_openproject/setup", p.nextcloud.url()))
         .basic_auth(nc_demo::ADMIN_LOGIN, Some(nc_demo::ADMIN_PASSWORD))
         .header("Content-Type", "application/json")
         .body(setup.to_string())
@@ -176,16 +122,11 @@ async fn nextcloud_token_endpoint_cannot_probe_clients() {
         .json()
         .await
         .unwrap();
-    let (id, secret) = (
-        answer["nextcloud_client_id"].as_str().unwrap(),
-        answer["nextcloud_client_secret"].as_str().unwrap(),
-    );
+    let (id, secret) =
+        (answer["nextcloud_client_id"].as_str().unwrap(), answer["nextcloud_client_secret"].as_str().unwrap());
     for (client_id, client_secret) in [(id, secret), (id, "wrong"), ("unknown", "wrong")] {
         let r = client()
-            .post(format!(
-                "{}/index.php/apps/oauth2/api/v1/token",
-                p.nextcloud.url()
-            ))
+            .post(format!("{}/index.php/apps/oauth2/api/v1/token", p.nextcloud.url()))
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("code", "dummy"),
@@ -211,10 +152,7 @@ async fn older_integration_versions_answer_without_status() {
         "default_enable_navigation": false, "default_enable_unified_search": false, "setup_project_folder": false, "setup_app_password": false } });
     let post = |body: String| {
         client()
-            .post(format!(
-                "{}/index.php/apps/integration_openproject/setup",
-                p.nextcloud.url()
-            ))
+            .post(format!("{}/index.php/apps/integration_openproject/setup", p.nextcloud.url()))
             .basic_auth(nc_demo::ADMIN_LOGIN, Some(nc_demo::ADMIN_PASSWORD))
             .header("Content-Type", "application/json")
             .body(body)
@@ -226,10 +164,7 @@ async fn older_integration_versions_answer_without_status() {
     old.integration_version = Some("2.8.1".into());
     let p2 = pair(OpenProjectProfile::v17(), old).await;
     let r = client()
-        .post(format!(
-            "{}/index.php/apps/integration_openproject/setup",
-            p2.nextcloud.url()
-        ))
+        .post(format!("{}/index.php/apps/integration_openproject/setup", p2.nextcloud.url()))
         .basic_auth(nc_demo::ADMIN_LOGIN, Some(nc_demo::ADMIN_PASSWORD))
         .header("Content-Type", "application/json")
         .body(setup.to_string())
@@ -242,10 +177,7 @@ async fn older_integration_versions_answer_without_status() {
     let mut with_method = setup.clone();
     with_method["values"]["authorization_method"] = json!("oauth2");
     let r = client()
-        .post(format!(
-            "{}/index.php/apps/integration_openproject/setup",
-            p2.nextcloud.url()
-        ))
+        .post(format!("{}/index.php/apps/integration_openproject/setup", p2.nextcloud.url()))
         .basic_auth(nc_demo::ADMIN_LOGIN, Some(nc_demo::ADMIN_PASSWORD))
         .header("Content-Type", "application/json")
         .body(with_method.to_string())
@@ -254,10 +186,7 @@ async fn older_integration_versions_answer_without_status() {
         .unwrap();
     assert_eq!(r.status(), 400, "2.8 does not know authorization_method");
     let r = client()
-        .get(format!(
-            "{}/index.php/apps/integration_openproject/check-admin-config",
-            p2.nextcloud.url()
-        ))
+        .get(format!("{}/index.php/apps/integration_openproject/check-admin-config", p2.nextcloud.url()))
         .basic_auth(nc_demo::ADMIN_LOGIN, Some(nc_demo::ADMIN_PASSWORD))
         .send()
         .await
@@ -270,14 +199,8 @@ async fn two_factor_password_is_refused_with_a_dav_hint() {
     let p = pair(OpenProjectProfile::v17(), NextcloudProfile::nc34()).await;
     let propfind = reqwest::Method::from_bytes(b"PROPFIND").unwrap();
     let r = client()
-        .request(
-            propfind.clone(),
-            format!("{}/remote.php/dav/", p.nextcloud.url()),
-        )
-        .basic_auth(
-            nc_demo::TWO_FACTOR_LOGIN,
-            Some(nc_demo::TWO_FACTOR_PASSWORD),
-        )
+        .request(propfind.clone(), format!("{}/remote.php/dav/", p.nextcloud.url()))
+        .basic_auth(nc_demo::TWO_FACTOR_LOGIN, Some(nc_demo::TWO_FACTOR_PASSWORD))
         .send()
         .await
         .unwrap();
@@ -296,43 +219,17 @@ async fn two_factor_password_is_refused_with_a_dav_hint() {
 #[tokio::test]
 async fn the_browser_grant_needs_an_origin_header() {
     let p = pair(OpenProjectProfile::v17(), NextcloudProfile::nc34()).await;
-    let start: Value = client()
-        .post(format!("{}/index.php/login/v2", p.nextcloud.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let start: Value =
+        client().post(format!("{}/index.php/login/v2", p.nextcloud.url())).send().await.unwrap().json().await.unwrap();
     let login = start["login"].as_str().unwrap();
     let token = login.rsplit('/').next().unwrap();
     let page = client().get(login).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    let form = [
-        ("token", token),
-        ("user", nc_demo::ADMIN_LOGIN),
-        ("password", nc_demo::ADMIN_PASSWORD),
-    ];
+    let form = [("token", token), ("user", nc_demo::ADMIN_LOGIN), ("password", nc_demo::ADMIN_PASSWORD)];
     let grant = format!("{}/index.php/login/v2/grant", p.nextcloud.url());
+    assert_eq!(client().post(&grant).form(&form).send().await.unwrap().status(), 403);
     assert_eq!(
-        client()
-            .post(&grant)
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    assert_eq!(
-        client()
-            .post(&grant)
-            .header("Origin", p.nextcloud.url())
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        client().post(&grant).header("Origin", p.nextcloud.url()).form(&form).send().await.unwrap().status(),
         200
     );
     let poll = client()
@@ -357,10 +254,7 @@ async fn faults_hit_the_nth_matching_request_and_latency_skips_internal_calls() 
         http::Method::GET,
         "/status.php",
         2,
-        FaultAction::Status {
-            status: 503,
-            body: "{}".into(),
-        },
+        FaultAction::Status { status: 503, body: "{}".into() },
     ));
     let url = format!("{}/status.php", p.nextcloud.url());
     assert_eq!(client().get(&url).send().await.unwrap().status(), 200);
@@ -368,12 +262,7 @@ async fn faults_hit_the_nth_matching_request_and_latency_skips_internal_calls() 
     assert_eq!(client().get(&url).send().await.unwrap().status(), 200);
 
     // Counting starts when the fault is added: this one hits the next matching request.
-    control.add_fault(Fault::on(
-        http::Method::GET,
-        "/status.php",
-        1,
-        FaultAction::Delay(Duration::from_millis(300)),
-    ));
+    control.add_fault(Fault::on(http::Method::GET, "/status.php", 1, FaultAction::Delay(Duration::from_millis(300))));
     let started = Instant::now();
     client().get(&url).send().await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -383,21 +272,11 @@ async fn faults_hit_the_nth_matching_request_and_latency_skips_internal_calls() 
     p.openproject.server.control.set_latency(Duration::ZERO);
     control.clear_requests();
     let started = Instant::now();
-    assert_eq!(
-        create_storage(&p, &storage_body(&p.nextcloud.url()))
-            .await
-            .status(),
-        201
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(200),
-        "internal calls are not delayed: {:?}",
-        started.elapsed()
-    );
+    assert_eq!(create_storage(&p, &storage_body(&p.nextcloud.url())).await.status(), 201);
+    assert!(started.elapsed() < Duration::from_millis(200), "internal calls are not delayed: {:?}", started.elapsed());
     let log = control.requests();
     assert!(log.len() >= 2 && log.iter().all(|r| r.internal), "{log:?}");
     assert!(log
         .iter()
-        .any(|r| r.path.ends_with("check-config")
-            && r.authorization_scheme.as_deref() == Some("Bearer")));
+        .any(|r| r.path.ends_with("check-config") && r.authorization_scheme.as_deref() == Some("Bearer")));
 }

@@ -9,8 +9,7 @@ use opnc_sim::nextcloud::demo;
 use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
 
 const SETUP: &str = include_str!("recorded/nextcloud-34.0.1-iop-3.1.1-setup-api.json");
-const DIAGNOSTICS: &str =
-    include_str!("recorded/nextcloud-34.0.1-iop-3.1.1-admin-diagnostics.json");
+const DIAGNOSTICS: &str = include_str!("recorded/nextcloud-34.0.1-iop-3.1.1-admin-diagnostics.json");
 const EXACT_STRING_KEYS: [&str; 3] = ["error", "message", "result"];
 
 /// Differences between the recorded value and the simulator's, as paths.
@@ -22,9 +21,7 @@ fn compare(path: &str, key: &str, recorded: &Value, actual: &Value, out: &mut Ve
             rk.sort();
             ak.sort();
             if rk != ak {
-                out.push(format!(
-                    "{path}: keys differ: recorded {rk:?}, simulator {ak:?}"
-                ));
+                out.push(format!("{path}: keys differ: recorded {rk:?}, simulator {ak:?}"));
                 return;
             }
             for (k, v) in r {
@@ -33,11 +30,7 @@ fn compare(path: &str, key: &str, recorded: &Value, actual: &Value, out: &mut Ve
         }
         (Value::Array(r), Value::Array(a)) => {
             if r.is_empty() != a.is_empty() {
-                out.push(format!(
-                    "{path}: recorded {} elements, simulator {}",
-                    r.len(),
-                    a.len()
-                ));
+                out.push(format!("{path}: recorded {} elements, simulator {}", r.len(), a.len()));
             }
             if let (Some(first), Some(_)) = (r.first(), a.first()) {
                 for (i, item) in a.iter().enumerate() {
@@ -45,9 +38,7 @@ fn compare(path: &str, key: &str, recorded: &Value, actual: &Value, out: &mut Ve
                 }
             }
         }
-        (Value::Bool(r), Value::Bool(a)) if r != a => {
-            out.push(format!("{path}: recorded {r}, simulator {a}"))
-        }
+        (Value::Bool(r), Value::Bool(a)) if r != a => out.push(format!("{path}: recorded {r}, simulator {a}")),
         (Value::String(r), Value::String(a))
             if EXACT_STRING_KEYS.contains(&key) && !r.starts_with("cURL error") && r != a =>
         {
@@ -72,16 +63,13 @@ struct Replayer {
 
 impl Replayer {
     fn rewrite(&self, text: &str) -> String {
-        text.replace("127.0.0.1:8080", &self.nc_addr)
-            .replace("127.0.0.1:9999", &self.op_addr)
+        text.replace("127.0.0.1:8080", &self.nc_addr).replace("127.0.0.1:9999", &self.op_addr)
     }
 
     async fn replay(&mut self, entry: &Value) -> Result<(), String> {
         let name = entry["name"].as_str().unwrap_or_default();
         let request = &entry["request"];
-        let method =
-            reqwest::Method::from_bytes(request["method"].as_str().unwrap_or("GET").as_bytes())
-                .unwrap();
+        let method = reqwest::Method::from_bytes(request["method"].as_str().unwrap_or("GET").as_bytes()).unwrap();
         let url = self.rewrite(request["url"].as_str().unwrap_or_default());
         let mut builder = self.client.request(method, url);
         if let Some(headers) = request["headers"].as_object() {
@@ -89,10 +77,7 @@ impl Replayer {
                 builder = builder.header(k, v.as_str().unwrap_or_default());
             }
         }
-        if request["auth"]
-            .as_str()
-            .is_some_and(|a| a.contains("admin:<admin password>"))
-        {
+        if request["auth"].as_str().is_some_and(|a| a.contains("admin:<admin password>")) {
             builder = builder.basic_auth(demo::ADMIN_LOGIN, Some(demo::ADMIN_PASSWORD));
         }
         if name.contains("bearer") {
@@ -103,21 +88,12 @@ impl Replayer {
             builder = builder.body(body.to_string());
         }
         if let Some(form) = request.get("form").and_then(Value::as_object) {
-            let mut fields: Vec<(String, String)> = form
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect();
+            let mut fields: Vec<(String, String)> =
+                form.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
             if name.starts_with("login_v2_poll") {
-                fields = vec![(
-                    "token".into(),
-                    self.last_poll_token.clone().unwrap_or_default(),
-                )];
+                fields = vec![("token".into(), self.last_poll_token.clone().unwrap_or_default())];
             }
-            builder = builder.body(
-                url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields)
-                    .finish(),
-            );
+            builder = builder.body(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish());
         }
         let response = builder.send().await.map_err(|e| format!("{name}: {e}"))?;
         let status = response.status().as_u16();
@@ -125,10 +101,7 @@ impl Replayer {
         let expected = &entry["response"];
         let mut problems = Vec::new();
         if expected["status"].as_u64() != Some(u64::from(status)) {
-            problems.push(format!(
-                "status: recorded {}, simulator {status}",
-                expected["status"]
-            ));
+            problems.push(format!("status: recorded {}, simulator {status}", expected["status"]));
         }
         match serde_json::from_str::<Value>(&text) {
             Ok(actual) => {
@@ -137,10 +110,7 @@ impl Replayer {
                 }
                 compare("$", "", &expected["json"], &actual, &mut problems);
             }
-            Err(_) => problems.push(format!(
-                "not JSON: {}",
-                text.chars().take(200).collect::<String>()
-            )),
+            Err(_) => problems.push(format!("not JSON: {}", text.chars().take(200).collect::<String>())),
         }
         if problems.is_empty() {
             Ok(())
@@ -152,10 +122,7 @@ impl Replayer {
 
 async fn replayer(pair: &SimPair) -> Replayer {
     Replayer {
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         nc_addr: pair.nextcloud.server.addr.to_string(),
         op_addr: pair.openproject.server.addr.to_string(),
         last_poll_token: None,
@@ -164,14 +131,8 @@ async fn replayer(pair: &SimPair) -> Replayer {
 
 #[tokio::test]
 async fn setup_api_life_cycle_matches_the_real_server() {
-    let pair = SimPair::start(
-        OpenProjectProfile::v17(),
-        NextcloudProfile::nc34(),
-        loopback(0),
-        loopback(0),
-    )
-    .await
-    .unwrap();
+    let pair =
+        SimPair::start(OpenProjectProfile::v17(), NextcloudProfile::nc34(), loopback(0), loopback(0)).await.unwrap();
     let mut replayer = replayer(&pair).await;
     let entries: Vec<Value> = serde_json::from_str(SETUP).unwrap();
     let mut failures = Vec::new();
@@ -180,26 +141,14 @@ async fn setup_api_life_cycle_matches_the_real_server() {
             failures.push(e);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} exchanges differ:\n{}",
-        failures.len(),
-        entries.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} exchanges differ:\n{}", failures.len(), entries.len(), failures.join("\n"));
     eprintln!("replayed {} setup exchanges", entries.len());
 }
 
 #[tokio::test]
 async fn admin_diagnostics_match_the_real_server() {
-    let pair = SimPair::start(
-        OpenProjectProfile::v17(),
-        NextcloudProfile::nc34(),
-        loopback(0),
-        loopback(0),
-    )
-    .await
-    .unwrap();
+    let pair =
+        SimPair::start(OpenProjectProfile::v17(), NextcloudProfile::nc34(), loopback(0), loopback(0)).await.unwrap();
     let mut replayer = replayer(&pair).await;
     // The recording was made on a configured server: set it up the same way first.
     let setup = json!({ "values": {
@@ -208,10 +157,7 @@ async fn admin_diagnostics_match_the_real_server() {
         "default_enable_unified_search": false, "setup_project_folder": true, "setup_app_password": true } });
     let answer = replayer
         .client
-        .post(format!(
-            "http://{}/index.php/apps/integration_openproject/setup",
-            replayer.nc_addr
-        ))
+        .post(format!("http://{}/index.php/apps/integration_openproject/setup", replayer.nc_addr))
         .basic_auth(demo::ADMIN_LOGIN, Some(demo::ADMIN_PASSWORD))
         .header("Content-Type", "application/json")
         .body(setup.to_string())
@@ -222,10 +168,7 @@ async fn admin_diagnostics_match_the_real_server() {
     let entries: Vec<Value> = serde_json::from_str(DIAGNOSTICS).unwrap();
     let mut failures = Vec::new();
     for entry in &entries {
-        if entry["name"]
-            .as_str()
-            .is_some_and(|n| n.starts_with("is_valid_op_instance_allowed"))
-        {
+        if entry["name"].as_str().is_some_and(|n| n.starts_with("is_valid_op_instance_allowed")) {
             // The recording's admin allowed local remote servers between these exchanges.
             pair.nextcloud.sim.lock().profile.allow_local_remote_servers = true;
         }
@@ -233,35 +176,22 @@ async fn admin_diagnostics_match_the_real_server() {
             failures.push(e);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} exchanges differ:\n{}",
-        failures.len(),
-        entries.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} exchanges differ:\n{}", failures.len(), entries.len(), failures.join("\n"));
     eprintln!("replayed {} diagnostic exchanges", entries.len());
 }
 
 #[test]
 fn the_copies_match_the_shared_recordings() {
-    let shared =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/contracts/recorded");
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/contracts/recorded");
     if !shared.exists() {
         eprintln!("shared/ is not beside this checkout; nothing to compare");
         return;
     }
     for (file, copy) in [
         ("nextcloud-34.0.1-iop-3.1.1-setup-api.json", SETUP),
-        (
-            "nextcloud-34.0.1-iop-3.1.1-admin-diagnostics.json",
-            DIAGNOSTICS,
-        ),
+        ("nextcloud-34.0.1-iop-3.1.1-admin-diagnostics.json", DIAGNOSTICS),
     ] {
         let original = std::fs::read_to_string(shared.join(file)).unwrap();
-        assert_eq!(
-            original, copy,
-            "{file} changed in shared/: copy it again into crates/opnc-sim/tests/recorded/"
-        );
+        assert_eq!(original, copy, "{file} changed in shared/: copy it again into crates/opnc-sim/tests/recorded/");
     }
 }

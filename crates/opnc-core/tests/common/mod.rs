@@ -22,11 +22,7 @@ pub fn url(text: &str) -> ServerUrl {
 }
 
 pub fn op(base: &str, token: &str) -> OpenProjectClient {
-    OpenProjectClient::new(
-        http(),
-        url(base),
-        OpenProjectAuth::ApiKey(SecretString::from(token)),
-    )
+    OpenProjectClient::new(http(), url(base), OpenProjectAuth::ApiKey(SecretString::from(token)))
 }
 
 pub fn op_admin(base: &str) -> OpenProjectClient {
@@ -37,10 +33,7 @@ pub fn nc(base: &str, login: &str, password: &str) -> NextcloudClient {
     NextcloudClient::new(
         http(),
         url(base),
-        Some(NextcloudCredentials {
-            login_name: login.into(),
-            password: SecretString::from(password),
-        }),
+        Some(NextcloudCredentials { login_name: login.into(), password: SecretString::from(password) }),
     )
 }
 
