@@ -50,6 +50,14 @@ pub enum ErrorCode {
     UnexpectedStatus,
     UnparseableBody,
     ResponseTooLarge,
+    /// A server answered successfully but left out a value the setup needs (e.g. a secret).
+    IncompleteAnswer,
+    /// Everything was written, but the pair does not work as proven from both sides.
+    ProofFailed,
+    /// The job's process ended in the middle (a crash, a kill, a closed app).
+    Interrupted,
+    /// The job folder could not be written.
+    JournalFailed,
 }
 
 impl ErrorCode {
@@ -74,6 +82,10 @@ impl ErrorCode {
             ErrorCode::UnexpectedStatus => "unexpected_status",
             ErrorCode::UnparseableBody => "unparseable_body",
             ErrorCode::ResponseTooLarge => "response_too_large",
+            ErrorCode::IncompleteAnswer => "incomplete_answer",
+            ErrorCode::ProofFailed => "proof_failed",
+            ErrorCode::Interrupted => "interrupted",
+            ErrorCode::JournalFailed => "journal_failed",
         }
     }
 }

@@ -3,11 +3,13 @@
 //! Nothing here depends on Tauri; the desktop app and the `opnc` CLI are two faces of this crate.
 
 pub mod error;
+pub mod findings;
 pub mod http;
 pub mod nextcloud;
 pub mod openproject;
 pub mod secret;
 pub mod server_url;
+pub mod setup;
 pub mod version;
 
 pub use error::{ClientError, ConnectCause, ErrorCode, ErrorKind, ErrorView, Server, TlsProblem};

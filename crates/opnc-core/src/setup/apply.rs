@@ -1,0 +1,312 @@
+//! Apply: the two-sided transaction. Each change is preceded by its compensation in the journal; any
+//! failure rolls both sides back to the state before, with `error` and `rollback_error` kept apart.
+
+use serde::Serialize;
+
+use crate::error::{ClientError, ErrorCode, ErrorKind, ErrorView};
+use crate::nextcloud::{NextcloudClient, SetupValues, INTEGRATION_APP};
+use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch};
+use crate::secret::SecretString;
+use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, Phase};
+use crate::setup::preflight::Facts;
+use crate::setup::proof::{prove, Proof};
+use crate::setup::{Plan, PlanMode};
+use crate::version::v;
+use crate::ServerUrl;
+
+/// Why a step failed.
+#[derive(Debug, Clone)]
+pub enum StepError {
+    Client(ClientError),
+    Incomplete(String),
+    Proof(Vec<String>),
+    Journal(String),
+}
+
+impl From<ClientError> for StepError {
+    fn from(e: ClientError) -> Self {
+        StepError::Client(e)
+    }
+}
+
+impl StepError {
+    pub fn view(&self) -> ErrorView {
+        match self {
+            StepError::Client(e) => e.view(),
+            StepError::Incomplete(what) => ErrorView {
+                code: ErrorCode::IncompleteAnswer,
+                message: format!("The server's answer did not contain {what}."),
+                hint: "Check the server version and its logs; nothing is left half-configured.".into(),
+            },
+            StepError::Proof(failed) => ErrorView {
+                code: ErrorCode::ProofFailed,
+                message: format!("The pair was configured but does not work: {}.", failed.join("; ")),
+                hint: "Both sides were rolled back. Run the preflight again; the failed checks name what differs.".into(),
+            },
+            StepError::Journal(e) => ErrorView {
+                code: ErrorCode::JournalFailed,
+                message: format!("The setup job could not be recorded on this computer: {e}."),
+                hint: "Check that the app data folder is writable and the disk is not full.".into(),
+            },
+        }
+    }
+}
+
+/// The result of applying a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub job: Job,
+    pub storage: Option<Storage>,
+    pub proof: Option<Proof>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.job.status == JobStatus::Succeeded
+    }
+}
+
+/// The two clients, the journal and a progress callback that sees every saved state of the job.
+pub struct Runner<'a> {
+    pub op: &'a OpenProjectClient,
+    pub nc: &'a NextcloudClient,
+    pub store: &'a JobStore,
+    pub progress: &'a (dyn Fn(&Job) + Send + Sync),
+}
+
+impl Runner<'_> {
+    fn save(&self, job: &Job) -> Result<(), StepError> {
+        (self.progress)(job);
+        self.store.save(job).map_err(|e| StepError::Journal(e.to_string()))
+    }
+
+    /// Applies the plan. Never leaves the pair half-configured: on failure both sides are rolled back.
+    pub async fn apply(&self, plan: &Plan, facts: &Facts) -> Outcome {
+        let mut job = Job::new(&plan.openproject_url, &plan.nextcloud_url, &plan.options.storage_name, plan.options.project_folders);
+        let mut secrets = Secrets::default();
+        let result = self.steps(plan, facts, &mut job, &mut secrets).await;
+        match result {
+            Ok((storage, proof)) => {
+                job.enter(Phase::Done);
+                job.status = JobStatus::Succeeded;
+                job.log(EventKind::Succeeded);
+                let _ = self.save(&job);
+                Outcome { job, storage: Some(storage), proof: Some(proof) }
+            }
+            Err((error, proof)) => {
+                let view = error.view();
+                job.log(EventKind::Failed { phase: job.phase, error: view.clone() });
+                job.error = Some(view);
+                let _ = self.save(&job);
+                self.roll_back(&mut job, &secrets).await;
+                Outcome { job, storage: None, proof }
+            }
+        }
+    }
+
+    async fn steps(&self, plan: &Plan, facts: &Facts, job: &mut Job, secrets: &mut Secrets) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
+        let e = |err: StepError| (err, None);
+        self.save(job).map_err(e)?;
+        let nextcloud = url(&plan.nextcloud_url);
+        let openproject = url(&plan.openproject_url);
+        if plan.mode == PlanMode::ProveOnly {
+            job.enter(Phase::Proof);
+            self.save(job).map_err(e)?;
+            let storage = facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
+            return self.prove(job, storage).await;
+        }
+        let app_version = facts.integration_semver().unwrap_or(v(2, 6, 3));
+        if let Some(id) = plan.replace_storage_id {
+            job.enter(Phase::ReplaceStorage);
+            self.save(job).map_err(e)?;
+            match self.op.delete_storage(id).await {
+                Ok(()) => {}
+                Err(err) if err.status() == Some(404) => {}
+                Err(err) => return Err(e(err.into())),
+            }
+            job.log(EventKind::Changed { what: format!("deleted the earlier storage {id}") });
+        }
+        if plan.nextcloud_had_settings {
+            // Kept in memory only: a rollback in this process can restore it; after a crash it is gone.
+            secrets.previous_nextcloud_secret = Some(self.nc.app_config_value(INTEGRATION_APP, "openproject_client_secret").await.map_err(|err| e(err.into()))?);
+        }
+
+        job.enter(Phase::CreateStorage);
+        job.record(Compensation::DeleteStorage { storage_id: None, nextcloud_url: plan.nextcloud_url.clone(), name: plan.options.storage_name.clone() });
+        self.save(job).map_err(e)?;
+        let created = self
+            .op
+            .create_storage(&NewStorage { name: plan.options.storage_name.clone(), nextcloud_url: nextcloud.clone(), application_password: None })
+            .await
+            .map_err(|err| e(err.into()))?;
+        let storage_id = created.storage.id;
+        if let Some(Compensation::DeleteStorage { storage_id: id, .. }) = job.compensations.last_mut() {
+            *id = Some(storage_id);
+        }
+        job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id}") });
+        self.save(job).map_err(e)?;
+        let op_client_id = created.storage.oauth_application.as_ref().map(|a| a.client_id.clone()).ok_or_else(|| e(StepError::Incomplete("the OAuth application".into())))?;
+        let op_secret = created.oauth_client_secret.ok_or_else(|| e(StepError::Incomplete("the OAuth client secret".into())))?;
+
+        job.enter(Phase::ConfigureNextcloud);
+        let compensation = match facts.integration.clone().filter(|i| i.is_set()) {
+            Some(previous) => Compensation::RestoreNextcloud { previous },
+            None => Compensation::ResetNextcloud,
+        };
+        job.record(compensation);
+        self.save(job).map_err(e)?;
+        let pf = plan.options.project_folders;
+        let values = SetupValues::oauth2(openproject.clone(), op_client_id, op_secret, pf && !plan.reuse_project_folder);
+        let mut answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
+        job.log(EventKind::Changed { what: "configured Nextcloud's OpenProject integration".into() });
+        if pf && plan.reuse_project_folder {
+            // The user, group and team folder exist: only a new app password (a second POST would be a 409).
+            let patch = SetupValues {
+                authorization_method: Some("oauth2".into()),
+                setup_project_folder: Some(false),
+                setup_app_password: Some(true),
+                ..SetupValues::default()
+            };
+            let patched = self.nc.update_setup(&patch, &app_version).await.map_err(|err| e(err.into()))?;
+            answer.openproject_user_app_password = patched.openproject_user_app_password;
+            job.log(EventKind::Changed { what: "created a new app password for the existing \"OpenProject\" user".into() });
+        }
+        self.save(job).map_err(e)?;
+        let nc_client_id = answer.nextcloud_client_id.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client id".into())))?;
+        let nc_secret = answer.nextcloud_client_secret.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client secret".into())))?;
+
+        job.enter(Phase::SetNextcloudClient);
+        self.save(job).map_err(e)?;
+        self.op.set_oauth_client_credentials(storage_id, &nc_client_id, &nc_secret).await.map_err(|err| e(err.into()))?;
+        job.log(EventKind::Changed { what: "stored Nextcloud's OAuth client in OpenProject".into() });
+
+        if pf {
+            job.enter(Phase::SetApplicationPassword);
+            self.save(job).map_err(e)?;
+            let password = answer.openproject_user_app_password.ok_or_else(|| e(StepError::Incomplete("the app password of the \"OpenProject\" user".into())))?;
+            let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
+            self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
+            job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
+        }
+
+        job.enter(Phase::Proof);
+        self.save(job).map_err(e)?;
+        let storage = self.op.storage(storage_id).await.map_err(|err| e(err.into()))?;
+        self.prove(job, storage).await
+    }
+
+    async fn prove(&self, job: &Job, storage: Storage) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
+        let proof = prove(self.op, self.nc, &storage, job.project_folders).await.map_err(|err| (err.into(), None))?;
+        if proof.ok() {
+            Ok((storage, proof))
+        } else {
+            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+            Err((StepError::Proof(failed), Some(proof)))
+        }
+    }
+
+    /// Runs the recorded compensations, newest first.
+    pub async fn roll_back(&self, job: &mut Job, secrets: &Secrets) {
+        job.enter(Phase::RollingBack);
+        job.log(EventKind::RollbackStarted);
+        let _ = self.save(job);
+        let mut failures = Vec::new();
+        for compensation in job.compensations.clone().iter().rev() {
+            match self.compensate(compensation, secrets).await {
+                Ok(what) => job.log(EventKind::Undone { what }),
+                Err(err) => failures.push(err),
+            }
+            let _ = self.save(job);
+        }
+        if failures.is_empty() {
+            job.status = JobStatus::RolledBack;
+            job.log(EventKind::RollbackCompleted);
+        } else {
+            let view = ErrorView {
+                code: failures[0].code,
+                message: failures.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
+                hint: format!("{} Then run `opnc recover` to finish the rollback.", failures[0].hint),
+            };
+            job.log(EventKind::RollbackFailed { error: view.clone() });
+            job.rollback_error = Some(view);
+            job.status = JobStatus::RollbackFailed;
+        }
+        let _ = self.save(job);
+    }
+
+    async fn compensate(&self, compensation: &Compensation, secrets: &Secrets) -> Result<String, ErrorView> {
+        match compensation {
+            Compensation::DeleteStorage { storage_id: Some(id), .. } => match self.op.delete_storage(*id).await {
+                Ok(()) => Ok(format!("deleted OpenProject storage {id}")),
+                Err(err) if err.status() == Some(404) => Ok(format!("OpenProject storage {id} was already gone")),
+                Err(err) => Err(err.view()),
+            },
+            Compensation::DeleteStorage { storage_id: None, nextcloud_url, name } => {
+                let nextcloud = url(nextcloud_url);
+                let storages = self.op.storages().await.map_err(|e| e.view())?;
+                match storages.iter().find(|s| s.name == *name && nextcloud.same_server(&s.host)) {
+                    Some(s) => {
+                        self.op.delete_storage(s.id).await.map_err(|e| e.view())?;
+                        Ok(format!("deleted OpenProject storage {} (created before its id was recorded)", s.id))
+                    }
+                    None => Ok("no OpenProject storage had been created".into()),
+                }
+            }
+            Compensation::ResetNextcloud => {
+                self.nc.delete_setup().await.map_err(|e| e.view())?;
+                Ok("reset Nextcloud's OpenProject integration settings".into())
+            }
+            Compensation::RestoreNextcloud { previous } => match &secrets.previous_nextcloud_secret {
+                Some(secret) if !previous.openproject_url.is_empty() => {
+                    let values = SetupValues {
+                        openproject_url: Some(url(&previous.openproject_url)),
+                        authorization_method: Some(if previous.authorization_method.is_empty() { "oauth2".into() } else { previous.authorization_method.clone() }),
+                        openproject_client_id: Some(previous.openproject_client_id.clone()).filter(|s| !s.is_empty()),
+                        openproject_client_secret: Some(secret.clone()).filter(|s| !s.expose().is_empty()),
+                        ..SetupValues::default()
+                    };
+                    let version = v(3, 1, 1);
+                    self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
+                    Ok("restored Nextcloud's previous OpenProject settings (its OAuth client is new)".into())
+                }
+                _ => {
+                    self.nc.delete_setup().await.map_err(|e| e.view())?;
+                    Ok("reset Nextcloud's integration settings: the previous ones could not be restored after the interruption".into())
+                }
+            },
+        }
+    }
+}
+
+/// Secrets a running job holds in memory only.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    pub previous_nextcloud_secret: Option<SecretString>,
+}
+
+fn url(text: &str) -> ServerUrl {
+    ServerUrl::parse(text, crate::UrlPolicy { allow_insecure_http: true }).unwrap_or_else(|_| {
+        // Plans and journals only hold URLs that parsed before.
+        ServerUrl::parse("http://127.0.0.1", crate::UrlPolicy::default()).expect("a valid literal")
+    })
+}
+
+/// Settles a job left running by a process that ended: rolls both sides back with what the journal
+/// recorded. (To finish a setup, run it again afterwards: the OpenProject secret of the interrupted run was
+/// shown once and is gone, so a new storage is the only way forward.)
+pub async fn recover(runner: &Runner<'_>, job: &mut Job) {
+    job.log(EventKind::Interrupted);
+    if job.error.is_none() {
+        job.error = Some(ErrorView {
+            code: ErrorCode::Interrupted,
+            message: format!("The setup was interrupted during {:?}.", job.phase),
+            hint: "Both sides are rolled back to the state before; then the setup can run again.".into(),
+        });
+    }
+    runner.roll_back(job, &Secrets::default()).await;
+}
+
+/// Whether a failure is worth telling apart as a credentials problem.
+pub fn is_credentials(error: &StepError) -> bool {
+    matches!(error, StepError::Client(e) if matches!(e.kind, ErrorKind::CredentialsRejected { .. }))
+}

@@ -1,0 +1,222 @@
+//! The persisted setup job: phases, an append-only event log, and the compensations recorded *before*
+//! each change. One JSON file per job in the app data folder, mode 0600, written atomically. No secret is
+//! ever written here.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorView;
+use crate::setup::preflight::NextcloudIntegration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Running,
+    Succeeded,
+    /// Failed and both sides were rolled back.
+    RolledBack,
+    /// Failed, and the rollback failed too: `rollback_error` says what is left.
+    RollbackFailed,
+}
+
+impl JobStatus {
+    pub fn is_finished(self) -> bool {
+        self != JobStatus::Running
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Started,
+    ReplaceStorage,
+    CreateStorage,
+    ConfigureNextcloud,
+    SetNextcloudClient,
+    SetApplicationPassword,
+    Proof,
+    RollingBack,
+    Done,
+}
+
+/// How to undo one change. Recorded before the change is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Compensation {
+    /// Delete the storage this job created: by id once known, else by host and name (a crash may come
+    /// between OpenProject creating it and the id being recorded).
+    DeleteStorage { storage_id: Option<i64>, nextcloud_url: String, name: String },
+    /// Nextcloud had no integration settings: reset them (`DELETE /setup`).
+    ResetNextcloud,
+    /// Nextcloud had settings: put them back (the secret only while this process still holds it).
+    RestoreNextcloud { previous: NextcloudIntegration },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    JobStarted,
+    PhaseStarted { phase: Phase },
+    CompensationRecorded { compensation: Compensation },
+    Changed { what: String },
+    Failed { phase: Phase, error: ErrorView },
+    RollbackStarted,
+    Undone { what: String },
+    RollbackCompleted,
+    RollbackFailed { error: ErrorView },
+    Succeeded,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Seconds since the Unix epoch.
+    pub at: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub openproject_url: String,
+    pub nextcloud_url: String,
+    pub storage_name: String,
+    pub project_folders: bool,
+    pub status: JobStatus,
+    pub phase: Phase,
+    pub events: Vec<Event>,
+    pub compensations: Vec<Compensation>,
+    pub error: Option<ErrorView>,
+    pub rollback_error: Option<ErrorView>,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Job {
+    pub fn new(openproject_url: &str, nextcloud_url: &str, storage_name: &str, project_folders: bool) -> Self {
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let mut job = Self {
+            id: format!("setup-{nanos:x}"),
+            openproject_url: openproject_url.into(),
+            nextcloud_url: nextcloud_url.into(),
+            storage_name: storage_name.into(),
+            project_folders,
+            status: JobStatus::Running,
+            phase: Phase::Started,
+            events: Vec::new(),
+            compensations: Vec::new(),
+            error: None,
+            rollback_error: None,
+        };
+        job.log(EventKind::JobStarted);
+        job
+    }
+
+    pub fn log(&mut self, kind: EventKind) {
+        self.events.push(Event { at: now(), kind });
+    }
+
+    pub fn enter(&mut self, phase: Phase) {
+        self.phase = phase;
+        self.log(EventKind::PhaseStarted { phase });
+    }
+
+    pub fn record(&mut self, compensation: Compensation) {
+        self.log(EventKind::CompensationRecorded { compensation: compensation.clone() });
+        self.compensations.push(compensation);
+    }
+}
+
+/// Where jobs are kept.
+#[derive(Debug, Clone)]
+pub struct JobStore {
+    dir: PathBuf,
+}
+
+impl JobStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// Writes the job atomically (temporary file, then rename), readable only by the user.
+    pub fn save(&self, job: &Job) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let text = serde_json::to_vec_pretty(job).map_err(std::io::Error::other)?;
+        let tmp = self.dir.join(format!(".{}.tmp", job.id));
+        write_private(&tmp, &text)?;
+        std::fs::rename(&tmp, self.path(&job.id))
+    }
+
+    pub fn load(&self, id: &str) -> std::io::Result<Job> {
+        let text = std::fs::read(self.path(id))?;
+        serde_json::from_slice(&text).map_err(std::io::Error::other)
+    }
+
+    pub fn all(&self) -> Vec<Job> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        let mut jobs: Vec<Job> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|t| serde_json::from_slice(&t).ok())
+            .collect();
+        jobs.sort_by(|a, b| a.id.cmp(&b.id));
+        jobs
+    }
+
+    /// Jobs left running by a process that ended (a crash, a kill, a closed app).
+    pub fn interrupted(&self) -> Vec<Job> {
+        self.all().into_iter().filter(|j| j.status == JobStatus::Running).collect()
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // The app data folder is per user on Windows and macOS.
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_round_trip_privately() {
+        let dir = std::env::temp_dir().join(format!("opnc-journal-test-{}", std::process::id()));
+        let store = JobStore::new(&dir);
+        let mut job = Job::new("https://op.example", "https://nc.example", "Nextcloud", true);
+        job.record(Compensation::DeleteStorage { storage_id: None, nextcloud_url: "https://nc.example".into(), name: "Nextcloud".into() });
+        store.save(&job).unwrap();
+        assert_eq!(store.load(&job.id).unwrap(), job);
+        assert_eq!(store.interrupted().len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(format!("{}.json", job.id))).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

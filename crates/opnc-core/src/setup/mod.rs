@@ -1,0 +1,125 @@
+//! The setup engine: preflight → plan → apply as a persisted two-sided transaction with rollback → proof.
+//! The desktop wizard and the CLI are two faces of it.
+
+pub mod apply;
+pub mod journal;
+pub mod preflight;
+pub mod proof;
+
+use serde::Serialize;
+
+use crate::error::Server;
+use crate::findings::{Finding, FindingCode, Severity};
+use crate::ServerUrl;
+use preflight::PreflightReport;
+
+/// What the admin asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetupOptions {
+    pub storage_name: String,
+    /// Automatically managed project folders (needs the Team folders app).
+    pub project_folders: bool,
+    /// Replace an existing storage for this Nextcloud, or a Nextcloud integration pointing elsewhere.
+    pub replace_existing: bool,
+}
+
+impl Default for SetupOptions {
+    fn default() -> Self {
+        Self { storage_name: "Nextcloud".into(), project_folders: true, replace_existing: false }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    /// Create the storage and configure Nextcloud.
+    Create,
+    /// Everything is in place: only prove it.
+    ProveOnly,
+}
+
+/// One change the plan will make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedChange {
+    pub server: Server,
+    pub action: String,
+}
+
+/// Exactly what apply will change on each side, shown before anything is written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub mode: PlanMode,
+    pub openproject_url: String,
+    pub nextcloud_url: String,
+    pub options: SetupOptions,
+    pub changes: Vec<PlannedChange>,
+    /// What a rollback cannot bring back, named before anything is written.
+    pub unrestorable: Vec<String>,
+    /// Delete this existing storage first (with --replace).
+    pub replace_storage_id: Option<i64>,
+    /// Nextcloud's "OpenProject" user exists: reuse it (new app password) instead of creating it.
+    pub reuse_project_folder: bool,
+    /// Nextcloud holds integration settings now; a rollback restores them.
+    pub nextcloud_had_settings: bool,
+}
+
+/// Builds the plan from a preflight; the blockers come back instead when there are any.
+pub fn plan(report: &PreflightReport, openproject: &ServerUrl, nextcloud: &ServerUrl, options: &SetupOptions) -> Result<Plan, Vec<Finding>> {
+    if !report.can_apply() {
+        return Err(report.blockers().cloned().collect());
+    }
+    let facts = &report.facts;
+    let mut plan = Plan {
+        mode: PlanMode::Create,
+        openproject_url: openproject.to_string(),
+        nextcloud_url: nextcloud.to_string(),
+        options: options.clone(),
+        changes: Vec::new(),
+        unrestorable: Vec::new(),
+        replace_storage_id: None,
+        reuse_project_folder: options.project_folders && facts.openproject_user_exists == Some(true),
+        nextcloud_had_settings: facts.integration.as_ref().is_some_and(|i| i.is_set()),
+    };
+    if report.has(FindingCode::AlreadyConfigured) {
+        plan.mode = PlanMode::ProveOnly;
+        return Ok(plan);
+    }
+    let op = |action: String| PlannedChange { server: Server::OpenProject, action };
+    let nc = |action: String| PlannedChange { server: Server::Nextcloud, action };
+    if let Some(existing) = facts.storage_for(nextcloud) {
+        plan.replace_storage_id = Some(existing.id);
+        plan.changes.push(op(format!("Delete the existing storage {:?} (id {}) for this Nextcloud", existing.name, existing.id)));
+        plan.unrestorable.push(format!("The replaced OpenProject storage {:?}, with its project links and file links, cannot be restored.", existing.name));
+    }
+    plan.changes.push(op(format!("Create the file storage {:?} for {nextcloud} with a new OAuth application (its secret is shown once and copied to Nextcloud)", options.storage_name)));
+    if plan.nextcloud_had_settings {
+        plan.changes.push(nc("Replace the OpenProject integration settings (the OpenProject URL, client id and secret)".into()));
+    } else {
+        plan.changes.push(nc(format!("Set up the OpenProject integration for {openproject}")));
+    }
+    plan.changes.push(nc("Create a new OAuth client \"OpenProject client\" (any earlier one is deleted)".into()));
+    if options.project_folders {
+        if plan.reuse_project_folder {
+            plan.changes.push(nc("Reuse the existing \"OpenProject\" user, group and team folder, with a new app password".into()));
+        } else {
+            plan.changes.push(nc("Create the \"OpenProject\" user, groups and team folder, and an app password".into()));
+        }
+        plan.unrestorable.push("Nextcloud's \"OpenProject\" user, group and team folder stay after a rollback (the app protects them); the next run reuses them.".into());
+    } else {
+        plan.changes.push(nc("No project folders: any app password of the \"OpenProject\" user is removed".into()));
+    }
+    plan.changes.push(op("Store Nextcloud's OAuth client id and secret in the storage".into()));
+    if options.project_folders {
+        plan.changes.push(op("Store the app password for automatically managed project folders".into()));
+    }
+    if plan.nextcloud_had_settings {
+        plan.unrestorable.push("Nextcloud's previous OAuth client cannot come back (Nextcloud keeps only a hash of its secret): an OpenProject that used it must be given the new one.".into());
+    }
+    plan.unrestorable.push("Users who had connected their accounts must authorize again.".into());
+    Ok(plan)
+}
+
+/// Severity of the findings as a summary word.
+pub fn worst(findings: &[Finding]) -> Option<Severity> {
+    findings.iter().map(|f| f.severity).min()
+}

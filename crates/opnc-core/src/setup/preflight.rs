@@ -1,0 +1,323 @@
+//! Preflight: every check concurrently, before anything is written. Read-only on both servers.
+
+use semver::Version;
+use serde::Serialize;
+
+use crate::error::Server;
+use crate::findings::{sort, Finding, FindingCode as C, Severity};
+use crate::nextcloud::{NextcloudClient, OpenProjectReachability, INTEGRATION_APP};
+use crate::openproject::{OpenProjectClient, Storage};
+use crate::setup::SetupOptions;
+use crate::version::parse_server_version;
+
+/// Compatibility table (sources: `shared/contracts/openproject-api.md` §7, nextcloud-api.md §1.7; OpenProject
+/// `modules/storages/config/nextcloud_dependencies.yml` and `NextcloudCompatibleHostValidator`).
+pub mod compat {
+    use semver::Version;
+
+    use crate::version::v;
+
+    /// POST/PATCH/DELETE storages and `oauth_client_credentials`.
+    pub const OPENPROJECT_STORAGE_API: Version = v(12, 5, 0);
+    /// The per-project `storages` module is no longer needed.
+    pub const OPENPROJECT_NO_STORAGES_MODULE: Version = v(14, 1, 0);
+    /// The `configured` field.
+    pub const OPENPROJECT_CONFIGURED_FIELD: Version = v(14, 2, 0);
+    /// API tokens as `Bearer`.
+    pub const OPENPROJECT_BEARER_TOKENS: Version = v(17, 2, 0);
+    /// OpenProject's host validator refuses older Nextclouds.
+    pub const NEXTCLOUD_MAJOR: u64 = 22;
+    /// OpenProject's minimum for the integration app.
+    pub const INTEGRATION_APP: Version = v(2, 6, 3);
+    /// OpenProject's minimum for team folders (automatically managed project folders).
+    pub const GROUPFOLDERS: Version = v(14, 0, 9);
+}
+
+/// The integration settings Nextcloud holds now (no secret: only whether one is set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NextcloudIntegration {
+    pub openproject_url: String,
+    pub openproject_client_id: String,
+    pub has_openproject_client_secret: bool,
+    pub authorization_method: String,
+    pub has_nextcloud_client: bool,
+}
+
+impl NextcloudIntegration {
+    pub fn is_set(&self) -> bool {
+        !self.openproject_url.is_empty()
+    }
+}
+
+/// What preflight learnt about the two servers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    pub openproject_version: Option<String>,
+    pub openproject_host_name: Option<String>,
+    pub openproject_admin: Option<String>,
+    pub storages: Vec<Storage>,
+    pub nextcloud_version: Option<String>,
+    pub nextcloud_admin: Option<String>,
+    pub integration_version: Option<String>,
+    pub integration_enabled: bool,
+    pub groupfolders_version: Option<String>,
+    pub groupfolders_enabled: bool,
+    pub integration: Option<NextcloudIntegration>,
+    pub integration_complete: Option<bool>,
+    pub openproject_user_exists: Option<bool>,
+    pub openproject_group_exists: Option<bool>,
+    pub project_folder_complete: Option<bool>,
+    pub authorization_header_intact: Option<bool>,
+    pub reachability: Option<OpenProjectReachability>,
+}
+
+impl Facts {
+    pub fn openproject_semver(&self) -> Option<Version> {
+        self.openproject_version.as_deref().and_then(parse_server_version)
+    }
+
+    pub fn integration_semver(&self) -> Option<Version> {
+        self.integration_version.as_deref().and_then(parse_server_version)
+    }
+
+    /// The OpenProject storage whose host is this Nextcloud.
+    pub fn storage_for(&self, nextcloud: &crate::ServerUrl) -> Option<&Storage> {
+        self.storages.iter().find(|s| nextcloud.same_server(&s.host))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PreflightReport {
+    pub facts: Facts,
+    pub findings: Vec<Finding>,
+}
+
+impl PreflightReport {
+    pub fn blockers(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Blocker)
+    }
+
+    pub fn can_apply(&self) -> bool {
+        self.blockers().next().is_none()
+    }
+
+    pub fn has(&self, code: C) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+}
+
+/// Runs every check. Each request goes out at once; a failed request becomes a finding, never an abort.
+pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> PreflightReport {
+    let (root, config, storages, status, caps, user, echo, reach, integration_app, groupfolders_app) = tokio::join!(
+        op.root(),
+        op.configuration(),
+        op.storages(),
+        nc.status(),
+        nc.capabilities(),
+        nc.current_user(),
+        nc.check_config(),
+        nc.is_valid_op_instance(op.base()),
+        nc.app(INTEGRATION_APP),
+        nc.app("groupfolders"),
+    );
+    let (app_config, admin_config, folder_status, op_user, groups) = tokio::join!(
+        read_integration(nc),
+        nc.check_admin_config(),
+        nc.project_folder_status(),
+        nc.user("OpenProject"),
+        nc.search_groups("OpenProject"),
+    );
+    let mut facts = Facts::default();
+    let mut findings = Vec::new();
+    let mut push = |f: Finding| findings.push(f);
+
+    // OpenProject.
+    match &root {
+        Ok(root) if root.is_admin() => {
+            facts.openproject_version = root.core_version.clone();
+            let version = root.version();
+            if let Some(version) = &version {
+                if *version < compat::OPENPROJECT_STORAGE_API {
+                    push(Finding::new(C::OpenprojectTooOld, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject {version} has no API to create file storages."))
+                        .evidence(format!("coreVersion {version}"))
+                        .fix("Upgrade OpenProject to 14.2 or later (12.5 at the very least)."));
+                } else if *version < compat::OPENPROJECT_CONFIGURED_FIELD {
+                    push(Finding::new(C::OpenprojectWithoutConfiguredField, Severity::Info, Some(Server::OpenProject), "This OpenProject does not report `configured`; the assistant computes it from the OAuth application and client.").evidence(format!("coreVersion {version}")));
+                }
+                if *version < compat::OPENPROJECT_NO_STORAGES_MODULE {
+                    push(Finding::new(C::OpenprojectNeedsStoragesModule, Severity::Warning, Some(Server::OpenProject), "Before OpenProject 14.1 each project also needs the \"File storages\" module enabled.").evidence(format!("coreVersion {version}")).fix("Project settings → Modules → tick \"File storages\" in each project that uses Nextcloud."));
+                }
+            }
+        }
+        Ok(_) => push(Finding::new(C::OpenprojectNotAdmin, Severity::Blocker, Some(Server::OpenProject), "The OpenProject account is not an administrator.").evidence("GET /api/v3 has no coreVersion").fix("Use an API token of an OpenProject administrator.")),
+        Err(e) => push(Finding::from_error(C::OpenprojectUnreachable, e)),
+    }
+    if let Ok(config) = &config {
+        facts.openproject_host_name = config.host_name.clone();
+    }
+    if let Ok(list) = &storages {
+        facts.storages = list.clone();
+    }
+    if let Ok(me) = op.me().await {
+        facts.openproject_admin = me.login.or(Some(me.name));
+    }
+
+    // Nextcloud.
+    match &status {
+        Ok(status) => {
+            facts.nextcloud_version = Some(status.versionstring.clone());
+            if status.maintenance {
+                push(Finding::new(C::NextcloudMaintenance, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud is in maintenance mode.").evidence("status.php maintenance=true").fix("sudo -u www-data php occ maintenance:mode --off"));
+            }
+            let major = status.versionstring.split('.').next().and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
+            if major < compat::NEXTCLOUD_MAJOR {
+                push(Finding::new(C::NextcloudTooOld, Severity::Blocker, Some(Server::Nextcloud), format!("OpenProject needs Nextcloud {} or later.", compat::NEXTCLOUD_MAJOR)).evidence(format!("Nextcloud {}", status.versionstring)).fix("Upgrade Nextcloud."));
+            }
+        }
+        Err(e) => push(Finding::from_error(C::NextcloudUnreachable, e)),
+    }
+    match &user {
+        Ok(u) if u.is_admin() => facts.nextcloud_admin = Some(u.id.clone()),
+        Ok(u) => push(Finding::new(C::NextcloudNotAdmin, Severity::Blocker, Some(Server::Nextcloud), format!("The Nextcloud account {:?} is not an administrator.", u.id)).evidence("not in group admin").fix("Sign in with a Nextcloud administrator.")),
+        Err(e) if status.is_ok() => push(Finding::from_error(C::NextcloudNotAdmin, e)),
+        Err(_) => {}
+    }
+    let integration_cap = caps.as_ref().ok().and_then(|c| c.integration.clone());
+    match (&integration_cap, &integration_app) {
+        (Some(cap), _) => {
+            facts.integration_version = Some(cap.app_version.clone());
+            facts.integration_enabled = true;
+            facts.groupfolders_version = cap.groupfolder_version.clone().filter(|v| !v.is_empty());
+            facts.groupfolders_enabled = cap.groupfolders_enabled;
+        }
+        (None, Ok(Some(app))) => {
+            facts.integration_version = Some(app.version.clone());
+            push(Finding::new(C::IntegrationAppDisabled, Severity::Blocker, Some(Server::Nextcloud), "The OpenProject Integration app is installed but not enabled.")
+                .evidence(format!("{INTEGRATION_APP} {} is not in the capabilities", app.version))
+                .fix("sudo -u www-data php occ app:enable integration_openproject (or let the assistant enable it: that needs the account password, not an app password)"));
+        }
+        (None, _) if status.is_ok() => push(Finding::new(C::IntegrationAppMissing, Severity::Blocker, Some(Server::Nextcloud), "The OpenProject Integration app is not installed in Nextcloud.")
+            .evidence("no integration_openproject capability")
+            .fix("sudo -u www-data php occ app:install integration_openproject")),
+        _ => {}
+    }
+    if let Some(version) = facts.integration_semver() {
+        if version < compat::INTEGRATION_APP {
+            push(Finding::new(C::IntegrationAppTooOld, Severity::Blocker, Some(Server::Nextcloud), format!("OpenProject needs the OpenProject Integration app {} or later.", compat::INTEGRATION_APP)).evidence(format!("installed {version}")).fix("sudo -u www-data php occ app:update integration_openproject"));
+        }
+    }
+    if let Ok(Some(gf)) = &groupfolders_app {
+        facts.groupfolders_version.get_or_insert(gf.version.clone());
+    }
+    if options.project_folders && status.is_ok() {
+        match (&facts.groupfolders_version, facts.groupfolders_enabled) {
+            (None, _) => push(Finding::new(C::GroupfoldersMissing, Severity::Blocker, Some(Server::Nextcloud), "Automatically managed project folders need the Team folders (groupfolders) app.").evidence("groupfolders not installed").fix("sudo -u www-data php occ app:install groupfolders")),
+            (Some(_), false) => push(Finding::new(C::GroupfoldersDisabled, Severity::Blocker, Some(Server::Nextcloud), "The Team folders (groupfolders) app is installed but not enabled.").evidence("groupfolders_enabled=false").fix("sudo -u www-data php occ app:enable groupfolders")),
+            (Some(version), true) => {
+                if parse_server_version(version).is_some_and(|v| v < compat::GROUPFOLDERS) {
+                    push(Finding::new(C::GroupfoldersTooOld, Severity::Blocker, Some(Server::Nextcloud), format!("OpenProject needs Team folders {} or later.", compat::GROUPFOLDERS)).evidence(format!("groupfolders {version}")).fix("sudo -u www-data php occ app:update groupfolders"));
+                }
+            }
+        }
+    }
+    match &echo {
+        Ok(echo) => {
+            facts.authorization_header_intact = Some(echo.intact());
+            if !echo.intact() {
+                push(Finding::new(C::AuthorizationHeaderStripped, Severity::Blocker, Some(Server::Nextcloud), "The web server in front of Nextcloud removes the Authorization header, so OpenProject's requests cannot authenticate.")
+                    .evidence(format!("check-config echoed {:?}", echo.authorization_header.clone().unwrap_or_default()))
+                    .fix("Apache: in the Nextcloud vhost or .htaccess add `RewriteEngine On` and `RewriteRule .* - [env=HTTP_AUTHORIZATION:%{HTTP:Authorization}]` (or `SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1`); nginx with PHP-FPM: `fastcgi_param HTTP_AUTHORIZATION $http_authorization;`"));
+            }
+        }
+        Err(e) if facts.integration_enabled => push(Finding::from_error(C::AuthorizationHeaderStripped, e)),
+        Err(_) => {}
+    }
+    match &reach {
+        Ok(r) => {
+            facts.reachability = Some(r.clone());
+            let blocked = |evidence: String, fix: &str| {
+                Finding::new(C::NextcloudCannotReachOpenproject, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud cannot reach OpenProject at this address.").evidence(evidence).fix(fix.to_owned())
+            };
+            match r {
+                OpenProjectReachability::Valid => {}
+                OpenProjectReachability::LocalRemoteServersNotAllowed => push(blocked("is-valid-op-instance: local_remote_servers_not_allowed".into(), "OpenProject is on a local or private address, which Nextcloud refuses by default: sudo -u www-data php occ config:system:set allow_local_remote_servers --value true --type bool")),
+                OpenProjectReachability::NetworkError(d) | OpenProjectReachability::RequestException(d) => push(blocked(format!("is-valid-op-instance: {d}"), "Check DNS, firewall and TLS trust from the Nextcloud server to OpenProject (for a private CA: sudo -u www-data php occ security:certificates:import <ca.pem>).")),
+                OpenProjectReachability::ClientException(d) | OpenProjectReachability::ServerException(d) => push(blocked(format!("is-valid-op-instance: {d}"), "From Nextcloud's side this address is not OpenProject: check the URL and any reverse proxy.")),
+                OpenProjectReachability::NotValidUrl | OpenProjectReachability::Other(_) => push(blocked(format!("is-valid-op-instance: {r:?}"), "Check the OpenProject URL.")),
+            }
+        }
+        Err(e) if e.status() == Some(412) => push(Finding::new(C::NextcloudReachabilityUnchecked, Severity::Warning, Some(Server::Nextcloud), "This Nextcloud version cannot be asked over the API whether it reaches OpenProject; OpenProject's own check runs when the storage is created.").evidence("is-valid-op-instance: 412 CSRF check failed")),
+        Err(_) => {}
+    }
+    for (server, url) in [(Server::OpenProject, op.base()), (Server::Nextcloud, nc.base())] {
+        if url.scheme() == "http" && !url.is_loopback() {
+            push(Finding::new(C::InsecureHttp, Severity::Warning, Some(server), format!("{server} is reached over plain http: OAuth secrets cross the network unencrypted.")).evidence(url.to_string()).fix("Serve it over https."));
+        }
+    }
+
+    // Conflicts.
+    if let Ok(integration) = &app_config {
+        facts.integration = Some(integration.clone());
+    }
+    if let Ok(status) = &admin_config {
+        facts.integration_complete = Some(status.config_status_without_project_folder);
+    }
+    facts.project_folder_complete = folder_status.as_ref().ok().copied();
+    facts.openproject_user_exists = op_user.as_ref().ok().map(|u| u.is_some());
+    facts.openproject_group_exists = groups.as_ref().ok().map(|g| g.iter().any(|g| g == "OpenProject"));
+    let existing = facts.storage_for(nc.base()).cloned();
+    let nc_points_here = facts.integration.as_ref().is_some_and(|i| i.is_set() && op.base().same_server(&i.openproject_url));
+    let mut already_configured = false;
+    if let Some(storage) = &existing {
+        let ids_match = facts.integration.as_ref().zip(storage.oauth_application.as_ref()).is_some_and(|(i, app)| i.openproject_client_id == app.client_id);
+        if storage.is_configured() && nc_points_here && ids_match && facts.integration_complete == Some(true) {
+            already_configured = true;
+            push(Finding::new(C::AlreadyConfigured, Severity::Info, None, format!("OpenProject storage {:?} and Nextcloud are already connected; setup will only prove it.", storage.name)).evidence(format!("storage {} configured, client ids match", storage.id)));
+        } else if !options.replace_existing {
+            push(Finding::new(C::StorageExistsForHost, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject already has a storage for this Nextcloud ({:?}), and the pair is not fully connected.", storage.name))
+                .evidence(format!("storage {} host {}", storage.id, storage.host))
+                .fix("Run again with --replace to delete and recreate it (file links to it are lost), or delete it in Administration → Files."));
+        }
+    } else if facts.storages.iter().any(|s| s.name == options.storage_name) {
+        push(Finding::new(C::StorageNameTaken, Severity::Blocker, Some(Server::OpenProject), format!("A storage named {:?} already exists in OpenProject for another host.", options.storage_name)).evidence("name taken").fix("Choose another name with --storage-name."));
+    }
+    if let Some(integration) = facts.integration.clone().filter(NextcloudIntegration::is_set) {
+        if !nc_points_here {
+            let f = Finding::new(C::IntegrationConfiguredForOtherOpenproject, if options.replace_existing { Severity::Warning } else { Severity::Blocker }, Some(Server::Nextcloud), "Nextcloud's OpenProject integration points at another OpenProject; setting it up here replaces that connection.")
+                .evidence(format!("openproject_instance_url {}", integration.openproject_url))
+                .fix("Run again with --replace to replace it.");
+            push(f);
+        } else if !already_configured {
+            push(Finding::new(C::IntegrationConfiguredForThisOpenproject, Severity::Info, Some(Server::Nextcloud), "Nextcloud already has settings for this OpenProject; they are replaced (Nextcloud's OAuth client is recreated).").evidence(format!("openproject_instance_url {}", integration.openproject_url)));
+        }
+    }
+    if options.project_folders {
+        match (facts.openproject_user_exists, facts.openproject_group_exists) {
+            (Some(true), _) => push(Finding::new(C::ProjectFolderEntitiesExist, Severity::Info, Some(Server::Nextcloud), "Nextcloud's \"OpenProject\" user, group and team folder exist from an earlier setup; they are reused and get a new app password.").evidence("user OpenProject exists")),
+            (Some(false), Some(true)) => push(Finding::new(C::ProjectFolderGroupConflict, Severity::Blocker, Some(Server::Nextcloud), "A group \"OpenProject\" exists without the \"OpenProject\" user; Nextcloud refuses to set up project folders then.").evidence("group OpenProject exists, user does not").fix("Rename or delete the group \"OpenProject\" in Nextcloud (Accounts → Groups), or set up without project folders.")),
+            _ => {}
+        }
+    }
+    sort(&mut findings);
+    PreflightReport { facts, findings }
+}
+
+/// Reads the integration's settings through the provisioning API (admin only). The client secret is only
+/// checked for presence here; it is never kept.
+async fn read_integration(nc: &NextcloudClient) -> Result<NextcloudIntegration, crate::ClientError> {
+    let value = |key: &'static str| async move { nc.app_config_value(INTEGRATION_APP, key).await };
+    let (url, client_id, secret, method, nc_client) = tokio::join!(
+        value("openproject_instance_url"),
+        value("openproject_client_id"),
+        value("openproject_client_secret"),
+        value("authorization_method"),
+        value("nc_oauth_client_id"),
+    );
+    Ok(NextcloudIntegration {
+        openproject_url: url?.expose().clone(),
+        openproject_client_id: client_id?.expose().clone(),
+        has_openproject_client_secret: !secret?.expose().is_empty(),
+        authorization_method: method?.expose().clone(),
+        has_nextcloud_client: !nc_client?.expose().is_empty(),
+    })
+}

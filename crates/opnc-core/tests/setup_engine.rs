@@ -1,0 +1,159 @@
+//! The setup engine against the simulators: preflight findings, the plan, apply with proof, an idempotent
+//! re-run, reuse of an earlier project folder, and a rollback of both sides for a failure at every write.
+
+mod common;
+
+use common::*;
+use http::Method;
+use opnc_core::findings::{FindingCode, Severity};
+use opnc_core::setup::apply::Runner;
+use opnc_core::setup::journal::{JobStatus, JobStore};
+use opnc_core::setup::{plan, preflight, PlanMode, SetupOptions};
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::{loopback, Fault, FaultAction, NextcloudProfile, OpenProjectProfile, SimPair};
+
+fn store() -> JobStore {
+    let dir = std::env::temp_dir().join(format!("opnc-engine-{}-{:x}", std::process::id(), rand_suffix()));
+    JobStore::new(dir)
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+/// What must be equal before a setup and after its rollback (the plan names the rest as unrestorable).
+fn fingerprint(pair: &SimPair) -> String {
+    let op = pair.openproject.sim.state();
+    let nc = pair.nextcloud.sim.state();
+    let storages: Vec<String> = op.storages.iter().map(|s| format!("{}@{}", s.name, s.host)).collect();
+    let config = |k: &str| nc.app_config.get(k).cloned().unwrap_or_default();
+    format!(
+        "op storages {storages:?}; nc url {:?} client {:?} secret set {} oauth clients {}",
+        config("openproject_instance_url"),
+        config("openproject_client_id"),
+        !config("openproject_client_secret").is_empty(),
+        nc.oauth_clients.len()
+    )
+}
+
+async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::apply::Outcome {
+    let op = op_admin(&pair.openproject.url());
+    let nc = nc_admin(&pair.nextcloud.url());
+    let report = preflight::run(&op, &nc, options).await;
+    let plan = plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
+    let store = store();
+    let runner = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {} };
+    runner.apply(&plan, &report.facts).await
+}
+
+#[tokio::test]
+async fn fresh_pair_is_set_up_and_proven_then_a_rerun_changes_nothing() {
+    let pair = SimPair::start_default().await.unwrap();
+    let options = SetupOptions::default();
+    let outcome = run_setup(&pair, &options).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job);
+    let proof = outcome.proof.unwrap();
+    assert!(proof.ok() && proof.checks.len() >= 9, "{proof:#?}");
+    let op_state = pair.openproject.sim.state();
+    let storage = &op_state.storages[0];
+    assert!(storage.oauth_client.is_some() && storage.application_password.is_some());
+    let nc_state = pair.nextcloud.sim.state();
+    assert_eq!(nc_state.integration_client().map(|c| c.client_id.clone()), storage.oauth_client.as_ref().map(|c| c.client_id.clone()));
+    assert_eq!(nc_state.app_config["openproject_client_id"], storage.oauth_app.as_ref().unwrap().client_id);
+
+    // Again: already connected, nothing is written.
+    pair.openproject.server.control.clear_requests();
+    pair.nextcloud.server.control.clear_requests();
+    let op = op_admin(&pair.openproject.url());
+    let nc = nc_admin(&pair.nextcloud.url());
+    let report = preflight::run(&op, &nc, &options).await;
+    assert!(report.has(FindingCode::AlreadyConfigured), "{:#?}", report.findings);
+    let second = plan(&report, op.base(), nc.base(), &options).unwrap();
+    assert_eq!(second.mode, PlanMode::ProveOnly);
+    let store = store();
+    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {} }.apply(&second, &report.facts).await;
+    assert!(outcome.succeeded());
+    let writes: Vec<_> = pair.openproject.server.control.requests().into_iter().chain(pair.nextcloud.server.control.requests())
+        .filter(|r| r.method != "GET" && !r.path.ends_with("/oauth/token") && !r.path.ends_with("/is-valid-op-instance")).collect();
+    assert!(writes.is_empty(), "a re-run against a connected pair writes nothing: {writes:#?}");
+}
+
+#[tokio::test]
+async fn preflight_names_blockers_with_fixes() {
+    let mut nc = NextcloudProfile::nc34();
+    nc.strips_bearer_header = true;
+    nc.groupfolders_enabled = false;
+    let pair = SimPair::start(OpenProjectProfile::v17(), nc, loopback(0), loopback(0)).await.unwrap();
+    let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &SetupOptions::default()).await;
+    for code in [FindingCode::AuthorizationHeaderStripped, FindingCode::NextcloudCannotReachOpenproject, FindingCode::GroupfoldersDisabled] {
+        let finding = report.findings.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("{code:?} in {:#?}", report.findings));
+        assert_eq!(finding.severity, Severity::Blocker);
+        assert!(finding.fix.as_ref().is_some_and(|f| !f.is_empty()));
+    }
+    let reach = report.findings.iter().find(|f| f.code == FindingCode::NextcloudCannotReachOpenproject).unwrap();
+    assert!(reach.fix.as_ref().unwrap().contains("allow_local_remote_servers"));
+    assert!(!report.can_apply());
+    let op = op_admin(&pair.openproject.url());
+    assert!(plan(&report, op.base(), &url(&pair.nextcloud.url()), &SetupOptions::default()).is_err());
+}
+
+#[tokio::test]
+async fn preflight_refuses_non_admins_and_two_factor_passwords() {
+    let pair = SimPair::start_default().await.unwrap();
+    let report = preflight::run(
+        &op(&pair.openproject.url(), opnc_sim::openproject::demo::USER_TOKEN),
+        &nc(&pair.nextcloud.url(), nc_demo::TWO_FACTOR_LOGIN, nc_demo::TWO_FACTOR_PASSWORD),
+        &SetupOptions::default(),
+    )
+    .await;
+    assert!(report.has(FindingCode::OpenprojectNotAdmin), "{:#?}", report.findings);
+    let nc_finding = report.findings.iter().find(|f| f.code == FindingCode::NextcloudNotAdmin).expect("nextcloud refused");
+    assert!(nc_finding.evidence.contains("two_factor_requires_app_password"), "{nc_finding:#?}");
+}
+
+#[tokio::test]
+async fn an_earlier_project_folder_is_reused() {
+    let pair = SimPair::start_default().await.unwrap();
+    assert!(run_setup(&pair, &SetupOptions::default()).await.succeeded());
+    // Someone deletes the storage and resets Nextcloud by hand: user, group and folder stay.
+    let op_client = op_admin(&pair.openproject.url());
+    let id = op_client.storages().await.unwrap()[0].id;
+    op_client.delete_storage(id).await.unwrap();
+    nc_admin(&pair.nextcloud.url()).delete_setup().await.unwrap();
+    let report = preflight::run(&op_client, &nc_admin(&pair.nextcloud.url()), &SetupOptions::default()).await;
+    assert!(report.has(FindingCode::ProjectFolderEntitiesExist));
+    let outcome = run_setup(&pair, &SetupOptions::default()).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job);
+}
+
+#[tokio::test]
+async fn a_failure_at_every_write_rolls_both_sides_back() {
+    let steps: [(bool, Method, &str); 4] = [
+        (false, Method::POST, "/api/v3/storages"),
+        (true, Method::POST, "/index.php/apps/integration_openproject/setup"),
+        (false, Method::POST, "/oauth_client_credentials"),
+        (false, Method::PATCH, "/api/v3/storages/"),
+    ];
+    let faults = [
+        ("500", FaultAction::Status { status: 500, body: r#"{"error":"Internal error"}"#.into() }),
+        ("dropped", FaultAction::Drop),
+        ("401", FaultAction::Status { status: 401, body: r#"{"message":""}"#.into() }),
+    ];
+    let mut converged = 0;
+    let mut total = 0;
+    for (on_nextcloud, method, path) in &steps {
+        for (name, action) in &faults {
+            total += 1;
+            let pair = SimPair::start_default().await.unwrap();
+            let before = fingerprint(&pair);
+            let control = if *on_nextcloud { &pair.nextcloud.server.control } else { &pair.openproject.server.control };
+            control.add_fault(Fault::on(method.clone(), path, 1, action.clone()));
+            let outcome = run_setup(&pair, &SetupOptions::default()).await;
+            assert_eq!(outcome.job.status, JobStatus::RolledBack, "{method} {path} × {name}: {:#?}", outcome.job);
+            assert!(outcome.job.error.is_some() && outcome.job.rollback_error.is_none());
+            assert_eq!(fingerprint(&pair), before, "{method} {path} × {name}: both sides as before");
+            converged += 1;
+        }
+    }
+    eprintln!("fault matrix: {converged}/{total} cells rolled back to the state before");
+}
