@@ -1,5 +1,8 @@
 //! `opnc`: the headless face of the OpenProject ⇄ Nextcloud setup assistant.
 
+mod credentials;
+mod pair;
+
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -22,6 +25,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check both servers and show exactly what a setup would change on each side. Changes nothing.
+    Plan(pair::SetupArgs),
+    /// Connect OpenProject and Nextcloud: preflight, plan, confirm, apply with rollback, prove.
+    Setup(pair::SetupArgs),
+    /// Show whether the pair is connected, proven from both sides. Changes nothing.
+    Status(pair::PairArgs),
+    /// Delete the connection on both servers, after showing the impact.
+    Delete(pair::SetupArgs),
+    /// Roll back setups that were interrupted (a crash, a kill, a closed terminal).
+    Recover(pair::RecoverArgs),
     /// Start a simulated OpenProject and Nextcloud on loopback (fresh, unconfigured) and print their URLs
     /// and demo credentials as KEY=value lines. Runs until interrupted.
     Sim(SimArgs),
@@ -81,7 +94,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OPNC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match cli.command {
+        Command::Plan(args) => runtime.block_on(pair::plan(args)),
+        Command::Setup(args) => runtime.block_on(pair::setup(args)),
+        Command::Status(args) => runtime.block_on(pair::status(args)),
+        Command::Delete(args) => runtime.block_on(pair::delete(args)),
+        Command::Recover(args) => runtime.block_on(pair::recover_jobs(args)),
         Command::Sim(args) => runtime.block_on(sim(args)),
     }
 }

@@ -470,6 +470,14 @@ fn admin_required(error: ClientError) -> ClientError {
 
 fn openproject_error(r: &RawResponse) -> ClientError {
     let status = r.status.as_u16();
+    if status == 401 {
+        // Every 401 of API v3 is an authentication failure, whatever body a proxy put in front of it.
+        return ClientError::new(
+            Server::OpenProject,
+            r.endpoint.clone(),
+            ErrorKind::CredentialsRejected { two_factor: false },
+        );
+    }
     match r.json_value() {
         Ok(v) if v.get("_type").and_then(Value::as_str) == Some("Error") => {
             let api = parse_api_error(status, &v);

@@ -21,28 +21,35 @@ fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
 
-/// What must be equal before a setup and after its rollback (the plan names the rest as unrestorable).
-fn fingerprint(pair: &SimPair) -> String {
-    let op = pair.openproject.sim.state();
-    let nc = pair.nextcloud.sim.state();
-    let storages: Vec<String> = op.storages.iter().map(|s| format!("{}@{}", s.name, s.host)).collect();
-    let config = |k: &str| nc.app_config.get(k).cloned().unwrap_or_default();
-    format!(
-        "op storages {storages:?}; nc url {:?} client {:?} secret set {} oauth clients {}",
-        config("openproject_instance_url"),
-        config("openproject_client_id"),
-        !config("openproject_client_secret").is_empty(),
-        nc.oauth_clients.len()
-    )
-}
-
 async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::apply::Outcome {
-    let op = op_admin(&pair.openproject.url());
-    let nc = nc_admin(&pair.nextcloud.url());
+    // Requests time out after 700 ms, so a 1 s delay is a timeout for the client.
+    let http = opnc_core::HttpClient::new(opnc_core::HttpConfig {
+        read_timeout: std::time::Duration::from_millis(700),
+        total_timeout: std::time::Duration::from_secs(5),
+        ..opnc_core::HttpConfig::default()
+    })
+    .unwrap();
+    let op = opnc_core::openproject::OpenProjectClient::new(
+        http.clone(),
+        url(&pair.openproject.url()),
+        opnc_core::openproject::OpenProjectAuth::ApiKey(opnc_core::SecretString::from(
+            opnc_sim::openproject::demo::ADMIN_TOKEN,
+        )),
+    );
+    let nc = opnc_core::nextcloud::NextcloudClient::new(
+        http,
+        url(&pair.nextcloud.url()),
+        Some(opnc_core::nextcloud::NextcloudCredentials {
+            login_name: nc_demo::ADMIN_LOGIN.into(),
+            password: opnc_core::SecretString::from(nc_demo::ADMIN_PASSWORD),
+        }),
+    );
     let report = preflight::run(&op, &nc, options).await;
-    let plan = plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
+    let plan =
+        plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
     let store = store();
-    let runner = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {} };
+    let runner =
+        Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::from_millis(1500) };
     runner.apply(&plan, &report.facts).await
 }
 
@@ -58,7 +65,10 @@ async fn fresh_pair_is_set_up_and_proven_then_a_rerun_changes_nothing() {
     let storage = &op_state.storages[0];
     assert!(storage.oauth_client.is_some() && storage.application_password.is_some());
     let nc_state = pair.nextcloud.sim.state();
-    assert_eq!(nc_state.integration_client().map(|c| c.client_id.clone()), storage.oauth_client.as_ref().map(|c| c.client_id.clone()));
+    assert_eq!(
+        nc_state.integration_client().map(|c| c.client_id.clone()),
+        storage.oauth_client.as_ref().map(|c| c.client_id.clone())
+    );
     assert_eq!(nc_state.app_config["openproject_client_id"], storage.oauth_app.as_ref().unwrap().client_id);
 
     // Again: already connected, nothing is written.
@@ -71,10 +81,21 @@ async fn fresh_pair_is_set_up_and_proven_then_a_rerun_changes_nothing() {
     let second = plan(&report, op.base(), nc.base(), &options).unwrap();
     assert_eq!(second.mode, PlanMode::ProveOnly);
     let store = store();
-    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {} }.apply(&second, &report.facts).await;
+    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::ZERO }
+        .apply(&second, &report.facts)
+        .await;
     assert!(outcome.succeeded());
-    let writes: Vec<_> = pair.openproject.server.control.requests().into_iter().chain(pair.nextcloud.server.control.requests())
-        .filter(|r| r.method != "GET" && !r.path.ends_with("/oauth/token") && !r.path.ends_with("/is-valid-op-instance")).collect();
+    let writes: Vec<_> = pair
+        .openproject
+        .server
+        .control
+        .requests()
+        .into_iter()
+        .chain(pair.nextcloud.server.control.requests())
+        .filter(|r| {
+            r.method != "GET" && !r.path.ends_with("/oauth/token") && !r.path.ends_with("/is-valid-op-instance")
+        })
+        .collect();
     assert!(writes.is_empty(), "a re-run against a connected pair writes nothing: {writes:#?}");
 }
 
@@ -84,9 +105,19 @@ async fn preflight_names_blockers_with_fixes() {
     nc.strips_bearer_header = true;
     nc.groupfolders_enabled = false;
     let pair = SimPair::start(OpenProjectProfile::v17(), nc, loopback(0), loopback(0)).await.unwrap();
-    let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &SetupOptions::default()).await;
-    for code in [FindingCode::AuthorizationHeaderStripped, FindingCode::NextcloudCannotReachOpenproject, FindingCode::GroupfoldersDisabled] {
-        let finding = report.findings.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("{code:?} in {:#?}", report.findings));
+    let report =
+        preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &SetupOptions::default())
+            .await;
+    for code in [
+        FindingCode::AuthorizationHeaderStripped,
+        FindingCode::NextcloudCannotReachOpenproject,
+        FindingCode::GroupfoldersDisabled,
+    ] {
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{code:?} in {:#?}", report.findings));
         assert_eq!(finding.severity, Severity::Blocker);
         assert!(finding.fix.as_ref().is_some_and(|f| !f.is_empty()));
     }
@@ -107,7 +138,8 @@ async fn preflight_refuses_non_admins_and_two_factor_passwords() {
     )
     .await;
     assert!(report.has(FindingCode::OpenprojectNotAdmin), "{:#?}", report.findings);
-    let nc_finding = report.findings.iter().find(|f| f.code == FindingCode::NextcloudNotAdmin).expect("nextcloud refused");
+    let nc_finding =
+        report.findings.iter().find(|f| f.code == FindingCode::NextcloudNotAdmin).expect("nextcloud refused");
     assert!(nc_finding.evidence.contains("two_factor_requires_app_password"), "{nc_finding:#?}");
 }
 
@@ -138,6 +170,8 @@ async fn a_failure_at_every_write_rolls_both_sides_back() {
         ("500", FaultAction::Status { status: 500, body: r#"{"error":"Internal error"}"#.into() }),
         ("dropped", FaultAction::Drop),
         ("401", FaultAction::Status { status: 401, body: r#"{"message":""}"#.into() }),
+        // The server carries the change out after the client gave up: the rollback must still undo it.
+        ("timeout", FaultAction::Delay(std::time::Duration::from_millis(1000))),
     ];
     let mut converged = 0;
     let mut total = 0;
@@ -145,13 +179,21 @@ async fn a_failure_at_every_write_rolls_both_sides_back() {
         for (name, action) in &faults {
             total += 1;
             let pair = SimPair::start_default().await.unwrap();
-            let before = fingerprint(&pair);
+            let before = pair.restorable_state();
             let control = if *on_nextcloud { &pair.nextcloud.server.control } else { &pair.openproject.server.control };
             control.add_fault(Fault::on(method.clone(), path, 1, action.clone()));
             let outcome = run_setup(&pair, &SetupOptions::default()).await;
             assert_eq!(outcome.job.status, JobStatus::RolledBack, "{method} {path} × {name}: {:#?}", outcome.job);
-            assert!(outcome.job.error.is_some() && outcome.job.rollback_error.is_none());
-            assert_eq!(fingerprint(&pair), before, "{method} {path} × {name}: both sides as before");
+            let code = outcome.job.error.as_ref().map(|e| e.code).expect("an error");
+            let expected = match *name {
+                "timeout" => opnc_core::ErrorCode::Timeout,
+                "dropped" => opnc_core::ErrorCode::ConnectionDropped,
+                "401" => opnc_core::ErrorCode::CredentialsRejected,
+                _ => code,
+            };
+            assert_eq!(code, expected, "{method} {path} × {name}");
+            assert!(outcome.job.rollback_error.is_none());
+            assert_eq!(pair.restorable_state(), before, "{method} {path} × {name}: both sides as before");
             converged += 1;
         }
     }

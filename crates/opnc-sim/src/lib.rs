@@ -87,6 +87,27 @@ impl SimPair {
     }
 }
 
+impl SimPair {
+    /// The state a rollback must restore on both servers, as one comparable text: OpenProject's storages
+    /// and their project links, and Nextcloud's integration settings and OAuth clients. Left out is what no
+    /// API can restore: Nextcloud's "OpenProject" user, group, team folder and app password.
+    pub fn restorable_state(&self) -> String {
+        let op = self.openproject.sim.state();
+        let nc = self.nextcloud.sim.state();
+        let storages: Vec<String> = op.storages.iter().map(|s| format!("{}@{}", s.name, s.host)).collect();
+        let config = |k: &str| nc.app_config.get(k).cloned().unwrap_or_default();
+        format!(
+            "openproject storages {storages:?}, project links {}; nextcloud url {:?}, client id {:?}, secret set {}, method {:?}, oauth clients {}",
+            op.project_storages.len(),
+            config("openproject_instance_url"),
+            config("openproject_client_id"),
+            !config("openproject_client_secret").is_empty(),
+            config("authorization_method"),
+            nc.oauth_clients.len()
+        )
+    }
+}
+
 pub fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }

@@ -41,7 +41,8 @@ impl StepError {
             StepError::Proof(failed) => ErrorView {
                 code: ErrorCode::ProofFailed,
                 message: format!("The pair was configured but does not work: {}.", failed.join("; ")),
-                hint: "Both sides were rolled back. Run the preflight again; the failed checks name what differs.".into(),
+                hint: "Both sides were rolled back. Run the preflight again; the failed checks name what differs."
+                    .into(),
             },
             StepError::Journal(e) => ErrorView {
                 code: ErrorCode::JournalFailed,
@@ -72,7 +73,13 @@ pub struct Runner<'a> {
     pub nc: &'a NextcloudClient,
     pub store: &'a JobStore,
     pub progress: &'a (dyn Fn(&Job) + Send + Sync),
+    /// After a write timed out or its connection dropped, the server may still be carrying it out: the
+    /// rollback waits this long first, so that it undoes the change instead of racing it.
+    pub settle: std::time::Duration,
 }
+
+/// The default settle time: a little longer than the HTTP client's own bound on one request.
+pub const DEFAULT_SETTLE: std::time::Duration = std::time::Duration::from_secs(65);
 
 impl Runner<'_> {
     fn save(&self, job: &Job) -> Result<(), StepError> {
@@ -82,7 +89,12 @@ impl Runner<'_> {
 
     /// Applies the plan. Never leaves the pair half-configured: on failure both sides are rolled back.
     pub async fn apply(&self, plan: &Plan, facts: &Facts) -> Outcome {
-        let mut job = Job::new(&plan.openproject_url, &plan.nextcloud_url, &plan.options.storage_name, plan.options.project_folders);
+        let mut job = Job::new(
+            &plan.openproject_url,
+            &plan.nextcloud_url,
+            &plan.options.storage_name,
+            plan.options.project_folders,
+        );
         let mut secrets = Secrets::default();
         let result = self.steps(plan, facts, &mut job, &mut secrets).await;
         match result {
@@ -104,7 +116,13 @@ impl Runner<'_> {
         }
     }
 
-    async fn steps(&self, plan: &Plan, facts: &Facts, job: &mut Job, secrets: &mut Secrets) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
+    async fn steps(
+        &self,
+        plan: &Plan,
+        facts: &Facts,
+        job: &mut Job,
+        secrets: &mut Secrets,
+    ) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
         let e = |err: StepError| (err, None);
         self.save(job).map_err(e)?;
         let nextcloud = url(&plan.nextcloud_url);
@@ -112,7 +130,8 @@ impl Runner<'_> {
         if plan.mode == PlanMode::ProveOnly {
             job.enter(Phase::Proof);
             self.save(job).map_err(e)?;
-            let storage = facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
+            let storage =
+                facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
             return self.prove(job, storage).await;
         }
         let app_version = facts.integration_semver().unwrap_or(v(2, 6, 3));
@@ -128,15 +147,28 @@ impl Runner<'_> {
         }
         if plan.nextcloud_had_settings {
             // Kept in memory only: a rollback in this process can restore it; after a crash it is gone.
-            secrets.previous_nextcloud_secret = Some(self.nc.app_config_value(INTEGRATION_APP, "openproject_client_secret").await.map_err(|err| e(err.into()))?);
+            secrets.previous_nextcloud_secret = Some(
+                self.nc
+                    .app_config_value(INTEGRATION_APP, "openproject_client_secret")
+                    .await
+                    .map_err(|err| e(err.into()))?,
+            );
         }
 
         job.enter(Phase::CreateStorage);
-        job.record(Compensation::DeleteStorage { storage_id: None, nextcloud_url: plan.nextcloud_url.clone(), name: plan.options.storage_name.clone() });
+        job.record(Compensation::DeleteStorage {
+            storage_id: None,
+            nextcloud_url: plan.nextcloud_url.clone(),
+            name: plan.options.storage_name.clone(),
+        });
         self.save(job).map_err(e)?;
         let created = self
             .op
-            .create_storage(&NewStorage { name: plan.options.storage_name.clone(), nextcloud_url: nextcloud.clone(), application_password: None })
+            .create_storage(&NewStorage {
+                name: plan.options.storage_name.clone(),
+                nextcloud_url: nextcloud.clone(),
+                application_password: None,
+            })
             .await
             .map_err(|err| e(err.into()))?;
         let storage_id = created.storage.id;
@@ -145,8 +177,14 @@ impl Runner<'_> {
         }
         job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id}") });
         self.save(job).map_err(e)?;
-        let op_client_id = created.storage.oauth_application.as_ref().map(|a| a.client_id.clone()).ok_or_else(|| e(StepError::Incomplete("the OAuth application".into())))?;
-        let op_secret = created.oauth_client_secret.ok_or_else(|| e(StepError::Incomplete("the OAuth client secret".into())))?;
+        let op_client_id = created
+            .storage
+            .oauth_application
+            .as_ref()
+            .map(|a| a.client_id.clone())
+            .ok_or_else(|| e(StepError::Incomplete("the OAuth application".into())))?;
+        let op_secret =
+            created.oauth_client_secret.ok_or_else(|| e(StepError::Incomplete("the OAuth client secret".into())))?;
 
         job.enter(Phase::ConfigureNextcloud);
         let compensation = match facts.integration.clone().filter(|i| i.is_set()) {
@@ -156,7 +194,8 @@ impl Runner<'_> {
         job.record(compensation);
         self.save(job).map_err(e)?;
         let pf = plan.options.project_folders;
-        let values = SetupValues::oauth2(openproject.clone(), op_client_id, op_secret, pf && !plan.reuse_project_folder);
+        let values =
+            SetupValues::oauth2(openproject.clone(), op_client_id, op_secret, pf && !plan.reuse_project_folder);
         let mut answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
         job.log(EventKind::Changed { what: "configured Nextcloud's OpenProject integration".into() });
         if pf && plan.reuse_project_folder {
@@ -169,21 +208,31 @@ impl Runner<'_> {
             };
             let patched = self.nc.update_setup(&patch, &app_version).await.map_err(|err| e(err.into()))?;
             answer.openproject_user_app_password = patched.openproject_user_app_password;
-            job.log(EventKind::Changed { what: "created a new app password for the existing \"OpenProject\" user".into() });
+            job.log(EventKind::Changed {
+                what: "created a new app password for the existing \"OpenProject\" user".into(),
+            });
         }
         self.save(job).map_err(e)?;
-        let nc_client_id = answer.nextcloud_client_id.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client id".into())))?;
-        let nc_secret = answer.nextcloud_client_secret.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client secret".into())))?;
+        let nc_client_id =
+            answer.nextcloud_client_id.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client id".into())))?;
+        let nc_secret = answer
+            .nextcloud_client_secret
+            .ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client secret".into())))?;
 
         job.enter(Phase::SetNextcloudClient);
         self.save(job).map_err(e)?;
-        self.op.set_oauth_client_credentials(storage_id, &nc_client_id, &nc_secret).await.map_err(|err| e(err.into()))?;
+        self.op
+            .set_oauth_client_credentials(storage_id, &nc_client_id, &nc_secret)
+            .await
+            .map_err(|err| e(err.into()))?;
         job.log(EventKind::Changed { what: "stored Nextcloud's OAuth client in OpenProject".into() });
 
         if pf {
             job.enter(Phase::SetApplicationPassword);
             self.save(job).map_err(e)?;
-            let password = answer.openproject_user_app_password.ok_or_else(|| e(StepError::Incomplete("the app password of the \"OpenProject\" user".into())))?;
+            let password = answer
+                .openproject_user_app_password
+                .ok_or_else(|| e(StepError::Incomplete("the app password of the \"OpenProject\" user".into())))?;
             let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
             self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
             job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
@@ -207,9 +256,14 @@ impl Runner<'_> {
 
     /// Runs the recorded compensations, newest first.
     pub async fn roll_back(&self, job: &mut Job, secrets: &Secrets) {
+        let uncertain =
+            job.error.as_ref().is_some_and(|e| matches!(e.code, ErrorCode::Timeout | ErrorCode::ConnectionDropped));
         job.enter(Phase::RollingBack);
         job.log(EventKind::RollbackStarted);
         let _ = self.save(job);
+        if uncertain {
+            tokio::time::sleep(self.settle).await;
+        }
         let mut failures = Vec::new();
         for compensation in job.compensations.clone().iter().rev() {
             match self.compensate(compensation, secrets).await {
@@ -260,7 +314,11 @@ impl Runner<'_> {
                 Some(secret) if !previous.openproject_url.is_empty() => {
                     let values = SetupValues {
                         openproject_url: Some(url(&previous.openproject_url)),
-                        authorization_method: Some(if previous.authorization_method.is_empty() { "oauth2".into() } else { previous.authorization_method.clone() }),
+                        authorization_method: Some(if previous.authorization_method.is_empty() {
+                            "oauth2".into()
+                        } else {
+                            previous.authorization_method.clone()
+                        }),
                         openproject_client_id: Some(previous.openproject_client_id.clone()).filter(|s| !s.is_empty()),
                         openproject_client_secret: Some(secret.clone()).filter(|s| !s.expose().is_empty()),
                         ..SetupValues::default()

@@ -41,6 +41,23 @@ pub enum Phase {
     Done,
 }
 
+impl Phase {
+    /// What the phase does, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Phase::Started => "Starting",
+            Phase::ReplaceStorage => "Deleting the storage being replaced in OpenProject",
+            Phase::CreateStorage => "Creating the file storage in OpenProject",
+            Phase::ConfigureNextcloud => "Configuring the OpenProject integration in Nextcloud",
+            Phase::SetNextcloudClient => "Giving OpenProject Nextcloud's OAuth client",
+            Phase::SetApplicationPassword => "Giving OpenProject the app password for project folders",
+            Phase::Proof => "Proving the connection from both sides",
+            Phase::RollingBack => "Rolling back both servers",
+            Phase::Done => "Done",
+        }
+    }
+}
+
 /// How to undo one change. Recorded before the change is made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -207,7 +224,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("opnc-journal-test-{}", std::process::id()));
         let store = JobStore::new(&dir);
         let mut job = Job::new("https://op.example", "https://nc.example", "Nextcloud", true);
-        job.record(Compensation::DeleteStorage { storage_id: None, nextcloud_url: "https://nc.example".into(), name: "Nextcloud".into() });
+        job.record(Compensation::DeleteStorage {
+            storage_id: None,
+            nextcloud_url: "https://nc.example".into(),
+            name: "Nextcloud".into(),
+        });
         store.save(&job).unwrap();
         assert_eq!(store.load(&job.id).unwrap(), job);
         assert_eq!(store.interrupted().len(), 1);

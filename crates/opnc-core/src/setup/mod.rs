@@ -64,7 +64,12 @@ pub struct Plan {
 }
 
 /// Builds the plan from a preflight; the blockers come back instead when there are any.
-pub fn plan(report: &PreflightReport, openproject: &ServerUrl, nextcloud: &ServerUrl, options: &SetupOptions) -> Result<Plan, Vec<Finding>> {
+pub fn plan(
+    report: &PreflightReport,
+    openproject: &ServerUrl,
+    nextcloud: &ServerUrl,
+    options: &SetupOptions,
+) -> Result<Plan, Vec<Finding>> {
     if !report.can_apply() {
         return Err(report.blockers().cloned().collect());
     }
@@ -88,21 +93,32 @@ pub fn plan(report: &PreflightReport, openproject: &ServerUrl, nextcloud: &Serve
     let nc = |action: String| PlannedChange { server: Server::Nextcloud, action };
     if let Some(existing) = facts.storage_for(nextcloud) {
         plan.replace_storage_id = Some(existing.id);
-        plan.changes.push(op(format!("Delete the existing storage {:?} (id {}) for this Nextcloud", existing.name, existing.id)));
-        plan.unrestorable.push(format!("The replaced OpenProject storage {:?}, with its project links and file links, cannot be restored.", existing.name));
+        plan.changes.push(op(format!(
+            "Delete the existing storage {:?} (id {}) for this Nextcloud",
+            existing.name, existing.id
+        )));
+        plan.unrestorable.push(format!(
+            "The replaced OpenProject storage {:?}, with its project links and file links, cannot be restored.",
+            existing.name
+        ));
     }
     plan.changes.push(op(format!("Create the file storage {:?} for {nextcloud} with a new OAuth application (its secret is shown once and copied to Nextcloud)", options.storage_name)));
     if plan.nextcloud_had_settings {
-        plan.changes.push(nc("Replace the OpenProject integration settings (the OpenProject URL, client id and secret)".into()));
+        plan.changes.push(nc(
+            "Replace the OpenProject integration settings (the OpenProject URL, client id and secret)".into(),
+        ));
     } else {
         plan.changes.push(nc(format!("Set up the OpenProject integration for {openproject}")));
     }
     plan.changes.push(nc("Create a new OAuth client \"OpenProject client\" (any earlier one is deleted)".into()));
     if options.project_folders {
         if plan.reuse_project_folder {
-            plan.changes.push(nc("Reuse the existing \"OpenProject\" user, group and team folder, with a new app password".into()));
+            plan.changes.push(nc(
+                "Reuse the existing \"OpenProject\" user, group and team folder, with a new app password".into(),
+            ));
         } else {
-            plan.changes.push(nc("Create the \"OpenProject\" user, groups and team folder, and an app password".into()));
+            plan.changes
+                .push(nc("Create the \"OpenProject\" user, groups and team folder, and an app password".into()));
         }
         plan.unrestorable.push("Nextcloud's \"OpenProject\" user, group and team folder stay after a rollback (the app protects them); the next run reuses them.".into());
     } else {

@@ -138,18 +138,45 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
             let version = root.version();
             if let Some(version) = &version {
                 if *version < compat::OPENPROJECT_STORAGE_API {
-                    push(Finding::new(C::OpenprojectTooOld, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject {version} has no API to create file storages."))
+                    push(
+                        Finding::new(
+                            C::OpenprojectTooOld,
+                            Severity::Blocker,
+                            Some(Server::OpenProject),
+                            format!("OpenProject {version} has no API to create file storages."),
+                        )
                         .evidence(format!("coreVersion {version}"))
-                        .fix("Upgrade OpenProject to 14.2 or later (12.5 at the very least)."));
+                        .fix("Upgrade OpenProject to 14.2 or later (12.5 at the very least)."),
+                    );
                 } else if *version < compat::OPENPROJECT_CONFIGURED_FIELD {
                     push(Finding::new(C::OpenprojectWithoutConfiguredField, Severity::Info, Some(Server::OpenProject), "This OpenProject does not report `configured`; the assistant computes it from the OAuth application and client.").evidence(format!("coreVersion {version}")));
                 }
                 if *version < compat::OPENPROJECT_NO_STORAGES_MODULE {
-                    push(Finding::new(C::OpenprojectNeedsStoragesModule, Severity::Warning, Some(Server::OpenProject), "Before OpenProject 14.1 each project also needs the \"File storages\" module enabled.").evidence(format!("coreVersion {version}")).fix("Project settings → Modules → tick \"File storages\" in each project that uses Nextcloud."));
+                    push(
+                        Finding::new(
+                            C::OpenprojectNeedsStoragesModule,
+                            Severity::Warning,
+                            Some(Server::OpenProject),
+                            "Before OpenProject 14.1 each project also needs the \"File storages\" module enabled.",
+                        )
+                        .evidence(format!("coreVersion {version}"))
+                        .fix(
+                            "Project settings → Modules → tick \"File storages\" in each project that uses Nextcloud.",
+                        ),
+                    );
                 }
             }
         }
-        Ok(_) => push(Finding::new(C::OpenprojectNotAdmin, Severity::Blocker, Some(Server::OpenProject), "The OpenProject account is not an administrator.").evidence("GET /api/v3 has no coreVersion").fix("Use an API token of an OpenProject administrator.")),
+        Ok(_) => push(
+            Finding::new(
+                C::OpenprojectNotAdmin,
+                Severity::Blocker,
+                Some(Server::OpenProject),
+                "The OpenProject account is not an administrator.",
+            )
+            .evidence("GET /api/v3 has no coreVersion")
+            .fix("Use an API token of an OpenProject administrator."),
+        ),
         Err(e) => push(Finding::from_error(C::OpenprojectUnreachable, e)),
     }
     if let Ok(config) = &config {
@@ -167,18 +194,45 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
         Ok(status) => {
             facts.nextcloud_version = Some(status.versionstring.clone());
             if status.maintenance {
-                push(Finding::new(C::NextcloudMaintenance, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud is in maintenance mode.").evidence("status.php maintenance=true").fix("sudo -u www-data php occ maintenance:mode --off"));
+                push(
+                    Finding::new(
+                        C::NextcloudMaintenance,
+                        Severity::Blocker,
+                        Some(Server::Nextcloud),
+                        "Nextcloud is in maintenance mode.",
+                    )
+                    .evidence("status.php maintenance=true")
+                    .fix("sudo -u www-data php occ maintenance:mode --off"),
+                );
             }
             let major = status.versionstring.split('.').next().and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
             if major < compat::NEXTCLOUD_MAJOR {
-                push(Finding::new(C::NextcloudTooOld, Severity::Blocker, Some(Server::Nextcloud), format!("OpenProject needs Nextcloud {} or later.", compat::NEXTCLOUD_MAJOR)).evidence(format!("Nextcloud {}", status.versionstring)).fix("Upgrade Nextcloud."));
+                push(
+                    Finding::new(
+                        C::NextcloudTooOld,
+                        Severity::Blocker,
+                        Some(Server::Nextcloud),
+                        format!("OpenProject needs Nextcloud {} or later.", compat::NEXTCLOUD_MAJOR),
+                    )
+                    .evidence(format!("Nextcloud {}", status.versionstring))
+                    .fix("Upgrade Nextcloud."),
+                );
             }
         }
         Err(e) => push(Finding::from_error(C::NextcloudUnreachable, e)),
     }
     match &user {
         Ok(u) if u.is_admin() => facts.nextcloud_admin = Some(u.id.clone()),
-        Ok(u) => push(Finding::new(C::NextcloudNotAdmin, Severity::Blocker, Some(Server::Nextcloud), format!("The Nextcloud account {:?} is not an administrator.", u.id)).evidence("not in group admin").fix("Sign in with a Nextcloud administrator.")),
+        Ok(u) => push(
+            Finding::new(
+                C::NextcloudNotAdmin,
+                Severity::Blocker,
+                Some(Server::Nextcloud),
+                format!("The Nextcloud account {:?} is not an administrator.", u.id),
+            )
+            .evidence("not in group admin")
+            .fix("Sign in with a Nextcloud administrator."),
+        ),
         Err(e) if status.is_ok() => push(Finding::from_error(C::NextcloudNotAdmin, e)),
         Err(_) => {}
     }
@@ -196,14 +250,30 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
                 .evidence(format!("{INTEGRATION_APP} {} is not in the capabilities", app.version))
                 .fix("sudo -u www-data php occ app:enable integration_openproject (or let the assistant enable it: that needs the account password, not an app password)"));
         }
-        (None, _) if status.is_ok() => push(Finding::new(C::IntegrationAppMissing, Severity::Blocker, Some(Server::Nextcloud), "The OpenProject Integration app is not installed in Nextcloud.")
+        (None, _) if status.is_ok() => push(
+            Finding::new(
+                C::IntegrationAppMissing,
+                Severity::Blocker,
+                Some(Server::Nextcloud),
+                "The OpenProject Integration app is not installed in Nextcloud.",
+            )
             .evidence("no integration_openproject capability")
-            .fix("sudo -u www-data php occ app:install integration_openproject")),
+            .fix("sudo -u www-data php occ app:install integration_openproject"),
+        ),
         _ => {}
     }
     if let Some(version) = facts.integration_semver() {
         if version < compat::INTEGRATION_APP {
-            push(Finding::new(C::IntegrationAppTooOld, Severity::Blocker, Some(Server::Nextcloud), format!("OpenProject needs the OpenProject Integration app {} or later.", compat::INTEGRATION_APP)).evidence(format!("installed {version}")).fix("sudo -u www-data php occ app:update integration_openproject"));
+            push(
+                Finding::new(
+                    C::IntegrationAppTooOld,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    format!("OpenProject needs the OpenProject Integration app {} or later.", compat::INTEGRATION_APP),
+                )
+                .evidence(format!("installed {version}"))
+                .fix("sudo -u www-data php occ app:update integration_openproject"),
+            );
         }
     }
     if let Ok(Some(gf)) = &groupfolders_app {
@@ -211,11 +281,38 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     }
     if options.project_folders && status.is_ok() {
         match (&facts.groupfolders_version, facts.groupfolders_enabled) {
-            (None, _) => push(Finding::new(C::GroupfoldersMissing, Severity::Blocker, Some(Server::Nextcloud), "Automatically managed project folders need the Team folders (groupfolders) app.").evidence("groupfolders not installed").fix("sudo -u www-data php occ app:install groupfolders")),
-            (Some(_), false) => push(Finding::new(C::GroupfoldersDisabled, Severity::Blocker, Some(Server::Nextcloud), "The Team folders (groupfolders) app is installed but not enabled.").evidence("groupfolders_enabled=false").fix("sudo -u www-data php occ app:enable groupfolders")),
+            (None, _) => push(
+                Finding::new(
+                    C::GroupfoldersMissing,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    "Automatically managed project folders need the Team folders (groupfolders) app.",
+                )
+                .evidence("groupfolders not installed")
+                .fix("sudo -u www-data php occ app:install groupfolders"),
+            ),
+            (Some(_), false) => push(
+                Finding::new(
+                    C::GroupfoldersDisabled,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    "The Team folders (groupfolders) app is installed but not enabled.",
+                )
+                .evidence("groupfolders_enabled=false")
+                .fix("sudo -u www-data php occ app:enable groupfolders"),
+            ),
             (Some(version), true) => {
                 if parse_server_version(version).is_some_and(|v| v < compat::GROUPFOLDERS) {
-                    push(Finding::new(C::GroupfoldersTooOld, Severity::Blocker, Some(Server::Nextcloud), format!("OpenProject needs Team folders {} or later.", compat::GROUPFOLDERS)).evidence(format!("groupfolders {version}")).fix("sudo -u www-data php occ app:update groupfolders"));
+                    push(
+                        Finding::new(
+                            C::GroupfoldersTooOld,
+                            Severity::Blocker,
+                            Some(Server::Nextcloud),
+                            format!("OpenProject needs Team folders {} or later.", compat::GROUPFOLDERS),
+                        )
+                        .evidence(format!("groupfolders {version}"))
+                        .fix("sudo -u www-data php occ app:update groupfolders"),
+                    );
                 }
             }
         }
@@ -251,7 +348,16 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     }
     for (server, url) in [(Server::OpenProject, op.base()), (Server::Nextcloud, nc.base())] {
         if url.scheme() == "http" && !url.is_loopback() {
-            push(Finding::new(C::InsecureHttp, Severity::Warning, Some(server), format!("{server} is reached over plain http: OAuth secrets cross the network unencrypted.")).evidence(url.to_string()).fix("Serve it over https."));
+            push(
+                Finding::new(
+                    C::InsecureHttp,
+                    Severity::Warning,
+                    Some(server),
+                    format!("{server} is reached over plain http: OAuth secrets cross the network unencrypted."),
+                )
+                .evidence(url.to_string())
+                .fix("Serve it over https."),
+            );
         }
     }
 
@@ -266,20 +372,45 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     facts.openproject_user_exists = op_user.as_ref().ok().map(|u| u.is_some());
     facts.openproject_group_exists = groups.as_ref().ok().map(|g| g.iter().any(|g| g == "OpenProject"));
     let existing = facts.storage_for(nc.base()).cloned();
-    let nc_points_here = facts.integration.as_ref().is_some_and(|i| i.is_set() && op.base().same_server(&i.openproject_url));
+    let nc_points_here =
+        facts.integration.as_ref().is_some_and(|i| i.is_set() && op.base().same_server(&i.openproject_url));
     let mut already_configured = false;
     if let Some(storage) = &existing {
-        let ids_match = facts.integration.as_ref().zip(storage.oauth_application.as_ref()).is_some_and(|(i, app)| i.openproject_client_id == app.client_id);
+        let ids_match = facts
+            .integration
+            .as_ref()
+            .zip(storage.oauth_application.as_ref())
+            .is_some_and(|(i, app)| i.openproject_client_id == app.client_id);
         if storage.is_configured() && nc_points_here && ids_match && facts.integration_complete == Some(true) {
             already_configured = true;
-            push(Finding::new(C::AlreadyConfigured, Severity::Info, None, format!("OpenProject storage {:?} and Nextcloud are already connected; setup will only prove it.", storage.name)).evidence(format!("storage {} configured, client ids match", storage.id)));
+            push(
+                Finding::new(
+                    C::AlreadyConfigured,
+                    Severity::Info,
+                    None,
+                    format!(
+                        "OpenProject storage {:?} and Nextcloud are already connected; setup will only prove it.",
+                        storage.name
+                    ),
+                )
+                .evidence(format!("storage {} configured, client ids match", storage.id)),
+            );
         } else if !options.replace_existing {
             push(Finding::new(C::StorageExistsForHost, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject already has a storage for this Nextcloud ({:?}), and the pair is not fully connected.", storage.name))
                 .evidence(format!("storage {} host {}", storage.id, storage.host))
                 .fix("Run again with --replace to delete and recreate it (file links to it are lost), or delete it in Administration → Files."));
         }
     } else if facts.storages.iter().any(|s| s.name == options.storage_name) {
-        push(Finding::new(C::StorageNameTaken, Severity::Blocker, Some(Server::OpenProject), format!("A storage named {:?} already exists in OpenProject for another host.", options.storage_name)).evidence("name taken").fix("Choose another name with --storage-name."));
+        push(
+            Finding::new(
+                C::StorageNameTaken,
+                Severity::Blocker,
+                Some(Server::OpenProject),
+                format!("A storage named {:?} already exists in OpenProject for another host.", options.storage_name),
+            )
+            .evidence("name taken")
+            .fix("Choose another name with --storage-name."),
+        );
     }
     if let Some(integration) = facts.integration.clone().filter(NextcloudIntegration::is_set) {
         if !nc_points_here {

@@ -1,0 +1,85 @@
+//! Where the CLI gets credentials: the environment, an interactive prompt, or Nextcloud Login Flow v2 —
+//! never the command line (argv is visible to every user of the machine).
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
+use opnc_core::openproject::OpenProjectAuth;
+use opnc_core::{HttpClient, SecretString, ServerUrl};
+
+pub const OPENPROJECT_TOKEN: &str = "OPNC_OPENPROJECT_TOKEN";
+pub const NEXTCLOUD_USER: &str = "OPNC_NEXTCLOUD_USER";
+pub const NEXTCLOUD_PASSWORD: &str = "OPNC_NEXTCLOUD_PASSWORD";
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn ask(prompt: &str) -> Option<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).ok()?;
+    Some(line.trim().to_owned()).filter(|l| !l.is_empty())
+}
+
+pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, String> {
+    if let Some(token) = env(OPENPROJECT_TOKEN) {
+        return Ok(OpenProjectAuth::ApiKey(SecretString::from(token)));
+    }
+    if !interactive() {
+        return Err(format!(
+            "no OpenProject API token: set {OPENPROJECT_TOKEN} (create one under My account → Access tokens in {url})"
+        ));
+    }
+    eprintln!("OpenProject API token (create one under My account → Access tokens: {url}/my/access_tokens)");
+    let token = rpassword::prompt_password("Token: ").map_err(|e| format!("could not read the token: {e}"))?;
+    if token.trim().is_empty() {
+        return Err("no OpenProject API token given".into());
+    }
+    Ok(OpenProjectAuth::ApiKey(SecretString::from(token.trim())))
+}
+
+/// The Nextcloud credentials: from the environment, a prompt, or (with `login_flow`, or an empty password at
+/// the prompt) Login Flow v2 in the browser. Returns whether the app password came from Login Flow, so it
+/// can be revoked when the command ends.
+pub async fn nextcloud(
+    http: &HttpClient,
+    url: &ServerUrl,
+    login_flow: bool,
+) -> Result<(NextcloudCredentials, bool), String> {
+    if !login_flow {
+        if let (Some(user), Some(password)) = (env(NEXTCLOUD_USER), env(NEXTCLOUD_PASSWORD)) {
+            return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
+        }
+        if !interactive() {
+            return Err(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD} (an app password), or use --login-flow"));
+        }
+        let user = env(NEXTCLOUD_USER).or_else(|| ask("Nextcloud admin user: ")).ok_or("no Nextcloud user given")?;
+        let password = rpassword::prompt_password("Nextcloud app password (empty: sign in through the browser): ")
+            .map_err(|e| format!("could not read the password: {e}"))?;
+        if !password.is_empty() {
+            return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
+        }
+    }
+    let anonymous = NextcloudClient::new(http.clone(), url.clone(), None);
+    let flow = anonymous.start_login_flow().await.map_err(|e| e.message())?;
+    eprintln!("Sign in to Nextcloud in the browser and grant access:\n  {}", flow.login_url);
+    if open::that_detached(&flow.login_url).is_err() {
+        eprintln!("(open the address above yourself)");
+    }
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20 * 60) {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if let Some(granted) = anonymous.poll_login_flow(&flow).await.map_err(|e| e.message())? {
+            eprintln!("Signed in to Nextcloud as {}.", granted.login_name);
+            return Ok((NextcloudCredentials { login_name: granted.login_name, password: granted.app_password }, true));
+        }
+    }
+    Err("the Nextcloud sign-in expired after 20 minutes".into())
+}

@@ -1,0 +1,480 @@
+//! `opnc plan | setup | status | delete | recover`: the setup engine on the command line.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use opnc_core::findings::{Finding, Severity};
+use opnc_core::nextcloud::NextcloudClient;
+use opnc_core::openproject::{Filter, OpenProjectClient};
+use opnc_core::setup::apply::{recover, Runner, DEFAULT_SETTLE};
+use opnc_core::setup::journal::{Job, JobStatus, JobStore};
+use opnc_core::setup::preflight::PreflightReport;
+use opnc_core::setup::{self, Plan, PlanMode, SetupOptions};
+use opnc_core::{HttpClient, HttpConfig, Server, ServerUrl, UrlPolicy};
+use serde_json::json;
+
+use crate::credentials;
+
+/// Documented exit codes.
+pub mod exit {
+    pub const FAILED: u8 = 1;
+    pub const BLOCKED: u8 = 3;
+    pub const ROLLBACK_FAILED: u8 = 4;
+    pub const NOT_CONFIRMED: u8 = 5;
+}
+
+#[derive(clap::Args, Clone)]
+pub struct PairArgs {
+    /// The OpenProject base URL, e.g. https://openproject.example.com
+    #[arg(long)]
+    pub openproject: String,
+    /// The Nextcloud base URL, e.g. https://cloud.example.com or https://example.com/nextcloud
+    #[arg(long)]
+    pub nextcloud: String,
+    /// Allow plain http to hosts that are not loopback (secrets then cross the network unencrypted).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// Sign in to Nextcloud through the browser (Login Flow v2) instead of a user and app password.
+    #[arg(long)]
+    pub login_flow: bool,
+    /// Machine-readable output on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Where setup jobs are recorded (default: the user's data folder).
+    #[arg(long, env = "OPNC_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
+    /// Name of the file storage in OpenProject.
+    #[arg(long, default_value = "Nextcloud")]
+    pub storage_name: String,
+    /// Without automatically managed project folders.
+    #[arg(long)]
+    pub no_project_folders: bool,
+    /// Replace an existing storage for this Nextcloud, or a Nextcloud integration that points elsewhere.
+    #[arg(long)]
+    pub replace: bool,
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+impl SetupArgs {
+    fn options(&self) -> SetupOptions {
+        SetupOptions {
+            storage_name: self.storage_name.clone(),
+            project_folders: !self.no_project_folders,
+            replace_existing: self.replace,
+        }
+    }
+}
+
+pub struct Connected {
+    pub op: OpenProjectClient,
+    pub nc: NextcloudClient,
+    revoke_nextcloud: bool,
+}
+
+impl Connected {
+    /// Revokes a Login Flow app password: it was for this command only.
+    pub async fn finish(self) {
+        if self.revoke_nextcloud {
+            let _ = self.nc.revoke_app_password().await;
+        }
+    }
+}
+
+pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
+    let policy = UrlPolicy { allow_insecure_http: args.allow_insecure_http };
+    let op_url =
+        ServerUrl::parse(&args.openproject, policy).map_err(|e| e.for_server(Server::OpenProject).message())?;
+    let nc_url = ServerUrl::parse(&args.nextcloud, policy).map_err(|e| e.for_server(Server::Nextcloud).message())?;
+    let http = HttpClient::new(HttpConfig::default())?;
+    let op_auth = credentials::openproject(&op_url)?;
+    let (nc_credentials, revoke_nextcloud) = credentials::nextcloud(&http, &nc_url, args.login_flow).await?;
+    Ok(Connected {
+        op: OpenProjectClient::new(http.clone(), op_url, op_auth),
+        nc: NextcloudClient::new(http, nc_url, Some(nc_credentials)),
+        revoke_nextcloud,
+    })
+}
+
+pub fn store(args: &PairArgs) -> JobStore {
+    let dir = args.state_dir.clone().unwrap_or_else(|| {
+        dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("opnc-setup-assistant").join("jobs")
+    });
+    JobStore::new(dir)
+}
+
+fn severity_mark(s: Severity) -> &'static str {
+    match s {
+        Severity::Blocker => "✗ blocker",
+        Severity::Warning => "! warning",
+        Severity::Info => "· info",
+    }
+}
+
+fn print_findings(findings: &[Finding]) {
+    if findings.is_empty() {
+        eprintln!("Preflight: all checks passed.");
+        return;
+    }
+    eprintln!("Preflight:");
+    for f in findings {
+        let side = f.server.map(|s| format!("[{s}] ")).unwrap_or_default();
+        eprintln!("  {} {side}{} ({:?})", severity_mark(f.severity), f.message, f.code);
+        if !f.evidence.is_empty() {
+            eprintln!("      evidence: {}", f.evidence);
+        }
+        if let Some(fix) = &f.fix {
+            eprintln!("      fix: {fix}");
+        }
+    }
+}
+
+fn print_plan(plan: &Plan) {
+    if plan.mode == PlanMode::ProveOnly {
+        eprintln!("Plan: nothing to change; the pair is already connected and will be proven.");
+        return;
+    }
+    eprintln!("Plan:");
+    for server in [Server::OpenProject, Server::Nextcloud] {
+        eprintln!("  {server}:");
+        for change in plan.changes.iter().filter(|c| c.server == server) {
+            eprintln!("    - {}", change.action);
+        }
+    }
+    eprintln!("  Cannot be undone by a rollback:");
+    for item in &plan.unrestorable {
+        eprintln!("    - {item}");
+    }
+}
+
+fn confirm(question: &str, yes: bool) -> Result<(), ExitCode> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!("Not applied: there is no terminal to ask, and --yes was not given.");
+        return Err(ExitCode::from(exit::NOT_CONFIRMED));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        eprintln!("Not applied.");
+        Err(ExitCode::from(exit::NOT_CONFIRMED))
+    }
+}
+
+fn emit_json(value: serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+}
+
+async fn preflight_and_plan(c: &Connected, args: &SetupArgs) -> (PreflightReport, Result<Plan, Vec<Finding>>) {
+    let options = args.options();
+    let report = setup::preflight::run(&c.op, &c.nc, &options).await;
+    let plan = setup::plan(&report, c.op.base(), c.nc.base(), &options);
+    (report, plan)
+}
+
+pub async fn plan(args: SetupArgs) -> ExitCode {
+    let c = match connect(&args.pair).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let (report, plan) = preflight_and_plan(&c, &args).await;
+    c.finish().await;
+    if args.pair.json {
+        emit_json(json!({ "findings": report.findings, "facts": report.facts, "plan": plan.as_ref().ok() }));
+    } else {
+        print_findings(&report.findings);
+        if let Ok(p) = &plan {
+            print_plan(p);
+        }
+    }
+    if plan.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::BLOCKED)
+    }
+}
+
+pub async fn setup(args: SetupArgs) -> ExitCode {
+    let store = store(&args.pair);
+    let c = match connect(&args.pair).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let progress = progress_printer();
+    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE };
+    // An earlier run of this pair that was interrupted is rolled back first, so this run starts clean.
+    for mut job in store.interrupted().into_iter().filter(|j| same_pair(j, &c)) {
+        eprintln!("An interrupted setup ({}) of this pair is rolled back first.", job.id);
+        recover(&runner, &mut job).await;
+        if job.status == JobStatus::RollbackFailed {
+            eprintln!(
+                "The interrupted setup could not be rolled back: {}",
+                job.rollback_error.map(|e| e.message).unwrap_or_default()
+            );
+            c.finish().await;
+            return ExitCode::from(exit::ROLLBACK_FAILED);
+        }
+    }
+    let (report, plan) = preflight_and_plan(&c, &args).await;
+    if !args.pair.json {
+        print_findings(&report.findings);
+    }
+    let plan = match plan {
+        Ok(p) => p,
+        Err(_) => {
+            if args.pair.json {
+                emit_json(json!({ "findings": report.findings, "outcome": null }));
+            }
+            eprintln!("Nothing was changed: fix the blockers above and run again.");
+            c.finish().await;
+            return ExitCode::from(exit::BLOCKED);
+        }
+    };
+    if !args.pair.json {
+        print_plan(&plan);
+    }
+    if plan.mode == PlanMode::Create {
+        if let Err(code) = confirm("Apply these changes to both servers?", args.yes) {
+            c.finish().await;
+            return code;
+        }
+    }
+    let outcome = runner.apply(&plan, &report.facts).await;
+    c.finish().await;
+    if args.pair.json {
+        emit_json(json!({ "findings": report.findings, "plan": plan, "outcome": outcome }));
+    }
+    match outcome.job.status {
+        JobStatus::Succeeded => {
+            let id = outcome.storage.as_ref().map(|s| s.id).unwrap_or_default();
+            eprintln!(
+                "Done: OpenProject storage {id} and Nextcloud are connected, proven from both sides ({} checks).",
+                outcome.proof.map(|p| p.checks.len()).unwrap_or(0)
+            );
+            eprintln!("Next: enable the storage in projects (OpenProject → Administration → Files → the storage → Enabled in projects).");
+            ExitCode::SUCCESS
+        }
+        JobStatus::RolledBack => {
+            let error = outcome.job.error.unwrap_or_else(missing_view);
+            eprintln!(
+                "Failed: {}\n  hint: {}\nBoth servers were rolled back to the state before.",
+                error.message, error.hint
+            );
+            ExitCode::from(exit::FAILED)
+        }
+        JobStatus::RollbackFailed | JobStatus::Running => {
+            let error = outcome.job.error.unwrap_or_else(missing_view);
+            let rollback = outcome.job.rollback_error.unwrap_or_else(missing_view);
+            eprintln!(
+                "Failed: {}\nThe rollback failed too: {}\n  hint: {}",
+                error.message, rollback.message, rollback.hint
+            );
+            ExitCode::from(exit::ROLLBACK_FAILED)
+        }
+    }
+}
+
+fn missing_view() -> opnc_core::ErrorView {
+    opnc_core::ErrorView {
+        code: opnc_core::ErrorCode::Interrupted,
+        message: "no details were recorded".into(),
+        hint: "See the job file.".into(),
+    }
+}
+
+fn same_pair(job: &Job, c: &Connected) -> bool {
+    c.op.base().same_server(&job.openproject_url) && c.nc.base().same_server(&job.nextcloud_url)
+}
+
+/// Live progress on stderr: each phase as it starts and each change as it is made or undone. Remembers
+/// how many events it has shown, as the job is handed over whole at every save.
+fn progress_printer() -> impl Fn(&Job) + Send + Sync {
+    use opnc_core::setup::journal::EventKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let shown = AtomicUsize::new(0);
+    move |job: &Job| {
+        let from = shown.swap(job.events.len(), Ordering::SeqCst).min(job.events.len());
+        for event in &job.events[from..] {
+            match &event.kind {
+                EventKind::PhaseStarted { phase } if *phase != opnc_core::setup::journal::Phase::RollingBack => {
+                    eprintln!("→ {}", phase.describe())
+                }
+                EventKind::Changed { what } => eprintln!("  ✓ {what}"),
+                EventKind::Undone { what } => eprintln!("  ↶ {what}"),
+                EventKind::RollbackStarted => eprintln!("Rolling back both servers…"),
+                _ => {}
+            }
+        }
+    }
+}
+
+pub async fn status(args: PairArgs) -> ExitCode {
+    let c = match connect(&args).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let options = SetupOptions { replace_existing: true, ..SetupOptions::default() };
+    let report = setup::preflight::run(&c.op, &c.nc, &options).await;
+    let storage = report.facts.storage_for(c.nc.base()).cloned();
+    let proof = match &storage {
+        Some(s) => setup::proof::prove(&c.op, &c.nc, s, s.has_application_password == Some(true)).await.ok(),
+        None => None,
+    };
+    c.finish().await;
+    let connected = proof.as_ref().is_some_and(|p| p.ok());
+    if args.json {
+        emit_json(
+            json!({ "connected": connected, "storage": storage, "proof": proof, "findings": report.findings, "facts": report.facts }),
+        );
+    } else {
+        print_findings(&report.findings);
+        match (&storage, &proof) {
+            (None, _) => eprintln!("Not connected: OpenProject has no storage for this Nextcloud."),
+            (Some(s), Some(p)) => {
+                eprintln!("Storage {:?} (id {}):", s.name, s.id);
+                for check in &p.checks {
+                    eprintln!("  {} {} — {}", if check.ok { "✓" } else { "✗" }, check.name, check.evidence);
+                }
+            }
+            (Some(s), None) => eprintln!("Storage {:?} exists, but the proof could not run.", s.name),
+        }
+    }
+    if connected {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::FAILED)
+    }
+}
+
+pub async fn delete(args: SetupArgs) -> ExitCode {
+    let c = match connect(&args.pair).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let storages = match c.op.storages().await {
+        Ok(s) => s,
+        Err(e) => return fail(&e.message()),
+    };
+    let storage = storages.into_iter().find(|s| c.nc.base().same_server(&s.host));
+    let projects = match &storage {
+        Some(s) => c.op.all_projects(&[Filter::new("storage_id", "=", &[&s.id.to_string()])]).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    eprintln!("Delete the connection:");
+    match &storage {
+        Some(s) => eprintln!(
+            "  OpenProject: delete storage {:?} (id {}), used by {} project(s){}; all file links to it are lost.",
+            s.name,
+            s.id,
+            projects.len(),
+            if projects.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", projects.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", "))
+            }
+        ),
+        None => eprintln!("  OpenProject: no storage for this Nextcloud."),
+    }
+    eprintln!("  Nextcloud: reset the OpenProject integration settings and delete its OAuth client (the \"OpenProject\" user, group and team folder stay).");
+    if let Err(code) = confirm("Delete on both servers?", args.yes) {
+        c.finish().await;
+        return code;
+    }
+    let mut failed = None;
+    if let Some(s) = &storage {
+        if let Err(e) = c.op.delete_storage(s.id).await {
+            failed = Some(e.message());
+        }
+    }
+    if failed.is_none() {
+        if let Err(e) = c.nc.delete_setup().await {
+            failed = Some(e.message());
+        }
+    }
+    c.finish().await;
+    if args.pair.json {
+        emit_json(
+            json!({ "deleted_storage": storage.map(|s| s.id), "projects_affected": projects.len(), "error": failed }),
+        );
+    }
+    match failed {
+        None => {
+            eprintln!("Deleted on both servers.");
+            ExitCode::SUCCESS
+        }
+        Some(e) => fail(&e),
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct RecoverArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
+    /// Roll back without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+pub async fn recover_jobs(args: RecoverArgs) -> ExitCode {
+    let store = store(&args.pair);
+    let c = match connect(&args.pair).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let jobs: Vec<Job> = store.interrupted().into_iter().filter(|j| same_pair(j, &c)).collect();
+    if jobs.is_empty() {
+        eprintln!("No interrupted setup of this pair.");
+        c.finish().await;
+        return ExitCode::SUCCESS;
+    }
+    for job in &jobs {
+        eprintln!(
+            "Interrupted setup {} stopped during {:?}; {} change(s) recorded to undo.",
+            job.id,
+            job.phase,
+            job.compensations.len()
+        );
+    }
+    if let Err(code) = confirm("Roll these back on both servers?", args.yes) {
+        c.finish().await;
+        return code;
+    }
+    let progress = progress_printer();
+    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE };
+    let mut worst = ExitCode::SUCCESS;
+    for mut job in jobs {
+        recover(&runner, &mut job).await;
+        match job.status {
+            JobStatus::RolledBack => eprintln!("Rolled back {}: both servers are as before.", job.id),
+            _ => {
+                eprintln!(
+                    "Could not roll back {}: {}",
+                    job.id,
+                    job.rollback_error.as_ref().map(|e| e.message.clone()).unwrap_or_default()
+                );
+                worst = ExitCode::from(exit::ROLLBACK_FAILED);
+            }
+        }
+    }
+    c.finish().await;
+    worst
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("opnc: {message}");
+    ExitCode::from(exit::FAILED)
+}

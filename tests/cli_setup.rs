@@ -1,0 +1,165 @@
+//! End-to-end: `opnc setup | status | delete | recover` against simulators started by the test, including
+//! a kill -9 of the process in the middle of every step, and a search of its journal for secrets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use http::Method;
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::openproject::demo as op_demo;
+use opnc_sim::{Fault, FaultAction, SimPair};
+
+fn state_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::env::temp_dir().join(format!("opnc-e2e-{name}-{}-{nanos:x}", std::process::id()))
+}
+
+fn opnc(pair: &SimPair, state: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(opnc_e2e::opnc_binary());
+    cmd.args(args)
+        .args(["--openproject", &pair.openproject.url(), "--nextcloud", &pair.nextcloud.url()])
+        .env("OPNC_OPENPROJECT_TOKEN", op_demo::ADMIN_TOKEN)
+        .env("OPNC_NEXTCLOUD_USER", nc_demo::ADMIN_LOGIN)
+        .env("OPNC_NEXTCLOUD_PASSWORD", nc_demo::ADMIN_PASSWORD)
+        .env("OPNC_STATE_DIR", state)
+        .stdin(Stdio::null());
+    cmd
+}
+
+async fn run(pair: &SimPair, state: &Path, args: &[&str]) -> Output {
+    let mut cmd = opnc(pair, state, args);
+    tokio::task::spawn_blocking(move || cmd.output().expect("opnc runs")).await.unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test]
+async fn setup_status_rerun_and_delete() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("lifecycle");
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("proven from both sides"));
+    let out = run(&pair, &state, &["status", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["connected"], true);
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).contains("nothing to change"), "{}", text(&out));
+    let out = run(&pair, &state, &["delete", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(pair.openproject.sim.state().storages.is_empty());
+    assert!(pair.nextcloud.sim.state().app_config.get("openproject_instance_url").is_none_or(|u| u.is_empty()));
+    let out = run(&pair, &state, &["status"]).await;
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn without_a_terminal_nothing_is_written_unasked() {
+    let pair = SimPair::start_default().await.unwrap();
+    let before = pair.restorable_state();
+    let out = run(&pair, &state_dir("unasked"), &["setup"]).await;
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!(pair.restorable_state(), before);
+}
+
+#[tokio::test]
+async fn blockers_stop_before_any_write() {
+    let pair = SimPair::start(
+        opnc_sim::OpenProjectProfile::v17(),
+        opnc_sim::NextcloudProfile::nc34(),
+        opnc_sim::loopback(0),
+        opnc_sim::loopback(0),
+    )
+    .await
+    .unwrap();
+    let before = pair.restorable_state();
+    let out = run(&pair, &state_dir("blocked"), &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("allow_local_remote_servers"), "the fix is named: {}", text(&out));
+    assert_eq!(pair.restorable_state(), before);
+}
+
+#[tokio::test]
+async fn kill_minus_9_at_every_step_then_recover_converges() {
+    let steps: [(bool, Method, &str); 5] = [
+        (false, Method::POST, "/api/v3/storages"),
+        (true, Method::POST, "/index.php/apps/integration_openproject/setup"),
+        (false, Method::POST, "/oauth_client_credentials"),
+        (false, Method::PATCH, "/api/v3/storages/"),
+        (false, Method::POST, "/oauth/token"),
+    ];
+    let mut converged = 0;
+    for (on_nextcloud, method, path) in steps {
+        let pair = SimPair::start_default().await.unwrap();
+        let state = state_dir("kill");
+        let before = pair.restorable_state();
+        let control = if on_nextcloud { &pair.nextcloud.server.control } else { &pair.openproject.server.control };
+        control.add_fault(Fault::on(method.clone(), path, 1, FaultAction::Delay(Duration::from_millis(1500))));
+        let mut child =
+            opnc(&pair, &state, &["setup", "--yes"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        // Kill once the step's request has reached the server: the process is inside that step.
+        let started = Instant::now();
+        while !control.requests().iter().any(|r| r.method == method.as_str() && r.path.contains(path) && !r.internal) {
+            assert!(started.elapsed() < Duration::from_secs(30), "{method} {path} never arrived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+        // The server finishes the request it was given, as a real one would.
+        tokio::time::sleep(Duration::from_millis(1700)).await;
+        let jobs: Vec<_> = std::fs::read_dir(&state).unwrap().collect();
+        assert_eq!(jobs.len(), 1, "the journal holds the interrupted job");
+
+        let out = run(&pair, &state, &["recover", "--yes"]).await;
+        assert_eq!(out.status.code(), Some(0), "{method} {path}: {}", text(&out));
+        assert_eq!(
+            pair.restorable_state(),
+            before,
+            "after kill -9 during {method} {path} and recover, both sides are as before"
+        );
+        let out = run(&pair, &state, &["setup", "--yes"]).await;
+        assert_eq!(out.status.code(), Some(0), "a setup after the recovery succeeds: {}", text(&out));
+        converged += 1;
+    }
+    eprintln!("kill -9: {converged}/5 steps recovered to the state before, then set up");
+}
+
+#[tokio::test]
+async fn the_journal_holds_no_secret() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("journal");
+    // Fail at the last write, so the journal records the whole way there and back.
+    pair.openproject.server.control.add_fault(Fault::on(
+        Method::PATCH,
+        "/api/v3/storages/",
+        1,
+        FaultAction::Status { status: 500, body: "{}".into() },
+    ));
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let nc_state = pair.nextcloud.sim.state();
+    let mut secrets: Vec<String> = nc_state.app_tokens.iter().map(|t| t.token.clone()).collect();
+    secrets.push(op_demo::ADMIN_TOKEN.into());
+    secrets.push(nc_demo::ADMIN_PASSWORD.into());
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let op_state = pair.openproject.sim.state();
+    let storage = &op_state.storages[0];
+    secrets.push(storage.oauth_app.as_ref().unwrap().client_secret.clone());
+    secrets.push(storage.oauth_client.as_ref().unwrap().client_secret.clone());
+    secrets.push(storage.application_password.clone().unwrap());
+    let mut journal = String::new();
+    for entry in std::fs::read_dir(&state).unwrap() {
+        journal.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(journal.contains("rolled_back") && journal.contains("succeeded"), "both jobs recorded");
+    for secret in &secrets {
+        assert!(!journal.contains(secret.as_str()), "a secret reached the journal");
+        assert!(!text(&out).contains(secret.as_str()), "a secret reached the output");
+    }
+}
