@@ -9,7 +9,7 @@ use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch};
 use crate::secret::SecretString;
 use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, Phase};
 use crate::setup::preflight::Facts;
-use crate::setup::proof::{prove, Proof};
+use crate::setup::proof::{prove, prove_nextcloud_side, prove_openproject_side, Proof};
 use crate::setup::{Plan, PlanMode};
 use crate::version::v;
 use crate::ServerUrl;
@@ -219,29 +219,45 @@ impl Runner<'_> {
             .nextcloud_client_secret
             .ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client secret".into())))?;
 
+        // Nextcloud is final now: prove its side while OpenProject is being written.
         job.enter(Phase::SetNextcloudClient);
         self.save(job).map_err(e)?;
-        self.op
-            .set_oauth_client_credentials(storage_id, &nc_client_id, &nc_secret)
-            .await
-            .map_err(|err| e(err.into()))?;
+        let op_client_id = created.storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
+        let app_password = answer.openproject_user_app_password;
+        let op_writes = async {
+            self.op.set_oauth_client_credentials(storage_id, &nc_client_id, &nc_secret).await?;
+            match app_password.filter(|_| pf) {
+                Some(password) => {
+                    let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
+                    self.op.update_storage(storage_id, &patch).await.map(Some)
+                }
+                None => self.op.storage(storage_id).await.map(|s| if pf { None } else { Some(s) }),
+            }
+        };
+        let nextcloud_side = prove_nextcloud_side(self.op, self.nc, &op_client_id, &nc_client_id, pf);
+        let (written, nextcloud_checks) = tokio::join!(op_writes, nextcloud_side);
+        let storage = written.map_err(|err| e(err.into()))?;
         job.log(EventKind::Changed { what: "stored Nextcloud's OAuth client in OpenProject".into() });
-
+        let storage = match storage {
+            Some(storage) => storage,
+            None => return Err(e(StepError::Incomplete("the app password of the \"OpenProject\" user".into()))),
+        };
         if pf {
             job.enter(Phase::SetApplicationPassword);
-            self.save(job).map_err(e)?;
-            let password = answer
-                .openproject_user_app_password
-                .ok_or_else(|| e(StepError::Incomplete("the app password of the \"OpenProject\" user".into())))?;
-            let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
-            self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
             job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
         }
-
         job.enter(Phase::Proof);
         self.save(job).map_err(e)?;
-        let storage = self.op.storage(storage_id).await.map_err(|err| e(err.into()))?;
-        self.prove(job, storage).await
+        let host_name = facts.openproject_host_name.clone().unwrap_or_default();
+        let mut checks = prove_openproject_side(self.op, self.nc, &storage, &host_name, &nc_client_id, pf);
+        checks.extend(nextcloud_checks.map_err(|err| e(err.into()))?);
+        let proof = Proof { storage_id, checks };
+        if proof.ok() {
+            Ok((storage, proof))
+        } else {
+            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+            Err((StepError::Proof(failed), Some(proof)))
+        }
     }
 
     async fn prove(&self, job: &Job, storage: Storage) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {

@@ -108,25 +108,33 @@ impl PreflightReport {
 
 /// Runs every check. Each request goes out at once; a failed request becomes a finding, never an abort.
 pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> PreflightReport {
-    let (root, config, storages, status, caps, user, echo, reach, integration_app, groupfolders_app) = tokio::join!(
-        op.root(),
-        op.configuration(),
-        op.storages(),
-        nc.status(),
-        nc.capabilities(),
-        nc.current_user(),
-        nc.check_config(),
-        nc.is_valid_op_instance(op.base()),
-        nc.app(INTEGRATION_APP),
-        nc.app("groupfolders"),
+    // One round: every request at once (none depends on another's answer).
+    let (op_side, nc_side, conflicts) = tokio::join!(
+        async { tokio::join!(op.root(), op.configuration(), op.storages(), op.me()) },
+        async {
+            tokio::join!(
+                nc.status(),
+                nc.capabilities(),
+                nc.current_user(),
+                nc.check_config(),
+                nc.is_valid_op_instance(op.base()),
+                nc.app(INTEGRATION_APP),
+                nc.app("groupfolders"),
+            )
+        },
+        async {
+            tokio::join!(
+                read_integration(nc),
+                nc.check_admin_config(),
+                nc.project_folder_status(),
+                nc.user("OpenProject"),
+                nc.search_groups("OpenProject"),
+            )
+        },
     );
-    let (app_config, admin_config, folder_status, op_user, groups) = tokio::join!(
-        read_integration(nc),
-        nc.check_admin_config(),
-        nc.project_folder_status(),
-        nc.user("OpenProject"),
-        nc.search_groups("OpenProject"),
-    );
+    let (root, config, storages, me) = op_side;
+    let (status, caps, user, echo, reach, integration_app, groupfolders_app) = nc_side;
+    let (app_config, admin_config, folder_status, op_user, groups) = conflicts;
     let mut facts = Facts::default();
     let mut findings = Vec::new();
     let mut push = |f: Finding| findings.push(f);
@@ -185,7 +193,7 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     if let Ok(list) = &storages {
         facts.storages = list.clone();
     }
-    if let Ok(me) = op.me().await {
+    if let Ok(me) = me {
         facts.openproject_admin = me.login.or(Some(me.name));
     }
 

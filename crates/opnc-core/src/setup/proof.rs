@@ -1,4 +1,7 @@
 //! Proof that the pair works, checked from both sides before success is declared.
+//!
+//! The Nextcloud side and the OpenProject side are separate so that apply can prove Nextcloud (which is
+//! final once configured) while it is still writing to OpenProject.
 
 use serde::Serialize;
 
@@ -29,18 +32,23 @@ impl Proof {
     }
 }
 
-/// Checks both sides of the storage: configured on each side, client ids and redirect URIs that match
-/// across, and OpenProject's token endpoint accepting the client id and secret Nextcloud now holds.
-/// Nextcloud's token endpoint cannot be probed (it answers `invalid_request` first), so on that side the
-/// proof is that the client OpenProject holds exists in Nextcloud.
-pub async fn prove(
+fn check(name: &'static str, ok: bool, evidence: String) -> ProofCheck {
+    ProofCheck { name, ok, evidence }
+}
+
+/// What Nextcloud must hold for OpenProject: the integration complete (and the project folder), the
+/// OpenProject client id and URL, the Nextcloud client OpenProject is given, and a secret that OpenProject's
+/// token endpoint accepts (`invalid_grant`, not `invalid_client`). Nextcloud's own token endpoint cannot
+/// be probed (it answers `invalid_request` first), so on that side the client's existence is the proof.
+pub async fn prove_nextcloud_side(
     op: &OpenProjectClient,
     nc: &NextcloudClient,
-    storage: &Storage,
+    op_client_id: &str,
+    nc_client_id: &str,
     project_folders: bool,
-) -> Result<Proof, ClientError> {
-    let config_value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
-    let (admin_config, folder, configuration, nc_url, nc_client_id, nc_secret) = tokio::join!(
+) -> Result<Vec<ProofCheck>, ClientError> {
+    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+    let (admin_config, folder, nc_url, held_client_id, held_secret, known) = tokio::join!(
         nc.check_admin_config(),
         async {
             if project_folders {
@@ -49,83 +57,114 @@ pub async fn prove(
                 Ok(None)
             }
         },
-        op.configuration(),
-        config_value("openproject_instance_url"),
-        config_value("openproject_client_id"),
-        config_value("openproject_client_secret"),
+        value("openproject_instance_url"),
+        value("openproject_client_id"),
+        value("openproject_client_secret"),
+        async {
+            if nc_client_id.is_empty() {
+                Ok(false)
+            } else {
+                nc.oauth_client_exists(nc_client_id).await
+            }
+        },
     );
-    let (admin_config, configuration) = (admin_config?, configuration?);
-    let (nc_url, nc_client_id, nc_secret) = (nc_url?, nc_client_id?, nc_secret?);
-    let mut checks = Vec::new();
-    let mut check = |name, ok, evidence: String| checks.push(ProofCheck { name, ok, evidence });
-
-    check(
-        "openproject_storage_configured",
-        storage.is_configured(),
-        format!("storage {} configured={:?}", storage.id, storage.configured),
-    );
-    if project_folders {
-        check(
-            "openproject_application_password",
-            storage.has_application_password == Some(true),
-            format!("hasApplicationPassword={:?}", storage.has_application_password),
-        );
-        let folder = folder?.unwrap_or(false);
-        check(
-            "nextcloud_project_folder",
-            folder && admin_config.project_folder_setup_status,
-            format!("project-folder-status={folder}, app password={}", admin_config.project_folder_setup_status),
-        );
-    }
-    check(
+    let (admin_config, nc_url, held_client_id, held_secret, known) =
+        (admin_config?, nc_url?, held_client_id?, held_secret?, known?);
+    let expected_redirect = format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base());
+    let probe = op.probe_oauth_client(op_client_id, &held_secret, &expected_redirect).await?;
+    let mut checks = vec![check(
         "nextcloud_integration_complete",
         admin_config.config_status_without_project_folder,
         format!("config_status_without_project_folder={}", admin_config.config_status_without_project_folder),
-    );
-
-    let op_app = storage.oauth_application.as_ref();
-    let op_client_id = op_app.map(|a| a.client_id.clone()).unwrap_or_default();
-    check(
+    )];
+    if let Some(folder) = folder? {
+        checks.push(check(
+            "nextcloud_project_folder",
+            folder && admin_config.project_folder_setup_status,
+            format!("project-folder-status={folder}, app password={}", admin_config.project_folder_setup_status),
+        ));
+    }
+    checks.push(check(
         "client_id_openproject_in_nextcloud",
-        !op_client_id.is_empty() && nc_client_id.expose() == &op_client_id,
+        !op_client_id.is_empty() && held_client_id.expose() == op_client_id,
         "Nextcloud's openproject_client_id equals OpenProject's OAuth application client id".into(),
-    );
-    let nc_client = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
-    let known = if nc_client.is_empty() { false } else { nc.oauth_client_exists(&nc_client).await? };
-    check(
+    ));
+    checks.push(check(
         "client_id_nextcloud_in_openproject",
         known,
-        format!("Nextcloud knows the OAuth client OpenProject holds: {known}"),
-    );
-
-    let expected_redirect = format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base());
-    let redirect_ok = op_app.is_some_and(|a| a.redirect_uris.iter().any(|u| u == &expected_redirect));
-    check(
-        "redirect_uri_openproject",
-        redirect_ok,
-        format!("OpenProject's application redirects to {expected_redirect}"),
-    );
-    let host_name = configuration.host_name.unwrap_or_default();
-    let op_host = op.base().as_str().split_once("://").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
-    check(
-        "openproject_host_name",
-        host_name.trim_end_matches('/') == op_host,
-        format!("OpenProject's host name setting {host_name:?}, reached as {op_host:?}"),
-    );
-    check(
+        format!("Nextcloud knows the OAuth client OpenProject is given: {known}"),
+    ));
+    checks.push(check(
         "nextcloud_points_at_openproject",
         op.base().same_server(nc_url.expose()),
         format!("Nextcloud's openproject_instance_url {}", nc_url.expose()),
-    );
-
-    let probe = match op_app {
-        Some(app) => op.probe_oauth_client(&app.client_id, &nc_secret, &expected_redirect).await?,
-        None => TokenProbe::InvalidClient,
-    };
-    check(
+    ));
+    checks.push(check(
         "openproject_accepts_nextclouds_secret",
         probe == TokenProbe::Valid,
         format!("token endpoint with the secret Nextcloud holds: {probe:?}"),
-    );
+    ));
+    Ok(checks)
+}
+
+/// What OpenProject must hold: the storage configured (and its app password), Nextcloud's client, the
+/// redirect URI to this Nextcloud, and a host name setting that matches how OpenProject is reached.
+pub fn prove_openproject_side(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+    host_name: &str,
+    nc_client_id: &str,
+    project_folders: bool,
+) -> Vec<ProofCheck> {
+    let mut checks = vec![check(
+        "openproject_storage_configured",
+        storage.is_configured(),
+        format!("storage {} configured={:?}", storage.id, storage.configured),
+    )];
+    if project_folders {
+        checks.push(check(
+            "openproject_application_password",
+            storage.has_application_password == Some(true),
+            format!("hasApplicationPassword={:?}", storage.has_application_password),
+        ));
+    }
+    let held = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.as_str()).unwrap_or_default();
+    checks.push(check(
+        "openproject_holds_nextclouds_client",
+        !held.is_empty() && held == nc_client_id,
+        "OpenProject's Nextcloud client id equals the one Nextcloud issued".into(),
+    ));
+    let expected_redirect = format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base());
+    let redirect_ok =
+        storage.oauth_application.as_ref().is_some_and(|a| a.redirect_uris.iter().any(|u| u == &expected_redirect));
+    checks.push(check(
+        "redirect_uri_openproject",
+        redirect_ok,
+        format!("OpenProject's application redirects to {expected_redirect}"),
+    ));
+    let reached_as = op.base().as_str().split_once("://").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+    checks.push(check(
+        "openproject_host_name",
+        host_name.trim_end_matches('/') == reached_as,
+        format!("OpenProject's host name setting {host_name:?}, reached as {reached_as:?}"),
+    ));
+    checks
+}
+
+/// Both sides of an existing storage (for status and for a re-run).
+pub async fn prove(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+    project_folders: bool,
+) -> Result<Proof, ClientError> {
+    let op_client_id = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
+    let nc_client_id = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
+    let (configuration, nextcloud_side) =
+        tokio::join!(op.configuration(), prove_nextcloud_side(op, nc, &op_client_id, &nc_client_id, project_folders));
+    let host_name = configuration?.host_name.unwrap_or_default();
+    let mut checks = prove_openproject_side(op, nc, storage, &host_name, &nc_client_id, project_folders);
+    checks.extend(nextcloud_side?);
     Ok(Proof { storage_id: storage.id, checks })
 }
