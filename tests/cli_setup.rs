@@ -163,3 +163,81 @@ async fn the_journal_holds_no_secret() {
         assert!(!text(&out).contains(secret.as_str()), "a secret reached the output");
     }
 }
+
+#[tokio::test]
+async fn resets_from_the_command_line() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("resets");
+    assert_eq!(run(&pair, &state, &["setup", "--yes"]).await.status.code(), Some(0));
+    let old = pair.nextcloud.sim.state().openproject_app_password().unwrap().token.clone();
+    let out = run(&pair, &state, &["reset", "app-password", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_ne!(pair.nextcloud.sim.state().openproject_app_password().unwrap().token, old);
+    let out = run(&pair, &state, &["reset", "nextcloud-oauth", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("authorize again"));
+
+    // OpenProject's own application: the admin replaces it in the web interface while opnc waits.
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    let secret = "new-openproject-secret-read-off-the-page";
+    let mut cmd = opnc(&pair, &state, &["reset", "openproject-oauth", "--yes", "--no-browser", "--timeout-seconds", "30"]);
+    cmd.env("OPNC_OPENPROJECT_CLIENT_SECRET", secret);
+    let child = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    pair.openproject.sim.replace_oauth_application_with_secret(storage_id, secret).unwrap();
+    let out = child.await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(secret), "the secret is never echoed");
+    assert_eq!(run(&pair, &state, &["status"]).await.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn enable_projects_waits_for_the_admin() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("projects");
+    assert_eq!(run(&pair, &state, &["setup", "--yes"]).await.status.code(), Some(0));
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    pair.openproject.sim.enable_in_project(storage_id, 1, "inactive");
+    let mut cmd = opnc(&pair, &state, &["enable-projects", "--project", "demo-project", "--project", "scrum-project", "--no-browser", "--timeout-seconds", "30", "--json"]);
+    let child = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    pair.openproject.sim.enable_in_project(storage_id, 2, "inactive");
+    let out = child.await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["enabled"]["added"][0]["identifier"], "scrum-project");
+    assert_eq!(report["enabled"]["already"][0]["identifier"], "demo-project");
+    assert!(text(&out).contains("/admin/settings/storages/"), "the page is named: {}", text(&out));
+}
+
+#[tokio::test]
+async fn a_full_setup_at_trace_leaks_no_secret() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("trace");
+    let mut cmd = opnc(&pair, &state, &["setup", "--yes", "--json"]);
+    cmd.env("OPNC_LOG", "trace");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let all = text(&out);
+    assert!(all.contains("TRACE") || all.contains("DEBUG"), "the log ran at TRACE");
+    let op_state = pair.openproject.sim.state();
+    let nc_state = pair.nextcloud.sim.state();
+    let storage = &op_state.storages[0];
+    let secrets = [
+        storage.oauth_app.as_ref().unwrap().client_secret.clone(),
+        storage.oauth_client.as_ref().unwrap().client_secret.clone(),
+        storage.application_password.clone().unwrap(),
+        nc_state.openproject_app_password().unwrap().token.clone(),
+        op_demo::ADMIN_TOKEN.to_owned(),
+        nc_demo::ADMIN_PASSWORD.to_owned(),
+    ];
+    let mut files = String::new();
+    for entry in std::fs::read_dir(&state).unwrap() {
+        files.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    for secret in &secrets {
+        assert!(!all.contains(secret.as_str()), "a secret reached the output or the TRACE log");
+        assert!(!files.contains(secret.as_str()), "a secret reached a file");
+    }
+    eprintln!("TRACE run: {} bytes of output and log, {} bytes of journal, {} secrets searched: none found", all.len(), files.len(), secrets.len());
+}

@@ -33,6 +33,10 @@ enum Command {
     Status(pair::PairArgs),
     /// Delete the connection on both servers, after showing the impact.
     Delete(pair::SetupArgs),
+    /// Replace OAuth values or rotate the project-folder app password on a connected pair, then prove it.
+    Reset(pair::ResetArgs),
+    /// Enable the storage in projects: opens OpenProject's page and waits until the projects use it.
+    EnableProjects(pair::EnableProjectsArgs),
     /// Roll back setups that were interrupted (a crash, a kill, a closed terminal).
     Recover(pair::RecoverArgs),
     /// Start a simulated OpenProject and Nextcloud on loopback (fresh, unconfigured) and print their URLs
@@ -107,6 +111,8 @@ fn main() -> ExitCode {
         Command::Status(args) => runtime.block_on(pair::status(args)),
         Command::Delete(args) => runtime.block_on(pair::delete(args)),
         Command::Recover(args) => runtime.block_on(pair::recover_jobs(args)),
+        Command::Reset(args) => runtime.block_on(pair::reset(args)),
+        Command::EnableProjects(args) => runtime.block_on(pair::enable_projects(args)),
         Command::Sim(args) => runtime.block_on(sim(args)),
     }
 }

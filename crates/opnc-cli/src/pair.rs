@@ -478,3 +478,198 @@ fn fail(message: &str) -> ExitCode {
     eprintln!("opnc: {message}");
     ExitCode::from(exit::FAILED)
 }
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+pub enum ResetWhat {
+    /// A new Nextcloud OAuth client, given to OpenProject.
+    NextcloudOauth,
+    /// A new app password for project folders, given to OpenProject.
+    AppPassword,
+    /// OpenProject's OAuth application, replaced in its web interface, given to Nextcloud.
+    OpenprojectOauth,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ResetArgs {
+    #[arg(value_enum)]
+    pub what: ResetWhat,
+    #[command(flatten)]
+    pub pair: PairArgs,
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Do not open pages in the browser (they are printed either way).
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the replacement in OpenProject's web interface.
+    #[arg(long, default_value_t = 900)]
+    pub timeout_seconds: u64,
+}
+
+fn open_page(url: &str, no_browser: bool) {
+    eprintln!("  {url}");
+    if !no_browser && open::that_detached(url).is_err() {
+        eprintln!("  (open the address above yourself)");
+    }
+}
+
+pub async fn reset(args: ResetArgs) -> ExitCode {
+    use opnc_core::setup::reset::{self as resets, ResetKind};
+    let c = match connect(&args.pair).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let storage = match c.op.storages().await {
+        Ok(list) => list.into_iter().find(|s| c.nc.base().same_server(&s.host)),
+        Err(e) => {
+            c.finish().await;
+            return fail(&e.message());
+        }
+    };
+    let Some(storage) = storage else {
+        c.finish().await;
+        return fail("OpenProject has no storage for this Nextcloud: run `opnc setup` first.");
+    };
+    let kind = match args.what {
+        ResetWhat::NextcloudOauth => ResetKind::NextcloudOauth,
+        ResetWhat::AppPassword => ResetKind::AppPassword,
+        ResetWhat::OpenprojectOauth => ResetKind::OpenprojectOauth,
+    };
+    eprintln!("Reset of storage {:?}: {}", storage.name, kind.impact());
+    if let Err(code) = confirm("Go ahead?", args.yes) {
+        c.finish().await;
+        return code;
+    }
+    let result = match kind {
+        ResetKind::NextcloudOauth => resets::replace_nextcloud_oauth(&c.op, &c.nc, &storage).await,
+        ResetKind::AppPassword => resets::rotate_app_password(&c.op, &c.nc, &storage).await,
+        ResetKind::OpenprojectOauth => {
+            let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
+            eprintln!("OpenProject has no API for this. On this page, choose \"Replace OAuth values\" and keep the page open:");
+            open_page(&resets::openproject_oauth_page(&c.op, storage.id), args.no_browser);
+            let started = std::time::Instant::now();
+            let new_client = loop {
+                match c.op.storage(storage.id).await {
+                    Ok(s) => {
+                        let id = s.oauth_application.map(|a| a.client_id).unwrap_or_default();
+                        if !id.is_empty() && id != old_client {
+                            break Some(id);
+                        }
+                    }
+                    Err(e) => {
+                        c.finish().await;
+                        return fail(&e.message());
+                    }
+                }
+                if started.elapsed().as_secs() >= args.timeout_seconds {
+                    break None;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            };
+            let Some(client_id) = new_client else {
+                c.finish().await;
+                return fail("OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.");
+            };
+            eprintln!("OpenProject shows the new client id {client_id}.");
+            let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
+                Some(s) => s,
+                None if std::io::stdin().is_terminal() => match rpassword::prompt_password("Paste the new client secret shown on that page: ") {
+                    Ok(s) => s.trim().to_owned(),
+                    Err(e) => {
+                        c.finish().await;
+                        return fail(&format!("could not read the secret: {e}"));
+                    }
+                },
+                None => {
+                    c.finish().await;
+                    return fail("the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET. Nextcloud still holds the old values, so the pair is broken until then.");
+                }
+            };
+            resets::push_openproject_oauth(&c.op, &c.nc, &storage, &client_id, &opnc_core::SecretString::from(secret)).await
+        }
+    };
+    c.finish().await;
+    match result {
+        Ok(outcome) => {
+            if args.pair.json {
+                emit_json(json!({ "reset": outcome }));
+            }
+            for step in &outcome.steps {
+                eprintln!("  ✓ {step}");
+            }
+            eprintln!("Done, proven from both sides ({} checks). Users must authorize again.", outcome.proof.checks.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for step in &e.done {
+                eprintln!("  ✓ {step}");
+            }
+            fail(&format!("{}\n  hint: {}", e.error.message, e.error.hint))
+        }
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct EnableProjectsArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
+    /// A project to enable the storage in: id, identifier or name. Repeat for more.
+    #[arg(long = "project", required = true)]
+    pub projects: Vec<String>,
+    /// Do not open pages in the browser (they are printed either way).
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the projects to appear.
+    #[arg(long, default_value_t = 900)]
+    pub timeout_seconds: u64,
+}
+
+pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
+    use opnc_core::setup::projects;
+    let c = match connect(&args.pair).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let result = async {
+        let storage = c.op.storages().await?.into_iter().find(|s| c.nc.base().same_server(&s.host));
+        let Some(storage) = storage else { return Ok(None) };
+        let version = c.op.root().await?.version();
+        let (found, unknown) = projects::resolve(&c.op, &args.projects).await?;
+        let (already, todo) = projects::already_enabled(&c.op, storage.id, &found).await?;
+        if !todo.is_empty() {
+            eprintln!("OpenProject has no API for this. Add these projects to storage {:?} on this page:", storage.name);
+            for p in &todo {
+                eprintln!("  - {} ({})", p.name, p.identifier);
+            }
+            for page in projects::pages(&c.op, storage.id, version.as_ref(), &todo) {
+                open_page(&page, args.no_browser);
+            }
+            eprintln!("Waiting for them to appear…");
+        }
+        let timeout = std::time::Duration::from_secs(args.timeout_seconds);
+        let report = projects::wait_for(&c.op, storage.id, already, todo, timeout, std::time::Duration::from_secs(2)).await?;
+        Ok::<_, opnc_core::ClientError>(Some((report, unknown)))
+    }
+    .await;
+    c.finish().await;
+    match result {
+        Ok(None) => fail("OpenProject has no storage for this Nextcloud: run `opnc setup` first."),
+        Ok(Some((report, unknown))) => {
+            if args.pair.json {
+                emit_json(json!({ "enabled": report, "unknown": unknown }));
+            }
+            let names = |list: &[opnc_core::openproject::Project]| list.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ");
+            eprintln!("Added: {}", if report.added.is_empty() { "none".into() } else { names(&report.added) });
+            eprintln!("Already enabled: {}", if report.already.is_empty() { "none".into() } else { names(&report.already) });
+            if !report.missing.is_empty() || !unknown.is_empty() {
+                eprintln!("Not enabled: {}", names(&report.missing));
+                if !unknown.is_empty() {
+                    eprintln!("Unknown projects: {}", unknown.join(", "));
+                }
+                return ExitCode::from(exit::FAILED);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.message()),
+    }
+}

@@ -242,6 +242,24 @@ impl OpenProjectSim {
         s.project_storages.push(OpProjectStorage { id, project_id, storage_id, mode: mode.into() });
     }
 
+    /// Replaces a storage's OAuth application, as the admin UI's "Replace OAuth values" does (there is no
+    /// API): a new client id and secret, the secret shown once (returned here).
+    pub fn replace_oauth_application(&self, storage_id: i64) -> Option<(String, String)> {
+        self.replace_oauth_application_with_secret(storage_id, &urlsafe_token())
+    }
+
+    /// The same, with the secret the test chooses (as if the admin had read it off the page).
+    pub fn replace_oauth_application_with_secret(&self, storage_id: i64, secret: &str) -> Option<(String, String)> {
+        let mut s = self.lock();
+        let id = s.next();
+        let storage = s.storages.iter_mut().find(|st| st.id == storage_id)?;
+        let app = storage.oauth_app.as_mut()?;
+        app.id = id;
+        app.client_id = urlsafe_token();
+        app.client_secret = secret.to_owned();
+        Some((app.client_id.clone(), app.client_secret.clone()))
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
             .route("/api/v3", get(root))

@@ -4,7 +4,9 @@
 pub mod apply;
 pub mod journal;
 pub mod preflight;
+pub mod projects;
 pub mod proof;
+pub mod reset;
 
 use serde::Serialize;
 

@@ -1,0 +1,172 @@
+//! Resets of a working pair: replace Nextcloud's OAuth client, rotate the project-folder app password, or
+//! push OpenProject's replaced OAuth application to Nextcloud. Each ends with the proof.
+//!
+//! These cannot be rolled back (the old Nextcloud client and app password stop working the moment the new
+//! ones exist), so they roll forward: every step is safe to repeat, and a failed reset is finished by
+//! running it again. All of them make users authorize again.
+
+use serde::Serialize;
+
+use crate::error::{ClientError, ErrorCode, ErrorView};
+use crate::nextcloud::{NextcloudClient, SetupValues, INTEGRATION_APP};
+use crate::openproject::{OpenProjectClient, Storage, StoragePatch};
+use crate::secret::SecretString;
+use crate::setup::proof::{prove, Proof};
+use crate::version::{parse_server_version, v};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetKind {
+    NextcloudOauth,
+    AppPassword,
+    OpenprojectOauth,
+}
+
+impl ResetKind {
+    /// What the confirmation says before anything is written.
+    pub fn impact(self) -> &'static str {
+        match self {
+            ResetKind::NextcloudOauth => "Nextcloud creates a new OAuth client and OpenProject is given it. Every OpenProject user must connect to Nextcloud again.",
+            ResetKind::AppPassword => "Nextcloud creates a new app password for the \"OpenProject\" user and OpenProject is given it; the old one stops working at once.",
+            ResetKind::OpenprojectOauth => "OpenProject's OAuth application is replaced in its web interface, and Nextcloud is given the new client id and secret. Every Nextcloud user must connect to OpenProject again.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetOutcome {
+    pub kind: ResetKind,
+    pub steps: Vec<String>,
+    pub proof: Proof,
+    /// Always true: say it to the admin.
+    pub users_must_reauthorize: bool,
+}
+
+/// Why a reset stopped, and how to finish it.
+#[derive(Debug, Clone)]
+pub struct ResetError {
+    pub error: ErrorView,
+    pub done: Vec<String>,
+}
+
+impl ResetError {
+    fn from_client(error: ClientError, done: &[String]) -> Self {
+        let mut view = error.view();
+        if !done.is_empty() {
+            view.hint = format!("{} Already done: {}. Run the same reset again to finish it.", view.hint, done.join("; "));
+        }
+        Self { error: view, done: done.to_vec() }
+    }
+
+    fn incomplete(what: &str, done: &[String]) -> Self {
+        Self {
+            error: ErrorView {
+                code: ErrorCode::IncompleteAnswer,
+                message: format!("Nextcloud's answer did not contain {what}."),
+                hint: "Run the same reset again.".into(),
+            },
+            done: done.to_vec(),
+        }
+    }
+}
+
+async fn app_version(nc: &NextcloudClient) -> Result<semver::Version, ClientError> {
+    let caps = nc.capabilities().await?;
+    Ok(caps.integration.and_then(|i| parse_server_version(&i.app_version)).unwrap_or(v(2, 6, 3)))
+}
+
+async fn finish(op: &OpenProjectClient, nc: &NextcloudClient, kind: ResetKind, storage_id: i64, steps: Vec<String>) -> Result<ResetOutcome, ResetError> {
+    let storage = op.storage(storage_id).await.map_err(|e| ResetError::from_client(e, &steps))?;
+    let proof = prove(op, nc, &storage, storage.has_application_password == Some(true)).await.map_err(|e| ResetError::from_client(e, &steps))?;
+    if !proof.ok() {
+        let failed: Vec<String> = proof.failed().iter().map(|c| c.name.to_owned()).collect();
+        return Err(ResetError {
+            error: ErrorView {
+                code: ErrorCode::ProofFailed,
+                message: format!("After the reset the pair does not work: {}.", failed.join(", ")),
+                hint: "Run `opnc status` for the details, then the same reset again.".into(),
+            },
+            done: steps,
+        });
+    }
+    Ok(ResetOutcome { kind, steps, proof, users_must_reauthorize: true })
+}
+
+/// A new Nextcloud OAuth client, given to OpenProject. Nextcloud only issues a new client on a full setup
+/// POST, which also drops the project-folder app password; with project folders in use a new app password
+/// is created and given to OpenProject as well.
+pub async fn replace_nextcloud_oauth(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Storage) -> Result<ResetOutcome, ResetError> {
+    let mut done = Vec::new();
+    let fail = |e: ClientError, done: &Vec<String>| ResetError::from_client(e, done);
+    let version = app_version(nc).await.map_err(|e| fail(e, &done))?;
+    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+    // The OpenProject client id and secret Nextcloud holds go into the full POST unchanged.
+    let (client_id, secret) = tokio::join!(value("openproject_client_id"), value("openproject_client_secret"));
+    let (client_id, secret) = (client_id.map_err(|e| fail(e, &done))?, secret.map_err(|e| fail(e, &done))?);
+    let project_folders = storage.has_application_password == Some(true);
+    let values = SetupValues::oauth2(op.base().clone(), client_id.expose().clone(), secret, false);
+    let answer = nc.create_setup(&values, &version).await.map_err(|e| fail(e, &done))?;
+    done.push("Nextcloud created a new OAuth client".into());
+    let (Some(nc_client_id), Some(nc_secret)) = (answer.nextcloud_client_id, answer.nextcloud_client_secret) else {
+        return Err(ResetError::incomplete("the new OAuth client", &done));
+    };
+    op.set_oauth_client_credentials(storage.id, &nc_client_id, &nc_secret).await.map_err(|e| fail(e, &done))?;
+    done.push("OpenProject was given the new Nextcloud client".into());
+    if project_folders {
+        push_new_app_password(op, nc, storage.id, &version, &mut done).await?;
+    }
+    finish(op, nc, ResetKind::NextcloudOauth, storage.id, done).await
+}
+
+async fn push_new_app_password(op: &OpenProjectClient, nc: &NextcloudClient, storage_id: i64, version: &semver::Version, done: &mut Vec<String>) -> Result<(), ResetError> {
+    let patch = SetupValues {
+        authorization_method: Some("oauth2".into()),
+        setup_project_folder: Some(false),
+        setup_app_password: Some(true),
+        ..SetupValues::default()
+    };
+    let answer = nc.update_setup(&patch, version).await.map_err(|e| ResetError::from_client(e, done))?;
+    done.push("Nextcloud created a new app password".into());
+    let Some(password) = answer.openproject_user_app_password else {
+        return Err(ResetError::incomplete("the new app password", done));
+    };
+    let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
+    op.update_storage(storage_id, &patch).await.map_err(|e| ResetError::from_client(e, done))?;
+    done.push("OpenProject was given the new app password".into());
+    Ok(())
+}
+
+/// A new app password for Nextcloud's "OpenProject" user, given to OpenProject.
+pub async fn rotate_app_password(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Storage) -> Result<ResetOutcome, ResetError> {
+    let mut done = Vec::new();
+    let version = app_version(nc).await.map_err(|e| ResetError::from_client(e, &done))?;
+    push_new_app_password(op, nc, storage.id, &version, &mut done).await?;
+    finish(op, nc, ResetKind::AppPassword, storage.id, done).await
+}
+
+/// Gives Nextcloud OpenProject's new OAuth application (replaced in OpenProject's web interface, which
+/// shows the secret once), then proves it with OpenProject's token endpoint.
+pub async fn push_openproject_oauth(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+    client_id: &str,
+    client_secret: &SecretString,
+) -> Result<ResetOutcome, ResetError> {
+    let mut done = Vec::new();
+    let version = app_version(nc).await.map_err(|e| ResetError::from_client(e, &done))?;
+    let values = SetupValues {
+        authorization_method: Some("oauth2".into()),
+        openproject_client_id: Some(client_id.to_owned()),
+        openproject_client_secret: Some(client_secret.clone()),
+        ..SetupValues::default()
+    };
+    nc.update_setup(&values, &version).await.map_err(|e| ResetError::from_client(e, &done))?;
+    done.push("Nextcloud was given OpenProject's new OAuth client".into());
+    finish(op, nc, ResetKind::OpenprojectOauth, storage.id, done).await
+}
+
+/// The page of OpenProject's admin interface where the storage's OAuth application is replaced.
+pub fn openproject_oauth_page(op: &OpenProjectClient, storage_id: i64) -> String {
+    format!("{}/admin/settings/storages/{storage_id}/edit", op.base())
+}
