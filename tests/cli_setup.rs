@@ -180,7 +180,8 @@ async fn resets_from_the_command_line() {
     // OpenProject's own application: the admin replaces it in the web interface while opnc waits.
     let storage_id = pair.openproject.sim.state().storages[0].id;
     let secret = "new-openproject-secret-read-off-the-page";
-    let mut cmd = opnc(&pair, &state, &["reset", "openproject-oauth", "--yes", "--no-browser", "--timeout-seconds", "30"]);
+    let mut cmd =
+        opnc(&pair, &state, &["reset", "openproject-oauth", "--yes", "--no-browser", "--timeout-seconds", "30"]);
     cmd.env("OPNC_OPENPROJECT_CLIENT_SECRET", secret);
     let child = tokio::task::spawn_blocking(move || cmd.output().unwrap());
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -198,7 +199,21 @@ async fn enable_projects_waits_for_the_admin() {
     assert_eq!(run(&pair, &state, &["setup", "--yes"]).await.status.code(), Some(0));
     let storage_id = pair.openproject.sim.state().storages[0].id;
     pair.openproject.sim.enable_in_project(storage_id, 1, "inactive");
-    let mut cmd = opnc(&pair, &state, &["enable-projects", "--project", "demo-project", "--project", "scrum-project", "--no-browser", "--timeout-seconds", "30", "--json"]);
+    let mut cmd = opnc(
+        &pair,
+        &state,
+        &[
+            "enable-projects",
+            "--project",
+            "demo-project",
+            "--project",
+            "scrum-project",
+            "--no-browser",
+            "--timeout-seconds",
+            "30",
+            "--json",
+        ],
+    );
     let child = tokio::task::spawn_blocking(move || cmd.output().unwrap());
     tokio::time::sleep(Duration::from_millis(1000)).await;
     pair.openproject.sim.enable_in_project(storage_id, 2, "inactive");
@@ -239,5 +254,10 @@ async fn a_full_setup_at_trace_leaks_no_secret() {
         assert!(!all.contains(secret.as_str()), "a secret reached the output or the TRACE log");
         assert!(!files.contains(secret.as_str()), "a secret reached a file");
     }
-    eprintln!("TRACE run: {} bytes of output and log, {} bytes of journal, {} secrets searched: none found", all.len(), files.len(), secrets.len());
+    eprintln!(
+        "TRACE run: {} bytes of output and log, {} bytes of journal, {} secrets searched: none found",
+        all.len(),
+        files.len(),
+        secrets.len()
+    );
 }

@@ -568,24 +568,29 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
             };
             let Some(client_id) = new_client else {
                 c.finish().await;
-                return fail("OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.");
+                return fail(
+                    "OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.",
+                );
             };
             eprintln!("OpenProject shows the new client id {client_id}.");
             let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
                 Some(s) => s,
-                None if std::io::stdin().is_terminal() => match rpassword::prompt_password("Paste the new client secret shown on that page: ") {
-                    Ok(s) => s.trim().to_owned(),
-                    Err(e) => {
-                        c.finish().await;
-                        return fail(&format!("could not read the secret: {e}"));
+                None if std::io::stdin().is_terminal() => {
+                    match rpassword::prompt_password("Paste the new client secret shown on that page: ") {
+                        Ok(s) => s.trim().to_owned(),
+                        Err(e) => {
+                            c.finish().await;
+                            return fail(&format!("could not read the secret: {e}"));
+                        }
                     }
-                },
+                }
                 None => {
                     c.finish().await;
                     return fail("the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET. Nextcloud still holds the old values, so the pair is broken until then.");
                 }
             };
-            resets::push_openproject_oauth(&c.op, &c.nc, &storage, &client_id, &opnc_core::SecretString::from(secret)).await
+            resets::push_openproject_oauth(&c.op, &c.nc, &storage, &client_id, &opnc_core::SecretString::from(secret))
+                .await
         }
     };
     c.finish().await;
@@ -597,7 +602,10 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
             for step in &outcome.steps {
                 eprintln!("  ✓ {step}");
             }
-            eprintln!("Done, proven from both sides ({} checks). Users must authorize again.", outcome.proof.checks.len());
+            eprintln!(
+                "Done, proven from both sides ({} checks). Users must authorize again.",
+                outcome.proof.checks.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -637,7 +645,10 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
         let (found, unknown) = projects::resolve(&c.op, &args.projects).await?;
         let (already, todo) = projects::already_enabled(&c.op, storage.id, &found).await?;
         if !todo.is_empty() {
-            eprintln!("OpenProject has no API for this. Add these projects to storage {:?} on this page:", storage.name);
+            eprintln!(
+                "OpenProject has no API for this. Add these projects to storage {:?} on this page:",
+                storage.name
+            );
             for p in &todo {
                 eprintln!("  - {} ({})", p.name, p.identifier);
             }
@@ -647,7 +658,8 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
             eprintln!("Waiting for them to appear…");
         }
         let timeout = std::time::Duration::from_secs(args.timeout_seconds);
-        let report = projects::wait_for(&c.op, storage.id, already, todo, timeout, std::time::Duration::from_secs(2)).await?;
+        let report =
+            projects::wait_for(&c.op, storage.id, already, todo, timeout, std::time::Duration::from_secs(2)).await?;
         Ok::<_, opnc_core::ClientError>(Some((report, unknown)))
     }
     .await;
@@ -658,9 +670,14 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
             if args.pair.json {
                 emit_json(json!({ "enabled": report, "unknown": unknown }));
             }
-            let names = |list: &[opnc_core::openproject::Project]| list.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ");
+            let names = |list: &[opnc_core::openproject::Project]| {
+                list.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")
+            };
             eprintln!("Added: {}", if report.added.is_empty() { "none".into() } else { names(&report.added) });
-            eprintln!("Already enabled: {}", if report.already.is_empty() { "none".into() } else { names(&report.already) });
+            eprintln!(
+                "Already enabled: {}",
+                if report.already.is_empty() { "none".into() } else { names(&report.already) }
+            );
             if !report.missing.is_empty() || !unknown.is_empty() {
                 eprintln!("Not enabled: {}", names(&report.missing));
                 if !unknown.is_empty() {

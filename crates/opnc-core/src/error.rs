@@ -255,7 +255,11 @@ impl ClientError {
         let s = self.server;
         let at = &self.endpoint;
         match &self.kind {
-            ErrorKind::InvalidUrl(p) => format!("The {s} address cannot be used: {p}."),
+            ErrorKind::InvalidUrl(p) => {
+                let text = p.to_string();
+                let end = if text.ends_with(['?', '.']) { "" } else { "." };
+                format!("The {s} address cannot be used: {text}{end}")
+            }
             ErrorKind::CouldNotConnect { cause, detail } => match cause {
                 ConnectCause::Dns => format!("The {s} host name could not be found ({detail})."),
                 ConnectCause::Refused => format!("{s} refused the connection: nothing is listening at that address and port."),

@@ -21,6 +21,8 @@ pub enum Severity {
 pub enum FindingCode {
     OpenprojectUnreachable,
     NextcloudUnreachable,
+    OpenprojectCredentialsRejected,
+    NextcloudCredentialsRejected,
     OpenprojectNotAdmin,
     NextcloudNotAdmin,
     OpenprojectTooOld,

@@ -17,8 +17,14 @@ async fn connected_pair(options: SetupOptions) -> SimPair {
     let nc = nc_admin(&pair.nextcloud.url());
     let report = preflight::run(&op, &nc, &options).await;
     let plan = plan(&report, op.base(), nc.base(), &options).unwrap();
-    let store = JobStore::new(std::env::temp_dir().join(format!("opnc-resets-{}-{}", std::process::id(), pair.openproject.server.addr.port())));
-    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }.apply(&plan, &report.facts).await;
+    let store = JobStore::new(std::env::temp_dir().join(format!(
+        "opnc-resets-{}-{}",
+        std::process::id(),
+        pair.openproject.server.addr.port()
+    )));
+    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
+        .apply(&plan, &report.facts)
+        .await;
     assert!(outcome.succeeded(), "{:?}", outcome.job.error);
     pair
 }
@@ -38,7 +44,11 @@ async fn replace_nextcloud_oauth_values_with_project_folders() {
     let new_client = after.integration_client().unwrap().client_id.clone();
     assert_ne!(new_client, old_client);
     assert_eq!(pair.openproject.sim.state().storages[0].oauth_client.as_ref().unwrap().client_id, new_client);
-    assert_ne!(after.openproject_app_password().unwrap().token, old_password, "the POST dropped the app password: a new one was made and pushed");
+    assert_ne!(
+        after.openproject_app_password().unwrap().token,
+        old_password,
+        "the POST dropped the app password: a new one was made and pushed"
+    );
 }
 
 #[tokio::test]
@@ -77,9 +87,13 @@ async fn a_replaced_openproject_application_is_pushed_and_proven() {
     let broken = opnc_core::setup::proof::prove(&op, &nc, &op.storage(storage.id).await.unwrap(), true).await.unwrap();
     assert!(!broken.ok());
     assert!(broken.failed().iter().any(|c| c.name == "openproject_accepts_nextclouds_secret"));
-    let outcome = reset::push_openproject_oauth(&op, &nc, &storage, &client_id, &SecretString::from(secret.as_str())).await.unwrap_or_else(|e| panic!("{:?}", e.error));
+    let outcome = reset::push_openproject_oauth(&op, &nc, &storage, &client_id, &SecretString::from(secret.as_str()))
+        .await
+        .unwrap_or_else(|e| panic!("{:?}", e.error));
     assert!(outcome.proof.ok());
-    let wrong = reset::push_openproject_oauth(&op, &nc, &storage, &client_id, &SecretString::from("mistyped-secret")).await.unwrap_err();
+    let wrong = reset::push_openproject_oauth(&op, &nc, &storage, &client_id, &SecretString::from("mistyped-secret"))
+        .await
+        .unwrap_err();
     assert_eq!(wrong.error.code, opnc_core::ErrorCode::ProofFailed, "a mistyped secret is caught by the proof");
 }
 
@@ -96,7 +110,10 @@ async fn projects_are_watched_until_the_admin_enabled_them() {
     let (already, todo) = projects::already_enabled(&op, storage.id, &found).await.unwrap();
     assert_eq!(already.iter().map(|p| p.id).collect::<Vec<_>>(), vec![1]);
     let pages = projects::pages(&op, storage.id, Some(&opnc_core::version::v(17, 3, 0)), &todo);
-    assert_eq!(pages, vec![format!("{}/admin/settings/storages/{}/project_storages", pair.openproject.url(), storage.id)]);
+    assert_eq!(
+        pages,
+        vec![format!("{}/admin/settings/storages/{}/project_storages", pair.openproject.url(), storage.id)]
+    );
     let old_pages = projects::pages(&op, storage.id, Some(&opnc_core::version::v(14, 3, 0)), &todo);
     assert_eq!(old_pages.len(), 2, "before 14.5 each project's settings page");
 
@@ -107,7 +124,10 @@ async fn projects_are_watched_until_the_admin_enabled_them() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         sim.enable_in_project(id, 2, "inactive");
     });
-    let report = projects::wait_for(&op, storage.id, already, todo, Duration::from_millis(600), Duration::from_millis(50)).await.unwrap();
+    let report =
+        projects::wait_for(&op, storage.id, already, todo, Duration::from_millis(600), Duration::from_millis(50))
+            .await
+            .unwrap();
     assert_eq!(report.added.iter().map(|p| p.id).collect::<Vec<_>>(), vec![2]);
     assert_eq!(report.missing.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3]);
     assert_eq!(report.already.len(), 1);

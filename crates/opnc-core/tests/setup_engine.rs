@@ -138,8 +138,11 @@ async fn preflight_refuses_non_admins_and_two_factor_passwords() {
     )
     .await;
     assert!(report.has(FindingCode::OpenprojectNotAdmin), "{:#?}", report.findings);
-    let nc_finding =
-        report.findings.iter().find(|f| f.code == FindingCode::NextcloudNotAdmin).expect("nextcloud refused");
+    let nc_finding = report
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NextcloudCredentialsRejected)
+        .expect("nextcloud refused");
     assert!(nc_finding.evidence.contains("two_factor_requires_app_password"), "{nc_finding:#?}");
 }
 

@@ -3,7 +3,7 @@
 use semver::Version;
 use serde::Serialize;
 
-use crate::error::Server;
+use crate::error::{ErrorKind, Server};
 use crate::findings::{sort, Finding, FindingCode as C, Severity};
 use crate::nextcloud::{NextcloudClient, OpenProjectReachability, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage};
@@ -185,6 +185,9 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
             .evidence("GET /api/v3 has no coreVersion")
             .fix("Use an API token of an OpenProject administrator."),
         ),
+        Err(e) if matches!(e.kind, ErrorKind::CredentialsRejected { .. }) => {
+            push(Finding::from_error(C::OpenprojectCredentialsRejected, e))
+        }
         Err(e) => push(Finding::from_error(C::OpenprojectUnreachable, e)),
     }
     if let Ok(config) = &config {
@@ -241,6 +244,9 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
             .evidence("not in group admin")
             .fix("Sign in with a Nextcloud administrator."),
         ),
+        Err(e) if matches!(e.kind, ErrorKind::CredentialsRejected { .. }) => {
+            push(Finding::from_error(C::NextcloudCredentialsRejected, e))
+        }
         Err(e) if status.is_ok() => push(Finding::from_error(C::NextcloudNotAdmin, e)),
         Err(_) => {}
     }
@@ -351,7 +357,7 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
                 OpenProjectReachability::NotValidUrl | OpenProjectReachability::Other(_) => push(blocked(format!("is-valid-op-instance: {r:?}"), "Check the OpenProject URL.")),
             }
         }
-        Err(e) if e.status() == Some(412) => push(Finding::new(C::NextcloudReachabilityUnchecked, Severity::Warning, Some(Server::Nextcloud), "This Nextcloud version cannot be asked over the API whether it reaches OpenProject; OpenProject's own check runs when the storage is created.").evidence("is-valid-op-instance: 412 CSRF check failed")),
+        Err(e) if e.status() == Some(412) => push(Finding::new(C::NextcloudReachabilityUnchecked, Severity::Warning, Some(Server::Nextcloud), "This Nextcloud version cannot be asked over the API whether it reaches OpenProject; OpenProject's own check runs when the storage is created.").evidence("is-valid-op-instance: 412 CSRF check failed").fix("If users later cannot open work packages from Nextcloud, test from the Nextcloud server: curl -sS <OpenProject URL>/api/v3 (a 401 JSON answer means it is reachable).")),
         Err(_) => {}
     }
     for (server, url) in [(Server::OpenProject, op.base()), (Server::Nextcloud, nc.base())] {

@@ -22,10 +22,20 @@ pub struct EnableReport {
 
 /// Where the admin adds projects: the storage's "Enabled in projects" tab from 14.5, else each project's
 /// settings (before 14.1 the "File storages" module must be enabled there too).
-pub fn pages(op: &OpenProjectClient, storage_id: i64, version: Option<&semver::Version>, projects: &[Project]) -> Vec<String> {
+pub fn pages(
+    op: &OpenProjectClient,
+    storage_id: i64,
+    version: Option<&semver::Version>,
+    projects: &[Project],
+) -> Vec<String> {
     match version {
-        Some(version) if *version >= v(14, 5, 0) => vec![format!("{}/admin/settings/storages/{storage_id}/project_storages", op.base())],
-        _ => projects.iter().map(|p| format!("{}/projects/{}/settings/project_storages", op.base(), p.identifier)).collect(),
+        Some(version) if *version >= v(14, 5, 0) => {
+            vec![format!("{}/admin/settings/storages/{storage_id}/project_storages", op.base())]
+        }
+        _ => projects
+            .iter()
+            .map(|p| format!("{}/projects/{}/settings/project_storages", op.base(), p.identifier))
+            .collect(),
     }
 }
 
@@ -49,13 +59,24 @@ async fn enabled_ids(op: &OpenProjectClient, storage_id: i64) -> Result<Vec<i64>
 }
 
 /// Splits the projects into already enabled and to do.
-pub async fn already_enabled(op: &OpenProjectClient, storage_id: i64, projects: &[Project]) -> Result<(Vec<Project>, Vec<Project>), ClientError> {
+pub async fn already_enabled(
+    op: &OpenProjectClient,
+    storage_id: i64,
+    projects: &[Project],
+) -> Result<(Vec<Project>, Vec<Project>), ClientError> {
     let ids = enabled_ids(op, storage_id).await?;
     Ok(projects.iter().cloned().partition(|p| ids.contains(&p.id)))
 }
 
 /// Polls until every project in `todo` uses the storage, or `timeout` passes.
-pub async fn wait_for(op: &OpenProjectClient, storage_id: i64, already: Vec<Project>, todo: Vec<Project>, timeout: Duration, every: Duration) -> Result<EnableReport, ClientError> {
+pub async fn wait_for(
+    op: &OpenProjectClient,
+    storage_id: i64,
+    already: Vec<Project>,
+    todo: Vec<Project>,
+    timeout: Duration,
+    every: Duration,
+) -> Result<EnableReport, ClientError> {
     let started = Instant::now();
     loop {
         let ids = enabled_ids(op, storage_id).await?;

@@ -53,7 +53,8 @@ impl ResetError {
     fn from_client(error: ClientError, done: &[String]) -> Self {
         let mut view = error.view();
         if !done.is_empty() {
-            view.hint = format!("{} Already done: {}. Run the same reset again to finish it.", view.hint, done.join("; "));
+            view.hint =
+                format!("{} Already done: {}. Run the same reset again to finish it.", view.hint, done.join("; "));
         }
         Self { error: view, done: done.to_vec() }
     }
@@ -75,9 +76,17 @@ async fn app_version(nc: &NextcloudClient) -> Result<semver::Version, ClientErro
     Ok(caps.integration.and_then(|i| parse_server_version(&i.app_version)).unwrap_or(v(2, 6, 3)))
 }
 
-async fn finish(op: &OpenProjectClient, nc: &NextcloudClient, kind: ResetKind, storage_id: i64, steps: Vec<String>) -> Result<ResetOutcome, ResetError> {
+async fn finish(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    kind: ResetKind,
+    storage_id: i64,
+    steps: Vec<String>,
+) -> Result<ResetOutcome, ResetError> {
     let storage = op.storage(storage_id).await.map_err(|e| ResetError::from_client(e, &steps))?;
-    let proof = prove(op, nc, &storage, storage.has_application_password == Some(true)).await.map_err(|e| ResetError::from_client(e, &steps))?;
+    let proof = prove(op, nc, &storage, storage.has_application_password == Some(true))
+        .await
+        .map_err(|e| ResetError::from_client(e, &steps))?;
     if !proof.ok() {
         let failed: Vec<String> = proof.failed().iter().map(|c| c.name.to_owned()).collect();
         return Err(ResetError {
@@ -95,7 +104,11 @@ async fn finish(op: &OpenProjectClient, nc: &NextcloudClient, kind: ResetKind, s
 /// A new Nextcloud OAuth client, given to OpenProject. Nextcloud only issues a new client on a full setup
 /// POST, which also drops the project-folder app password; with project folders in use a new app password
 /// is created and given to OpenProject as well.
-pub async fn replace_nextcloud_oauth(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Storage) -> Result<ResetOutcome, ResetError> {
+pub async fn replace_nextcloud_oauth(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+) -> Result<ResetOutcome, ResetError> {
     let mut done = Vec::new();
     let fail = |e: ClientError, done: &Vec<String>| ResetError::from_client(e, done);
     let version = app_version(nc).await.map_err(|e| fail(e, &done))?;
@@ -118,7 +131,13 @@ pub async fn replace_nextcloud_oauth(op: &OpenProjectClient, nc: &NextcloudClien
     finish(op, nc, ResetKind::NextcloudOauth, storage.id, done).await
 }
 
-async fn push_new_app_password(op: &OpenProjectClient, nc: &NextcloudClient, storage_id: i64, version: &semver::Version, done: &mut Vec<String>) -> Result<(), ResetError> {
+async fn push_new_app_password(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage_id: i64,
+    version: &semver::Version,
+    done: &mut Vec<String>,
+) -> Result<(), ResetError> {
     let patch = SetupValues {
         authorization_method: Some("oauth2".into()),
         setup_project_folder: Some(false),
@@ -137,7 +156,11 @@ async fn push_new_app_password(op: &OpenProjectClient, nc: &NextcloudClient, sto
 }
 
 /// A new app password for Nextcloud's "OpenProject" user, given to OpenProject.
-pub async fn rotate_app_password(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Storage) -> Result<ResetOutcome, ResetError> {
+pub async fn rotate_app_password(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+) -> Result<ResetOutcome, ResetError> {
     let mut done = Vec::new();
     let version = app_version(nc).await.map_err(|e| ResetError::from_client(e, &done))?;
     push_new_app_password(op, nc, storage.id, &version, &mut done).await?;

@@ -1,0 +1,357 @@
+//! Bad input, one row each: what the admin typed or what the servers are like, and the message and fix
+//! the admin sees. Every row must end as a typed error or a preflight finding with a message and a fix —
+//! never a panic, never a write. Prints the table (`cargo test --test bad_inputs -- --nocapture`).
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::response::IntoResponse;
+use axum::Router;
+use common::*;
+use opnc_core::findings::{FindingCode, Severity};
+use opnc_core::setup::{preflight, SetupOptions};
+use opnc_core::{ClientError, Server, ServerUrl, UrlPolicy};
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::openproject::demo as op_demo;
+use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
+
+struct Row {
+    input: String,
+    code: String,
+    message: String,
+    fix: String,
+}
+
+fn from_error(input: &str, e: &ClientError) -> Row {
+    let v = e.view();
+    Row { input: input.into(), code: v.code.as_str().into(), message: v.message, fix: v.hint }
+}
+
+async fn start(op: OpenProjectProfile, nc: NextcloudProfile) -> SimPair {
+    SimPair::start(op, nc, loopback(0), loopback(0)).await.unwrap()
+}
+
+fn local_ok(mut nc: NextcloudProfile) -> NextcloudProfile {
+    nc.allow_local_remote_servers = true;
+    nc
+}
+
+/// Runs the preflight and returns the row of the finding with this code.
+async fn finding(
+    input: &str,
+    pair: &SimPair,
+    op_token: &str,
+    nc_login: &str,
+    nc_password: &str,
+    code: FindingCode,
+) -> Row {
+    let report = preflight::run(
+        &op(&pair.openproject.url(), op_token),
+        &nc(&pair.nextcloud.url(), nc_login, nc_password),
+        &SetupOptions::default(),
+    )
+    .await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("{input}: no {code:?} in {:#?}", report.findings));
+    assert!(f.severity == Severity::Blocker || f.severity == Severity::Warning, "{input}: {f:?}");
+    Row {
+        input: input.into(),
+        code: format!("{:?} ({:?})", f.code, f.severity),
+        message: f.message.clone(),
+        fix: f.fix.clone().unwrap_or_default(),
+    }
+}
+
+async fn admin_finding(input: &str, pair: &SimPair, code: FindingCode) -> Row {
+    finding(input, pair, op_demo::ADMIN_TOKEN, nc_demo::ADMIN_LOGIN, nc_demo::ADMIN_PASSWORD, code).await
+}
+
+async fn spawn(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn every_bad_input_gets_a_clear_actionable_answer() {
+    let mut rows = Vec::new();
+    for text in [
+        "",
+        "cloud.example.com",
+        "ftp://cloud.example.com",
+        "http://cloud.example.com",
+        "https://admin:secret@cloud.example.com",
+        "https://cloud.example.com/?user=admin",
+        "https://",
+    ] {
+        let problem = ServerUrl::parse(text, UrlPolicy::default()).unwrap_err();
+        rows.push(from_error(&format!("Nextcloud URL `{text}`"), &problem.for_server(Server::Nextcloud)));
+    }
+    let dns = nc_anonymous("https://no-such-host.invalid").status().await.unwrap_err();
+    rows.push(from_error("a host name that does not resolve", &dns));
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    rows.push(from_error(
+        "a port where nothing listens",
+        &nc_anonymous(&format!("http://127.0.0.1:{closed}")).status().await.unwrap_err(),
+    ));
+    let html = spawn(Router::new().fallback(|| async {
+        ([(http::header::CONTENT_TYPE, "text/html")], "<html><body>Please log in</body></html>").into_response()
+    }))
+    .await;
+    rows.push(from_error("a login portal instead of OpenProject", &op_admin(&html).root().await.unwrap_err()));
+    let other = spawn(Router::new().fallback(|| async { "never reached" })).await;
+    let target = format!("{other}/api/v3");
+    let redirect = spawn(Router::new().fallback(move || {
+        let t = target.clone();
+        async move { (http::StatusCode::FOUND, [(http::header::LOCATION, t)]).into_response() }
+    }))
+    .await;
+    rows.push(from_error("a redirect to another host", &op_admin(&redirect).root().await.unwrap_err()));
+    let bad_json =
+        spawn(Router::new().fallback(|| async {
+            ([(http::header::CONTENT_TYPE, "application/json")], "{\"_type\": ").into_response()
+        }))
+        .await;
+    rows.push(from_error("an answer that is not valid JSON", &op_admin(&bad_json).root().await.unwrap_err()));
+
+    let good = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;
+    rows.push(
+        finding(
+            "a wrong OpenProject API token",
+            &good,
+            "wrong-token",
+            nc_demo::ADMIN_LOGIN,
+            nc_demo::ADMIN_PASSWORD,
+            FindingCode::OpenprojectCredentialsRejected,
+        )
+        .await,
+    );
+    rows.push(
+        finding(
+            "the API token of a non-admin",
+            &good,
+            op_demo::USER_TOKEN,
+            nc_demo::ADMIN_LOGIN,
+            nc_demo::ADMIN_PASSWORD,
+            FindingCode::OpenprojectNotAdmin,
+        )
+        .await,
+    );
+    rows.push(
+        finding(
+            "a wrong Nextcloud password",
+            &good,
+            op_demo::ADMIN_TOKEN,
+            nc_demo::ADMIN_LOGIN,
+            "wrong",
+            FindingCode::NextcloudCredentialsRejected,
+        )
+        .await,
+    );
+    rows.push(
+        finding(
+            "a Nextcloud account that is not an admin",
+            &good,
+            op_demo::ADMIN_TOKEN,
+            nc_demo::USER_LOGIN,
+            nc_demo::USER_PASSWORD,
+            FindingCode::NextcloudNotAdmin,
+        )
+        .await,
+    );
+    rows.push(
+        finding(
+            "a two-factor admin's password",
+            &good,
+            op_demo::ADMIN_TOKEN,
+            nc_demo::TWO_FACTOR_LOGIN,
+            nc_demo::TWO_FACTOR_PASSWORD,
+            FindingCode::NextcloudCredentialsRejected,
+        )
+        .await,
+    );
+    let revoked = good.nextcloud.sim.create_app_password(nc_demo::ADMIN_LOGIN, "old").unwrap();
+    good.nextcloud.sim.lock().app_tokens.clear();
+    rows.push(
+        finding(
+            "a revoked app password",
+            &good,
+            op_demo::ADMIN_TOKEN,
+            nc_demo::ADMIN_LOGIN,
+            &revoked,
+            FindingCode::NextcloudCredentialsRejected,
+        )
+        .await,
+    );
+
+    let old_op = start(OpenProjectProfile::with_version("12.4.0"), local_ok(NextcloudProfile::nc34())).await;
+    rows.push(admin_finding("OpenProject 12.4", &old_op, FindingCode::OpenprojectTooOld).await);
+    let op14 = start(OpenProjectProfile::with_version("14.0.2"), local_ok(NextcloudProfile::nc34())).await;
+    rows.push(admin_finding("OpenProject 14.0", &op14, FindingCode::OpenprojectNeedsStoragesModule).await);
+    let mut nc21 = local_ok(NextcloudProfile::nc30());
+    nc21.version = "21.0.9.1".into();
+    rows.push(
+        admin_finding("Nextcloud 21", &start(OpenProjectProfile::v17(), nc21).await, FindingCode::NextcloudTooOld)
+            .await,
+    );
+    let mut no_app = local_ok(NextcloudProfile::nc34());
+    no_app.integration_version = None;
+    rows.push(
+        admin_finding(
+            "integration_openproject not installed",
+            &start(OpenProjectProfile::v17(), no_app).await,
+            FindingCode::IntegrationAppMissing,
+        )
+        .await,
+    );
+    let mut disabled = local_ok(NextcloudProfile::nc34());
+    disabled.integration_enabled = false;
+    rows.push(
+        admin_finding(
+            "integration_openproject disabled",
+            &start(OpenProjectProfile::v17(), disabled).await,
+            FindingCode::IntegrationAppDisabled,
+        )
+        .await,
+    );
+    let mut old_app = local_ok(NextcloudProfile::nc30());
+    old_app.integration_version = Some("2.5.1".into());
+    rows.push(
+        admin_finding(
+            "integration_openproject 2.5.1",
+            &start(OpenProjectProfile::v17(), old_app).await,
+            FindingCode::IntegrationAppTooOld,
+        )
+        .await,
+    );
+    let mut no_gf = local_ok(NextcloudProfile::nc34());
+    no_gf.groupfolders_version = None;
+    no_gf.groupfolders_enabled = false;
+    rows.push(
+        admin_finding(
+            "project folders without Team folders",
+            &start(OpenProjectProfile::v17(), no_gf).await,
+            FindingCode::GroupfoldersMissing,
+        )
+        .await,
+    );
+    let mut gf_off = local_ok(NextcloudProfile::nc34());
+    gf_off.groupfolders_enabled = false;
+    rows.push(
+        admin_finding(
+            "Team folders disabled",
+            &start(OpenProjectProfile::v17(), gf_off).await,
+            FindingCode::GroupfoldersDisabled,
+        )
+        .await,
+    );
+    let mut gf_old = local_ok(NextcloudProfile::nc34());
+    gf_old.groupfolders_version = Some("13.1.0".into());
+    rows.push(
+        admin_finding(
+            "Team folders 13.1",
+            &start(OpenProjectProfile::v17(), gf_old).await,
+            FindingCode::GroupfoldersTooOld,
+        )
+        .await,
+    );
+    let mut stripped = local_ok(NextcloudProfile::nc34());
+    stripped.strips_bearer_header = true;
+    rows.push(
+        admin_finding(
+            "a web server that strips the Authorization header",
+            &start(OpenProjectProfile::v17(), stripped).await,
+            FindingCode::AuthorizationHeaderStripped,
+        )
+        .await,
+    );
+    rows.push(
+        admin_finding(
+            "Nextcloud refusing a local OpenProject",
+            &start(OpenProjectProfile::v17(), NextcloudProfile::nc34()).await,
+            FindingCode::NextcloudCannotReachOpenproject,
+        )
+        .await,
+    );
+    let mut maintenance = local_ok(NextcloudProfile::nc34());
+    maintenance.maintenance = true;
+    rows.push(
+        admin_finding(
+            "Nextcloud in maintenance mode",
+            &start(OpenProjectProfile::v17(), maintenance).await,
+            FindingCode::NextcloudMaintenance,
+        )
+        .await,
+    );
+    rows.push(
+        admin_finding(
+            "Nextcloud 30 (no reachability API)",
+            &start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc30())).await,
+            FindingCode::NextcloudReachabilityUnchecked,
+        )
+        .await,
+    );
+
+    // Conflicts.
+    let taken = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;
+    let second_nc = opnc_sim::RunningNextcloud::start(NextcloudProfile::nc34(), loopback(0)).await.unwrap();
+    let new = |u: &str| opnc_core::openproject::NewStorage {
+        name: "Nextcloud".into(),
+        nextcloud_url: url(u),
+        application_password: None,
+    };
+    op_admin(&taken.openproject.url()).create_storage(&new(&second_nc.url())).await.unwrap();
+    rows.push(
+        admin_finding("a storage name already used for another host", &taken, FindingCode::StorageNameTaken).await,
+    );
+    let host = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;
+    op_admin(&host.openproject.url()).create_storage(&new(&host.nextcloud.url())).await.unwrap();
+    rows.push(
+        admin_finding("an unfinished storage for this Nextcloud", &host, FindingCode::StorageExistsForHost).await,
+    );
+    let elsewhere = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;
+    let values = opnc_core::nextcloud::SetupValues::oauth2(
+        url("https://other-openproject.example.com"),
+        "x".into(),
+        "y".into(),
+        false,
+    );
+    nc_admin(&elsewhere.nextcloud.url()).create_setup(&values, &opnc_core::version::v(3, 1, 1)).await.unwrap();
+    rows.push(
+        admin_finding(
+            "Nextcloud connected to another OpenProject",
+            &elsewhere,
+            FindingCode::IntegrationConfiguredForOtherOpenproject,
+        )
+        .await,
+    );
+    let group = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;
+    group.nextcloud.sim.lock().groups.push("OpenProject".into());
+    rows.push(
+        admin_finding("a group \"OpenProject\" without its user", &group, FindingCode::ProjectFolderGroupConflict)
+            .await,
+    );
+
+    println!("| # | bad input | code | what the admin sees | fix |");
+    println!("|---|---|---|---|---|");
+    for (i, row) in rows.iter().enumerate() {
+        assert!(!row.message.is_empty() && !row.fix.is_empty(), "{}: message and fix", row.input);
+        println!(
+            "| {} | {} | `{}` | {} | {} |",
+            i + 1,
+            row.input,
+            row.code,
+            row.message.replace('|', "\\|"),
+            row.fix.replace('|', "\\|")
+        );
+    }
+    assert!(rows.len() >= 30, "{} rows", rows.len());
+}
