@@ -261,3 +261,46 @@ async fn a_full_setup_at_trace_leaks_no_secret() {
         secrets.len()
     );
 }
+
+#[tokio::test]
+async fn batch_sets_up_status_and_deletes_many_pairs() {
+    let first = SimPair::start_default().await.unwrap();
+    let second = SimPair::start_default().await.unwrap();
+    let state = state_dir("batch");
+    std::fs::create_dir_all(&state).unwrap();
+    let profile = state.join("training.toml");
+    let entry = |name: &str, p: &SimPair| {
+        format!(
+            "[[pair]]\nname = \"{name}\"\nopenproject = \"{}\"\nnextcloud = \"{}\"\nopenproject_token_env = \"TRAINING_OP_TOKEN\"\nnextcloud_user = \"admin\"\nnextcloud_password_env = \"TRAINING_NC_PASSWORD\"\n",
+            p.openproject.url(),
+            p.nextcloud.url()
+        )
+    };
+    std::fs::write(&profile, format!("{}\n{}", entry("room-1", &first), entry("room-2", &second))).unwrap();
+    let batch = |action: &'static str| {
+        let mut cmd = Command::new(opnc_e2e::opnc_binary());
+        cmd.args(["batch", action, "--yes", "--profile"])
+            .arg(&profile)
+            .env("TRAINING_OP_TOKEN", op_demo::ADMIN_TOKEN)
+            .env("TRAINING_NC_PASSWORD", nc_demo::ADMIN_PASSWORD)
+            .env("OPNC_STATE_DIR", &state)
+            .stdin(Stdio::null());
+        cmd
+    };
+    for (action, expect_storages) in [("setup", 1), ("status", 1), ("delete", 0)] {
+        let mut cmd = batch(action);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+        assert_eq!(out.status.code(), Some(0), "batch {action}: {}", text(&out));
+        assert!(text(&out).contains("2 of 2 pairs succeeded"));
+        for pair in [&first, &second] {
+            assert_eq!(pair.openproject.sim.state().storages.len(), expect_storages, "batch {action}");
+        }
+    }
+    // A secret written into the profile is refused: profiles name environment variables instead.
+    std::fs::write(&profile, format!("{}openproject_token = \"{}\"\n", entry("room-1", &first), op_demo::ADMIN_TOKEN))
+        .unwrap();
+    let mut cmd = batch("plan");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!text(&out).contains(op_demo::ADMIN_TOKEN), "the refused secret is not echoed");
+}

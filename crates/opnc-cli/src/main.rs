@@ -1,5 +1,6 @@
 //! `opnc`: the headless face of the OpenProject ⇄ Nextcloud setup assistant.
 
+mod batch;
 mod credentials;
 mod pair;
 
@@ -37,6 +38,8 @@ enum Command {
     Reset(pair::ResetArgs),
     /// Enable the storage in projects: opens OpenProject's page and waits until the projects use it.
     EnableProjects(pair::EnableProjectsArgs),
+    /// Run plan, setup, status or delete over every pair of a TOML profile (trainings).
+    Batch(batch::BatchArgs),
     /// Roll back setups that were interrupted (a crash, a kill, a closed terminal).
     Recover(pair::RecoverArgs),
     /// Start a simulated OpenProject and Nextcloud on loopback (fresh, unconfigured) and print their URLs
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
         Command::Delete(args) => runtime.block_on(pair::delete(args)),
         Command::Recover(args) => runtime.block_on(pair::recover_jobs(args)),
         Command::Reset(args) => runtime.block_on(pair::reset(args)),
+        Command::Batch(args) => runtime.block_on(batch::run(args)),
         Command::EnableProjects(args) => runtime.block_on(pair::enable_projects(args)),
         Command::Sim(args) => runtime.block_on(sim(args)),
     }

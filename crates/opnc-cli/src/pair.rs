@@ -44,6 +44,16 @@ pub struct PairArgs {
     /// Where setup jobs are recorded (default: the user's data folder).
     #[arg(long, env = "OPNC_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Credentials handed over by a batch profile instead of the environment or a prompt.
+    #[arg(skip)]
+    pub given: Option<GivenCredentials>,
+}
+
+/// Credentials a batch profile resolved (from the environment variables it names).
+#[derive(Clone, Debug)]
+pub struct GivenCredentials {
+    pub openproject_token: opnc_core::SecretString,
+    pub nextcloud: opnc_core::nextcloud::NextcloudCredentials,
 }
 
 #[derive(clap::Args, Clone)]
@@ -62,6 +72,10 @@ pub struct SetupArgs {
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Enable integration_openproject (and groupfolders) when installed but disabled. Nextcloud asks for
+    /// password confirmation: this needs the account password, not an app password.
+    #[arg(long)]
+    pub enable_apps: bool,
 }
 
 impl SetupArgs {
@@ -95,8 +109,13 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
         ServerUrl::parse(&args.openproject, policy).map_err(|e| e.for_server(Server::OpenProject).message())?;
     let nc_url = ServerUrl::parse(&args.nextcloud, policy).map_err(|e| e.for_server(Server::Nextcloud).message())?;
     let http = HttpClient::new(HttpConfig::default())?;
-    let op_auth = credentials::openproject(&op_url)?;
-    let (nc_credentials, revoke_nextcloud) = credentials::nextcloud(&http, &nc_url, args.login_flow).await?;
+    let (op_auth, (nc_credentials, revoke_nextcloud)) = match &args.given {
+        Some(given) => (
+            opnc_core::openproject::OpenProjectAuth::ApiKey(given.openproject_token.clone()),
+            (given.nextcloud.clone(), false),
+        ),
+        None => (credentials::openproject(&op_url)?, credentials::nextcloud(&http, &nc_url, args.login_flow).await?),
+    };
     Ok(Connected {
         op: OpenProjectClient::new(http.clone(), op_url, op_auth),
         nc: NextcloudClient::new(http, nc_url, Some(nc_credentials)),
@@ -181,7 +200,17 @@ fn emit_json(value: serde_json::Value) {
 
 async fn preflight_and_plan(c: &Connected, args: &SetupArgs) -> (PreflightReport, Result<Plan, Vec<Finding>>) {
     let options = args.options();
-    let report = setup::preflight::run(&c.op, &c.nc, &options).await;
+    let mut report = setup::preflight::run(&c.op, &c.nc, &options).await;
+    if args.enable_apps {
+        match setup::preflight::enable_disabled_apps(&c.nc, &report).await {
+            Ok(apps) if !apps.is_empty() => {
+                eprintln!("Enabled in Nextcloud: {}. Checking again…", apps.join(", "));
+                report = setup::preflight::run(&c.op, &c.nc, &options).await;
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("Could not enable the apps: {}\n  hint: {}", e.message(), e.hint()),
+        }
+    }
     let plan = setup::plan(&report, c.op.base(), c.nc.base(), &options);
     (report, plan)
 }

@@ -202,3 +202,31 @@ async fn a_failure_at_every_write_rolls_both_sides_back() {
     }
     eprintln!("fault matrix: {converged}/{total} cells rolled back to the state before");
 }
+
+#[tokio::test]
+async fn disabled_apps_are_enabled_with_the_account_password_only() {
+    let mut profile = NextcloudProfile::nc34();
+    profile.allow_local_remote_servers = true;
+    profile.integration_enabled = false;
+    profile.groupfolders_enabled = false;
+    let pair = SimPair::start(OpenProjectProfile::v17(), profile, loopback(0), loopback(0)).await.unwrap();
+    let op = op_admin(&pair.openproject.url());
+    let options = SetupOptions::default();
+    let report = preflight::run(&op, &nc_admin(&pair.nextcloud.url()), &options).await;
+    assert!(
+        report.has(FindingCode::IntegrationAppDisabled) && report.has(FindingCode::GroupfoldersDisabled),
+        "{:#?}",
+        report.findings
+    );
+
+    let app_password = pair.nextcloud.sim.create_app_password(nc_demo::ADMIN_LOGIN, "assistant").unwrap();
+    let err = preflight::enable_disabled_apps(&nc(&pair.nextcloud.url(), nc_demo::ADMIN_LOGIN, &app_password), &report)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), opnc_core::ErrorCode::PasswordConfirmationRequired);
+
+    let enabled = preflight::enable_disabled_apps(&nc_admin(&pair.nextcloud.url()), &report).await.unwrap();
+    assert_eq!(enabled, vec!["integration_openproject", "groupfolders"]);
+    let again = preflight::run(&op, &nc_admin(&pair.nextcloud.url()), &options).await;
+    assert!(again.can_apply(), "{:#?}", again.findings);
+}

@@ -466,3 +466,23 @@ async fn read_integration(nc: &NextcloudClient) -> Result<NextcloudIntegration, 
         has_nextcloud_client: !nc_client?.expose().is_empty(),
     })
 }
+
+/// Enables the apps preflight found installed but disabled (integration_openproject, and groupfolders when
+/// project folders are wanted) through OCS. Nextcloud asks for password confirmation here, so this works
+/// only with the account password; with an app password it stops with `PasswordConfirmationRequired`
+/// and the finding's `occ` command is the way. Enabled apps stay enabled (a rollback does not disable them).
+pub async fn enable_disabled_apps(
+    nc: &NextcloudClient,
+    report: &PreflightReport,
+) -> Result<Vec<&'static str>, crate::ClientError> {
+    let mut enabled = Vec::new();
+    if report.has(C::IntegrationAppDisabled) {
+        nc.enable_app(INTEGRATION_APP).await?;
+        enabled.push(INTEGRATION_APP);
+    }
+    if report.has(C::GroupfoldersDisabled) {
+        nc.enable_app("groupfolders").await?;
+        enabled.push("groupfolders");
+    }
+    Ok(enabled)
+}

@@ -1,0 +1,164 @@
+//! `opnc batch plan|setup|status|delete --profile FILE`: the same commands over many pairs, for trainings.
+//!
+//! The profile (TOML) names the pairs and the environment variables that hold their secrets; secrets are
+//! never written into the profile itself:
+//!
+//! ```toml
+//! [[pair]]
+//! name = "training-01"
+//! openproject = "https://op1.example.com"
+//! nextcloud = "https://nc1.example.com"
+//! openproject_token_env = "OP1_TOKEN"
+//! nextcloud_user = "admin"
+//! nextcloud_password_env = "NC1_APP_PASSWORD"
+//! # optional: storage_name = "Nextcloud", project_folders = true, allow_insecure_http = false
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Deserialize;
+
+use crate::pair::{self, GivenCredentials, PairArgs, SetupArgs};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum BatchAction {
+    Plan,
+    Setup,
+    Status,
+    Delete,
+}
+
+#[derive(clap::Args)]
+pub struct BatchArgs {
+    #[arg(value_enum)]
+    pub action: BatchAction,
+    /// The TOML file describing the pairs.
+    #[arg(long)]
+    pub profile: PathBuf,
+    /// Apply without asking (setup and delete).
+    #[arg(long)]
+    pub yes: bool,
+    /// Where setup jobs are recorded.
+    #[arg(long, env = "OPNC_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(rename = "pair")]
+    pub pairs: Vec<ProfilePair>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePair {
+    pub name: String,
+    pub openproject: String,
+    pub nextcloud: String,
+    pub openproject_token_env: String,
+    pub nextcloud_user: String,
+    pub nextcloud_password_env: String,
+    #[serde(default = "default_storage_name")]
+    pub storage_name: String,
+    #[serde(default = "yes")]
+    pub project_folders: bool,
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+fn default_storage_name() -> String {
+    "Nextcloud".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub fn load(path: &PathBuf) -> Result<Profile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the profile {}: {e}", path.display()))?;
+    // The parser's own rendering quotes the offending line, which may hold a secret someone pasted into the
+    // file: report the line number and the message only.
+    let profile: Profile = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(0);
+        format!("the profile {} is not valid (line {line}): {}", path.display(), e.message())
+    })?;
+    if profile.pairs.is_empty() {
+        return Err(format!("the profile {} names no [[pair]]", path.display()));
+    }
+    Ok(profile)
+}
+
+fn credentials(pair: &ProfilePair) -> Result<GivenCredentials, String> {
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("{}: the environment variable {name} is not set", pair.name))
+    };
+    Ok(GivenCredentials {
+        openproject_token: opnc_core::SecretString::from(env(&pair.openproject_token_env)?),
+        nextcloud: opnc_core::nextcloud::NextcloudCredentials {
+            login_name: pair.nextcloud_user.clone(),
+            password: opnc_core::SecretString::from(env(&pair.nextcloud_password_env)?),
+        },
+    })
+}
+
+pub async fn run(args: BatchArgs) -> ExitCode {
+    let profile = match load(&args.profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("opnc: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut results = Vec::new();
+    for pair in &profile.pairs {
+        eprintln!("== {} ==", pair.name);
+        let given = match credentials(pair) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("opnc: {e}");
+                results.push((pair.name.clone(), 1u8));
+                continue;
+            }
+        };
+        let pair_args = PairArgs {
+            openproject: pair.openproject.clone(),
+            nextcloud: pair.nextcloud.clone(),
+            allow_insecure_http: pair.allow_insecure_http,
+            login_flow: false,
+            json: false,
+            state_dir: args.state_dir.clone(),
+            given: Some(given),
+        };
+        let setup_args = SetupArgs {
+            pair: pair_args.clone(),
+            storage_name: pair.storage_name.clone(),
+            no_project_folders: !pair.project_folders,
+            replace: false,
+            yes: args.yes,
+            enable_apps: false,
+        };
+        let code = match args.action {
+            BatchAction::Plan => pair::plan(setup_args).await,
+            BatchAction::Setup => pair::setup(setup_args).await,
+            BatchAction::Status => pair::status(pair_args).await,
+            BatchAction::Delete => pair::delete(setup_args).await,
+        };
+        results.push((pair.name.clone(), if code == ExitCode::SUCCESS { 0 } else { 1 }));
+    }
+    eprintln!("== summary ({:?}) ==", args.action);
+    for (name, code) in &results {
+        eprintln!("  {} {name}", if *code == 0 { "✓" } else { "✗" });
+    }
+    let failed = results.iter().filter(|(_, c)| *c != 0).count();
+    eprintln!("{} of {} pairs succeeded", results.len() - failed, results.len());
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(pair::exit::FAILED)
+    }
+}
