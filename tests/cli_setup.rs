@@ -304,3 +304,38 @@ async fn batch_sets_up_status_and_deletes_many_pairs() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(!text(&out).contains(op_demo::ADMIN_TOKEN), "the refused secret is not echoed");
 }
+
+#[tokio::test]
+async fn credentials_remembered_in_the_system_keyring_and_forgotten() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("keyring");
+    let service = format!("opnc-e2e-{}-{}", std::process::id(), pair.openproject.server.addr.port());
+    let mut cmd = opnc(&pair, &state, &["setup", "--yes", "--remember"]);
+    cmd.env("OPNC_KEYCHAIN_SERVICE", &service);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("kept in the system keyring"), "{}", text(&out));
+    let without_env = |args: &[&str]| {
+        let mut cmd = opnc(&pair, &state, args);
+        cmd.env_remove("OPNC_OPENPROJECT_TOKEN")
+            .env_remove("OPNC_NEXTCLOUD_USER")
+            .env_remove("OPNC_NEXTCLOUD_PASSWORD")
+            .env("OPNC_KEYCHAIN_SERVICE", &service);
+        cmd
+    };
+    let mut cmd = without_env(&["status"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "the keyring supplied both credentials: {}", text(&out));
+    let mut cmd = without_env(&["forget"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut cmd = without_env(&["status"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("OPNC_OPENPROJECT_TOKEN"), "forgotten: {}", text(&out));
+    // Nothing of it in the job folder.
+    for entry in std::fs::read_dir(&state).unwrap() {
+        let journal = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!journal.contains(op_demo::ADMIN_TOKEN) && !journal.contains(nc_demo::ADMIN_PASSWORD));
+    }
+}

@@ -12,6 +12,25 @@ pub const OPENPROJECT_TOKEN: &str = "OPNC_OPENPROJECT_TOKEN";
 pub const NEXTCLOUD_USER: &str = "OPNC_NEXTCLOUD_USER";
 pub const NEXTCLOUD_PASSWORD: &str = "OPNC_NEXTCLOUD_PASSWORD";
 
+/// The keyring entries of this installation (`OPNC_KEYCHAIN_SERVICE` keeps test runs apart).
+pub fn keychain() -> opnc_core::keychain::Keychain {
+    match env("OPNC_KEYCHAIN_SERVICE") {
+        Some(service) => opnc_core::keychain::Keychain::new(service),
+        None => opnc_core::keychain::Keychain::default(),
+    }
+}
+
+/// A keyring that cannot be reached is not an error here: the next source is asked.
+fn from_keychain<T>(lookup: Result<Option<T>, opnc_core::keychain::KeychainError>) -> Option<T> {
+    match lookup {
+        Ok(value) => value,
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    }
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -31,6 +50,9 @@ fn ask(prompt: &str) -> Option<String> {
 pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, String> {
     if let Some(token) = env(OPENPROJECT_TOKEN) {
         return Ok(OpenProjectAuth::ApiKey(SecretString::from(token)));
+    }
+    if let Some(token) = from_keychain(keychain().openproject_token(url)) {
+        return Ok(OpenProjectAuth::ApiKey(token));
     }
     if !interactive() {
         return Err(format!(
@@ -56,6 +78,9 @@ pub async fn nextcloud(
     if !login_flow {
         if let (Some(user), Some(password)) = (env(NEXTCLOUD_USER), env(NEXTCLOUD_PASSWORD)) {
             return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
+        }
+        if let Some(credentials) = from_keychain(keychain().nextcloud(url)) {
+            return Ok((credentials, false));
         }
         if !interactive() {
             return Err(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD} (an app password), or use --login-flow"));

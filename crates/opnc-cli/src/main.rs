@@ -40,6 +40,8 @@ enum Command {
     EnableProjects(pair::EnableProjectsArgs),
     /// Run plan, setup, status or delete over every pair of a TOML profile (trainings).
     Batch(batch::BatchArgs),
+    /// Remove a pair's credentials from the system keyring.
+    Forget(pair::PairArgs),
     /// Roll back setups that were interrupted (a crash, a kill, a closed terminal).
     Recover(pair::RecoverArgs),
     /// Start a simulated OpenProject and Nextcloud on loopback (fresh, unconfigured) and print their URLs
@@ -116,6 +118,7 @@ fn main() -> ExitCode {
         Command::Recover(args) => runtime.block_on(pair::recover_jobs(args)),
         Command::Reset(args) => runtime.block_on(pair::reset(args)),
         Command::Batch(args) => runtime.block_on(batch::run(args)),
+        Command::Forget(args) => runtime.block_on(pair::forget(args)),
         Command::EnableProjects(args) => runtime.block_on(pair::enable_projects(args)),
         Command::Sim(args) => runtime.block_on(sim(args)),
     }

@@ -38,6 +38,9 @@ pub struct PairArgs {
     /// Sign in to Nextcloud through the browser (Login Flow v2) instead of a user and app password.
     #[arg(long)]
     pub login_flow: bool,
+    /// Keep the credentials in the system keyring for the next commands (once they are proven to work).
+    #[arg(long)]
+    pub remember: bool,
     /// Machine-readable output on stdout.
     #[arg(long)]
     pub json: bool,
@@ -116,11 +119,56 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
         ),
         None => (credentials::openproject(&op_url)?, credentials::nextcloud(&http, &nc_url, args.login_flow).await?),
     };
+    if args.remember {
+        remember(&http, &op_url, &op_auth, &nc_url, &nc_credentials).await?;
+    }
     Ok(Connected {
         op: OpenProjectClient::new(http.clone(), op_url, op_auth),
         nc: NextcloudClient::new(http, nc_url, Some(nc_credentials)),
-        revoke_nextcloud,
+        // A remembered Login Flow app password is kept for the next commands.
+        revoke_nextcloud: revoke_nextcloud && !args.remember,
     })
+}
+
+/// Stores credentials in the keyring once both servers accepted them.
+async fn remember(
+    http: &HttpClient,
+    op_url: &ServerUrl,
+    op_auth: &opnc_core::openproject::OpenProjectAuth,
+    nc_url: &ServerUrl,
+    nc_credentials: &opnc_core::nextcloud::NextcloudCredentials,
+) -> Result<(), String> {
+    let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth.clone());
+    let nc = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials.clone()));
+    let (root, user) = tokio::join!(op.root(), nc.current_user());
+    root.map_err(|e| format!("not remembered: {}", e.message()))?;
+    user.map_err(|e| format!("not remembered: {}", e.message()))?;
+    let keychain = credentials::keychain();
+    if let opnc_core::openproject::OpenProjectAuth::ApiKey(token)
+    | opnc_core::openproject::OpenProjectAuth::Bearer(token) = op_auth
+    {
+        keychain.remember_openproject_token(op_url, token).map_err(|e| e.to_string())?;
+    }
+    keychain.remember_nextcloud(nc_url, nc_credentials).map_err(|e| e.to_string())?;
+    eprintln!("Credentials kept in the system keyring for {op_url} and {nc_url}.");
+    Ok(())
+}
+
+/// `opnc forget`: removes the pair's credentials from the keyring.
+pub async fn forget(args: PairArgs) -> ExitCode {
+    let policy = UrlPolicy { allow_insecure_http: args.allow_insecure_http };
+    let (Ok(op_url), Ok(nc_url)) =
+        (ServerUrl::parse(&args.openproject, policy), ServerUrl::parse(&args.nextcloud, policy))
+    else {
+        return fail("the URLs are not valid");
+    };
+    match credentials::keychain().forget(&op_url, &nc_url) {
+        Ok(()) => {
+            eprintln!("Forgot the credentials for {op_url} and {nc_url}.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
 }
 
 pub fn store(args: &PairArgs) -> JobStore {

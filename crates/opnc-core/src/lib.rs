@@ -5,6 +5,7 @@
 pub mod error;
 pub mod findings;
 pub mod http;
+pub mod keychain;
 pub mod nextcloud;
 pub mod openproject;
 pub mod secret;
