@@ -339,3 +339,44 @@ async fn credentials_remembered_in_the_system_keyring_and_forgotten() {
         assert!(!journal.contains(op_demo::ADMIN_TOKEN) && !journal.contains(nc_demo::ADMIN_PASSWORD));
     }
 }
+
+#[tokio::test]
+async fn diagnose_reports_and_exits_by_health() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("diagnose");
+    assert_eq!(run(&pair, &state, &["setup", "--yes"]).await.status.code(), Some(0));
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    pair.openproject.sim.enable_in_project(storage_id, 1, "automatic");
+    let out = run(&pair, &state, &["diagnose"]).await;
+    assert_eq!(out.status.code(), Some(0), "healthy: {}", text(&out));
+
+    pair.nextcloud
+        .sim
+        .lock()
+        .app_config
+        .insert("openproject_client_secret".into(), "pasted-the-wrong-secret-0000".into());
+    std::fs::create_dir_all(&state).unwrap();
+    let report_file = state.join("report.md");
+    let out = run(&pair, &state, &["diagnose", "--json", "--output", report_file.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"][0]["code"], "openproject_secret_rejected");
+    let markdown = std::fs::read_to_string(&report_file).unwrap();
+    assert!(markdown.contains("openproject_secret_rejected") && markdown.contains("opnc reset openproject-oauth"));
+    for secret in ["pasted-the-wrong-secret-0000", op_demo::ADMIN_TOKEN, nc_demo::ADMIN_PASSWORD] {
+        assert!(!markdown.contains(secret) && !text(&out).contains(secret), "a secret reached the report");
+    }
+
+    // Without any credentials: public checks only, and it says so.
+    let mut cmd = opnc(&pair, &state, &["diagnose", "--markdown"]);
+    cmd.env_remove("OPNC_OPENPROJECT_TOKEN")
+        .env_remove("OPNC_NEXTCLOUD_USER")
+        .env_remove("OPNC_NEXTCLOUD_PASSWORD")
+        .env("OPNC_KEYCHAIN_SERVICE", "opnc-e2e-none");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        markdown.contains("Checks that could not run") && markdown.contains("| access | anonymous | anonymous |"),
+        "{markdown}"
+    );
+}

@@ -1,4 +1,4 @@
-//! `opnc batch plan|setup|status|delete --profile FILE`: the same commands over many pairs, for trainings.
+//! `opnc batch plan|setup|status|diagnose|delete --profile FILE`: the same commands over many pairs, for trainings.
 //!
 //! The profile (TOML) names the pairs and the environment variables that hold their secrets; secrets are
 //! never written into the profile itself:
@@ -26,6 +26,7 @@ pub enum BatchAction {
     Plan,
     Setup,
     Status,
+    Diagnose,
     Delete,
 }
 
@@ -146,7 +147,19 @@ pub async fn run(args: BatchArgs) -> ExitCode {
         let code = match args.action {
             BatchAction::Plan => pair::plan(setup_args).await,
             BatchAction::Setup => pair::setup(setup_args).await,
-            BatchAction::Status => pair::status(pair_args).await,
+            BatchAction::Status => pair::status(pair_args.clone()).await,
+            BatchAction::Diagnose => {
+                crate::diagnose::run(crate::diagnose::DiagnoseArgs {
+                    openproject: pair.openproject.clone(),
+                    nextcloud: pair.nextcloud.clone(),
+                    allow_insecure_http: pair.allow_insecure_http,
+                    json: false,
+                    markdown: false,
+                    output: None,
+                    given: pair_args.given.clone(),
+                })
+                .await
+            }
             BatchAction::Delete => pair::delete(setup_args).await,
         };
         results.push((pair.name.clone(), if code == ExitCode::SUCCESS { 0 } else { 1 }));

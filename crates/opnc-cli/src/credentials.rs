@@ -108,3 +108,18 @@ pub async fn nextcloud(
     }
     Err("the Nextcloud sign-in expired after 20 minutes".into())
 }
+
+/// For the doctor: credentials when the environment or the keyring has them, otherwise none (the doctor
+/// then runs the public checks and says what it could not check). Never prompts.
+pub fn optional_openproject(url: &ServerUrl) -> Option<SecretString> {
+    env(OPENPROJECT_TOKEN).map(SecretString::from).or_else(|| from_keychain(keychain().openproject_token(url)))
+}
+
+pub fn optional_nextcloud(url: &ServerUrl) -> Option<NextcloudCredentials> {
+    match (env(NEXTCLOUD_USER), env(NEXTCLOUD_PASSWORD)) {
+        (Some(user), Some(password)) => {
+            Some(NextcloudCredentials { login_name: user, password: SecretString::from(password) })
+        }
+        _ => from_keychain(keychain().nextcloud(url)),
+    }
+}

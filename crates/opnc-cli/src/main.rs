@@ -2,6 +2,7 @@
 
 mod batch;
 mod credentials;
+mod diagnose;
 mod pair;
 
 use std::io::Write;
@@ -30,6 +31,9 @@ enum Command {
     Plan(pair::SetupArgs),
     /// Connect OpenProject and Nextcloud: preflight, plan, confirm, apply with rollback, prove.
     Setup(pair::SetupArgs),
+    /// Diagnose a broken connection and write a redacted report (Markdown or JSON). Changes nothing.
+    /// Works with partial access: without credentials for a side, its public checks only.
+    Diagnose(diagnose::DiagnoseArgs),
     /// Show whether the pair is connected, proven from both sides. Changes nothing.
     Status(pair::PairArgs),
     /// Delete the connection on both servers, after showing the impact.
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => runtime.block_on(pair::plan(args)),
         Command::Setup(args) => runtime.block_on(pair::setup(args)),
         Command::Status(args) => runtime.block_on(pair::status(args)),
+        Command::Diagnose(args) => runtime.block_on(diagnose::run(args)),
         Command::Delete(args) => runtime.block_on(pair::delete(args)),
         Command::Recover(args) => runtime.block_on(pair::recover_jobs(args)),
         Command::Reset(args) => runtime.block_on(pair::reset(args)),

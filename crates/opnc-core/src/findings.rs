@@ -38,6 +38,7 @@ pub enum FindingCode {
     GroupfoldersTooOld,
     AuthorizationHeaderStripped,
     NextcloudCannotReachOpenproject,
+    OpenprojectCannotReachNextcloud,
     NextcloudReachabilityUnchecked,
     InsecureHttp,
     StorageExistsForHost,
@@ -47,6 +48,23 @@ pub enum FindingCode {
     ProjectFolderEntitiesExist,
     ProjectFolderGroupConflict,
     AlreadyConfigured,
+    // Drift between the two configurations (the connection doctor).
+    StorageMissing,
+    StorageHostDrift,
+    OpenprojectUrlMismatch,
+    ClientIdMismatch,
+    NextcloudClientUnknown,
+    OpenprojectSecretRejected,
+    RedirectUriMismatch,
+    AuthenticationMethodMismatch,
+    IntegrationIncomplete,
+    /// OpenProject's health-check name for the app-password access of project folders.
+    UserlessAccess,
+    ProjectFolderIncomplete,
+    HostNameMismatch,
+    TermsOfService,
+    WorkersBackedUp,
+    StorageInNoProject,
 }
 
 /// One finding.

@@ -100,6 +100,9 @@ pub struct Storage {
     /// Absent before 13.0.
     pub has_application_password: Option<bool>,
     pub authentication_method: Option<String>,
+    /// For the caller: `…:authorization:Connected`, `NotConnected`, `FailedAuthorization` or `Error` (OpenProject
+    /// computes it with a live request to Nextcloud).
+    pub authorization_state: Option<String>,
     pub oauth_application: Option<OAuthApplication>,
     pub oauth_client_credentials: Option<OAuthClientCredentials>,
 }
@@ -183,6 +186,14 @@ pub struct ProjectStorage {
     pub project_folder_mode: Option<String>,
     pub project_id: Option<i64>,
     pub storage_id: Option<i64>,
+}
+
+/// One of OpenProject's health checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthCheck {
+    pub name: String,
+    pub success: bool,
+    pub message: String,
 }
 
 /// What OpenProject's token endpoint says of a client id and secret.
@@ -380,6 +391,24 @@ impl OpenProjectClient {
             .collect())
     }
 
+    /// OpenProject's health checks (`/health_checks/all`, OkComputer): each check's success and message.
+    /// A failing check makes the whole answer a 500, so both statuses are read.
+    pub async fn health_checks(&self) -> Result<Vec<HealthCheck>, ClientError> {
+        let r = self.call(self.request(Method::GET, "health_checks/all"), &[200, 500]).await?;
+        let v = r.json_value()?;
+        let map = v.as_object().ok_or_else(|| r.unparseable("health checks are not an object".into()))?;
+        Ok(map
+            .iter()
+            .filter_map(|(name, c)| {
+                Some(HealthCheck {
+                    name: name.clone(),
+                    success: c.get("success")?.as_bool()?,
+                    message: str_at(c, "/message").unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
     /// Asks OpenProject's token endpoint (Doorkeeper) to exchange a code that cannot exist, with the given
     /// client credentials. Doorkeeper authenticates the client first: `invalid_client` means the id or the
     /// secret is wrong, `invalid_grant` that both are right. Nothing is created.
@@ -556,6 +585,7 @@ fn parse_storage(r: &RawResponse, v: &Value) -> Result<Storage, ClientError> {
         configured: v.get("configured").and_then(Value::as_bool),
         has_application_password: v.get("hasApplicationPassword").and_then(Value::as_bool),
         authentication_method: str_at(v, "/_links/authenticationMethod/href"),
+        authorization_state: str_at(v, "/_links/authorizationState/href"),
         oauth_application,
         oauth_client_credentials: v.pointer("/_embedded/oauthClientCredentials").and_then(parse_client_credentials),
     })

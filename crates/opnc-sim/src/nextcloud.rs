@@ -53,6 +53,8 @@ pub struct NextcloudProfile {
     /// The path Nextcloud is installed under (`""` or e.g. `/nextcloud`).
     pub base_path: String,
     pub maintenance: bool,
+    /// Further enabled apps, e.g. `terms_of_service`.
+    pub extra_enabled_apps: Vec<String>,
 }
 
 impl NextcloudProfile {
@@ -67,6 +69,7 @@ impl NextcloudProfile {
             strips_bearer_header: false,
             base_path: String::new(),
             maintenance: false,
+            extra_enabled_apps: Vec::new(),
         }
     }
     pub fn nc34() -> Self {
@@ -590,6 +593,7 @@ fn enabled_apps(s: &NextcloudState) -> Vec<String> {
     list.into_iter()
         .filter(|a| a != APP || s.profile.integration_active())
         .filter(|a| a != "groupfolders" || s.groupfolders_on())
+        .chain(s.profile.extra_enabled_apps.iter().cloned())
         .collect()
 }
 

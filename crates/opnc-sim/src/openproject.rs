@@ -128,6 +128,10 @@ pub struct OpenProjectState {
     pub storages: Vec<OpStorage>,
     pub projects: Vec<OpProject>,
     pub project_storages: Vec<OpProjectStorage>,
+    /// A firewall between OpenProject and Nextcloud: OpenProject's own requests to Nextcloud fail.
+    pub nextcloud_unreachable: bool,
+    /// The background workers are behind (`/health_checks/all` reports `worker_backed_up`).
+    pub workers_backed_up: bool,
     next_id: i64,
 }
 
@@ -211,6 +215,8 @@ impl OpenProjectSim {
             storages: vec![],
             projects,
             project_storages: vec![],
+            nextcloud_unreachable: false,
+            workers_backed_up: false,
             next_id: 100,
         };
         // Timeouts as OpenProject's host validator has them: connect 5 s, read 3 s.
@@ -274,6 +280,7 @@ impl OpenProjectSim {
             .route("/api/v3/projects", get(list_projects))
             .route("/api/v3/project_storages", get(list_project_storages))
             .route("/oauth/token", post(token))
+            .route("/health_checks/all", get(health_checks))
             .fallback(not_found_page)
             .with_state(self.clone())
     }
@@ -600,7 +607,9 @@ fn storage_json(s: &OpenProjectState, storage: &OpStorage, admin: bool, with_sec
         "type": { "href": NEXTCLOUD_TYPE, "title": "Nextcloud" },
         "origin": { "href": storage.host },
         "open": { "href": format!("/api/v3/storages/{}/open", storage.id) },
-        "authorizationState": if profile.at_least((17, 1, 0)) {
+        "authorizationState": if s.nextcloud_unreachable {
+            json!({ "href": "urn:openproject-org:api:v3:storages:authorization:Error", "title": "Error" })
+        } else if profile.at_least((17, 1, 0)) {
             json!({ "href": "urn:openproject-org:api:v3:storages:authorization:NotConnected", "title": "Not connected" })
         } else {
             json!({ "href": "urn:openproject-org:api:v3:storages:authorization:FailedAuthorization", "title": "Authorization failed" })
@@ -727,7 +736,10 @@ fn is_loopback(u: &url::Url) -> bool {
 
 /// OpenProject's `NextcloudCompatibleHostValidator`, run from the server: capabilities (major ≥ 22),
 /// then `check-config` must echo the Bearer header. Returns the message key of the first failure.
-async fn validate_nextcloud_host(client: &reqwest::Client, host: &str) -> Result<(), &'static str> {
+async fn validate_nextcloud_host(client: &reqwest::Client, host: &str, blocked: bool) -> Result<(), &'static str> {
+    if blocked {
+        return Err("cannot_be_connected_to");
+    }
     let capabilities = client
         .get(format!("{host}/ocs/v2.php/cloud/capabilities"))
         .header("OCS-APIRequest", "true")
@@ -829,7 +841,8 @@ async fn validate_storage(
     };
     if problems.is_empty() {
         if let Some(host) = &host_checks_needed {
-            if let Err(key) = validate_nextcloud_host(&sim.1, host).await {
+            let blocked = sim.lock().nextcloud_unreachable;
+            if let Err(key) = validate_nextcloud_host(&sim.1, host, blocked).await {
                 problems.push(("host", msg(lang, key)));
             }
         }
@@ -1280,4 +1293,19 @@ async fn token(State(sim): State<OpenProjectSim>, method: Method, headers: Heade
     }
     // The simulator never issues codes or refresh tokens, so every grant is invalid.
     oauth_error(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
+}
+
+/// OkComputer's report, as OpenProject serves it at `/health_checks/all`.
+async fn health_checks(State(sim): State<OpenProjectSim>) -> Response {
+    let backed_up = sim.lock().workers_backed_up;
+    let check = |success: bool, message: &str| json!({ "message": message, "success": success, "time": 0.001 });
+    let body = json!({
+        "default": check(true, "Application is running"),
+        "database": check(true, "Schema version: 20251201000000"),
+        "mail": check(true, "Connected to localhost"),
+        "puma": check(true, "Puma is running"),
+        "worker": check(true, "Jobs are processed"),
+        "worker_backed_up": check(!backed_up, if backed_up { "412 jobs are waiting for more than 5 minutes" } else { "No jobs are waiting" }),
+    });
+    json_response(if backed_up { 500 } else { 200 }, &body)
 }

@@ -64,6 +64,8 @@ pub struct Facts {
     pub groupfolders_enabled: bool,
     pub integration: Option<NextcloudIntegration>,
     pub integration_complete: Option<bool>,
+    /// Nextcloud's "OpenProject" user has an app password (check-admin-config's second flag).
+    pub app_password_present: Option<bool>,
     pub openproject_user_exists: Option<bool>,
     pub openproject_group_exists: Option<bool>,
     pub project_folder_complete: Option<bool>,
@@ -381,6 +383,7 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     }
     if let Ok(status) = &admin_config {
         facts.integration_complete = Some(status.config_status_without_project_folder);
+        facts.app_password_present = Some(status.project_folder_setup_status);
     }
     facts.project_folder_complete = folder_status.as_ref().ok().copied();
     facts.openproject_user_exists = op_user.as_ref().ok().map(|u| u.is_some());

@@ -1,0 +1,477 @@
+//! The connection doctor: diagnoses a broken OpenProject ⇄ Nextcloud connection without changing either
+//! server, and writes a redacted report. It shares its checks with the setup preflight (one catalogue)
+//! and adds what only a working pair has: drift between the two configurations.
+//!
+//! Every request of a round goes out at once: round one is the preflight (one round), round two the
+//! drift checks that need round one's answers (the storage, the secret Nextcloud holds).
+
+use serde::Serialize;
+
+use crate::error::Server;
+use crate::findings::{sort, Finding, FindingCode as C, Severity};
+use crate::nextcloud::{NextcloudClient, INTEGRATION_APP};
+use crate::openproject::{Filter, OpenProjectClient, TokenProbe};
+use crate::setup::preflight::{self, PreflightReport};
+use crate::setup::SetupOptions;
+
+/// How much the doctor could see of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Admin,
+    SignedIn,
+    Anonymous,
+}
+
+/// A check that could not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotRun {
+    pub check: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerSummary {
+    pub url: String,
+    pub version: Option<String>,
+    pub access: Access,
+}
+
+/// The diagnosis: findings in a stable order (blockers first, network legs before what depends on them).
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub openproject: ServerSummary,
+    pub nextcloud: ServerSummary,
+    pub integration_version: Option<String>,
+    pub storage_id: Option<i64>,
+    pub findings: Vec<Finding>,
+    pub not_run: Vec<NotRun>,
+}
+
+impl Diagnosis {
+    /// The finding to fix first.
+    pub fn primary(&self) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.severity != Severity::Info)
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.primary().is_none()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::from("# OpenProject ⇄ Nextcloud connection report\n\n");
+        let access = |a: Access| match a {
+            Access::Admin => "administrator",
+            Access::SignedIn => "signed in, not an administrator",
+            Access::Anonymous => "anonymous",
+        };
+        md.push_str("| | OpenProject | Nextcloud |\n|---|---|---|\n");
+        md.push_str(&format!("| URL | {} | {} |\n", self.openproject.url, self.nextcloud.url));
+        let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+        md.push_str(&format!(
+            "| version | {} | {} |\n",
+            version(&self.openproject.version),
+            version(&self.nextcloud.version)
+        ));
+        md.push_str(&format!("| access | {} | {} |\n", access(self.openproject.access), access(self.nextcloud.access)));
+        md.push_str(&format!("| OpenProject Integration app | | {} |\n\n", version(&self.integration_version)));
+        match self.primary() {
+            None => md.push_str("**Result: no problem found.**\n\n"),
+            Some(p) => {
+                md.push_str(&format!("**Result: {}** Fix first: {}\n\n", p.message, p.fix.clone().unwrap_or_default()))
+            }
+        }
+        md.push_str("## Findings\n\n");
+        if self.findings.is_empty() {
+            md.push_str("None.\n\n");
+        }
+        for f in &self.findings {
+            let side = f.server.map(|s| format!(" [{s}]")).unwrap_or_default();
+            md.push_str(&format!("- **{:?}**{side} `{}` — {}\n", f.severity, code_name(f.code), f.message));
+            if !f.evidence.is_empty() {
+                md.push_str(&format!("  - evidence: {}\n", f.evidence));
+            }
+            if let Some(fix) = &f.fix {
+                md.push_str(&format!("  - fix: {fix}\n"));
+            }
+        }
+        if !self.not_run.is_empty() {
+            md.push_str("\n## Checks that could not run\n\n");
+            for n in &self.not_run {
+                md.push_str(&format!("- `{}`: {}\n", n.check, n.reason));
+            }
+        }
+        md
+    }
+}
+
+/// The stable snake_case name of a code (as in the JSON report).
+pub fn code_name(code: C) -> String {
+    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// Setup-only findings that say nothing about a broken connection.
+fn setup_only(code: C) -> bool {
+    matches!(
+        code,
+        C::StorageExistsForHost
+            | C::StorageNameTaken
+            | C::IntegrationConfiguredForThisOpenproject
+            | C::IntegrationConfiguredForOtherOpenproject
+            | C::ProjectFolderEntitiesExist
+            | C::ProjectFolderGroupConflict
+            | C::AlreadyConfigured
+            | C::GroupfoldersMissing
+            | C::GroupfoldersDisabled
+            | C::GroupfoldersTooOld
+    )
+}
+
+fn redirect_for(nc: &NextcloudClient) -> String {
+    format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base())
+}
+
+/// Diagnoses the pair. `has_*_credentials` says whether credentials were given at all (without them the
+/// doctor runs the public checks only and says which checks could not run).
+pub async fn diagnose(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    has_op_credentials: bool,
+    has_nc_credentials: bool,
+) -> Diagnosis {
+    let options = SetupOptions { replace_existing: true, project_folders: false, ..SetupOptions::default() };
+    let report: PreflightReport = preflight::run(op, nc, &options).await;
+    let facts = report.facts.clone();
+    let mut not_run = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let op_access = if facts.openproject_version.is_some() {
+        Access::Admin
+    } else if report.has(C::OpenprojectNotAdmin) {
+        Access::SignedIn
+    } else {
+        Access::Anonymous
+    };
+    let nc_access = if facts.nextcloud_admin.is_some() {
+        Access::Admin
+    } else if report.has(C::NextcloudNotAdmin) {
+        Access::SignedIn
+    } else {
+        Access::Anonymous
+    };
+    for f in report.findings {
+        let without_credentials = match f.code {
+            C::OpenprojectCredentialsRejected | C::OpenprojectNotAdmin => {
+                !has_op_credentials || f.code == C::OpenprojectNotAdmin
+            }
+            C::NextcloudCredentialsRejected | C::NextcloudNotAdmin => {
+                !has_nc_credentials || f.code == C::NextcloudNotAdmin
+            }
+            _ => false,
+        };
+        if without_credentials {
+            let reason = match f.server {
+                Some(Server::OpenProject) => {
+                    "no OpenProject administrator credentials: give an admin's API token for the drift checks"
+                }
+                _ => {
+                    "no Nextcloud administrator credentials: give an admin's app password for the Nextcloud-side checks"
+                }
+            };
+            not_run.push(NotRun {
+                check: if f.server == Some(Server::OpenProject) {
+                    "openproject_admin_checks"
+                } else {
+                    "nextcloud_admin_checks"
+                },
+                reason: reason.into(),
+            });
+            continue;
+        }
+        if !setup_only(f.code) {
+            findings.push(f);
+        }
+    }
+    let op_reachable = !findings.iter().any(|f| f.code == C::OpenprojectUnreachable);
+    let nc_reachable = !findings.iter().any(|f| f.code == C::NextcloudUnreachable);
+    if !nc_reachable {
+        not_run.push(NotRun { check: "nextcloud_side", reason: "this computer cannot reach Nextcloud".into() });
+    }
+
+    // The storage for this Nextcloud, or the closest one (drift: another scheme, host name or path).
+    let storage = facts.storage_for(nc.base()).cloned();
+    let mut storage_id = None;
+    if op_access == Access::Admin && op_reachable {
+        if storage.is_none() {
+            let same_port = facts.storages.iter().find(|s| {
+                url::Url::parse(&s.host).ok().and_then(|u| u.port_or_known_default())
+                    == nc.base().url().port_or_known_default()
+            });
+            match same_port.or(facts.storages.first()) {
+                Some(other) => findings.push(
+                    Finding::new(C::StorageHostDrift, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject's storage {:?} points at {}, not at {}.", other.name, other.host, nc.base()))
+                        .evidence(format!("storage {} host {}", other.id, other.host))
+                        .fix("Use the same Nextcloud address on both sides: change the storage's host in OpenProject (Administration → Files), or Nextcloud's overwrite.cli.url and trusted domains."),
+                ),
+                None => findings.push(
+                    Finding::new(C::StorageMissing, Severity::Blocker, Some(Server::OpenProject), "OpenProject has no file storage for this Nextcloud.")
+                        .evidence(format!("{} storages, none for {}", facts.storages.len(), nc.base()))
+                        .fix("Run `opnc setup` to create and connect it."),
+                ),
+            }
+        }
+    } else if op_access != Access::Admin {
+        not_run.push(NotRun {
+            check: "storage_drift",
+            reason: "the storage's settings are visible to OpenProject administrators only".into(),
+        });
+    }
+
+    // Round two: the checks that need the storage or the secret Nextcloud holds.
+    let nc_admin = nc_access == Access::Admin && nc_reachable;
+    let integration = facts.integration.clone().unwrap_or_default();
+    let mut enabled_apps = None;
+    if let Some(storage) = storage.as_ref().filter(|_| op_reachable) {
+        storage_id = Some(storage.id);
+        let op_app = storage.oauth_application.clone();
+        let nc_client_id = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
+        let by_storage = [Filter::new("storageId", "=", &[&storage.id.to_string()])];
+        let (secret, known, links, health, apps) = tokio::join!(
+            async {
+                if nc_admin {
+                    nc.app_config_value(INTEGRATION_APP, "openproject_client_secret").await.ok()
+                } else {
+                    None
+                }
+            },
+            async {
+                if nc_reachable && !nc_client_id.is_empty() {
+                    nc.oauth_client_exists(&nc_client_id).await.ok()
+                } else {
+                    None
+                }
+            },
+            op.project_storages(&by_storage),
+            op.health_checks(),
+            async {
+                if nc_admin {
+                    nc.enabled_apps().await.ok()
+                } else {
+                    None
+                }
+            },
+        );
+        enabled_apps = apps;
+        let probe = match (&op_app, &secret) {
+            (Some(app), Some(secret)) if !secret.expose().is_empty() => {
+                op.probe_oauth_client(&app.client_id, secret, &redirect_for(nc)).await.ok()
+            }
+            _ => None,
+        };
+        if storage.authorization_state.as_deref().is_some_and(|s| s.ends_with(":Error")) {
+            findings.push(
+                Finding::new(C::OpenprojectCannotReachNextcloud, Severity::Blocker, Some(Server::OpenProject), "OpenProject reports that it cannot reach Nextcloud (its own request fails).")
+                    .evidence(format!("storage {} authorizationState Error", storage.id))
+                    .fix("Check DNS, firewall and TLS trust from the OpenProject server to Nextcloud (for a private CA: add it to the system store, update-ca-certificates, and restart OpenProject)."),
+            );
+        }
+        if nc_admin {
+            if !op.base().same_server(&integration.openproject_url) {
+                findings.push(
+                    Finding::new(C::OpenprojectUrlMismatch, Severity::Blocker, Some(Server::Nextcloud), format!("Nextcloud's OpenProject URL {:?} is not the OpenProject at {}.", integration.openproject_url, op.base()))
+                        .evidence(format!("openproject_instance_url {:?}", integration.openproject_url))
+                        .fix("Set the OpenProject URL in Nextcloud (Administration → OpenProject) to the address users reach OpenProject at."),
+                );
+            }
+            if let Some(app) = &op_app {
+                if integration.openproject_client_id != app.client_id {
+                    findings.push(
+                        Finding::new(C::ClientIdMismatch, Severity::Blocker, None, "Nextcloud holds another OpenProject client id than OpenProject's OAuth application for this storage.")
+                            .evidence(format!("Nextcloud {:?}, OpenProject {:?}", integration.openproject_client_id, app.client_id))
+                            .fix("Run `opnc reset openproject-oauth` (or copy the client id and secret from OpenProject into Nextcloud)."),
+                    );
+                } else if probe == Some(TokenProbe::InvalidClient) {
+                    findings.push(
+                        Finding::new(C::OpenprojectSecretRejected, Severity::Blocker, None, "OpenProject rejects the client secret Nextcloud holds (invalid_client): Nextcloud users cannot connect to OpenProject.")
+                            .evidence("OpenProject token endpoint: invalid_client for the client id and secret Nextcloud holds")
+                            .fix("Run `opnc reset openproject-oauth` to replace OpenProject's OAuth values and give them to Nextcloud."),
+                    );
+                }
+            }
+            let method_op = storage.authentication_method.as_deref().map(|m| {
+                if m.ends_with("TwoWayOAuth2") {
+                    "oauth2"
+                } else {
+                    "oidc"
+                }
+            });
+            let method_nc = if integration.authorization_method.is_empty() {
+                "oauth2"
+            } else {
+                integration.authorization_method.as_str()
+            };
+            if let Some(method_op) = method_op {
+                if method_op != method_nc {
+                    findings.push(
+                        Finding::new(
+                            C::AuthenticationMethodMismatch,
+                            Severity::Blocker,
+                            None,
+                            format!(
+                                "OpenProject authenticates this storage with {method_op}, Nextcloud with {method_nc}."
+                            ),
+                        )
+                        .evidence(format!(
+                            "OpenProject authenticationMethod {:?}, Nextcloud authorization_method {:?}",
+                            storage.authentication_method, integration.authorization_method
+                        ))
+                        .fix("Use the same method on both sides; for two-way OAuth run `opnc setup --replace`."),
+                    );
+                }
+            }
+            if facts.integration_complete == Some(false) {
+                findings.push(
+                    Finding::new(C::IntegrationIncomplete, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud reports its OpenProject integration as incomplete.")
+                        .evidence("check-admin-config: config_status_without_project_folder=false")
+                        .fix("Run `opnc setup` to complete it (on integration_openproject up to 3.1.1 an empty authorization method also causes this)."),
+                );
+            }
+            if storage.has_application_password == Some(true) {
+                let old_groupfolders = facts
+                    .groupfolders_version
+                    .as_deref()
+                    .and_then(crate::version::parse_server_version)
+                    .filter(|v| *v < preflight::compat::GROUPFOLDERS);
+                if let Some(version) = old_groupfolders {
+                    findings.push(
+                        Finding::new(
+                            C::GroupfoldersTooOld,
+                            Severity::Blocker,
+                            Some(Server::Nextcloud),
+                            format!(
+                                "OpenProject needs Team folders {} or later for automatically managed project folders.",
+                                preflight::compat::GROUPFOLDERS
+                            ),
+                        )
+                        .evidence(format!("groupfolders {version}"))
+                        .fix("sudo -u www-data php occ app:update groupfolders"),
+                    );
+                }
+                if facts.project_folder_complete == Some(false) {
+                    findings.push(
+                        Finding::new(C::ProjectFolderIncomplete, Severity::Blocker, Some(Server::Nextcloud), "Automatically managed project folders are on, but Nextcloud's \"OpenProject\" user, group or team folder is incomplete.")
+                            .evidence("project-folder-status: false")
+                            .fix("Check in Nextcloud: user and group \"OpenProject\", the user a member and group admin of the group, the Team folders app enabled, and the team folder \"OpenProject\"."),
+                    );
+                }
+                if facts.app_password_present == Some(false) {
+                    findings.push(
+                        Finding::new(C::UserlessAccess, Severity::Blocker, None, "OpenProject holds an app password for Nextcloud's \"OpenProject\" user, but Nextcloud has none: project folders cannot be managed.")
+                            .evidence("OpenProject hasApplicationPassword=true, Nextcloud app password missing")
+                            .fix("Run `opnc reset app-password`."),
+                    );
+                }
+            }
+        } else {
+            not_run.push(NotRun {
+                check: "nextcloud_configuration_drift",
+                reason: "Nextcloud's integration settings are visible to Nextcloud administrators only".into(),
+            });
+        }
+        if known == Some(false) {
+            findings.push(
+                Finding::new(C::NextcloudClientUnknown, Severity::Blocker, None, "OpenProject holds a Nextcloud OAuth client that Nextcloud no longer knows (it was recreated or deleted): OpenProject users cannot connect to Nextcloud.")
+                    .evidence(format!("Nextcloud's authorize endpoint does not know client {nc_client_id:?}"))
+                    .fix("Run `opnc reset nextcloud-oauth`."),
+            );
+        }
+        let expected_redirect = redirect_for(nc);
+        if op_app.as_ref().is_some_and(|a| !a.redirect_uris.iter().any(|u| u == &expected_redirect)) {
+            findings.push(
+                Finding::new(C::RedirectUriMismatch, Severity::Blocker, Some(Server::OpenProject), "OpenProject's OAuth application redirects to another address than this Nextcloud.")
+                    .evidence(format!("redirect URIs {:?}, expected {expected_redirect}", op_app.as_ref().map(|a| a.redirect_uris.clone()).unwrap_or_default()))
+                    .fix("Save the storage's host in OpenProject again with the Nextcloud address (OpenProject rewrites the redirect URI), or run `opnc reset openproject-oauth`."),
+            );
+        }
+        if let Ok(links) = &links {
+            if links.is_empty() {
+                findings.push(
+                    Finding::new(
+                        C::StorageInNoProject,
+                        Severity::Warning,
+                        Some(Server::OpenProject),
+                        "The storage is enabled in no project, so nobody sees it yet.",
+                    )
+                    .evidence("project_storages: none")
+                    .fix("Run `opnc enable-projects --project …`."),
+                );
+            }
+        }
+        match health {
+            Ok(checks) => {
+                for c in checks.iter().filter(|c| !c.success && c.name.starts_with("worker")) {
+                    findings.push(
+                        Finding::new(C::WorkersBackedUp, Severity::Warning, Some(Server::OpenProject), "OpenProject's background workers are behind: project folders and other jobs are delayed.")
+                            .evidence(format!("health check {}: {}", c.name, c.message))
+                            .fix("Check OpenProject's worker processes (e.g. `systemctl status openproject-worker`, or the worker container) and its logs."),
+                    );
+                }
+            }
+            Err(_) => not_run.push(NotRun {
+                check: "openproject_health_checks",
+                reason: "/health_checks/all is not reachable (it may need its own credentials)".into(),
+            }),
+        }
+    }
+    if let Some(host_name) = facts.openproject_host_name.as_deref() {
+        let reached_as = op.base().as_str().split_once("://").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+        if host_name.trim_end_matches('/') != reached_as {
+            findings.push(
+                Finding::new(C::HostNameMismatch, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject's host name setting is {host_name:?}, but it is reached as {reached_as:?}: OAuth redirects go to the wrong place."))
+                    .evidence(format!("configuration hostName {host_name:?}"))
+                    .fix("Set Administration → System settings → Host name in OpenProject (or OPENPROJECT_HOST__NAME) to the address users use."),
+            );
+        }
+    }
+    if nc_admin {
+        if enabled_apps.is_none() {
+            enabled_apps = nc.enabled_apps().await.ok();
+        }
+        if let Some(apps) = enabled_apps {
+            if apps.iter().any(|a| a == "terms_of_service") {
+                findings.push(
+                    Finding::new(C::TermsOfService, Severity::Warning, Some(Server::Nextcloud), "The Terms of Service app is enabled: Nextcloud's \"OpenProject\" user must have accepted every term, or project folders stop working.")
+                        .evidence("terms_of_service enabled")
+                        .fix("In Nextcloud's OpenProject admin settings, sign the terms for the \"OpenProject\" user (POST /index.php/apps/integration_openproject/sign-term-of-service)."),
+                );
+            }
+        }
+    }
+    if !findings.iter().any(|f| f.code == C::NextcloudCannotReachOpenproject)
+        && facts.reachability.is_none()
+        && nc_reachable
+    {
+        not_run.push(NotRun { check: "nextcloud_to_openproject", reason: "needs a Nextcloud account".into() });
+    }
+    sort(&mut findings);
+    findings.dedup_by(|a, b| a.code == b.code && a.message == b.message);
+    Diagnosis {
+        openproject: ServerSummary {
+            url: op.base().to_string(),
+            version: facts.openproject_version.clone(),
+            access: op_access,
+        },
+        nextcloud: ServerSummary {
+            url: nc.base().to_string(),
+            version: facts.nextcloud_version.clone(),
+            access: nc_access,
+        },
+        integration_version: facts.integration_version.clone(),
+        storage_id,
+        findings,
+        not_run,
+    }
+}

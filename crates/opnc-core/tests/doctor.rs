@@ -1,0 +1,330 @@
+//! The connection doctor: for each check, a pair that is healthy except for exactly one broken thing, and
+//! the doctor must name that thing as the primary finding with the right fix. A healthy pair diagnoses
+//! clean; partial access says what could not run; no secret reaches the report.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use opnc_core::doctor::{self, Access, Diagnosis};
+use opnc_core::findings::FindingCode as C;
+use opnc_core::setup::apply::Runner;
+use opnc_core::setup::journal::JobStore;
+use opnc_core::setup::{plan, preflight, SetupOptions};
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::openproject::demo as op_demo;
+use opnc_sim::SimPair;
+
+/// Set up, proven, and enabled in one project: nothing to complain about.
+async fn healthy() -> SimPair {
+    let pair = SimPair::start_default().await.unwrap();
+    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
+    let options = SetupOptions::default();
+    let report = preflight::run(&op, &nc, &options).await;
+    let plan = plan(&report, op.base(), nc.base(), &options).unwrap();
+    let store = JobStore::new(std::env::temp_dir().join(format!(
+        "opnc-doctor-{}-{}",
+        std::process::id(),
+        pair.openproject.server.addr.port()
+    )));
+    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
+        .apply(&plan, &report.facts)
+        .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.job.error);
+    let _ = std::fs::remove_dir_all(store.dir());
+    let id = pair.openproject.sim.state().storages[0].id;
+    pair.openproject.sim.enable_in_project(id, 1, "automatic");
+    pair
+}
+
+async fn diagnose(pair: &SimPair) -> Diagnosis {
+    doctor::diagnose(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), true, true).await
+}
+
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn expect_primary(name: &str, d: &Diagnosis, code: C, fix: &str) {
+    let primary = d.primary().unwrap_or_else(|| panic!("{name}: no finding in {:#?}", d.findings));
+    assert_eq!(primary.code, code, "{name}: primary finding; all: {:#?}", d.findings);
+    assert!(
+        primary.fix.as_deref().is_some_and(|f| f.contains(fix)),
+        "{name}: fix {:?} should mention {fix:?}",
+        primary.fix
+    );
+}
+
+type Break = Box<dyn Fn(&SimPair)>;
+
+#[tokio::test]
+async fn a_healthy_pair_diagnoses_clean() {
+    let pair = healthy().await;
+    let d = diagnose(&pair).await;
+    assert!(d.healthy(), "no false alarms: {:#?}", d.findings);
+    assert!(d.not_run.is_empty(), "{:#?}", d.not_run);
+    assert_eq!((d.openproject.access, d.nextcloud.access), (Access::Admin, Access::Admin));
+    assert!(d.to_markdown().contains("no problem found"));
+}
+
+#[tokio::test]
+async fn each_broken_thing_is_named_first_with_its_fix() {
+    let scenarios: Vec<(&str, Break, C, &str)> = vec![
+        (
+            "integration app disabled",
+            Box::new(|p| p.nextcloud.sim.lock().profile.integration_enabled = false),
+            C::IntegrationAppDisabled,
+            "occ app:enable integration_openproject",
+        ),
+        (
+            "integration app too old",
+            Box::new(|p| p.nextcloud.sim.lock().profile.integration_version = Some("2.5.1".into())),
+            C::IntegrationAppTooOld,
+            "occ app:update",
+        ),
+        (
+            "Nextcloud too old",
+            Box::new(|p| p.nextcloud.sim.lock().profile.version = "21.0.9.1".into()),
+            C::NextcloudTooOld,
+            "Upgrade Nextcloud",
+        ),
+        (
+            "OpenProject too old",
+            Box::new(|p| p.openproject.sim.lock().profile.version = "12.4.0".into()),
+            C::OpenprojectTooOld,
+            "Upgrade OpenProject",
+        ),
+        (
+            "Nextcloud in maintenance",
+            Box::new(|p| p.nextcloud.sim.lock().profile.maintenance = true),
+            C::NextcloudMaintenance,
+            "maintenance:mode --off",
+        ),
+        (
+            "Authorization header stripped",
+            Box::new(|p| p.nextcloud.sim.lock().profile.strips_bearer_header = true),
+            C::AuthorizationHeaderStripped,
+            "HTTP_AUTHORIZATION",
+        ),
+        (
+            "Nextcloud refuses local servers",
+            Box::new(|p| p.nextcloud.sim.lock().profile.allow_local_remote_servers = false),
+            C::NextcloudCannotReachOpenproject,
+            "allow_local_remote_servers",
+        ),
+        (
+            "OpenProject cannot reach Nextcloud",
+            Box::new(|p| p.openproject.sim.lock().nextcloud_unreachable = true),
+            C::OpenprojectCannotReachNextcloud,
+            "update-ca-certificates",
+        ),
+        ("storage deleted", Box::new(|p| p.openproject.sim.lock().storages.clear()), C::StorageMissing, "opnc setup"),
+        (
+            "Nextcloud points at another OpenProject",
+            Box::new(|p| {
+                p.nextcloud
+                    .sim
+                    .lock()
+                    .app_config
+                    .insert("openproject_instance_url".into(), "https://old-openproject.example.com".into());
+            }),
+            C::OpenprojectUrlMismatch,
+            "OpenProject URL",
+        ),
+        (
+            "client id copied wrong",
+            Box::new(|p| {
+                p.nextcloud.sim.lock().app_config.insert("openproject_client_id".into(), "truncated-client-i".into());
+            }),
+            C::ClientIdMismatch,
+            "opnc reset openproject-oauth",
+        ),
+        (
+            "client secret copied wrong",
+            Box::new(|p| {
+                p.nextcloud
+                    .sim
+                    .lock()
+                    .app_config
+                    .insert("openproject_client_secret".into(), "swapped-secret-value".into());
+            }),
+            C::OpenprojectSecretRejected,
+            "opnc reset openproject-oauth",
+        ),
+        (
+            "Nextcloud client recreated",
+            Box::new(|p| p.nextcloud.sim.lock().oauth_clients.clear()),
+            C::NextcloudClientUnknown,
+            "opnc reset nextcloud-oauth",
+        ),
+        (
+            "redirect URI stale",
+            Box::new(|p| {
+                p.openproject.sim.lock().storages[0].oauth_app.as_mut().unwrap().redirect_uri =
+                    "https://old-cloud.example.com/index.php/apps/integration_openproject/oauth-redirect".into();
+            }),
+            C::RedirectUriMismatch,
+            "redirect URI",
+        ),
+        (
+            "authentication methods differ",
+            Box::new(|p| {
+                p.nextcloud.sim.lock().app_config.insert("authorization_method".into(), "oidc".into());
+            }),
+            C::AuthenticationMethodMismatch,
+            "same method",
+        ),
+        (
+            "integration incomplete after a reset",
+            Box::new(|p| {
+                p.nextcloud.sim.lock().app_config.insert("fresh_project_folder_setup".into(), "1".into());
+            }),
+            C::IntegrationIncomplete,
+            "opnc setup",
+        ),
+        (
+            "app password deleted in Nextcloud",
+            Box::new(|p| p.nextcloud.sim.lock().app_tokens.retain(|t| t.uid != "OpenProject")),
+            C::UserlessAccess,
+            "opnc reset app-password",
+        ),
+        (
+            "team folder deleted",
+            Box::new(|p| p.nextcloud.sim.lock().team_folders.clear()),
+            C::ProjectFolderIncomplete,
+            "team folder",
+        ),
+        (
+            "Team folders app disabled",
+            Box::new(|p| p.nextcloud.sim.lock().profile.groupfolders_enabled = false),
+            C::ProjectFolderIncomplete,
+            "Team folders app",
+        ),
+        (
+            "host name setting wrong",
+            Box::new(|p| p.openproject.sim.lock().profile.host_name = Some("openproject.example.com".into())),
+            C::HostNameMismatch,
+            "Host name",
+        ),
+        (
+            "Terms of Service app",
+            Box::new(|p| p.nextcloud.sim.lock().profile.extra_enabled_apps.push("terms_of_service".into())),
+            C::TermsOfService,
+            "sign-term-of-service",
+        ),
+        (
+            "workers backed up",
+            Box::new(|p| p.openproject.sim.lock().workers_backed_up = true),
+            C::WorkersBackedUp,
+            "worker",
+        ),
+        (
+            "enabled in no project",
+            Box::new(|p| p.openproject.sim.lock().project_storages.clear()),
+            C::StorageInNoProject,
+            "opnc enable-projects",
+        ),
+    ];
+    let count = scenarios.len();
+    for (name, break_it, code, fix) in scenarios {
+        let pair = healthy().await;
+        break_it(&pair);
+        let d = diagnose(&pair).await;
+        expect_primary(name, &d, code, fix);
+    }
+    eprintln!("{count} scenarios with their own broken thing: each named first");
+}
+
+#[tokio::test]
+async fn network_legs_and_credentials() {
+    let pair = healthy().await;
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let d = doctor::diagnose(&op_admin(&closed), &nc_admin(&pair.nextcloud.url()), true, true).await;
+    expect_primary("OpenProject down", &d, C::OpenprojectUnreachable, "port");
+    let d = doctor::diagnose(&op_admin(&pair.openproject.url()), &nc_admin(&closed), true, true).await;
+    expect_primary("Nextcloud down", &d, C::NextcloudUnreachable, "port");
+    assert!(d.not_run.iter().any(|n| n.check == "nextcloud_side"));
+    let d =
+        doctor::diagnose(&op(&pair.openproject.url(), "expired-token"), &nc_admin(&pair.nextcloud.url()), true, true)
+            .await;
+    expect_primary("OpenProject token expired", &d, C::OpenprojectCredentialsRejected, "Access tokens");
+    let d = doctor::diagnose(
+        &op_admin(&pair.openproject.url()),
+        &nc(&pair.nextcloud.url(), nc_demo::ADMIN_LOGIN, "revoked"),
+        true,
+        true,
+    )
+    .await;
+    expect_primary("Nextcloud app password revoked", &d, C::NextcloudCredentialsRejected, "app");
+    // A storage that points at the same Nextcloud under another name.
+    let other_name = pair.nextcloud.url().replace("127.0.0.1", "localhost");
+    let d = doctor::diagnose(&op_admin(&pair.openproject.url()), &nc_admin(&other_name), true, true).await;
+    expect_primary("Nextcloud address drift", &d, C::StorageHostDrift, "same Nextcloud address");
+}
+
+#[tokio::test]
+async fn partial_access_says_what_could_not_run() {
+    let pair = healthy().await;
+    // Only an OpenProject admin.
+    let d =
+        doctor::diagnose(&op_admin(&pair.openproject.url()), &nc_anonymous(&pair.nextcloud.url()), true, false).await;
+    assert_eq!(d.nextcloud.access, Access::Anonymous);
+    assert!(d.healthy(), "{:#?}", d.findings);
+    assert!(d.not_run.iter().any(|n| n.check == "nextcloud_configuration_drift"), "{:#?}", d.not_run);
+    // Only a Nextcloud admin.
+    let anonymous_op = opnc_core::openproject::OpenProjectClient::new(
+        http(),
+        url(&pair.openproject.url()),
+        opnc_core::openproject::OpenProjectAuth::Anonymous,
+    );
+    let d = doctor::diagnose(&anonymous_op, &nc_admin(&pair.nextcloud.url()), false, true).await;
+    assert_eq!(d.openproject.access, Access::Anonymous);
+    assert!(d.not_run.iter().any(|n| n.check == "storage_drift"), "{:#?}", d.not_run);
+    assert!(d.healthy(), "{:#?}", d.findings);
+    // No admin at all: public checks only, and still the stripped header is found.
+    pair.nextcloud.sim.lock().profile.strips_bearer_header = true;
+    let d = doctor::diagnose(&anonymous_op, &nc_anonymous(&pair.nextcloud.url()), false, false).await;
+    expect_primary("public checks only", &d, C::AuthorizationHeaderStripped, "RewriteRule");
+    assert!(d.not_run.len() >= 2);
+    // A non-admin OpenProject account.
+    let d = doctor::diagnose(
+        &op(&pair.openproject.url(), op_demo::USER_TOKEN),
+        &nc_admin(&pair.nextcloud.url()),
+        true,
+        true,
+    )
+    .await;
+    assert_eq!(d.openproject.access, Access::SignedIn);
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_report() {
+    let pair = healthy().await;
+    pair.nextcloud
+        .sim
+        .lock()
+        .app_config
+        .insert("openproject_client_secret".into(), "a-wrong-but-secret-value-123456".into());
+    let d = diagnose(&pair).await;
+    assert!(!d.healthy());
+    let (json, markdown) = (d.to_json(), d.to_markdown());
+    let op_state = pair.openproject.sim.state();
+    let nc_state = pair.nextcloud.sim.state();
+    let storage = &op_state.storages[0];
+    let secrets = [
+        "a-wrong-but-secret-value-123456".to_owned(),
+        storage.oauth_app.as_ref().unwrap().client_secret.clone(),
+        storage.oauth_client.as_ref().unwrap().client_secret.clone(),
+        storage.application_password.clone().unwrap(),
+        nc_state.openproject_app_password().unwrap().token.clone(),
+        op_demo::ADMIN_TOKEN.to_owned(),
+        nc_demo::ADMIN_PASSWORD.to_owned(),
+    ];
+    for secret in &secrets {
+        assert!(!json.contains(secret.as_str()) && !markdown.contains(secret.as_str()), "a secret reached the report");
+    }
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["findings"][0]["code"], "openproject_secret_rejected");
+}
