@@ -4,35 +4,17 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use opnc_core::doctor::{self, Access, Diagnosis};
 use opnc_core::findings::FindingCode as C;
-use opnc_core::setup::apply::Runner;
-use opnc_core::setup::journal::JobStore;
-use opnc_core::setup::{plan, preflight, SetupOptions};
+use opnc_core::setup::SetupOptions;
 use opnc_sim::nextcloud::demo as nc_demo;
 use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::SimPair;
 
 /// Set up, proven, and enabled in one project: nothing to complain about.
 async fn healthy() -> SimPair {
-    let pair = SimPair::start_default().await.unwrap();
-    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
-    let options = SetupOptions::default();
-    let report = preflight::run(&op, &nc, &options).await;
-    let plan = plan(&report, op.base(), nc.base(), &options).unwrap();
-    let store = JobStore::new(std::env::temp_dir().join(format!(
-        "opnc-doctor-{}-{}",
-        std::process::id(),
-        pair.openproject.server.addr.port()
-    )));
-    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
-        .apply(&plan, &report.facts)
-        .await;
-    assert!(outcome.succeeded(), "{:?}", outcome.job.error);
-    let _ = std::fs::remove_dir_all(store.dir());
+    let pair = connected_pair(SetupOptions::default()).await;
     let id = pair.openproject.sim.state().storages[0].id;
     pair.openproject.sim.enable_in_project(id, 1, "automatic");
     pair

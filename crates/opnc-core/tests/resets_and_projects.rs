@@ -5,29 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use opnc_core::setup::apply::Runner;
-use opnc_core::setup::journal::JobStore;
-use opnc_core::setup::{plan, preflight, projects, reset, SetupOptions};
+use opnc_core::setup::{projects, reset, SetupOptions};
 use opnc_core::SecretString;
-use opnc_sim::SimPair;
-
-async fn connected_pair(options: SetupOptions) -> SimPair {
-    let pair = SimPair::start_default().await.unwrap();
-    let op = op_admin(&pair.openproject.url());
-    let nc = nc_admin(&pair.nextcloud.url());
-    let report = preflight::run(&op, &nc, &options).await;
-    let plan = plan(&report, op.base(), nc.base(), &options).unwrap();
-    let store = JobStore::new(std::env::temp_dir().join(format!(
-        "opnc-resets-{}-{}",
-        std::process::id(),
-        pair.openproject.server.addr.port()
-    )));
-    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
-        .apply(&plan, &report.facts)
-        .await;
-    assert!(outcome.succeeded(), "{:?}", outcome.job.error);
-    pair
-}
 
 #[tokio::test]
 async fn replace_nextcloud_oauth_values_with_project_folders() {

@@ -7,6 +7,17 @@ use http::{HeaderMap, StatusCode};
 use rand::distr::{Alphanumeric, SampleString};
 use rand::Rng;
 
+/// The client a simulator uses to call the other one, with OpenProject's host-validator timeouts (connect
+/// 5 s, read 3 s) and no redirects followed.
+pub fn outbound_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(8))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
 pub fn json_response(status: u16, value: &serde_json::Value) -> Response {
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))

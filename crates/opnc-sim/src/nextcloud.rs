@@ -277,12 +277,7 @@ impl NextcloudSim {
             failed_logins: 0,
             next_id: 0,
         };
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(8))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let client = crate::common::outbound_client();
         Self(Arc::new(Mutex::new(state)), client)
     }
 

@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -219,13 +218,7 @@ impl OpenProjectSim {
             workers_backed_up: false,
             next_id: 100,
         };
-        // Timeouts as OpenProject's host validator has them: connect 5 s, read 3 s.
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(8))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let client = crate::common::outbound_client();
         Self(Arc::new(Mutex::new(state)), client)
     }
 

@@ -44,3 +44,22 @@ pub fn nc_admin(base: &str) -> NextcloudClient {
 pub fn nc_anonymous(base: &str) -> NextcloudClient {
     NextcloudClient::new(http(), url(base), None)
 }
+
+/// A simulated pair set up through the engine, proven, with the journal removed again.
+pub async fn connected_pair(options: opnc_core::setup::SetupOptions) -> opnc_sim::SimPair {
+    use opnc_core::setup::{apply::Runner, journal::JobStore, plan, preflight};
+    let pair = opnc_sim::SimPair::start_default().await.expect("simulators");
+    let op = op_admin(&pair.openproject.url());
+    let nc = nc_admin(&pair.nextcloud.url());
+    let report = preflight::run(&op, &nc, &options).await;
+    let plan = plan(&report, op.base(), nc.base(), &options).expect("no blockers");
+    let dir =
+        std::env::temp_dir().join(format!("opnc-pair-{}-{}", std::process::id(), pair.openproject.server.addr.port()));
+    let store = JobStore::new(&dir);
+    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
+        .apply(&plan, &report.facts)
+        .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.job.error);
+    let _ = std::fs::remove_dir_all(dir);
+    pair
+}
