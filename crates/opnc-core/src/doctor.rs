@@ -426,16 +426,6 @@ pub async fn diagnose(
             }),
         }
     }
-    if let Some(host_name) = facts.openproject_host_name.as_deref() {
-        let reached_as = op.base().as_str().split_once("://").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
-        if host_name.trim_end_matches('/') != reached_as {
-            findings.push(
-                Finding::new(C::HostNameMismatch, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject's host name setting is {host_name:?}, but it is reached as {reached_as:?}: OAuth redirects go to the wrong place."))
-                    .evidence(format!("configuration hostName {host_name:?}"))
-                    .fix("Set Administration → System settings → Host name in OpenProject (or OPENPROJECT_HOST__NAME) to the address users use."),
-            );
-        }
-    }
     if nc_admin {
         if enabled_apps.is_none() {
             enabled_apps = nc.enabled_apps().await.ok();

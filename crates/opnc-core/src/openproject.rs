@@ -332,8 +332,15 @@ impl OpenProjectClient {
         let path = format!("api/v3/storages/{storage_id}/oauth_client_credentials");
         let r = self.call(self.request(Method::POST, &path).json(body), &[201]).await.map_err(admin_required)?;
         let v = r.json_value()?;
-        expect_type(&r, &v, "OAuthClientCredentials")?;
-        parse_client_credentials(&v).ok_or_else(|| r.unparseable("no id or clientId in the credentials".into()))
+        // The code renders the credentials; the OpenAPI document says a Storage. Accept both.
+        let credentials = match v.get("_type").and_then(Value::as_str) {
+            Some("Storage") => v.pointer("/_embedded/oauthClientCredentials").and_then(parse_client_credentials),
+            _ => {
+                expect_type(&r, &v, "OAuthClientCredentials")?;
+                parse_client_credentials(&v)
+            }
+        };
+        credentials.ok_or_else(|| r.unparseable("no id or clientId in the credentials".into()))
     }
 
     /// One page of projects. `offset` is the page number, starting at 1, as the API defines it.
@@ -625,4 +632,31 @@ fn strings_at(v: &Value, pointer: &str) -> Vec<String> {
 pub fn parse_error_body(status: u16, body: &[u8]) -> Option<OpenProjectApiError> {
     let v: Value = serde_json::from_slice(body).ok()?;
     (v.get("_type").and_then(Value::as_str) == Some("Error")).then(|| parse_api_error(status, &v))
+}
+
+/// Whether OpenProject's host name setting (`host` or `host:port`, optionally with a path) names the
+/// address OpenProject is reached at. OAuth callbacks are built from that setting.
+pub fn host_name_matches(host_name: &str, base: &ServerUrl) -> bool {
+    let reached_as = base.as_str().split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+    host_name.trim().trim_end_matches('/').eq_ignore_ascii_case(reached_as)
+}
+
+/// The address part of a base URL as OpenProject's host name setting would hold it.
+pub fn reached_as(base: &ServerUrl) -> String {
+    base.as_str().split_once("://").map(|(_, rest)| rest.to_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_name_setting_is_compared_without_case_and_trailing_slash() {
+        let base = ServerUrl::parse("https://op.example.com/openproject", crate::UrlPolicy::default()).unwrap();
+        assert!(host_name_matches("OP.example.com/openproject/", &base));
+        assert!(!host_name_matches("op.example.com", &base));
+        let port = ServerUrl::parse("http://localhost:3000", crate::UrlPolicy::default()).unwrap();
+        assert!(host_name_matches("localhost:3000", &port));
+        assert!(!host_name_matches("localhost", &port));
+    }
 }

@@ -194,6 +194,16 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     }
     if let Ok(config) = &config {
         facts.openproject_host_name = config.host_name.clone();
+        if let Some(host_name) =
+            config.host_name.as_deref().filter(|h| !crate::openproject::host_name_matches(h, op.base()))
+        {
+            let reached_as = crate::openproject::reached_as(op.base());
+            push(
+                Finding::new(C::HostNameMismatch, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject's host name setting is {host_name:?}, but it is reached as {reached_as:?}: OAuth callbacks would go to the wrong address."))
+                    .evidence(format!("configuration hostName {host_name:?}"))
+                    .fix(format!("Set Administration → System settings → Host name in OpenProject (or OPENPROJECT_HOST__NAME) to {reached_as:?}, or use the address it names.")),
+            );
+        }
     }
     if let Ok(list) = &storages {
         facts.storages = list.clone();

@@ -143,10 +143,10 @@ pub fn prove_openproject_side(
         redirect_ok,
         format!("OpenProject's application redirects to {expected_redirect}"),
     ));
-    let reached_as = op.base().as_str().split_once("://").map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+    let reached_as = crate::openproject::reached_as(op.base());
     checks.push(check(
         "openproject_host_name",
-        host_name.trim_end_matches('/') == reached_as,
+        crate::openproject::host_name_matches(host_name, op.base()),
         format!("OpenProject's host name setting {host_name:?}, reached as {reached_as:?}"),
     ));
     checks
