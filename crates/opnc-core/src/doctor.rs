@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::Server;
 use crate::findings::{sort, Finding, FindingCode as C, Severity};
-use crate::nextcloud::{NextcloudClient, INTEGRATION_APP};
+use crate::nextcloud::NextcloudClient;
 use crate::openproject::{Filter, OpenProjectClient, TokenProbe};
 use crate::setup::preflight::{self, PreflightReport};
 use crate::setup::SetupOptions;
@@ -242,7 +242,7 @@ pub async fn diagnose(
         let (secret, known, links, health, apps) = tokio::join!(
             async {
                 if nc_admin {
-                    nc.app_config_value(INTEGRATION_APP, "openproject_client_secret").await.ok()
+                    nc.openproject_client_secret().await.ok().flatten()
                 } else {
                     None
                 }
@@ -265,10 +265,14 @@ pub async fn diagnose(
             },
         );
         enabled_apps = apps;
+        if nc_admin && secret.is_none() && integration.has_openproject_client_secret {
+            not_run.push(NotRun {
+                check: "openproject_accepts_nextclouds_secret",
+                reason: "Nextcloud hides the OpenProject client secret it holds".into(),
+            });
+        }
         let probe = match (&op_app, &secret) {
-            (Some(app), Some(secret)) if !secret.expose().is_empty() => {
-                op.probe_oauth_client(&app.client_id, secret, &redirect_for(nc)).await.ok()
-            }
+            (Some(app), Some(secret)) => op.probe_oauth_client(&app.client_id, secret, &redirect_for(nc)).await.ok(),
             _ => None,
         };
         if storage.authorization_state.as_deref().is_some_and(|s| s.ends_with(":Error")) {

@@ -20,6 +20,8 @@ use crate::version::{parse_server_version, v};
 pub const INTEGRATION_APP: &str = "integration_openproject";
 /// The Bearer value OpenProject itself sends to `check-config` when it validates a storage host.
 pub const CHECK_CONFIG_BEARER: &str = "TESTBEARERTOKEN";
+/// What Nextcloud shows instead of a value stored as sensitive.
+pub const HIDDEN_SENSITIVE_VALUE: &str = "***REMOVED SENSITIVE VALUE***";
 
 /// Nextcloud credentials: a login name and an app password (or, where allowed, the account password).
 #[derive(Debug, Clone)]
@@ -475,6 +477,14 @@ impl NextcloudClient {
             Some(Value::Null) | None => Ok(SecretString::from("")),
             Some(other) => Ok(SecretString::from(other.to_string())),
         }
+    }
+
+    /// The OpenProject client secret Nextcloud holds, readable by an admin on Nextcloud 34 with
+    /// integration_openproject 3.1.1 (recorded). `None` when unset, or when Nextcloud hides it as a
+    /// sensitive value (`IConfig::SENSITIVE_VALUE`), as a later release may.
+    pub async fn openproject_client_secret(&self) -> Result<Option<SecretString>, ClientError> {
+        let value = self.app_config_value(INTEGRATION_APP, "openproject_client_secret").await?;
+        Ok(Some(value).filter(|v| !v.expose().is_empty() && v.expose() != HIDDEN_SENSITIVE_VALUE))
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<UserInfo>, ClientError> {

@@ -302,7 +302,14 @@ async fn every_bad_input_gets_a_clear_actionable_answer() {
 
     let mut renamed = OpenProjectProfile::v17();
     renamed.host_name = Some("openproject.internal:3000".into());
-    rows.push(admin_finding("OpenProject's host name setting names another address", &start(renamed, local_ok(NextcloudProfile::nc34())).await, FindingCode::HostNameMismatch).await);
+    rows.push(
+        admin_finding(
+            "OpenProject's host name setting names another address",
+            &start(renamed, local_ok(NextcloudProfile::nc34())).await,
+            FindingCode::HostNameMismatch,
+        )
+        .await,
+    );
 
     // Conflicts.
     let taken = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;

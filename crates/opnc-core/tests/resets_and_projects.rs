@@ -111,3 +111,38 @@ async fn projects_are_watched_until_the_admin_enabled_them() {
     assert_eq!(report.missing.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3]);
     assert_eq!(report.already.len(), 1);
 }
+
+#[tokio::test]
+async fn a_hidden_secret_is_not_mistaken_for_a_wrong_one() {
+    let mut profile = opnc_sim::NextcloudProfile::nc34();
+    profile.allow_local_remote_servers = true;
+    profile.hides_sensitive_values = true;
+    let pair = opnc_sim::SimPair::start(
+        opnc_sim::OpenProjectProfile::v17(),
+        profile,
+        opnc_sim::loopback(0),
+        opnc_sim::loopback(0),
+    )
+    .await
+    .unwrap();
+    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
+    let options = SetupOptions::default();
+    let report = opnc_core::setup::preflight::run(&op, &nc, &options).await;
+    let plan = opnc_core::setup::plan(&report, op.base(), nc.base(), &options).unwrap();
+    let store = opnc_core::setup::journal::JobStore::new(
+        std::env::temp_dir().join(format!("opnc-hidden-{}", std::process::id())),
+    );
+    let outcome =
+        opnc_core::setup::apply::Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
+            .apply(&plan, &report.facts)
+            .await;
+    assert!(outcome.succeeded(), "the setup still proves the rest: {:?}", outcome.job.error);
+    let storage = op.storages().await.unwrap().remove(0);
+    pair.openproject.sim.enable_in_project(storage.id, 1, "automatic");
+    let d = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+    assert!(d.healthy(), "{:#?}", d.findings);
+    assert!(d.not_run.iter().any(|n| n.check == "openproject_accepts_nextclouds_secret"));
+    let err = reset::replace_nextcloud_oauth(&op, &nc, &storage).await.unwrap_err();
+    assert!(err.error.hint.contains("opnc reset openproject-oauth"), "{:?}", err.error);
+    let _ = std::fs::remove_dir_all(store.dir());
+}

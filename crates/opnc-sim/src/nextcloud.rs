@@ -55,6 +55,9 @@ pub struct NextcloudProfile {
     pub maintenance: bool,
     /// Further enabled apps, e.g. `terms_of_service`.
     pub extra_enabled_apps: Vec<String>,
+    /// The integration stores its secret as a sensitive app-config value, which the provisioning API
+    /// then shows masked (not so on 3.1.1, but a later release may).
+    pub hides_sensitive_values: bool,
 }
 
 impl NextcloudProfile {
@@ -70,6 +73,7 @@ impl NextcloudProfile {
             base_path: String::new(),
             maintenance: false,
             extra_enabled_apps: Vec::new(),
+            hides_sensitive_values: false,
         }
     }
     pub fn nc34() -> Self {
@@ -715,7 +719,10 @@ async fn config_value(
         return r;
     }
     let s = sim.lock();
-    let value = if app == APP { s.config(&key).to_owned() } else { String::new() };
+    let mut value = if app == APP { s.config(&key).to_owned() } else { String::new() };
+    if s.profile.hides_sensitive_values && key == "openproject_client_secret" && !value.is_empty() {
+        value = "***REMOVED SENSITIVE VALUE***".into();
+    }
     ocs(200, "OK", json!({ "data": value }))
 }
 

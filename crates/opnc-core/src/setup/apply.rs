@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{ClientError, ErrorCode, ErrorKind, ErrorView};
-use crate::nextcloud::{NextcloudClient, SetupValues, INTEGRATION_APP};
+use crate::nextcloud::{NextcloudClient, SetupValues};
 use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch};
 use crate::secret::SecretString;
 use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, Phase};
@@ -147,12 +147,8 @@ impl Runner<'_> {
         }
         if plan.nextcloud_had_settings {
             // Kept in memory only: a rollback in this process can restore it; after a crash it is gone.
-            secrets.previous_nextcloud_secret = Some(
-                self.nc
-                    .app_config_value(INTEGRATION_APP, "openproject_client_secret")
-                    .await
-                    .map_err(|err| e(err.into()))?,
-            );
+            secrets.previous_nextcloud_secret =
+                self.nc.openproject_client_secret().await.map_err(|err| e(err.into()))?;
         }
 
         job.enter(Phase::CreateStorage);

@@ -114,8 +114,18 @@ pub async fn replace_nextcloud_oauth(
     let version = app_version(nc).await.map_err(|e| fail(e, &done))?;
     let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
     // The OpenProject client id and secret Nextcloud holds go into the full POST unchanged.
-    let (client_id, secret) = tokio::join!(value("openproject_client_id"), value("openproject_client_secret"));
+    let (client_id, secret) = tokio::join!(value("openproject_client_id"), nc.openproject_client_secret());
     let (client_id, secret) = (client_id.map_err(|e| fail(e, &done))?, secret.map_err(|e| fail(e, &done))?);
+    let Some(secret) = secret else {
+        return Err(ResetError {
+            error: ErrorView {
+                code: ErrorCode::IncompleteAnswer,
+                message: "Nextcloud does not show the OpenProject client secret it holds, which a new Nextcloud client needs.".into(),
+                hint: "Run `opnc reset openproject-oauth` instead: it gives Nextcloud new OpenProject values and a new client with them.".into(),
+            },
+            done,
+        });
+    };
     let project_folders = storage.has_application_password == Some(true);
     let values = SetupValues::oauth2(op.base().clone(), client_id.expose().clone(), secret, false);
     let answer = nc.create_setup(&values, &version).await.map_err(|e| fail(e, &done))?;
