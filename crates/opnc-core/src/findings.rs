@@ -28,6 +28,7 @@ pub enum FindingCode {
     OpenprojectTooOld,
     OpenprojectWithoutConfiguredField,
     OpenprojectNeedsStoragesModule,
+    OpenprojectNoActiveProject,
     NextcloudTooOld,
     NextcloudMaintenance,
     IntegrationAppMissing,

@@ -551,9 +551,10 @@ impl NextcloudClient {
             .append_pair("response_type", "code")
             .append_pair("state", "opnc-probe");
         let r = self.http.send(request).await?;
+        // Unknown clients get an error page (200 on Nextcloud 34, "404"/"403" templates elsewhere).
         match r.status.as_u16() {
             300..=399 => Ok(true),
-            200 => Ok(false),
+            200..=299 | 400..=499 => Ok(false),
             _ => Err(r.unexpected_status()),
         }
     }

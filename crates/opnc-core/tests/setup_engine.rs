@@ -230,3 +230,15 @@ async fn disabled_apps_are_enabled_with_the_account_password_only() {
     let again = preflight::run(&op, &nc_admin(&pair.nextcloud.url()), &options).await;
     assert!(again.can_apply(), "{:#?}", again.findings);
 }
+
+#[tokio::test]
+async fn no_active_project_is_warned_about() {
+    let pair = SimPair::start_default().await.unwrap();
+    for p in pair.openproject.sim.lock().projects.iter_mut() {
+        p.active = false;
+    }
+    let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &SetupOptions::default()).await;
+    let f = report.findings.iter().find(|f| f.code == FindingCode::OpenprojectNoActiveProject).expect("warned");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(report.can_apply());
+}

@@ -112,7 +112,10 @@ impl PreflightReport {
 pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> PreflightReport {
     // One round: every request at once (none depends on another's answer).
     let (op_side, nc_side, conflicts) = tokio::join!(
-        async { tokio::join!(op.root(), op.configuration(), op.storages(), op.me()) },
+        async {
+            let active = [crate::openproject::Filter::new("active", "=", &["t"])];
+            tokio::join!(op.root(), op.configuration(), op.storages(), op.me(), op.projects(&active, 1, 1))
+        },
         async {
             tokio::join!(
                 nc.status(),
@@ -134,7 +137,7 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
             )
         },
     );
-    let (root, config, storages, me) = op_side;
+    let (root, config, storages, me, active_projects) = op_side;
     let (status, caps, user, echo, reach, integration_app, groupfolders_app) = nc_side;
     let (app_config, admin_config, folder_status, op_user, groups) = conflicts;
     let mut facts = Facts::default();
@@ -207,6 +210,15 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     }
     if let Ok(list) = &storages {
         facts.storages = list.clone();
+    }
+    if active_projects.as_ref().is_ok_and(|page| page.total == 0) && facts.openproject_version.is_some() {
+        // opf/openproject `Storages::Storage.visible`: storages are visible through project permissions,
+        // so with no active project even an admin may get 404 for the storage just created.
+        push(
+            Finding::new(C::OpenprojectNoActiveProject, Severity::Warning, Some(Server::OpenProject), "OpenProject has no active project: it may then hide the new storage even from administrators, and nobody can use it.")
+                .evidence("GET /api/v3/projects?filters=[active=t]: total 0")
+                .fix("Create (or unarchive) at least one project in OpenProject first."),
+        );
     }
     if let Ok(me) = me {
         facts.openproject_admin = me.login.or(Some(me.name));
