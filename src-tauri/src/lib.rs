@@ -1,10 +1,20 @@
-//! The desktop shell: wiring only. Every command is a one- or two-line delegate into `opnc-core`.
+//! The desktop shell: wiring only. Every command delegates into `opnc-core`.
 
 mod commands;
+mod state;
 
 pub fn run() {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::check_url])
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state::AppState::new())
+        .invoke_handler(tauri::generate_handler![
+            commands::check_url,
+            commands::start_demo,
+            commands::sign_in,
+            commands::review,
+            commands::apply,
+            commands::diagnose,
+        ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| {
             eprintln!("the desktop app could not start: {error}");

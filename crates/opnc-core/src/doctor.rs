@@ -15,7 +15,7 @@ use crate::setup::preflight::{self, PreflightReport};
 use crate::setup::SetupOptions;
 
 /// How much the doctor could see of a server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     Admin,
@@ -24,13 +24,13 @@ pub enum Access {
 }
 
 /// A check that could not run, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotRun {
     pub check: &'static str,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct ServerSummary {
     pub url: String,
     pub version: Option<String>,
@@ -38,7 +38,7 @@ pub struct ServerSummary {
 }
 
 /// The diagnosis: findings in a stable order (blockers first, network legs before what depends on them).
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct Diagnosis {
     pub openproject: ServerSummary,
     pub nextcloud: ServerSummary,

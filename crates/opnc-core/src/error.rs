@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::server_url::UrlProblem;
 
 /// Which server an error or finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Server {
     OpenProject,
@@ -28,7 +28,7 @@ impl fmt::Display for Server {
 }
 
 /// Stable machine-readable codes, shared with the front end. Never renamed; new ones are added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidUrl,
@@ -91,7 +91,7 @@ impl ErrorCode {
 }
 
 /// What the UI shows: `{code, message, hint}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorView {
     pub code: ErrorCode,
     pub message: String,

@@ -9,6 +9,7 @@ pub mod http;
 pub mod keychain;
 pub mod nextcloud;
 pub mod openproject;
+pub mod pair;
 pub mod secret;
 pub mod server_url;
 pub mod setup;

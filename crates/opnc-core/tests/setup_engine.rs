@@ -237,7 +237,9 @@ async fn no_active_project_is_warned_about() {
     for p in pair.openproject.sim.lock().projects.iter_mut() {
         p.active = false;
     }
-    let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &SetupOptions::default()).await;
+    let report =
+        preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &SetupOptions::default())
+            .await;
     let f = report.findings.iter().find(|f| f.code == FindingCode::OpenprojectNoActiveProject).expect("warned");
     assert_eq!(f.severity, Severity::Warning);
     assert!(report.can_apply());

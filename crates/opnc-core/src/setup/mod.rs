@@ -16,7 +16,7 @@ use crate::ServerUrl;
 use preflight::PreflightReport;
 
 /// What the admin asked for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SetupOptions {
     pub storage_name: String,
     /// Automatically managed project folders (needs the Team folders app).
@@ -31,7 +31,7 @@ impl Default for SetupOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanMode {
     /// Create the storage and configure Nextcloud.
@@ -41,14 +41,14 @@ pub enum PlanMode {
 }
 
 /// One change the plan will make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedChange {
     pub server: Server,
     pub action: String,
 }
 
 /// Exactly what apply will change on each side, shown before anything is written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct Plan {
     pub mode: PlanMode,
     pub openproject_url: String,

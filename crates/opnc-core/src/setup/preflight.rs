@@ -34,7 +34,7 @@ pub mod compat {
 }
 
 /// The integration settings Nextcloud holds now (no secret: only whether one is set).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NextcloudIntegration {
     pub openproject_url: String,
     pub openproject_client_id: String,

@@ -9,14 +9,14 @@ use crate::error::ClientError;
 use crate::nextcloud::{NextcloudClient, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage, TokenProbe};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProofCheck {
     pub name: &'static str,
     pub ok: bool,
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct Proof {
     pub storage_id: i64,
     pub checks: Vec<ProofCheck>,

@@ -1,0 +1,174 @@
+//! A connected pair: both servers signed in, for the desktop wizard (and any other front end). Each
+//! operation the wizard offers is one call here, so the Tauri commands stay one-line delegates.
+
+use serde::{Deserialize, Serialize};
+
+use crate::doctor::{self, Diagnosis};
+use crate::error::{ErrorView, Server};
+use crate::findings::Finding;
+use crate::http::{HttpClient, HttpConfig};
+use crate::nextcloud::{NextcloudClient, NextcloudCredentials};
+use crate::openproject::{OpenProjectAuth, OpenProjectClient};
+use crate::secret::SecretString;
+use crate::server_url::{ServerUrl, UrlPolicy};
+use crate::setup::apply::{Outcome, Runner, DEFAULT_SETTLE};
+use crate::setup::journal::{Job, JobStatus, JobStore};
+use crate::setup::preflight::{self, Facts};
+use crate::setup::{plan, Plan, SetupOptions};
+
+/// What the wizard asks for to sign in to both servers. Secrets come in, never go back out.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+pub struct SignIn {
+    pub openproject_url: String,
+    #[ts(type = "string")]
+    pub openproject_token: SecretString,
+    pub nextcloud_url: String,
+    pub nextcloud_login: String,
+    #[ts(type = "string")]
+    pub nextcloud_password: SecretString,
+    pub allow_insecure_http: bool,
+}
+
+/// One side as a pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct SideSummary {
+    pub server: Server,
+    pub url: String,
+    pub version: Option<String>,
+    /// The signed-in administrator.
+    pub admin: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct PairSummary {
+    pub openproject: SideSummary,
+    pub nextcloud: SideSummary,
+    /// Simulated servers (demo mode), said so everywhere it matters.
+    pub simulated: bool,
+}
+
+/// Preflight and, when nothing blocks, the plan.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Review {
+    pub findings: Vec<Finding>,
+    pub plan: Option<Plan>,
+}
+
+/// The result of applying, as the wizard shows it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ApplyResult {
+    pub job: Job,
+    pub storage_id: Option<i64>,
+    pub proof: Option<crate::setup::proof::Proof>,
+}
+
+impl From<Outcome> for ApplyResult {
+    fn from(o: Outcome) -> Self {
+        Self { storage_id: o.storage.map(|s| s.id), proof: o.proof, job: o.job }
+    }
+}
+
+impl ApplyResult {
+    pub fn succeeded(&self) -> bool {
+        self.job.status == JobStatus::Succeeded
+    }
+}
+
+/// Both servers, signed in as administrators.
+#[derive(Debug, Clone)]
+pub struct ConnectedPair {
+    pub op: OpenProjectClient,
+    pub nc: NextcloudClient,
+    pub summary: PairSummary,
+    facts: Option<Facts>,
+    options: SetupOptions,
+}
+
+impl ConnectedPair {
+    /// Signs in to both servers at once and checks that both accounts are administrators.
+    pub async fn sign_in(request: SignIn, simulated: bool) -> Result<Self, ErrorView> {
+        let policy = UrlPolicy { allow_insecure_http: request.allow_insecure_http };
+        let op_url =
+            ServerUrl::parse(&request.openproject_url, policy).map_err(|e| e.for_server(Server::OpenProject).view())?;
+        let nc_url =
+            ServerUrl::parse(&request.nextcloud_url, policy).map_err(|e| e.for_server(Server::Nextcloud).view())?;
+        let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
+            code: crate::ErrorCode::CouldNotConnect,
+            message: e,
+            hint: "Restart the app.".into(),
+        })?;
+        let op =
+            OpenProjectClient::new(http.clone(), op_url.clone(), OpenProjectAuth::ApiKey(request.openproject_token));
+        let nc = NextcloudClient::new(
+            http,
+            nc_url.clone(),
+            Some(NextcloudCredentials { login_name: request.nextcloud_login, password: request.nextcloud_password }),
+        );
+        let (root, me, user, status) = tokio::join!(op.root(), op.me(), nc.current_user(), nc.status());
+        let root = root.map_err(|e| e.view())?;
+        let user = user.map_err(|e| e.view())?;
+        let not_admin = |server: Server| ErrorView {
+            code: crate::ErrorCode::NotAdmin,
+            message: format!("The {server} account is not an administrator."),
+            hint: format!("Sign in with an {server} administrator."),
+        };
+        if !root.is_admin() {
+            return Err(not_admin(Server::OpenProject));
+        }
+        if !user.is_admin() {
+            return Err(not_admin(Server::Nextcloud));
+        }
+        let summary = PairSummary {
+            openproject: SideSummary {
+                server: Server::OpenProject,
+                url: op_url.to_string(),
+                version: root.core_version.clone(),
+                admin: me.ok().map(|m| m.name).unwrap_or_default(),
+            },
+            nextcloud: SideSummary {
+                server: Server::Nextcloud,
+                url: nc_url.to_string(),
+                version: status.ok().map(|s| s.versionstring),
+                admin: if user.display_name.is_empty() { user.id.clone() } else { user.display_name.clone() },
+            },
+            simulated,
+        };
+        Ok(Self { op, nc, summary, facts: None, options: SetupOptions::default() })
+    }
+
+    /// Preflight, then the plan when nothing blocks. Writes nothing.
+    pub async fn review(&mut self, options: SetupOptions) -> Review {
+        let report = preflight::run(&self.op, &self.nc, &options).await;
+        let plan = plan(&report, self.op.base(), self.nc.base(), &options).ok();
+        self.facts = Some(report.facts.clone());
+        self.options = options;
+        Review { findings: report.findings, plan }
+    }
+
+    /// Applies the reviewed plan (reviewing first if needed), reporting every saved state of the job.
+    pub async fn apply(&mut self, store: &JobStore, progress: &(dyn Fn(&Job) + Send + Sync)) -> ApplyResult {
+        let review = self.review(self.options.clone()).await;
+        let (Some(plan), Some(facts)) = (review.plan, self.facts.clone()) else {
+            let mut job = Job::new(
+                self.op.base().as_str(),
+                self.nc.base().as_str(),
+                &self.options.storage_name,
+                self.options.project_folders,
+            );
+            job.status = JobStatus::RolledBack;
+            job.error =
+                review.findings.iter().find(|f| f.severity == crate::findings::Severity::Blocker).map(|f| ErrorView {
+                    code: crate::ErrorCode::IncompleteAnswer,
+                    message: format!("Nothing was changed: {}", f.message),
+                    hint: f.fix.clone().unwrap_or_default(),
+                });
+            return ApplyResult { job, storage_id: None, proof: None };
+        };
+        let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: DEFAULT_SETTLE };
+        runner.apply(&plan, &facts).await.into()
+    }
+
+    pub async fn diagnose(&self) -> Diagnosis {
+        doctor::diagnose(&self.op, &self.nc, true, true).await
+    }
+}

@@ -1,0 +1,72 @@
+//! The TypeScript types the desktop front end uses are generated from these Rust types. This test fails
+//! when `ui/src/bindings.ts` no longer matches them; regenerate with
+//! `OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings`.
+
+use opnc_core::doctor::{Access, Diagnosis, NotRun, ServerSummary};
+use opnc_core::error::{ErrorCode, ErrorView, Server};
+use opnc_core::findings::{Finding, FindingCode, Severity};
+use opnc_core::pair::{ApplyResult, PairSummary, Review, SideSummary, SignIn};
+use opnc_core::setup::journal::{Compensation, Event, EventKind, Job, JobStatus, Phase};
+use opnc_core::setup::preflight::NextcloudIntegration;
+use opnc_core::setup::proof::{Proof, ProofCheck};
+use opnc_core::setup::{Plan, PlanMode, PlannedChange, SetupOptions};
+use ts_rs::{Config, TS};
+
+fn declaration<T: TS>(cfg: &Config) -> String {
+    format!("export {};\n", T::decl(cfg).trim_end_matches(';'))
+}
+
+fn bindings() -> String {
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from the Rust types in crates/opnc-core: do not edit.\n\
+         // Regenerate: OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings\n\n",
+    );
+    for decl in [
+        declaration::<Server>(&cfg),
+        declaration::<ErrorCode>(&cfg),
+        declaration::<ErrorView>(&cfg),
+        declaration::<Severity>(&cfg),
+        declaration::<FindingCode>(&cfg),
+        declaration::<Finding>(&cfg),
+        declaration::<SetupOptions>(&cfg),
+        declaration::<PlanMode>(&cfg),
+        declaration::<PlannedChange>(&cfg),
+        declaration::<Plan>(&cfg),
+        declaration::<JobStatus>(&cfg),
+        declaration::<Phase>(&cfg),
+        declaration::<NextcloudIntegration>(&cfg),
+        declaration::<Compensation>(&cfg),
+        declaration::<EventKind>(&cfg),
+        declaration::<Event>(&cfg),
+        declaration::<Job>(&cfg),
+        declaration::<ProofCheck>(&cfg),
+        declaration::<Proof>(&cfg),
+        declaration::<Access>(&cfg),
+        declaration::<NotRun>(&cfg),
+        declaration::<ServerSummary>(&cfg),
+        declaration::<Diagnosis>(&cfg),
+        declaration::<SignIn>(&cfg),
+        declaration::<SideSummary>(&cfg),
+        declaration::<PairSummary>(&cfg),
+        declaration::<Review>(&cfg),
+        declaration::<ApplyResult>(&cfg),
+    ] {
+        out.push_str(&decl);
+    }
+    out
+}
+
+#[test]
+fn typescript_bindings_match_the_rust_types() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings.ts");
+    let generated = bindings();
+    if std::env::var_os("OPNC_UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == generated, "ui/src/bindings.ts is out of date: regenerate it (see the top of this file)");
+    // The error codes the UI switches on are the ones Rust serializes.
+    let code = serde_json::to_string(&ErrorCode::TwoFactorRequiresAppPassword).unwrap();
+    assert!(generated.contains(&code), "{code} in the bindings");
+}

@@ -1,0 +1,54 @@
+//! What the desktop app holds while it runs: the signed-in pair (credentials in memory only), the demo
+//! simulators, and the job journal in the app data folder.
+
+use opnc_core::pair::{ConnectedPair, PairSummary, SignIn};
+use opnc_core::setup::journal::JobStore;
+use opnc_core::ErrorView;
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::openproject::demo as op_demo;
+use opnc_sim::SimPair;
+use tokio::sync::Mutex;
+
+pub struct AppState {
+    pub pair: Mutex<Option<ConnectedPair>>,
+    pub demo: Mutex<Option<SimPair>>,
+    pub jobs: JobStore,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        let dir = dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("opnc-setup-assistant").join("jobs");
+        Self { pair: Mutex::new(None), demo: Mutex::new(None), jobs: JobStore::new(dir) }
+    }
+
+    pub async fn keep(&self, pair: ConnectedPair) -> PairSummary {
+        let summary = pair.summary.clone();
+        *self.pair.lock().await = Some(pair);
+        summary
+    }
+
+    pub async fn start_demo(&self) -> Result<PairSummary, ErrorView> {
+        let sims = SimPair::start_default().await.map_err(|e| ErrorView {
+            code: opnc_core::ErrorCode::CouldNotConnect,
+            message: format!("The demo servers could not start: {e}"),
+            hint: "Restart the app.".into(),
+        })?;
+        let request = SignIn {
+            openproject_url: sims.openproject.url(),
+            openproject_token: op_demo::ADMIN_TOKEN.into(),
+            nextcloud_url: sims.nextcloud.url(),
+            nextcloud_login: nc_demo::ADMIN_LOGIN.into(),
+            nextcloud_password: nc_demo::ADMIN_PASSWORD.into(),
+            allow_insecure_http: false,
+        };
+        let pair = ConnectedPair::sign_in(request, true).await?;
+        *self.demo.lock().await = Some(sims);
+        Ok(self.keep(pair).await)
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,75 @@
+// Generated from the Rust types in crates/opnc-core: do not edit.
+// Regenerate: OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings
+
+export type Server = "open_project" | "nextcloud";
+export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed";
+export type ErrorView = { code: ErrorCode, message: string, hint: string, };
+export type Severity = "blocker" | "warning" | "info";
+export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project";
+export type Finding = { code: FindingCode, severity: Severity, server: Server | null, message: string, 
+/**
+ * What was observed, never containing a secret.
+ */
+evidence: string, 
+/**
+ * The exact command or action that fixes it, where one exists.
+ */
+fix: string | null, };
+export type SetupOptions = { storage_name: string, 
+/**
+ * Automatically managed project folders (needs the Team folders app).
+ */
+project_folders: boolean, 
+/**
+ * Replace an existing storage for this Nextcloud, or a Nextcloud integration pointing elsewhere.
+ */
+replace_existing: boolean, };
+export type PlanMode = "create" | "prove_only";
+export type PlannedChange = { server: Server, action: string, };
+export type Plan = { mode: PlanMode, openproject_url: string, nextcloud_url: string, options: SetupOptions, changes: Array<PlannedChange>, 
+/**
+ * What a rollback cannot bring back, named before anything is written.
+ */
+unrestorable: Array<string>, 
+/**
+ * Delete this existing storage first (with --replace).
+ */
+replace_storage_id: number | null, 
+/**
+ * Nextcloud's "OpenProject" user exists: reuse it (new app password) instead of creating it.
+ */
+reuse_project_folder: boolean, 
+/**
+ * Nextcloud holds integration settings now; a rollback restores them.
+ */
+nextcloud_had_settings: boolean, };
+export type JobStatus = "running" | "succeeded" | "rolled_back" | "rollback_failed";
+export type Phase = "started" | "replace_storage" | "create_storage" | "configure_nextcloud" | "set_nextcloud_client" | "set_application_password" | "proof" | "rolling_back" | "done";
+export type NextcloudIntegration = { openproject_url: string, openproject_client_id: string, has_openproject_client_secret: boolean, authorization_method: string, has_nextcloud_client: boolean, };
+export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, };
+export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" };
+export type Event = { 
+/**
+ * Seconds since the Unix epoch.
+ */
+at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" });
+export type Job = { id: string, openproject_url: string, nextcloud_url: string, storage_name: string, project_folders: boolean, status: JobStatus, phase: Phase, events: Array<Event>, compensations: Array<Compensation>, error: ErrorView | null, rollback_error: ErrorView | null, };
+export type ProofCheck = { name: string, ok: boolean, evidence: string, };
+export type Proof = { storage_id: number, checks: Array<ProofCheck>, };
+export type Access = "admin" | "signed_in" | "anonymous";
+export type NotRun = { check: string, reason: string, };
+export type ServerSummary = { url: string, version: string | null, access: Access, };
+export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, findings: Array<Finding>, not_run: Array<NotRun>, };
+export type SignIn = { openproject_url: string, openproject_token: string, nextcloud_url: string, nextcloud_login: string, nextcloud_password: string, allow_insecure_http: boolean, };
+export type SideSummary = { server: Server, url: string, version: string | null, 
+/**
+ * The signed-in administrator.
+ */
+admin: string, };
+export type PairSummary = { openproject: SideSummary, nextcloud: SideSummary, 
+/**
+ * Simulated servers (demo mode), said so everywhere it matters.
+ */
+simulated: boolean, };
+export type Review = { findings: Array<Finding>, plan: Plan | null, };
+export type ApplyResult = { job: Job, storage_id: number | null, proof: Proof | null, };

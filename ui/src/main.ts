@@ -1,0 +1,220 @@
+// The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
+// in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ApplyResult, Diagnosis, ErrorView, Finding, Job, PairSummary, Phase, Review, SetupOptions, SideSummary } from "./bindings";
+import "./style.css";
+
+type Stage = "sign-in" | "review" | "apply" | "done";
+type StepState = "pending" | "running" | "done" | "failed" | "rolled-back";
+interface Step { label: string; state: StepState }
+
+const state = {
+  stage: "sign-in" as Stage,
+  summary: null as PairSummary | null,
+  review: null as Review | null,
+  result: null as ApplyResult | null,
+  diagnosis: null as Diagnosis | null,
+  error: null as ErrorView | null,
+  busy: false,
+  view: "setup" as "setup" | "diagnose",
+  op: [] as Step[],
+  nc: [] as Step[],
+  crossing: [] as { text: string; to: "nextcloud" | "openproject" }[],
+};
+
+const app = document.querySelector<HTMLDivElement>("#app")!;
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+function icon(s: StepState): string {
+  return { pending: "○", running: "●", done: "✔", failed: "✖", "rolled-back": "↶" }[s];
+}
+
+function side(summary: SideSummary | undefined, name: string, steps: Step[], form: string): string {
+  const head = summary
+    ? `<p class="url">${esc(summary.url)}</p><p class="meta">${esc(summary.version ?? "version unknown")} · signed in as ${esc(summary.admin)} ✔</p>`
+    : form;
+  const list = steps.map((s) => `<li class="step ${s.state}"><span class="icon" aria-hidden="true">${icon(s.state)}</span>${esc(s.label)}</li>`).join("");
+  return `<section class="pane ${name.toLowerCase()}" aria-label="${name}"><h2>${name}</h2>${head}<ul class="steps">${list}</ul></section>`;
+}
+
+function signInForm(): string {
+  return `<form id="sign-in" class="sign-in">
+    <fieldset><legend>OpenProject</legend>
+      <label>URL <input name="openproject_url" type="url" placeholder="https://openproject.example.com" required /></label>
+      <label>API token <input name="openproject_token" type="password" autocomplete="off" required /></label>
+    </fieldset>
+    <fieldset><legend>Nextcloud</legend>
+      <label>URL <input name="nextcloud_url" type="url" placeholder="https://cloud.example.com" required /></label>
+      <label>Admin user <input name="nextcloud_login" autocomplete="username" required /></label>
+      <label>App password <input name="nextcloud_password" type="password" autocomplete="off" required /></label>
+    </fieldset>
+    <div class="actions"><button type="submit" ${state.busy ? "disabled" : ""}>Sign in to both</button>
+    <button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>Try with demo servers</button></div>
+  </form>`;
+}
+
+function findingsList(findings: Finding[]): string {
+  if (findings.length === 0) return `<p class="ok">All checks passed.</p>`;
+  return `<ul class="findings">${findings
+    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">Fix: <code>${esc(f.fix)}</code></div>` : ""}</li>`)
+    .join("")}</ul>`;
+}
+
+function middle(): string {
+  const rows = state.crossing.map((c) => `<li class="crossing ${c.to}">${c.to === "nextcloud" ? `${esc(c.text)} ───▶` : `◀─── ${esc(c.text)}`}</li>`).join("");
+  let body = "";
+  if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
+  if (state.stage === "review" && state.review) {
+    body += `<h3>Preflight</h3>${findingsList(state.review.findings)}`;
+    if (state.review.plan) {
+      const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");
+      body += `<h3>Cannot be undone by a rollback</h3><ul class="unrestorable">${unrestorable}</ul>`;
+    }
+  }
+  return `<section class="middle" aria-label="Values crossing"><ul class="crossings">${rows}</ul>${body}</section>`;
+}
+
+function rail(): string {
+  const stages: [Stage, string][] = [["sign-in", "Sign in"], ["review", "Preflight & plan"], ["apply", "Apply & proof"], ["done", "Done"]];
+  const order = stages.map((s) => s[0]);
+  const now = order.indexOf(state.stage);
+  const items = stages.map(([, label], i) => `<li class="${i < now ? "done" : i === now ? "current" : ""}">${label}</li>`).join("");
+  let action = "";
+  if (state.stage === "review" && state.review?.plan) action = `<button id="apply" ${state.busy ? "disabled" : ""}>Apply to both servers</button>`;
+  if (state.stage === "review" && !state.review?.plan) action = `<button id="check">Check again</button>`;
+  return `<footer class="rail"><ol>${items}</ol>${action}</footer>`;
+}
+
+function diagnoseView(): string {
+  if (!state.summary) return `<p class="hint">Sign in (or start the demo) to diagnose a pair.</p>`;
+  const d = state.diagnosis;
+  const body = d
+    ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>Could not check</h3><ul>${d.not_run.map((n) => `<li>${esc(n.check)}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
+    : `<p class="hint">Runs every check against both servers; changes nothing.</p>`;
+  return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>Diagnose the connection</button>${body}</section>`;
+}
+
+function render(): void {
+  const s = state.summary;
+  const banner = s?.simulated ? `<div class="banner" role="status">Demo servers — nothing real is changed</div>` : "";
+  const main =
+    state.view === "diagnose"
+      ? diagnoseView()
+      : `<main class="wizard">${side(s?.openproject, "OpenProject", state.op, state.stage === "sign-in" ? signInForm() : "")}${middle()}${side(s?.nextcloud, "Nextcloud", state.nc, "")}</main>${rail()}`;
+  app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav>
+      <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">Set up</button>
+      <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">Diagnose</button></nav></header>${banner}${main}`;
+  bind();
+}
+
+async function run<T>(task: () => Promise<T>): Promise<T | undefined> {
+  state.busy = true;
+  state.error = null;
+  render();
+  try {
+    return await task();
+  } catch (e) {
+    state.error = (e as ErrorView).code ? (e as ErrorView) : { code: "unexpected_status", message: String(e), hint: "" };
+    return undefined;
+  } finally {
+    state.busy = false;
+    render();
+  }
+}
+
+async function signedIn(summary: PairSummary | undefined): Promise<void> {
+  if (!summary) return;
+  state.summary = summary;
+  state.stage = "review";
+  await check();
+}
+
+async function check(): Promise<void> {
+  const options: SetupOptions = { storage_name: "Nextcloud", project_folders: true, replace_existing: false };
+  const review = await run(() => invoke<Review>("review", { options }));
+  if (!review) return;
+  state.review = review;
+  const plan = review.plan;
+  state.op = (plan?.changes ?? []).filter((c) => c.server === "open_project").map((c) => ({ label: c.action, state: "pending" as StepState }));
+  state.nc = (plan?.changes ?? []).filter((c) => c.server === "nextcloud").map((c) => ({ label: c.action, state: "pending" as StepState }));
+  render();
+}
+
+// Which pane's steps a phase belongs to, and what crosses over when it completes.
+const phaseSide: Partial<Record<Phase, "op" | "nc">> = {
+  create_storage: "op", configure_nextcloud: "nc", set_nextcloud_client: "op", set_application_password: "op",
+};
+
+function follow(job: Job): void {
+  state.op = [];
+  state.nc = [];
+  state.crossing = [];
+  let current: "op" | "nc" | null = null;
+  for (const e of job.events) {
+    if (e.event === "phase_started") {
+      current = phaseSide[e.phase] ?? null;
+      if (e.phase === "configure_nextcloud") state.crossing.push({ text: "client id, secret •••", to: "nextcloud" });
+      if (e.phase === "set_nextcloud_client") state.crossing.push({ text: "client id, secret •••", to: "openproject" });
+      if (e.phase === "set_application_password") state.crossing.push({ text: "app password •••", to: "openproject" });
+    } else if (e.event === "changed" && current) {
+      state[current].push({ label: e.what, state: "done" });
+    } else if (e.event === "undone") {
+      (e.what.includes("OpenProject") ? state.op : state.nc).push({ label: e.what, state: "rolled-back" });
+    } else if (e.event === "failed" && current) {
+      state[current].push({ label: e.error.message, state: "failed" });
+    }
+  }
+}
+
+async function apply(): Promise<void> {
+  state.stage = "apply";
+  const progress = new Channel<Job>();
+  progress.onmessage = (job) => {
+    follow(job);
+    render();
+  };
+  const result = await run(() => invoke<ApplyResult>("apply", { progress }));
+  if (!result) return;
+  state.result = result;
+  follow(result.job);
+  if (result.job.status === "succeeded") {
+    state.stage = "done";
+    state.op.push({ label: `proven: ${result.proof?.checks.length ?? 0} checks passed`, state: "done" });
+  } else {
+    state.error = result.job.error;
+    state.stage = "review";
+  }
+  render();
+}
+
+function bind(): void {
+  document.querySelector<HTMLFormElement>("#sign-in")?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target as HTMLFormElement);
+    const request = {
+      openproject_url: String(f.get("openproject_url")), openproject_token: String(f.get("openproject_token")),
+      nextcloud_url: String(f.get("nextcloud_url")), nextcloud_login: String(f.get("nextcloud_login")),
+      nextcloud_password: String(f.get("nextcloud_password")), allow_insecure_http: false,
+    };
+    (ev.target as HTMLFormElement).reset(); // the secrets leave the webview once sent
+    await signedIn(await run(() => invoke<PairSummary>("sign_in", { request })));
+  });
+  document.querySelector("#demo")?.addEventListener("click", async () => signedIn(await run(() => invoke<PairSummary>("start_demo"))));
+  document.querySelector("#check")?.addEventListener("click", () => void check());
+  document.querySelector("#apply")?.addEventListener("click", () => void apply());
+  document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
+    state.diagnosis = (await run(() => invoke<Diagnosis>("diagnose"))) ?? null;
+    render();
+  });
+  document.querySelectorAll<HTMLButtonElement>("nav button").forEach((b) =>
+    b.addEventListener("click", () => {
+      state.view = b.dataset.view as "setup" | "diagnose";
+      render();
+    }),
+  );
+}
+
+render();
