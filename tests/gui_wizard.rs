@@ -1,0 +1,195 @@
+//! The real desktop app driven through WebDriver (tauri-driver + WebKitWebDriver) under Xvfb, in demo
+//! mode: sign in to the demo servers, preflight, apply, the native success dialog appears and is
+//! accepted, and the simulators' state is checked over HTTP. Screenshots of every stage at 1280×800 and
+//! 1024×700 go to `target/screenshots/`. `scripts/test` provides the display, the D-Bus session and
+//! tauri-driver.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
+use opnc_core::openproject::{OpenProjectAuth, OpenProjectClient};
+use opnc_core::{HttpClient, HttpConfig, SecretString, ServerUrl, UrlPolicy};
+use serde_json::{json, Value};
+
+/// The W3C WebDriver element reference key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn desktop_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo).args(["build", "--quiet", "-p", "opnc-desktop"]).status().unwrap();
+    assert!(status.success(), "building the desktop app failed");
+    profile_dir.join("opnc-desktop")
+}
+
+fn screenshots_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).and_then(|d| d.parent()).unwrap().join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Driver {
+    child: Child,
+    http: reqwest::Client,
+    session: String,
+    base: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start(app: &Path, port: u16) -> Self {
+        let child = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is installed (scripts/setup installs it)");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "wry", "tauri:options": { "application": app } } } });
+        let started = Instant::now();
+        let session = loop {
+            if let Ok(r) = http.post(format!("{base}/session")).json(&caps).send().await {
+                let v: Value = r.json().await.unwrap_or_default();
+                if let Some(id) = v.pointer("/value/sessionId").and_then(Value::as_str) {
+                    break id.to_owned();
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no WebDriver session");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        Self { child, http, session, base }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let r = self.http.request(method, url).json(&body).send().await.unwrap();
+        r.json().await.unwrap_or_default()
+    }
+
+    async fn find(&self, css: &str) -> Option<String> {
+        let v = self.call(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": css })).await;
+        v.pointer(&format!("/value/{ELEMENT}")).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    async fn wait_for(&self, css: &str) -> String {
+        let started = Instant::now();
+        loop {
+            if let Some(e) = self.find(css).await {
+                return e;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "{css} never appeared");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.wait_for(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.wait_for(css).await;
+        let v = self.call(reqwest::Method::GET, &format!("/element/{e}/text"), Value::Null).await;
+        v["value"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", json!({ "x": 0, "y": 0, "width": width, "height": height }))
+            .await;
+    }
+}
+
+fn screenshot(name: &str, width: u32, height: u32) {
+    let path = screenshots_dir().join(format!("{width}x{height}-{name}.png"));
+    let status = Command::new("import")
+        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0")])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "screenshot {name}");
+}
+
+/// Waits for a native dialog by title and accepts it; returns whether it appeared.
+fn accept_dialog(title: &str) -> bool {
+    let found = Command::new("timeout").args(["20", "xdotool", "search", "--sync", "--name", title]).output().unwrap();
+    if !found.status.success() {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    Command::new("xdotool").args(["key", "Return"]).status().unwrap().success()
+}
+
+async fn wizard_run(app: &Path, port: u16, width: u32, height: u32) {
+    let driver = Driver::start(app, port).await;
+    driver.resize(width, height).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    screenshot("1-sign-in", width, height);
+    driver.click("#demo").await;
+    driver.wait_for("#apply").await;
+    let findings = driver.text(".middle").await;
+    assert!(findings.contains("All checks passed"), "{findings}");
+    screenshot("2-preflight-and-plan", width, height);
+    let op_url = driver.text(".pane.openproject .url").await;
+    let nc_url = driver.text(".pane.nextcloud .url").await;
+    driver.click("#apply").await;
+    let dialog = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        screenshot("3-success-dialog", width, height);
+        accept_dialog("Connected")
+    })
+    .await
+    .unwrap();
+    assert!(dialog, "the native success dialog appeared and was accepted");
+    let rail = driver.text(".rail").await;
+    assert!(rail.contains("Done"), "{rail}");
+    let op_steps = driver.text(".pane.openproject .steps").await;
+    assert!(op_steps.contains("proven"), "{op_steps}");
+    screenshot("4-done", width, height);
+
+    // The simulators inside the app hold a configured pair.
+    let http = HttpClient::new(HttpConfig::default()).unwrap();
+    let url = |u: &str| ServerUrl::parse(u, UrlPolicy::default()).unwrap();
+    let op = OpenProjectClient::new(
+        http.clone(),
+        url(&op_url),
+        OpenProjectAuth::ApiKey(SecretString::from(opnc_sim::openproject::demo::ADMIN_TOKEN)),
+    );
+    let storages = op.storages().await.unwrap();
+    assert_eq!(storages.len(), 1);
+    assert!(storages[0].is_configured() && storages[0].has_application_password == Some(true));
+    let nc = NextcloudClient::new(
+        http,
+        url(&nc_url),
+        Some(NextcloudCredentials {
+            login_name: "admin".into(),
+            password: SecretString::from(opnc_sim::nextcloud::demo::ADMIN_PASSWORD),
+        }),
+    );
+    assert!(nc.check_admin_config().await.unwrap().config_status_without_project_folder);
+
+    driver.click("nav button[data-view=diagnose]").await;
+    driver.click("#run-diagnose").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let report = driver.text(".diagnose").await;
+    screenshot("5-diagnose", width, height);
+    assert!(report.contains("storage is enabled in no project"), "the doctor sees the new storage: {report}");
+}
+
+#[tokio::test]
+async fn demo_setup_through_the_real_window() {
+    assert!(std::env::var_os("DISPLAY").is_some(), "run through scripts/test, which provides a display (Xvfb)");
+    let app = desktop_binary();
+    wizard_run(&app, 4444, 1280, 800).await;
+    wizard_run(&app, 4454, 1024, 700).await;
+}
