@@ -120,14 +120,38 @@ fn screenshot(name: &str, width: u32, height: u32) {
     assert!(status.success(), "screenshot {name}");
 }
 
-/// Waits for a native dialog by title and accepts it; returns whether it appeared.
-fn accept_dialog(title: &str) -> bool {
+/// Waits for a native dialog by title and presses `key` in it (`Return` closes an OK-only box; in an
+/// OK/Cancel box Cancel has the focus, and `alt+o` presses OK). Returns whether the dialog appeared.
+fn answer_dialog(title: &str, key: &str) -> bool {
     let found = Command::new("timeout").args(["20", "xdotool", "search", "--sync", "--name", title]).output().unwrap();
     if !found.status.success() {
         return false;
     }
     std::thread::sleep(Duration::from_millis(400));
-    Command::new("xdotool").args(["key", "Return"]).status().unwrap().success()
+    Command::new("xdotool").args(["key", key]).status().unwrap().success()
+}
+
+fn accept_dialog(title: &str) -> bool {
+    answer_dialog(title, "Return")
+}
+
+/// Clicks, then answers the dialog the click opens (the click blocks until the command returns).
+async fn click_and_answer(
+    driver: &Driver,
+    css: &str,
+    title: &'static str,
+    key: &'static str,
+    shot: Option<(&'static str, u32, u32)>,
+) -> bool {
+    let answered = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        if let Some((name, w, h)) = shot {
+            screenshot(name, w, h);
+        }
+        answer_dialog(title, key)
+    });
+    driver.click(css).await;
+    answered.await.unwrap()
 }
 
 async fn wizard_run(app: &Path, port: u16, width: u32, height: u32) {
@@ -184,6 +208,69 @@ async fn wizard_run(app: &Path, port: u16, width: u32, height: u32) {
     let report = driver.text(".diagnose").await;
     screenshot("5-diagnose", width, height);
     assert!(report.contains("storage is enabled in no project"), "the doctor sees the new storage: {report}");
+
+    // Manage: the state side by side, a reset and the delete, each behind a native confirmation.
+    driver.click("nav button[data-view=manage]").await;
+    driver.click("#load-state").await;
+    driver.wait_for(".manage .checks").await;
+    screenshot("6-manage", width, height);
+    assert!(
+        click_and_answer(
+            &driver,
+            "#reset-app_password",
+            "Rotate the app password?",
+            "alt+o",
+            Some(("7-reset-confirmation", width, height))
+        )
+        .await
+    );
+    let reset_done = tokio::task::spawn_blocking(|| accept_dialog("Reset done")).await.unwrap();
+    assert!(reset_done, "the reset result dialog");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let manage = driver.text(".manage").await;
+    assert!(
+        manage.contains("openproject_application_password") && !manage.contains('✖'),
+        "still proven after the rotation: {manage}"
+    );
+    assert!(
+        click_and_answer(
+            &driver,
+            "#delete",
+            "Delete the connection?",
+            "alt+o",
+            Some(("8-delete-confirmation", width, height))
+        )
+        .await
+    );
+    assert!(tokio::task::spawn_blocking(|| accept_dialog("Deleted")).await.unwrap(), "the delete result dialog");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(op.storages().await.unwrap().is_empty(), "deleted in OpenProject");
+    assert!(!nc.check_admin_config().await.unwrap().config_status_without_project_folder, "reset in Nextcloud");
+}
+
+/// Demo mode can make the next apply fail at Nextcloud: both sides are rolled back and the panes say so.
+async fn failure_run(app: &Path, port: u16) {
+    let driver = Driver::start(app, port).await;
+    driver.resize(1280, 800).await;
+    driver.click("#demo").await;
+    driver.click("#demo-fail").await;
+    let op_url = driver.text(".pane.openproject .url").await;
+    assert!(
+        click_and_answer(&driver, "#apply", "Setup rolled back", "Return", Some(("9-rollback-dialog", 1280, 800)))
+            .await,
+        "the rollback dialog"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let op_steps = driver.text(".pane.openproject .steps").await;
+    assert!(op_steps.contains("deleted OpenProject storage"), "the rollback is shown: {op_steps}");
+    screenshot("10-rolled-back", 1280, 800);
+    let http = HttpClient::new(HttpConfig::default()).unwrap();
+    let op = OpenProjectClient::new(
+        http,
+        ServerUrl::parse(&op_url, UrlPolicy::default()).unwrap(),
+        OpenProjectAuth::ApiKey(SecretString::from(opnc_sim::openproject::demo::ADMIN_TOKEN)),
+    );
+    assert!(op.storages().await.unwrap().is_empty(), "OpenProject is as before");
 }
 
 #[tokio::test]
@@ -192,4 +279,5 @@ async fn demo_setup_through_the_real_window() {
     let app = desktop_binary();
     wizard_run(&app, 4444, 1280, 800).await;
     wizard_run(&app, 4454, 1024, 700).await;
+    failure_run(&app, 4464).await;
 }

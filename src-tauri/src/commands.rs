@@ -2,13 +2,14 @@
 //! a `Channel`.
 
 use opnc_core::doctor::Diagnosis;
-use opnc_core::pair::{ApplyResult, ConnectedPair, PairSummary, Review, SignIn};
+use opnc_core::pair::{ApplyResult, ConnectedPair, ConnectionState, PairSummary, Review, SignIn};
 use opnc_core::setup::journal::Job;
+use opnc_core::setup::reset::{ResetKind, ResetOutcome};
 use opnc_core::setup::SetupOptions;
 use opnc_core::{ErrorCode, ErrorView, Server, ServerUrl, UrlPolicy};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
+use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
 use crate::state::AppState;
 
@@ -82,4 +83,79 @@ pub async fn apply(
 #[tauri::command]
 pub async fn diagnose(state: State<'_, AppState>) -> Result<Diagnosis, ErrorView> {
     Ok(state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.diagnose().await)
+}
+
+/// Asks in a native dialog; `true` when the admin chose OK.
+async fn confirm(app: &AppHandle, title: &str, text: String) -> bool {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .message(text)
+        .title(title)
+        .kind(MessageDialogKind::Warning)
+        .buttons(MessageDialogButtons::OkCancel)
+        .show(move |ok| {
+            let _ = tx.send(ok);
+        });
+    rx.await.unwrap_or(false)
+}
+
+fn cancelled() -> ErrorView {
+    ErrorView { code: ErrorCode::Interrupted, message: "Cancelled: nothing was changed.".into(), hint: String::new() }
+}
+
+/// The existing connection, proven from both sides.
+#[tauri::command]
+pub async fn connection_state(state: State<'_, AppState>) -> Result<ConnectionState, ErrorView> {
+    state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.state().await
+}
+
+/// A reset, after a native confirmation that says every user must authorize again.
+#[tauri::command]
+pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) -> Result<ResetOutcome, ErrorView> {
+    let guard = state.pair.lock().await;
+    let pair = guard.as_ref().ok_or_else(not_signed_in)?;
+    let title = match kind {
+        ResetKind::NextcloudOauth => "Replace Nextcloud OAuth values?",
+        ResetKind::AppPassword => "Rotate the app password?",
+        ResetKind::OpenprojectOauth => "Replace OpenProject OAuth values?",
+    };
+    if !confirm(&app, title, format!("{}\n\nAll users must authorize again.", kind.impact())).await {
+        return Err(cancelled());
+    }
+    let outcome = pair.reset(kind).await;
+    let text = match &outcome {
+        Ok(o) => format!("Done and proven ({} checks). Users must authorize again.", o.proof.checks.len()),
+        Err(e) => format!("{}\n\n{}", e.message, e.hint),
+    };
+    app.dialog().message(text).title(if outcome.is_ok() { "Reset done" } else { "Reset failed" }).show(|_| {});
+    outcome
+}
+
+/// Deletes the connection on both servers after a native confirmation that states the impact.
+#[tauri::command]
+pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Result<(), ErrorView> {
+    let guard = state.pair.lock().await;
+    let pair = guard.as_ref().ok_or_else(not_signed_in)?;
+    let impact = pair.delete_impact().await?;
+    let projects = if impact.projects.is_empty() { "no project".to_owned() } else { impact.projects.join(", ") };
+    let text = format!(
+        "OpenProject: the storage {:?} is deleted; it is used by {projects}, and every file link to it is lost.\nNextcloud: the OpenProject integration and its OAuth client are removed (the \"OpenProject\" user, group and team folder stay).",
+        impact.storage_name.unwrap_or_default()
+    );
+    if !confirm(&app, "Delete the connection?", text).await {
+        return Err(cancelled());
+    }
+    let result = pair.delete().await;
+    let text = match &result {
+        Ok(()) => "The connection was deleted on both servers.".to_owned(),
+        Err(e) => format!("{}\n\n{}", e.message, e.hint),
+    };
+    app.dialog().message(text).title(if result.is_ok() { "Deleted" } else { "Delete failed" }).show(|_| {});
+    result
+}
+
+/// Demo mode only: the next apply fails at Nextcloud, so a training can show the rollback of both sides.
+#[tauri::command]
+pub async fn demo_fail_next_apply(state: State<'_, AppState>) -> Result<(), ErrorView> {
+    state.fail_next_apply().await
 }

@@ -14,6 +14,10 @@ pub fn run() {
             commands::review,
             commands::apply,
             commands::diagnose,
+            commands::connection_state,
+            commands::reset,
+            commands::delete_connection,
+            commands::demo_fail_next_apply,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| {

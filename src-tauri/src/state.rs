@@ -47,6 +47,24 @@ impl AppState {
     }
 }
 
+impl AppState {
+    pub async fn fail_next_apply(&self) -> Result<(), ErrorView> {
+        let demo = self.demo.lock().await;
+        let sims = demo.as_ref().ok_or_else(|| ErrorView {
+            code: opnc_core::ErrorCode::Interrupted,
+            message: "Only the demo servers can be told to fail.".into(),
+            hint: "Start the demo first.".into(),
+        })?;
+        sims.nextcloud.server.control.add_fault(opnc_sim::Fault::on(
+            http::Method::POST,
+            "/apps/integration_openproject/setup",
+            1,
+            opnc_sim::FaultAction::Status { status: 500, body: r#"{"error":"Simulated failure for the demo"}"#.into() },
+        ));
+        Ok(())
+    }
+}
+
 impl Default for AppState {
     fn default() -> Self {
         Self::new()

@@ -73,3 +73,15 @@ export type PairSummary = { openproject: SideSummary, nextcloud: SideSummary,
 simulated: boolean, };
 export type Review = { findings: Array<Finding>, plan: Plan | null, };
 export type ApplyResult = { job: Job, storage_id: number | null, proof: Proof | null, };
+export type DeleteImpact = { storage_id: number | null, storage_name: string | null, 
+/**
+ * Projects that use the storage; their file links are lost.
+ */
+projects: Array<string>, };
+export type ConnectionState = { storage_id: number | null, storage_name: string | null, proof: Proof | null, };
+export type ResetKind = "nextcloud_oauth" | "app_password" | "openproject_oauth";
+export type ResetOutcome = { kind: ResetKind, steps: Array<string>, proof: Proof, 
+/**
+ * Always true: say it to the admin.
+ */
+users_must_reauthorize: boolean, };

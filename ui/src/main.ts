@@ -1,10 +1,11 @@
 // The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApplyResult, Diagnosis, ErrorView, Finding, Job, PairSummary, Phase, Review, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, ConnectionState, Diagnosis, ErrorView, Finding, Job, PairSummary, Phase, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 
 type Stage = "sign-in" | "review" | "apply" | "done";
+type View = "setup" | "manage" | "diagnose";
 type StepState = "pending" | "running" | "done" | "failed" | "rolled-back";
 interface Step { label: string; state: StepState }
 
@@ -16,7 +17,9 @@ const state = {
   diagnosis: null as Diagnosis | null,
   error: null as ErrorView | null,
   busy: false,
-  view: "setup" as "setup" | "diagnose",
+  view: "setup" as View,
+  connection: null as ConnectionState | null,
+  notice: "",
   op: [] as Step[],
   nc: [] as Step[],
   crossing: [] as { text: string; to: "nextcloud" | "openproject" }[],
@@ -83,7 +86,10 @@ function rail(): string {
   const now = order.indexOf(state.stage);
   const items = stages.map(([, label], i) => `<li class="${i < now ? "done" : i === now ? "current" : ""}">${label}</li>`).join("");
   let action = "";
-  if (state.stage === "review" && state.review?.plan) action = `<button id="apply" ${state.busy ? "disabled" : ""}>Apply to both servers</button>`;
+  if (state.stage === "review" && state.review?.plan) {
+    const demoFail = state.summary?.simulated ? `<button id="demo-fail" class="secondary">Simulate a failure on the next apply</button> ` : "";
+    action = `<span class="notice">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>Apply to both servers</button>`;
+  }
   if (state.stage === "review" && !state.review?.plan) action = `<button id="check">Check again</button>`;
   return `<footer class="rail"><ol>${items}</ol>${action}</footer>`;
 }
@@ -97,15 +103,40 @@ function diagnoseView(): string {
   return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>Diagnose the connection</button>${body}</section>`;
 }
 
+function manageView(): string {
+  if (!state.summary) return `<p class="hint">Sign in (or start the demo) to manage a connection.</p>`;
+  const c = state.connection;
+  let body = `<p class="hint">Shows the connection as both servers see it; changes nothing.</p>`;
+  if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
+  if (c && c.storage_id === null) body += `<p>OpenProject has no storage for this Nextcloud.</p>`;
+  if (c?.proof) {
+    body += `<h3>Storage “${esc(c.storage_name ?? "")}”</h3><ul class="checks">${c.proof.checks
+      .map((k) => `<li class="step ${k.ok ? "done" : "failed"}"><span class="icon" aria-hidden="true">${k.ok ? "✔" : "✖"}</span>${esc(k.name)} — ${esc(k.evidence)}</li>`)
+      .join("")}</ul>
+      <div class="actions"><button id="reset-nextcloud_oauth" class="secondary">Replace Nextcloud OAuth values</button>
+      <button id="reset-app_password" class="secondary">Rotate the app password</button>
+      <button id="delete" class="danger">Delete the connection</button></div>`;
+  }
+  return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>Show the connection</button>${body}</section>`;
+}
+
+async function loadState(): Promise<void> {
+  state.connection = (await run(() => invoke<ConnectionState>("connection_state"))) ?? null;
+  render();
+}
+
 function render(): void {
   const s = state.summary;
   const banner = s?.simulated ? `<div class="banner" role="status">Demo servers — nothing real is changed</div>` : "";
   const main =
     state.view === "diagnose"
       ? diagnoseView()
+      : state.view === "manage"
+      ? manageView()
       : `<main class="wizard">${side(s?.openproject, "OpenProject", state.op, state.stage === "sign-in" ? signInForm() : "")}${middle()}${side(s?.nextcloud, "Nextcloud", state.nc, "")}</main>${rail()}`;
   app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav>
       <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">Set up</button>
+      <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">Manage</button>
       <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">Diagnose</button></nav></header>${banner}${main}`;
   bind();
 }
@@ -162,7 +193,8 @@ function follow(job: Job): void {
     } else if (e.event === "changed" && current) {
       state[current].push({ label: e.what, state: "done" });
     } else if (e.event === "undone") {
-      (e.what.includes("OpenProject") ? state.op : state.nc).push({ label: e.what, state: "rolled-back" });
+      // Undo lines name their server: "deleted OpenProject storage …", "reset Nextcloud's … settings".
+      (e.what.includes("Nextcloud's") ? state.nc : state.op).push({ label: e.what, state: "rolled-back" });
     } else if (e.event === "failed" && current) {
       state[current].push({ label: e.error.message, state: "failed" });
     }
@@ -171,6 +203,7 @@ function follow(job: Job): void {
 
 async function apply(): Promise<void> {
   state.stage = "apply";
+  state.notice = "";
   const progress = new Channel<Job>();
   progress.onmessage = (job) => {
     follow(job);
@@ -211,10 +244,27 @@ function bind(): void {
   });
   document.querySelectorAll<HTMLButtonElement>("nav button").forEach((b) =>
     b.addEventListener("click", () => {
-      state.view = b.dataset.view as "setup" | "diagnose";
+      state.view = b.dataset.view as View;
+      state.error = null;
       render();
     }),
   );
+  document.querySelector("#demo-fail")?.addEventListener("click", async () => {
+    await run(() => invoke("demo_fail_next_apply"));
+    state.notice = "The next apply will fail at Nextcloud (demo).";
+    render();
+  });
+  document.querySelector("#load-state")?.addEventListener("click", () => void loadState());
+  for (const kind of ["nextcloud_oauth", "app_password"] as ResetKind[]) {
+    document.querySelector(`#reset-${kind}`)?.addEventListener("click", async () => {
+      await run(() => invoke("reset", { kind }));
+      if (!state.error || state.error.code === "interrupted") await loadState();
+    });
+  }
+  document.querySelector("#delete")?.addEventListener("click", async () => {
+    await run(() => invoke("delete_connection"));
+    if (!state.error || state.error.code === "interrupted") await loadState();
+  });
 }
 
 render();

@@ -172,3 +172,90 @@ impl ConnectedPair {
         doctor::diagnose(&self.op, &self.nc, true, true).await
     }
 }
+
+/// What deleting the connection would take away, shown before it happens.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct DeleteImpact {
+    pub storage_id: Option<i64>,
+    pub storage_name: Option<String>,
+    /// Projects that use the storage; their file links are lost.
+    pub projects: Vec<String>,
+}
+
+/// The state of an existing connection, side by side.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ConnectionState {
+    pub storage_id: Option<i64>,
+    pub storage_name: Option<String>,
+    pub proof: Option<crate::setup::proof::Proof>,
+}
+
+impl ConnectedPair {
+    async fn storage(&self) -> Result<Option<crate::openproject::Storage>, ErrorView> {
+        let storages = self.op.storages().await.map_err(|e| e.view())?;
+        Ok(storages.into_iter().find(|s| self.nc.base().same_server(&s.host)))
+    }
+
+    /// The connection as it is now, proven from both sides.
+    pub async fn state(&self) -> Result<ConnectionState, ErrorView> {
+        let Some(storage) = self.storage().await? else {
+            return Ok(ConnectionState { storage_id: None, storage_name: None, proof: None });
+        };
+        let proof =
+            crate::setup::proof::prove(&self.op, &self.nc, &storage, storage.has_application_password == Some(true))
+                .await
+                .map_err(|e| e.view())?;
+        Ok(ConnectionState { storage_id: Some(storage.id), storage_name: Some(storage.name), proof: Some(proof) })
+    }
+
+    pub async fn delete_impact(&self) -> Result<DeleteImpact, ErrorView> {
+        let Some(storage) = self.storage().await? else {
+            return Ok(DeleteImpact { storage_id: None, storage_name: None, projects: vec![] });
+        };
+        let filter = [crate::openproject::Filter::new("storage_id", "=", &[&storage.id.to_string()])];
+        let projects = self.op.all_projects(&filter).await.map_err(|e| e.view())?;
+        Ok(DeleteImpact {
+            storage_id: Some(storage.id),
+            storage_name: Some(storage.name),
+            projects: projects.into_iter().map(|p| p.name).collect(),
+        })
+    }
+
+    /// Deletes the connection on both servers: the storage in OpenProject (file links go with it) and the
+    /// integration settings and OAuth client in Nextcloud (its "OpenProject" user, group and folder stay).
+    pub async fn delete(&self) -> Result<(), ErrorView> {
+        if let Some(storage) = self.storage().await? {
+            self.op.delete_storage(storage.id).await.map_err(|e| e.view())?;
+        }
+        self.nc.delete_setup().await.map_err(|e| e.view())?;
+        Ok(())
+    }
+
+    /// One of the resets, proven afterwards.
+    pub async fn reset(
+        &self,
+        kind: crate::setup::reset::ResetKind,
+    ) -> Result<crate::setup::reset::ResetOutcome, ErrorView> {
+        use crate::setup::reset::{self, ResetKind};
+        let storage = self.storage().await?.ok_or_else(|| ErrorView {
+            code: crate::ErrorCode::IncompleteAnswer,
+            message: "OpenProject has no storage for this Nextcloud.".into(),
+            hint: "Set the connection up first.".into(),
+        })?;
+        let result = match kind {
+            ResetKind::NextcloudOauth => reset::replace_nextcloud_oauth(&self.op, &self.nc, &storage).await,
+            ResetKind::AppPassword => reset::rotate_app_password(&self.op, &self.nc, &storage).await,
+            ResetKind::OpenprojectOauth => {
+                return Err(ErrorView {
+                    code: crate::ErrorCode::IncompleteAnswer,
+                    message: "Replacing OpenProject's OAuth values happens in OpenProject's web interface.".into(),
+                    hint: format!(
+                        "Open {} and choose \"Replace OAuth values\", then give the new values to Nextcloud.",
+                        reset::openproject_oauth_page(&self.op, storage.id)
+                    ),
+                })
+            }
+        };
+        result.map_err(|e| e.error)
+    }
+}

@@ -5,10 +5,11 @@
 use opnc_core::doctor::{Access, Diagnosis, NotRun, ServerSummary};
 use opnc_core::error::{ErrorCode, ErrorView, Server};
 use opnc_core::findings::{Finding, FindingCode, Severity};
-use opnc_core::pair::{ApplyResult, PairSummary, Review, SideSummary, SignIn};
+use opnc_core::pair::{ApplyResult, ConnectionState, DeleteImpact, PairSummary, Review, SideSummary, SignIn};
 use opnc_core::setup::journal::{Compensation, Event, EventKind, Job, JobStatus, Phase};
 use opnc_core::setup::preflight::NextcloudIntegration;
 use opnc_core::setup::proof::{Proof, ProofCheck};
+use opnc_core::setup::reset::{ResetKind, ResetOutcome};
 use opnc_core::setup::{Plan, PlanMode, PlannedChange, SetupOptions};
 use ts_rs::{Config, TS};
 
@@ -51,6 +52,10 @@ fn bindings() -> String {
         declaration::<PairSummary>(&cfg),
         declaration::<Review>(&cfg),
         declaration::<ApplyResult>(&cfg),
+        declaration::<DeleteImpact>(&cfg),
+        declaration::<ConnectionState>(&cfg),
+        declaration::<ResetKind>(&cfg),
+        declaration::<ResetOutcome>(&cfg),
     ] {
         out.push_str(&decl);
     }

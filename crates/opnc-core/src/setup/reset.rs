@@ -14,7 +14,7 @@ use crate::secret::SecretString;
 use crate::setup::proof::{prove, Proof};
 use crate::version::{parse_server_version, v};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ResetKind {
     NextcloudOauth,
@@ -33,7 +33,7 @@ impl ResetKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ResetOutcome {
     pub kind: ResetKind,
     pub steps: Vec<String>,
