@@ -46,10 +46,16 @@ impl Drop for Driver {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 impl Driver {
-    async fn start(app: &Path, port: u16) -> Self {
+    /// Starts tauri-driver on free ports (fixed ones would collide with any other run on the machine).
+    async fn start(app: &Path) -> Self {
+        let (port, native_port) = (free_port(), free_port());
         let child = Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &(port + 1).to_string()])
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -88,7 +94,10 @@ impl Driver {
             if let Some(e) = self.find(css).await {
                 return e;
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "{css} never appeared");
+            if started.elapsed() > Duration::from_secs(30) {
+                screenshot(&format!("failure-{}", css.replace(['#', ' ', '.', '[', ']', '='], "_")), 1280, 800);
+                panic!("{css} never appeared (see the failure screenshot)");
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -102,6 +111,11 @@ impl Driver {
         let e = self.wait_for(css).await;
         let v = self.call(reqwest::Method::GET, &format!("/element/{e}/text"), Value::Null).await;
         v["value"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{e}/value"), json!({ "text": text })).await;
     }
 
     async fn resize(&self, width: u32, height: u32) {
@@ -154,8 +168,8 @@ async fn click_and_answer(
     answered.await.unwrap()
 }
 
-async fn wizard_run(app: &Path, port: u16, width: u32, height: u32) {
-    let driver = Driver::start(app, port).await;
+async fn wizard_run(app: &Path, width: u32, height: u32) {
+    let driver = Driver::start(app).await;
     driver.resize(width, height).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     screenshot("1-sign-in", width, height);
@@ -249,8 +263,8 @@ async fn wizard_run(app: &Path, port: u16, width: u32, height: u32) {
 }
 
 /// Demo mode can make the next apply fail at Nextcloud: both sides are rolled back and the panes say so.
-async fn failure_run(app: &Path, port: u16) {
-    let driver = Driver::start(app, port).await;
+async fn failure_run(app: &Path) {
+    let driver = Driver::start(app).await;
     driver.resize(1280, 800).await;
     driver.click("#demo").await;
     driver.click("#demo-fail").await;
@@ -273,11 +287,59 @@ async fn failure_run(app: &Path, port: u16) {
     assert!(op.storages().await.unwrap().is_empty(), "OpenProject is as before");
 }
 
+/// Real sign-in against simulators the test runs: Nextcloud through the browser sign-in (the test plays
+/// the browser and grants access), OpenProject with a pasted API token; then the setup.
+async fn browser_sign_in_run(app: &Path) {
+    let mut nc_profile = opnc_sim::NextcloudProfile::nc34();
+    nc_profile.allow_local_remote_servers = true;
+    let pair = opnc_sim::SimPair::start(
+        opnc_sim::OpenProjectProfile::v17(),
+        nc_profile,
+        opnc_sim::loopback(0),
+        opnc_sim::loopback(0),
+    )
+    .await
+    .unwrap();
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    driver.type_into("#op-url", &pair.openproject.url()).await;
+    driver.type_into("#nc-url", &pair.nextcloud.url()).await;
+    driver.click("#nc-browser").await;
+    let login_url = driver.text("#nc-login-url").await;
+    screenshot("11-browser-sign-in", 1280, 800);
+    let token = login_url.rsplit('/').next().unwrap().to_owned();
+    let granted = reqwest::Client::new()
+        .post(format!("{}/index.php/login/v2/grant", pair.nextcloud.url()))
+        .header("Origin", pair.nextcloud.url())
+        .form(&[
+            ("token", token.as_str()),
+            ("user", "admin2fa"),
+            ("password", opnc_sim::nextcloud::demo::TWO_FACTOR_PASSWORD),
+            ("second_factor", opnc_sim::nextcloud::demo::TWO_FACTOR_CODE),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(granted.status(), 200, "the simulated browser grant");
+    let signed_in = driver.text("#nc-signed-in").await;
+    assert!(signed_in.contains("admin2fa"), "a two-factor admin signed in through the browser: {signed_in}");
+    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
+    driver.click("button[type=submit]").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    screenshot("12-signed-in-for-real", 1280, 800);
+    driver.wait_for("#apply").await;
+    assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
+    let op_state = pair.openproject.sim.state();
+    assert!(op_state.storages[0].oauth_client.is_some() && op_state.storages[0].application_password.is_some());
+    assert!(pair.nextcloud.sim.state().integration_client().is_some());
+}
+
 #[tokio::test]
 async fn demo_setup_through_the_real_window() {
     assert!(std::env::var_os("DISPLAY").is_some(), "run through scripts/test, which provides a display (Xvfb)");
     let app = desktop_binary();
-    wizard_run(&app, 4444, 1280, 800).await;
-    wizard_run(&app, 4454, 1024, 700).await;
-    failure_run(&app, 4464).await;
+    wizard_run(&app, 1280, 800).await;
+    wizard_run(&app, 1024, 700).await;
+    failure_run(&app).await;
+    browser_sign_in_run(&app).await;
 }

@@ -2,7 +2,7 @@
 //! a `Channel`.
 
 use opnc_core::doctor::Diagnosis;
-use opnc_core::pair::{ApplyResult, ConnectedPair, ConnectionState, PairSummary, Review, SignIn};
+use opnc_core::pair::{ApplyResult, ConnectionState, PairSummary, Review, SignIn};
 use opnc_core::setup::journal::Job;
 use opnc_core::setup::reset::{ResetKind, ResetOutcome};
 use opnc_core::setup::SetupOptions;
@@ -37,8 +37,42 @@ pub async fn start_demo(state: State<'_, AppState>) -> Result<PairSummary, Error
 
 #[tauri::command]
 pub async fn sign_in(state: State<'_, AppState>, request: SignIn) -> Result<PairSummary, ErrorView> {
-    let pair = ConnectedPair::sign_in(request, false).await?;
-    Ok(state.keep(pair).await)
+    state.sign_in(request).await
+}
+
+/// Nextcloud's browser sign-in: opens the page in the system browser, tells the UI its address, and
+/// waits for the grant. The app password stays in the app; the UI gets the login name.
+#[tauri::command]
+pub async fn nextcloud_browser_sign_in(
+    state: State<'_, AppState>,
+    url: String,
+    allow_insecure_http: bool,
+    page: Channel<String>,
+) -> Result<String, ErrorView> {
+    state.cancel_browser.store(false, std::sync::atomic::Ordering::SeqCst);
+    let open_page = |login_url: &str| {
+        let _ = page.send(login_url.to_owned());
+        let _ = open::that_detached(login_url);
+    };
+    let credentials =
+        opnc_core::pair::nextcloud_browser_sign_in(&url, allow_insecure_http, open_page, &state.cancel_browser).await?;
+    let login = credentials.login_name.clone();
+    *state.browser_credentials.lock().await = Some(credentials);
+    Ok(login)
+}
+
+#[tauri::command]
+pub fn cancel_browser_sign_in(state: State<'_, AppState>) {
+    state.cancel_browser.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Opens OpenProject's "Access tokens" page, where the admin creates the API token to paste.
+#[tauri::command]
+pub fn open_openproject_tokens(url: String, allow_insecure_http: bool) -> Result<(), ErrorView> {
+    let base = ServerUrl::parse(&url, UrlPolicy { allow_insecure_http })
+        .map_err(|e| e.for_server(Server::OpenProject).view())?;
+    let _ = open::that_detached(base.join("my/access_tokens").as_str());
+    Ok(())
 }
 
 #[tauri::command]

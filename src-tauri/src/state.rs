@@ -13,12 +13,30 @@ pub struct AppState {
     pub pair: Mutex<Option<ConnectedPair>>,
     pub demo: Mutex<Option<SimPair>>,
     pub jobs: JobStore,
+    pub keychain: opnc_core::keychain::Keychain,
+    /// The app password a browser sign-in produced, until the sign-in uses it (memory only).
+    pub browser_credentials: Mutex<Option<opnc_core::nextcloud::NextcloudCredentials>>,
+    pub cancel_browser: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
     pub fn new() -> Self {
         let dir = dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("opnc-setup-assistant").join("jobs");
-        Self { pair: Mutex::new(None), demo: Mutex::new(None), jobs: JobStore::new(dir) }
+        Self {
+            pair: Mutex::new(None),
+            demo: Mutex::new(None),
+            jobs: JobStore::new(dir),
+            keychain: opnc_core::keychain::Keychain::default(),
+            browser_credentials: Mutex::new(None),
+            cancel_browser: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    pub async fn sign_in(&self, request: SignIn) -> Result<PairSummary, ErrorView> {
+        let browser = self.browser_credentials.lock().await.clone();
+        let pair = ConnectedPair::sign_in(request, browser, &self.keychain, false).await?;
+        *self.browser_credentials.lock().await = None;
+        Ok(self.keep(pair).await)
     }
 
     pub async fn keep(&self, pair: ConnectedPair) -> PairSummary {
@@ -35,13 +53,14 @@ impl AppState {
         })?;
         let request = SignIn {
             openproject_url: sims.openproject.url(),
-            openproject_token: op_demo::ADMIN_TOKEN.into(),
+            openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
             nextcloud_url: sims.nextcloud.url(),
-            nextcloud_login: nc_demo::ADMIN_LOGIN.into(),
-            nextcloud_password: nc_demo::ADMIN_PASSWORD.into(),
+            nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
+            nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
             allow_insecure_http: false,
+            remember: false,
         };
-        let pair = ConnectedPair::sign_in(request, true).await?;
+        let pair = ConnectedPair::sign_in(request, None, &self.keychain, true).await?;
         *self.demo.lock().await = Some(sims);
         Ok(self.keep(pair).await)
     }

@@ -60,7 +60,19 @@ export type Access = "admin" | "signed_in" | "anonymous";
 export type NotRun = { check: string, reason: string, };
 export type ServerSummary = { url: string, version: string | null, access: Access, };
 export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, findings: Array<Finding>, not_run: Array<NotRun>, };
-export type SignIn = { openproject_url: string, openproject_token: string, nextcloud_url: string, nextcloud_login: string, nextcloud_password: string, allow_insecure_http: boolean, };
+export type SignIn = { openproject_url: string, 
+/**
+ * Empty: the token remembered in the system keyring.
+ */
+openproject_token: string | null, nextcloud_url: string, 
+/**
+ * Empty (with the password): a browser sign-in's app password, or the keyring's.
+ */
+nextcloud_login: string | null, nextcloud_password: string | null, allow_insecure_http: boolean, 
+/**
+ * Keep both credentials in the system keyring once they are proven to work.
+ */
+remember: boolean, };
 export type SideSummary = { server: Server, url: string, version: string | null, 
 /**
  * The signed-in administrator.

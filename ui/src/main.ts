@@ -19,6 +19,8 @@ const state = {
   busy: false,
   view: "setup" as View,
   connection: null as ConnectionState | null,
+  browser: { url: "", login: "" },
+  form: { op: "", nc: "" },
   notice: "",
   op: [] as Step[],
   nc: [] as Step[],
@@ -44,18 +46,27 @@ function side(summary: SideSummary | undefined, name: string, steps: Step[], for
 }
 
 function signInForm(): string {
+  const browser = state.browser;
+  const ncBrowser = browser.login
+    ? `<p id="nc-signed-in" class="ok">Signed in through the browser as ${esc(browser.login)} ✔</p>`
+    : browser.url
+    ? `<p class="hint">Waiting for the grant in the browser: <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> <button type="button" id="nc-cancel" class="secondary">Cancel</button></p>`
+    : `<button type="button" id="nc-browser" class="secondary">Sign in with browser</button>`;
   return `<form id="sign-in" class="sign-in">
+    <p class="demo-line"><button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>Try with demo servers</button> <span class="hint">for trainings: simulated servers, nothing real is changed</span></p>
     <fieldset><legend>OpenProject</legend>
-      <label>URL <input name="openproject_url" type="url" placeholder="https://openproject.example.com" required /></label>
-      <label>API token <input name="openproject_token" type="password" autocomplete="off" required /></label>
+      <label>URL <input id="op-url" name="openproject_url" placeholder="https://openproject.example.com" required value="${esc(state.form.op)}" /></label>
+      <label>API token <input name="openproject_token" type="password" autocomplete="off" /></label>
+      <button type="button" id="op-token-page" class="secondary">Get a token</button>
     </fieldset>
     <fieldset><legend>Nextcloud</legend>
-      <label>URL <input name="nextcloud_url" type="url" placeholder="https://cloud.example.com" required /></label>
-      <label>Admin user <input name="nextcloud_login" autocomplete="username" required /></label>
-      <label>App password <input name="nextcloud_password" type="password" autocomplete="off" required /></label>
+      <label>URL <input id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
+      ${ncBrowser}
+      <label>or admin user <input name="nextcloud_login" autocomplete="username" /></label>
+      <label>and app password <input name="nextcloud_password" type="password" autocomplete="off" /></label>
     </fieldset>
-    <div class="actions"><button type="submit" ${state.busy ? "disabled" : ""}>Sign in to both</button>
-    <button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>Try with demo servers</button></div>
+    <label class="remember"><input type="checkbox" name="remember" /> Remember on this computer (system keyring)</label>
+    <div class="actions"><button type="submit" ${state.busy ? "disabled" : ""}>Sign in to both</button></div>
   </form>`;
 }
 
@@ -224,16 +235,38 @@ async function apply(): Promise<void> {
 }
 
 function bind(): void {
+  const keepUrls = () => {
+    state.form.op = document.querySelector<HTMLInputElement>("#op-url")?.value ?? state.form.op;
+    state.form.nc = document.querySelector<HTMLInputElement>("#nc-url")?.value ?? state.form.nc;
+  };
   document.querySelector<HTMLFormElement>("#sign-in")?.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    keepUrls();
     const f = new FormData(ev.target as HTMLFormElement);
+    const text = (k: string) => (String(f.get(k) ?? "").trim() || null);
     const request = {
-      openproject_url: String(f.get("openproject_url")), openproject_token: String(f.get("openproject_token")),
-      nextcloud_url: String(f.get("nextcloud_url")), nextcloud_login: String(f.get("nextcloud_login")),
-      nextcloud_password: String(f.get("nextcloud_password")), allow_insecure_http: false,
+      openproject_url: String(f.get("openproject_url")), openproject_token: text("openproject_token"),
+      nextcloud_url: String(f.get("nextcloud_url")), nextcloud_login: text("nextcloud_login"),
+      nextcloud_password: text("nextcloud_password"), allow_insecure_http: false, remember: f.get("remember") === "on",
     };
     (ev.target as HTMLFormElement).reset(); // the secrets leave the webview once sent
     await signedIn(await run(() => invoke<PairSummary>("sign_in", { request })));
+  });
+  document.querySelector("#nc-browser")?.addEventListener("click", async () => {
+    keepUrls();
+    const page = new Channel<string>();
+    page.onmessage = (url) => {
+      state.browser.url = url;
+      render();
+    };
+    const login = await run(() => invoke<string>("nextcloud_browser_sign_in", { url: state.form.nc, allowInsecureHttp: false, page }));
+    state.browser = { url: "", login: login ?? "" };
+    render();
+  });
+  document.querySelector("#nc-cancel")?.addEventListener("click", () => void invoke("cancel_browser_sign_in"));
+  document.querySelector("#op-token-page")?.addEventListener("click", () => {
+    keepUrls();
+    void run(() => invoke("open_openproject_tokens", { url: state.form.op, allowInsecureHttp: false }));
   });
   document.querySelector("#demo")?.addEventListener("click", async () => signedIn(await run(() => invoke<PairSummary>("start_demo"))));
   document.querySelector("#check")?.addEventListener("click", () => void check());

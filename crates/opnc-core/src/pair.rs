@@ -7,6 +7,7 @@ use crate::doctor::{self, Diagnosis};
 use crate::error::{ErrorView, Server};
 use crate::findings::Finding;
 use crate::http::{HttpClient, HttpConfig};
+use crate::keychain::Keychain;
 use crate::nextcloud::{NextcloudClient, NextcloudCredentials};
 use crate::openproject::{OpenProjectAuth, OpenProjectClient};
 use crate::secret::SecretString;
@@ -20,13 +21,17 @@ use crate::setup::{plan, Plan, SetupOptions};
 #[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct SignIn {
     pub openproject_url: String,
-    #[ts(type = "string")]
-    pub openproject_token: SecretString,
+    /// Empty: the token remembered in the system keyring.
+    #[ts(type = "string | null")]
+    pub openproject_token: Option<SecretString>,
     pub nextcloud_url: String,
-    pub nextcloud_login: String,
-    #[ts(type = "string")]
-    pub nextcloud_password: SecretString,
+    /// Empty (with the password): a browser sign-in's app password, or the keyring's.
+    pub nextcloud_login: Option<String>,
+    #[ts(type = "string | null")]
+    pub nextcloud_password: Option<SecretString>,
     pub allow_insecure_http: bool,
+    /// Keep both credentials in the system keyring once they are proven to work.
+    pub remember: bool,
 }
 
 /// One side as a pane shows it.
@@ -85,8 +90,14 @@ pub struct ConnectedPair {
 }
 
 impl ConnectedPair {
-    /// Signs in to both servers at once and checks that both accounts are administrators.
-    pub async fn sign_in(request: SignIn, simulated: bool) -> Result<Self, ErrorView> {
+    /// Signs in to both servers at once and checks that both accounts are administrators. Credentials
+    /// come from the request, then `browser` (a Login Flow v2 app password), then the keyring.
+    pub async fn sign_in(
+        request: SignIn,
+        browser: Option<NextcloudCredentials>,
+        keychain: &Keychain,
+        simulated: bool,
+    ) -> Result<Self, ErrorView> {
         let policy = UrlPolicy { allow_insecure_http: request.allow_insecure_http };
         let op_url =
             ServerUrl::parse(&request.openproject_url, policy).map_err(|e| e.for_server(Server::OpenProject).view())?;
@@ -97,13 +108,40 @@ impl ConnectedPair {
             message: e,
             hint: "Restart the app.".into(),
         })?;
-        let op =
-            OpenProjectClient::new(http.clone(), op_url.clone(), OpenProjectAuth::ApiKey(request.openproject_token));
-        let nc = NextcloudClient::new(
-            http,
-            nc_url.clone(),
-            Some(NextcloudCredentials { login_name: request.nextcloud_login, password: request.nextcloud_password }),
-        );
+        let missing = |server: Server, what: &str| ErrorView {
+            code: crate::ErrorCode::CredentialsRejected,
+            message: format!("No {what} for {server}."),
+            hint: match server {
+                Server::OpenProject => {
+                    "Create an API token in OpenProject (My account → Access tokens) and paste it.".into()
+                }
+                Server::Nextcloud => "Sign in with the browser, or enter an admin user and app password.".into(),
+            },
+        };
+        let token = match request.openproject_token.filter(|t| !t.expose().is_empty()) {
+            Some(t) => t,
+            None => keychain
+                .openproject_token(&op_url)
+                .ok()
+                .flatten()
+                .ok_or_else(|| missing(Server::OpenProject, "API token"))?,
+        };
+        let nc_credentials = match (
+            request.nextcloud_login.filter(|l| !l.is_empty()),
+            request.nextcloud_password.filter(|p| !p.expose().is_empty()),
+        ) {
+            (Some(login_name), Some(password)) => NextcloudCredentials { login_name, password },
+            _ => match browser {
+                Some(c) => c,
+                None => keychain
+                    .nextcloud(&nc_url)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| missing(Server::Nextcloud, "credentials"))?,
+            },
+        };
+        let op = OpenProjectClient::new(http.clone(), op_url.clone(), OpenProjectAuth::ApiKey(token.clone()));
+        let nc = NextcloudClient::new(http, nc_url.clone(), Some(nc_credentials.clone()));
         let (root, me, user, status) = tokio::join!(op.root(), op.me(), nc.current_user(), nc.status());
         let root = root.map_err(|e| e.view())?;
         let user = user.map_err(|e| e.view())?;
@@ -133,6 +171,18 @@ impl ConnectedPair {
             },
             simulated,
         };
+        if request.remember {
+            keychain.remember_openproject_token(&op_url, &token).map_err(|e| ErrorView {
+                code: crate::ErrorCode::CredentialsRejected,
+                message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
+                hint: e.hint.clone(),
+            })?;
+            keychain.remember_nextcloud(&nc_url, &nc_credentials).map_err(|e| ErrorView {
+                code: crate::ErrorCode::CredentialsRejected,
+                message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
+                hint: e.hint.clone(),
+            })?;
+        }
         Ok(Self { op, nc, summary, facts: None, options: SetupOptions::default() })
     }
 
@@ -258,4 +308,44 @@ impl ConnectedPair {
         };
         result.map_err(|e| e.error)
     }
+}
+
+/// Nextcloud's browser sign-in (Login Flow v2): starts the flow, hands the page to open to `open_page`,
+/// then polls every two seconds until the admin granted access, the flow expired (20 minutes) or
+/// `cancelled` turned true. Works with two-factor authentication and SSO, as it happens in the browser.
+pub async fn nextcloud_browser_sign_in(
+    nextcloud_url: &str,
+    allow_insecure_http: bool,
+    open_page: impl Fn(&str),
+    cancelled: &std::sync::atomic::AtomicBool,
+) -> Result<NextcloudCredentials, ErrorView> {
+    let url = ServerUrl::parse(nextcloud_url, UrlPolicy { allow_insecure_http })
+        .map_err(|e| e.for_server(Server::Nextcloud).view())?;
+    let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
+        code: crate::ErrorCode::CouldNotConnect,
+        message: e,
+        hint: String::new(),
+    })?;
+    let anonymous = NextcloudClient::new(http, url, None);
+    let flow = anonymous.start_login_flow().await.map_err(|e| e.view())?;
+    open_page(&flow.login_url);
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20 * 60) {
+        if cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ErrorView {
+                code: crate::ErrorCode::Interrupted,
+                message: "The browser sign-in was cancelled.".into(),
+                hint: String::new(),
+            });
+        }
+        if let Some(granted) = anonymous.poll_login_flow(&flow).await.map_err(|e| e.view())? {
+            return Ok(NextcloudCredentials { login_name: granted.login_name, password: granted.app_password });
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+    Err(ErrorView {
+        code: crate::ErrorCode::Timeout,
+        message: "The Nextcloud sign-in expired after 20 minutes.".into(),
+        hint: "Start the browser sign-in again.".into(),
+    })
 }
