@@ -193,3 +193,10 @@ pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Re
 pub async fn demo_fail_next_apply(state: State<'_, AppState>) -> Result<(), ErrorView> {
     state.fail_next_apply().await
 }
+
+/// Opens the folder with the app's log files (for support: secrets are never in them).
+#[tauri::command]
+pub fn open_logs_folder(folder: State<'_, crate::state::LogFolder>) -> Result<String, ErrorView> {
+    let _ = open::that_detached(&folder.0);
+    Ok(folder.0.display().to_string())
+}

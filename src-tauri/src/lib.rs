@@ -3,9 +3,41 @@
 mod commands;
 mod state;
 
+/// Keeps the log writer alive for the app's lifetime.
+struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
+
+/// Logs go to a daily file in the OS log folder, the newest seven kept. Nothing secret is logged: secrets
+/// live in `Sensitive` values that print as `<redacted>`, and requests are logged by method and path only.
+fn start_logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("opnc-desktop")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPNC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().ok()?;
+    Some(guard)
+}
+
 pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            use tauri::Manager;
+            if let Ok(dir) = app.path().app_log_dir() {
+                let _ = std::fs::create_dir_all(&dir);
+                if let Some(guard) = start_logging(&dir) {
+                    app.manage(LogGuard(guard));
+                }
+                app.manage(state::LogFolder(dir));
+            }
+            tracing::info!("desktop app started");
+            Ok(())
+        })
         .manage(state::AppState::new())
         .invoke_handler(tauri::generate_handler![
             commands::check_url,
@@ -21,6 +53,7 @@ pub fn run() {
             commands::reset,
             commands::delete_connection,
             commands::demo_fail_next_apply,
+            commands::open_logs_folder,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|error| {

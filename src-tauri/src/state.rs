@@ -89,3 +89,6 @@ impl Default for AppState {
         Self::new()
     }
 }
+
+/// Where the app writes its logs.
+pub struct LogFolder(pub std::path::PathBuf);

@@ -148,7 +148,8 @@ function render(): void {
   app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav>
       <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">Set up</button>
       <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">Manage</button>
-      <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">Diagnose</button></nav></header>${banner}${main}`;
+      <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">Diagnose</button>
+      <button id="open-logs" class="secondary" title="Open logs folder">Logs</button></nav></header>${banner}${main}`;
   bind();
 }
 
@@ -275,7 +276,7 @@ function bind(): void {
     state.diagnosis = (await run(() => invoke<Diagnosis>("diagnose"))) ?? null;
     render();
   });
-  document.querySelectorAll<HTMLButtonElement>("nav button").forEach((b) =>
+  document.querySelectorAll<HTMLButtonElement>("nav button[data-view]").forEach((b) =>
     b.addEventListener("click", () => {
       state.view = b.dataset.view as View;
       state.error = null;
@@ -288,6 +289,11 @@ function bind(): void {
     render();
   });
   document.querySelector("#load-state")?.addEventListener("click", () => void loadState());
+  document.querySelector("#open-logs")?.addEventListener("click", async () => {
+    const folder = await run(() => invoke<string>("open_logs_folder"));
+    if (folder) state.notice = `Logs: ${folder}`;
+    render();
+  });
   for (const kind of ["nextcloud_oauth", "app_password"] as ResetKind[]) {
     document.querySelector(`#reset-${kind}`)?.addEventListener("click", async () => {
       await run(() => invoke("reset", { kind }));
