@@ -3,6 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { ApplyResult, ConnectionState, Diagnosis, ErrorView, Finding, Job, PairSummary, Phase, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
+import { currentLanguage, setLanguage, t } from "./i18n";
 
 type Stage = "sign-in" | "review" | "apply" | "done";
 type View = "setup" | "manage" | "diagnose";
@@ -39,7 +40,7 @@ function icon(s: StepState): string {
 
 function side(summary: SideSummary | undefined, name: string, steps: Step[], form: string): string {
   const head = summary
-    ? `<p class="url">${esc(summary.url)}</p><p class="meta">${esc(summary.version ?? "version unknown")} · signed in as ${esc(summary.admin)} ✔</p>`
+    ? `<p class="url">${esc(summary.url)}</p><p class="meta">${esc(summary.version ?? t("versionUnknown"))} · ${t("signedInAs")} ${esc(summary.admin)} ✔</p>`
     : form;
   const list = steps.map((s) => `<li class="step ${s.state}"><span class="icon" aria-hidden="true">${icon(s.state)}</span>${esc(s.label)}</li>`).join("");
   return `<section class="pane ${name.toLowerCase()}" aria-label="${name}"><h2>${name}</h2>${head}<ul class="steps">${list}</ul></section>`;
@@ -48,32 +49,32 @@ function side(summary: SideSummary | undefined, name: string, steps: Step[], for
 function signInForm(): string {
   const browser = state.browser;
   const ncBrowser = browser.login
-    ? `<p id="nc-signed-in" class="ok">Signed in through the browser as ${esc(browser.login)} ✔</p>`
+    ? `<p id="nc-signed-in" class="ok">${t("signedInBrowser")} ${esc(browser.login)} ✔</p>`
     : browser.url
-    ? `<p class="hint">Waiting for the grant in the browser: <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> <button type="button" id="nc-cancel" class="secondary">Cancel</button></p>`
-    : `<button type="button" id="nc-browser" class="secondary">Sign in with browser</button>`;
+    ? `<p class="hint">${t("waitingGrant")} <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> <button type="button" id="nc-cancel" class="secondary">${t("cancel")}</button></p>`
+    : `<button type="button" id="nc-browser" class="secondary">${t("browserSignIn")}</button>`;
   return `<form id="sign-in" class="sign-in">
-    <p class="demo-line"><button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>Try with demo servers</button> <span class="hint">for trainings: simulated servers, nothing real is changed</span></p>
+    <p class="demo-line"><button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>${t("tryDemo")}</button> <span class="hint">${t("demoHint")}</span></p>
     <fieldset><legend>OpenProject</legend>
-      <label>URL <input id="op-url" name="openproject_url" placeholder="https://openproject.example.com" required value="${esc(state.form.op)}" /></label>
-      <label>API token <input name="openproject_token" type="password" autocomplete="off" /></label>
-      <button type="button" id="op-token-page" class="secondary">Get a token</button>
+      <label>${t("url")} <input id="op-url" name="openproject_url" placeholder="https://openproject.example.com" required value="${esc(state.form.op)}" /></label>
+      <label>${t("apiToken")} <input name="openproject_token" type="password" autocomplete="off" /></label>
+      <button type="button" id="op-token-page" class="secondary">${t("getToken")}</button>
     </fieldset>
     <fieldset><legend>Nextcloud</legend>
-      <label>URL <input id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
+      <label>${t("url")} <input id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
       ${ncBrowser}
-      <label>or admin user <input name="nextcloud_login" autocomplete="username" /></label>
-      <label>and app password <input name="nextcloud_password" type="password" autocomplete="off" /></label>
+      <label>${t("orAdmin")} <input name="nextcloud_login" autocomplete="username" /></label>
+      <label>${t("andAppPassword")} <input name="nextcloud_password" type="password" autocomplete="off" /></label>
     </fieldset>
-    <label class="remember"><input type="checkbox" name="remember" /> Remember on this computer (system keyring)</label>
-    <div class="actions"><button type="submit" ${state.busy ? "disabled" : ""}>Sign in to both</button></div>
+    <label class="remember"><input type="checkbox" name="remember" /> ${t("remember")}</label>
+    <div class="actions"><button type="submit" ${state.busy ? "disabled" : ""}>${t("signInBoth")}</button></div>
   </form>`;
 }
 
 function findingsList(findings: Finding[]): string {
-  if (findings.length === 0) return `<p class="ok">All checks passed.</p>`;
+  if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
   return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">Fix: <code>${esc(f.fix)}</code></div>` : ""}</li>`)
+    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code></div>` : ""}</li>`)
     .join("")}</ul>`;
 }
 
@@ -82,53 +83,53 @@ function middle(): string {
   let body = "";
   if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
   if (state.stage === "review" && state.review) {
-    body += `<h3>Preflight</h3>${findingsList(state.review.findings)}`;
+    body += `<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}`;
     if (state.review.plan) {
       const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");
-      body += `<h3>Cannot be undone by a rollback</h3><ul class="unrestorable">${unrestorable}</ul>`;
+      body += `<h3>${t("cannotUndo")}</h3><ul class="unrestorable">${unrestorable}</ul>`;
     }
   }
   return `<section class="middle" aria-label="Values crossing"><ul class="crossings">${rows}</ul>${body}</section>`;
 }
 
 function rail(): string {
-  const stages: [Stage, string][] = [["sign-in", "Sign in"], ["review", "Preflight & plan"], ["apply", "Apply & proof"], ["done", "Done"]];
+  const stages: [Stage, string][] = [["sign-in", t("stageSignIn")], ["review", t("stageReview")], ["apply", t("stageApply")], ["done", t("stageDone")]];
   const order = stages.map((s) => s[0]);
   const now = order.indexOf(state.stage);
   const items = stages.map(([, label], i) => `<li class="${i < now ? "done" : i === now ? "current" : ""}">${label}</li>`).join("");
   let action = "";
   if (state.stage === "review" && state.review?.plan) {
-    const demoFail = state.summary?.simulated ? `<button id="demo-fail" class="secondary">Simulate a failure on the next apply</button> ` : "";
-    action = `<span class="notice">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>Apply to both servers</button>`;
+    const demoFail = state.summary?.simulated ? `<button id="demo-fail" class="secondary">${t("simulateFailure")}</button> ` : "";
+    action = `<span class="notice">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>${t("apply")}</button>`;
   }
-  if (state.stage === "review" && !state.review?.plan) action = `<button id="check">Check again</button>`;
+  if (state.stage === "review" && !state.review?.plan) action = `<button id="check">${t("checkAgain")}</button>`;
   return `<footer class="rail"><ol>${items}</ol>${action}</footer>`;
 }
 
 function diagnoseView(): string {
-  if (!state.summary) return `<p class="hint">Sign in (or start the demo) to diagnose a pair.</p>`;
+  if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
   const d = state.diagnosis;
   const body = d
-    ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>Could not check</h3><ul>${d.not_run.map((n) => `<li>${esc(n.check)}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
-    : `<p class="hint">Runs every check against both servers; changes nothing.</p>`;
-  return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>Diagnose the connection</button>${body}</section>`;
+    ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(n.check)}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
+    : `<p class="hint">${t("diagnoseHint")}</p>`;
+  return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>${body}</section>`;
 }
 
 function manageView(): string {
-  if (!state.summary) return `<p class="hint">Sign in (or start the demo) to manage a connection.</p>`;
+  if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
   const c = state.connection;
-  let body = `<p class="hint">Shows the connection as both servers see it; changes nothing.</p>`;
+  let body = `<p class="hint">${t("manageHint")}</p>`;
   if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
-  if (c && c.storage_id === null) body += `<p>OpenProject has no storage for this Nextcloud.</p>`;
+  if (c && c.storage_id === null) body += `<p>${t("noStorage")}</p>`;
   if (c?.proof) {
-    body += `<h3>Storage “${esc(c.storage_name ?? "")}”</h3><ul class="checks">${c.proof.checks
+    body += `<h3>${t("storage")} “${esc(c.storage_name ?? "")}”</h3><ul class="checks">${c.proof.checks
       .map((k) => `<li class="step ${k.ok ? "done" : "failed"}"><span class="icon" aria-hidden="true">${k.ok ? "✔" : "✖"}</span>${esc(k.name)} — ${esc(k.evidence)}</li>`)
       .join("")}</ul>
-      <div class="actions"><button id="reset-nextcloud_oauth" class="secondary">Replace Nextcloud OAuth values</button>
-      <button id="reset-app_password" class="secondary">Rotate the app password</button>
-      <button id="delete" class="danger">Delete the connection</button></div>`;
+      <div class="actions"><button id="reset-nextcloud_oauth" class="secondary">${t("resetNextcloud")}</button>
+      <button id="reset-app_password" class="secondary">${t("rotatePassword")}</button>
+      <button id="delete" class="danger">${t("deleteConnection")}</button></div>`;
   }
-  return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>Show the connection</button>${body}</section>`;
+  return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>${t("showConnection")}</button>${body}</section>`;
 }
 
 async function loadState(): Promise<void> {
@@ -138,7 +139,7 @@ async function loadState(): Promise<void> {
 
 function render(): void {
   const s = state.summary;
-  const banner = s?.simulated ? `<div class="banner" role="status">Demo servers — nothing real is changed</div>` : "";
+  const banner = s?.simulated ? `<div class="banner" role="status">${t("demoBanner")}</div>` : "";
   const main =
     state.view === "diagnose"
       ? diagnoseView()
@@ -146,10 +147,11 @@ function render(): void {
       ? manageView()
       : `<main class="wizard">${side(s?.openproject, "OpenProject", state.op, state.stage === "sign-in" ? signInForm() : "")}${middle()}${side(s?.nextcloud, "Nextcloud", state.nc, "")}</main>${rail()}`;
   app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav>
-      <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">Set up</button>
-      <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">Manage</button>
-      <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">Diagnose</button>
-      <button id="open-logs" class="secondary" title="Open logs folder">Logs</button></nav></header>${banner}${main}`;
+      <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">${t("setUp")}</button>
+      <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">${t("manage")}</button>
+      <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">${t("diagnose")}</button>
+      <button id="open-logs" class="secondary" title="${t("logsTitle")}">${t("logs")}</button>
+      <button id="language" class="secondary" aria-label="Language">${currentLanguage() === "en" ? "DE" : "EN"}</button></nav></header>${banner}${main}`;
   bind();
 }
 
@@ -227,7 +229,7 @@ async function apply(): Promise<void> {
   follow(result.job);
   if (result.job.status === "succeeded") {
     state.stage = "done";
-    state.op.push({ label: `proven: ${result.proof?.checks.length ?? 0} checks passed`, state: "done" });
+    state.op.push({ label: t("proven", result.proof?.checks.length ?? 0), state: "done" });
   } else {
     state.error = result.job.error;
     state.stage = "review";
@@ -285,10 +287,14 @@ function bind(): void {
   );
   document.querySelector("#demo-fail")?.addEventListener("click", async () => {
     await run(() => invoke("demo_fail_next_apply"));
-    state.notice = "The next apply will fail at Nextcloud (demo).";
+    state.notice = t("willFail");
     render();
   });
   document.querySelector("#load-state")?.addEventListener("click", () => void loadState());
+  document.querySelector("#language")?.addEventListener("click", () => {
+    setLanguage(currentLanguage() === "en" ? "de" : "en");
+    render();
+  });
   document.querySelector("#open-logs")?.addEventListener("click", async () => {
     const folder = await run(() => invoke<string>("open_logs_folder"));
     if (folder) state.notice = `Logs: ${folder}`;

@@ -1,0 +1,60 @@
+// The wizard's own words in English and German. Messages from the servers and findings come from Rust
+// (in English) and are shown as they are.
+const en = {
+  setUp: "Set up", manage: "Manage", diagnose: "Diagnose", logs: "Logs", logsTitle: "Open logs folder",
+  demoBanner: "Demo servers — nothing real is changed",
+  tryDemo: "Try with demo servers", demoHint: "for trainings: simulated servers, nothing real is changed",
+  url: "URL", apiToken: "API token", getToken: "Get a token",
+  browserSignIn: "Sign in with browser", orAdmin: "or admin user", andAppPassword: "and app password",
+  waitingGrant: "Waiting for the grant in the browser:", cancel: "Cancel", signedInBrowser: "Signed in through the browser as",
+  remember: "Remember on this computer (system keyring)", signInBoth: "Sign in to both",
+  signedInAs: "signed in as", versionUnknown: "version unknown",
+  allPassed: "All checks passed.", preflight: "Preflight", cannotUndo: "Cannot be undone by a rollback", fix: "Fix",
+  stageSignIn: "Sign in", stageReview: "Preflight & plan", stageApply: "Apply & proof", stageDone: "Done",
+  simulateFailure: "Simulate a failure on the next apply", apply: "Apply to both servers", checkAgain: "Check again",
+  willFail: "The next apply will fail at Nextcloud (demo).",
+  signInFirst: "Sign in (or start the demo) first.", diagnoseHint: "Runs every check against both servers; changes nothing.",
+  runDiagnose: "Diagnose the connection", couldNotCheck: "Could not check",
+  showConnection: "Show the connection", manageHint: "Shows the connection as both servers see it; changes nothing.",
+  noStorage: "OpenProject has no storage for this Nextcloud.", storage: "Storage",
+  resetNextcloud: "Replace Nextcloud OAuth values", rotatePassword: "Rotate the app password", deleteConnection: "Delete the connection",
+  proven: "proven: {n} checks passed",
+};
+const de: typeof en = {
+  setUp: "Einrichten", manage: "Verwalten", diagnose: "Diagnose", logs: "Protokolle", logsTitle: "Protokollordner öffnen",
+  demoBanner: "Demo-Server — nichts Echtes wird verändert",
+  tryDemo: "Mit Demo-Servern ausprobieren", demoHint: "für Schulungen: simulierte Server, nichts Echtes wird verändert",
+  url: "URL", apiToken: "API-Token", getToken: "Token erstellen",
+  browserSignIn: "Im Browser anmelden", orAdmin: "oder Admin-Benutzer", andAppPassword: "und App-Passwort",
+  waitingGrant: "Warte auf die Freigabe im Browser:", cancel: "Abbrechen", signedInBrowser: "Im Browser angemeldet als",
+  remember: "Auf diesem Computer merken (Schlüsselbund des Systems)", signInBoth: "Bei beiden anmelden",
+  signedInAs: "angemeldet als", versionUnknown: "Version unbekannt",
+  allPassed: "Alle Prüfungen bestanden.", preflight: "Vorabprüfung", cannotUndo: "Kann ein Rollback nicht rückgängig machen", fix: "Behebung",
+  stageSignIn: "Anmelden", stageReview: "Prüfung & Plan", stageApply: "Anwenden & Nachweis", stageDone: "Fertig",
+  simulateFailure: "Beim nächsten Anwenden einen Fehler simulieren", apply: "Auf beide Server anwenden", checkAgain: "Erneut prüfen",
+  willFail: "Das nächste Anwenden scheitert bei Nextcloud (Demo).",
+  signInFirst: "Zuerst anmelden (oder die Demo starten).", diagnoseHint: "Führt alle Prüfungen auf beiden Servern aus; ändert nichts.",
+  runDiagnose: "Verbindung diagnostizieren", couldNotCheck: "Nicht prüfbar",
+  showConnection: "Verbindung anzeigen", manageHint: "Zeigt die Verbindung, wie beide Server sie sehen; ändert nichts.",
+  noStorage: "OpenProject hat keinen Speicher für diese Nextcloud.", storage: "Speicher",
+  resetNextcloud: "Nextcloud-OAuth-Werte ersetzen", rotatePassword: "App-Passwort erneuern", deleteConnection: "Verbindung löschen",
+  proven: "nachgewiesen: {n} Prüfungen bestanden",
+};
+
+export type Language = "en" | "de";
+export type Key = keyof typeof en;
+let language: Language = navigator.language.toLowerCase().startsWith("de") ? "de" : "en";
+
+export function t(key: Key, n?: number): string {
+  const text = (language === "de" ? de : en)[key];
+  return n === undefined ? text : text.replace("{n}", String(n));
+}
+
+export function setLanguage(l: Language): void {
+  language = l;
+  document.documentElement.lang = l;
+}
+
+export function currentLanguage(): Language {
+  return language;
+}
