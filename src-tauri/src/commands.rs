@@ -87,9 +87,10 @@ pub async fn apply(
     state: State<'_, AppState>,
     progress: Channel<Job>,
 ) -> Result<ApplyResult, ErrorView> {
+    state.cancel_apply.store(false, std::sync::atomic::Ordering::SeqCst);
     let mut guard = state.pair.lock().await;
     let pair = guard.as_mut().ok_or_else(not_signed_in)?;
-    let result = pair.apply(&state.jobs, &move |job: &Job| drop(progress.send(job.clone()))).await;
+    let result = pair.apply(&state.jobs, &move |job: &Job| drop(progress.send(job.clone())), &state.cancel_apply).await;
     let (title, kind, text) = match (&result.job.error, &result.job.rollback_error) {
         (None, _) => (
             "Connected",
@@ -199,4 +200,10 @@ pub async fn demo_fail_next_apply(state: State<'_, AppState>) -> Result<(), Erro
 pub fn open_logs_folder(folder: State<'_, crate::state::LogFolder>) -> Result<String, ErrorView> {
     let _ = open::that_detached(&folder.0);
     Ok(folder.0.display().to_string())
+}
+
+/// Cancels a running apply: before its first change nothing happens; after it, it rolls back.
+#[tauri::command]
+pub fn cancel_apply(state: State<'_, AppState>) {
+    state.cancel_apply.store(true, std::sync::atomic::Ordering::SeqCst);
 }

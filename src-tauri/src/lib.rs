@@ -48,6 +48,7 @@ pub fn run() {
             commands::open_openproject_tokens,
             commands::review,
             commands::apply,
+            commands::cancel_apply,
             commands::diagnose,
             commands::connection_state,
             commands::reset,

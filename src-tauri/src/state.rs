@@ -17,6 +17,7 @@ pub struct AppState {
     /// The app password a browser sign-in produced, until the sign-in uses it (memory only).
     pub browser_credentials: Mutex<Option<opnc_core::nextcloud::NextcloudCredentials>>,
     pub cancel_browser: std::sync::atomic::AtomicBool,
+    pub cancel_apply: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -29,6 +30,7 @@ impl AppState {
             keychain: opnc_core::keychain::Keychain::default(),
             browser_credentials: Mutex::new(None),
             cancel_browser: std::sync::atomic::AtomicBool::new(false),
+            cancel_apply: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

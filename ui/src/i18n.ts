@@ -19,6 +19,7 @@ const en = {
   noStorage: "OpenProject has no storage for this Nextcloud.", storage: "Storage",
   resetNextcloud: "Replace Nextcloud OAuth values", rotatePassword: "Rotate the app password", deleteConnection: "Delete the connection",
   proven: "proven: {n} checks passed",
+  cancelApply: "Cancel", cancelRollBack: "Cancel and roll back",
 };
 const de: typeof en = {
   setUp: "Einrichten", manage: "Verwalten", diagnose: "Diagnose", logs: "Protokolle", logsTitle: "Protokollordner öffnen",
@@ -39,6 +40,7 @@ const de: typeof en = {
   noStorage: "OpenProject hat keinen Speicher für diese Nextcloud.", storage: "Speicher",
   resetNextcloud: "Nextcloud-OAuth-Werte ersetzen", rotatePassword: "App-Passwort erneuern", deleteConnection: "Verbindung löschen",
   proven: "nachgewiesen: {n} Prüfungen bestanden",
+  cancelApply: "Abbrechen", cancelRollBack: "Abbrechen und zurückrollen",
 };
 
 export type Language = "en" | "de";

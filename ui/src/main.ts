@@ -103,6 +103,11 @@ function rail(): string {
     action = `<span class="notice">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>${t("apply")}</button>`;
   }
   if (state.stage === "review" && !state.review?.plan) action = `<button id="check">${t("checkAgain")}</button>`;
+  if (state.stage === "apply") {
+    // Before the first change a cancel costs nothing; after it, the engine rolls both sides back.
+    const written = [...state.op, ...state.nc].some((s) => s.state === "done");
+    action = `<button id="cancel-apply" class="danger">${written ? t("cancelRollBack") : t("cancelApply")}</button>`;
+  }
   return `<footer class="rail"><ol>${items}</ol>${action}</footer>`;
 }
 
@@ -291,6 +296,7 @@ function bind(): void {
     render();
   });
   document.querySelector("#load-state")?.addEventListener("click", () => void loadState());
+  document.querySelector("#cancel-apply")?.addEventListener("click", () => void invoke("cancel_apply"));
   document.querySelector("#language")?.addEventListener("click", () => {
     setLanguage(currentLanguage() === "en" ? "de" : "en");
     render();

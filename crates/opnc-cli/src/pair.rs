@@ -292,7 +292,8 @@ pub async fn setup(args: SetupArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let progress = progress_printer();
-    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE };
+    let runner =
+        Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
     // An earlier run of this pair that was interrupted is rolled back first, so this run starts clean.
     for mut job in store.interrupted().into_iter().filter(|j| same_pair(j, &c)) {
         eprintln!("An interrupted setup ({}) of this pair is rolled back first.", job.id);
@@ -531,7 +532,8 @@ pub async fn recover_jobs(args: RecoverArgs) -> ExitCode {
         return code;
     }
     let progress = progress_printer();
-    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE };
+    let runner =
+        Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
     let mut worst = ExitCode::SUCCESS;
     for mut job in jobs {
         recover(&runner, &mut job).await;

@@ -43,9 +43,10 @@ async fn main() {
         let report = preflight::run(&op, &nc, &options).await;
         let plan = plan(&report, op.base(), nc.base(), &options).expect("no blockers");
         let store = JobStore::new(std::env::temp_dir().join(format!("opnc-bench-doctor-{}-{run}", std::process::id())));
-        let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
-            .apply(&plan, &report.facts)
-            .await;
+        let outcome =
+            Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO, cancel: None }
+                .apply(&plan, &report.facts)
+                .await;
         assert!(outcome.succeeded());
         let _ = std::fs::remove_dir_all(store.dir());
         let id = pair.openproject.sim.state().storages[0].id;

@@ -46,7 +46,8 @@ async fn main() {
         let report = preflight::run(&op, &nc, &options).await;
         let preflight_time = started.elapsed();
         let plan = plan(&report, op.base(), nc.base(), &options).expect("no blockers");
-        let runner = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO };
+        let runner =
+            Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO, cancel: None };
         let apply_started = Instant::now();
         let outcome = runner.apply(&plan, &report.facts).await;
         let apply_time = apply_started.elapsed();

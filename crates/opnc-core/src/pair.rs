@@ -196,7 +196,12 @@ impl ConnectedPair {
     }
 
     /// Applies the reviewed plan (reviewing first if needed), reporting every saved state of the job.
-    pub async fn apply(&mut self, store: &JobStore, progress: &(dyn Fn(&Job) + Send + Sync)) -> ApplyResult {
+    pub async fn apply(
+        &mut self,
+        store: &JobStore,
+        progress: &(dyn Fn(&Job) + Send + Sync),
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> ApplyResult {
         let review = self.review(self.options.clone()).await;
         let (Some(plan), Some(facts)) = (review.plan, self.facts.clone()) else {
             let mut job = Job::new(
@@ -214,7 +219,8 @@ impl ConnectedPair {
                 });
             return ApplyResult { job, storage_id: None, proof: None };
         };
-        let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: DEFAULT_SETTLE };
+        let runner =
+            Runner { op: &self.op, nc: &self.nc, store, progress, settle: DEFAULT_SETTLE, cancel: Some(cancel) };
         runner.apply(&plan, &facts).await.into()
     }
 

@@ -132,10 +132,16 @@ async fn a_hidden_secret_is_not_mistaken_for_a_wrong_one() {
     let store = opnc_core::setup::journal::JobStore::new(
         std::env::temp_dir().join(format!("opnc-hidden-{}", std::process::id())),
     );
-    let outcome =
-        opnc_core::setup::apply::Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO }
-            .apply(&plan, &report.facts)
-            .await;
+    let outcome = opnc_core::setup::apply::Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: Duration::ZERO,
+        cancel: None,
+    }
+    .apply(&plan, &report.facts)
+    .await;
     assert!(outcome.succeeded(), "the setup still proves the rest: {:?}", outcome.job.error);
     let storage = op.storages().await.unwrap().remove(0);
     pair.openproject.sim.enable_in_project(storage.id, 1, "automatic");

@@ -48,8 +48,14 @@ async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::
     let plan =
         plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
     let store = store();
-    let runner =
-        Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::from_millis(1500) };
+    let runner = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: std::time::Duration::from_millis(1500),
+        cancel: None,
+    };
     runner.apply(&plan, &report.facts).await
 }
 
@@ -81,9 +87,10 @@ async fn fresh_pair_is_set_up_and_proven_then_a_rerun_changes_nothing() {
     let second = plan(&report, op.base(), nc.base(), &options).unwrap();
     assert_eq!(second.mode, PlanMode::ProveOnly);
     let store = store();
-    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::ZERO }
-        .apply(&second, &report.facts)
-        .await;
+    let outcome =
+        Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::ZERO, cancel: None }
+            .apply(&second, &report.facts)
+            .await;
     assert!(outcome.succeeded());
     let writes: Vec<_> = pair
         .openproject
@@ -243,4 +250,45 @@ async fn no_active_project_is_warned_about() {
     let f = report.findings.iter().find(|f| f.code == FindingCode::OpenprojectNoActiveProject).expect("warned");
     assert_eq!(f.severity, Severity::Warning);
     assert!(report.can_apply());
+}
+
+#[tokio::test]
+async fn cancel_is_free_before_the_first_write_and_a_rollback_after_it() {
+    use opnc_core::setup::journal::{EventKind, Phase};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for cancel_at in [Phase::Started, Phase::ConfigureNextcloud, Phase::SetNextcloudClient] {
+        let pair = SimPair::start_default().await.unwrap();
+        let before = pair.restorable_state();
+        let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
+        let options = SetupOptions::default();
+        let report = preflight::run(&op, &nc, &options).await;
+        let plan = plan(&report, op.base(), nc.base(), &options).unwrap();
+        let cancel = AtomicBool::new(false);
+        // The admin presses Cancel as the phase starts.
+        let progress = |job: &opnc_core::setup::journal::Job| {
+            if job.phase == cancel_at {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        };
+        let store = store();
+        let runner = Runner {
+            op: &op,
+            nc: &nc,
+            store: &store,
+            progress: &progress,
+            settle: std::time::Duration::ZERO,
+            cancel: Some(&cancel),
+        };
+        let outcome = runner.apply(&plan, &report.facts).await;
+        assert_eq!(outcome.job.status, JobStatus::RolledBack, "{cancel_at:?}");
+        assert_eq!(outcome.job.error.as_ref().map(|e| e.code), Some(opnc_core::ErrorCode::Interrupted));
+        assert_eq!(pair.restorable_state(), before, "cancelled at {cancel_at:?}: both sides as before");
+        let undone = outcome.job.events.iter().filter(|e| matches!(e.kind, EventKind::Undone { .. })).count();
+        let changed = outcome.job.events.iter().filter(|e| matches!(e.kind, EventKind::Changed { .. })).count();
+        if cancel_at == Phase::Started {
+            assert_eq!((changed, undone), (0, 0), "nothing was written, nothing to undo");
+        } else {
+            assert!(changed > 0 && undone > 0, "{cancel_at:?}: written, then undone");
+        }
+    }
 }

@@ -21,6 +21,7 @@ pub enum StepError {
     Incomplete(String),
     Proof(Vec<String>),
     Journal(String),
+    Cancelled,
 }
 
 impl From<ClientError> for StepError {
@@ -43,6 +44,11 @@ impl StepError {
                 message: format!("The pair was configured but does not work: {}.", failed.join("; ")),
                 hint: "Both sides were rolled back. Run the preflight again; the failed checks name what differs."
                     .into(),
+            },
+            StepError::Cancelled => ErrorView {
+                code: ErrorCode::Interrupted,
+                message: "The setup was cancelled.".into(),
+                hint: "Whatever it had changed was rolled back on both servers.".into(),
             },
             StepError::Journal(e) => ErrorView {
                 code: ErrorCode::JournalFailed,
@@ -76,6 +82,9 @@ pub struct Runner<'a> {
     /// After a write timed out or its connection dropped, the server may still be carrying it out: the
     /// rollback waits this long first, so that it undoes the change instead of racing it.
     pub settle: std::time::Duration,
+    /// Set from elsewhere (a Cancel button) to stop before the next change: before the first write that
+    /// costs nothing, after it the changes made so far are rolled back.
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// The default settle time: a little longer than the HTTP client's own bound on one request.
@@ -85,6 +94,15 @@ impl Runner<'_> {
     fn save(&self, job: &Job) -> Result<(), StepError> {
         (self.progress)(job);
         self.store.save(job).map_err(|e| StepError::Journal(e.to_string()))
+    }
+
+    /// Saves the job, then stops here if the admin cancelled.
+    fn checkpoint(&self, job: &Job) -> Result<(), StepError> {
+        self.save(job)?;
+        if self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst)) {
+            return Err(StepError::Cancelled);
+        }
+        Ok(())
     }
 
     /// Applies the plan. Never leaves the pair half-configured: on failure both sides are rolled back.
@@ -124,12 +142,12 @@ impl Runner<'_> {
         secrets: &mut Secrets,
     ) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
         let e = |err: StepError| (err, None);
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let nextcloud = url(&plan.nextcloud_url);
         let openproject = url(&plan.openproject_url);
         if plan.mode == PlanMode::ProveOnly {
             job.enter(Phase::Proof);
-            self.save(job).map_err(e)?;
+            self.checkpoint(job).map_err(e)?;
             let storage =
                 facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
             return self.prove(job, storage).await;
@@ -137,7 +155,7 @@ impl Runner<'_> {
         let app_version = facts.integration_semver().unwrap_or(v(2, 6, 3));
         if let Some(id) = plan.replace_storage_id {
             job.enter(Phase::ReplaceStorage);
-            self.save(job).map_err(e)?;
+            self.checkpoint(job).map_err(e)?;
             match self.op.delete_storage(id).await {
                 Ok(()) => {}
                 Err(err) if err.status() == Some(404) => {}
@@ -157,7 +175,7 @@ impl Runner<'_> {
             nextcloud_url: plan.nextcloud_url.clone(),
             name: plan.options.storage_name.clone(),
         });
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let created = self
             .op
             .create_storage(&NewStorage {
@@ -172,7 +190,7 @@ impl Runner<'_> {
             *id = Some(storage_id);
         }
         job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id}") });
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let op_client_id = created
             .storage
             .oauth_application
@@ -188,7 +206,7 @@ impl Runner<'_> {
             None => Compensation::ResetNextcloud,
         };
         job.record(compensation);
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let pf = plan.options.project_folders;
         let values =
             SetupValues::oauth2(openproject.clone(), op_client_id, op_secret, pf && !plan.reuse_project_folder);
@@ -208,7 +226,7 @@ impl Runner<'_> {
                 what: "created a new app password for the existing \"OpenProject\" user".into(),
             });
         }
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let nc_client_id =
             answer.nextcloud_client_id.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client id".into())))?;
         let nc_secret = answer
@@ -217,7 +235,7 @@ impl Runner<'_> {
 
         // Nextcloud is final now: prove its side while OpenProject is being written.
         job.enter(Phase::SetNextcloudClient);
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let op_client_id = created.storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
         let app_password = answer.openproject_user_app_password;
         let op_writes = async {
@@ -243,7 +261,7 @@ impl Runner<'_> {
             job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
         }
         job.enter(Phase::Proof);
-        self.save(job).map_err(e)?;
+        self.checkpoint(job).map_err(e)?;
         let host_name = facts.openproject_host_name.clone().unwrap_or_default();
         let mut checks = prove_openproject_side(self.op, self.nc, &storage, &host_name, &nc_client_id, pf);
         checks.extend(nextcloud_checks.map_err(|err| e(err.into()))?);
