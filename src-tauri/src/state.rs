@@ -22,11 +22,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new() -> Self {
-        let dir = dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("opnc-setup-assistant").join("jobs");
         Self {
             pair: Mutex::new(None),
             demo: Mutex::new(None),
-            jobs: JobStore::new(dir),
+            jobs: JobStore::in_user_data_folder(),
             keychain: opnc_core::keychain::Keychain::default(),
             browser_credentials: Mutex::new(None),
             cancel_browser: std::sync::atomic::AtomicBool::new(false),

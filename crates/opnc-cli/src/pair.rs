@@ -172,10 +172,7 @@ pub async fn forget(args: PairArgs) -> ExitCode {
 }
 
 pub fn store(args: &PairArgs) -> JobStore {
-    let dir = args.state_dir.clone().unwrap_or_else(|| {
-        dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("opnc-setup-assistant").join("jobs")
-    });
-    JobStore::new(dir)
+    args.state_dir.clone().map(JobStore::new).unwrap_or_else(JobStore::in_user_data_folder)
 }
 
 fn severity_mark(s: Severity) -> &'static str {

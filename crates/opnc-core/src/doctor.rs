@@ -131,10 +131,6 @@ fn setup_only(code: C) -> bool {
     )
 }
 
-fn redirect_for(nc: &NextcloudClient) -> String {
-    format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base())
-}
-
 /// Diagnoses the pair. `has_*_credentials` says whether credentials were given at all (without them the
 /// doctor runs the public checks only and says which checks could not run).
 pub async fn diagnose(
@@ -272,7 +268,9 @@ pub async fn diagnose(
             });
         }
         let probe = match (&op_app, &secret) {
-            (Some(app), Some(secret)) => op.probe_oauth_client(&app.client_id, secret, &redirect_for(nc)).await.ok(),
+            (Some(app), Some(secret)) => {
+                op.probe_oauth_client(&app.client_id, secret, &nc.openproject_redirect_uri()).await.ok()
+            }
             _ => None,
         };
         if storage.authorization_state.as_deref().is_some_and(|s| s.ends_with(":Error")) {
@@ -392,7 +390,7 @@ pub async fn diagnose(
                     .fix("Run `opnc reset nextcloud-oauth`."),
             );
         }
-        let expected_redirect = redirect_for(nc);
+        let expected_redirect = nc.openproject_redirect_uri();
         if op_app.as_ref().is_some_and(|a| !a.redirect_uris.iter().any(|u| u == &expected_redirect)) {
             findings.push(
                 Finding::new(C::RedirectUriMismatch, Severity::Blocker, Some(Server::OpenProject), "OpenProject's OAuth application redirects to another address than this Nextcloud.")

@@ -236,6 +236,12 @@ impl NextcloudClient {
         &self.base
     }
 
+    /// Where OpenProject's OAuth application must send users back to: integration_openproject's
+    /// callback, always with `index.php` (integration_openproject PR #193).
+    pub fn openproject_redirect_uri(&self) -> String {
+        format!("{}/index.php/apps/{INTEGRATION_APP}/oauth-redirect", self.base)
+    }
+
     fn auth(&self) -> Auth {
         match &self.credentials {
             Some(c) => Auth::Basic { user: c.login_name.clone(), password: c.password.clone() },

@@ -160,6 +160,11 @@ impl JobStore {
         Self { dir: dir.into() }
     }
 
+    /// The folder the CLI and the desktop app share, so that either can settle the other's interrupted jobs.
+    pub fn in_user_data_folder() -> Self {
+        Self::new(dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("opnc-setup-assistant").join("jobs"))
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -70,7 +70,7 @@ pub async fn prove_nextcloud_side(
     );
     let (admin_config, nc_url, held_client_id, held_secret, known) =
         (admin_config?, nc_url?, held_client_id?, held_secret?, known?);
-    let expected_redirect = format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base());
+    let expected_redirect = nc.openproject_redirect_uri();
     let probe = match &held_secret {
         Some(secret) => Some(op.probe_oauth_client(op_client_id, secret, &expected_redirect).await?),
         None => None,
@@ -146,7 +146,7 @@ pub fn prove_openproject_side(
         !held.is_empty() && held == nc_client_id,
         "OpenProject's Nextcloud client id equals the one Nextcloud issued".into(),
     ));
-    let expected_redirect = format!("{}/index.php/apps/integration_openproject/oauth-redirect", nc.base());
+    let expected_redirect = nc.openproject_redirect_uri();
     let redirect_ok =
         storage.oauth_application.as_ref().is_some_and(|a| a.redirect_uris.iter().any(|u| u == &expected_redirect));
     checks.push(check(
