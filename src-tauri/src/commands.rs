@@ -2,8 +2,9 @@
 //! a `Channel`.
 
 use opnc_core::doctor::Diagnosis;
-use opnc_core::pair::{ApplyResult, ConnectionState, PairSummary, Review, SignIn};
+use opnc_core::pair::{ApplyResult, ConnectionState, DemoServers, PairSummary, ProjectChoice, Review, SignIn};
 use opnc_core::setup::journal::Job;
+use opnc_core::setup::projects::EnableOutcome;
 use opnc_core::setup::reset::{ResetKind, ResetOutcome};
 use opnc_core::setup::SetupOptions;
 use opnc_core::{ErrorCode, ErrorView, Server, ServerUrl, UrlPolicy};
@@ -72,6 +73,54 @@ pub fn open_openproject_tokens(url: String, allow_insecure_http: bool) -> Result
     let base = ServerUrl::parse(&url, UrlPolicy { allow_insecure_http })
         .map_err(|e| e.for_server(Server::OpenProject).view())?;
     let _ = open::that_detached(base.join("my/access_tokens").as_str());
+    Ok(())
+}
+
+/// OpenProject's sign-in page in a window of the app; the session it yields stays in the app. Returns the
+/// administrator's name.
+#[tauri::command]
+pub async fn openproject_window_sign_in(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    url: String,
+    allow_insecure_http: bool,
+) -> Result<String, ErrorView> {
+    let base = ServerUrl::parse(&url, UrlPolicy { allow_insecure_http })
+        .map_err(|e| e.for_server(Server::OpenProject).view())?;
+    let (session, user) = crate::signin_window::sign_in(&app, &base).await?;
+    *state.op_session.lock().await = Some(session);
+    Ok(user.name)
+}
+
+#[tauri::command]
+pub fn cancel_openproject_window(app: AppHandle) {
+    crate::signin_window::close(&app);
+}
+
+/// Demo servers for a trainer who signs in by hand.
+#[tauri::command]
+pub async fn start_demo_servers(state: State<'_, AppState>) -> Result<DemoServers, ErrorView> {
+    state.start_demo_servers().await
+}
+
+/// Every OpenProject project, marked where it already uses the storage.
+#[tauri::command]
+pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<ProjectChoice>, ErrorView> {
+    state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.projects().await
+}
+
+/// Enables the storage in the chosen projects (OpenProject's forms over the session, or hand-off pages).
+#[tauri::command]
+pub async fn enable_projects(state: State<'_, AppState>, project_ids: Vec<i64>) -> Result<EnableOutcome, ErrorView> {
+    state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.enable_projects(&project_ids).await
+}
+
+/// Opens a hand-off page in the system browser.
+#[tauri::command]
+pub fn open_page(url: String) -> Result<(), ErrorView> {
+    ServerUrl::parse(&url, UrlPolicy { allow_insecure_http: true })
+        .map_err(|e| e.for_server(Server::OpenProject).view())?;
+    let _ = open::that_detached(&url);
     Ok(())
 }
 

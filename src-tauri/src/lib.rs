@@ -1,6 +1,7 @@
 //! The desktop shell: wiring only. Every command delegates into `opnc-core`.
 
 mod commands;
+mod signin_window;
 mod state;
 
 /// Keeps the log writer alive for the app's lifetime.
@@ -46,6 +47,12 @@ pub fn run() {
             commands::nextcloud_browser_sign_in,
             commands::cancel_browser_sign_in,
             commands::open_openproject_tokens,
+            commands::openproject_window_sign_in,
+            commands::cancel_openproject_window,
+            commands::start_demo_servers,
+            commands::list_projects,
+            commands::enable_projects,
+            commands::open_page,
             commands::review,
             commands::apply,
             commands::cancel_apply,

@@ -1,7 +1,7 @@
 //! What the desktop app holds while it runs: the signed-in pair (credentials in memory only), the demo
 //! simulators, and the job journal in the app data folder.
 
-use opnc_core::pair::{ConnectedPair, PairSummary, SignIn};
+use opnc_core::pair::{ConnectedPair, DemoServers, PairSummary, SignIn};
 use opnc_core::setup::journal::JobStore;
 use opnc_core::ErrorView;
 use opnc_sim::nextcloud::demo as nc_demo;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub browser_credentials: Mutex<Option<opnc_core::nextcloud::NextcloudCredentials>>,
     pub cancel_browser: std::sync::atomic::AtomicBool,
     pub cancel_apply: std::sync::atomic::AtomicBool,
+    /// OpenProject's browser session from the sign-in window, until the sign-in uses it (memory only).
+    pub op_session: Mutex<Option<opnc_core::openproject_web::WebSession>>,
 }
 
 impl AppState {
@@ -30,13 +32,19 @@ impl AppState {
             browser_credentials: Mutex::new(None),
             cancel_browser: std::sync::atomic::AtomicBool::new(false),
             cancel_apply: std::sync::atomic::AtomicBool::new(false),
+            op_session: Mutex::new(None),
         }
     }
 
     pub async fn sign_in(&self, request: SignIn) -> Result<PairSummary, ErrorView> {
         let browser = self.browser_credentials.lock().await.clone();
-        let pair = ConnectedPair::sign_in(request, browser, &self.keychain, false).await?;
+        let op_session = self.op_session.lock().await.clone();
+        let simulated = self.demo.lock().await.as_ref().is_some_and(|sims| {
+            request.openproject_url.trim_end_matches('/') == sims.openproject.url().trim_end_matches('/')
+        });
+        let pair = ConnectedPair::sign_in(request, browser, op_session, &self.keychain, simulated).await?;
         *self.browser_credentials.lock().await = None;
+        *self.op_session.lock().await = None;
         Ok(self.keep(pair).await)
     }
 
@@ -61,9 +69,28 @@ impl AppState {
             allow_insecure_http: false,
             remember: false,
         };
-        let pair = ConnectedPair::sign_in(request, None, &self.keychain, true).await?;
+        let pair = ConnectedPair::sign_in(request, None, None, &self.keychain, true).await?;
         *self.demo.lock().await = Some(sims);
         Ok(self.keep(pair).await)
+    }
+
+    /// Demo servers for signing in by hand: OpenProject in its window, Nextcloud with the demo account.
+    pub async fn start_demo_servers(&self) -> Result<DemoServers, ErrorView> {
+        let sims = SimPair::start_default().await.map_err(|e| ErrorView {
+            code: opnc_core::ErrorCode::CouldNotConnect,
+            message: format!("The demo servers could not start: {e}"),
+            hint: "Restart the app.".into(),
+        })?;
+        let servers = DemoServers {
+            openproject_url: sims.openproject.url(),
+            nextcloud_url: sims.nextcloud.url(),
+            openproject_login: "admin".into(),
+            openproject_password: op_demo::PASSWORD.into(),
+            nextcloud_login: nc_demo::ADMIN_LOGIN.into(),
+            nextcloud_password: nc_demo::ADMIN_PASSWORD.into(),
+        };
+        *self.demo.lock().await = Some(sims);
+        Ok(servers)
     }
 }
 

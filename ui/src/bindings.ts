@@ -2,10 +2,10 @@
 // Regenerate: OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings
 
 export type Server = "open_project" | "nextcloud";
-export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed";
+export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown";
 export type ErrorView = { code: ErrorCode, message: string, hint: string, };
 export type Severity = "blocker" | "warning" | "info";
-export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project";
+export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud";
 export type Finding = { code: FindingCode, severity: Severity, server: Server | null, message: string, 
 /**
  * What was observed, never containing a secret.
@@ -82,7 +82,12 @@ export type PairSummary = { openproject: SideSummary, nextcloud: SideSummary,
 /**
  * Simulated servers (demo mode), said so everywhere it matters.
  */
-simulated: boolean, };
+simulated: boolean, 
+/**
+ * Signed in to OpenProject's web interface too (the sign-in window): projects are enabled and OpenProject's
+ * OAuth values replaced automatically; without it those steps are hand-offs.
+ */
+openproject_web: boolean, };
 export type Review = { findings: Array<Finding>, plan: Plan | null, };
 export type ApplyResult = { job: Job, storage_id: number | null, proof: Proof | null, };
 export type DeleteImpact = { storage_id: number | null, storage_name: string | null, 
@@ -97,3 +102,36 @@ export type ResetOutcome = { kind: ResetKind, steps: Array<string>, proof: Proof
  * Always true: say it to the admin.
  */
 users_must_reauthorize: boolean, };
+export type DemoServers = { openproject_url: string, nextcloud_url: string, 
+/**
+ * The demo accounts' logins and passwords: public, printed in the README, never real credentials.
+ */
+openproject_login: string, openproject_password: string, nextcloud_login: string, nextcloud_password: string, };
+export type ProjectChoice = { id: number, name: string, identifier: string, active: boolean, parent_id: number | null, 
+/**
+ * Already uses the storage.
+ */
+enabled: boolean, };
+export type FolderMode = "inactive" | "automatic";
+export type Refused = { project: string, reason: string, };
+export type EnableOutcome = { 
+/**
+ * Names of projects enabled now.
+ */
+added: Array<string>, 
+/**
+ * Already enabled before: nothing sent for them.
+ */
+already: Array<string>, 
+/**
+ * Archived: OpenProject skips them (unarchive first).
+ */
+archived: Array<string>, refused: Array<Refused>, 
+/**
+ * Pages for the hand-off, when the forms could not be used (no session, unknown version or page).
+ */
+handoff_pages: Array<string>, 
+/**
+ * Why the hand-off was needed.
+ */
+handoff_reason: string | null, };

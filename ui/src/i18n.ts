@@ -20,6 +20,15 @@ const en = {
   resetNextcloud: "Replace Nextcloud OAuth values", rotatePassword: "Rotate the app password", deleteConnection: "Delete the connection",
   proven: "proven: {n} checks passed",
   cancelApply: "Cancel", cancelRollBack: "Cancel and roll back",
+  windowSignIn: "Sign in with OpenProject's page", orToken: "or paste an API token",
+  signedInWindow: "Signed in through OpenProject's page as", waitingWindow: "Sign in in the OpenProject window…",
+  demoSelf: "Demo: sign in yourself", demoAccounts: "Demo accounts — OpenProject: {op}; Nextcloud: {nc}",
+  projectsTitle: "Enable the storage in projects", enableProjects: "Enable in the chosen projects",
+  archived: "archived", alreadyEnabled: "already enabled", added: "Added", already: "Already enabled",
+  archivedSkipped: "Archived (skipped — unarchive first)", refused: "Refused", handoff: "Add them on OpenProject's page:",
+  openPage: "Open page", resetOpenProject: "Replace OpenProject OAuth values", stageProjects: "Projects",
+  windowOnly: "needs the sign-in with OpenProject's page; otherwise a hand-off",
+  enabledIn: "enabled in {project}",
 };
 const de: typeof en = {
   setUp: "Einrichten", manage: "Verwalten", diagnose: "Diagnose", logs: "Protokolle", logsTitle: "Protokollordner öffnen",
@@ -41,14 +50,24 @@ const de: typeof en = {
   resetNextcloud: "Nextcloud-OAuth-Werte ersetzen", rotatePassword: "App-Passwort erneuern", deleteConnection: "Verbindung löschen",
   proven: "nachgewiesen: {n} Prüfungen bestanden",
   cancelApply: "Abbrechen", cancelRollBack: "Abbrechen und zurückrollen",
+  windowSignIn: "Über die OpenProject-Seite anmelden", orToken: "oder ein API-Token einfügen",
+  signedInWindow: "Über die OpenProject-Seite angemeldet als", waitingWindow: "Im OpenProject-Fenster anmelden…",
+  demoSelf: "Demo: selbst anmelden", demoAccounts: "Demo-Konten — OpenProject: {op}; Nextcloud: {nc}",
+  projectsTitle: "Speicher in Projekten aktivieren", enableProjects: "In den gewählten Projekten aktivieren",
+  archived: "archiviert", alreadyEnabled: "bereits aktiv", added: "Hinzugefügt", already: "Bereits aktiv",
+  archivedSkipped: "Archiviert (übersprungen — erst dearchivieren)", refused: "Abgelehnt", handoff: "Auf der OpenProject-Seite hinzufügen:",
+  openPage: "Seite öffnen", resetOpenProject: "OpenProject-OAuth-Werte ersetzen", stageProjects: "Projekte",
+  windowOnly: "braucht die Anmeldung über die OpenProject-Seite; sonst eine Übergabe",
+  enabledIn: "aktiviert in {project}",
 };
 
 export type Language = "en" | "de";
 export type Key = keyof typeof en;
 let language: Language = navigator.language.toLowerCase().startsWith("de") ? "de" : "en";
 
-export function t(key: Key, n?: number): string {
-  const text = (language === "de" ? de : en)[key];
+export function t(key: Key, n?: number, words: Record<string, string> = {}): string {
+  let text: string = (language === "de" ? de : en)[key];
+  for (const [k, v] of Object.entries(words)) text = text.replace(`{${k}}`, v);
   return n === undefined ? text : text.replace("{n}", String(n));
 }
 

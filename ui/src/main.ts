@@ -1,7 +1,7 @@
 // The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApplyResult, ConnectionState, Diagnosis, ErrorView, Finding, Job, PairSummary, Phase, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
 
@@ -21,7 +21,11 @@ const state = {
   view: "setup" as View,
   connection: null as ConnectionState | null,
   browser: { url: "", login: "" },
-  form: { op: "", nc: "" },
+  opWindow: { waiting: false, admin: "" },
+  demoServers: null as DemoServers | null,
+  projects: null as ProjectChoice[] | null,
+  enabled: null as EnableOutcome | null,
+  form: { op: "", nc: "", ncLogin: "", ncPassword: "" },
   notice: "",
   op: [] as Step[],
   nc: [] as Step[],
@@ -53,22 +57,39 @@ function signInForm(): string {
     : browser.url
     ? `<p class="hint">${t("waitingGrant")} <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> <button type="button" id="nc-cancel" class="secondary">${t("cancel")}</button></p>`
     : `<button type="button" id="nc-browser" class="secondary">${t("browserSignIn")}</button>`;
+  const w = state.opWindow;
+  const opWindow = w.admin
+    ? `<p id="op-signed-in" class="ok">${t("signedInWindow")} ${esc(w.admin)} ✔</p>`
+    : w.waiting
+    ? `<p class="hint">${t("waitingWindow")} <button type="button" id="op-window-cancel" class="secondary">${t("cancel")}</button></p>`
+    : `<button type="button" id="op-window" class="secondary">${t("windowSignIn")}</button>`;
+  const demo = state.demoServers;
+  const accounts = demo
+    ? `<p id="demo-accounts" class="hint">${esc(t("demoAccounts", undefined, { op: `${demo.openproject_login} / ${demo.openproject_password}`, nc: `${demo.nextcloud_login} / ${demo.nextcloud_password}` }))}</p>`
+    : "";
   return `<form id="sign-in" class="sign-in">
-    <p class="demo-line"><button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>${t("tryDemo")}</button> <span class="hint">${t("demoHint")}</span></p>
+    ${accounts}
     <fieldset><legend>OpenProject</legend>
       <label>${t("url")} <input id="op-url" name="openproject_url" placeholder="https://openproject.example.com" required value="${esc(state.form.op)}" /></label>
-      <label>${t("apiToken")} <input name="openproject_token" type="password" autocomplete="off" /></label>
+      ${opWindow}
+      <label>${t("orToken")} <input name="openproject_token" type="password" autocomplete="off" /></label>
       <button type="button" id="op-token-page" class="secondary">${t("getToken")}</button>
     </fieldset>
     <fieldset><legend>Nextcloud</legend>
       <label>${t("url")} <input id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
       ${ncBrowser}
-      <label>${t("orAdmin")} <input name="nextcloud_login" autocomplete="username" /></label>
-      <label>${t("andAppPassword")} <input name="nextcloud_password" type="password" autocomplete="off" /></label>
+      <label>${t("orAdmin")} <input name="nextcloud_login" autocomplete="username" value="${esc(state.form.ncLogin)}" /></label>
+      <label>${t("andAppPassword")} <input name="nextcloud_password" type="password" autocomplete="off" value="${esc(state.form.ncPassword)}" /></label>
     </fieldset>
     <label class="remember"><input type="checkbox" name="remember" /> ${t("remember")}</label>
-    <div class="actions"><button type="submit" ${state.busy ? "disabled" : ""}>${t("signInBoth")}</button></div>
   </form>`;
+}
+
+// The demo offer sits in the middle column, which is empty until both sides are signed in.
+function demoOffer(): string {
+  return `<div class="demo-line"><p class="hint">${t("demoHint")}</p>
+    <button type="button" id="demo" class="secondary" ${state.busy ? "disabled" : ""}>${t("tryDemo")}</button>
+    <button type="button" id="demo-self" class="secondary" ${state.busy ? "disabled" : ""}>${t("demoSelf")}</button></div>`;
 }
 
 function findingsList(findings: Finding[]): string {
@@ -89,15 +110,44 @@ function middle(): string {
       body += `<h3>${t("cannotUndo")}</h3><ul class="unrestorable">${unrestorable}</ul>`;
     }
   }
+  if (state.stage === "done") body += projectsPicker();
+  if (state.stage === "sign-in") body += demoOffer();
   return `<section class="middle" aria-label="Values crossing"><ul class="crossings">${rows}</ul>${body}</section>`;
 }
 
+function projectsPicker(): string {
+  const list = state.projects;
+  if (!list) return `<h3>${t("projectsTitle")}</h3><p class="hint">…</p>`;
+  const rows = list
+    .map((p) => {
+      const note = p.enabled ? ` <span class="hint">(${t("alreadyEnabled")})</span>` : !p.active ? ` <span class="hint">(${t("archived")})</span>` : "";
+      return `<li><label><input type="checkbox" class="project" value="${p.id}" ${p.enabled ? "checked disabled" : ""} /> ${esc(p.name)}${note}</label></li>`;
+    })
+    .join("");
+  let result = "";
+  const e = state.enabled;
+  if (e) {
+    const line = (id: string, label: string, items: string[]) => (items.length ? `<p id="${id}"><strong>${label}:</strong> ${items.map(esc).join(", ")}</p>` : "");
+    result += line("enabled-added", t("added"), e.added) + line("enabled-already", t("already"), e.already) + line("enabled-archived", t("archivedSkipped"), e.archived);
+    result += line("enabled-refused", t("refused"), e.refused.map((r) => `${r.project} — ${r.reason}`));
+    if (e.handoff_pages.length) {
+      result += `<p class="hint">${esc(e.handoff_reason ?? "")}</p><p>${t("handoff")}</p><ul>${e.handoff_pages
+        .map((u, i) => `<li><button class="secondary open-page" data-url="${esc(u)}" id="handoff-${i}">${t("openPage")}</button> ${esc(u)}</li>`)
+        .join("")}</ul>`;
+    }
+  }
+  const how = state.summary?.openproject_web ? "" : ` <span class="hint">(${t("windowOnly")})</span>`;
+  return `<h3>${t("projectsTitle")}</h3><ul class="projects">${rows}</ul>
+    <button id="enable-projects" ${state.busy ? "disabled" : ""}>${t("enableProjects")}</button>${how}<div class="enabled-result">${result}</div>`;
+}
+
 function rail(): string {
-  const stages: [Stage, string][] = [["sign-in", t("stageSignIn")], ["review", t("stageReview")], ["apply", t("stageApply")], ["done", t("stageDone")]];
+  const stages: [Stage, string][] = [["sign-in", t("stageSignIn")], ["review", t("stageReview")], ["apply", t("stageApply")], ["done", t("stageProjects")]];
   const order = stages.map((s) => s[0]);
   const now = order.indexOf(state.stage);
   const items = stages.map(([, label], i) => `<li class="${i < now ? "done" : i === now ? "current" : ""}">${label}</li>`).join("");
   let action = "";
+  if (state.stage === "sign-in") action = `<button type="submit" form="sign-in" ${state.busy ? "disabled" : ""}>${t("signInBoth")}</button>`;
   if (state.stage === "review" && state.review?.plan) {
     const demoFail = state.summary?.simulated ? `<button id="demo-fail" class="secondary">${t("simulateFailure")}</button> ` : "";
     action = `<span class="notice">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>${t("apply")}</button>`;
@@ -132,6 +182,7 @@ function manageView(): string {
       .join("")}</ul>
       <div class="actions"><button id="reset-nextcloud_oauth" class="secondary">${t("resetNextcloud")}</button>
       <button id="reset-app_password" class="secondary">${t("rotatePassword")}</button>
+      <button id="reset-openproject_oauth" class="secondary">${t("resetOpenProject")}</button>
       <button id="delete" class="danger">${t("deleteConnection")}</button></div>`;
   }
   return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>${t("showConnection")}</button>${body}</section>`;
@@ -235,6 +286,7 @@ async function apply(): Promise<void> {
   if (result.job.status === "succeeded") {
     state.stage = "done";
     state.op.push({ label: t("proven", result.proof?.checks.length ?? 0), state: "done" });
+    state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? [];
   } else {
     state.error = result.job.error;
     state.stage = "review";
@@ -258,6 +310,8 @@ function bind(): void {
       nextcloud_password: text("nextcloud_password"), allow_insecure_http: false, remember: f.get("remember") === "on",
     };
     (ev.target as HTMLFormElement).reset(); // the secrets leave the webview once sent
+    state.form.ncLogin = "";
+    state.form.ncPassword = "";
     await signedIn(await run(() => invoke<PairSummary>("sign_in", { request })));
   });
   document.querySelector("#nc-browser")?.addEventListener("click", async () => {
@@ -277,6 +331,32 @@ function bind(): void {
     void run(() => invoke("open_openproject_tokens", { url: state.form.op, allowInsecureHttp: false }));
   });
   document.querySelector("#demo")?.addEventListener("click", async () => signedIn(await run(() => invoke<PairSummary>("start_demo"))));
+  document.querySelector("#demo-self")?.addEventListener("click", async () => {
+    const demo = await run(() => invoke<DemoServers>("start_demo_servers"));
+    if (!demo) return;
+    state.demoServers = demo;
+    state.form = { op: demo.openproject_url, nc: demo.nextcloud_url, ncLogin: demo.nextcloud_login, ncPassword: demo.nextcloud_password };
+    render();
+  });
+  document.querySelector("#op-window")?.addEventListener("click", async () => {
+    keepUrls();
+    state.opWindow = { waiting: true, admin: "" };
+    const admin = await run(() => invoke<string>("openproject_window_sign_in", { url: state.form.op, allowInsecureHttp: false }));
+    state.opWindow = { waiting: false, admin: admin ?? "" };
+    render();
+  });
+  document.querySelector("#op-window-cancel")?.addEventListener("click", () => void invoke("cancel_openproject_window"));
+  document.querySelector("#enable-projects")?.addEventListener("click", async () => {
+    const projectIds = Array.from(document.querySelectorAll<HTMLInputElement>("input.project:checked")).map((i) => Number(i.value));
+    state.enabled = (await run(() => invoke<EnableOutcome>("enable_projects", { projectIds }))) ?? null;
+    for (const name of state.enabled?.added ?? []) state.op.push({ label: t("enabledIn", undefined, { project: name }), state: "done" });
+    for (const r of state.enabled?.refused ?? []) state.op.push({ label: `${r.project}: ${r.reason}`, state: "failed" });
+    state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? state.projects;
+    render();
+  });
+  document.querySelectorAll<HTMLButtonElement>("button.open-page").forEach((b) =>
+    b.addEventListener("click", () => void run(() => invoke("open_page", { url: b.dataset.url }))),
+  );
   document.querySelector("#check")?.addEventListener("click", () => void check());
   document.querySelector("#apply")?.addEventListener("click", () => void apply());
   document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
@@ -306,7 +386,7 @@ function bind(): void {
     if (folder) state.notice = `Logs: ${folder}`;
     render();
   });
-  for (const kind of ["nextcloud_oauth", "app_password"] as ResetKind[]) {
+  for (const kind of ["nextcloud_oauth", "app_password", "openproject_oauth"] as ResetKind[]) {
     document.querySelector(`#reset-${kind}`)?.addEventListener("click", async () => {
       await run(() => invoke("reset", { kind }));
       if (!state.error || state.error.code === "interrupted") await loadState();

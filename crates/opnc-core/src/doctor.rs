@@ -11,6 +11,7 @@ use crate::error::Server;
 use crate::findings::{sort, Finding, FindingCode as C, Severity};
 use crate::nextcloud::NextcloudClient;
 use crate::openproject::{Filter, OpenProjectClient, TokenProbe};
+use crate::openproject_web::{parse_health_report, AdminPages, HealthCheckResult};
 use crate::setup::preflight::{self, PreflightReport};
 use crate::setup::SetupOptions;
 
@@ -107,6 +108,77 @@ impl Diagnosis {
         }
         md
     }
+}
+
+/// The doctor's code for a check of OpenProject's health report (`modules/storages/app/common/storages/adapters/
+/// providers/nextcloud/validators/`), by OpenProject's code, else by the check's name.
+fn health_code(check: &HealthCheckResult) -> C {
+    match (check.code.as_deref(), check.check.as_str()) {
+        (Some("nc_host_not_found" | "nc_unreachable"), _) => C::OpenprojectCannotReachNextcloud,
+        (Some("nc_userless_access_denied"), _) => C::UserlessAccess,
+        (Some("nc_group_folder_not_found"), _) => C::ProjectFolderIncomplete,
+        (Some("nc_oauth_token_missing"), _) => C::AdminNotConnectedToNextcloud,
+        (_, "storage_configured") => C::IntegrationIncomplete,
+        _ => C::OpenprojectHealthCheck,
+    }
+}
+
+/// Folds OpenProject's own health report (16.0+, run through the admin's browser session) into the diagnosis:
+/// every failed or warned check becomes a finding under the doctor's code for it, unless the doctor's own
+/// checks already found that. Where the report cannot run, the diagnosis says so under "could not run".
+pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &AdminPages) {
+    let Some(storage_id) = diagnosis.storage_id else {
+        return;
+    };
+    let text = match web.health_report(storage_id).await {
+        Ok(t) => t,
+        Err(e) => {
+            diagnosis.not_run.push(NotRun { check: "openproject_health_report", reason: e.message() });
+            return;
+        }
+    };
+    let checks = parse_health_report(&text);
+    if checks.is_empty() {
+        diagnosis.not_run.push(NotRun {
+            check: "openproject_health_report",
+            reason: "OpenProject's health report had no checks in a known shape".into(),
+        });
+        return;
+    }
+    for check in checks.iter().filter(|c| c.state == "failure" || c.state == "warning") {
+        let code = health_code(check);
+        if diagnosis.findings.iter().any(|f| f.code == code) {
+            continue;
+        }
+        let severity = match (code, check.state.as_str()) {
+            (C::AdminNotConnectedToNextcloud, _) | (_, "warning") => Severity::Info,
+            (C::OpenprojectHealthCheck, _) => Severity::Warning,
+            _ => Severity::Blocker,
+        };
+        let name = check.code.clone().unwrap_or_else(|| check.check.clone());
+        let message = match code {
+            C::AdminNotConnectedToNextcloud => "OpenProject's health report could not run its user checks: the administrator who ran it has not connected their own Nextcloud account.".to_owned(),
+            _ => format!("OpenProject's health report: the check \"{}\" ended in {} ({name}).", check.check, check.state),
+        };
+        let mut finding = Finding::new(code, severity, Some(Server::OpenProject), message).evidence(
+            format!(
+                "health report {}.{}: {} {}",
+                check.group,
+                check.check,
+                check.state,
+                check.code.as_deref().unwrap_or("")
+            )
+            .trim()
+            .to_owned(),
+        );
+        if code == C::AdminNotConnectedToNextcloud {
+            finding = finding.fix("Open a work package's Files tab in OpenProject once and log in to Nextcloud, then run the report again.");
+        } else {
+            finding = finding.fix(format!("Open OpenProject's health report for the storage (Administration → Files → the storage → Health status) and follow its help for {name}."));
+        }
+        diagnosis.findings.push(finding);
+    }
+    sort(&mut diagnosis.findings);
 }
 
 /// The stable snake_case name of a code (as in the JSON report).

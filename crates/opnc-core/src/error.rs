@@ -58,6 +58,18 @@ pub enum ErrorCode {
     Interrupted,
     /// The job folder could not be written.
     JournalFailed,
+    /// OpenProject asks for a second factor: sign in in the app's window (or use an API token).
+    TwoFactorRequiresBrowserSignIn,
+    /// The OpenProject instance signs in only through its identity provider (SSO).
+    SingleSignOnOnly,
+    /// OpenProject wants another step before the sign-in completes (consent, a new password, a 2FA device).
+    SignInStepNeedsBrowser,
+    /// The OpenProject browser session ended (expired, signed out, or ended by a failed CSRF check).
+    SessionEnded,
+    /// An OpenProject page did not have the shape this version should have: nothing was guessed.
+    PageNotRecognized,
+    /// OpenProject made the change but did not show its result (the new OAuth secret): the change must be redone.
+    ResultNotShown,
 }
 
 impl ErrorCode {
@@ -86,6 +98,12 @@ impl ErrorCode {
             ErrorCode::ProofFailed => "proof_failed",
             ErrorCode::Interrupted => "interrupted",
             ErrorCode::JournalFailed => "journal_failed",
+            ErrorCode::TwoFactorRequiresBrowserSignIn => "two_factor_requires_browser_sign_in",
+            ErrorCode::SingleSignOnOnly => "single_sign_on_only",
+            ErrorCode::SignInStepNeedsBrowser => "sign_in_step_needs_browser",
+            ErrorCode::SessionEnded => "session_ended",
+            ErrorCode::PageNotRecognized => "page_not_recognized",
+            ErrorCode::ResultNotShown => "result_not_shown",
         }
     }
 }
@@ -165,6 +183,34 @@ impl OpenProjectApiError {
     }
 }
 
+/// What went wrong on OpenProject's web pages (the actions without an API, and the password sign-in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebProblem {
+    /// The login form answered 422: wrong user or password, or the account is blocked after failed attempts.
+    PasswordRejected,
+    TwoFactorRequired,
+    SingleSignOnOnly,
+    /// Another sign-in step (the path it redirected to: consent, password change, device registration).
+    ExtraStep {
+        step: String,
+    },
+    /// 401 `login needed`, a redirect to the login page, or a 422 CSRF failure (which also ends the session).
+    SessionEnded,
+    /// The page or answer did not look like this version's: `expected` names what was missing.
+    PageNotRecognized {
+        expected: String,
+    },
+    /// A turbo-only action wrote, then could not show its answer (406), or the answer could not be read.
+    ResultNotShown {
+        what: String,
+    },
+    /// The page answered with its own message (a flash or a form error), e.g. "Project not found."
+    PageMessage {
+        status: u16,
+        message: String,
+    },
+}
+
 /// A documented Nextcloud error: `{error}` from integration_openproject, `{message}` from the security
 /// middleware, or an OCS envelope's `meta`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +242,7 @@ pub enum ErrorKind {
     UnexpectedStatus { status: u16, excerpt: String },
     UnparseableBody { status: u16, content_type: Option<String>, reason: String, excerpt: String },
     ResponseTooLarge { limit: u64 },
+    OpenProjectWeb(WebProblem),
 }
 
 /// What went wrong, where.
@@ -248,6 +295,16 @@ impl ClientError {
             ErrorKind::UnexpectedStatus { .. } => ErrorCode::UnexpectedStatus,
             ErrorKind::UnparseableBody { .. } => ErrorCode::UnparseableBody,
             ErrorKind::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
+            ErrorKind::OpenProjectWeb(p) => match p {
+                WebProblem::PasswordRejected => ErrorCode::CredentialsRejected,
+                WebProblem::TwoFactorRequired => ErrorCode::TwoFactorRequiresBrowserSignIn,
+                WebProblem::SingleSignOnOnly => ErrorCode::SingleSignOnOnly,
+                WebProblem::ExtraStep { .. } => ErrorCode::SignInStepNeedsBrowser,
+                WebProblem::SessionEnded => ErrorCode::SessionEnded,
+                WebProblem::PageNotRecognized { .. } => ErrorCode::PageNotRecognized,
+                WebProblem::ResultNotShown { .. } => ErrorCode::ResultNotShown,
+                WebProblem::PageMessage { .. } => ErrorCode::OpenprojectApiError,
+            },
         }
     }
 
@@ -295,6 +352,16 @@ impl ClientError {
             ErrorKind::ResponseTooLarge { limit } => {
                 format!("{s} sent more than {} for {at}; the answer was not read.", human_bytes(*limit))
             }
+            ErrorKind::OpenProjectWeb(p) => match p {
+                WebProblem::PasswordRejected => "OpenProject did not accept the user name and password (or the account is blocked after too many failed attempts).".into(),
+                WebProblem::TwoFactorRequired => "This OpenProject account uses two-factor authentication, which a sign-in without a browser cannot complete.".into(),
+                WebProblem::SingleSignOnOnly => "This OpenProject signs in only through its identity provider (single sign-on); a user name and password cannot be used.".into(),
+                WebProblem::ExtraStep { step } => format!("OpenProject asks for another step before the sign-in completes ({step})."),
+                WebProblem::SessionEnded => format!("The OpenProject browser session has ended ({at})."),
+                WebProblem::PageNotRecognized { expected } => format!("OpenProject's page for {at} did not look as expected for this version ({expected}); nothing was guessed."),
+                WebProblem::ResultNotShown { what } => format!("OpenProject made the change at {at} but did not show its result: {what}."),
+                WebProblem::PageMessage { status, message } => format!("OpenProject refused {at} (HTTP {status}): {}", non_empty(message)),
+            },
         }
     }
 
@@ -336,6 +403,16 @@ impl ClientError {
             ErrorKind::UnexpectedStatus { .. } => format!("Check that the address points at {s} itself and not at a proxy or login portal."),
             ErrorKind::UnparseableBody { .. } => format!("The address may point at a login portal, a proxy error page or another application instead of {s}'s API. Open it in a browser to see."),
             ErrorKind::ResponseTooLarge { .. } => format!("Check that the address points at {s}'s API."),
+            ErrorKind::OpenProjectWeb(p) => match p {
+                WebProblem::PasswordRejected => "Check the user name and password. Do not retry blindly: OpenProject blocks the account for 30 minutes after 20 failed attempts.".into(),
+                WebProblem::TwoFactorRequired => "Sign in with the desktop app's OpenProject window, or create an API token under My account → Access tokens and use that.".into(),
+                WebProblem::SingleSignOnOnly => "Sign in with the desktop app's OpenProject window (it shows the identity provider's pages), or use an API token.".into(),
+                WebProblem::ExtraStep { .. } => "Sign in once in a browser to complete that step, then try again (or use the desktop app's OpenProject window).".into(),
+                WebProblem::SessionEnded => "Sign in to OpenProject again; nothing was changed by the request that failed.".into(),
+                WebProblem::PageNotRecognized { .. } => "Do this step on the OpenProject page the assistant opens; it watches the API until the change shows.".into(),
+                WebProblem::ResultNotShown { .. } => "Open the storage's page in OpenProject, click \"Replace OpenProject OAuth\" once more and copy the new client ID and secret into Nextcloud's OpenProject integration settings — or run the replace again here.".into(),
+                WebProblem::PageMessage { .. } => "Fix what OpenProject names and try again.".into(),
+            },
         }
     }
 

@@ -66,6 +66,11 @@ pub enum FindingCode {
     TermsOfService,
     WorkersBackedUp,
     StorageInNoProject,
+    /// A check of OpenProject's own health report without a more specific code here.
+    OpenprojectHealthCheck,
+    /// OpenProject's health report: the admin who ran it never connected their own Nextcloud account, so the
+    /// user-bound checks could not run.
+    AdminNotConnectedToNextcloud,
 }
 
 /// One finding.

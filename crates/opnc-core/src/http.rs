@@ -50,12 +50,19 @@ pub enum Auth {
     Bearer(SecretString),
     /// A complete `Authorization` value built elsewhere (the OAuth library's client authentication).
     Header(SecretString),
+    /// A browser session: the `Cookie` header value (`name=value; …`), sent instead of `Authorization`.
+    Cookie(SecretString),
 }
 
 impl Auth {
-    fn header(&self) -> Option<HeaderValue> {
+    fn header(&self) -> Option<(http::HeaderName, HeaderValue)> {
+        let name = match self {
+            Auth::Cookie(_) => http::header::COOKIE,
+            _ => http::header::AUTHORIZATION,
+        };
         let text = match self {
             Auth::None => return None,
+            Auth::Cookie(cookies) => cookies.expose().clone(),
             Auth::Basic { user, password } => {
                 let raw = format!("{user}:{}", password.expose());
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
@@ -65,7 +72,7 @@ impl Auth {
         };
         let mut value = HeaderValue::from_str(&text).ok()?;
         value.set_sensitive(true);
-        Some(value)
+        Some((name, value))
     }
 }
 
@@ -221,8 +228,8 @@ impl HttpClient {
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
-        if let Some(value) = request.auth.header() {
-            builder = builder.header(http::header::AUTHORIZATION, value);
+        if let Some((name, value)) = request.auth.header() {
+            builder = builder.header(name, value);
         }
         builder = match &request.body {
             Some(Body::Json(v)) => builder.json(v),
@@ -490,8 +497,14 @@ mod tests {
     #[test]
     fn auth_headers_are_marked_sensitive() {
         let auth = Auth::Basic { user: "apikey".into(), password: "tok".into() };
-        let header = auth.header().expect("header");
-        assert!(header.is_sensitive());
+        let (name, value) = auth.header().expect("header");
+        assert_eq!(name, http::header::AUTHORIZATION);
+        assert!(value.is_sensitive());
         assert!(!format!("{auth:?}").contains("tok\""));
+        let session = Auth::Cookie("_open_project_session=abc".into());
+        let (name, value) = session.header().expect("cookie");
+        assert_eq!(name, http::header::COOKIE);
+        assert!(value.is_sensitive());
+        assert!(!format!("{session:?}").contains("abc"));
     }
 }

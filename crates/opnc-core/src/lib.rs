@@ -5,10 +5,12 @@
 pub mod doctor;
 pub mod error;
 pub mod findings;
+pub mod html_scan;
 pub mod http;
 pub mod keychain;
 pub mod nextcloud;
 pub mod openproject;
+pub mod openproject_web;
 pub mod pair;
 pub mod secret;
 pub mod server_url;

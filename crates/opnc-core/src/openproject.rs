@@ -24,6 +24,9 @@ pub enum OpenProjectAuth {
     ApiKey(SecretString),
     /// An API token sent as `Bearer`: only tokens created on 17.2 or later.
     Bearer(SecretString),
+    /// The admin's browser session (`openproject_web`): API v3 accepts it, writes only with
+    /// `X-Requested-With: XMLHttpRequest`. The cookie lives in memory only.
+    Session(SecretString),
     Anonymous,
 }
 
@@ -32,6 +35,7 @@ impl OpenProjectAuth {
         match self {
             OpenProjectAuth::ApiKey(token) => Auth::Basic { user: "apikey".into(), password: token.clone() },
             OpenProjectAuth::Bearer(token) => Auth::Bearer(token.clone()),
+            OpenProjectAuth::Session(cookies) => Auth::Cookie(cookies.clone()),
             OpenProjectAuth::Anonymous => Auth::None,
         }
     }
@@ -225,11 +229,26 @@ impl OpenProjectClient {
         &self.base
     }
 
+    pub fn auth(&self) -> &OpenProjectAuth {
+        &self.auth
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
     fn request(&self, method: Method, path: &str) -> Request {
-        Request::new(Server::OpenProject, method, self.base.join(path))
+        let session_write = matches!(self.auth, OpenProjectAuth::Session(_)) && method != Method::GET;
+        let request = Request::new(Server::OpenProject, method, self.base.join(path))
             .auth(self.auth.to_auth())
             // OpenProject serves HAL; non-GET calls also carry the header the official script sends.
-            .header("accept", "application/hal+json, application/json")
+            .header("accept", "application/hal+json, application/json");
+        if session_write {
+            // Without it the session strategy does not apply and the write runs as the anonymous user.
+            request.header("x-requested-with", "XMLHttpRequest")
+        } else {
+            request
+        }
     }
 
     async fn call(&self, request: Request, expected: &[u16]) -> Result<RawResponse, ClientError> {

@@ -10,11 +10,13 @@ use crate::http::{HttpClient, HttpConfig};
 use crate::keychain::Keychain;
 use crate::nextcloud::{NextcloudClient, NextcloudCredentials};
 use crate::openproject::{OpenProjectAuth, OpenProjectClient};
+use crate::openproject_web::{AdminPages, FolderMode, WebSession};
 use crate::secret::SecretString;
 use crate::server_url::{ServerUrl, UrlPolicy};
 use crate::setup::apply::{Outcome, Runner, DEFAULT_SETTLE};
 use crate::setup::journal::{Job, JobStatus, JobStore};
 use crate::setup::preflight::{self, Facts};
+use crate::setup::projects::EnableOutcome;
 use crate::setup::{plan, Plan, SetupOptions};
 
 /// What the wizard asks for to sign in to both servers. Secrets come in, never go back out.
@@ -50,6 +52,33 @@ pub struct PairSummary {
     pub nextcloud: SideSummary,
     /// Simulated servers (demo mode), said so everywhere it matters.
     pub simulated: bool,
+    /// Signed in to OpenProject's web interface too (the sign-in window): projects are enabled and OpenProject's
+    /// OAuth values replaced automatically; without it those steps are hand-offs.
+    pub openproject_web: bool,
+}
+
+/// Demo servers started for a trainer who signs in by hand (the same windows and forms as with real servers).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct DemoServers {
+    pub openproject_url: String,
+    pub nextcloud_url: String,
+    /// The demo accounts' logins and passwords: public, printed in the README, never real credentials.
+    pub openproject_login: String,
+    pub openproject_password: String,
+    pub nextcloud_login: String,
+    pub nextcloud_password: String,
+}
+
+/// A project as the picker shows it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ProjectChoice {
+    pub id: i64,
+    pub name: String,
+    pub identifier: String,
+    pub active: bool,
+    pub parent_id: Option<i64>,
+    /// Already uses the storage.
+    pub enabled: bool,
 }
 
 /// Preflight and, when nothing blocks, the plan.
@@ -85,16 +114,20 @@ pub struct ConnectedPair {
     pub op: OpenProjectClient,
     pub nc: NextcloudClient,
     pub summary: PairSummary,
+    /// OpenProject's admin pages over the browser session, when the admin signed in through the window.
+    pub web: Option<AdminPages>,
     facts: Option<Facts>,
     options: SetupOptions,
 }
 
 impl ConnectedPair {
-    /// Signs in to both servers at once and checks that both accounts are administrators. Credentials
-    /// come from the request, then `browser` (a Login Flow v2 app password), then the keyring.
+    /// Signs in to both servers at once and checks that both accounts are administrators. OpenProject's
+    /// credentials come from the request's token, then `op_session` (the sign-in window's session), then the
+    /// keyring; Nextcloud's from the request, then `browser` (a Login Flow v2 app password), then the keyring.
     pub async fn sign_in(
         request: SignIn,
         browser: Option<NextcloudCredentials>,
+        op_session: Option<WebSession>,
         keychain: &Keychain,
         simulated: bool,
     ) -> Result<Self, ErrorView> {
@@ -119,12 +152,15 @@ impl ConnectedPair {
             },
         };
         let token = match request.openproject_token.filter(|t| !t.expose().is_empty()) {
-            Some(t) => t,
-            None => keychain
-                .openproject_token(&op_url)
-                .ok()
-                .flatten()
-                .ok_or_else(|| missing(Server::OpenProject, "API token"))?,
+            Some(t) => Some(t),
+            None if op_session.is_some() => None,
+            None => Some(
+                keychain
+                    .openproject_token(&op_url)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| missing(Server::OpenProject, "API token"))?,
+            ),
         };
         let nc_credentials = match (
             request.nextcloud_login.filter(|l| !l.is_empty()),
@@ -140,8 +176,13 @@ impl ConnectedPair {
                     .ok_or_else(|| missing(Server::Nextcloud, "credentials"))?,
             },
         };
-        let op = OpenProjectClient::new(http.clone(), op_url.clone(), OpenProjectAuth::ApiKey(token.clone()));
-        let nc = NextcloudClient::new(http, nc_url.clone(), Some(nc_credentials.clone()));
+        let op_auth = match (&token, &op_session) {
+            (Some(t), _) => OpenProjectAuth::ApiKey(t.clone()),
+            (None, Some(session)) => session.auth(),
+            (None, None) => OpenProjectAuth::Anonymous,
+        };
+        let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth);
+        let nc = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials.clone()));
         let (root, me, user, status) = tokio::join!(op.root(), op.me(), nc.current_user(), nc.status());
         let root = root.map_err(|e| e.view())?;
         let user = user.map_err(|e| e.view())?;
@@ -170,20 +211,25 @@ impl ConnectedPair {
                 admin: if user.display_name.is_empty() { user.id.clone() } else { user.display_name.clone() },
             },
             simulated,
+            openproject_web: op_session.is_some(),
         };
+        let web = op_session.map(|session| AdminPages::new(http.clone(), op_url.clone(), session, root.version()));
         if request.remember {
-            keychain.remember_openproject_token(&op_url, &token).map_err(|e| ErrorView {
-                code: crate::ErrorCode::CredentialsRejected,
-                message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
-                hint: e.hint.clone(),
-            })?;
+            // A browser session is never remembered: it carries full admin rights and lives in memory only.
+            if let Some(token) = &token {
+                keychain.remember_openproject_token(&op_url, token).map_err(|e| ErrorView {
+                    code: crate::ErrorCode::CredentialsRejected,
+                    message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
+                    hint: e.hint.clone(),
+                })?;
+            }
             keychain.remember_nextcloud(&nc_url, &nc_credentials).map_err(|e| ErrorView {
                 code: crate::ErrorCode::CredentialsRejected,
                 message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
                 hint: e.hint.clone(),
             })?;
         }
-        Ok(Self { op, nc, summary, facts: None, options: SetupOptions::default() })
+        Ok(Self { op, nc, summary, web, facts: None, options: SetupOptions::default() })
     }
 
     /// Preflight, then the plan when nothing blocks. Writes nothing.
@@ -224,8 +270,56 @@ impl ConnectedPair {
         runner.apply(&plan, &facts).await.into()
     }
 
+    /// The doctor's diagnosis, with OpenProject's own health report folded in when signed in to its web side.
     pub async fn diagnose(&self) -> Diagnosis {
-        doctor::diagnose(&self.op, &self.nc, true, true).await
+        let mut diagnosis = doctor::diagnose(&self.op, &self.nc, true, true).await;
+        if let Some(web) = &self.web {
+            doctor::add_openproject_health_report(&mut diagnosis, web).await;
+        }
+        diagnosis
+    }
+
+    /// Every project, marked where it already uses this Nextcloud's storage.
+    pub async fn projects(&self) -> Result<Vec<ProjectChoice>, ErrorView> {
+        let storage = self.storage().await?;
+        let all = self.op.all_projects(&[]).await.map_err(|e| e.view())?;
+        let enabled: Vec<i64> = match &storage {
+            Some(s) => {
+                let filter = [crate::openproject::Filter::new("storageId", "=", &[&s.id.to_string()])];
+                self.op
+                    .project_storages(&filter)
+                    .await
+                    .map_err(|e| e.view())?
+                    .into_iter()
+                    .filter_map(|l| l.project_id)
+                    .collect()
+            }
+            None => vec![],
+        };
+        Ok(all
+            .into_iter()
+            .map(|p| ProjectChoice {
+                enabled: enabled.contains(&p.id),
+                id: p.id,
+                name: p.name,
+                identifier: p.identifier,
+                active: p.active,
+                parent_id: p.parent_id,
+            })
+            .collect())
+    }
+
+    /// Enables the storage in the chosen projects through OpenProject's forms (automatic project folders when
+    /// the storage has them), confirmed through the API; hand-off pages when that is not possible.
+    pub async fn enable_projects(&self, project_ids: &[i64]) -> Result<EnableOutcome, ErrorView> {
+        let storage = self.storage().await?.ok_or_else(no_storage)?;
+        let all = self.op.all_projects(&[]).await.map_err(|e| e.view())?;
+        let chosen: Vec<_> = all.into_iter().filter(|p| project_ids.contains(&p.id)).collect();
+        let mode =
+            if storage.has_application_password == Some(true) { FolderMode::Automatic } else { FolderMode::Inactive };
+        crate::setup::projects::enable(&self.op, self.web.as_ref(), storage.id, &chosen, mode)
+            .await
+            .map_err(|e| e.view())
     }
 }
 
@@ -293,14 +387,14 @@ impl ConnectedPair {
         kind: crate::setup::reset::ResetKind,
     ) -> Result<crate::setup::reset::ResetOutcome, ErrorView> {
         use crate::setup::reset::{self, ResetKind};
-        let storage = self.storage().await?.ok_or_else(|| ErrorView {
-            code: crate::ErrorCode::IncompleteAnswer,
-            message: "OpenProject has no storage for this Nextcloud.".into(),
-            hint: "Set the connection up first.".into(),
-        })?;
+        let storage = self.storage().await?.ok_or_else(no_storage)?;
         let result = match kind {
             ResetKind::NextcloudOauth => reset::replace_nextcloud_oauth(&self.op, &self.nc, &storage).await,
             ResetKind::AppPassword => reset::rotate_app_password(&self.op, &self.nc, &storage).await,
+            ResetKind::OpenprojectOauth if self.web.is_some() => {
+                let web = self.web.as_ref().expect("checked");
+                reset::replace_openproject_oauth(&self.op, &self.nc, web, &storage).await
+            }
             ResetKind::OpenprojectOauth => {
                 return Err(ErrorView {
                     code: crate::ErrorCode::IncompleteAnswer,
@@ -313,6 +407,14 @@ impl ConnectedPair {
             }
         };
         result.map_err(|e| e.error)
+    }
+}
+
+fn no_storage() -> ErrorView {
+    ErrorView {
+        code: crate::ErrorCode::IncompleteAnswer,
+        message: "OpenProject has no storage for this Nextcloud.".into(),
+        hint: "Set the connection up first.".into(),
     }
 }
 

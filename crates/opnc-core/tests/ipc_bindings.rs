@@ -5,9 +5,13 @@
 use opnc_core::doctor::{Access, Diagnosis, NotRun, ServerSummary};
 use opnc_core::error::{ErrorCode, ErrorView, Server};
 use opnc_core::findings::{Finding, FindingCode, Severity};
-use opnc_core::pair::{ApplyResult, ConnectionState, DeleteImpact, PairSummary, Review, SideSummary, SignIn};
+use opnc_core::openproject_web::FolderMode;
+use opnc_core::pair::{
+    ApplyResult, ConnectionState, DeleteImpact, DemoServers, PairSummary, ProjectChoice, Review, SideSummary, SignIn,
+};
 use opnc_core::setup::journal::{Compensation, Event, EventKind, Job, JobStatus, Phase};
 use opnc_core::setup::preflight::NextcloudIntegration;
+use opnc_core::setup::projects::{EnableOutcome, Refused};
 use opnc_core::setup::proof::{Proof, ProofCheck};
 use opnc_core::setup::reset::{ResetKind, ResetOutcome};
 use opnc_core::setup::{Plan, PlanMode, PlannedChange, SetupOptions};
@@ -56,6 +60,11 @@ fn bindings() -> String {
         declaration::<ConnectionState>(&cfg),
         declaration::<ResetKind>(&cfg),
         declaration::<ResetOutcome>(&cfg),
+        declaration::<DemoServers>(&cfg),
+        declaration::<ProjectChoice>(&cfg),
+        declaration::<FolderMode>(&cfg),
+        declaration::<Refused>(&cfg),
+        declaration::<EnableOutcome>(&cfg),
     ] {
         out.push_str(&decl);
     }

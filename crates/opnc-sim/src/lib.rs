@@ -9,6 +9,7 @@
 mod common;
 pub mod nextcloud;
 pub mod openproject;
+pub mod openproject_web;
 pub mod runner;
 
 use std::net::SocketAddr;

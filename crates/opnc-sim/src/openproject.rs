@@ -70,6 +70,11 @@ pub struct OpUser {
     /// `en` or `de`: the language of API messages for this user.
     pub language: String,
     pub api_token: String,
+    /// For the web login form.
+    pub password: String,
+    /// A TOTP device: the web login asks for this code after the password.
+    pub totp: Option<String>,
+    pub failed_logins: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +113,8 @@ pub struct OpProject {
     pub name: String,
     pub active: bool,
     pub parent_id: Option<i64>,
+    /// Project modules that are on (the web form replaces the whole list).
+    pub enabled_modules: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,11 +138,18 @@ pub struct OpenProjectState {
     pub nextcloud_unreachable: bool,
     /// The background workers are behind (`/health_checks/all` reports `worker_backed_up`).
     pub workers_backed_up: bool,
+    /// A reverse proxy in front of the web pages rewrites `Accept` to what browsers send.
+    pub proxy_rewrites_accept: bool,
+    /// Web sessions by id (the `_open_project_session` cookie).
+    pub sessions: BTreeMap<String, crate::openproject_web::WebSession>,
+    pub web_login: crate::openproject_web::WebLogin,
+    /// The cached health report per storage (`Rails.cache`, 6 h).
+    pub health_reports: BTreeMap<i64, String>,
     next_id: i64,
 }
 
 impl OpenProjectState {
-    fn next(&mut self) -> i64 {
+    pub(crate) fn next(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id
     }
@@ -152,6 +166,10 @@ pub mod demo {
     pub const USER_TOKEN: &str = "opapi-demo-user-token-5d2e9b6c10f4";
     /// A token created before 17.2: no prefix, so it only works as Basic `apikey`.
     pub const LEGACY_ADMIN_TOKEN: &str = "4f0c2d9a8b7e6f5a4c3b2a1908f7e6d5c4b3a291";
+    /// The web-login password of every demo account (logins: admin, admin-de, member, admin2fa).
+    pub const PASSWORD: &str = "demo-Passw0rd";
+    /// The code `admin2fa`'s authenticator app shows.
+    pub const TOTP_CODE: &str = "246810";
 }
 
 /// Handle to a simulated OpenProject's state.
@@ -168,6 +186,9 @@ impl OpenProjectSim {
                 admin: true,
                 language: "en".into(),
                 api_token: demo::ADMIN_TOKEN.into(),
+                password: demo::PASSWORD.into(),
+                totp: None,
+                failed_logins: 0,
             },
             OpUser {
                 id: 2,
@@ -176,6 +197,9 @@ impl OpenProjectSim {
                 admin: true,
                 language: "de".into(),
                 api_token: demo::ADMIN_DE_TOKEN.into(),
+                password: demo::PASSWORD.into(),
+                totp: None,
+                failed_logins: 0,
             },
             OpUser {
                 id: 3,
@@ -184,6 +208,9 @@ impl OpenProjectSim {
                 admin: false,
                 language: "en".into(),
                 api_token: demo::USER_TOKEN.into(),
+                password: demo::PASSWORD.into(),
+                totp: None,
+                failed_logins: 0,
             },
             OpUser {
                 id: 4,
@@ -192,6 +219,20 @@ impl OpenProjectSim {
                 admin: true,
                 language: "en".into(),
                 api_token: demo::LEGACY_ADMIN_TOKEN.into(),
+                password: demo::PASSWORD.into(),
+                totp: None,
+                failed_logins: 0,
+            },
+            OpUser {
+                id: 5,
+                login: "admin2fa".into(),
+                name: "Admin with two-factor".into(),
+                admin: true,
+                language: "en".into(),
+                api_token: "opapi-demo-admin2fa-token-77ab3c0d9e".into(),
+                password: demo::PASSWORD.into(),
+                totp: Some(demo::TOTP_CODE.into()),
+                failed_logins: 0,
             },
         ];
         let project = |id, identifier: &str, name: &str, active, parent_id| OpProject {
@@ -200,6 +241,7 @@ impl OpenProjectSim {
             name: name.into(),
             active,
             parent_id,
+            enabled_modules: ["work_package_tracking", "wiki", "storages"].map(String::from).to_vec(),
         };
         let projects = vec![
             project(1, "demo-project", "Demo project", true, None),
@@ -216,6 +258,10 @@ impl OpenProjectSim {
             project_storages: vec![],
             nextcloud_unreachable: false,
             workers_backed_up: false,
+            proxy_rewrites_accept: false,
+            sessions: BTreeMap::new(),
+            web_login: Default::default(),
+            health_reports: BTreeMap::new(),
             next_id: 100,
         };
         let client = crate::common::outbound_client();
@@ -259,8 +305,14 @@ impl OpenProjectSim {
         Some((app.client_id.clone(), app.client_secret.clone()))
     }
 
+    /// Whether Nextcloud answers its capabilities (what the health report's reachability check asks).
+    pub(crate) async fn nextcloud_capabilities(&self, host: &str) -> bool {
+        validate_nextcloud_host(&self.1, host.trim_end_matches('/'), false).await.is_ok()
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
+            .merge(crate::openproject_web::routes())
             .route("/api/v3", get(root))
             .route("/api/v3/", get(root))
             .route("/api/v3/configuration", get(configuration))
@@ -275,6 +327,7 @@ impl OpenProjectSim {
             .route("/oauth/token", post(token))
             .route("/health_checks/all", get(health_checks))
             .fallback(not_found_page)
+            .layer(axum::middleware::from_fn_with_state(self.clone(), crate::openproject_web::api_session_rule))
             .with_state(self.clone())
     }
 }
@@ -306,7 +359,10 @@ fn caller(sim: &OpenProjectSim, headers: &HeaderMap) -> Caller {
     if headers.contains_key(http::header::AUTHORIZATION) {
         return Caller::Rejected;
     }
-    Caller::Anonymous
+    match crate::openproject_web::session_user(&s, headers) {
+        Some(u) => Caller::User(u),
+        None => Caller::Anonymous,
+    }
 }
 
 /// The user behind the request, or the 401 every API endpoint gives (login is required on the simulated

@@ -1,13 +1,17 @@
-//! Enabling the storage in projects. OpenProject has no API to add a storage to a project (up to 18.0), so
-//! this is a verified hand-off: the admin adds the projects on the page this opens, and the assistant
-//! watches `GET /api/v3/project_storages` until the chosen projects appear.
+//! Enabling the storage in projects. OpenProject has no API to add a storage to a project (up to 18.0). With
+//! the admin's browser session the assistant submits OpenProject's own forms (`openproject_web`): the storage's
+//! "Add projects" form from 14.5, each project's form before (with the `storages` module turned on before
+//! 14.1). Without a session, or where a page does not look as this version's should, it falls back to the
+//! verified hand-off: the admin adds the projects on the page this opens, and the assistant watches
+//! `GET /api/v3/project_storages` until the chosen projects appear. Either way the API has the last word.
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::error::ClientError;
+use crate::error::{ClientError, ErrorCode};
 use crate::openproject::{Filter, OpenProjectClient, Project};
+use crate::openproject_web::{gates, AdminPages, FolderMode};
 use crate::version::v;
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -86,4 +90,112 @@ pub async fn wait_for(
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// A project OpenProject did not enable, and why.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Refused {
+    pub project: String,
+    pub reason: String,
+}
+
+/// What enabling through the session did, as confirmed by the API afterwards.
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+pub struct EnableOutcome {
+    /// Names of projects enabled now.
+    pub added: Vec<String>,
+    /// Already enabled before: nothing sent for them.
+    pub already: Vec<String>,
+    /// Archived: OpenProject skips them (unarchive first).
+    pub archived: Vec<String>,
+    pub refused: Vec<Refused>,
+    /// Pages for the hand-off, when the forms could not be used (no session, unknown version or page).
+    pub handoff_pages: Vec<String>,
+    /// Why the hand-off was needed.
+    pub handoff_reason: Option<String>,
+}
+
+/// Enables the storage in `projects` through OpenProject's forms, then reads the result back from the API.
+/// Returns hand-off pages instead (nothing written) when no session is given, the version is unknown, or the
+/// pages do not look as expected.
+pub async fn enable(
+    op: &OpenProjectClient,
+    web: Option<&AdminPages>,
+    storage_id: i64,
+    projects: &[Project],
+    mode: FolderMode,
+) -> Result<EnableOutcome, ClientError> {
+    let (already, rest) = already_enabled(op, storage_id, projects).await?;
+    let (todo, archived): (Vec<Project>, Vec<Project>) = rest.into_iter().partition(|p| p.active);
+    let names = |list: &[Project]| list.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let mut outcome = EnableOutcome { already: names(&already), archived: names(&archived), ..Default::default() };
+    if todo.is_empty() {
+        return Ok(outcome);
+    }
+    let handoff = |outcome: &mut EnableOutcome, reason: String| {
+        outcome.handoff_pages = pages(op, storage_id, web.and_then(|w| w.version()), &todo);
+        outcome.handoff_reason = Some(reason);
+    };
+    let Some(web) = web else {
+        handoff(&mut outcome, "not signed in to OpenProject's web interface".into());
+        return Ok(outcome);
+    };
+    let Some(version) = web.version().cloned() else {
+        handoff(&mut outcome, "OpenProject's version is unknown".into());
+        return Ok(outcome);
+    };
+    let mut refused: Vec<Refused> = Vec::new();
+    let fallback = |e: &ClientError| e.code() == ErrorCode::PageNotRecognized;
+    if version >= gates::BULK_ADD {
+        let ids: Vec<i64> = todo.iter().map(|p| p.id).collect();
+        match web.add_projects(storage_id, &ids, mode).await {
+            Ok(()) => {}
+            Err(e) if fallback(&e) => {
+                handoff(&mut outcome, e.message());
+                return Ok(outcome);
+            }
+            Err(e) if e.code() == ErrorCode::OpenprojectApiError => {
+                refused.extend(todo.iter().map(|p| Refused { project: p.name.clone(), reason: e.message() }));
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        for project in &todo {
+            if version < v(14, 1, 0) {
+                match web.enable_storages_module(&project.identifier).await {
+                    Ok(()) => {}
+                    Err(e) if fallback(&e) => {
+                        handoff(&mut outcome, e.message());
+                        return Ok(outcome);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            match web.add_to_project(&project.identifier, storage_id, mode).await {
+                Ok(()) => {}
+                Err(e) if fallback(&e) => {
+                    handoff(&mut outcome, e.message());
+                    return Ok(outcome);
+                }
+                Err(e) if e.code() == ErrorCode::OpenprojectApiError => {
+                    refused.push(Refused { project: project.name.clone(), reason: e.message() })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let ids = enabled_ids(op, storage_id).await?;
+    for project in &todo {
+        if ids.contains(&project.id) {
+            outcome.added.push(project.name.clone());
+        } else if !refused.iter().any(|r| r.project == project.name) {
+            refused.push(Refused {
+                project: project.name.clone(),
+                reason: "OpenProject accepted the form, but the API does not list the project".into(),
+            });
+        }
+    }
+    refused.retain(|r| !outcome.added.contains(&r.project));
+    outcome.refused = refused;
+    Ok(outcome)
 }

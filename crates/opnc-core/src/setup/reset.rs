@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::error::{ClientError, ErrorCode, ErrorView};
 use crate::nextcloud::{NextcloudClient, SetupValues, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage, StoragePatch};
+use crate::openproject_web::AdminPages;
 use crate::secret::SecretString;
 use crate::setup::proof::{prove, Proof};
 use crate::version::{parse_server_version, v};
@@ -196,6 +197,63 @@ pub async fn push_openproject_oauth(
     };
     nc.update_setup(&values, &version).await.map_err(|e| ResetError::from_client(e, &done))?;
     done.push("Nextcloud was given OpenProject's new OAuth client".into());
+    finish(op, nc, ResetKind::OpenprojectOauth, storage.id, done).await
+}
+
+/// Replaces OpenProject's OAuth application through the admin's session and gives Nextcloud the new values at
+/// once: the one request that destroys the old application, the secret read from its answer, Nextcloud's
+/// setup PATCH, then the API shows the new client id and the proof (OpenProject's token endpoint accepts
+/// the secret Nextcloud now holds). When OpenProject replaced but did not show the secret, this stops and
+/// says so — the old application is gone and only another replace gives a new secret.
+pub async fn replace_openproject_oauth(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    web: &AdminPages,
+    storage: &Storage,
+) -> Result<ResetOutcome, ResetError> {
+    let before = storage.oauth_application.as_ref().map(|a| a.client_id.clone());
+    let replaced = match web.replace_oauth_application(storage.id).await {
+        Ok(r) => r,
+        Err(e) if e.code() == ErrorCode::ResultNotShown => {
+            let done = vec!["OpenProject replaced its OAuth application; the old one no longer works".to_owned()];
+            let mut failure = ResetError::from_client(e, &[]);
+            failure.error.hint = format!(
+                "Nextcloud still holds the old values, so users cannot connect until this is finished. Run this reset \
+                 again (it replaces once more and reads the new secret), or open {} , click \"Replace OpenProject \
+                 OAuth\" and copy the client ID and secret into Nextcloud's OpenProject integration settings.",
+                openproject_oauth_page(op, storage.id)
+            );
+            failure.done = done;
+            return Err(failure);
+        }
+        Err(e) => return Err(ResetError::from_client(e, &[])),
+    };
+    let version = app_version(nc).await.map_err(|e| ResetError::from_client(e, &[]))?;
+    let mut done = vec!["OpenProject replaced its OAuth application".to_owned()];
+    let values = SetupValues {
+        authorization_method: Some("oauth2".into()),
+        openproject_client_id: Some(replaced.client_id.clone()),
+        openproject_client_secret: Some(replaced.client_secret.clone()),
+        ..SetupValues::default()
+    };
+    nc.update_setup(&values, &version).await.map_err(|e| ResetError::from_client(e, &done))?;
+    done.push("Nextcloud was given OpenProject's new OAuth client".into());
+    let now = op.storage(storage.id).await.map_err(|e| ResetError::from_client(e, &done))?;
+    let now_id = now.oauth_application.as_ref().map(|a| a.client_id.clone());
+    if now_id.as_deref() != Some(replaced.client_id.as_str()) || now_id == before {
+        return Err(ResetError {
+            error: ErrorView {
+                code: ErrorCode::ProofFailed,
+                message: "OpenProject's API does not show the new OAuth client id after the replace.".into(),
+                hint: format!(
+                    "Check the storage at {} and run the reset again.",
+                    openproject_oauth_page(op, storage.id)
+                ),
+            },
+            done,
+        });
+    }
+    done.push("OpenProject's API shows the new client id".into());
     finish(op, nc, ResetKind::OpenprojectOauth, storage.id, done).await
 }
 

@@ -1,0 +1,693 @@
+//! OpenProject's web side, for what its API cannot do: the admin's browser session (taken from the app's sign-in
+//! window, or an opt-in password sign-in for the CLI), and three admin actions — add the storage to projects,
+//! replace OpenProject's OAuth application, run the health report.
+//!
+//! Contract: `shared/contracts/openproject-ui-session.md` (opf/openproject `app/controllers/account_controller.rb`,
+//! `modules/storages/app/controllers/storages/admin/storages/project_storages_controller.rb`,
+//! `modules/storages/app/controllers/storages/admin/storages_controller.rb#replace_oauth_application`,
+//! `modules/storages/app/controllers/storages/admin/health_status_controller.rb`).
+//!
+//! Every write sends the Turbo `Accept` header: the add and replace actions write *before* they negotiate the
+//! answer, so a browser-like `Accept` would change data and then answer 406 — for the replace, destroying the
+//! old application without ever showing the new secret. Nothing is retried blindly, every page's shape is
+//! checked before it is trusted, and the result is always confirmed through the API.
+//!
+//! The session cookie lives in memory only. The assistant never calls `/logout`: with OpenProject's defaults
+//! that ends *every* session of the admin, their own browser included; it simply forgets the cookie.
+
+use http::{Method, StatusCode};
+use semver::Version;
+
+use crate::error::{ClientError, ErrorKind, Server, WebProblem};
+use crate::html_scan::{self, Tag};
+use crate::http::{Auth, HttpClient, RawResponse, Request};
+use crate::openproject::OpenProjectAuth;
+use crate::secret::SecretString;
+use crate::server_url::ServerUrl;
+/// What Turbo sends: turbo streams first, no `*/*`.
+pub const TURBO_ACCEPT: &str = "text/vnd.turbo-stream.html, text/html, application/xhtml+xml";
+const HTML_ACCEPT: &str = "text/html, application/xhtml+xml";
+pub const DEFAULT_SESSION_COOKIE: &str = "_open_project_session";
+
+/// Where OpenProject's features that this module uses begin.
+pub mod gates {
+    use semver::Version;
+
+    use crate::version::v;
+
+    /// `projects_storages` was renamed `project_storages` (opf/openproject#13335), and the admin UI moved to
+    /// Primer with the turbo-stream replace.
+    pub const PROJECT_STORAGES_PATH: Version = v(13, 1, 0);
+    /// The admin "Add projects" form on the storage.
+    pub const BULK_ADD: Version = v(14, 5, 0);
+    /// The health report with its text download.
+    pub const HEALTH_REPORT: Version = v(16, 0, 0);
+}
+
+/// Paths the sign-in passes through; a page outside them means the admin has finished signing in.
+pub fn is_sign_in_path(path: &str) -> bool {
+    ["/login", "/two_factor_authentication", "/recaptcha", "/account/", "/auth/"].iter().any(|p| path.starts_with(p))
+}
+
+/// A signed-in OpenProject browser session: the cookies, nothing else.
+#[derive(Clone)]
+pub struct WebSession {
+    cookies: SecretString,
+}
+
+impl std::fmt::Debug for WebSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebSession(<redacted>)")
+    }
+}
+
+impl WebSession {
+    /// From cookies a webview holds for the OpenProject host (name, value, path): keeps those whose path
+    /// covers the instance's base path.
+    pub fn from_cookies(
+        base: &ServerUrl,
+        cookies: impl IntoIterator<Item = (String, String, Option<String>)>,
+    ) -> Option<Self> {
+        let base_path = base.url().path().trim_end_matches('/').to_owned();
+        let pairs: Vec<String> = cookies
+            .into_iter()
+            .filter(|(name, value, _)| !name.is_empty() && !value.is_empty())
+            .filter(|(_, _, path)| {
+                let p = path.as_deref().unwrap_or("/").trim_end_matches('/');
+                p.is_empty() || base_path.starts_with(p)
+            })
+            .map(|(name, value, _)| format!("{name}={value}"))
+            .collect();
+        (!pairs.is_empty()).then(|| Self { cookies: SecretString::from(pairs.join("; ")) })
+    }
+
+    pub fn auth(&self) -> OpenProjectAuth {
+        OpenProjectAuth::Session(self.cookies.clone())
+    }
+
+    fn http_auth(&self) -> Auth {
+        Auth::Cookie(self.cookies.clone())
+    }
+}
+
+/// Checks cookies a sign-in window holds: `Ok(None)` while they are no signed-in session yet (keep waiting),
+/// the session and its user when they are an administrator's, `NotAdmin` when someone else signed in.
+pub async fn admin_session_from_cookies(
+    http: &HttpClient,
+    base: &ServerUrl,
+    cookies: impl IntoIterator<Item = (String, String, Option<String>)>,
+) -> Result<Option<(WebSession, crate::openproject::User)>, ClientError> {
+    let Some(session) = WebSession::from_cookies(base, cookies) else {
+        return Ok(None);
+    };
+    let client = crate::openproject::OpenProjectClient::new(http.clone(), base.clone(), session.auth());
+    match client.me().await {
+        Ok(user) if user.admin => Ok(Some((session, user))),
+        Ok(user) => Err(ClientError::new(
+            Server::OpenProject,
+            "GET /api/v3/users/me",
+            ErrorKind::NotAdmin { user: user.login.or(Some(user.name)) },
+        )),
+        // 401 where login is required; the anonymous user (no id, another `_type`) where it is not.
+        Err(e) if matches!(e.kind, ErrorKind::CredentialsRejected { .. } | ErrorKind::UnparseableBody { .. }) => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn web_error(endpoint: &str, problem: WebProblem) -> ClientError {
+    ClientError::new(Server::OpenProject, endpoint.to_owned(), ErrorKind::OpenProjectWeb(problem))
+}
+
+fn not_recognized(r: &RawResponse, expected: &str) -> ClientError {
+    web_error(&r.endpoint, WebProblem::PageNotRecognized { expected: expected.into() })
+}
+
+fn is_html(r: &RawResponse) -> bool {
+    r.content_type().is_some_and(|c| c.starts_with("text/html"))
+}
+
+fn is_turbo(r: &RawResponse) -> bool {
+    r.content_type().is_some_and(|c| c.starts_with("text/vnd.turbo-stream.html"))
+}
+
+fn body_text(r: &RawResponse) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+fn location(r: &RawResponse) -> Option<String> {
+    r.headers.get(http::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// The path of a `Location` (absolute or relative).
+fn location_path(r: &RawResponse) -> Option<String> {
+    let l = location(r)?;
+    match url::Url::parse(&l) {
+        Ok(u) => Some(u.path().to_owned()),
+        Err(_) => Some(l.split(['?', '#']).next().unwrap_or_default().to_owned()),
+    }
+}
+
+/// Cookies set by an answer, as `name=value` (attributes dropped).
+fn set_cookies(r: &RawResponse) -> Vec<(String, String)> {
+    r.headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|line| {
+            let pair = line.split(';').next()?.trim();
+            let (name, value) = pair.split_once('=')?;
+            Some((name.trim().to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// A cookie jar for the password sign-in: later cookies replace earlier ones of the same name.
+#[derive(Default)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, r: &RawResponse) {
+        for (name, value) in set_cookies(r) {
+            self.0.retain(|(n, _)| *n != name);
+            self.0.push((name, value));
+        }
+    }
+
+    fn line(&self) -> SecretString {
+        SecretString::from(self.0.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; "))
+    }
+
+    fn header(&self) -> Auth {
+        Auth::Cookie(self.line())
+    }
+
+    fn into_session(self) -> WebSession {
+        WebSession { cookies: self.line() }
+    }
+}
+
+/// The sign-in without a browser (an explicit opt-in for the CLI): the login form with its CSRF token, then the
+/// admin check through the API. Two-factor and SSO-only instances are refused with what to do instead; a wrong
+/// password is never retried (OpenProject blocks the account after 20 failures).
+pub async fn password_sign_in(
+    http: &HttpClient,
+    base: &ServerUrl,
+    login: &str,
+    password: &SecretString,
+) -> Result<WebSession, ClientError> {
+    let mut jar = Jar::default();
+    let get = |path: &str, auth: Auth| {
+        Request::new(Server::OpenProject, Method::GET, base.join(path))
+            .without_redirects()
+            .auth(auth)
+            .header("accept", HTML_ACCEPT)
+    };
+    let mut page = http.send(get("login", Auth::None)).await?;
+    jar.take(&page);
+    if page.status.is_redirection() {
+        if location_path(&page).is_some_and(|p| p.contains("/auth/")) {
+            // A direct-login provider: the password form may still be at /login/internal.
+            page = http.send(get("login/internal", jar.header())).await?;
+            jar.take(&page);
+            if page.status == StatusCode::NOT_FOUND {
+                return Err(web_error(&page.endpoint, WebProblem::SingleSignOnOnly));
+            }
+        } else {
+            return Err(web_error(&page.endpoint, WebProblem::PageNotRecognized { expected: "the login page".into() }));
+        }
+    }
+    if page.status != StatusCode::OK || !is_html(&page) {
+        return Err(page.unexpected_status());
+    }
+    let html = body_text(&page);
+    let all = html_scan::tags(&html);
+    let form_has = |name: &str| all.iter().any(|t| t.name == "input" && t.has("name", name));
+    if !form_has("username") || !form_has("password") {
+        return Err(web_error(&page.endpoint, WebProblem::SingleSignOnOnly));
+    }
+    let token = csrf_from(&html).ok_or_else(|| not_recognized(&page, "a CSRF token on the login page"))?;
+    let form = vec![
+        ("username".to_owned(), login.to_owned()),
+        ("password".to_owned(), password.expose().clone()),
+        ("authenticity_token".to_owned(), token.expose().clone()),
+    ];
+    let post = Request::new(Server::OpenProject, Method::POST, base.join("login"))
+        .without_redirects()
+        .auth(jar.header())
+        .header("accept", HTML_ACCEPT)
+        .form(form);
+    let answer = http.send(post).await?;
+    jar.take(&answer);
+    match answer.status.as_u16() {
+        302 | 303 => {}
+        404 => return Err(web_error(&answer.endpoint, WebProblem::SingleSignOnOnly)),
+        422 if !html_scan::tags(&body_text(&answer)).iter().any(|t| t.has("name", "password")) => {
+            // A CSRF failure renders an error page, not the form again.
+            return Err(web_error(&answer.endpoint, WebProblem::SessionEnded));
+        }
+        422 => return Err(web_error(&answer.endpoint, WebProblem::PasswordRejected)),
+        200 => return Err(web_error(&answer.endpoint, WebProblem::ExtraStep { step: "a new password".into() })),
+        _ => return Err(answer.unexpected_status()),
+    }
+    let next = location_path(&answer).unwrap_or_default();
+    let relative = next.strip_prefix(base.url().path().trim_end_matches('/')).unwrap_or(&next).to_owned();
+    if relative.starts_with("/two_factor_authentication") {
+        return Err(web_error(&answer.endpoint, WebProblem::TwoFactorRequired));
+    }
+    if relative.starts_with("/auth/") {
+        return Err(web_error(&answer.endpoint, WebProblem::SingleSignOnOnly));
+    }
+    if is_sign_in_path(&relative) && !relative.starts_with("/recaptcha") {
+        return Err(web_error(&answer.endpoint, WebProblem::ExtraStep { step: relative }));
+    }
+    Ok(jar.into_session())
+}
+
+fn csrf_from(html: &str) -> Option<SecretString> {
+    html_scan::meta(html, "csrf-token")
+        .and_then(|t| t.attr("content").map(str::to_owned))
+        .or_else(|| {
+            html_scan::tags(html)
+                .into_iter()
+                .find(|t| t.name == "input" && t.has("name", "authenticity_token"))
+                .and_then(|t| t.attr("value").map(str::to_owned))
+        })
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from)
+}
+
+/// What a bulk add or a per-project add asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderMode {
+    Inactive,
+    Automatic,
+}
+
+impl FolderMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderMode::Inactive => "inactive",
+            FolderMode::Automatic => "automatic",
+        }
+    }
+}
+
+/// A new OpenProject OAuth application, read once from the replace answer.
+#[derive(Debug, Clone)]
+pub struct ReplacedApplication {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// OpenProject's admin pages over a signed-in session.
+#[derive(Debug, Clone)]
+pub struct AdminPages {
+    http: HttpClient,
+    base: ServerUrl,
+    session: WebSession,
+    version: Option<Version>,
+}
+
+impl AdminPages {
+    pub fn new(http: HttpClient, base: ServerUrl, session: WebSession, version: Option<Version>) -> Self {
+        Self { http, base, session, version }
+    }
+
+    pub fn version(&self) -> Option<&Version> {
+        self.version.as_ref()
+    }
+
+    fn at_least(&self, gate: &Version) -> bool {
+        self.version.as_ref().is_some_and(|v| v >= gate)
+    }
+
+    fn request(&self, method: Method, path: &str, accept: &str) -> Request {
+        Request::new(Server::OpenProject, method, self.base.join(path))
+            .without_redirects()
+            .auth(self.session.http_auth())
+            .header("accept", accept)
+    }
+
+    /// A full page, checked to be signed in as someone, with its CSRF token.
+    async fn page(&self, path: &str) -> Result<(String, SecretString), ClientError> {
+        let r = self.http.send(self.request(Method::GET, path, HTML_ACCEPT)).await?;
+        if r.status.is_redirection() && location_path(&r).is_some_and(|p| p.ends_with("/login")) {
+            return Err(web_error(&r.endpoint, WebProblem::SessionEnded));
+        }
+        match r.status.as_u16() {
+            200 => {}
+            403 => {
+                return Err(ClientError::new(
+                    Server::OpenProject,
+                    r.endpoint.clone(),
+                    ErrorKind::NotAdmin { user: None },
+                ))
+            }
+            404 => return Err(not_recognized(&r, "the page exists on this version")),
+            _ => return Err(r.unexpected_status()),
+        }
+        if !is_html(&r) {
+            return Err(not_recognized(&r, "an HTML page"));
+        }
+        let html = body_text(&r);
+        let signed_in =
+            html_scan::meta(&html, "current_user").and_then(|t| t.attr("data-logged-in").map(str::to_owned));
+        match signed_in.as_deref() {
+            Some("true") => {}
+            Some(_) => return Err(web_error(&r.endpoint, WebProblem::SessionEnded)),
+            None => return Err(not_recognized(&r, "the signed-in user in the page head")),
+        }
+        let token = csrf_from(&html).ok_or_else(|| not_recognized(&r, "a CSRF token"))?;
+        Ok((html, token))
+    }
+
+    /// Statuses every write shares: the session ended (401 `login needed`, a redirect to the login page, a 422
+    /// with an empty turbo answer = CSRF failure), not an admin (403), unknown (404).
+    fn common_failure(&self, r: &RawResponse) -> Option<ClientError> {
+        let ended = r.status == StatusCode::UNAUTHORIZED
+            || (r.status.is_redirection() && location_path(r).is_some_and(|p| p.ends_with("/login")))
+            || (r.status == StatusCode::UNPROCESSABLE_ENTITY && body_text(r).contains("Cross-Site Request Forgery"))
+            || (r.status == StatusCode::UNPROCESSABLE_ENTITY && is_turbo(r) && r.body.is_empty());
+        if ended {
+            return Some(web_error(&r.endpoint, WebProblem::SessionEnded));
+        }
+        match r.status.as_u16() {
+            403 => Some(ClientError::new(Server::OpenProject, r.endpoint.clone(), ErrorKind::NotAdmin { user: None })),
+            404 => Some(not_recognized(r, "the action exists on this version")),
+            406 => Some(web_error(
+                &r.endpoint,
+                WebProblem::ResultNotShown { what: "it answered 406 Not Acceptable after the change".into() },
+            )),
+            _ => None,
+        }
+    }
+
+    fn write(
+        &self,
+        method: Method,
+        path: &str,
+        token: &SecretString,
+        fields: Vec<(String, String)>,
+        accept: &str,
+    ) -> Request {
+        self.request(method, path, accept).header("x-csrf-token", token.expose().clone()).form(fields)
+    }
+
+    /// The admin "Add projects" form (14.5+). Archived projects and projects that already use the storage are
+    /// skipped by OpenProject itself; the caller confirms through `GET /api/v3/project_storages`.
+    pub async fn add_projects(
+        &self,
+        storage_id: i64,
+        project_ids: &[i64],
+        mode: FolderMode,
+    ) -> Result<(), ClientError> {
+        if !self.at_least(&gates::BULK_ADD) {
+            return Err(web_error(
+                "POST /admin/settings/storages/{id}/project_storages",
+                WebProblem::PageNotRecognized {
+                    expected: "OpenProject 14.5 or later for adding projects from the storage".into(),
+                },
+            ));
+        }
+        let path = format!("admin/settings/storages/{storage_id}/project_storages");
+        let (_, token) = self.page(&path).await?;
+        let key = "storages_project_storage";
+        let mut fields: Vec<(String, String)> =
+            project_ids.iter().map(|id| (format!("{key}[project_ids][]"), id.to_string())).collect();
+        fields.push((format!("{key}[include_sub_projects]"), "0".into()));
+        fields.push((format!("{key}[project_folder_mode]"), mode.as_str().into()));
+        fields.push((format!("{key}[project_folder_id]"), String::new()));
+        let r = self.http.send(self.write(Method::POST, &path, &token, fields, TURBO_ACCEPT)).await?;
+        if let Some(e) = self.common_failure(&r) {
+            return Err(e);
+        }
+        if !is_turbo(&r) {
+            return Err(match r.status.as_u16() {
+                200 => not_recognized(&r, "a turbo-stream answer"),
+                _ => r.unexpected_status(),
+            });
+        }
+        let streams = html_scan::turbo_streams(&body_text(&r));
+        // 200 is not success on its own: "Project not found." and "incomplete setup" are 200 with a flash.
+        if let Some(flash) = streams.iter().find(|s| s.action == "flash") {
+            return Err(web_error(
+                &r.endpoint,
+                WebProblem::PageMessage { status: r.status.as_u16(), message: html_scan::text(&flash.template) },
+            ));
+        }
+        match r.status.as_u16() {
+            200 if streams.iter().any(|s| s.target == "projects-table") => Ok(()),
+            200 => Err(not_recognized(&r, "an update of the projects table")),
+            400 | 422 => {
+                let message = streams.iter().map(|s| html_scan::text(&s.template)).collect::<Vec<_>>().join(" ");
+                Err(web_error(&r.endpoint, WebProblem::PageMessage { status: r.status.as_u16(), message }))
+            }
+            _ => Err(r.unexpected_status()),
+        }
+    }
+
+    /// The per-project form (every version; the only one before 14.5): 302 is success, a 200 is the form again
+    /// with its error.
+    pub async fn add_to_project(&self, project: &str, storage_id: i64, mode: FolderMode) -> Result<(), ClientError> {
+        let segment = if self.version.as_ref().is_none_or(|v| *v >= gates::PROJECT_STORAGES_PATH) {
+            "project_storages"
+        } else {
+            "projects_storages"
+        };
+        let path = format!("projects/{project}/settings/{segment}");
+        // The form page also tells a project without the `storages` module (403 before 14.1).
+        let (_, token) = self.page(&format!("{path}/new")).await?;
+        let key = "storages_project_storage";
+        let fields = vec![
+            (format!("{key}[storage_id]"), storage_id.to_string()),
+            (format!("{key}[project_folder_mode]"), mode.as_str().into()),
+            (format!("{key}[project_folder_id]"), String::new()),
+        ];
+        let r = self.http.send(self.write(Method::POST, &path, &token, fields, HTML_ACCEPT)).await?;
+        if r.status.is_redirection() && location_path(&r).is_some_and(|p| p.contains("/settings/project")) {
+            return Ok(());
+        }
+        if let Some(e) = self.common_failure(&r) {
+            return Err(e);
+        }
+        if r.status == StatusCode::OK && is_html(&r) {
+            let html = body_text(&r);
+            let message = error_text(&html).unwrap_or_else(|| "the form was shown again".into());
+            return Err(web_error(&r.endpoint, WebProblem::PageMessage { status: 200, message }));
+        }
+        Err(r.unexpected_status())
+    }
+
+    /// Turns the project's `storages` module on (needed before 14.1). The form replaces the whole module list,
+    /// so every module that is on now is sent again with `storages` added.
+    pub async fn enable_storages_module(&self, project: &str) -> Result<(), ClientError> {
+        let path = format!("projects/{project}/settings/modules");
+        let (html, token) = self.page(&path).await?;
+        let boxes: Vec<Tag> = html_scan::tags(&html)
+            .into_iter()
+            .filter(|t| t.name == "input" && t.has("name", "project[enabled_module_names][]"))
+            .collect();
+        if boxes.is_empty() {
+            return Err(web_error(
+                &format!("GET /{path}"),
+                WebProblem::PageNotRecognized { expected: "the module checkboxes".into() },
+            ));
+        }
+        let mut on: Vec<String> = boxes
+            .iter()
+            .filter(|t| t.attr("checked").is_some())
+            .filter_map(|t| t.attr("value").map(str::to_owned))
+            .collect();
+        if on.iter().any(|m| m == "storages") {
+            return Ok(());
+        }
+        on.push("storages".into());
+        let mut fields = vec![("_method".to_owned(), "patch".to_owned())];
+        fields.extend(on.into_iter().map(|m| ("project[enabled_module_names][]".to_owned(), m)));
+        let r = self.http.send(self.write(Method::POST, &path, &token, fields, HTML_ACCEPT)).await?;
+        if r.status.is_redirection() && location_path(&r).is_some_and(|p| p.ends_with("/settings/modules")) {
+            return Ok(());
+        }
+        Err(self.common_failure(&r).unwrap_or_else(|| r.unexpected_status()))
+    }
+
+    /// "Replace OpenProject OAuth": exactly one request with the Turbo `Accept`, the new client id and secret read
+    /// once from the answer. The old application is gone the moment OpenProject receives the request, so an
+    /// answer that cannot be read is reported as `ResultNotShown` — never retried here.
+    pub async fn replace_oauth_application(&self, storage_id: i64) -> Result<ReplacedApplication, ClientError> {
+        let edit = format!("admin/settings/storages/{storage_id}/edit");
+        let action = format!("admin/settings/storages/{storage_id}/replace_oauth_application");
+        let (html, token) = self.page(&edit).await?;
+        let primer = self.at_least(&gates::PROJECT_STORAGES_PATH);
+        if primer {
+            let has_form = html_scan::tags(&html).iter().any(|t| {
+                t.name == "form"
+                    && t.attr("action").is_some_and(|a| a.trim_end_matches('/').ends_with("/replace_oauth_application"))
+            });
+            if !has_form {
+                return Err(web_error(
+                    &format!("GET /{edit}"),
+                    WebProblem::PageNotRecognized { expected: "the \"Replace OpenProject OAuth\" form".into() },
+                ));
+            }
+        } else if self.version.is_none() {
+            return Err(web_error(
+                &format!("GET /{edit}"),
+                WebProblem::PageNotRecognized { expected: "a known OpenProject version".into() },
+            ));
+        }
+        let fields = vec![("_method".to_owned(), "delete".to_owned())];
+        let r = self.http.send(self.write(Method::POST, &action, &token, fields, TURBO_ACCEPT)).await?;
+        // A 406 means the write happened and the secret is lost: `common_failure` says so, with what to do.
+        if let Some(e) = self.common_failure(&r) {
+            return Err(e);
+        }
+        if r.status != StatusCode::OK {
+            return Err(web_error(
+                &r.endpoint,
+                WebProblem::ResultNotShown { what: format!("an unexpected HTTP {}", r.status.as_u16()) },
+            ));
+        }
+        let body = body_text(&r);
+        let found = if is_turbo(&r) {
+            html_scan::turbo_streams(&body)
+                .into_iter()
+                .find(|s| s.target == "storage_openproject_oauth_section")
+                .and_then(|s| {
+                    credentials_in(
+                        &s.template,
+                        "openproject_oauth_application_uid",
+                        "openproject_oauth_application_secret",
+                    )
+                })
+        } else if is_html(&r) {
+            // Up to 13.0 a full page; a full page on a newer version is the edit page of a failed create.
+            credentials_in(&body, "client_id", "secret").or_else(|| {
+                credentials_in(&body, "openproject_oauth_application_uid", "openproject_oauth_application_secret")
+            })
+        } else {
+            None
+        };
+        found.ok_or_else(|| {
+            web_error(
+                &r.endpoint,
+                WebProblem::ResultNotShown { what: "the answer did not contain the new client ID and secret".into() },
+            )
+        })
+    }
+
+    /// Runs OpenProject's health checks (16.0+) and downloads the text report.
+    pub async fn health_report(&self, storage_id: i64) -> Result<String, ClientError> {
+        if !self.at_least(&gates::HEALTH_REPORT) {
+            return Err(web_error(
+                "POST /admin/settings/storages/{id}/health_status_report",
+                WebProblem::PageNotRecognized { expected: "OpenProject 16.0 or later for the health report".into() },
+            ));
+        }
+        let (_, token) = self.page(&format!("admin/settings/storages/{storage_id}/edit")).await?;
+        let path = format!("admin/settings/storages/{storage_id}/health_status_report");
+        let r = self.http.send(self.write(Method::POST, &path, &token, vec![], HTML_ACCEPT)).await?;
+        let ran = r.status == StatusCode::SEE_OTHER
+            || (r.status.is_redirection() && location_path(&r).is_some_and(|p| p.ends_with("/health_status_report")));
+        if !ran {
+            return Err(self.common_failure(&r).unwrap_or_else(|| r.unexpected_status()));
+        }
+        let text = self.http.send(self.request(Method::GET, &format!("{path}.txt"), "text/plain")).await?;
+        if let Some(e) = self.common_failure(&text) {
+            return Err(e);
+        }
+        if text.status != StatusCode::OK || !text.content_type().is_some_and(|c| c.starts_with("text/plain")) {
+            return Err(not_recognized(&text, "the text report"));
+        }
+        Ok(body_text(&text))
+    }
+}
+
+fn credentials_in(html: &str, id_field: &str, secret_field: &str) -> Option<ReplacedApplication> {
+    let tags = html_scan::tags(html);
+    let value = |field: &str| {
+        tags.iter()
+            .find(|t| t.name == "input" && (t.has("id", field) || t.has("name", field)))
+            .and_then(|t| t.attr("value"))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    Some(ReplacedApplication { client_id: value(id_field)?, client_secret: SecretString::from(value(secret_field)?) })
+}
+
+/// The error a re-rendered Rails form shows.
+fn error_text(html: &str) -> Option<String> {
+    let tags = html_scan::tags(html);
+    let tag = tags.iter().find(|t| {
+        t.attr("class").is_some_and(|c| {
+            c.split_whitespace().any(|c| c == "errorExplanation" || c == "flash-error" || c == "-error")
+        })
+    })?;
+    let rest = &html[tag.end..];
+    let end = rest.find("</div>").unwrap_or(rest.len());
+    Some(html_scan::text(&rest[..end])).filter(|t| !t.is_empty())
+}
+
+/// One check of OpenProject's health report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HealthCheckResult {
+    pub group: String,
+    pub check: String,
+    /// `success`, `failure`, `warning` or `skipped`.
+    pub state: String,
+    /// OpenProject's code without the YAML symbol colon, e.g. `nc_host_not_found`.
+    pub code: Option<String>,
+}
+
+/// Reads the checks from the text report: `group:` → `check:` → `state:`/`code:` (16.x–17.1). The later
+/// `results:` list shape gives no checks, and the caller says the report could not be read.
+pub fn parse_health_report(yaml: &str) -> Vec<HealthCheckResult> {
+    let mut out: Vec<HealthCheckResult> = Vec::new();
+    let mut group: Option<String> = None;
+    let mut check: Option<String> = None;
+    for line in yaml.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') || line.starts_with("---") {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let Some((key, value)) = line.trim().split_once(':') else {
+            continue;
+        };
+        let value = value.trim().trim_matches('\'').trim_matches('"');
+        match indent {
+            0 => {
+                group = (value.is_empty()
+                    && ["base_configuration", "authentication", "ampf_configuration"].contains(&key)
+                    || value.is_empty() && key.ends_with("_configuration"))
+                .then(|| key.to_owned());
+                check = None;
+            }
+            2 if group.is_some() && value.is_empty() => check = Some(key.to_owned()),
+            4 => {
+                let (Some(g), Some(c)) = (&group, &check) else { continue };
+                let entry = match out.iter_mut().find(|e| &e.group == g && &e.check == c) {
+                    Some(e) => e,
+                    None => {
+                        out.push(HealthCheckResult {
+                            group: g.clone(),
+                            check: c.clone(),
+                            state: String::new(),
+                            code: None,
+                        });
+                        out.last_mut().expect("just pushed")
+                    }
+                };
+                match key {
+                    "state" => entry.state = value.to_owned(),
+                    "code" if !value.is_empty() => entry.code = Some(value.trim_start_matches(':').to_owned()),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

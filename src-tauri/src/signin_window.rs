@@ -1,0 +1,111 @@
+//! OpenProject's own sign-in page in a window of the app (2FA, SSO and captcha work as in a browser). The window
+//! matches no capability, so the remote page has no IPC at all. When a page outside the sign-in paths has loaded,
+//! the window's cookies for the OpenProject host are checked by the core (`/api/v3/users/me` must show an
+//! administrator); then the window closes and the session lives in memory only. `/logout` is never called.
+
+use std::time::Duration;
+
+use opnc_core::openproject::User;
+use opnc_core::openproject_web::{self, WebSession};
+use opnc_core::{ErrorCode, ErrorView, HttpClient, HttpConfig, ServerUrl};
+use tauri::webview::PageLoadEvent;
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+
+pub const LABEL: &str = "op-signin";
+
+enum Seen {
+    Loaded(url::Url),
+    Closed,
+}
+
+fn closed() -> ErrorView {
+    ErrorView {
+        code: ErrorCode::Interrupted,
+        message: "The OpenProject sign-in window was closed before the sign-in finished.".into(),
+        hint: "Open it again, or paste an API token instead.".into(),
+    }
+}
+
+/// Opens the window on `{base}/login`, waits up to 20 minutes for an administrator's session, closes it.
+pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, User), ErrorView> {
+    if let Some(old) = app.get_webview_window(LABEL) {
+        let _ = old.destroy();
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Seen>();
+    let origin = base.url().origin();
+    let loaded = tx.clone();
+    let window = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::External(base.join("login")))
+        .title("Sign in to OpenProject")
+        .inner_size(920.0, 720.0)
+        // Its own ephemeral cookie store: nothing of the session is written to disk.
+        .incognito(true)
+        // Web pages only (identity providers included); no file:, data: or custom schemes.
+        .on_navigation(|url| matches!(url.scheme(), "https" | "http"))
+        .on_page_load(move |_, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                let _ = loaded.send(Seen::Loaded(payload.url().clone()));
+            }
+        })
+        .build()
+        .map_err(|e| ErrorView {
+            code: ErrorCode::CouldNotConnect,
+            message: format!("The sign-in window could not open: {e}"),
+            hint: "Paste an API token instead.".into(),
+        })?;
+    window.on_window_event(move |event| {
+        if matches!(event, tauri::WindowEvent::Destroyed) {
+            let _ = tx.send(Seen::Closed);
+        }
+    });
+    let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
+        code: ErrorCode::CouldNotConnect,
+        message: e,
+        hint: String::new(),
+    })?;
+    let host = base.url().host_str().unwrap_or_default().to_owned();
+    let base_path = base.url().path().trim_end_matches('/').to_owned();
+    loop {
+        let seen = tokio::time::timeout(Duration::from_secs(20 * 60), rx.recv()).await;
+        let url = match seen {
+            Ok(Some(Seen::Loaded(url))) => url,
+            Ok(Some(Seen::Closed)) | Ok(None) => return Err(closed()),
+            Err(_) => {
+                let _ = window.destroy();
+                return Err(ErrorView {
+                    code: ErrorCode::Timeout,
+                    message: "The OpenProject sign-in did not finish within 20 minutes.".into(),
+                    hint: "Open the window again.".into(),
+                });
+            }
+        };
+        let path = url.path().strip_prefix(&base_path).unwrap_or(url.path()).to_owned();
+        if url.origin() != origin || openproject_web::is_sign_in_path(&path) {
+            continue;
+        }
+        // `cookies()` waits for the event loop: never on the main thread (and on Windows never synchronously).
+        let w = window.clone();
+        let cookies =
+            tokio::task::spawn_blocking(move || w.cookies()).await.ok().and_then(Result::ok).unwrap_or_default();
+        let for_host = cookies
+            .into_iter()
+            .filter(|c| c.domain().is_none_or(|d| d.trim_start_matches('.').eq_ignore_ascii_case(&host)))
+            .map(|c| (c.name().to_owned(), c.value().to_owned(), c.path().map(str::to_owned)));
+        match openproject_web::admin_session_from_cookies(&http, base, for_host).await {
+            Ok(Some(found)) => {
+                let _ = window.destroy();
+                return Ok(found);
+            }
+            Ok(None) => continue,
+            Err(e) => {
+                let _ = window.destroy();
+                return Err(e.view());
+            }
+        }
+    }
+}
+
+pub fn close(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(LABEL) {
+        let _ = window.destroy();
+    }
+}
