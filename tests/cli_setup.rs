@@ -380,3 +380,70 @@ async fn diagnose_reports_and_exits_by_health() {
         "{markdown}"
     );
 }
+
+/// `--openproject-login`: no API token at all; projects enabled through OpenProject's forms and OpenProject's
+/// OAuth values replaced and given to Nextcloud, with no hand-off. A two-factor account is refused with what to
+/// do, and neither the password, the cookie nor the new secret reaches the output.
+#[tokio::test]
+async fn openproject_login_enables_projects_and_replaces_oauth_without_a_token() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("web-login");
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    pair.openproject.sim.enable_in_project(storage_id, 2, "automatic");
+    let web = |args: &[&str], user: &str| {
+        let mut cmd = opnc(&pair, &state, args);
+        cmd.arg("--openproject-login")
+            .env_remove("OPNC_OPENPROJECT_TOKEN")
+            .env("OPNC_OPENPROJECT_USER", user)
+            .env("OPNC_OPENPROJECT_PASSWORD", op_demo::PASSWORD);
+        cmd
+    };
+    let mut cmd = web(
+        &[
+            "enable-projects",
+            "--no-browser",
+            "--project",
+            "demo-project",
+            "--project",
+            "scrum-project",
+            "--project",
+            "archived-2023",
+        ],
+        "admin",
+    );
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let all = text(&out);
+    assert!(all.contains("Added: Demo project"), "{all}");
+    assert!(all.contains("Already enabled: Scrum project"), "{all}");
+    assert!(all.contains("Archived, skipped") && all.contains("Archived 2023"), "{all}");
+    assert_eq!(out.status.code(), Some(1), "an archived project was asked for and not enabled");
+    let mut links: Vec<(i64, String)> =
+        pair.openproject.sim.state().project_storages.iter().map(|l| (l.project_id, l.mode.clone())).collect();
+    links.sort();
+    assert_eq!(links, vec![(1, "automatic".into()), (2, "automatic".into())]);
+
+    let before = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id;
+    let mut cmd = web(&["reset", "openproject-oauth", "--yes", "--no-browser"], "admin");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("OpenProject replaced its OAuth application") && all.contains("proven"), "{all}");
+    let app = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap();
+    assert_ne!(app.client_id, before);
+    assert_eq!(pair.nextcloud.sim.state().app_config.get("openproject_client_secret"), Some(&app.client_secret));
+    for secret in [app.client_secret.as_str(), op_demo::PASSWORD] {
+        assert!(!all.contains(secret), "a secret in the output");
+    }
+    for cookie in pair.openproject.sim.state().sessions.keys() {
+        assert!(!all.contains(cookie.as_str()), "a session cookie in the output");
+    }
+
+    let mut cmd = web(&["enable-projects", "--no-browser", "--project", "website-relaunch"], "admin2fa");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(all.contains("two-factor") && all.contains("API token"), "{all}");
+    let _ = std::fs::remove_dir_all(state);
+}

@@ -131,6 +131,7 @@ pub async fn run(args: BatchArgs) -> ExitCode {
             nextcloud: pair.nextcloud.clone(),
             allow_insecure_http: pair.allow_insecure_http,
             login_flow: false,
+            openproject_login: false,
             remember: false,
             json: false,
             state_dir: args.state_dir.clone(),

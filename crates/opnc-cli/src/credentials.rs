@@ -11,6 +11,8 @@ use opnc_core::{HttpClient, SecretString, ServerUrl};
 pub const OPENPROJECT_TOKEN: &str = "OPNC_OPENPROJECT_TOKEN";
 pub const NEXTCLOUD_USER: &str = "OPNC_NEXTCLOUD_USER";
 pub const NEXTCLOUD_PASSWORD: &str = "OPNC_NEXTCLOUD_PASSWORD";
+pub const OPENPROJECT_USER: &str = "OPNC_OPENPROJECT_USER";
+pub const OPENPROJECT_PASSWORD: &str = "OPNC_OPENPROJECT_PASSWORD";
 
 /// The keyring entries of this installation (`OPNC_KEYCHAIN_SERVICE` keeps test runs apart).
 pub fn keychain() -> opnc_core::keychain::Keychain {
@@ -65,6 +67,38 @@ pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, String> {
         return Err("no OpenProject API token given".into());
     }
     Ok(OpenProjectAuth::ApiKey(SecretString::from(token.trim())))
+}
+
+/// The opt-in sign-in to OpenProject's web interface (`--openproject-login`): user and password from the
+/// environment or a prompt, the login form, a session in memory. Two-factor and SSO-only accounts are refused
+/// with what to do instead; a wrong password is tried once (OpenProject blocks an account after 20 failures).
+pub async fn openproject_web(
+    http: &HttpClient,
+    url: &ServerUrl,
+) -> Result<opnc_core::openproject_web::WebSession, String> {
+    let (user, password) = match (env(OPENPROJECT_USER), env(OPENPROJECT_PASSWORD)) {
+        (Some(user), Some(password)) => (user, SecretString::from(password)),
+        _ if interactive() => {
+            let user =
+                env(OPENPROJECT_USER).or_else(|| ask("OpenProject admin user: ")).ok_or("no OpenProject user given")?;
+            let password = rpassword::prompt_password("OpenProject password: ")
+                .map_err(|e| format!("could not read the password: {e}"))?;
+            (user, SecretString::from(password))
+        }
+        _ => {
+            return Err(format!(
+                "--openproject-login needs {OPENPROJECT_USER} and {OPENPROJECT_PASSWORD} (or a terminal to ask)"
+            ))
+        }
+    };
+    opnc_core::openproject_web::password_sign_in(http, url, &user, &password).await.map_err(|e| {
+        format!(
+            "{}
+  hint: {}",
+            e.message(),
+            e.hint()
+        )
+    })
 }
 
 /// The Nextcloud credentials: from the environment, a prompt, or (with `login_flow`, or an empty password at

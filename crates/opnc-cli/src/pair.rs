@@ -38,6 +38,11 @@ pub struct PairArgs {
     /// Sign in to Nextcloud through the browser (Login Flow v2) instead of a user and app password.
     #[arg(long)]
     pub login_flow: bool,
+    /// Also sign in to OpenProject's web interface with a user name and password (OPNC_OPENPROJECT_USER and
+    /// OPNC_OPENPROJECT_PASSWORD, or a prompt), so that projects are enabled and OpenProject's OAuth values
+    /// replaced without hand-offs. Not for two-factor or SSO-only accounts; replaces the API token if none.
+    #[arg(long)]
+    pub openproject_login: bool,
     /// Keep the credentials in the system keyring for the next commands (once they are proven to work).
     #[arg(long)]
     pub remember: bool,
@@ -94,6 +99,8 @@ impl SetupArgs {
 pub struct Connected {
     pub op: OpenProjectClient,
     pub nc: NextcloudClient,
+    /// OpenProject's admin pages, with `--openproject-login`.
+    pub web: Option<opnc_core::openproject_web::AdminPages>,
     revoke_nextcloud: bool,
 }
 
@@ -112,18 +119,39 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
         ServerUrl::parse(&args.openproject, policy).map_err(|e| e.for_server(Server::OpenProject).message())?;
     let nc_url = ServerUrl::parse(&args.nextcloud, policy).map_err(|e| e.for_server(Server::Nextcloud).message())?;
     let http = HttpClient::new(HttpConfig::default())?;
-    let (op_auth, (nc_credentials, revoke_nextcloud)) = match &args.given {
-        Some(given) => (
+    let session = match args.openproject_login {
+        true => Some(credentials::openproject_web(&http, &op_url).await?),
+        false => None,
+    };
+    let (op_auth, (nc_credentials, revoke_nextcloud)) = match (&args.given, &session) {
+        (Some(given), _) => (
             opnc_core::openproject::OpenProjectAuth::ApiKey(given.openproject_token.clone()),
             (given.nextcloud.clone(), false),
         ),
-        None => (credentials::openproject(&op_url)?, credentials::nextcloud(&http, &nc_url, args.login_flow).await?),
+        (None, Some(session)) => (
+            credentials::optional_openproject(&op_url)
+                .map(opnc_core::openproject::OpenProjectAuth::ApiKey)
+                .unwrap_or_else(|| session.auth()),
+            credentials::nextcloud(&http, &nc_url, args.login_flow).await?,
+        ),
+        (None, None) => {
+            (credentials::openproject(&op_url)?, credentials::nextcloud(&http, &nc_url, args.login_flow).await?)
+        }
     };
     if args.remember {
         remember(&http, &op_url, &op_auth, &nc_url, &nc_credentials).await?;
     }
+    let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth);
+    let web = match session {
+        Some(session) => {
+            let version = op.root().await.map_err(|e| e.message())?.version();
+            Some(opnc_core::openproject_web::AdminPages::new(http.clone(), op_url, session, version))
+        }
+        None => None,
+    };
     Ok(Connected {
-        op: OpenProjectClient::new(http.clone(), op_url, op_auth),
+        op,
+        web,
         nc: NextcloudClient::new(http, nc_url, Some(nc_credentials)),
         // A remembered Login Flow app password is kept for the next commands.
         revoke_nextcloud: revoke_nextcloud && !args.remember,
@@ -619,9 +647,13 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
     let result = match kind {
         ResetKind::NextcloudOauth => resets::replace_nextcloud_oauth(&c.op, &c.nc, &storage).await,
         ResetKind::AppPassword => resets::rotate_app_password(&c.op, &c.nc, &storage).await,
+        ResetKind::OpenprojectOauth if c.web.is_some() => {
+            let web = c.web.as_ref().expect("checked");
+            resets::replace_openproject_oauth(&c.op, &c.nc, web, &storage).await
+        }
         ResetKind::OpenprojectOauth => {
             let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
-            eprintln!("OpenProject has no API for this. On this page, choose \"Replace OAuth values\" and keep the page open:");
+            eprintln!("OpenProject has no API for this (with --openproject-login the assistant does it itself). On this page, choose \"Replace OAuth values\" and keep the page open:");
             open_page(&resets::openproject_oauth_page(&c.op, storage.id), args.no_browser);
             let started = std::time::Instant::now();
             let new_client = loop {
@@ -708,6 +740,11 @@ pub struct EnableProjectsArgs {
     pub timeout_seconds: u64,
 }
 
+enum Enabled {
+    Automatically(opnc_core::setup::projects::EnableOutcome, Vec<String>),
+    ByHand(opnc_core::setup::projects::EnableReport, Vec<String>),
+}
+
 pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
     use opnc_core::setup::projects;
     let c = match connect(&args.pair).await {
@@ -719,6 +756,17 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
         let Some(storage) = storage else { return Ok(None) };
         let version = c.op.root().await?.version();
         let (found, unknown) = projects::resolve(&c.op, &args.projects).await?;
+        if let Some(web) = &c.web {
+            let mode = match storage.has_application_password {
+                Some(true) => opnc_core::openproject_web::FolderMode::Automatic,
+                _ => opnc_core::openproject_web::FolderMode::Inactive,
+            };
+            let outcome = projects::enable(&c.op, Some(web), storage.id, &found, mode).await?;
+            if outcome.handoff_pages.is_empty() {
+                return Ok(Some(Enabled::Automatically(outcome, unknown)));
+            }
+            eprintln!("{}: falling back to the hand-off.", outcome.handoff_reason.unwrap_or_default());
+        }
         let (already, todo) = projects::already_enabled(&c.op, storage.id, &found).await?;
         if !todo.is_empty() {
             eprintln!(
@@ -736,13 +784,35 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
         let timeout = std::time::Duration::from_secs(args.timeout_seconds);
         let report =
             projects::wait_for(&c.op, storage.id, already, todo, timeout, std::time::Duration::from_secs(2)).await?;
-        Ok::<_, opnc_core::ClientError>(Some((report, unknown)))
+        Ok::<_, opnc_core::ClientError>(Some(Enabled::ByHand(report, unknown)))
     }
     .await;
     c.finish().await;
+    let list = |items: &[String]| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
     match result {
         Ok(None) => fail("OpenProject has no storage for this Nextcloud: run `opnc setup` first."),
-        Ok(Some((report, unknown))) => {
+        Ok(Some(Enabled::Automatically(outcome, unknown))) => {
+            if args.pair.json {
+                emit_json(json!({ "enabled": outcome, "unknown": unknown }));
+            }
+            eprintln!("Added: {}", list(&outcome.added));
+            eprintln!("Already enabled: {}", list(&outcome.already));
+            if !outcome.archived.is_empty() {
+                eprintln!("Archived, skipped (unarchive them first): {}", list(&outcome.archived));
+            }
+            for r in &outcome.refused {
+                eprintln!("Refused: {} — {}", r.project, r.reason);
+            }
+            if !unknown.is_empty() {
+                eprintln!("Unknown projects: {}", unknown.join(", "));
+            }
+            if outcome.refused.is_empty() && outcome.archived.is_empty() && unknown.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(exit::FAILED)
+            }
+        }
+        Ok(Some(Enabled::ByHand(report, unknown))) => {
             if args.pair.json {
                 emit_json(json!({ "enabled": report, "unknown": unknown }));
             }

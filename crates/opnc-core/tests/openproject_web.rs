@@ -439,3 +439,90 @@ async fn an_ended_session_is_named_and_nothing_is_retried() {
     assert!(web_posts(&pair).is_empty(), "the write was never sent");
     assert!(linked(&pair).is_empty());
 }
+
+#[tokio::test]
+async fn in_a_browser_the_two_factor_stage_completes_with_the_code_and_a_wrong_code_starts_over() {
+    let pair = SimPair::start_default().await.unwrap();
+    let base = pair.openproject.url();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookie_of = |r: &reqwest::Response| {
+        r.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+    };
+    let token_in =
+        |html: &str| opnc_core::html_scan::meta(html, "csrf-token").unwrap().attr("content").unwrap().to_owned();
+    for (code, expected_end) in [("000000", "/login"), (demo::TOTP_CODE, "/")] {
+        let page = client.get(format!("{base}/login")).send().await.unwrap();
+        let cookie = cookie_of(&page).unwrap();
+        let token = token_in(&page.text().await.unwrap());
+        let answer = client
+            .post(format!("{base}/login"))
+            .header("cookie", &cookie)
+            .form(&[("username", "admin2fa"), ("password", demo::PASSWORD), ("authenticity_token", &token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.headers()["location"], "/two_factor_authentication/request");
+        assert!(cookie_of(&answer).is_none(), "no session yet: the password alone is not a sign-in");
+        let otp_page = client
+            .get(format!("{base}/two_factor_authentication/request"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let html = otp_page.text().await.unwrap();
+        assert!(html.contains("id=\"submit_otp\""), "{html}");
+        let confirm = client
+            .post(format!("{base}/two_factor_authentication/confirm"))
+            .header("cookie", &cookie)
+            .form(&[("otp", code), ("authenticity_token", &token_in(&html))])
+            .send()
+            .await
+            .unwrap();
+        let stage = confirm.headers()["location"].to_str().unwrap().to_owned();
+        let last = client.get(format!("{base}{stage}")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(last.headers()["location"], expected_end, "code {code}");
+        let me = |c: String| {
+            let client = client.clone();
+            let base = base.clone();
+            async move { client.get(format!("{base}/api/v3/users/me")).header("cookie", c).send().await.unwrap().status() }
+        };
+        match cookie_of(&last) {
+            Some(new) => assert_eq!(me(new).await, 200, "signed in with the right code"),
+            None => assert_eq!(me(cookie).await, 401, "a wrong code signs nobody in"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_health_report_is_folded_into_the_diagnosis_without_repeating_the_doctors_findings() {
+    let pair = connected_pair(SetupOptions::default()).await;
+    let base = pair.openproject.url();
+    let op = op_admin(&base);
+    let nc = nc_admin(&pair.nextcloud.url());
+    let web = pages(&base).await;
+    let mut healthy = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+    opnc_core::doctor::add_openproject_health_report(&mut healthy, &web).await;
+    let codes: Vec<_> = healthy.findings.iter().map(|f| f.code).collect();
+    use opnc_core::findings::FindingCode as C;
+    assert!(codes.contains(&C::AdminNotConnectedToNextcloud), "{codes:?}");
+    assert!(healthy
+        .findings
+        .iter()
+        .any(|f| f.code == C::AdminNotConnectedToNextcloud && f.evidence.contains("nc_oauth_token_missing")));
+    // An info finding only: the pair itself is healthy.
+    assert!(healthy.primary().map(|f| f.code) != Some(C::AdminNotConnectedToNextcloud));
+
+    pair.openproject.sim.lock().nextcloud_unreachable = true;
+    let mut broken = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+    let before = broken.findings.iter().filter(|f| f.code == C::OpenprojectCannotReachNextcloud).count();
+    opnc_core::doctor::add_openproject_health_report(&mut broken, &web).await;
+    let after = broken.findings.iter().filter(|f| f.code == C::OpenprojectCannotReachNextcloud).count();
+    assert_eq!(after, before.max(1), "named once, whether the doctor or the report found it");
+    assert_eq!(broken.primary().map(|f| f.code), Some(C::OpenprojectCannotReachNextcloud));
+
+    // Before 16.0 the report cannot run, and the diagnosis says so instead of guessing.
+    let old = AdminPages::new(http(), url(&base), sign_in(&base, "admin").await.unwrap(), Some(v(15, 4, 0)));
+    let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+    opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &old).await;
+    assert!(diagnosis.not_run.iter().any(|n| n.check == "openproject_health_report" && n.reason.contains("16.0")));
+}

@@ -224,6 +224,29 @@ proptest! {
     }
 
     #[test]
+    fn html_readers_never_panic_on_arbitrary_text(text in ".{0,300}", tagged in "(<[a-z-]{1,12}( [a-z]{1,5}(=(\"[^\"]{0,8}\"|'[^']{0,8}'|[a-z0-9&;#]{0,8}))?){0,3} ?/?>|</[a-z]{1,6}>|<!--|-->|&[a-z#0-9]{0,6};?|[^<&]{0,10}){0,40}") {
+        for input in [text.as_str(), tagged.as_str()] {
+            let _ = opnc_core::html_scan::tags(input);
+            let _ = opnc_core::html_scan::text(input);
+            let _ = opnc_core::html_scan::turbo_streams(input);
+            let _ = opnc_core::openproject_web::parse_health_report(input);
+        }
+    }
+
+    #[test]
+    fn attribute_values_round_trip_through_escaping(value in "[^\u{0}]{0,60}", quote in prop::bool::ANY) {
+        let escaped = value.replace('&', "&amp;").replace('"', "&quot;").replace('\'', "&#39;").replace('<', "&lt;").replace('>', "&gt;");
+        let html = if quote {
+            format!("<p>x</p><input id=\"openproject_oauth_application_secret\" value=\"{escaped}\" readonly>")
+        } else {
+            format!("<input value='{escaped}' id=x>")
+        };
+        let tags = opnc_core::html_scan::tags(&html);
+        let input = tags.iter().find(|t| t.name == "input").expect("the input is found");
+        prop_assert_eq!(input.attr("value"), Some(value.as_str()));
+    }
+
+    #[test]
     fn versions_parse_without_panics(input in ".{0,30}", a in 0u64..100, b in 0u64..100, c in 0u64..100) {
         let _ = opnc_core::version::parse_server_version(&input);
         prop_assert_eq!(opnc_core::version::parse_server_version(&format!("{a}.{b}.{c}")), Some(opnc_core::version::v(a, b, c)));
