@@ -102,15 +102,29 @@ impl Driver {
         }
     }
 
+    /// Clicks, finding the element again when a re-render replaced it between finding and clicking.
     async fn click(&self, css: &str) {
-        let e = self.wait_for(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
+        for _ in 0..5 {
+            let e = self.wait_for(css).await;
+            let answer = self.call(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
+            if answer.pointer("/value/error").and_then(Value::as_str) != Some("stale element reference") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} kept going stale");
     }
 
     async fn text(&self, css: &str) -> String {
-        let e = self.wait_for(css).await;
-        let v = self.call(reqwest::Method::GET, &format!("/element/{e}/text"), Value::Null).await;
-        v["value"].as_str().unwrap_or_default().to_owned()
+        for _ in 0..5 {
+            let e = self.wait_for(css).await;
+            let v = self.call(reqwest::Method::GET, &format!("/element/{e}/text"), Value::Null).await;
+            if v.pointer("/value/error").and_then(Value::as_str) != Some("stale element reference") {
+                return v["value"].as_str().unwrap_or_default().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} kept going stale");
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -411,6 +425,11 @@ async fn openproject_window_run(app: &Path) {
     );
     assert!(op.storages().await.unwrap().is_empty(), "nothing written before apply");
     assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
+    // Evidence one click away: the proof's checks under the "proven" step.
+    driver.click(".pane.openproject .step.done:last-child summary").await;
+    let evidence = driver.text(".pane.openproject .step.done:last-child .evidence").await;
+    assert!(evidence.matches('✔').count() >= 8, "the proof's checks with their evidence: {evidence}");
+    screenshot("14b-evidence", 1280, 800);
     let storage = op.storages().await.unwrap().remove(0);
     assert!(storage.is_configured() && storage.has_application_password == Some(true));
     assert!(nc.check_admin_config().await.unwrap().config_status_without_project_folder);
@@ -427,7 +446,9 @@ async fn openproject_window_run(app: &Path) {
     };
     driver.click("input.project[value='2']").await;
     driver.click("#enable-projects").await;
-    let added = driver.text("#enabled-added").await;
+    driver.wait_for("#enabled-added").await;
+    screenshot("15b-first-project", 1280, 800);
+    let added = driver.text(".enabled-result").await;
     assert!(added.contains("Scrum project"), "{added}");
     assert_eq!(linked().await, vec![2]);
     // Round two: Demo project (new), Scrum project (already enabled, checked and greyed), Archived 2023.
@@ -435,11 +456,12 @@ async fn openproject_window_run(app: &Path) {
     driver.click("input.project[value='1']").await;
     driver.click("input.project[value='4']").await;
     driver.click("#enable-projects").await;
-    let archived = driver.text("#enabled-archived").await;
-    assert!(archived.contains("Archived 2023"), "{archived}");
-    assert!(driver.text("#enabled-added").await.contains("Demo project"));
-    assert!(driver.text("#enabled-already").await.contains("Scrum project"));
+    driver.wait_for("#enabled-archived").await;
     screenshot("16-projects-enabled", 1280, 800);
+    let result = driver.text(".enabled-result").await;
+    assert!(result.contains("Archived 2023"), "{result}");
+    assert!(result.contains("Added: Demo project"), "{result}");
+    assert!(result.contains("Already enabled: Scrum project"), "{result}");
     assert_eq!(linked().await, vec![1, 2], "the archived project was skipped, nothing else linked");
 
     // Replace OpenProject's OAuth values through its page, behind the native confirmation.
@@ -461,12 +483,78 @@ async fn openproject_window_run(app: &Path) {
     let after = op.storage(storage.id).await.unwrap().oauth_application.unwrap().client_id;
     assert_ne!(after, before, "OpenProject has a new OAuth application");
     let held = nc.app_config_value("integration_openproject", "openproject_client_id").await.unwrap();
-    assert_eq!(held.expose(), &after, "Nextcloud was given the new client id");
     let secret = nc.openproject_client_secret().await.unwrap().unwrap();
+    assert_eq!(held.expose(), &after, "Nextcloud was given the new client id");
     let probe = op.probe_oauth_client(&after, &secret, &nc.openproject_redirect_uri()).await.unwrap();
     assert_eq!(probe, opnc_core::openproject::TokenProbe::Valid, "and the secret OpenProject issued");
     tokio::time::sleep(Duration::from_millis(500)).await;
     screenshot("18-replaced", 1280, 800);
+
+    // Nothing of the session, the password or the new secret in any file the app wrote (logs, jobs, WebKit's
+    // data), then sign out.
+    let mut searched = 0;
+    for dir in [dirs::data_local_dir(), dirs::data_dir(), dirs::cache_dir(), dirs::config_dir()].into_iter().flatten() {
+        for root in [dir.join("org.opnc.setup-assistant"), dir.join("opnc-setup-assistant"), dir.join("opnc-desktop")] {
+            for file in files_below(&root) {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                searched += 1;
+                let text = String::from_utf8_lossy(&bytes);
+                for needle in ["_open_project_session", opnc_sim::openproject::demo::PASSWORD, secret.expose().as_str()]
+                {
+                    assert!(!text.contains(needle), "{needle:?} found in {}", file.display());
+                }
+            }
+        }
+    }
+    assert!(searched > 0, "the app's files were found and searched");
+    driver.click("#sign-out").await;
+    driver.wait_for("#op-url").await;
+}
+
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
+    entries
+        .filter_map(Result::ok)
+        .flat_map(|e| if e.path().is_dir() { files_below(&e.path()) } else { vec![e.path()] })
+        .collect()
+}
+
+/// Cancel after the first change: the engine rolls both sides back and the native dialog says so.
+async fn cancel_run(app: &Path) {
+    let mut nc_profile = opnc_sim::NextcloudProfile::nc34();
+    nc_profile.allow_local_remote_servers = true;
+    let pair = opnc_sim::SimPair::start(
+        opnc_sim::OpenProjectProfile::v17(),
+        nc_profile,
+        opnc_sim::loopback(0),
+        opnc_sim::loopback(0),
+    )
+    .await
+    .unwrap();
+    let before = pair.restorable_state();
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    driver.type_into("#op-url", &pair.openproject.url()).await;
+    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
+    driver.type_into("#nc-url", &pair.nextcloud.url()).await;
+    driver.type_into("input[name=nextcloud_login]", "admin").await;
+    driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("#apply").await;
+    // Slow servers, so that there is time to press Cancel between the first change and the last.
+    pair.openproject.server.control.set_latency(Duration::from_millis(400));
+    pair.nextcloud.server.control.set_latency(Duration::from_millis(400));
+    driver.click("#apply").await;
+    driver.wait_for(".pane.openproject .step.done").await;
+    let label = driver.text("#cancel-apply").await;
+    assert_eq!(label, "Cancel and roll back", "after the first change, cancel means roll back");
+    screenshot("19-cancel-after-first-change", 1280, 800);
+    driver.click("#cancel-apply").await;
+    let dialog = tokio::task::spawn_blocking(|| accept_dialog("Setup rolled back")).await.unwrap();
+    assert!(dialog, "the rollback dialog");
+    pair.openproject.server.control.set_latency(Duration::ZERO);
+    pair.nextcloud.server.control.set_latency(Duration::ZERO);
+    assert_eq!(pair.restorable_state(), before, "both servers as before");
 }
 
 #[tokio::test]
@@ -479,6 +567,7 @@ async fn demo_setup_through_the_real_window() {
         wizard_run(&app, 1024, 700).await;
         failure_run(&app).await;
         browser_sign_in_run(&app).await;
+        cancel_run(&app).await;
     }
     openproject_window_run(&app).await;
 }

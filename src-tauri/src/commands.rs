@@ -111,8 +111,19 @@ pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<ProjectChoi
 
 /// Enables the storage in the chosen projects (OpenProject's forms over the session, or hand-off pages).
 #[tauri::command]
-pub async fn enable_projects(state: State<'_, AppState>, project_ids: Vec<i64>) -> Result<EnableOutcome, ErrorView> {
-    state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.enable_projects(&project_ids).await
+pub async fn enable_projects(
+    state: State<'_, AppState>,
+    project_ids: Vec<i64>,
+    include_sub_projects: bool,
+) -> Result<EnableOutcome, ErrorView> {
+    state
+        .pair
+        .lock()
+        .await
+        .as_ref()
+        .ok_or_else(not_signed_in)?
+        .enable_projects(&project_ids, include_sub_projects)
+        .await
 }
 
 /// Opens a hand-off page in the system browser.
@@ -126,7 +137,7 @@ pub fn open_page(url: String) -> Result<(), ErrorView> {
 
 #[tauri::command]
 pub async fn review(state: State<'_, AppState>, options: SetupOptions) -> Result<Review, ErrorView> {
-    Ok(state.pair.lock().await.as_mut().ok_or_else(not_signed_in)?.review(options).await)
+    Ok(state.pair.lock().await.as_mut().ok_or_else(not_signed_in)?.review(options, &state.jobs).await)
 }
 
 /// Applies the plan with live progress; the native dialog tells the result.
@@ -149,6 +160,9 @@ pub async fn apply(
                 result.storage_id.unwrap_or_default()
             ),
         ),
+        (Some(e), None) if e.code == ErrorCode::PlanChanged => {
+            ("Plan changed", MessageDialogKind::Info, format!("{}\n\n{}", e.message, e.hint))
+        }
         (Some(e), None) => (
             "Setup rolled back",
             MessageDialogKind::Warning,
@@ -162,6 +176,18 @@ pub async fn apply(
     };
     app.dialog().message(text).title(title).kind(kind).show(|_| {});
     Ok(result)
+}
+
+/// Signs out of both servers (revoking a browser sign-in's app password that was not remembered).
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> Result<bool, ErrorView> {
+    Ok(state.sign_out().await)
+}
+
+/// Setups that a crash or a closed app left half done (of any pair), for the banner at start-up.
+#[tauri::command]
+pub fn interrupted_jobs(state: State<'_, AppState>) -> Vec<Job> {
+    state.jobs.interrupted()
 }
 
 #[tauri::command]

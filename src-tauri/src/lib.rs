@@ -53,6 +53,8 @@ pub fn run() {
             commands::list_projects,
             commands::enable_projects,
             commands::open_page,
+            commands::interrupted_jobs,
+            commands::sign_out,
             commands::review,
             commands::apply,
             commands::cancel_apply,
@@ -63,9 +65,17 @@ pub fn run() {
             commands::demo_fail_next_apply,
             commands::open_logs_folder,
         ])
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())
         .unwrap_or_else(|error| {
             eprintln!("the desktop app could not start: {error}");
             std::process::exit(1);
+        })
+        .run(|app, event| {
+            // Closing the app signs out: a browser sign-in's app password that was not remembered is revoked.
+            if let tauri::RunEvent::Exit = event {
+                use tauri::Manager;
+                let state = app.state::<state::AppState>();
+                tauri::async_runtime::block_on(state.sign_out());
+            }
         });
 }

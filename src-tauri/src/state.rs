@@ -48,6 +48,18 @@ impl AppState {
         Ok(self.keep(pair).await)
     }
 
+    /// Signs out: a browser sign-in's app password that was not remembered is revoked; every credential the app
+    /// held in memory is dropped.
+    pub async fn sign_out(&self) -> bool {
+        *self.op_session.lock().await = None;
+        *self.browser_credentials.lock().await = None;
+        let pair = self.pair.lock().await.take();
+        match pair {
+            Some(pair) => pair.sign_out().await,
+            None => false,
+        }
+    }
+
     pub async fn keep(&self, pair: ConnectedPair) -> PairSummary {
         let summary = pair.summary.clone();
         *self.pair.lock().await = Some(pair);

@@ -29,6 +29,11 @@ const en = {
   openPage: "Open page", resetOpenProject: "Replace OpenProject OAuth values", stageProjects: "Projects",
   windowOnly: "needs the sign-in with OpenProject's page; otherwise a hand-off",
   enabledIn: "enabled in {project}",
+  signOut: "Sign out",
+  search: "Search", subProjects: "with their sub-projects",
+  willRecover: "An earlier setup of this pair was interrupted (during {phase}); applying rolls it back on both servers first.",
+  interruptedFound: "An interrupted setup was found: {op} ⇄ {nc} (during {phase}). Sign in to these two servers: applying rolls it back first.",
+  atTime: "at", phase: "phase", undoRecorded: "undo recorded before the change", readBack: "confirmed through GET /api/v3/project_storages",
 };
 const de: typeof en = {
   setUp: "Einrichten", manage: "Verwalten", diagnose: "Diagnose", logs: "Protokolle", logsTitle: "Protokollordner öffnen",
@@ -59,6 +64,11 @@ const de: typeof en = {
   openPage: "Seite öffnen", resetOpenProject: "OpenProject-OAuth-Werte ersetzen", stageProjects: "Projekte",
   windowOnly: "braucht die Anmeldung über die OpenProject-Seite; sonst eine Übergabe",
   enabledIn: "aktiviert in {project}",
+  signOut: "Abmelden",
+  search: "Suchen", subProjects: "mit ihren Unterprojekten",
+  willRecover: "Eine frühere Einrichtung dieses Paars wurde unterbrochen (in {phase}); das Anwenden rollt sie zuerst auf beiden Servern zurück.",
+  interruptedFound: "Eine unterbrochene Einrichtung wurde gefunden: {op} ⇄ {nc} (in {phase}). Bei diesen beiden Servern anmelden: das Anwenden rollt sie zuerst zurück.",
+  atTime: "um", phase: "Phase", undoRecorded: "Rücknahme vor der Änderung festgehalten", readBack: "bestätigt über GET /api/v3/project_storages",
 };
 
 export type Language = "en" | "de";

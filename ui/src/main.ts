@@ -1,14 +1,16 @@
 // The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApplyResult, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
 
 type Stage = "sign-in" | "review" | "apply" | "done";
 type View = "setup" | "manage" | "diagnose";
 type StepState = "pending" | "running" | "done" | "failed" | "rolled-back";
-interface Step { label: string; state: StepState }
+// `evidence`: what the step rests on (the change's time and the undo recorded before it, the proof's
+// checks, the API read-back), one click away under the step.
+interface Step { label: string; state: StepState; evidence?: string[] }
 
 const state = {
   stage: "sign-in" as Stage,
@@ -33,6 +35,8 @@ const state = {
 };
 
 const app = document.querySelector<HTMLDivElement>("#app")!;
+// Setups a crash or a closed app left half done, shown until a pair is signed in.
+let interrupted: Job[] = [];
 
 function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -46,7 +50,14 @@ function side(summary: SideSummary | undefined, name: string, steps: Step[], for
   const head = summary
     ? `<p class="url">${esc(summary.url)}</p><p class="meta">${esc(summary.version ?? t("versionUnknown"))} · ${t("signedInAs")} ${esc(summary.admin)} ✔</p>`
     : form;
-  const list = steps.map((s) => `<li class="step ${s.state}"><span class="icon" aria-hidden="true">${icon(s.state)}</span>${esc(s.label)}</li>`).join("");
+  const line = (s: Step) => `<span class="icon" aria-hidden="true">${icon(s.state)}</span>${esc(s.label)}`;
+  const list = steps
+    .map((s) =>
+      s.evidence?.length
+        ? `<li class="step ${s.state}"><details><summary>${line(s)}</summary><ul class="evidence">${s.evidence.map((e) => `<li>${esc(e)}</li>`).join("")}</ul></details></li>`
+        : `<li class="step ${s.state}">${line(s)}</li>`,
+    )
+    .join("");
   return `<section class="pane ${name.toLowerCase()}" aria-label="${name}"><h2>${name}</h2>${head}<ul class="steps">${list}</ul></section>`;
 }
 
@@ -104,6 +115,7 @@ function middle(): string {
   let body = "";
   if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
   if (state.stage === "review" && state.review) {
+    for (const j of state.review.interrupted) body += `<p class="notice" id="interrupted-notice">${esc(t("willRecover", undefined, { phase: j.phase }))}</p>`;
     body += `<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}`;
     if (state.review.plan) {
       const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");
@@ -115,13 +127,38 @@ function middle(): string {
   return `<section class="middle" aria-label="Values crossing"><ul class="crossings">${rows}</ul>${body}</section>`;
 }
 
+// Parents first, each followed by its sub-projects.
+function treeOrder(list: ProjectChoice[]): ProjectChoice[] {
+  const known = new Set(list.map((p) => p.id));
+  const out: ProjectChoice[] = [];
+  const visit = (parent: number | null) => {
+    for (const p of list.filter((q) => (q.parent_id !== null && known.has(q.parent_id) ? q.parent_id : null) === parent)) {
+      out.push(p);
+      visit(p.id);
+    }
+  };
+  visit(null);
+  return out;
+}
+
+function depthOf(p: ProjectChoice, list: ProjectChoice[]): number {
+  let depth = 0;
+  let parent = p.parent_id;
+  while (parent !== null && depth < 10) {
+    depth += 1;
+    parent = list.find((q) => q.id === parent)?.parent_id ?? null;
+  }
+  return depth;
+}
+
 function projectsPicker(): string {
   const list = state.projects;
   if (!list) return `<h3>${t("projectsTitle")}</h3><p class="hint">…</p>`;
-  const rows = list
+  const rows = treeOrder(list)
     .map((p) => {
       const note = p.enabled ? ` <span class="hint">(${t("alreadyEnabled")})</span>` : !p.active ? ` <span class="hint">(${t("archived")})</span>` : "";
-      return `<li><label><input type="checkbox" class="project" value="${p.id}" ${p.enabled ? "checked disabled" : ""} /> ${esc(p.name)}${note}</label></li>`;
+      const depth = depthOf(p, list);
+      return `<li style="padding-left:${depth * 1.2}em" data-search="${esc(`${p.name} ${p.identifier}`.toLowerCase())}"><label><input type="checkbox" class="project" value="${p.id}" ${p.enabled ? "checked disabled" : ""} /> ${esc(p.name)}${note}</label></li>`;
     })
     .join("");
   let result = "";
@@ -137,8 +174,11 @@ function projectsPicker(): string {
     }
   }
   const how = state.summary?.openproject_web ? "" : ` <span class="hint">(${t("windowOnly")})</span>`;
-  return `<h3>${t("projectsTitle")}</h3><ul class="projects">${rows}</ul>
-    <button id="enable-projects" ${state.busy ? "disabled" : ""}>${t("enableProjects")}</button>${how}<div class="enabled-result">${result}</div>`;
+  return `<h3>${t("projectsTitle")}</h3>
+    <label class="search">${t("search")} <input id="project-search" type="search" autocomplete="off" /></label>
+    <ul class="projects">${rows}</ul>
+    <label><input type="checkbox" id="include-sub-projects" /> ${t("subProjects")}</label>
+    <p><button id="enable-projects" ${state.busy ? "disabled" : ""}>${t("enableProjects")}</button>${how}</p><div class="enabled-result">${result}</div>`;
 }
 
 function rail(): string {
@@ -195,7 +235,12 @@ async function loadState(): Promise<void> {
 
 function render(): void {
   const s = state.summary;
-  const banner = s?.simulated ? `<div class="banner" role="status">${t("demoBanner")}</div>` : "";
+  let banner = s?.simulated ? `<div class="banner" role="status">${t("demoBanner")}</div>` : "";
+  if (!s) {
+    for (const j of interrupted) {
+      banner += `<div class="banner warn" role="status">${esc(t("interruptedFound", undefined, { op: j.openproject_url, nc: j.nextcloud_url, phase: j.phase }))}</div>`;
+    }
+  }
   const main =
     state.view === "diagnose"
       ? diagnoseView()
@@ -206,6 +251,7 @@ function render(): void {
       <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">${t("setUp")}</button>
       <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">${t("manage")}</button>
       <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">${t("diagnose")}</button>
+      ${s ? `<button id="sign-out" class="secondary">${t("signOut")}</button>` : ""}
       <button id="open-logs" class="secondary" title="${t("logsTitle")}">${t("logs")}</button>
       <button id="language" class="secondary" aria-label="Language">${currentLanguage() === "en" ? "DE" : "EN"}</button></nav></header>${banner}${main}`;
   bind();
@@ -249,24 +295,37 @@ const phaseSide: Partial<Record<Phase, "op" | "nc">> = {
   create_storage: "op", configure_nextcloud: "nc", set_nextcloud_client: "op", set_application_password: "op",
 };
 
+function compensationText(c: Compensation): string {
+  if (c.kind === "delete_storage") return `delete OpenProject storage “${c.name}” ${c.storage_id ?? ""}`.trim();
+  if (c.kind === "reset_nextcloud") return "reset Nextcloud's integration settings";
+  return `restore Nextcloud's settings for ${c.previous.openproject_url}`;
+}
+
 function follow(job: Job): void {
   state.op = [];
   state.nc = [];
   state.crossing = [];
   let current: "op" | "nc" | null = null;
+  let phase = "";
+  let undo = "";
+  const time = (at: number) => new Date(at * 1000).toLocaleTimeString();
   for (const e of job.events) {
+    if (e.event === "compensation_recorded") undo = compensationText(e.compensation);
     if (e.event === "phase_started") {
+      phase = e.phase;
       current = phaseSide[e.phase] ?? null;
       if (e.phase === "configure_nextcloud") state.crossing.push({ text: "client id, secret •••", to: "nextcloud" });
       if (e.phase === "set_nextcloud_client") state.crossing.push({ text: "client id, secret •••", to: "openproject" });
       if (e.phase === "set_application_password") state.crossing.push({ text: "app password •••", to: "openproject" });
     } else if (e.event === "changed" && current) {
-      state[current].push({ label: e.what, state: "done" });
+      const evidence = [`${t("atTime")} ${time(e.at)} · ${t("phase")} ${phase}`];
+      if (undo) evidence.push(`${t("undoRecorded")}: ${undo}`);
+      state[current].push({ label: e.what, state: "done", evidence });
     } else if (e.event === "undone") {
       // Undo lines name their server: "deleted OpenProject storage …", "reset Nextcloud's … settings".
-      (e.what.includes("Nextcloud's") ? state.nc : state.op).push({ label: e.what, state: "rolled-back" });
+      (e.what.includes("Nextcloud's") ? state.nc : state.op).push({ label: e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
     } else if (e.event === "failed" && current) {
-      state[current].push({ label: e.error.message, state: "failed" });
+      state[current].push({ label: e.error.message, state: "failed", evidence: [`${e.error.code} · ${t("phase")} ${e.phase}`, e.error.hint] });
     }
   }
 }
@@ -285,8 +344,14 @@ async function apply(): Promise<void> {
   follow(result.job);
   if (result.job.status === "succeeded") {
     state.stage = "done";
-    state.op.push({ label: t("proven", result.proof?.checks.length ?? 0), state: "done" });
+    const checks = result.proof?.checks ?? [];
+    state.op.push({ label: t("proven", checks.length), state: "done", evidence: checks.map((c) => `${c.ok ? "✔" : "✖"} ${c.name}: ${c.evidence}`) });
     state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? [];
+  } else if (result.job.error?.code === "plan_changed") {
+    // Nothing was written: show the plan as it is now, with the reason above it.
+    const reason = result.job.error;
+    await check();
+    state.error = reason;
   } else {
     state.error = result.job.error;
     state.stage = "review";
@@ -348,11 +413,18 @@ function bind(): void {
   document.querySelector("#op-window-cancel")?.addEventListener("click", () => void invoke("cancel_openproject_window"));
   document.querySelector("#enable-projects")?.addEventListener("click", async () => {
     const projectIds = Array.from(document.querySelectorAll<HTMLInputElement>("input.project:checked")).map((i) => Number(i.value));
-    state.enabled = (await run(() => invoke<EnableOutcome>("enable_projects", { projectIds }))) ?? null;
-    for (const name of state.enabled?.added ?? []) state.op.push({ label: t("enabledIn", undefined, { project: name }), state: "done" });
+    const includeSubProjects = document.querySelector<HTMLInputElement>("#include-sub-projects")?.checked ?? false;
+    state.enabled = (await run(() => invoke<EnableOutcome>("enable_projects", { projectIds, includeSubProjects }))) ?? null;
+    for (const name of state.enabled?.added ?? []) state.op.push({ label: t("enabledIn", undefined, { project: name }), state: "done", evidence: [t("readBack")] });
     for (const r of state.enabled?.refused ?? []) state.op.push({ label: `${r.project}: ${r.reason}`, state: "failed" });
     state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? state.projects;
     render();
+  });
+  document.querySelector<HTMLInputElement>("#project-search")?.addEventListener("input", (ev) => {
+    const words = (ev.target as HTMLInputElement).value.toLowerCase().trim();
+    document.querySelectorAll<HTMLLIElement>("ul.projects li").forEach((li) => {
+      li.hidden = words !== "" && !(li.dataset.search ?? "").includes(words);
+    });
   });
   document.querySelectorAll<HTMLButtonElement>("button.open-page").forEach((b) =>
     b.addEventListener("click", () => void run(() => invoke("open_page", { url: b.dataset.url }))),
@@ -376,6 +448,13 @@ function bind(): void {
     render();
   });
   document.querySelector("#load-state")?.addEventListener("click", () => void loadState());
+  document.querySelector("#sign-out")?.addEventListener("click", async () => {
+    await run(() => invoke<boolean>("sign_out"));
+    Object.assign(state, { stage: "sign-in", summary: null, review: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });
+    state.browser = { url: "", login: "" };
+    state.opWindow = { waiting: false, admin: "" };
+    render();
+  });
   document.querySelector("#cancel-apply")?.addEventListener("click", () => void invoke("cancel_apply"));
   document.querySelector("#language")?.addEventListener("click", () => {
     setLanguage(currentLanguage() === "en" ? "de" : "en");
@@ -399,3 +478,7 @@ function bind(): void {
 }
 
 render();
+void invoke<Job[]>("interrupted_jobs").then((jobs) => {
+  interrupted = jobs;
+  if (jobs.length > 0) render();
+});

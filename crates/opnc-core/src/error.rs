@@ -70,6 +70,8 @@ pub enum ErrorCode {
     PageNotRecognized,
     /// OpenProject made the change but did not show its result (the new OAuth secret): the change must be redone.
     ResultNotShown,
+    /// The servers changed between the plan the admin confirmed and the apply: nothing was written.
+    PlanChanged,
 }
 
 impl ErrorCode {
@@ -104,6 +106,7 @@ impl ErrorCode {
             ErrorCode::SessionEnded => "session_ended",
             ErrorCode::PageNotRecognized => "page_not_recognized",
             ErrorCode::ResultNotShown => "result_not_shown",
+            ErrorCode::PlanChanged => "plan_changed",
         }
     }
 }

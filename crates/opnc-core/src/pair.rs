@@ -86,6 +86,8 @@ pub struct ProjectChoice {
 pub struct Review {
     pub findings: Vec<Finding>,
     pub plan: Option<Plan>,
+    /// Setups of this pair that a crash or a closed app left half done: apply rolls them back first.
+    pub interrupted: Vec<Job>,
 }
 
 /// The result of applying, as the wizard shows it.
@@ -117,6 +119,10 @@ pub struct ConnectedPair {
     /// OpenProject's admin pages over the browser session, when the admin signed in through the window.
     pub web: Option<AdminPages>,
     facts: Option<Facts>,
+    /// The plan the admin was shown: apply goes ahead only if a fresh preflight gives the same.
+    reviewed: Option<Plan>,
+    /// Nextcloud's app password came from the browser sign-in and was not remembered: it is revoked on sign-out.
+    revoke_on_sign_out: bool,
     options: SetupOptions,
 }
 
@@ -162,13 +168,17 @@ impl ConnectedPair {
                     .ok_or_else(|| missing(Server::OpenProject, "API token"))?,
             ),
         };
+        let mut from_browser = false;
         let nc_credentials = match (
             request.nextcloud_login.filter(|l| !l.is_empty()),
             request.nextcloud_password.filter(|p| !p.expose().is_empty()),
         ) {
             (Some(login_name), Some(password)) => NextcloudCredentials { login_name, password },
             _ => match browser {
-                Some(c) => c,
+                Some(c) => {
+                    from_browser = true;
+                    c
+                }
                 None => keychain
                     .nextcloud(&nc_url)
                     .ok()
@@ -229,27 +239,68 @@ impl ConnectedPair {
                 hint: e.hint.clone(),
             })?;
         }
-        Ok(Self { op, nc, summary, web, facts: None, options: SetupOptions::default() })
+        Ok(Self {
+            op,
+            nc,
+            summary,
+            web,
+            facts: None,
+            reviewed: None,
+            revoke_on_sign_out: from_browser && !request.remember,
+            options: SetupOptions::default(),
+        })
     }
 
     /// Preflight, then the plan when nothing blocks. Writes nothing.
-    pub async fn review(&mut self, options: SetupOptions) -> Review {
+    pub async fn review(&mut self, options: SetupOptions, store: &JobStore) -> Review {
         let report = preflight::run(&self.op, &self.nc, &options).await;
         let plan = plan(&report, self.op.base(), self.nc.base(), &options).ok();
         self.facts = Some(report.facts.clone());
         self.options = options;
-        Review { findings: report.findings, plan }
+        self.reviewed = plan.clone();
+        Review { findings: report.findings, plan, interrupted: self.interrupted(store) }
     }
 
-    /// Applies the reviewed plan (reviewing first if needed), reporting every saved state of the job.
+    /// Ends the sign-in: a browser sign-in's app password that was not remembered is revoked in Nextcloud (it
+    /// was for this session only); OpenProject's browser session is simply forgotten (never `/logout`, which
+    /// would end the admin's other sessions too). Returns whether an app password was revoked.
+    pub async fn sign_out(self) -> bool {
+        self.revoke_on_sign_out && self.nc.revoke_app_password().await.is_ok()
+    }
+
+    /// Setups of this pair left running by a process that ended (the job folder is shared with `opnc`).
+    pub fn interrupted(&self, store: &JobStore) -> Vec<Job> {
+        store
+            .interrupted()
+            .into_iter()
+            .filter(|j| self.op.base().same_server(&j.openproject_url) && self.nc.base().same_server(&j.nextcloud_url))
+            .collect()
+    }
+
+    /// Applies the reviewed plan, reporting every saved state of the job. An interrupted setup of this pair is
+    /// rolled back first. The preflight runs again just before the first write; when the servers changed so
+    /// that the plan is no longer the one the admin confirmed, nothing is written and the new plan is returned
+    /// for review.
     pub async fn apply(
         &mut self,
         store: &JobStore,
         progress: &(dyn Fn(&Job) + Send + Sync),
         cancel: &std::sync::atomic::AtomicBool,
     ) -> ApplyResult {
-        let review = self.review(self.options.clone()).await;
-        let (Some(plan), Some(facts)) = (review.plan, self.facts.clone()) else {
+        let confirmed = self.reviewed.clone();
+        let interrupted = self.interrupted(store);
+        if !interrupted.is_empty() {
+            let runner =
+                Runner { op: &self.op, nc: &self.nc, store, progress, settle: DEFAULT_SETTLE, cancel: Some(cancel) };
+            for mut job in interrupted {
+                crate::setup::apply::recover(&runner, &mut job).await;
+                if job.status != JobStatus::RolledBack {
+                    return ApplyResult { job, storage_id: None, proof: None };
+                }
+            }
+        }
+        let review = self.review(self.options.clone(), store).await;
+        let stopped = |error: ErrorView| {
             let mut job = Job::new(
                 self.op.base().as_str(),
                 self.nc.base().as_str(),
@@ -257,14 +308,28 @@ impl ConnectedPair {
                 self.options.project_folders,
             );
             job.status = JobStatus::RolledBack;
-            job.error =
-                review.findings.iter().find(|f| f.severity == crate::findings::Severity::Blocker).map(|f| ErrorView {
-                    code: crate::ErrorCode::IncompleteAnswer,
-                    message: format!("Nothing was changed: {}", f.message),
-                    hint: f.fix.clone().unwrap_or_default(),
-                });
-            return ApplyResult { job, storage_id: None, proof: None };
+            job.error = Some(error);
+            ApplyResult { job, storage_id: None, proof: None }
         };
+        let (Some(plan), Some(facts)) = (review.plan, self.facts.clone()) else {
+            let blocker = review.findings.iter().find(|f| f.severity == crate::findings::Severity::Blocker);
+            return stopped(ErrorView {
+                code: crate::ErrorCode::IncompleteAnswer,
+                message: format!(
+                    "Nothing was changed: {}",
+                    blocker.map(|f| f.message.as_str()).unwrap_or("the preflight failed")
+                ),
+                hint: blocker.and_then(|f| f.fix.clone()).unwrap_or_default(),
+            });
+        };
+        let same = |a: &Plan, b: &Plan| serde_json::to_value(a).ok() == serde_json::to_value(b).ok();
+        if confirmed.as_ref().is_some_and(|c| !same(c, &plan)) {
+            return stopped(ErrorView {
+                code: crate::ErrorCode::PlanChanged,
+                message: "The servers changed since the plan was shown; nothing was written.".into(),
+                hint: "Look at the new plan and apply again.".into(),
+            });
+        }
         let runner =
             Runner { op: &self.op, nc: &self.nc, store, progress, settle: DEFAULT_SETTLE, cancel: Some(cancel) };
         runner.apply(&plan, &facts).await.into()
@@ -311,10 +376,27 @@ impl ConnectedPair {
 
     /// Enables the storage in the chosen projects through OpenProject's forms (automatic project folders when
     /// the storage has them), confirmed through the API; hand-off pages when that is not possible.
-    pub async fn enable_projects(&self, project_ids: &[i64]) -> Result<EnableOutcome, ErrorView> {
+    /// With `include_sub_projects`, every descendant of a chosen project is chosen too (OpenProject then skips the
+    /// archived ones, as its own form does).
+    pub async fn enable_projects(
+        &self,
+        project_ids: &[i64],
+        include_sub_projects: bool,
+    ) -> Result<EnableOutcome, ErrorView> {
         let storage = self.storage().await?.ok_or_else(no_storage)?;
         let all = self.op.all_projects(&[]).await.map_err(|e| e.view())?;
-        let chosen: Vec<_> = all.into_iter().filter(|p| project_ids.contains(&p.id)).collect();
+        let mut wanted: Vec<i64> = project_ids.to_vec();
+        if include_sub_projects {
+            let mut queue = wanted.clone();
+            while let Some(parent) = queue.pop() {
+                let children: Vec<i64> = all.iter().filter(|p| p.parent_id == Some(parent)).map(|p| p.id).collect();
+                for child in children.into_iter().filter(|c| !wanted.contains(c)).collect::<Vec<_>>() {
+                    wanted.push(child);
+                    queue.push(child);
+                }
+            }
+        }
+        let chosen: Vec<_> = all.into_iter().filter(|p| wanted.contains(&p.id)).collect();
         let mode =
             if storage.has_application_password == Some(true) { FolderMode::Automatic } else { FolderMode::Inactive };
         crate::setup::projects::enable(&self.op, self.web.as_ref(), storage.id, &chosen, mode)

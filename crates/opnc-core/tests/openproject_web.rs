@@ -526,3 +526,37 @@ async fn the_health_report_is_folded_into_the_diagnosis_without_repeating_the_do
     opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &old).await;
     assert!(diagnosis.not_run.iter().any(|n| n.check == "openproject_health_report" && n.reason.contains("16.0")));
 }
+
+#[tokio::test]
+async fn the_desktop_pair_signs_in_with_the_window_session_alone_and_enables_sub_projects() {
+    let pair = connected_pair(SetupOptions::default()).await;
+    let base = pair.openproject.url();
+    let session = sign_in(&base, "admin").await.unwrap();
+    let request = opnc_core::pair::SignIn {
+        openproject_url: base.clone(),
+        openproject_token: None,
+        nextcloud_url: pair.nextcloud.url(),
+        nextcloud_login: Some(opnc_sim::nextcloud::demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(opnc_sim::nextcloud::demo::ADMIN_PASSWORD.into()),
+        allow_insecure_http: false,
+        remember: false,
+    };
+    let keychain = opnc_core::keychain::Keychain::new("opnc-test-unused");
+    let connected = opnc_core::pair::ConnectedPair::sign_in(request, None, Some(session), &keychain, true)
+        .await
+        .expect("signed in without a token");
+    assert!(connected.summary.openproject_web);
+    assert_eq!(connected.summary.openproject.admin, "OpenProject Admin");
+    let choices = connected.projects().await.unwrap();
+    assert_eq!(choices.len(), 4);
+    assert!(choices.iter().all(|c| !c.enabled));
+    let outcome = connected.enable_projects(&[1], true).await.unwrap();
+    assert_eq!(outcome.added, vec!["Demo project", "Website relaunch"], "the sub-project came along");
+    assert_eq!(linked(&pair).iter().map(|l| l.0).collect::<Vec<_>>(), vec![1, 3]);
+    let choices = connected.projects().await.unwrap();
+    assert_eq!(choices.iter().filter(|c| c.enabled).count(), 2);
+    // The replace reset works through the same session.
+    let before = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id;
+    connected.reset(opnc_core::setup::reset::ResetKind::OpenprojectOauth).await.expect("replaced");
+    assert_ne!(pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id, before);
+}

@@ -1,0 +1,132 @@
+//! `ConnectedPair`, the desktop wizard's core: apply goes ahead only with the plan the admin confirmed, and a
+//! setup of the same pair that a crash or a closed app left half done is rolled back first.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use opnc_core::pair::{ConnectedPair, SignIn};
+use opnc_core::setup::journal::{Compensation, Job, JobStatus, JobStore, Phase};
+use opnc_core::setup::SetupOptions;
+use opnc_core::ErrorCode;
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::openproject::demo as op_demo;
+use opnc_sim::SimPair;
+
+fn store(tag: &str) -> JobStore {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    JobStore::new(std::env::temp_dir().join(format!("opnc-desktop-pair-{tag}-{}-{nanos:x}", std::process::id())))
+}
+
+async fn signed_in(pair: &SimPair) -> ConnectedPair {
+    let request = SignIn {
+        openproject_url: pair.openproject.url(),
+        openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
+        nextcloud_url: pair.nextcloud.url(),
+        nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
+        allow_insecure_http: false,
+        remember: false,
+    };
+    ConnectedPair::sign_in(request, None, None, &opnc_core::keychain::Keychain::new("opnc-test-unused"), true)
+        .await
+        .expect("signed in")
+}
+
+#[tokio::test]
+async fn a_plan_that_changed_after_it_was_confirmed_writes_nothing_and_is_shown_again() {
+    let pair = SimPair::start_default().await.unwrap();
+    let jobs = store("changed");
+    let mut connected = signed_in(&pair).await;
+    let shown = connected.review(SetupOptions::default(), &jobs).await.plan.expect("a plan");
+    assert!(!shown.reuse_project_folder);
+    // Meanwhile another admin sets the pair up and deletes it again: Nextcloud keeps its "OpenProject" user,
+    // so the plan would now reuse it.
+    let mut other = signed_in(&pair).await;
+    other.review(SetupOptions::default(), &jobs).await;
+    assert!(other.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    other.delete().await.unwrap();
+    let before = pair.restorable_state();
+    let result = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
+    assert_eq!(result.job.error.as_ref().map(|e| e.code), Some(ErrorCode::PlanChanged));
+    assert_eq!(pair.restorable_state(), before, "nothing was written");
+    // The new plan is what the wizard shows now; applying it works.
+    let again = connected.review(SetupOptions::default(), &jobs).await.plan.unwrap();
+    assert!(again.reuse_project_folder);
+    assert!(connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    let _ = std::fs::remove_dir_all(jobs.dir());
+}
+
+#[tokio::test]
+async fn an_interrupted_setup_of_the_pair_is_listed_and_rolled_back_before_the_apply() {
+    let pair = SimPair::start_default().await.unwrap();
+    let jobs = store("interrupted");
+    // A crash right after OpenProject created the storage: the journal holds the compensation, the status is
+    // still "running".
+    let op = common::op_admin(&pair.openproject.url());
+    let created = op
+        .create_storage(&opnc_core::openproject::NewStorage {
+            name: "Nextcloud".into(),
+            nextcloud_url: common::url(&pair.nextcloud.url()),
+            application_password: None,
+        })
+        .await
+        .unwrap();
+    let mut crashed = Job::new(&pair.openproject.url(), &pair.nextcloud.url(), "Nextcloud", true);
+    crashed.enter(Phase::CreateStorage);
+    crashed.record(Compensation::DeleteStorage {
+        storage_id: Some(created.storage.id),
+        nextcloud_url: pair.nextcloud.url(),
+        name: "Nextcloud".into(),
+    });
+    jobs.save(&crashed).unwrap();
+    let mut connected = signed_in(&pair).await;
+    let review = connected.review(SetupOptions { replace_existing: true, ..SetupOptions::default() }, &jobs).await;
+    assert_eq!(review.interrupted.len(), 1, "the wizard is told before it applies");
+    // Apply: the crashed job is rolled back first (the plan then differs: no storage to replace any more).
+    let result = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
+    assert_eq!(jobs.load(&crashed.id).unwrap().status, JobStatus::RolledBack);
+    assert_eq!(result.job.error.as_ref().map(|e| e.code), Some(ErrorCode::PlanChanged));
+    assert!(pair.openproject.sim.state().storages.is_empty(), "the crashed run's storage is gone");
+    let review = connected.review(SetupOptions::default(), &jobs).await;
+    assert!(review.interrupted.is_empty());
+    assert!(connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    let _ = std::fs::remove_dir_all(jobs.dir());
+}
+
+#[tokio::test]
+async fn signing_out_revokes_a_browser_sign_ins_app_password_unless_it_was_remembered() {
+    let pair = SimPair::start_default().await.unwrap();
+    let browser_sign_in = || async {
+        let anonymous = common::nc_anonymous(&pair.nextcloud.url());
+        let flow = anonymous.start_login_flow().await.unwrap();
+        pair.nextcloud.sim.grant_login_flow(&flow.login_url, nc_demo::ADMIN_LOGIN);
+        let granted = anonymous.poll_login_flow(&flow).await.unwrap().unwrap();
+        opnc_core::nextcloud::NextcloudCredentials { login_name: granted.login_name, password: granted.app_password }
+    };
+    let request = |remember: bool| SignIn {
+        openproject_url: pair.openproject.url(),
+        openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
+        nextcloud_url: pair.nextcloud.url(),
+        nextcloud_login: None,
+        nextcloud_password: None,
+        allow_insecure_http: false,
+        remember,
+    };
+    let keychain = opnc_core::keychain::Keychain::new("opnc-test-unused");
+    let credentials = browser_sign_in().await;
+    let connected =
+        ConnectedPair::sign_in(request(false), Some(credentials.clone()), None, &keychain, true).await.unwrap();
+    assert!(connected.sign_out().await, "revoked");
+    let with_it = common::nc(&pair.nextcloud.url(), &credentials.login_name, credentials.password.expose());
+    assert!(with_it.current_user().await.is_err(), "the app password no longer works");
+    // Typed-in credentials are the admin's own: never revoked.
+    let typed = SignIn {
+        nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
+        ..request(false)
+    };
+    let connected = ConnectedPair::sign_in(typed, None, None, &keychain, true).await.unwrap();
+    assert!(!connected.sign_out().await);
+    assert!(common::nc_admin(&pair.nextcloud.url()).current_user().await.is_ok());
+}
