@@ -236,6 +236,10 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     let report = driver.text(".diagnose").await;
     screenshot("5-diagnose", width, height);
     assert!(report.contains("storage is enabled in no project"), "the doctor sees the new storage: {report}");
+    // Each fix has a copy button.
+    driver.click(".finding button.copy").await;
+    let copied = driver.text(".finding button.copy").await;
+    assert_eq!(copied, "Copied ✔", "the fix went to the clipboard");
 
     // Manage: the state side by side, a reset and the delete, each behind a native confirmation.
     driver.click("nav button[data-view=manage]").await;
@@ -304,16 +308,7 @@ async fn failure_run(app: &Path) {
 /// Real sign-in against simulators the test runs: Nextcloud through the browser sign-in (the test plays
 /// the browser and grants access), OpenProject with a pasted API token; then the setup.
 async fn browser_sign_in_run(app: &Path) {
-    let mut nc_profile = opnc_sim::NextcloudProfile::nc34();
-    nc_profile.allow_local_remote_servers = true;
-    let pair = opnc_sim::SimPair::start(
-        opnc_sim::OpenProjectProfile::v17(),
-        nc_profile,
-        opnc_sim::loopback(0),
-        opnc_sim::loopback(0),
-    )
-    .await
-    .unwrap();
+    let pair = opnc_sim::SimPair::start_default().await.unwrap();
     let driver = Driver::start(app).await;
     driver.resize(1280, 800).await;
     driver.type_into("#op-url", &pair.openproject.url()).await;
@@ -521,16 +516,7 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 /// Cancel after the first change: the engine rolls both sides back and the native dialog says so.
 async fn cancel_run(app: &Path) {
-    let mut nc_profile = opnc_sim::NextcloudProfile::nc34();
-    nc_profile.allow_local_remote_servers = true;
-    let pair = opnc_sim::SimPair::start(
-        opnc_sim::OpenProjectProfile::v17(),
-        nc_profile,
-        opnc_sim::loopback(0),
-        opnc_sim::loopback(0),
-    )
-    .await
-    .unwrap();
+    let pair = opnc_sim::SimPair::start_default().await.unwrap();
     let before = pair.restorable_state();
     let driver = Driver::start(app).await;
     driver.resize(1280, 800).await;

@@ -2,6 +2,7 @@
 //! a `Channel`.
 
 use opnc_core::doctor::Diagnosis;
+use opnc_core::openproject_web::FolderMode;
 use opnc_core::pair::{ApplyResult, ConnectionState, DemoServers, PairSummary, ProjectChoice, Review, SignIn};
 use opnc_core::setup::journal::Job;
 use opnc_core::setup::projects::EnableOutcome;
@@ -115,15 +116,16 @@ pub async fn enable_projects(
     state: State<'_, AppState>,
     project_ids: Vec<i64>,
     include_sub_projects: bool,
+    mode: Option<FolderMode>,
 ) -> Result<EnableOutcome, ErrorView> {
-    state
-        .pair
-        .lock()
-        .await
-        .as_ref()
-        .ok_or_else(not_signed_in)?
-        .enable_projects(&project_ids, include_sub_projects)
-        .await
+    let guard = state.pair.lock().await;
+    guard.as_ref().ok_or_else(not_signed_in)?.enable_projects(&project_ids, include_sub_projects, mode).await
+}
+
+/// A Nextcloud folder's file id from a link the admin pasted (or the id itself).
+#[tauri::command]
+pub fn folder_id_from_link(link: String) -> Option<String> {
+    opnc_core::openproject_web::folder_id_from_link(&link)
 }
 
 /// Opens a hand-off page in the system browser.

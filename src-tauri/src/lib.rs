@@ -55,6 +55,7 @@ pub fn run() {
             commands::open_page,
             commands::interrupted_jobs,
             commands::sign_out,
+            commands::folder_id_from_link,
             commands::review,
             commands::apply,
             commands::cancel_apply,

@@ -116,7 +116,7 @@ export type ProjectChoice = { id: number, name: string, identifier: string, acti
  * Already uses the storage.
  */
 enabled: boolean, };
-export type FolderMode = "inactive" | "automatic";
+export type FolderMode = { "mode": "inactive" } | { "mode": "automatic" } | { "mode": "manual", folder_id: string, };
 export type Refused = { project: string, reason: string, };
 export type EnableOutcome = { 
 /**

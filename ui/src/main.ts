@@ -1,7 +1,7 @@
 // The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
 
@@ -66,7 +66,7 @@ function signInForm(): string {
   const ncBrowser = browser.login
     ? `<p id="nc-signed-in" class="ok">${t("signedInBrowser")} ${esc(browser.login)} ✔</p>`
     : browser.url
-    ? `<p class="hint">${t("waitingGrant")} <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> <button type="button" id="nc-cancel" class="secondary">${t("cancel")}</button></p>`
+    ? `<p class="hint">${t("waitingGrant")} <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> (${t("expiresIn")}) <button type="button" id="nc-cancel" class="secondary">${t("cancel")}</button></p>`
     : `<button type="button" id="nc-browser" class="secondary">${t("browserSignIn")}</button>`;
   const w = state.opWindow;
   const opWindow = w.admin
@@ -106,7 +106,7 @@ function demoOffer(): string {
 function findingsList(findings: Finding[]): string {
   if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
   return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code></div>` : ""}</li>`)
+    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}</li>`)
     .join("")}</ul>`;
 }
 
@@ -178,6 +178,12 @@ function projectsPicker(): string {
     <label class="search">${t("search")} <input id="project-search" type="search" autocomplete="off" /></label>
     <ul class="projects">${rows}</ul>
     <label><input type="checkbox" id="include-sub-projects" /> ${t("subProjects")}</label>
+    <fieldset class="folder-mode"><legend>${t("folderMode")}</legend>
+      <label><input type="radio" name="folder-mode" value="automatic" checked /> ${t("folderAutomatic")}</label>
+      <label><input type="radio" name="folder-mode" value="inactive" /> ${t("folderInactive")}</label>
+      <label><input type="radio" name="folder-mode" value="manual" /> ${t("folderManual")}
+        <input id="folder-link" autocomplete="off" placeholder="${t("folderLinkHint")}" /></label>
+    </fieldset>
     <p><button id="enable-projects" ${state.busy ? "disabled" : ""}>${t("enableProjects")}</button>${how}</p><div class="enabled-result">${result}</div>`;
 }
 
@@ -226,6 +232,22 @@ function manageView(): string {
       <button id="delete" class="danger">${t("deleteConnection")}</button></div>`;
   }
   return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>${t("showConnection")}</button>${body}</section>`;
+}
+
+// The Clipboard API where the webview grants it, else the selection-and-copy fallback WebKit always has.
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
 }
 
 async function loadState(): Promise<void> {
@@ -414,7 +436,19 @@ function bind(): void {
   document.querySelector("#enable-projects")?.addEventListener("click", async () => {
     const projectIds = Array.from(document.querySelectorAll<HTMLInputElement>("input.project:checked")).map((i) => Number(i.value));
     const includeSubProjects = document.querySelector<HTMLInputElement>("#include-sub-projects")?.checked ?? false;
-    state.enabled = (await run(() => invoke<EnableOutcome>("enable_projects", { projectIds, includeSubProjects }))) ?? null;
+    const chosen = document.querySelector<HTMLInputElement>("input[name=folder-mode]:checked")?.value ?? "automatic";
+    let mode: FolderMode = chosen === "inactive" ? { mode: "inactive" } : { mode: "automatic" };
+    if (chosen === "manual") {
+      const link = document.querySelector<HTMLInputElement>("#folder-link")?.value ?? "";
+      const folderId = await invoke<string | null>("folder_id_from_link", { link });
+      if (!folderId) {
+        state.error = { code: "invalid_url", message: t("folderLinkInvalid"), hint: t("folderLinkHint") };
+        render();
+        return;
+      }
+      mode = { mode: "manual", folder_id: folderId };
+    }
+    state.enabled = (await run(() => invoke<EnableOutcome>("enable_projects", { projectIds, includeSubProjects, mode }))) ?? null;
     for (const name of state.enabled?.added ?? []) state.op.push({ label: t("enabledIn", undefined, { project: name }), state: "done", evidence: [t("readBack")] });
     for (const r of state.enabled?.refused ?? []) state.op.push({ label: `${r.project}: ${r.reason}`, state: "failed" });
     state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? state.projects;
@@ -448,6 +482,11 @@ function bind(): void {
     render();
   });
   document.querySelector("#load-state")?.addEventListener("click", () => void loadState());
+  document.querySelectorAll<HTMLButtonElement>("button.copy").forEach((b) =>
+    b.addEventListener("click", async () => {
+      b.textContent = (await copyText(b.dataset.copy ?? "")) ? t("copied") : t("copyFailed");
+    }),
+  );
   document.querySelector("#sign-out")?.addEventListener("click", async () => {
     await run(() => invoke<boolean>("sign_out"));
     Object.assign(state, { stage: "sign-in", summary: null, review: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });

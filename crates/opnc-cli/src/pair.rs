@@ -738,6 +738,19 @@ pub struct EnableProjectsArgs {
     /// How long to wait for the projects to appear.
     #[arg(long, default_value_t = 900)]
     pub timeout_seconds: u64,
+    /// With --openproject-login: the project folder (default: automatic when the storage has project folders).
+    #[arg(long, value_enum)]
+    pub folder_mode: Option<FolderModeArg>,
+    /// For --folder-mode manual: the Nextcloud folder's link (copied from the Files app) or file id.
+    #[arg(long)]
+    pub folder: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+pub enum FolderModeArg {
+    Inactive,
+    Automatic,
+    Manual,
 }
 
 enum Enabled {
@@ -747,6 +760,17 @@ enum Enabled {
 
 pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
     use opnc_core::setup::projects;
+    let folder_id = args.folder.as_deref().map(opnc_core::openproject_web::folder_id_from_link);
+    let folder_id = match (args.folder_mode, folder_id) {
+        (Some(FolderModeArg::Manual), None) => {
+            return fail("--folder-mode manual needs --folder (a Nextcloud folder link or file id)")
+        }
+        (_, Some(None)) => {
+            return fail("--folder is neither a file id nor a Nextcloud Files link with one (…/f/123 or …?fileid=123)")
+        }
+        (_, Some(Some(id))) => Some(id),
+        (_, None) => None,
+    };
     let c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -757,11 +781,15 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
         let version = c.op.root().await?.version();
         let (found, unknown) = projects::resolve(&c.op, &args.projects).await?;
         if let Some(web) = &c.web {
-            let mode = match storage.has_application_password {
-                Some(true) => opnc_core::openproject_web::FolderMode::Automatic,
-                _ => opnc_core::openproject_web::FolderMode::Inactive,
+            use opnc_core::openproject_web::FolderMode;
+            let mode = match (args.folder_mode, &folder_id) {
+                (Some(FolderModeArg::Manual), Some(id)) => FolderMode::Manual { folder_id: id.clone() },
+                (Some(FolderModeArg::Inactive), _) => FolderMode::Inactive,
+                (Some(FolderModeArg::Automatic), _) => FolderMode::Automatic,
+                _ if storage.has_application_password == Some(true) => FolderMode::Automatic,
+                _ => FolderMode::Inactive,
             };
-            let outcome = projects::enable(&c.op, Some(web), storage.id, &found, mode).await?;
+            let outcome = projects::enable(&c.op, Some(web), storage.id, &found, &mode).await?;
             if outcome.handoff_pages.is_empty() {
                 return Ok(Some(Enabled::Automatically(outcome, unknown)));
             }

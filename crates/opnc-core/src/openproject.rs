@@ -188,6 +188,8 @@ fn filters_json(filters: &[Filter]) -> String {
 pub struct ProjectStorage {
     pub id: i64,
     pub project_folder_mode: Option<String>,
+    /// The Nextcloud file id of the project folder (manual mode; automatic once OpenProject's job created it).
+    pub project_folder_id: Option<String>,
     pub project_id: Option<i64>,
     pub storage_id: Option<i64>,
 }
@@ -411,6 +413,9 @@ impl OpenProjectClient {
             .map(|e| ProjectStorage {
                 id: e.get("id").and_then(Value::as_i64).unwrap_or_default(),
                 project_folder_mode: str_at(e, "/projectFolderMode"),
+                project_folder_id: str_at(e, "/_links/projectFolder/href")
+                    .and_then(|h| h.rsplit('/').next().map(str::to_owned))
+                    .filter(|id| !id.is_empty()),
                 project_id: str_at(e, "/_links/project/href").as_deref().and_then(last_id),
                 storage_id: str_at(e, "/_links/storage/href").as_deref().and_then(last_id),
             })

@@ -278,21 +278,51 @@ fn csrf_from(html: &str) -> Option<SecretString> {
         .map(SecretString::from)
 }
 
-/// What a bulk add or a per-project add asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
+/// The project folder a project gets with the storage.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "mode", rename_all = "snake_case")]
 pub enum FolderMode {
+    /// No project folder.
     Inactive,
+    /// A folder OpenProject manages in the "OpenProject" team folder (needs the storage's app password).
     Automatic,
+    /// An existing Nextcloud folder, by its file id.
+    Manual { folder_id: String },
 }
 
 impl FolderMode {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             FolderMode::Inactive => "inactive",
             FolderMode::Automatic => "automatic",
+            FolderMode::Manual { .. } => "manual",
         }
     }
+
+    pub fn folder_id(&self) -> &str {
+        match self {
+            FolderMode::Manual { folder_id } => folder_id,
+            _ => "",
+        }
+    }
+}
+
+/// A Nextcloud folder's file id from what an admin can copy: the id itself, a Files link
+/// (`…/apps/files/files/123?dir=…`, `…?fileid=123`) or a share-internal link (`…/f/123`).
+pub fn folder_id_from_link(text: &str) -> Option<String> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(text.to_owned());
+    }
+    let url = url::Url::parse(text).ok()?;
+    if let Some((_, id)) = url.query_pairs().find(|(k, _)| k == "fileid") {
+        return Some(id.into_owned()).filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    }
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    segments
+        .windows(2)
+        .find(|w| (w[0] == "f" || w[0] == "files") && !w[1].is_empty() && w[1].bytes().all(|b| b.is_ascii_digit()))
+        .map(|w| w[1].to_owned())
 }
 
 /// A new OpenProject OAuth application, read once from the replace answer.
@@ -402,7 +432,7 @@ impl AdminPages {
         &self,
         storage_id: i64,
         project_ids: &[i64],
-        mode: FolderMode,
+        mode: &FolderMode,
     ) -> Result<(), ClientError> {
         if !self.at_least(&gates::BULK_ADD) {
             return Err(web_error(
@@ -419,7 +449,7 @@ impl AdminPages {
             project_ids.iter().map(|id| (format!("{key}[project_ids][]"), id.to_string())).collect();
         fields.push((format!("{key}[include_sub_projects]"), "0".into()));
         fields.push((format!("{key}[project_folder_mode]"), mode.as_str().into()));
-        fields.push((format!("{key}[project_folder_id]"), String::new()));
+        fields.push((format!("{key}[project_folder_id]"), mode.folder_id().into()));
         let r = self.http.send(self.write(Method::POST, &path, &token, fields, TURBO_ACCEPT)).await?;
         if let Some(e) = self.common_failure(&r) {
             return Err(e);
@@ -451,7 +481,7 @@ impl AdminPages {
 
     /// The per-project form (every version; the only one before 14.5): 302 is success, a 200 is the form again
     /// with its error.
-    pub async fn add_to_project(&self, project: &str, storage_id: i64, mode: FolderMode) -> Result<(), ClientError> {
+    pub async fn add_to_project(&self, project: &str, storage_id: i64, mode: &FolderMode) -> Result<(), ClientError> {
         let segment = if self.version.as_ref().is_none_or(|v| *v >= gates::PROJECT_STORAGES_PATH) {
             "project_storages"
         } else {
@@ -464,7 +494,7 @@ impl AdminPages {
         let fields = vec![
             (format!("{key}[storage_id]"), storage_id.to_string()),
             (format!("{key}[project_folder_mode]"), mode.as_str().into()),
-            (format!("{key}[project_folder_id]"), String::new()),
+            (format!("{key}[project_folder_id]"), mode.folder_id().into()),
         ];
         let r = self.http.send(self.write(Method::POST, &path, &token, fields, HTML_ACCEPT)).await?;
         if r.status.is_redirection() && location_path(&r).is_some_and(|p| p.contains("/settings/project")) {

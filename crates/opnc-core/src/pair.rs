@@ -374,14 +374,15 @@ impl ConnectedPair {
             .collect())
     }
 
-    /// Enables the storage in the chosen projects through OpenProject's forms (automatic project folders when
-    /// the storage has them), confirmed through the API; hand-off pages when that is not possible.
-    /// With `include_sub_projects`, every descendant of a chosen project is chosen too (OpenProject then skips the
-    /// archived ones, as its own form does).
+    /// Enables the storage in the chosen projects through OpenProject's forms, confirmed through the API; hand-off
+    /// pages when that is not possible. `mode` `None`: automatic project folders when the storage has them, else
+    /// none. With `include_sub_projects`, every descendant of a chosen project is chosen too (OpenProject then
+    /// skips the archived ones, as its own form does).
     pub async fn enable_projects(
         &self,
         project_ids: &[i64],
         include_sub_projects: bool,
+        mode: Option<FolderMode>,
     ) -> Result<EnableOutcome, ErrorView> {
         let storage = self.storage().await?.ok_or_else(no_storage)?;
         let all = self.op.all_projects(&[]).await.map_err(|e| e.view())?;
@@ -397,9 +398,12 @@ impl ConnectedPair {
             }
         }
         let chosen: Vec<_> = all.into_iter().filter(|p| wanted.contains(&p.id)).collect();
-        let mode =
-            if storage.has_application_password == Some(true) { FolderMode::Automatic } else { FolderMode::Inactive };
-        crate::setup::projects::enable(&self.op, self.web.as_ref(), storage.id, &chosen, mode)
+        let mode = mode.unwrap_or(if storage.has_application_password == Some(true) {
+            FolderMode::Automatic
+        } else {
+            FolderMode::Inactive
+        });
+        crate::setup::projects::enable(&self.op, self.web.as_ref(), storage.id, &chosen, &mode)
             .await
             .map_err(|e| e.view())
     }

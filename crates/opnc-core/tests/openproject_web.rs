@@ -289,7 +289,7 @@ async fn three_projects_one_enabled_one_archived_are_added_skipped_and_reported_
     let wanted = projects_named(&base, &["demo-project", "scrum-project", "archived-2023"]).await;
     pair.openproject.server.control.clear_requests();
     let outcome =
-        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, FolderMode::Inactive).await.unwrap();
+        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
     assert_eq!(outcome.added, vec!["Demo project"]);
     assert_eq!(outcome.already, vec!["Scrum project"]);
     assert_eq!(outcome.archived, vec!["Archived 2023"]);
@@ -310,7 +310,7 @@ async fn automatic_folders_are_refused_by_openproject_when_the_storage_has_no_ap
     let web = pages(&base).await;
     let wanted = projects_named(&base, &["demo-project"]).await;
     let outcome =
-        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, FolderMode::Automatic).await.unwrap();
+        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, &FolderMode::Automatic).await.unwrap();
     assert!(outcome.added.is_empty());
     assert_eq!(outcome.refused.len(), 1);
     assert!(outcome.refused[0].reason.contains("not available"), "{:?}", outcome.refused);
@@ -326,7 +326,7 @@ async fn before_14_5_each_project_gets_its_own_form() {
     let wanted = projects_named(&base, &["demo-project", "scrum-project"]).await;
     pair.openproject.server.control.clear_requests();
     let outcome =
-        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, FolderMode::Inactive).await.unwrap();
+        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
     assert_eq!(outcome.added, vec!["Demo project", "Scrum project"]);
     assert_eq!(
         web_posts(&pair),
@@ -345,7 +345,7 @@ async fn before_14_1_the_storages_module_is_turned_on_keeping_every_other_module
     let wanted = projects_named(&base, &["demo-project"]).await;
     pair.openproject.server.control.clear_requests();
     let outcome =
-        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, FolderMode::Inactive).await.unwrap();
+        projects::enable(&op_admin(&base), Some(&web), storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
     assert_eq!(outcome.added, vec!["Demo project"], "{outcome:?}");
     let modules = pair.openproject.sim.state().projects[0].enabled_modules.clone();
     assert_eq!(modules, vec!["work_package_tracking", "wiki", "meetings", "storages"], "the full list was sent");
@@ -362,12 +362,12 @@ async fn without_a_session_or_version_the_hand_off_pages_are_returned_and_nothin
     let base = pair.openproject.url();
     let storage_id = pair.openproject.sim.state().storages[0].id;
     let wanted = projects_named(&base, &["demo-project"]).await;
-    let outcome = projects::enable(&op_admin(&base), None, storage_id, &wanted, FolderMode::Inactive).await.unwrap();
+    let outcome = projects::enable(&op_admin(&base), None, storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
     assert_eq!(outcome.handoff_pages, vec![format!("{base}/projects/demo-project/settings/project_storages")]);
     let session = sign_in(&base, "admin").await.unwrap();
     let unknown = AdminPages::new(http(), url(&base), session, None);
     let outcome =
-        projects::enable(&op_admin(&base), Some(&unknown), storage_id, &wanted, FolderMode::Inactive).await.unwrap();
+        projects::enable(&op_admin(&base), Some(&unknown), storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
     assert!(outcome.handoff_reason.unwrap().contains("version"));
     assert!(linked(&pair).is_empty());
 }
@@ -434,7 +434,7 @@ async fn an_ended_session_is_named_and_nothing_is_retried() {
     let web = pages(&base).await;
     pair.openproject.sim.lock().sessions.clear();
     pair.openproject.server.control.clear_requests();
-    let e = web.add_projects(storage_id, &[1], FolderMode::Inactive).await.expect_err("ended");
+    let e = web.add_projects(storage_id, &[1], &FolderMode::Inactive).await.expect_err("ended");
     assert_eq!(e.code(), ErrorCode::SessionEnded);
     assert!(web_posts(&pair).is_empty(), "the write was never sent");
     assert!(linked(&pair).is_empty());
@@ -550,7 +550,7 @@ async fn the_desktop_pair_signs_in_with_the_window_session_alone_and_enables_sub
     let choices = connected.projects().await.unwrap();
     assert_eq!(choices.len(), 4);
     assert!(choices.iter().all(|c| !c.enabled));
-    let outcome = connected.enable_projects(&[1], true).await.unwrap();
+    let outcome = connected.enable_projects(&[1], true, None).await.unwrap();
     assert_eq!(outcome.added, vec!["Demo project", "Website relaunch"], "the sub-project came along");
     assert_eq!(linked(&pair).iter().map(|l| l.0).collect::<Vec<_>>(), vec![1, 3]);
     let choices = connected.projects().await.unwrap();
@@ -559,4 +559,42 @@ async fn the_desktop_pair_signs_in_with_the_window_session_alone_and_enables_sub
     let before = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id;
     connected.reset(opnc_core::setup::reset::ResetKind::OpenprojectOauth).await.expect("replaced");
     assert_ne!(pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id, before);
+}
+
+#[test]
+fn a_folder_id_is_read_from_what_an_admin_can_copy() {
+    use openproject_web::folder_id_from_link as id;
+    assert_eq!(id("  4711 ").as_deref(), Some("4711"));
+    assert_eq!(id("https://cloud.example.com/f/4711").as_deref(), Some("4711"));
+    assert_eq!(
+        id("https://cloud.example.com/index.php/apps/files/files/4711?dir=/Projects/X").as_deref(),
+        Some("4711")
+    );
+    assert_eq!(id("https://cloud.example.com/index.php/apps/files/?dir=/X&fileid=4711").as_deref(), Some("4711"));
+    assert_eq!(id("https://cloud.example.com/index.php/apps/files/?dir=/X"), None);
+    assert_eq!(id("Projects/X"), None);
+    assert_eq!(id(""), None);
+}
+
+#[tokio::test]
+async fn a_manual_project_folder_is_sent_with_its_id_and_read_back_and_one_without_is_refused() {
+    let pair = connected_pair(SetupOptions::default()).await;
+    let base = pair.openproject.url();
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    let web = pages(&base).await;
+    let op = op_admin(&base);
+    let wanted = projects_named(&base, &["demo-project"]).await;
+    let folder = FolderMode::Manual { folder_id: "4711".into() };
+    let outcome = projects::enable(&op, Some(&web), storage_id, &wanted, &folder).await.unwrap();
+    assert_eq!(outcome.added, vec!["Demo project"], "{outcome:?}");
+    let link = pair.openproject.sim.state().project_storages[0].clone();
+    assert_eq!((link.mode.as_str(), link.folder_id.as_deref()), ("manual", Some("4711")));
+    let read = op.project_storages(&[]).await.unwrap();
+    assert_eq!(read[0].project_folder_id.as_deref(), Some("4711"), "read back through the API");
+
+    let wanted = projects_named(&base, &["scrum-project"]).await;
+    let no_folder = FolderMode::Manual { folder_id: String::new() };
+    let outcome = projects::enable(&op, Some(&web), storage_id, &wanted, &no_folder).await.unwrap();
+    assert!(outcome.added.is_empty());
+    assert!(outcome.refused[0].reason.contains("Project folder can't be blank"), "{:?}", outcome.refused);
 }

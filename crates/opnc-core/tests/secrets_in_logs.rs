@@ -3,9 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use opnc_core::nextcloud::SetupValues;
 use opnc_core::openproject::{NewStorage, StoragePatch, TokenProbe};
@@ -15,28 +12,9 @@ use opnc_sim::nextcloud::demo as nc_demo;
 use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::SimPair;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_secret_reaches_the_log_or_an_error() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let captured = Captured::install();
 
     let pair = SimPair::start_default().await.unwrap();
     let op_client = op_admin(&pair.openproject.url());
@@ -94,7 +72,7 @@ async fn no_secret_reaches_the_log_or_an_error() {
             .unwrap_err(),
     );
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(log.contains("request"), "the log was captured at all ({} bytes)", log.len());
     let secrets = [
         op_secret.expose().clone(),

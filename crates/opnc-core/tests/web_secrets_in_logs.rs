@@ -5,37 +5,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use opnc_core::openproject_web::{self, AdminPages, FolderMode};
 use opnc_core::setup::{projects, reset, SetupOptions};
 use opnc_core::{doctor, SecretString};
 use opnc_sim::openproject::demo;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_cookie_token_password_or_secret_reaches_the_log_an_error_or_the_report() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let captured = Captured::install();
 
     let pair = connected_pair(SetupOptions::default()).await;
     let base = pair.openproject.url();
@@ -47,7 +25,7 @@ async fn no_cookie_token_password_or_secret_reaches_the_log_an_error_or_the_repo
     let web = AdminPages::new(http(), url(&base), session.clone(), op.root().await.unwrap().version());
     let storage = op.storages().await.unwrap().remove(0);
     let wanted: Vec<_> = op.all_projects(&[]).await.unwrap().into_iter().filter(|p| p.id <= 2).collect();
-    let enabled = projects::enable(&op, Some(&web), storage.id, &wanted, FolderMode::Automatic).await.unwrap();
+    let enabled = projects::enable(&op, Some(&web), storage.id, &wanted, &FolderMode::Automatic).await.unwrap();
     assert_eq!(enabled.added.len(), 2, "{enabled:?}");
     let outcome = reset::replace_openproject_oauth(&op, &nc, &web, &storage).await.unwrap();
     assert!(outcome.proof.ok());
@@ -71,7 +49,7 @@ async fn no_cookie_token_password_or_secret_reaches_the_log_an_error_or_the_repo
     let state = pair.openproject.sim.state();
     let new_secret = state.storages[0].oauth_app.clone().unwrap().client_secret;
     let mut secrets = vec![new_secret, demo::PASSWORD.to_owned(), "a-wrong-password-5150".to_owned()];
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     secrets.extend(cookies);
     let texts: Vec<String> = errors
         .iter()

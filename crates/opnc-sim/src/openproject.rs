@@ -123,6 +123,8 @@ pub struct OpProjectStorage {
     pub project_id: i64,
     pub storage_id: i64,
     pub mode: String,
+    /// The Nextcloud file id of a manual project folder.
+    pub folder_id: Option<String>,
 }
 
 /// Everything the simulated OpenProject knows, inspectable by tests.
@@ -284,7 +286,7 @@ impl OpenProjectSim {
     pub fn enable_in_project(&self, storage_id: i64, project_id: i64, mode: &str) {
         let mut s = self.lock();
         let id = s.next();
-        s.project_storages.push(OpProjectStorage { id, project_id, storage_id, mode: mode.into() });
+        s.project_storages.push(OpProjectStorage { id, project_id, storage_id, mode: mode.into(), folder_id: None });
     }
 
     /// Replaces a storage's OAuth application, as the admin UI's "Replace OAuth values" does (there is no
@@ -1279,6 +1281,7 @@ async fn list_project_storages(
                     "self": { "href": format!("/api/v3/project_storages/{}", ps.id) },
                     "project": { "href": format!("/api/v3/projects/{}", ps.project_id) },
                     "storage": { "href": format!("/api/v3/storages/{}", ps.storage_id) },
+                    "projectFolder": { "href": ps.folder_id.as_ref().map(|f| format!("/api/v3/storages/{}/files/{f}", ps.storage_id)) },
                     "creator": { "href": "/api/v3/users/1" },
                 }
             }));

@@ -337,6 +337,22 @@ fn require_web_admin(s: &OpenProjectState, headers: &HeaderMap, uri: &Uri) -> Re
     }
 }
 
+/// What every storage admin page checks first: the feature exists on this version (a 404 before), the caller is
+/// a signed-in admin, the storage exists.
+fn admin_storage<'a>(
+    s: &'a OpenProjectState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    sid: &str,
+    since: (u64, u64, u64),
+) -> Result<&'a crate::openproject::OpStorage, Response> {
+    if !at_least(s, since) {
+        return Err(not_found());
+    }
+    require_web_admin(s, headers, uri)?;
+    sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)).ok_or_else(not_found)
+}
+
 fn not_acceptable() -> Response {
     html(406, "<html><body><h2>406 Not Acceptable: invalid request format</h2></body></html>".into())
 }
@@ -586,11 +602,9 @@ async fn storage_edit(
     Path(sid): Path<String>,
 ) -> Response {
     let s = sim.lock();
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(storage) = sid.parse::<i64>().ok().and_then(|sid| s.storages.iter().find(|st| st.id == sid)) else {
-        return not_found();
+    let storage = match admin_storage(&s, &headers, &uri, &sid, (0, 0, 0)) {
+        Ok(st) => st,
+        Err(r) => return r,
     };
     let client_id = storage.oauth_app.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
     let replace = if at_least(&s, (13, 1, 0)) {
@@ -628,14 +642,9 @@ async fn storage_projects(
     Path(sid): Path<String>,
 ) -> Response {
     let s = sim.lock();
-    if !at_least(&s, (14, 5, 0)) {
-        return not_found();
-    }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(storage) = sid.parse::<i64>().ok().and_then(|sid| s.storages.iter().find(|st| st.id == sid)) else {
-        return not_found();
+    let storage = match admin_storage(&s, &headers, &uri, &sid, (14, 5, 0)) {
+        Ok(st) => st,
+        Err(r) => return r,
     };
     let body = format!(
         "<h1>{} — Projects</h1><div id=\"projects-table\">{}</div>",
@@ -759,7 +768,8 @@ async fn bulk_add(
             continue;
         }
         let id = s.next();
-        s.project_storages.push(OpProjectStorage { id, project_id, storage_id, mode: mode.clone() });
+        let folder_id = (mode == "manual").then(|| folder_id.clone());
+        s.project_storages.push(OpProjectStorage { id, project_id, storage_id, mode: mode.clone(), folder_id });
     }
     if !ok_format {
         return not_acceptable();
@@ -939,14 +949,9 @@ async fn health_show(
     Path(sid): Path<String>,
 ) -> Response {
     let s = sim.lock();
-    if !at_least(&s, (16, 0, 0)) {
-        return not_found();
-    }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(id) = sid.parse::<i64>().ok().filter(|id| s.storages.iter().any(|st| st.id == *id)) else {
-        return not_found();
+    let id = match admin_storage(&s, &headers, &uri, &sid, (16, 0, 0)) {
+        Ok(st) => st.id,
+        Err(r) => return r,
     };
     let report = s.health_reports.get(&id).cloned().unwrap_or_default();
     let body = format!(
@@ -963,14 +968,9 @@ async fn health_text(
     Path(sid): Path<String>,
 ) -> Response {
     let s = sim.lock();
-    if !at_least(&s, (16, 0, 0)) {
-        return not_found();
-    }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(storage) = sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)) else {
-        return not_found();
+    let storage = match admin_storage(&s, &headers, &uri, &sid, (16, 0, 0)) {
+        Ok(st) => st,
+        Err(r) => return r,
     };
     let body = s
         .health_reports
@@ -1090,7 +1090,8 @@ async fn project_storage_create(
     }
     let storage_id = storage.map(|(id, _)| id).unwrap_or_default();
     let id = s.next();
-    s.project_storages.push(OpProjectStorage { id, project_id: project.id, storage_id, mode });
+    let folder_id = (mode == "manual").then(|| folder_id.to_owned());
+    s.project_storages.push(OpProjectStorage { id, project_id: project.id, storage_id, mode, folder_id });
     redirect(302, &format!("/projects/{}/settings/project_storages/external_file_storages", project.identifier), None)
 }
 

@@ -58,8 +58,14 @@ pub async fn resolve(op: &OpenProjectClient, wanted: &[String]) -> Result<(Vec<P
 }
 
 async fn enabled_ids(op: &OpenProjectClient, storage_id: i64) -> Result<Vec<i64>, ClientError> {
-    let links = op.project_storages(&[Filter::new("storageId", "=", &[&storage_id.to_string()])]).await?;
-    Ok(links.into_iter().filter_map(|l| l.project_id).collect())
+    Ok(links(op, storage_id).await?.into_iter().filter_map(|l| l.project_id).collect())
+}
+
+async fn links(
+    op: &OpenProjectClient,
+    storage_id: i64,
+) -> Result<Vec<crate::openproject::ProjectStorage>, ClientError> {
+    op.project_storages(&[Filter::new("storageId", "=", &[&storage_id.to_string()])]).await
 }
 
 /// Splits the projects into already enabled and to do.
@@ -123,7 +129,7 @@ pub async fn enable(
     web: Option<&AdminPages>,
     storage_id: i64,
     projects: &[Project],
-    mode: FolderMode,
+    mode: &FolderMode,
 ) -> Result<EnableOutcome, ClientError> {
     let (already, rest) = already_enabled(op, storage_id, projects).await?;
     let (todo, archived): (Vec<Project>, Vec<Project>) = rest.into_iter().partition(|p| p.active);
@@ -184,10 +190,24 @@ pub async fn enable(
             }
         }
     }
-    let ids = enabled_ids(op, storage_id).await?;
+    let now = links(op, storage_id).await?;
     for project in &todo {
-        if ids.contains(&project.id) {
+        let link = now.iter().find(|l| l.project_id == Some(project.id));
+        let as_asked = link.is_some_and(|l| {
+            l.project_folder_mode.as_deref().is_none_or(|m| m == mode.as_str())
+                && (mode.folder_id().is_empty() || l.project_folder_id.as_deref() == Some(mode.folder_id()))
+        });
+        if as_asked {
             outcome.added.push(project.name.clone());
+        } else if let Some(link) = link {
+            refused.push(Refused {
+                project: project.name.clone(),
+                reason: format!(
+                    "enabled, but with the project folder {} {} instead of what was asked",
+                    link.project_folder_mode.as_deref().unwrap_or("?"),
+                    link.project_folder_id.as_deref().unwrap_or("")
+                ),
+            });
         } else if !refused.iter().any(|r| r.project == project.name) {
             refused.push(Refused {
                 project: project.name.clone(),

@@ -32,6 +32,11 @@ impl Proof {
     }
 }
 
+/// A field OpenProject may leave out (older versions), as the evidence says it.
+fn shown(value: Option<bool>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_else(|| "(not reported by this version)".into())
+}
+
 fn check(name: &'static str, ok: bool, evidence: String) -> ProofCheck {
     ProofCheck { name, ok, evidence }
 }
@@ -131,13 +136,13 @@ pub fn prove_openproject_side(
     let mut checks = vec![check(
         "openproject_storage_configured",
         storage.is_configured(),
-        format!("storage {} configured={:?}", storage.id, storage.configured),
+        format!("storage {} configured={}", storage.id, shown(storage.configured)),
     )];
     if project_folders {
         checks.push(check(
             "openproject_application_password",
             storage.has_application_password == Some(true),
-            format!("hasApplicationPassword={:?}", storage.has_application_password),
+            format!("hasApplicationPassword={}", shown(storage.has_application_password)),
         ));
     }
     let held = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.as_str()).unwrap_or_default();
