@@ -506,6 +506,32 @@ async fn openproject_window_run(app: &Path) {
     driver.wait_for("#op-url").await;
 }
 
+/// Two-factor in the window: OpenProject's own code page appears after the password, as in a browser.
+async fn two_factor_window_run(app: &Path) {
+    let pair = opnc_sim::SimPair::start_default().await.unwrap();
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    driver.type_into("#op-url", &pair.openproject.url()).await;
+    let typed = tokio::task::spawn_blocking(|| {
+        let password = type_into_window(
+            "Sign in to OpenProject",
+            &[("type", "admin2fa"), ("key", "Tab"), ("type", opnc_sim::openproject::demo::PASSWORD), ("key", "Return")],
+        );
+        // The code page loads in the same window; its field has the focus.
+        std::thread::sleep(Duration::from_millis(1500));
+        screenshot("20-two-factor-in-the-window", 1280, 800);
+        let code = type_into_window(
+            "Sign in to OpenProject",
+            &[("type", opnc_sim::openproject::demo::TOTP_CODE), ("key", "Return")],
+        );
+        password && code
+    });
+    driver.click("#op-window").await;
+    assert!(typed.await.unwrap(), "the sign-in window appeared");
+    let signed_in = driver.text("#op-signed-in").await;
+    assert!(signed_in.contains("Admin with two-factor"), "{signed_in}");
+}
+
 fn files_below(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
     entries
@@ -556,4 +582,5 @@ async fn demo_setup_through_the_real_window() {
         cancel_run(&app).await;
     }
     openproject_window_run(&app).await;
+    two_factor_window_run(&app).await;
 }
