@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use opnc_core::findings::{Finding, Severity};
 use opnc_core::nextcloud::NextcloudClient;
-use opnc_core::openproject::{Filter, OpenProjectClient};
+use opnc_core::openproject::OpenProjectClient;
 use opnc_core::setup::apply::{recover, Runner, DEFAULT_SETTLE};
 use opnc_core::setup::journal::{Job, JobStatus, JobStore};
 use opnc_core::setup::preflight::PreflightReport;
@@ -464,54 +464,37 @@ pub async fn status(args: PairArgs) -> ExitCode {
 }
 
 pub async fn delete(args: SetupArgs) -> ExitCode {
+    use opnc_core::setup::connection;
     let c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let storages = match c.op.storages().await {
-        Ok(s) => s,
-        Err(e) => return fail(&e.message()),
-    };
-    let storage = storages.into_iter().find(|s| c.nc.base().same_server(&s.host));
-    let projects = match &storage {
-        Some(s) => c.op.all_projects(&[Filter::new("storage_id", "=", &[&s.id.to_string()])]).await.unwrap_or_default(),
-        None => Vec::new(),
+    let impact = match connection::delete_impact(&c.op, &c.nc).await {
+        Ok(i) => i,
+        Err(e) => {
+            c.finish().await;
+            return fail(&e.message());
+        }
     };
     eprintln!("Delete the connection:");
-    match &storage {
-        Some(s) => eprintln!(
-            "  OpenProject: delete storage {:?} (id {}), used by {} project(s){}; all file links to it are lost.",
-            s.name,
-            s.id,
-            projects.len(),
-            if projects.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", projects.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", "))
-            }
+    match (&impact.storage_id, &impact.storage_name) {
+        (Some(id), Some(name)) => eprintln!(
+            "  OpenProject: delete storage {name:?} (id {id}), used by {} project(s){}; all file links to it are lost.",
+            impact.projects.len(),
+            if impact.projects.is_empty() { String::new() } else { format!(": {}", impact.projects.join(", ")) }
         ),
-        None => eprintln!("  OpenProject: no storage for this Nextcloud."),
+        _ => eprintln!("  OpenProject: no storage for this Nextcloud."),
     }
     eprintln!("  Nextcloud: reset the OpenProject integration settings and delete its OAuth client (the \"OpenProject\" user, group and team folder stay).");
     if let Err(code) = confirm("Delete on both servers?", args.yes) {
         c.finish().await;
         return code;
     }
-    let mut failed = None;
-    if let Some(s) = &storage {
-        if let Err(e) = c.op.delete_storage(s.id).await {
-            failed = Some(e.message());
-        }
-    }
-    if failed.is_none() {
-        if let Err(e) = c.nc.delete_setup().await {
-            failed = Some(e.message());
-        }
-    }
+    let failed = connection::delete(&c.op, &c.nc, impact.storage_id).await.err().map(|e| e.message());
     c.finish().await;
     if args.pair.json {
         emit_json(
-            json!({ "deleted_storage": storage.map(|s| s.id), "projects_affected": projects.len(), "error": failed }),
+            json!({ "deleted_storage": impact.storage_id, "projects_affected": impact.projects.len(), "error": failed }),
         );
     }
     match failed {
@@ -623,8 +606,8 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let storage = match c.op.storages().await {
-        Ok(list) => list.into_iter().find(|s| c.nc.base().same_server(&s.host)),
+    let storage = match opnc_core::setup::connection::storage(&c.op, &c.nc).await {
+        Ok(found) => found,
         Err(e) => {
             c.finish().await;
             return fail(&e.message());
@@ -776,7 +759,7 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let result = async {
-        let storage = c.op.storages().await?.into_iter().find(|s| c.nc.base().same_server(&s.host));
+        let storage = opnc_core::setup::connection::storage(&c.op, &c.nc).await?;
         let Some(storage) = storage else { return Ok(None) };
         let version = c.op.root().await?.version();
         let (found, unknown) = projects::resolve(&c.op, &args.projects).await?;

@@ -409,14 +409,7 @@ impl ConnectedPair {
     }
 }
 
-/// What deleting the connection would take away, shown before it happens.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct DeleteImpact {
-    pub storage_id: Option<i64>,
-    pub storage_name: Option<String>,
-    /// Projects that use the storage; their file links are lost.
-    pub projects: Vec<String>,
-}
+pub use crate::setup::connection::DeleteImpact;
 
 /// The state of an existing connection, side by side.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -428,8 +421,7 @@ pub struct ConnectionState {
 
 impl ConnectedPair {
     async fn storage(&self) -> Result<Option<crate::openproject::Storage>, ErrorView> {
-        let storages = self.op.storages().await.map_err(|e| e.view())?;
-        Ok(storages.into_iter().find(|s| self.nc.base().same_server(&s.host)))
+        crate::setup::connection::storage(&self.op, &self.nc).await.map_err(|e| e.view())
     }
 
     /// The connection as it is now, proven from both sides.
@@ -445,26 +437,14 @@ impl ConnectedPair {
     }
 
     pub async fn delete_impact(&self) -> Result<DeleteImpact, ErrorView> {
-        let Some(storage) = self.storage().await? else {
-            return Ok(DeleteImpact { storage_id: None, storage_name: None, projects: vec![] });
-        };
-        let filter = [crate::openproject::Filter::new("storage_id", "=", &[&storage.id.to_string()])];
-        let projects = self.op.all_projects(&filter).await.map_err(|e| e.view())?;
-        Ok(DeleteImpact {
-            storage_id: Some(storage.id),
-            storage_name: Some(storage.name),
-            projects: projects.into_iter().map(|p| p.name).collect(),
-        })
+        crate::setup::connection::delete_impact(&self.op, &self.nc).await.map_err(|e| e.view())
     }
 
     /// Deletes the connection on both servers: the storage in OpenProject (file links go with it) and the
     /// integration settings and OAuth client in Nextcloud (its "OpenProject" user, group and folder stay).
     pub async fn delete(&self) -> Result<(), ErrorView> {
-        if let Some(storage) = self.storage().await? {
-            self.op.delete_storage(storage.id).await.map_err(|e| e.view())?;
-        }
-        self.nc.delete_setup().await.map_err(|e| e.view())?;
-        Ok(())
+        let storage = self.storage().await?;
+        crate::setup::connection::delete(&self.op, &self.nc, storage.map(|s| s.id)).await.map_err(|e| e.view())
     }
 
     /// One of the resets, proven afterwards.

@@ -2,6 +2,7 @@
 //! The desktop wizard and the CLI are two faces of it.
 
 pub mod apply;
+pub mod connection;
 pub mod journal;
 pub mod preflight;
 pub mod projects;
