@@ -447,3 +447,33 @@ async fn openproject_login_enables_projects_and_replaces_oauth_without_a_token()
     assert!(all.contains("two-factor") && all.contains("API token"), "{all}");
     let _ = std::fs::remove_dir_all(state);
 }
+
+/// Where OpenProject's page does not look as its version's should, nothing is sent: the CLI falls back to the
+/// verified hand-off (the admin replaces on the page, the assistant watches the API, then takes the secret).
+#[tokio::test]
+async fn an_unrecognised_page_falls_back_to_the_hand_off_for_the_replace() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("web-fallback");
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    pair.openproject.sim.lock().web_pages_redesigned = true;
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    let before = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id;
+    let mut cmd = opnc(&pair, &state, &["reset", "openproject-oauth", "--yes", "--no-browser", "--openproject-login"]);
+    cmd.env_remove("OPNC_OPENPROJECT_TOKEN")
+        .env("OPNC_OPENPROJECT_USER", "admin")
+        .env("OPNC_OPENPROJECT_PASSWORD", op_demo::PASSWORD)
+        .env("OPNC_OPENPROJECT_CLIENT_SECRET", "secret-read-off-the-page-by-the-admin");
+    let child = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    // The admin, on the page the assistant opened.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap().client_id, before, "nothing sent");
+    pair.openproject.sim.replace_oauth_application_with_secret(storage_id, "secret-read-off-the-page-by-the-admin");
+    let out = child.await.unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("Falling back to the hand-off") && all.contains("shows the new client id"), "{all}");
+    let app = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap();
+    assert_eq!(pair.nextcloud.sim.state().app_config.get("openproject_client_id"), Some(&app.client_id));
+    let _ = std::fs::remove_dir_all(state);
+}

@@ -630,58 +630,29 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
     let result = match kind {
         ResetKind::NextcloudOauth => resets::replace_nextcloud_oauth(&c.op, &c.nc, &storage).await,
         ResetKind::AppPassword => resets::rotate_app_password(&c.op, &c.nc, &storage).await,
-        ResetKind::OpenprojectOauth if c.web.is_some() => {
-            let web = c.web.as_ref().expect("checked");
-            resets::replace_openproject_oauth(&c.op, &c.nc, web, &storage).await
-        }
         ResetKind::OpenprojectOauth => {
-            let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
-            eprintln!("OpenProject has no API for this (with --openproject-login the assistant does it itself). On this page, choose \"Replace OAuth values\" and keep the page open:");
-            open_page(&resets::openproject_oauth_page(&c.op, storage.id), args.no_browser);
-            let started = std::time::Instant::now();
-            let new_client = loop {
-                match c.op.storage(storage.id).await {
-                    Ok(s) => {
-                        let id = s.oauth_application.map(|a| a.client_id).unwrap_or_default();
-                        if !id.is_empty() && id != old_client {
-                            break Some(id);
-                        }
+            // Through OpenProject's page with the session; where the page is not what this version should show
+            // (nothing was sent then), the verified hand-off instead.
+            let automatic = match &c.web {
+                Some(web) => match resets::replace_openproject_oauth(&c.op, &c.nc, web, &storage).await {
+                    Err(e) if e.error.code == opnc_core::ErrorCode::PageNotRecognized => {
+                        eprintln!("{} Falling back to the hand-off.", e.error.message);
+                        None
                     }
-                    Err(e) => {
+                    other => Some(other),
+                },
+                None => None,
+            };
+            match automatic {
+                Some(result) => result,
+                None => match replace_openproject_oauth_by_hand(&c, &storage, &args).await {
+                    Ok(result) => result,
+                    Err(message) => {
                         c.finish().await;
-                        return fail(&e.message());
+                        return fail(&message);
                     }
-                }
-                if started.elapsed().as_secs() >= args.timeout_seconds {
-                    break None;
-                }
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            };
-            let Some(client_id) = new_client else {
-                c.finish().await;
-                return fail(
-                    "OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.",
-                );
-            };
-            eprintln!("OpenProject shows the new client id {client_id}.");
-            let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
-                Some(s) => s,
-                None if std::io::stdin().is_terminal() => {
-                    match rpassword::prompt_password("Paste the new client secret shown on that page: ") {
-                        Ok(s) => s.trim().to_owned(),
-                        Err(e) => {
-                            c.finish().await;
-                            return fail(&format!("could not read the secret: {e}"));
-                        }
-                    }
-                }
-                None => {
-                    c.finish().await;
-                    return fail("the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET. Nextcloud still holds the old values, so the pair is broken until then.");
-                }
-            };
-            resets::push_openproject_oauth(&c.op, &c.nc, &storage, &client_id, &opnc_core::SecretString::from(secret))
-                .await
+                },
+            }
         }
     };
     c.finish().await;
@@ -706,6 +677,43 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
             fail(&format!("{}\n  hint: {}", e.error.message, e.error.hint))
         }
     }
+}
+
+/// The verified hand-off for "Replace OpenProject OAuth": the admin replaces on OpenProject's page, the assistant
+/// polls the API until the new client id shows, then asks for the secret (shown once on that page) and gives both
+/// to Nextcloud. `Err` is a message to stop with.
+async fn replace_openproject_oauth_by_hand(
+    c: &Connected,
+    storage: &opnc_core::openproject::Storage,
+    args: &ResetArgs,
+) -> Result<Result<opnc_core::setup::reset::ResetOutcome, opnc_core::setup::reset::ResetError>, String> {
+    use opnc_core::setup::reset as resets;
+    let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
+    eprintln!("On this page, choose \"Replace OpenProject OAuth\" and keep the page open (with --openproject-login the assistant does it itself):");
+    open_page(&resets::openproject_oauth_page(&c.op, storage.id), args.no_browser);
+    let started = std::time::Instant::now();
+    let client_id = loop {
+        let s = c.op.storage(storage.id).await.map_err(|e| e.message())?;
+        let id = s.oauth_application.map(|a| a.client_id).unwrap_or_default();
+        if !id.is_empty() && id != old_client {
+            break id;
+        }
+        if started.elapsed().as_secs() >= args.timeout_seconds {
+            return Err(
+                "OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.".into()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+    eprintln!("OpenProject shows the new client id {client_id}.");
+    let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
+        Some(s) => s,
+        None if std::io::stdin().is_terminal() => rpassword::prompt_password("Paste the new client secret shown on that page: ")
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| format!("could not read the secret: {e}"))?,
+        None => return Err("the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET. Nextcloud still holds the old values, so the pair is broken until then.".into()),
+    };
+    Ok(resets::push_openproject_oauth(&c.op, &c.nc, storage, &client_id, &opnc_core::SecretString::from(secret)).await)
 }
 
 #[derive(clap::Args, Clone)]

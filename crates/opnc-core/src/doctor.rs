@@ -480,7 +480,7 @@ pub async fn diagnose(
                         "The storage is enabled in no project, so nobody sees it yet.",
                     )
                     .evidence("project_storages: none")
-                    .fix("Run `opnc enable-projects --project …`."),
+                    .fix("Enable it in the projects that need it: the desktop app's Projects step, or `opnc enable-projects --project …`."),
                 );
             }
         }

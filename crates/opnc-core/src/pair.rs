@@ -459,7 +459,19 @@ impl ConnectedPair {
             ResetKind::AppPassword => reset::rotate_app_password(&self.op, &self.nc, &storage).await,
             ResetKind::OpenprojectOauth if self.web.is_some() => {
                 let web = self.web.as_ref().expect("checked");
-                reset::replace_openproject_oauth(&self.op, &self.nc, web, &storage).await
+                let result = reset::replace_openproject_oauth(&self.op, &self.nc, web, &storage).await;
+                // Nothing was sent when the page did not look right: say where to do it by hand.
+                return result.map_err(|mut e| {
+                    if e.error.code == crate::ErrorCode::PageNotRecognized {
+                        e.error.hint = format!(
+                            "Nothing was changed. Open {}, choose \"Replace OpenProject OAuth\" and copy the new client ID \
+                             and secret into Nextcloud's OpenProject integration settings — or run `opnc reset \
+                             openproject-oauth`, which watches for the change and passes the values on.",
+                            reset::openproject_oauth_page(&self.op, storage.id)
+                        );
+                    }
+                    e.error
+                });
             }
             ResetKind::OpenprojectOauth => {
                 return Err(ErrorView {

@@ -142,6 +142,9 @@ pub struct OpenProjectState {
     pub workers_backed_up: bool,
     /// A reverse proxy in front of the web pages rewrites `Accept` to what browsers send.
     pub proxy_rewrites_accept: bool,
+    /// The admin pages look different from what this version's should (a redesign, a plugin): the storage page
+    /// has no "Replace OpenProject OAuth" form.
+    pub web_pages_redesigned: bool,
     /// Web sessions by id (the `_open_project_session` cookie).
     pub sessions: BTreeMap<String, crate::openproject_web::WebSession>,
     pub web_login: crate::openproject_web::WebLogin,
@@ -261,6 +264,7 @@ impl OpenProjectSim {
             nextcloud_unreachable: false,
             workers_backed_up: false,
             proxy_rewrites_accept: false,
+            web_pages_redesigned: false,
             sessions: BTreeMap::new(),
             web_login: Default::default(),
             health_reports: BTreeMap::new(),

@@ -607,7 +607,7 @@ async fn storage_edit(
         Err(r) => return r,
     };
     let client_id = storage.oauth_app.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
-    let replace = if at_least(&s, (13, 1, 0)) {
+    let replace = if at_least(&s, (13, 1, 0)) && !s.web_pages_redesigned {
         format!(
             "<section id=\"storage_openproject_oauth_section\"><p>OAuth Client ID: {}</p>\
              <form action=\"/admin/settings/storages/{}/replace_oauth_application\" method=\"post\">\
