@@ -532,6 +532,43 @@ async fn two_factor_window_run(app: &Path) {
     assert!(signed_in.contains("Admin with two-factor"), "{signed_in}");
 }
 
+/// Without OpenProject's pages (signed in with a token), the replace is offered by hand: the app opens the page and
+/// watches the API; the admin replaces there and pastes the secret into a masked field; Nextcloud gets both.
+async fn replace_by_hand_run(app: &Path) {
+    let pair = opnc_sim::SimPair::start_default().await.unwrap();
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    driver.type_into("#op-url", &pair.openproject.url()).await;
+    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
+    driver.type_into("#nc-url", &pair.nextcloud.url()).await;
+    driver.type_into("input[name=nextcloud_login]", "admin").await;
+    driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
+    driver.click("nav button[data-view=manage]").await;
+    driver.click("#load-state").await;
+    driver.wait_for(".manage .checks").await;
+    assert!(
+        click_and_answer(&driver, "#reset-openproject_oauth", "Replace OpenProject OAuth values?", "alt+o", None).await
+    );
+    assert!(tokio::task::spawn_blocking(|| accept_dialog("Reset failed")).await.unwrap(), "nothing could be sent");
+    driver.click("#replace-by-hand").await;
+    driver.wait_for("#stop-watch").await;
+    // The admin, on OpenProject's page the app opened (a moment later).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    let (client_id, _) =
+        pair.openproject.sim.replace_oauth_application_with_secret(storage_id, "pasted-by-the-admin-77").unwrap();
+    let seen = driver.text("#replace-handoff code").await;
+    assert_eq!(seen, client_id, "the new client id was seen through the API");
+    screenshot("21-replace-by-hand", 1280, 800);
+    driver.type_into("#new-secret", "pasted-by-the-admin-77").await;
+    assert!(click_and_answer(&driver, "#give-secret", "Reset done", "Return", None).await, "proven");
+    let nc = pair.nextcloud.sim.state();
+    assert_eq!(nc.app_config.get("openproject_client_id"), Some(&client_id));
+    assert_eq!(nc.app_config.get("openproject_client_secret").map(String::as_str), Some("pasted-by-the-admin-77"));
+}
+
 fn files_below(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
     entries
@@ -583,4 +620,5 @@ async fn demo_setup_through_the_real_window() {
     }
     openproject_window_run(&app).await;
     two_factor_window_run(&app).await;
+    replace_by_hand_run(&app).await;
 }

@@ -128,6 +128,43 @@ pub fn folder_id_from_link(link: String) -> Option<String> {
     opnc_core::openproject_web::folder_id_from_link(&link)
 }
 
+/// Hand-off for the replace: opens OpenProject's page in the browser and waits for the new client id there.
+#[tauri::command]
+pub async fn watch_openproject_replace(state: State<'_, AppState>) -> Result<String, ErrorView> {
+    state.cancel_watch.store(false, std::sync::atomic::Ordering::SeqCst);
+    let guard = state.pair.lock().await;
+    let pair = guard.as_ref().ok_or_else(not_signed_in)?;
+    let open_page = |page: &str| drop(open::that_detached(page));
+    pair.watch_openproject_replace(open_page, &state.cancel_watch).await
+}
+
+/// Hand-off for the replace: the secret the admin copied from OpenProject's page goes to Nextcloud, then the proof.
+#[tauri::command]
+pub async fn give_openproject_oauth(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    client_id: String,
+    secret: opnc_core::SecretString,
+) -> Result<ResetOutcome, ErrorView> {
+    let guard = state.pair.lock().await;
+    let outcome = guard.as_ref().ok_or_else(not_signed_in)?.give_openproject_oauth(&client_id, &secret).await;
+    show_reset_result(&app, &outcome);
+    outcome
+}
+
+/// Hand-off for projects: waits until the projects added on OpenProject's pages show in its API.
+#[tauri::command]
+pub async fn watch_projects(state: State<'_, AppState>, project_ids: Vec<i64>) -> Result<EnableOutcome, ErrorView> {
+    state.cancel_watch.store(false, std::sync::atomic::Ordering::SeqCst);
+    let guard = state.pair.lock().await;
+    guard.as_ref().ok_or_else(not_signed_in)?.watch_projects(&project_ids, &state.cancel_watch).await
+}
+
+#[tauri::command]
+pub fn cancel_watch(state: State<'_, AppState>) {
+    state.cancel_watch.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Opens a hand-off page in the system browser.
 #[tauri::command]
 pub fn open_page(url: String) -> Result<(), ErrorView> {
@@ -235,12 +272,16 @@ pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) 
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;
-    let text = match &outcome {
+    show_reset_result(&app, &outcome);
+    outcome
+}
+
+fn show_reset_result(app: &AppHandle, outcome: &Result<ResetOutcome, ErrorView>) {
+    let text = match outcome {
         Ok(o) => format!("Done and proven ({} checks). Users must authorize again.", o.proof.checks.len()),
         Err(e) => format!("{}\n\n{}", e.message, e.hint),
     };
     app.dialog().message(text).title(if outcome.is_ok() { "Reset done" } else { "Reset failed" }).show(|_| {});
-    outcome
 }
 
 /// Deletes the connection on both servers after a native confirmation that states the impact.

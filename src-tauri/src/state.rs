@@ -18,6 +18,8 @@ pub struct AppState {
     pub browser_credentials: Mutex<Option<opnc_core::nextcloud::NextcloudCredentials>>,
     pub cancel_browser: std::sync::atomic::AtomicBool,
     pub cancel_apply: std::sync::atomic::AtomicBool,
+    /// Stops watching OpenProject during a hand-off.
+    pub cancel_watch: std::sync::atomic::AtomicBool,
     /// OpenProject's browser session from the sign-in window, until the sign-in uses it (memory only).
     pub op_session: Mutex<Option<opnc_core::openproject_web::WebSession>>,
 }
@@ -32,6 +34,7 @@ impl AppState {
             browser_credentials: Mutex::new(None),
             cancel_browser: std::sync::atomic::AtomicBool::new(false),
             cancel_apply: std::sync::atomic::AtomicBool::new(false),
+            cancel_watch: std::sync::atomic::AtomicBool::new(false),
             op_session: Mutex::new(None),
         }
     }

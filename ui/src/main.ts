@@ -27,6 +27,9 @@ const state = {
   demoServers: null as DemoServers | null,
   projects: null as ProjectChoice[] | null,
   enabled: null as EnableOutcome | null,
+  lastProjectIds: [] as number[],
+  // The replace by hand, when OpenProject's page cannot be used: watching for the new client id, then its secret.
+  replaceHandoff: null as { watching: boolean; clientId: string } | null,
   form: { op: "", nc: "", ncLogin: "", ncPassword: "" },
   notice: "",
   op: [] as Step[],
@@ -170,7 +173,7 @@ function projectsPicker(): string {
     if (e.handoff_pages.length) {
       result += `<p class="hint">${esc(e.handoff_reason ?? "")}</p><p>${t("handoff")}</p><ul>${e.handoff_pages
         .map((u, i) => `<li><button class="secondary open-page" data-url="${esc(u)}" id="handoff-${i}">${t("openPage")}</button> ${esc(u)}</li>`)
-        .join("")}</ul>`;
+        .join("")}</ul><button id="watch-projects">${t("watchProjects")}</button> <button id="stop-watch" class="secondary">${t("stopWatching")}</button>`;
     }
   }
   const how = state.summary?.openproject_web ? "" : ` <span class="hint">(${t("windowOnly")})</span>`;
@@ -230,6 +233,20 @@ function manageView(): string {
       <button id="reset-app_password" class="secondary">${t("rotatePassword")}</button>
       <button id="reset-openproject_oauth" class="secondary">${t("resetOpenProject")}</button>
       <button id="delete" class="danger">${t("deleteConnection")}</button></div>`;
+  }
+  const h = state.replaceHandoff;
+  if (h) {
+    body += `<div class="handoff" id="replace-handoff"><h3>${t("resetOpenProject")}</h3>`;
+    if (h.clientId) {
+      body += `<p>${t("newClientSeen")} <code>${esc(h.clientId)}</code></p>
+        <label>${t("pasteSecret")} <input id="new-secret" type="password" autocomplete="off" /></label>
+        <button id="give-secret">${t("giveToNextcloud")}</button>`;
+    } else if (h.watching) {
+      body += `<p class="hint">${t("watchingReplace")}</p><button id="stop-watch" class="secondary">${t("stopWatching")}</button>`;
+    } else {
+      body += `<p>${t("replaceByHand")}</p><button id="replace-by-hand">${t("openAndWatch")}</button>`;
+    }
+    body += `</div>`;
   }
   return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>${t("showConnection")}</button>${body}</section>`;
 }
@@ -435,6 +452,7 @@ function bind(): void {
   document.querySelector("#op-window-cancel")?.addEventListener("click", () => void invoke("cancel_openproject_window"));
   document.querySelector("#enable-projects")?.addEventListener("click", async () => {
     const projectIds = Array.from(document.querySelectorAll<HTMLInputElement>("input.project:checked")).map((i) => Number(i.value));
+    state.lastProjectIds = projectIds;
     const includeSubProjects = document.querySelector<HTMLInputElement>("#include-sub-projects")?.checked ?? false;
     const chosen = document.querySelector<HTMLInputElement>("input[name=folder-mode]:checked")?.value ?? "automatic";
     let mode: FolderMode = chosen === "inactive" ? { mode: "inactive" } : { mode: "automatic" };
@@ -507,9 +525,40 @@ function bind(): void {
   for (const kind of ["nextcloud_oauth", "app_password", "openproject_oauth"] as ResetKind[]) {
     document.querySelector(`#reset-${kind}`)?.addEventListener("click", async () => {
       await run(() => invoke("reset", { kind }));
+      // Where OpenProject's page could not be used (nothing was sent), the replace is offered by hand.
+      const byHand = ["page_not_recognized", "incomplete_answer"].includes(state.error?.code ?? "");
+      if (kind === "openproject_oauth" && byHand) {
+        state.replaceHandoff = { watching: false, clientId: "" };
+        render();
+        return;
+      }
       if (!state.error || state.error.code === "interrupted") await loadState();
     });
   }
+  document.querySelector("#replace-by-hand")?.addEventListener("click", async () => {
+    state.replaceHandoff = { watching: true, clientId: "" };
+    const clientId = await run(() => invoke<string>("watch_openproject_replace"));
+    state.replaceHandoff = { watching: false, clientId: clientId ?? "" };
+    render();
+  });
+  document.querySelector("#give-secret")?.addEventListener("click", async () => {
+    const input = document.querySelector<HTMLInputElement>("#new-secret");
+    const secret = input?.value.trim() ?? "";
+    if (input) input.value = ""; // the secret leaves the webview once sent
+    const clientId = state.replaceHandoff?.clientId ?? "";
+    const outcome = await run(() => invoke("give_openproject_oauth", { clientId, secret }));
+    if (outcome) {
+      state.replaceHandoff = null;
+      await loadState();
+    }
+  });
+  document.querySelector("#stop-watch")?.addEventListener("click", () => void invoke("cancel_watch"));
+  document.querySelector("#watch-projects")?.addEventListener("click", async () => {
+    const projectIds = state.lastProjectIds;
+    state.enabled = (await run(() => invoke<EnableOutcome>("watch_projects", { projectIds }))) ?? state.enabled;
+    state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? state.projects;
+    render();
+  });
   document.querySelector("#delete")?.addEventListener("click", async () => {
     await run(() => invoke("delete_connection"));
     if (!state.error || state.error.code === "interrupted") await loadState();

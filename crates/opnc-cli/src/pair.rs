@@ -691,20 +691,12 @@ async fn replace_openproject_oauth_by_hand(
     let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
     eprintln!("On this page, choose \"Replace OpenProject OAuth\" and keep the page open (with --openproject-login the assistant does it itself):");
     open_page(&resets::openproject_oauth_page(&c.op, storage.id), args.no_browser);
-    let started = std::time::Instant::now();
-    let client_id = loop {
-        let s = c.op.storage(storage.id).await.map_err(|e| e.message())?;
-        let id = s.oauth_application.map(|a| a.client_id).unwrap_or_default();
-        if !id.is_empty() && id != old_client {
-            break id;
-        }
-        if started.elapsed().as_secs() >= args.timeout_seconds {
-            return Err(
-                "OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.".into()
-            );
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    };
+    let timeout = std::time::Duration::from_secs(args.timeout_seconds);
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let client_id = resets::wait_for_new_openproject_client(&c.op, storage.id, &old_client, timeout, &never)
+        .await
+        .map_err(|e| e.message())?
+        .ok_or("OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.")?;
     eprintln!("OpenProject shows the new client id {client_id}.");
     let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
         Some(s) => s,

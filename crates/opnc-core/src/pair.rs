@@ -488,6 +488,93 @@ impl ConnectedPair {
     }
 }
 
+/// The hand-offs, for when OpenProject's pages cannot be used: the admin acts on the page, the assistant watches
+/// the read-only API until the result shows.
+impl ConnectedPair {
+    /// Notes the client id OpenProject shows now, hands its page to `open_page`, then waits (up to 15 minutes, or
+    /// until `cancel`) for the admin to replace the OAuth application there; returns the new client id.
+    pub async fn watch_openproject_replace(
+        &self,
+        open_page: impl FnOnce(&str),
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<String, ErrorView> {
+        let storage = self.storage().await?.ok_or_else(no_storage)?;
+        let old = storage.oauth_application.map(|a| a.client_id).unwrap_or_default();
+        open_page(&crate::setup::reset::openproject_oauth_page(&self.op, storage.id));
+        let timeout = std::time::Duration::from_secs(15 * 60);
+        crate::setup::reset::wait_for_new_openproject_client(&self.op, storage.id, &old, timeout, cancel)
+            .await
+            .map_err(|e| e.view())?
+            .ok_or_else(|| ErrorView {
+                code: crate::ErrorCode::Interrupted,
+                message: "OpenProject still shows the old OAuth client; nothing was changed in Nextcloud.".into(),
+                hint: "Replace it on OpenProject's page, then watch again.".into(),
+            })
+    }
+
+    /// Gives Nextcloud the client id OpenProject shows now and the secret the admin copied from its page, then
+    /// proves the pair (OpenProject's token endpoint must accept the secret).
+    pub async fn give_openproject_oauth(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+    ) -> Result<crate::setup::reset::ResetOutcome, ErrorView> {
+        let storage = self.storage().await?.ok_or_else(no_storage)?;
+        let shown = storage.oauth_application.as_ref().map(|a| a.client_id.as_str());
+        if shown != Some(client_id) {
+            return Err(ErrorView {
+                code: crate::ErrorCode::ProofFailed,
+                message: "OpenProject shows another OAuth client id than the one watched; nothing was changed.".into(),
+                hint: "Watch for the replacement again.".into(),
+            });
+        }
+        crate::setup::reset::push_openproject_oauth(&self.op, &self.nc, &storage, client_id, secret)
+            .await
+            .map_err(|e| e.error)
+    }
+
+    /// Waits (up to 15 minutes, or until `cancel`) for the projects to use the storage after the admin added them
+    /// on OpenProject's pages.
+    pub async fn watch_projects(
+        &self,
+        project_ids: &[i64],
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<EnableOutcome, ErrorView> {
+        let storage = self.storage().await?.ok_or_else(no_storage)?;
+        let all = self.op.all_projects(&[]).await.map_err(|e| e.view())?;
+        let chosen: Vec<_> = all.into_iter().filter(|p| project_ids.contains(&p.id)).collect();
+        let (already, rest) =
+            crate::setup::projects::already_enabled(&self.op, storage.id, &chosen).await.map_err(|e| e.view())?;
+        let (todo, archived): (Vec<_>, Vec<_>) = rest.into_iter().partition(|p| p.active);
+        let started = std::time::Instant::now();
+        loop {
+            let (now, missing) =
+                crate::setup::projects::already_enabled(&self.op, storage.id, &todo).await.map_err(|e| e.view())?;
+            let done = missing.is_empty()
+                || started.elapsed() >= std::time::Duration::from_secs(15 * 60)
+                || cancel.load(std::sync::atomic::Ordering::SeqCst);
+            if done {
+                let names = |l: &[crate::openproject::Project]| l.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+                return Ok(EnableOutcome {
+                    added: names(&now),
+                    already: names(&already),
+                    archived: names(&archived),
+                    refused: missing
+                        .iter()
+                        .map(|p| crate::setup::projects::Refused {
+                            project: p.name.clone(),
+                            reason: "not added on OpenProject's page while the assistant watched".into(),
+                        })
+                        .collect(),
+                    handoff_pages: vec![],
+                    handoff_reason: None,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+}
+
 fn no_storage() -> ErrorView {
     ErrorView {
         code: crate::ErrorCode::IncompleteAnswer,

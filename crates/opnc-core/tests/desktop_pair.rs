@@ -130,3 +130,55 @@ async fn signing_out_revokes_a_browser_sign_ins_app_password_unless_it_was_remem
     assert!(!connected.sign_out().await);
     assert!(common::nc_admin(&pair.nextcloud.url()).current_user().await.is_ok());
 }
+
+#[tokio::test]
+async fn without_openproject_s_pages_the_hand_offs_watch_the_api_and_finish_the_job() {
+    let pair = SimPair::start_default().await.unwrap();
+    let jobs = store("handoff");
+    let mut connected = signed_in(&pair).await;
+    connected.review(SetupOptions::default(), &jobs).await;
+    assert!(connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+
+    // Projects: no session, so the pages to use; then the admin adds one there and the watch sees it.
+    let outcome = connected.enable_projects(&[1, 2], false, None).await.unwrap();
+    let bulk_page = format!("{}/admin/settings/storages/{storage_id}/project_storages", pair.openproject.url());
+    assert_eq!(outcome.handoff_pages, vec![bulk_page], "17.3 has the storage's own projects page");
+    let sim = pair.openproject.sim.clone();
+    let admin = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        sim.enable_in_project(storage_id, 1, "automatic");
+    });
+    let stop = AtomicBool::new(false);
+    let cancel_later = async {
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let (watched, _) = tokio::join!(connected.watch_projects(&[1, 2], &stop), cancel_later);
+    admin.await.unwrap();
+    let watched = watched.unwrap();
+    assert_eq!(watched.added, vec!["Demo project"]);
+    assert_eq!(watched.refused.len(), 1, "Scrum project was not added before the watch was stopped");
+
+    // The replace: the admin replaces on the page, the watch sees the new client id, the secret goes to Nextcloud.
+    let sim = pair.openproject.sim.clone();
+    let admin = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        sim.replace_oauth_application_with_secret(storage_id, "copied-from-the-page-42")
+    });
+    let opened = std::sync::Mutex::new(String::new());
+    let open_page = |page: &str| *opened.lock().unwrap() = page.to_owned();
+    let client_id = connected.watch_openproject_replace(open_page, &AtomicBool::new(false)).await.unwrap();
+    assert!(opened.lock().unwrap().ends_with(&format!("/admin/settings/storages/{storage_id}/edit")));
+    let (new_id, _) = admin.await.unwrap().unwrap();
+    assert_eq!(client_id, new_id);
+    let wrong = connected.give_openproject_oauth("another-id", &"copied-from-the-page-42".into()).await;
+    assert_eq!(wrong.unwrap_err().code, ErrorCode::ProofFailed, "only the client id OpenProject shows");
+    let outcome = connected.give_openproject_oauth(&client_id, &"copied-from-the-page-42".into()).await.unwrap();
+    assert!(outcome.proof.ok());
+    assert_eq!(
+        pair.nextcloud.sim.state().app_config.get("openproject_client_secret").map(String::as_str),
+        Some("copied-from-the-page-42")
+    );
+    let _ = std::fs::remove_dir_all(jobs.dir());
+}

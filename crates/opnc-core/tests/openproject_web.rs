@@ -363,7 +363,8 @@ async fn without_a_session_or_version_the_hand_off_pages_are_returned_and_nothin
     let storage_id = pair.openproject.sim.state().storages[0].id;
     let wanted = projects_named(&base, &["demo-project"]).await;
     let outcome = projects::enable(&op_admin(&base), None, storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
-    assert_eq!(outcome.handoff_pages, vec![format!("{base}/projects/demo-project/settings/project_storages")]);
+    // 17.3 (read from the API) has the storage's own projects page.
+    assert_eq!(outcome.handoff_pages, vec![format!("{base}/admin/settings/storages/{storage_id}/project_storages")]);
     let session = sign_in(&base, "admin").await.unwrap();
     let unknown = AdminPages::new(http(), url(&base), session, None);
     let outcome =

@@ -138,8 +138,13 @@ pub async fn enable(
     if todo.is_empty() {
         return Ok(outcome);
     }
+    // The pages of the hand-off depend on the version: the session's, else the API's (admins see it).
+    let version = match web.and_then(|w| w.version()) {
+        Some(v) => Some(v.clone()),
+        None => op.root().await.ok().and_then(|r| r.version()),
+    };
     let handoff = |outcome: &mut EnableOutcome, reason: String| {
-        outcome.handoff_pages = pages(op, storage_id, web.and_then(|w| w.version()), &todo);
+        outcome.handoff_pages = pages(op, storage_id, version.as_ref(), &todo);
         outcome.handoff_reason = Some(reason);
     };
     let Some(web) = web else {

@@ -257,6 +257,29 @@ pub async fn replace_openproject_oauth(
     finish(op, nc, ResetKind::OpenprojectOauth, storage.id, done).await
 }
 
+/// The hand-off for the replace: polls OpenProject's API until the storage shows a client id other than `old`
+/// (the admin replaced it on the page), for up to `timeout`; `None` when the time ran out or `cancel` turned true.
+pub async fn wait_for_new_openproject_client(
+    op: &OpenProjectClient,
+    storage_id: i64,
+    old: &str,
+    timeout: std::time::Duration,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Option<String>, ClientError> {
+    let started = std::time::Instant::now();
+    loop {
+        let storage = op.storage(storage_id).await?;
+        let id = storage.oauth_application.map(|a| a.client_id).unwrap_or_default();
+        if !id.is_empty() && id != old {
+            return Ok(Some(id));
+        }
+        if started.elapsed() >= timeout || cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(None);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
 /// The page of OpenProject's admin interface where the storage's OAuth application is replaced.
 pub fn openproject_oauth_page(op: &OpenProjectClient, storage_id: i64) -> String {
     format!("{}/admin/settings/storages/{storage_id}/edit", op.base())
