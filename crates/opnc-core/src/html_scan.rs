@@ -104,8 +104,10 @@ fn attributes(html: &str, mut pos: usize) -> (Vec<(String, String)>, usize) {
         }
         if !name.is_empty() {
             attrs.push((name, value));
-        } else {
-            pos += 1;
+        } else if pos == name_start {
+            // No progress (cannot happen with the rules above, but never loop): step over one whole character,
+            // never into the middle of one.
+            pos += html[pos..].chars().next().map(char::len_utf8).unwrap_or(1);
         }
     }
 }
@@ -253,7 +255,10 @@ mod tests {
 
     #[test]
     fn tolerates_broken_markup() {
-        for html in ["<", "<input", "<input value=\"x", "&#99999999;", "<a =b>", "<<<>>>", "<!--"] {
+        // `<0=''¡` panicked once: an empty attribute name stepped one byte into a two-byte character.
+        for html in
+            ["<", "<input", "<input value=\"x", "&#99999999;", "<a =b>", "<<<>>>", "<!--", "<0=''¡", "<a ='x'é=ü>"]
+        {
             let _ = tags(html);
             let _ = text(html);
         }

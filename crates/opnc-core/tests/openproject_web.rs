@@ -599,3 +599,22 @@ async fn a_manual_project_folder_is_sent_with_its_id_and_read_back_and_one_witho
     assert!(outcome.added.is_empty());
     assert!(outcome.refused[0].reason.contains("Project folder can't be blank"), "{:?}", outcome.refused);
 }
+
+#[tokio::test]
+async fn a_projects_page_that_is_not_there_falls_back_to_the_hand_off_without_writing() {
+    // A 14.4 server (no "Add projects" form on the storage) that the client believes to be 17.3.
+    let pair = connected_on(OpenProjectProfile::with_version("14.4.0")).await;
+    let base = pair.openproject.url();
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    let session = sign_in(&base, "admin").await.unwrap();
+    let wrong = AdminPages::new(http(), url(&base), session, Some(v(17, 3, 0)));
+    let wanted = projects_named(&base, &["demo-project"]).await;
+    pair.openproject.server.control.clear_requests();
+    let outcome =
+        projects::enable(&op_admin(&base), Some(&wrong), storage_id, &wanted, &FolderMode::Inactive).await.unwrap();
+    assert!(outcome.handoff_reason.as_deref().unwrap_or_default().contains("did not look as expected"), "{outcome:?}");
+    // The pages for the version the API reports: each project's own (14.4 has no storage projects page).
+    assert_eq!(outcome.handoff_pages, vec![format!("{base}/projects/demo-project/settings/project_storages")]);
+    assert!(web_posts(&pair).is_empty(), "no form was sent");
+    assert!(linked(&pair).is_empty());
+}

@@ -138,10 +138,10 @@ pub async fn enable(
     if todo.is_empty() {
         return Ok(outcome);
     }
-    // The pages of the hand-off depend on the version: the session's, else the API's (admins see it).
-    let version = match web.and_then(|w| w.version()) {
-        Some(v) => Some(v.clone()),
-        None => op.root().await.ok().and_then(|r| r.version()),
+    // The pages of the hand-off depend on the version: the one the API reports (admins see it), else the session's.
+    let version = match op.root().await.ok().and_then(|r| r.version()) {
+        Some(v) => Some(v),
+        None => web.and_then(|w| w.version()).cloned(),
     };
     let handoff = |outcome: &mut EnableOutcome, reason: String| {
         outcome.handoff_pages = pages(op, storage_id, version.as_ref(), &todo);
