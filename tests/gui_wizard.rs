@@ -182,6 +182,36 @@ async fn click_and_answer(
     answered.await.unwrap()
 }
 
+/// Clients of the demo admins of both simulators, to check their state from outside the app.
+fn demo_admin_clients(op_url: &str, nc_url: &str) -> (OpenProjectClient, NextcloudClient) {
+    let http = HttpClient::new(HttpConfig::default()).unwrap();
+    let url = |u: &str| ServerUrl::parse(u, UrlPolicy::default()).unwrap();
+    let op = OpenProjectClient::new(
+        http.clone(),
+        url(op_url),
+        OpenProjectAuth::ApiKey(SecretString::from(opnc_sim::openproject::demo::ADMIN_TOKEN)),
+    );
+    let nc = NextcloudClient::new(
+        http,
+        url(nc_url),
+        Some(NextcloudCredentials {
+            login_name: "admin".into(),
+            password: SecretString::from(opnc_sim::nextcloud::demo::ADMIN_PASSWORD),
+        }),
+    );
+    (op, nc)
+}
+
+/// Fills the sign-in form with the demo admins' API token and app password for `pair`, and submits it.
+async fn sign_in_with_token(driver: &Driver, pair: &opnc_sim::SimPair) {
+    driver.type_into("#op-url", &pair.openproject.url()).await;
+    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
+    driver.type_into("#nc-url", &pair.nextcloud.url()).await;
+    driver.type_into("input[name=nextcloud_login]", "admin").await;
+    driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
+    driver.click("button[type=submit]").await;
+}
+
 async fn wizard_run(app: &Path, width: u32, height: u32) {
     let driver = Driver::start(app).await;
     driver.resize(width, height).await;
@@ -210,24 +240,10 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     screenshot("4-done", width, height);
 
     // The simulators inside the app hold a configured pair.
-    let http = HttpClient::new(HttpConfig::default()).unwrap();
-    let url = |u: &str| ServerUrl::parse(u, UrlPolicy::default()).unwrap();
-    let op = OpenProjectClient::new(
-        http.clone(),
-        url(&op_url),
-        OpenProjectAuth::ApiKey(SecretString::from(opnc_sim::openproject::demo::ADMIN_TOKEN)),
-    );
+    let (op, nc) = demo_admin_clients(&op_url, &nc_url);
     let storages = op.storages().await.unwrap();
     assert_eq!(storages.len(), 1);
     assert!(storages[0].is_configured() && storages[0].has_application_password == Some(true));
-    let nc = NextcloudClient::new(
-        http,
-        url(&nc_url),
-        Some(NextcloudCredentials {
-            login_name: "admin".into(),
-            password: SecretString::from(opnc_sim::nextcloud::demo::ADMIN_PASSWORD),
-        }),
-    );
     assert!(nc.check_admin_config().await.unwrap().config_status_without_project_folder);
 
     driver.click("nav button[data-view=diagnose]").await;
@@ -296,12 +312,8 @@ async fn failure_run(app: &Path) {
     let op_steps = driver.text(".pane.openproject .steps").await;
     assert!(op_steps.contains("deleted OpenProject storage"), "the rollback is shown: {op_steps}");
     screenshot("10-rolled-back", 1280, 800);
-    let http = HttpClient::new(HttpConfig::default()).unwrap();
-    let op = OpenProjectClient::new(
-        http,
-        ServerUrl::parse(&op_url, UrlPolicy::default()).unwrap(),
-        OpenProjectAuth::ApiKey(SecretString::from(opnc_sim::openproject::demo::ADMIN_TOKEN)),
-    );
+    let nc_url = driver.text(".pane.nextcloud .url").await;
+    let (op, _) = demo_admin_clients(&op_url, &nc_url);
     assert!(op.storages().await.unwrap().is_empty(), "OpenProject is as before");
 }
 
@@ -403,21 +415,7 @@ async fn openproject_window_run(app: &Path) {
     driver.click("button[type=submit]").await;
     driver.wait_for("#apply").await;
 
-    let http = HttpClient::new(HttpConfig::default()).unwrap();
-    let url = |u: &str| ServerUrl::parse(u, UrlPolicy::default()).unwrap();
-    let op = OpenProjectClient::new(
-        http.clone(),
-        url(&op_url),
-        OpenProjectAuth::ApiKey(SecretString::from(opnc_sim::openproject::demo::ADMIN_TOKEN)),
-    );
-    let nc = NextcloudClient::new(
-        http,
-        url(&nc_url),
-        Some(NextcloudCredentials {
-            login_name: "admin".into(),
-            password: SecretString::from(opnc_sim::nextcloud::demo::ADMIN_PASSWORD),
-        }),
-    );
+    let (op, nc) = demo_admin_clients(&op_url, &nc_url);
     assert!(op.storages().await.unwrap().is_empty(), "nothing written before apply");
     assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
     // Evidence one click away: the proof's checks under the "proven" step.
@@ -538,12 +536,7 @@ async fn replace_by_hand_run(app: &Path) {
     let pair = opnc_sim::SimPair::start_default().await.unwrap();
     let driver = Driver::start(app).await;
     driver.resize(1280, 800).await;
-    driver.type_into("#op-url", &pair.openproject.url()).await;
-    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
-    driver.type_into("#nc-url", &pair.nextcloud.url()).await;
-    driver.type_into("input[name=nextcloud_login]", "admin").await;
-    driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
-    driver.click("button[type=submit]").await;
+    sign_in_with_token(&driver, &pair).await;
     assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
     driver.click("nav button[data-view=manage]").await;
     driver.click("#load-state").await;
@@ -583,12 +576,7 @@ async fn cancel_run(app: &Path) {
     let before = pair.restorable_state();
     let driver = Driver::start(app).await;
     driver.resize(1280, 800).await;
-    driver.type_into("#op-url", &pair.openproject.url()).await;
-    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
-    driver.type_into("#nc-url", &pair.nextcloud.url()).await;
-    driver.type_into("input[name=nextcloud_login]", "admin").await;
-    driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
-    driver.click("button[type=submit]").await;
+    sign_in_with_token(&driver, &pair).await;
     driver.wait_for("#apply").await;
     // Slow servers, so that there is time to press Cancel between the first change and the last.
     pair.openproject.server.control.set_latency(Duration::from_millis(400));

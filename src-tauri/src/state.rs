@@ -70,11 +70,7 @@ impl AppState {
     }
 
     pub async fn start_demo(&self) -> Result<PairSummary, ErrorView> {
-        let sims = SimPair::start_default().await.map_err(|e| ErrorView {
-            code: opnc_core::ErrorCode::CouldNotConnect,
-            message: format!("The demo servers could not start: {e}"),
-            hint: "Restart the app.".into(),
-        })?;
+        let sims = start_sims().await?;
         let request = SignIn {
             openproject_url: sims.openproject.url(),
             openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
@@ -91,11 +87,7 @@ impl AppState {
 
     /// Demo servers for signing in by hand: OpenProject in its window, Nextcloud with the demo account.
     pub async fn start_demo_servers(&self) -> Result<DemoServers, ErrorView> {
-        let sims = SimPair::start_default().await.map_err(|e| ErrorView {
-            code: opnc_core::ErrorCode::CouldNotConnect,
-            message: format!("The demo servers could not start: {e}"),
-            hint: "Restart the app.".into(),
-        })?;
+        let sims = start_sims().await?;
         let servers = DemoServers {
             openproject_url: sims.openproject.url(),
             nextcloud_url: sims.nextcloud.url(),
@@ -125,6 +117,14 @@ impl AppState {
         ));
         Ok(())
     }
+}
+
+async fn start_sims() -> Result<SimPair, ErrorView> {
+    SimPair::start_default().await.map_err(|e| ErrorView {
+        code: opnc_core::ErrorCode::CouldNotConnect,
+        message: format!("The demo servers could not start: {e}"),
+        hint: "Restart the app.".into(),
+    })
 }
 
 impl Default for AppState {

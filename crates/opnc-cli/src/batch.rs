@@ -126,10 +126,13 @@ pub async fn run(args: BatchArgs) -> ExitCode {
                 continue;
             }
         };
-        let pair_args = PairArgs {
+        let servers = crate::pair::ServerArgs {
             openproject: pair.openproject.clone(),
             nextcloud: pair.nextcloud.clone(),
             allow_insecure_http: pair.allow_insecure_http,
+        };
+        let pair_args = PairArgs {
+            servers: servers.clone(),
             login_flow: false,
             openproject_login: false,
             remember: false,
@@ -151,9 +154,7 @@ pub async fn run(args: BatchArgs) -> ExitCode {
             BatchAction::Status => pair::status(pair_args.clone()).await,
             BatchAction::Diagnose => {
                 crate::diagnose::run(crate::diagnose::DiagnoseArgs {
-                    openproject: pair.openproject.clone(),
-                    nextcloud: pair.nextcloud.clone(),
-                    allow_insecure_http: pair.allow_insecure_http,
+                    servers: servers.clone(),
                     json: false,
                     markdown: false,
                     output: None,

@@ -6,18 +6,14 @@ use std::process::ExitCode;
 use opnc_core::doctor;
 use opnc_core::nextcloud::NextcloudClient;
 use opnc_core::openproject::{OpenProjectAuth, OpenProjectClient};
-use opnc_core::{HttpClient, HttpConfig, Server, ServerUrl, UrlPolicy};
+use opnc_core::{HttpClient, HttpConfig};
 
 use crate::credentials;
 
 #[derive(clap::Args)]
 pub struct DiagnoseArgs {
-    #[arg(long)]
-    pub openproject: String,
-    #[arg(long)]
-    pub nextcloud: String,
-    #[arg(long)]
-    pub allow_insecure_http: bool,
+    #[command(flatten)]
+    pub servers: crate::pair::ServerArgs,
     /// The report as JSON on stdout.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
@@ -34,13 +30,10 @@ pub struct DiagnoseArgs {
 
 /// Exit codes: 0 no problem found, 1 problems found, 2 wrong usage.
 pub async fn run(args: DiagnoseArgs) -> ExitCode {
-    let policy = UrlPolicy { allow_insecure_http: args.allow_insecure_http };
-    let (op_url, nc_url) =
-        match (ServerUrl::parse(&args.openproject, policy), ServerUrl::parse(&args.nextcloud, policy)) {
-            (Ok(o), Ok(n)) => (o, n),
-            (Err(e), _) => return usage(&e.for_server(Server::OpenProject).message()),
-            (_, Err(e)) => return usage(&e.for_server(Server::Nextcloud).message()),
-        };
+    let (op_url, nc_url) = match args.servers.urls() {
+        Ok(urls) => urls,
+        Err(message) => return usage(&message),
+    };
     let http = match HttpClient::new(HttpConfig::default()) {
         Ok(h) => h,
         Err(e) => return usage(&e),

@@ -24,8 +24,9 @@ pub mod exit {
     pub const NOT_CONFIRMED: u8 = 5;
 }
 
+/// The two servers of a pair, as every command names them.
 #[derive(clap::Args, Clone)]
-pub struct PairArgs {
+pub struct ServerArgs {
     /// The OpenProject base URL, e.g. https://openproject.example.com
     #[arg(long)]
     pub openproject: String,
@@ -35,6 +36,23 @@ pub struct PairArgs {
     /// Allow plain http to hosts that are not loopback (secrets then cross the network unencrypted).
     #[arg(long)]
     pub allow_insecure_http: bool,
+}
+
+impl ServerArgs {
+    /// Both URLs checked and normalised; the error names the server.
+    pub fn urls(&self) -> Result<(ServerUrl, ServerUrl), String> {
+        let policy = UrlPolicy { allow_insecure_http: self.allow_insecure_http };
+        let op =
+            ServerUrl::parse(&self.openproject, policy).map_err(|e| e.for_server(Server::OpenProject).message())?;
+        let nc = ServerUrl::parse(&self.nextcloud, policy).map_err(|e| e.for_server(Server::Nextcloud).message())?;
+        Ok((op, nc))
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct PairArgs {
+    #[command(flatten)]
+    pub servers: ServerArgs,
     /// Sign in to Nextcloud through the browser (Login Flow v2) instead of a user and app password.
     #[arg(long)]
     pub login_flow: bool,
@@ -114,10 +132,7 @@ impl Connected {
 }
 
 pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
-    let policy = UrlPolicy { allow_insecure_http: args.allow_insecure_http };
-    let op_url =
-        ServerUrl::parse(&args.openproject, policy).map_err(|e| e.for_server(Server::OpenProject).message())?;
-    let nc_url = ServerUrl::parse(&args.nextcloud, policy).map_err(|e| e.for_server(Server::Nextcloud).message())?;
+    let (op_url, nc_url) = args.servers.urls()?;
     let http = HttpClient::new(HttpConfig::default())?;
     let session = match args.openproject_login {
         true => Some(credentials::openproject_web(&http, &op_url).await?),
@@ -184,10 +199,7 @@ async fn remember(
 
 /// `opnc forget`: removes the pair's credentials from the keyring.
 pub async fn forget(args: PairArgs) -> ExitCode {
-    let policy = UrlPolicy { allow_insecure_http: args.allow_insecure_http };
-    let (Ok(op_url), Ok(nc_url)) =
-        (ServerUrl::parse(&args.openproject, policy), ServerUrl::parse(&args.nextcloud, policy))
-    else {
+    let Ok((op_url, nc_url)) = args.servers.urls() else {
         return fail("the URLs are not valid");
     };
     match credentials::keychain().forget(&op_url, &nc_url) {

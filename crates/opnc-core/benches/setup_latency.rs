@@ -3,16 +3,15 @@
 //! (including the proof) in units of L, and the number of requests to each server.
 //! Target: preflight + apply + proof ≤ 6 L. Run: `cargo bench -p opnc-core --bench setup_latency`.
 
+// The demo admins' clients, as the tests build them.
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
-use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
-use opnc_core::openproject::{OpenProjectAuth, OpenProjectClient};
 use opnc_core::setup::apply::Runner;
 use opnc_core::setup::journal::JobStore;
 use opnc_core::setup::{plan, preflight, SetupOptions};
-use opnc_core::{HttpClient, HttpConfig, SecretString, ServerUrl, UrlPolicy};
-use opnc_sim::nextcloud::demo as nc_demo;
-use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::SimPair;
 
 const L: Duration = Duration::from_millis(50);
@@ -25,21 +24,7 @@ async fn main() {
         let pair = SimPair::start_default().await.expect("simulators");
         pair.openproject.server.control.set_latency(L);
         pair.nextcloud.server.control.set_latency(L);
-        let http = HttpClient::new(HttpConfig::default()).expect("client");
-        let url = |u: String| ServerUrl::parse(&u, UrlPolicy::default()).expect("url");
-        let op = OpenProjectClient::new(
-            http.clone(),
-            url(pair.openproject.url()),
-            OpenProjectAuth::ApiKey(SecretString::from(op_demo::ADMIN_TOKEN)),
-        );
-        let nc = NextcloudClient::new(
-            http,
-            url(pair.nextcloud.url()),
-            Some(NextcloudCredentials {
-                login_name: nc_demo::ADMIN_LOGIN.into(),
-                password: SecretString::from(nc_demo::ADMIN_PASSWORD),
-            }),
-        );
+        let (op, nc) = (common::op_admin(&pair.openproject.url()), common::nc_admin(&pair.nextcloud.url()));
         let options = SetupOptions::default();
         let store = JobStore::new(std::env::temp_dir().join(format!("opnc-bench-{}-{run}", std::process::id())));
         let started = Instant::now();

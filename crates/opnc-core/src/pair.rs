@@ -196,10 +196,8 @@ impl ConnectedPair {
         let (root, me, user, status) = tokio::join!(op.root(), op.me(), nc.current_user(), nc.status());
         let root = root.map_err(|e| e.view())?;
         let user = user.map_err(|e| e.view())?;
-        let not_admin = |server: Server| ErrorView {
-            code: crate::ErrorCode::NotAdmin,
-            message: format!("The {server} account is not an administrator."),
-            hint: format!("Sign in with an {server} administrator."),
+        let not_admin = |server: Server| {
+            crate::ClientError::new(server, "sign-in", crate::ErrorKind::NotAdmin { user: None }).view()
         };
         if !root.is_admin() {
             return Err(not_admin(Server::OpenProject));

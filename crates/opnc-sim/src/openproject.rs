@@ -159,6 +159,18 @@ impl OpenProjectState {
         self.next_id
     }
 
+    /// Destroys a storage's OAuth application (and with it every token issued to Nextcloud users) and creates a
+    /// new one — new id, uid and secret (`secret`, or a fresh one) — as "Replace OpenProject OAuth" does.
+    pub(crate) fn replace_oauth_app(&mut self, storage_id: i64, secret: Option<&str>) -> Option<OAuthApp> {
+        let id = self.next();
+        let storage = self.storages.iter_mut().find(|st| st.id == storage_id)?;
+        let app =
+            oauth_app_for(id, &storage.name, &storage.host, secret.map(str::to_owned).unwrap_or_else(urlsafe_token));
+        storage.oauth_app = Some(app.clone());
+        storage.updated_at = now_iso();
+        Some(app)
+    }
+
     pub fn host_name(&self) -> String {
         self.profile.host_name.clone().unwrap_or_else(|| self.self_host.clone())
     }
@@ -302,13 +314,9 @@ impl OpenProjectSim {
     /// The same, with the secret the test chooses (as if the admin had read it off the page).
     pub fn replace_oauth_application_with_secret(&self, storage_id: i64, secret: &str) -> Option<(String, String)> {
         let mut s = self.lock();
-        let id = s.next();
-        let storage = s.storages.iter_mut().find(|st| st.id == storage_id)?;
-        let app = storage.oauth_app.as_mut()?;
-        app.id = id;
-        app.client_id = urlsafe_token();
-        app.client_secret = secret.to_owned();
-        Some((app.client_id.clone(), app.client_secret.clone()))
+        s.storages.iter().find(|st| st.id == storage_id)?.oauth_app.as_ref()?;
+        let app = s.replace_oauth_app(storage_id, Some(secret))?;
+        Some((app.client_id, app.client_secret))
     }
 
     /// Whether Nextcloud answers its capabilities (what the health report's reachability check asks).
@@ -917,6 +925,17 @@ async fn validate_storage(
     }
 }
 
+/// The OAuth application OpenProject creates for a Nextcloud storage.
+fn oauth_app_for(id: i64, storage_name: &str, host: &str, secret: String) -> OAuthApp {
+    OAuthApp {
+        id,
+        name: format!("{storage_name} (Nextcloud)"),
+        client_id: urlsafe_token(),
+        client_secret: secret,
+        redirect_uri: format!("{}/index.php/apps/integration_openproject/oauth-redirect", strip_slashes(host)),
+    }
+}
+
 fn stored_host(profile: &OpenProjectProfile, host: &str) -> String {
     if profile.at_least((16, 4, 0)) {
         format!("{}/", strip_slashes(host))
@@ -966,13 +985,7 @@ async fn create_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, b
         name: name.clone(),
         host: host.clone(),
         application_password: password.filter(|p| !p.is_empty()),
-        oauth_app: Some(OAuthApp {
-            id: app_id,
-            name: format!("{name} (Nextcloud)"),
-            client_id: urlsafe_token(),
-            client_secret: urlsafe_token(),
-            redirect_uri: format!("{}/index.php/apps/integration_openproject/oauth-redirect", strip_slashes(&host)),
-        }),
+        oauth_app: Some(oauth_app_for(app_id, &name, &host, urlsafe_token())),
         oauth_client: None,
         created_at: now.clone(),
         updated_at: now,

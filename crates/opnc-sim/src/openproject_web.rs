@@ -24,7 +24,7 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use rand::Rng;
 
 use crate::common::{header, now_iso, typed_response, urlsafe_token, version_at_least};
-use crate::openproject::{OAuthApp, OpProjectStorage, OpUser, OpenProjectSim, OpenProjectState};
+use crate::openproject::{OpProjectStorage, OpUser, OpenProjectSim, OpenProjectState};
 
 pub const SESSION_COOKIE: &str = "_open_project_session";
 pub const TURBO_STREAM: &str = "text/vnd.turbo-stream.html";
@@ -335,6 +335,33 @@ fn require_web_admin(s: &OpenProjectState, headers: &HeaderMap, uri: &Uri) -> Re
             }
         }
     }
+}
+
+/// What every admin form checks first, in Rails' filter order: the CSRF token (a failure ends the session), then
+/// a signed-in admin.
+fn admin_write(
+    s: &mut OpenProjectState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    fields: &[(String, String)],
+    format: Format,
+) -> Result<OpUser, Response> {
+    verify_csrf(s, headers, fields, format)?;
+    require_web_admin(s, headers, uri)
+}
+
+/// The project of a project settings page (the caller has checked for an admin); before 14.1 the storage pages
+/// also need the project's `storages` module (403 without it).
+fn settings_project<'a>(
+    s: &'a OpenProjectState,
+    pid: &str,
+    storage_page: bool,
+) -> Result<&'a crate::openproject::OpProject, Response> {
+    let project = project_by_ref(s, pid).ok_or_else(not_found)?;
+    if storage_page && !storages_module_ok(s, project) {
+        return Err(html(403, "<html><body><h2>403</h2></body></html>".into()));
+    }
+    Ok(project)
 }
 
 /// What every storage admin page checks first: the feature exists on this version (a 404 before), the caller is
@@ -680,10 +707,7 @@ async fn bulk_add(
     if !at_least(&s, (14, 5, 0)) {
         return not_found();
     }
-    if let Err(r) = verify_csrf(&mut s, &headers, &fields, format) {
-        return r;
-    }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
+    if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
         return r;
     }
     let Some(storage_id) = sid.parse::<i64>().ok().filter(|id| s.storages.iter().any(|st| st.id == *id)) else {
@@ -798,32 +822,17 @@ async fn replace_oauth(
     }
     let format = negotiate(&headers, uri.path());
     let mut s = sim.lock();
-    if let Err(r) = verify_csrf(&mut s, &headers, &fields, format) {
-        return r;
-    }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
+    if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
         return r;
     }
     let Some(storage_id) = sid.parse::<i64>().ok().filter(|id| s.storages.iter().any(|st| st.id == *id)) else {
         return not_found();
     };
-    let app_id = s.next();
     let legacy = !at_least(&s, (13, 1, 0));
-    let Some(storage) = s.storages.iter_mut().find(|st| st.id == storage_id) else {
+    let Some(app) = s.replace_oauth_app(storage_id, None) else {
         return not_found();
     };
-    let redirect_uri =
-        format!("{}/index.php/apps/integration_openproject/oauth-redirect", storage.host.trim_end_matches('/'));
-    let app = OAuthApp {
-        id: app_id,
-        name: format!("{} (Nextcloud)", storage.name),
-        client_id: urlsafe_token(),
-        client_secret: urlsafe_token(),
-        redirect_uri,
-    };
-    storage.oauth_app = Some(app.clone());
-    storage.updated_at = now_iso();
-    let name = storage.name.clone();
+    let name = s.storages.iter().find(|st| st.id == storage_id).map(|st| st.name.clone()).unwrap_or_default();
     if legacy {
         // Up to 13.0: a full page (`show_oauth_application`), not a turbo stream.
         let body = format!(
@@ -878,10 +887,7 @@ async fn health_run(
         if !at_least(&s, (16, 0, 0)) {
             return not_found();
         }
-        if let Err(r) = verify_csrf(&mut s, &headers, &fields, format) {
-            return r;
-        }
-        if let Err(r) = require_web_admin(&s, &headers, &uri) {
+        if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
             return r;
         }
         let Some(storage) = sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)).cloned()
@@ -1013,15 +1019,10 @@ async fn project_storage_form(
     if !settings_path_ok(&s, &uri) {
         return not_found();
     }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(project) = project_by_ref(&s, &pid) else {
-        return not_found();
+    let project = match require_web_admin(&s, &headers, &uri).and_then(|_| settings_project(&s, &pid, true)) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
-    if !storages_module_ok(&s, project) {
-        return html(403, "<html><body><h2>403</h2></body></html>".into());
-    }
     let options: String = s
         .storages
         .iter()
@@ -1050,18 +1051,13 @@ async fn project_storage_create(
     if !settings_path_ok(&s, &uri) {
         return not_found();
     }
-    if let Err(r) = verify_csrf(&mut s, &headers, &fields, format) {
+    if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
         return r;
     }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(project) = project_by_ref(&s, &pid).cloned() else {
-        return not_found();
+    let project = match settings_project(&s, &pid, true) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
     };
-    if !storages_module_ok(&s, &project) {
-        return html(403, "<html><body><h2>403</h2></body></html>".into());
-    }
     let key = "storages_project_storage";
     let storage_id = field(&fields, &format!("{key}[storage_id]")).and_then(|v| v.parse::<i64>().ok());
     let mode = field(&fields, &format!("{key}[project_folder_mode]")).unwrap_or("inactive").to_owned();
@@ -1102,11 +1098,9 @@ async fn modules_page(
     Path(pid): Path<String>,
 ) -> Response {
     let s = sim.lock();
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(project) = project_by_ref(&s, &pid) else {
-        return not_found();
+    let project = match require_web_admin(&s, &headers, &uri).and_then(|_| settings_project(&s, &pid, false)) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let all = ["work_package_tracking", "wiki", "news", "calendar", "storages", "meetings"];
     let boxes: String = all
@@ -1134,14 +1128,12 @@ async fn modules_update(
     let fields = form_fields(&body);
     let format = negotiate(&headers, uri.path());
     let mut s = sim.lock();
-    if let Err(r) = verify_csrf(&mut s, &headers, &fields, format) {
+    if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
         return r;
     }
-    if let Err(r) = require_web_admin(&s, &headers, &uri) {
-        return r;
-    }
-    let Some(project_id) = project_by_ref(&s, &pid).map(|p| p.id) else {
-        return not_found();
+    let project_id = match settings_project(&s, &pid, false) {
+        Ok(p) => p.id,
+        Err(r) => return r,
     };
     let modules: Vec<String> =
         fields.iter().filter(|(k, _)| k == "project[enabled_module_names][]").map(|(_, v)| v.clone()).collect();

@@ -138,22 +138,25 @@ pub async fn enable(
     if todo.is_empty() {
         return Ok(outcome);
     }
-    // The pages of the hand-off depend on the version: the one the API reports (admins see it), else the session's.
-    let version = match op.root().await.ok().and_then(|r| r.version()) {
-        Some(v) => Some(v),
-        None => web.and_then(|w| w.version()).cloned(),
-    };
-    let handoff = |outcome: &mut EnableOutcome, reason: String| {
-        outcome.handoff_pages = pages(op, storage_id, version.as_ref(), &todo);
-        outcome.handoff_reason = Some(reason);
+    // The hand-off, when the forms cannot be used: its pages depend on the version the API reports (admins see
+    // it), else the session's. Asked only when needed.
+    let handoff = |mut outcome: EnableOutcome, reason: String| {
+        let todo = &todo;
+        async move {
+            let version = match op.root().await.ok().and_then(|r| r.version()) {
+                Some(v) => Some(v),
+                None => web.and_then(|w| w.version()).cloned(),
+            };
+            outcome.handoff_pages = pages(op, storage_id, version.as_ref(), todo);
+            outcome.handoff_reason = Some(reason);
+            Ok(outcome)
+        }
     };
     let Some(web) = web else {
-        handoff(&mut outcome, "not signed in to OpenProject's web interface".into());
-        return Ok(outcome);
+        return handoff(outcome, "not signed in to OpenProject's web interface".into()).await;
     };
     let Some(version) = web.version().cloned() else {
-        handoff(&mut outcome, "OpenProject's version is unknown".into());
-        return Ok(outcome);
+        return handoff(outcome, "OpenProject's version is unknown".into()).await;
     };
     let mut refused: Vec<Refused> = Vec::new();
     let fallback = |e: &ClientError| e.code() == ErrorCode::PageNotRecognized;
@@ -162,8 +165,7 @@ pub async fn enable(
         match web.add_projects(storage_id, &ids, mode).await {
             Ok(()) => {}
             Err(e) if fallback(&e) => {
-                handoff(&mut outcome, e.message());
-                return Ok(outcome);
+                return handoff(outcome, e.message()).await;
             }
             Err(e) if e.code() == ErrorCode::OpenprojectApiError => {
                 refused.extend(todo.iter().map(|p| Refused { project: p.name.clone(), reason: e.message() }));
@@ -176,8 +178,7 @@ pub async fn enable(
                 match web.enable_storages_module(&project.identifier).await {
                     Ok(()) => {}
                     Err(e) if fallback(&e) => {
-                        handoff(&mut outcome, e.message());
-                        return Ok(outcome);
+                        return handoff(outcome, e.message()).await;
                     }
                     Err(e) => return Err(e),
                 }
@@ -185,8 +186,7 @@ pub async fn enable(
             match web.add_to_project(&project.identifier, storage_id, mode).await {
                 Ok(()) => {}
                 Err(e) if fallback(&e) => {
-                    handoff(&mut outcome, e.message());
-                    return Ok(outcome);
+                    return handoff(outcome, e.message()).await;
                 }
                 Err(e) if e.code() == ErrorCode::OpenprojectApiError => {
                     refused.push(Refused { project: project.name.clone(), reason: e.message() })
