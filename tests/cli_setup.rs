@@ -1,40 +1,14 @@
 //! End-to-end: `opnc setup | status | delete | recover` against simulators started by the test, including
 //! a kill -9 of the process in the middle of every step, and a search of its journal for secrets.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use http::Method;
+use opnc_e2e::{opnc, run, state_dir, text};
 use opnc_sim::nextcloud::demo as nc_demo;
 use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::{Fault, FaultAction, SimPair};
-
-fn state_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    std::env::temp_dir().join(format!("opnc-e2e-{name}-{}-{nanos:x}", std::process::id()))
-}
-
-fn opnc(pair: &SimPair, state: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(opnc_e2e::opnc_binary());
-    cmd.args(args)
-        .args(["--openproject", &pair.openproject.url(), "--nextcloud", &pair.nextcloud.url()])
-        .env("OPNC_OPENPROJECT_TOKEN", op_demo::ADMIN_TOKEN)
-        .env("OPNC_NEXTCLOUD_USER", nc_demo::ADMIN_LOGIN)
-        .env("OPNC_NEXTCLOUD_PASSWORD", nc_demo::ADMIN_PASSWORD)
-        .env("OPNC_STATE_DIR", state)
-        .stdin(Stdio::null());
-    cmd
-}
-
-async fn run(pair: &SimPair, state: &Path, args: &[&str]) -> Output {
-    let mut cmd = opnc(pair, state, args);
-    tokio::task::spawn_blocking(move || cmd.output().expect("opnc runs")).await.unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 #[tokio::test]
 async fn setup_status_rerun_and_delete() {
@@ -175,7 +149,12 @@ async fn resets_from_the_command_line() {
     assert_ne!(pair.nextcloud.sim.state().openproject_app_password().unwrap().token, old);
     let out = run(&pair, &state, &["reset", "nextcloud-oauth", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("authorize again"));
+    assert!(text(&out).contains("Every OpenProject user must connect to Nextcloud again."), "{}", text(&out));
+    assert!(
+        text(&out).contains("a new app password for the \"OpenProject\" user"),
+        "the impact names the app password: {}",
+        text(&out)
+    );
 
     // OpenProject's own application: the admin replaces it in the web interface while opnc waits.
     let storage_id = pair.openproject.sim.state().storages[0].id;
@@ -331,7 +310,7 @@ async fn credentials_remembered_in_the_system_keyring_and_forgotten() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let mut cmd = without_env(&["status"]);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "no credentials and no terminal to ask: wrong usage");
     assert!(text(&out).contains("OPNC_OPENPROJECT_TOKEN"), "forgotten: {}", text(&out));
     // Nothing of it in the job folder.
     for entry in std::fs::read_dir(&state).unwrap() {
@@ -379,6 +358,8 @@ async fn diagnose_reports_and_exits_by_health() {
         markdown.contains("Checks that could not run") && markdown.contains("| access | anonymous | anonymous |"),
         "{markdown}"
     );
+    assert_eq!(out.status.code(), Some(7), "could not check is not healthy: {}", text(&out));
+    assert!(!markdown.contains("Healthy"), "{markdown}");
 }
 
 /// `--openproject-login`: no API token at all; projects enabled through OpenProject's forms and OpenProject's

@@ -38,11 +38,12 @@ fn start_sim(args: &[&str]) -> Sim {
     let mut values = HashMap::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("a line");
-        let (key, value) = line.split_once('=').expect("KEY=value");
-        values.insert(key.to_owned(), value.to_owned());
-        if key == "NEXTCLOUD_PASSWORD" {
+        if line.starts_with('#') {
+            values.insert("COMMENT".into(), line);
             break;
         }
+        let (key, value) = line.strip_prefix("export ").and_then(|l| l.split_once('=')).expect("export KEY='value'");
+        values.insert(key.to_owned(), value.trim_matches('\'').to_owned());
     }
     Sim { child, values }
 }
@@ -55,40 +56,48 @@ fn url(text: &str) -> ServerUrl {
 async fn opnc_sim_starts_the_newest_versions_fresh() {
     let sim = start_sim(&[]);
     let v = &sim.values;
-    for key in ["OPENPROJECT_URL", "OPENPROJECT_API_TOKEN", "NEXTCLOUD_URL", "NEXTCLOUD_USER", "NEXTCLOUD_PASSWORD"] {
+    for key in [
+        "OPNC_OPENPROJECT_URL",
+        "OPNC_OPENPROJECT_TOKEN",
+        "OPNC_NEXTCLOUD_URL",
+        "OPNC_NEXTCLOUD_USER",
+        "OPNC_NEXTCLOUD_PASSWORD",
+    ] {
         assert!(v.contains_key(key), "{key} printed: {v:?}");
     }
     let http = HttpClient::new(HttpConfig::default()).unwrap();
     let op = OpenProjectClient::new(
         http.clone(),
-        url(&v["OPENPROJECT_URL"]),
-        OpenProjectAuth::ApiKey(SecretString::from(v["OPENPROJECT_API_TOKEN"].as_str())),
+        url(&v["OPNC_OPENPROJECT_URL"]),
+        OpenProjectAuth::ApiKey(SecretString::from(v["OPNC_OPENPROJECT_TOKEN"].as_str())),
     );
     let root = op.root().await.unwrap();
     assert_eq!(root.core_version.as_deref(), Some("17.3.0"));
     assert!(op.storages().await.unwrap().is_empty(), "fresh: no storage");
 
     let credentials = NextcloudCredentials {
-        login_name: v["NEXTCLOUD_USER"].clone(),
-        password: SecretString::from(v["NEXTCLOUD_PASSWORD"].as_str()),
+        login_name: v["OPNC_NEXTCLOUD_USER"].clone(),
+        password: SecretString::from(v["OPNC_NEXTCLOUD_PASSWORD"].as_str()),
     };
-    let nc = NextcloudClient::new(http, url(&v["NEXTCLOUD_URL"]), Some(credentials));
+    let nc = NextcloudClient::new(http, url(&v["OPNC_NEXTCLOUD_URL"]), Some(credentials));
     let caps = nc.capabilities().await.unwrap();
     assert_eq!(caps.major, 34);
     let integration = caps.integration.expect("integration_openproject enabled");
     assert!(integration.app_version.starts_with("3.1."));
     assert!(integration.groupfolders_enabled);
     assert!(!nc.check_admin_config().await.unwrap().config_status_without_project_folder, "fresh: not configured");
-    assert_eq!(nc.is_valid_op_instance(&url(&v["OPENPROJECT_URL"])).await.unwrap(), OpenProjectReachability::Valid);
+    assert_eq!(
+        nc.is_valid_op_instance(&url(&v["OPNC_OPENPROJECT_URL"])).await.unwrap(),
+        OpenProjectReachability::Valid
+    );
 }
 
 #[tokio::test]
 async fn opnc_sim_takes_older_versions() {
     let sim = start_sim(&["--openproject-version", "14", "--nextcloud-version", "30"]);
-    assert_eq!(sim.values["OPENPROJECT_VERSION"], "14.6.3");
-    assert_eq!(sim.values["NEXTCLOUD_VERSION"], "30.0.17");
+    assert!(sim.values["COMMENT"].contains("OpenProject 14.6.3 and Nextcloud 30.0.17"), "{:?}", sim.values);
     let http = HttpClient::new(HttpConfig::default()).unwrap();
-    let nc = NextcloudClient::new(http, url(&sim.values["NEXTCLOUD_URL"]), None);
+    let nc = NextcloudClient::new(http, url(&sim.values["OPNC_NEXTCLOUD_URL"]), None);
     let caps = nc.capabilities().await.unwrap();
     assert_eq!(caps.major, 30);
     assert!(caps.integration.unwrap().app_version.starts_with("2."));

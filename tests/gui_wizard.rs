@@ -148,8 +148,8 @@ fn screenshot(name: &str, width: u32, height: u32) {
     assert!(status.success(), "screenshot {name}");
 }
 
-/// Waits for a native dialog by title and presses `key` in it (`Return` closes an OK-only box; in an
-/// OK/Cancel box Cancel has the focus, and `alt+o` presses OK). Returns whether the dialog appeared.
+/// Waits for a native dialog by title and presses `key` in it (`Return` closes an OK-only box; a confirmation's
+/// action button is pressed by its mnemonic, `alt+` its first letter). Returns whether the dialog appeared.
 fn answer_dialog(title: &str, key: &str) -> bool {
     let found = Command::new("timeout").args(["20", "xdotool", "search", "--sync", "--name", title]).output().unwrap();
     if !found.status.success() {
@@ -267,7 +267,7 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
             &driver,
             "#reset-app_password",
             "Rotate the app password?",
-            "alt+o",
+            "alt+r",
             Some(("7-reset-confirmation", width, height))
         )
         .await
@@ -277,7 +277,7 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let manage = driver.text(".manage").await;
     assert!(
-        manage.contains("openproject_application_password") && !manage.contains('✖'),
+        manage.contains("OpenProject holds the app password for project folders.") && !manage.contains('✖'),
         "still proven after the rotation: {manage}"
     );
     assert!(
@@ -285,7 +285,7 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
             &driver,
             "#delete",
             "Delete the connection?",
-            "alt+o",
+            "alt+d",
             Some(("8-delete-confirmation", width, height))
         )
         .await
@@ -467,7 +467,7 @@ async fn openproject_window_run(app: &Path) {
             &driver,
             "#reset-openproject_oauth",
             "Replace OpenProject OAuth values?",
-            "alt+o",
+            "alt+r",
             Some(("17-replace-openproject-oauth-confirmation", 1280, 800))
         )
         .await
@@ -542,7 +542,7 @@ async fn replace_by_hand_run(app: &Path) {
     driver.click("#load-state").await;
     driver.wait_for(".manage .checks").await;
     assert!(
-        click_and_answer(&driver, "#reset-openproject_oauth", "Replace OpenProject OAuth values?", "alt+o", None).await
+        click_and_answer(&driver, "#reset-openproject_oauth", "Replace OpenProject OAuth values?", "alt+r", None).await
     );
     assert!(tokio::task::spawn_blocking(|| accept_dialog("Reset failed")).await.unwrap(), "nothing could be sent");
     driver.click("#replace-by-hand").await;

@@ -112,12 +112,13 @@ impl Machine {
         write_program(&stand_ins.join("sudo"), &format!("{record}\nexec \"$@\""));
         write_program(
             &stand_ins.join("dpkg-query"),
-            &format!("[ -e {}/packages/\"${{@: -1}}\" ] && echo -n 'install ok installed' || exit 1", installed.display()),
+            &format!(
+                "[ -e {}/packages/\"${{@: -1}}\" ] && echo -n 'install ok installed' || exit 1",
+                installed.display()
+            ),
         );
-        let provides: String = PROVIDES
-            .iter()
-            .map(|(package, program)| format!("  {package}) make {program} ;;\n"))
-            .collect();
+        let provides: String =
+            PROVIDES.iter().map(|(package, program)| format!("  {package}) make {program} ;;\n")).collect();
         write_program(
             &stand_ins.join("apt-get"),
             &format!(
@@ -214,7 +215,12 @@ impl Drop for Machine {
 }
 
 fn shown(out: &Output) -> String {
-    format!("rc {:?}\n{}{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "rc {:?}\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn position(log: &[String], wanted: impl Fn(&str) -> bool) -> Option<usize> {
@@ -228,8 +234,9 @@ fn the_test_command_sets_up_a_fresh_machine_before_it_uses_anything() {
     let out = machine.script("test", &[]);
     let log = machine.log();
     assert!(out.status.success(), "scripts/test on a fresh machine: {}\nlog:\n{}", shown(&out), log.join("\n"));
-    let install = position(&log, |l| l.starts_with("apt-get") && l.contains(" install ") && l.contains("gnome-keyring"))
-        .unwrap_or_else(|| panic!("the packages are installed: {log:#?}"));
+    let install =
+        position(&log, |l| l.starts_with("apt-get") && l.contains(" install ") && l.contains("gnome-keyring"))
+            .unwrap_or_else(|| panic!("the packages are installed: {log:#?}"));
     let keyring = position(&log, |l| l.starts_with("gnome-keyring-daemon --unlock"))
         .unwrap_or_else(|| panic!("the keyring is started: {log:#?}"));
     assert!(install < keyring, "installed before use: {log:#?}");

@@ -23,12 +23,11 @@ fn not_signed_in() -> ErrorView {
     }
 }
 
-/// Normalises a server URL the way every client does, so the wizard shows what will be used.
+/// The server's base address under what the admin typed or pasted (a page copied from the browser is cut to the
+/// address the server's API answers under), so the wizard shows what will be used.
 #[tauri::command]
-pub fn check_url(server: Server, input: String, allow_insecure_http: bool) -> Result<String, ErrorView> {
-    ServerUrl::parse(&input, UrlPolicy { allow_insecure_http })
-        .map(|u| u.to_string())
-        .map_err(|e| e.for_server(server).view())
+pub async fn check_url(server: Server, input: String, allow_insecure_http: bool) -> Result<String, ErrorView> {
+    Ok(opnc_core::pair::resolve_address(server, &input, allow_insecure_http).await?.url.to_string())
 }
 
 /// Demo mode: simulated servers on loopback, signed in with their demo accounts.
@@ -86,8 +85,7 @@ pub async fn openproject_window_sign_in(
     url: String,
     allow_insecure_http: bool,
 ) -> Result<String, ErrorView> {
-    let base = ServerUrl::parse(&url, UrlPolicy { allow_insecure_http })
-        .map_err(|e| e.for_server(Server::OpenProject).view())?;
+    let base = opnc_core::pair::resolve_address(Server::OpenProject, &url, allow_insecure_http).await?.url;
     let (session, user) = crate::signin_window::sign_in(&app, &base).await?;
     *state.op_session.lock().await = Some(session);
     Ok(user.name)
@@ -234,14 +232,16 @@ pub async fn diagnose(state: State<'_, AppState>) -> Result<Diagnosis, ErrorView
     Ok(state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.diagnose().await)
 }
 
-/// Asks in a native dialog; `true` when the admin chose OK.
-async fn confirm(app: &AppHandle, title: &str, text: String) -> bool {
+/// Asks in a native dialog whose buttons name the action (`action`) and Cancel; `true` when the admin chose the
+/// action. On Linux the action's first letter is its keyboard shortcut (Alt+letter), as GTK marks it.
+async fn confirm(app: &AppHandle, title: &str, text: String, action: &str) -> bool {
+    let label = if cfg!(target_os = "linux") { format!("_{action}") } else { action.to_owned() };
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .message(text)
         .title(title)
         .kind(MessageDialogKind::Warning)
-        .buttons(MessageDialogButtons::OkCancel)
+        .buttons(MessageDialogButtons::OkCancelCustom(label, "Cancel".into()))
         .show(move |ok| {
             let _ = tx.send(ok);
         });
@@ -258,17 +258,18 @@ pub async fn connection_state(state: State<'_, AppState>) -> Result<ConnectionSt
     state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.state().await
 }
 
-/// A reset, after a native confirmation that says every user must authorize again.
+/// A reset, after a native confirmation that says exactly what it invalidates.
 #[tauri::command]
 pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) -> Result<ResetOutcome, ErrorView> {
     let guard = state.pair.lock().await;
     let pair = guard.as_ref().ok_or_else(not_signed_in)?;
-    let title = match kind {
-        ResetKind::NextcloudOauth => "Replace Nextcloud OAuth values?",
-        ResetKind::AppPassword => "Rotate the app password?",
-        ResetKind::OpenprojectOauth => "Replace OpenProject OAuth values?",
+    let impact = pair.reset_impact(kind).await?;
+    let (title, action) = match kind {
+        ResetKind::NextcloudOauth => ("Replace Nextcloud OAuth values?", "Replace"),
+        ResetKind::AppPassword => ("Rotate the app password?", "Rotate"),
+        ResetKind::OpenprojectOauth => ("Replace OpenProject OAuth values?", "Replace"),
     };
-    if !confirm(&app, title, format!("{}\n\nAll users must authorize again.", kind.impact())).await {
+    if !confirm(&app, title, impact, action).await {
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;
@@ -278,33 +279,37 @@ pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) 
 
 fn show_reset_result(app: &AppHandle, outcome: &Result<ResetOutcome, ErrorView>) {
     let text = match outcome {
-        Ok(o) => format!("Done and proven ({} checks). Users must authorize again.", o.proof.checks.len()),
+        Ok(o) => format!("Done and proven ({} checks). {}", o.proof.checks.len(), o.kind.afterwards()),
         Err(e) => format!("{}\n\n{}", e.message, e.hint),
     };
     app.dialog().message(text).title(if outcome.is_ok() { "Reset done" } else { "Reset failed" }).show(|_| {});
 }
 
-/// Deletes the connection on both servers after a native confirmation that states the impact.
+/// Deletes the connection on both servers after a native confirmation that states the impact; says so, without
+/// asking, when there is nothing to delete.
 #[tauri::command]
 pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Result<(), ErrorView> {
     let guard = state.pair.lock().await;
     let pair = guard.as_ref().ok_or_else(not_signed_in)?;
     let impact = pair.delete_impact().await?;
-    let projects = if impact.projects.is_empty() { "no project".to_owned() } else { impact.projects.join(", ") };
-    let text = format!(
-        "OpenProject: the storage {:?} is deleted; it is used by {projects}, and every file link to it is lost.\nNextcloud: the OpenProject integration and its OAuth client are removed (the \"OpenProject\" user, group and team folder stay).",
-        impact.storage_name.unwrap_or_default()
-    );
-    if !confirm(&app, "Delete the connection?", text).await {
+    if impact.nothing_to_delete() {
+        app.dialog()
+            .message(opnc_core::setup::connection::describe_nothing(&impact))
+            .title("Nothing to delete")
+            .show(|_| {});
+        return Ok(());
+    }
+    if !confirm(&app, "Delete the connection?", opnc_core::setup::connection::describe_impact(&impact), "Delete").await
+    {
         return Err(cancelled());
     }
-    let result = pair.delete().await;
+    let result = pair.delete(&impact).await;
     let text = match &result {
-        Ok(()) => "The connection was deleted on both servers.".to_owned(),
+        Ok(deleted) => opnc_core::setup::connection::describe_deleted(deleted),
         Err(e) => format!("{}\n\n{}", e.message, e.hint),
     };
     app.dialog().message(text).title(if result.is_ok() { "Deleted" } else { "Delete failed" }).show(|_| {});
-    result
+    result.map(drop)
 }
 
 /// Demo mode only: the next apply fails at Nextcloud, so a training can show the rollback of both sides.

@@ -54,10 +54,24 @@ export type Event = {
  */
 at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" });
 export type Job = { id: string, openproject_url: string, nextcloud_url: string, storage_name: string, project_folders: boolean, status: JobStatus, phase: Phase, events: Array<Event>, compensations: Array<Compensation>, error: ErrorView | null, rollback_error: ErrorView | null, };
-export type ProofCheck = { name: string, ok: boolean, evidence: string, };
+export type ProofCheck = { 
+/**
+ * Stable name, for machines (`--json`) and tests; people read `summary`.
+ */
+name: string, ok: boolean, 
+/**
+ * The check's result as a sentence.
+ */
+summary: string, 
+/**
+ * What was observed, for support staff.
+ */
+evidence: string, };
 export type Proof = { storage_id: number, checks: Array<ProofCheck>, };
 export type Access = "admin" | "signed_in" | "anonymous";
-export type NotRun = { check: string, reason: string, };
+export type Check = "openproject_health_report" | "nextcloud_side" | "openproject_admin_checks" | "nextcloud_admin_checks" | "storage_drift" | "openproject_accepts_nextclouds_secret" | "nextcloud_configuration_drift" | "openproject_health_checks" | "nextcloud_to_openproject";
+export type NotRun = { check: Check, reason: string, };
+export type Verdict = "healthy" | "warnings_only" | "problems" | "could_not_check";
 export type ServerSummary = { url: string, version: string | null, access: Access, };
 export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, findings: Array<Finding>, not_run: Array<NotRun>, };
 export type SignIn = { openproject_url: string, 
@@ -94,16 +108,18 @@ export type Review = { findings: Array<Finding>, plan: Plan | null,
  */
 interrupted: Array<Job>, };
 export type ApplyResult = { job: Job, storage_id: number | null, proof: Proof | null, };
+export type NextcloudPointsAt = { "kind": "not_configured" } | { "kind": "this_openproject" } | { "kind": "other_openproject", url: string, };
 export type DeleteImpact = { storage_id: number | null, storage_name: string | null, 
 /**
  * Projects that use the storage; their file links are lost.
  */
-projects: Array<string>, };
+projects: Array<string>, nextcloud: NextcloudPointsAt, };
+export type Deleted = { openproject_storage: boolean, nextcloud_integration: boolean, };
 export type ConnectionState = { storage_id: number | null, storage_name: string | null, proof: Proof | null, };
 export type ResetKind = "nextcloud_oauth" | "app_password" | "openproject_oauth";
 export type ResetOutcome = { kind: ResetKind, steps: Array<string>, proof: Proof, 
 /**
- * Always true: say it to the admin.
+ * Users must connect their accounts again (not after an app-password rotation).
  */
 users_must_reauthorize: boolean, };
 export type DemoServers = { openproject_url: string, nextcloud_url: string, 

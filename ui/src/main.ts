@@ -227,7 +227,7 @@ function manageView(): string {
   if (c && c.storage_id === null) body += `<p>${t("noStorage")}</p>`;
   if (c?.proof) {
     body += `<h3>${t("storage")} “${esc(c.storage_name ?? "")}”</h3><ul class="checks">${c.proof.checks
-      .map((k) => `<li class="step ${k.ok ? "done" : "failed"}"><span class="icon" aria-hidden="true">${k.ok ? "✔" : "✖"}</span>${esc(k.name)} — ${esc(k.evidence)}</li>`)
+      .map((k) => `<li class="step ${k.ok ? "done" : "failed"}"><span class="icon" aria-hidden="true">${k.ok ? "✔" : "✖"}</span><span title="${esc(k.evidence)}">${esc(k.summary)}</span></li>`)
       .join("")}</ul>
       <div class="actions"><button id="reset-nextcloud_oauth" class="secondary">${t("resetNextcloud")}</button>
       <button id="reset-app_password" class="secondary">${t("rotatePassword")}</button>
@@ -384,7 +384,7 @@ async function apply(): Promise<void> {
   if (result.job.status === "succeeded") {
     state.stage = "done";
     const checks = result.proof?.checks ?? [];
-    state.op.push({ label: t("proven", checks.length), state: "done", evidence: checks.map((c) => `${c.ok ? "✔" : "✖"} ${c.name}: ${c.evidence}`) });
+    state.op.push({ label: t("proven", checks.length), state: "done", evidence: checks.map((c) => `${c.ok ? "✔" : "✖"} ${c.summary} (${c.evidence})`) });
     state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? [];
   } else if (result.job.error?.code === "plan_changed") {
     // Nothing was written: show the plan as it is now, with the reason above it.

@@ -15,10 +15,10 @@
 //! ```
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use serde::Deserialize;
 
+use crate::exit::{Exit, Failure};
 use crate::pair::{self, GivenCredentials, PairArgs, SetupArgs};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -107,13 +107,10 @@ fn credentials(pair: &ProfilePair) -> Result<GivenCredentials, String> {
     })
 }
 
-pub async fn run(args: BatchArgs) -> ExitCode {
+pub async fn run(args: BatchArgs) -> Exit {
     let profile = match load(&args.profile) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("opnc: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return Failure::usage(e).report(),
     };
     let mut results = Vec::new();
     for pair in &profile.pairs {
@@ -121,8 +118,7 @@ pub async fn run(args: BatchArgs) -> ExitCode {
         let given = match credentials(pair) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("opnc: {e}");
-                results.push((pair.name.clone(), 1u8));
+                results.push((pair.name.clone(), Failure::usage(e).report()));
                 continue;
             }
         };
@@ -164,17 +160,18 @@ pub async fn run(args: BatchArgs) -> ExitCode {
             }
             BatchAction::Delete => pair::delete(setup_args).await,
         };
-        results.push((pair.name.clone(), if code == ExitCode::SUCCESS { 0 } else { 1 }));
+        results.push((pair.name.clone(), code));
     }
     eprintln!("== summary ({:?}) ==", args.action);
     for (name, code) in &results {
-        eprintln!("  {} {name}", if *code == 0 { "✓" } else { "✗" });
+        let mark = match *code {
+            Exit::SUCCESS => "✓",
+            Exit::WARNINGS => "!",
+            _ => "✗",
+        };
+        eprintln!("  {mark} {name} (exit {})", code.0);
     }
-    let failed = results.iter().filter(|(_, c)| *c != 0).count();
-    eprintln!("{} of {} pairs succeeded", results.len() - failed, results.len());
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(pair::exit::FAILED)
-    }
+    let done = results.iter().filter(|(_, c)| *c == Exit::SUCCESS).count();
+    eprintln!("{done} of {} pairs succeeded", results.len());
+    Exit::worst(results.into_iter().map(|(_, c)| c))
 }

@@ -4,9 +4,13 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
 use opnc_core::openproject::OpenProjectAuth;
 use opnc_core::{HttpClient, SecretString, ServerUrl};
+
+use crate::exit::Failure;
 
 pub const OPENPROJECT_TOKEN: &str = "OPNC_OPENPROJECT_TOKEN";
 pub const NEXTCLOUD_USER: &str = "OPNC_NEXTCLOUD_USER";
@@ -22,12 +26,22 @@ pub fn keychain() -> opnc_core::keychain::Keychain {
     }
 }
 
-/// A keyring that cannot be reached is not an error here: the next source is asked.
+static KEYRING_UNAVAILABLE_SAID: AtomicBool = AtomicBool::new(false);
+
+/// A keyring that cannot be reached is not an error here: the next source is asked. It is said once per run,
+/// in plain words (a machine without a desktop session has no Secret Service, which is normal on a server).
 fn from_keychain<T>(lookup: Result<Option<T>, opnc_core::keychain::KeychainError>) -> Option<T> {
     match lookup {
         Ok(value) => value,
         Err(e) => {
-            tracing::warn!("{e}");
+            if !KEYRING_UNAVAILABLE_SAID.swap(true, Ordering::SeqCst) {
+                eprintln!(
+                    "opnc: the system keyring is not available here, so no saved credentials were read (and \
+                     --remember cannot save any). Give them through the environment ({OPENPROJECT_TOKEN}, \
+                     {NEXTCLOUD_USER}, {NEXTCLOUD_PASSWORD}) or at the prompt."
+                );
+            }
+            tracing::debug!("keyring: {e}");
             None
         }
     }
@@ -49,7 +63,7 @@ fn ask(prompt: &str) -> Option<String> {
     Some(line.trim().to_owned()).filter(|l| !l.is_empty())
 }
 
-pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, String> {
+pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, Failure> {
     if let Some(token) = env(OPENPROJECT_TOKEN) {
         return Ok(OpenProjectAuth::ApiKey(SecretString::from(token)));
     }
@@ -57,14 +71,14 @@ pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, String> {
         return Ok(OpenProjectAuth::ApiKey(token));
     }
     if !interactive() {
-        return Err(format!(
-            "no OpenProject API token: set {OPENPROJECT_TOKEN} (create one under My account → Access tokens in {url})"
-        ));
+        return Err(Failure::usage(format!("no OpenProject API token: set {OPENPROJECT_TOKEN}"))
+            .hint(format!("Create one in OpenProject under My account → Access tokens: {url}/my/access_tokens")));
     }
     eprintln!("OpenProject API token (create one under My account → Access tokens: {url}/my/access_tokens)");
-    let token = rpassword::prompt_password("Token: ").map_err(|e| format!("could not read the token: {e}"))?;
+    let token =
+        rpassword::prompt_password("Token: ").map_err(|e| Failure::failed(format!("could not read the token: {e}")))?;
     if token.trim().is_empty() {
-        return Err("no OpenProject API token given".into());
+        return Err(Failure::usage("no OpenProject API token given"));
     }
     Ok(OpenProjectAuth::ApiKey(SecretString::from(token.trim())))
 }
@@ -75,30 +89,24 @@ pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, String> {
 pub async fn openproject_web(
     http: &HttpClient,
     url: &ServerUrl,
-) -> Result<opnc_core::openproject_web::WebSession, String> {
+) -> Result<opnc_core::openproject_web::WebSession, Failure> {
     let (user, password) = match (env(OPENPROJECT_USER), env(OPENPROJECT_PASSWORD)) {
         (Some(user), Some(password)) => (user, SecretString::from(password)),
         _ if interactive() => {
-            let user =
-                env(OPENPROJECT_USER).or_else(|| ask("OpenProject admin user: ")).ok_or("no OpenProject user given")?;
+            let user = env(OPENPROJECT_USER)
+                .or_else(|| ask("OpenProject admin user: "))
+                .ok_or_else(|| Failure::usage("no OpenProject user given"))?;
             let password = rpassword::prompt_password("OpenProject password: ")
-                .map_err(|e| format!("could not read the password: {e}"))?;
+                .map_err(|e| Failure::failed(format!("could not read the password: {e}")))?;
             (user, SecretString::from(password))
         }
         _ => {
-            return Err(format!(
+            return Err(Failure::usage(format!(
                 "--openproject-login needs {OPENPROJECT_USER} and {OPENPROJECT_PASSWORD} (or a terminal to ask)"
-            ))
+            )))
         }
     };
-    opnc_core::openproject_web::password_sign_in(http, url, &user, &password).await.map_err(|e| {
-        format!(
-            "{}
-  hint: {}",
-            e.message(),
-            e.hint()
-        )
-    })
+    Ok(opnc_core::openproject_web::password_sign_in(http, url, &user, &password).await?)
 }
 
 /// The Nextcloud credentials: from the environment, a prompt, or (with `login_flow`, or an empty password at
@@ -108,7 +116,7 @@ pub async fn nextcloud(
     http: &HttpClient,
     url: &ServerUrl,
     login_flow: bool,
-) -> Result<(NextcloudCredentials, bool), String> {
+) -> Result<(NextcloudCredentials, bool), Failure> {
     if !login_flow {
         if let (Some(user), Some(password)) = (env(NEXTCLOUD_USER), env(NEXTCLOUD_PASSWORD)) {
             return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
@@ -117,17 +125,20 @@ pub async fn nextcloud(
             return Ok((credentials, false));
         }
         if !interactive() {
-            return Err(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD} (an app password), or use --login-flow"));
+            return Err(Failure::usage(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD}"))
+                .hint("An admin's app password (Nextcloud: Personal settings → Security), or sign in through the browser with --login-flow."));
         }
-        let user = env(NEXTCLOUD_USER).or_else(|| ask("Nextcloud admin user: ")).ok_or("no Nextcloud user given")?;
+        let user = env(NEXTCLOUD_USER)
+            .or_else(|| ask("Nextcloud admin user: "))
+            .ok_or_else(|| Failure::usage("no Nextcloud user given"))?;
         let password = rpassword::prompt_password("Nextcloud app password (empty: sign in through the browser): ")
-            .map_err(|e| format!("could not read the password: {e}"))?;
+            .map_err(|e| Failure::failed(format!("could not read the password: {e}")))?;
         if !password.is_empty() {
             return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
         }
     }
     let anonymous = NextcloudClient::new(http.clone(), url.clone(), None);
-    let flow = anonymous.start_login_flow().await.map_err(|e| e.message())?;
+    let flow = anonymous.start_login_flow().await?;
     eprintln!("Sign in to Nextcloud in the browser and grant access:\n  {}", flow.login_url);
     if open::that_detached(&flow.login_url).is_err() {
         eprintln!("(open the address above yourself)");
@@ -135,12 +146,12 @@ pub async fn nextcloud(
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(20 * 60) {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        if let Some(granted) = anonymous.poll_login_flow(&flow).await.map_err(|e| e.message())? {
+        if let Some(granted) = anonymous.poll_login_flow(&flow).await? {
             eprintln!("Signed in to Nextcloud as {}.", granted.login_name);
             return Ok((NextcloudCredentials { login_name: granted.login_name, password: granted.app_password }, true));
         }
     }
-    Err("the Nextcloud sign-in expired after 20 minutes".into())
+    Err(Failure::failed("the Nextcloud sign-in expired after 20 minutes").hint("Run the command again."))
 }
 
 /// For the doctor: credentials when the environment or the keyring has them, otherwise none (the doctor

@@ -1,14 +1,14 @@
 //! `opnc diagnose`: the connection doctor on the command line. Changes nothing on either server.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use opnc_core::doctor;
+use opnc_core::doctor::{self, Verdict};
+use opnc_core::findings::Severity;
 use opnc_core::nextcloud::NextcloudClient;
 use opnc_core::openproject::{OpenProjectAuth, OpenProjectClient};
-use opnc_core::{HttpClient, HttpConfig};
 
 use crate::credentials;
+use crate::exit::{Exit, Failure};
 
 #[derive(clap::Args)]
 pub struct DiagnoseArgs {
@@ -28,15 +28,16 @@ pub struct DiagnoseArgs {
     pub given: Option<crate::pair::GivenCredentials>,
 }
 
-/// Exit codes: 0 no problem found, 1 problems found, 2 wrong usage.
-pub async fn run(args: DiagnoseArgs) -> ExitCode {
-    let (op_url, nc_url) = match args.servers.urls() {
-        Ok(urls) => urls,
-        Err(message) => return usage(&message),
-    };
-    let http = match HttpClient::new(HttpConfig::default()) {
+/// Exit codes: 0 healthy, 6 warnings only, 1 problems found, 7 some checks could not run (and nothing broken was
+/// found), 2 wrong usage.
+pub async fn run(args: DiagnoseArgs) -> Exit {
+    let http = match crate::pair::http_client() {
         Ok(h) => h,
-        Err(e) => return usage(&e),
+        Err(e) => return e.report(),
+    };
+    let (op_url, nc_url) = match args.servers.resolve(&http).await {
+        Ok(urls) => urls,
+        Err(e) => return e.report(),
     };
     let (op_token, nc_credentials) = match &args.given {
         Some(g) => (Some(g.openproject_token.clone()), Some(g.nextcloud.clone())),
@@ -56,45 +57,44 @@ pub async fn run(args: DiagnoseArgs) -> ExitCode {
     if let Some(path) = &args.output {
         let text = if path.extension().is_some_and(|e| e == "json") { &json } else { &markdown };
         if let Err(e) = std::fs::write(path, text) {
-            eprintln!("opnc: could not write {}: {e}", path.display());
-            return ExitCode::from(1);
+            return Failure::failed(format!("could not write {}: {e}", path.display())).report();
         }
     }
     if args.json {
         println!("{json}");
+        eprintln!("{}", diagnosis.headline());
     } else if args.markdown {
         println!("{markdown}");
+        eprintln!("{}", diagnosis.headline());
     } else {
-        match diagnosis.primary() {
-            None => eprintln!(
-                "No problem found ({} findings, {} checks could not run).",
-                diagnosis.findings.len(),
-                diagnosis.not_run.len()
-            ),
-            Some(p) => {
-                eprintln!(
-                    "{} problem(s) found. First: {}",
-                    diagnosis.findings.iter().filter(|f| f.severity != opnc_core::findings::Severity::Info).count(),
-                    p.message
-                );
-                if let Some(fix) = &p.fix {
-                    eprintln!("  fix: {fix}");
-                }
-                eprintln!("Run with --markdown or --json for the whole report.");
-            }
-        }
-        for n in &diagnosis.not_run {
-            eprintln!("  not checked: {} ({})", n.check, n.reason);
-        }
+        // The summary is the report: on stdout.
+        println!("{}", summary(&diagnosis));
     }
-    if diagnosis.healthy() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match diagnosis.verdict() {
+        Verdict::Healthy => Exit::SUCCESS,
+        Verdict::WarningsOnly => Exit::WARNINGS,
+        Verdict::Problems => Exit::FAILED,
+        Verdict::CouldNotCheck => Exit::NOT_CHECKED,
     }
 }
 
-fn usage(message: &str) -> ExitCode {
-    eprintln!("opnc: {message}");
-    ExitCode::from(2)
+/// The verdict, each problem and warning with its fix, and what could not be checked, in plain words.
+fn summary(diagnosis: &doctor::Diagnosis) -> String {
+    let mut text = diagnosis.headline();
+    for f in diagnosis.findings.iter().filter(|f| f.severity != Severity::Info) {
+        let mark = if f.severity == Severity::Blocker { "✗" } else { "!" };
+        let side = f.server.map(|s| format!("{s}: ")).unwrap_or_default();
+        text.push_str(&format!("\n  {mark} {side}{}", f.message));
+        if let Some(fix) = &f.fix {
+            text.push_str(&format!("\n      fix: {fix}"));
+        }
+    }
+    if !diagnosis.not_run.is_empty() {
+        text.push_str("\n  Could not check:");
+        for n in &diagnosis.not_run {
+            text.push_str(&format!("\n    - {} ({})", n.describe(), n.reason));
+        }
+    }
+    text.push_str("\nThe whole report with the evidence: --markdown, or --json.");
+    text
 }

@@ -3,22 +3,30 @@
 mod batch;
 mod credentials;
 mod diagnose;
+mod exit;
 mod pair;
 
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+
+use exit::{Exit, Failure};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use opnc_sim::nextcloud::demo as nc_demo;
 use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
 
-/// Exit codes: 0 success, 1 the command failed, 2 wrong usage.
+/// Exit codes (each means one thing for every command): 0 success, healthy or connected; 1 failed, problems
+/// found or not connected; 2 wrong usage; 3 preflight blockers, nothing changed; 4 a rollback failed; 5 not
+/// confirmed, nothing changed; 6 working, with warnings; 7 some checks could not run.
 #[derive(Parser)]
 #[command(
     name = "opnc",
     version,
-    about = "Connect OpenProject and Nextcloud, diagnose the connection, and run simulated servers"
+    about = "Connect OpenProject and Nextcloud, diagnose the connection, and run simulated servers",
+    after_help = "Exit codes: 0 success, healthy or connected; 1 failed, problems found or not connected; 2 wrong \
+                  usage; 3 preflight blockers, nothing changed; 4 a rollback failed; 5 not confirmed, nothing \
+                  changed; 6 working, with warnings; 7 some checks could not run."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,8 +56,9 @@ enum Command {
     Forget(pair::PairArgs),
     /// Roll back setups that were interrupted (a crash, a kill, a closed terminal).
     Recover(pair::RecoverArgs),
-    /// Start a simulated OpenProject and Nextcloud on loopback (fresh, unconfigured) and print their URLs
-    /// and demo credentials as KEY=value lines. Runs until interrupted.
+    /// Start a simulated OpenProject and Nextcloud on loopback (fresh, unconfigured) and print the
+    /// environment the other commands read (`export OPNC_…=…` lines: URLs and demo credentials). Runs until
+    /// interrupted; with --env in the background, for `eval "$(opnc sim --env)"`.
     Sim(SimArgs),
 }
 
@@ -72,6 +81,13 @@ struct SimArgs {
     /// Simulate a web server in front of Nextcloud that strips the `Authorization: Bearer` header.
     #[arg(long)]
     strip_bearer_header: bool,
+    /// Run in the background and print only the `export` lines, for `eval "$(opnc sim --env)"`; they include
+    /// OPNC_SIM_PID: `kill "$OPNC_SIM_PID"` stops the servers.
+    #[arg(long)]
+    env: bool,
+    /// The background servers of `--env` (started by it).
+    #[arg(long, hide = true)]
+    background: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,10 +118,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("opnc: could not start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return Failure::failed(format!("could not start the async runtime: {e}")).report().into(),
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -113,8 +126,10 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match cli.command {
+    let exit: Exit = match cli.command {
         Command::Plan(args) => runtime.block_on(pair::plan(args)),
         Command::Setup(args) => runtime.block_on(pair::setup(args)),
         Command::Status(args) => runtime.block_on(pair::status(args)),
@@ -126,10 +141,33 @@ fn main() -> ExitCode {
         Command::Forget(args) => runtime.block_on(pair::forget(args)),
         Command::EnableProjects(args) => runtime.block_on(pair::enable_projects(args)),
         Command::Sim(args) => runtime.block_on(sim(args)),
-    }
+    };
+    exit.into()
 }
 
-async fn sim(args: SimArgs) -> ExitCode {
+/// The environment the other commands read, for a simulated pair. The values are the demo accounts' (public,
+/// printed in the README), never real credentials.
+fn sim_environment(pair: &SimPair) -> Vec<(&'static str, String)> {
+    vec![
+        ("OPNC_OPENPROJECT_URL", pair.openproject.url()),
+        ("OPNC_OPENPROJECT_TOKEN", op_demo::ADMIN_TOKEN.into()),
+        ("OPNC_OPENPROJECT_USER", "admin".into()),
+        ("OPNC_OPENPROJECT_PASSWORD", op_demo::PASSWORD.into()),
+        ("OPNC_NEXTCLOUD_URL", pair.nextcloud.url()),
+        ("OPNC_NEXTCLOUD_USER", nc_demo::ADMIN_LOGIN.into()),
+        ("OPNC_NEXTCLOUD_PASSWORD", nc_demo::ADMIN_PASSWORD.into()),
+    ]
+}
+
+/// `export NAME='value'`, safe for `eval` (the values hold no single quote; one would be escaped).
+fn export_line(name: &str, value: &str) -> String {
+    format!("export {name}='{}'", value.replace('\'', "'\\''"))
+}
+
+async fn sim(args: SimArgs) -> Exit {
+    if args.env && !args.background {
+        return sim_in_background();
+    }
     let op = match args.openproject_version {
         OpenProjectVersion::V14 => OpenProjectProfile::v14(),
         OpenProjectVersion::V16 => OpenProjectProfile::v16(),
@@ -147,26 +185,92 @@ async fn sim(args: SimArgs) -> ExitCode {
     let pair = match SimPair::start(op, nc, loopback(args.openproject_port), loopback(args.nextcloud_port)).await {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("opnc sim: could not listen on loopback: {e} (is the port in use? use 0 for any free port)");
-            return ExitCode::from(1);
+            let failure = Failure::failed(format!("could not listen on loopback: {e}"))
+                .hint("Is the port in use? Use 0 for any free port.");
+            if args.background {
+                // The parent reads stdout only.
+                println!("ERROR {}", failure.message);
+            }
+            return failure.report();
         }
     };
-    let lines = [
-        format!("OPENPROJECT_URL={}", pair.openproject.url()),
-        format!("OPENPROJECT_VERSION={}", pair.openproject.sim.lock().profile.version),
-        format!("OPENPROJECT_API_TOKEN={}", op_demo::ADMIN_TOKEN),
-        format!("NEXTCLOUD_URL={}", pair.nextcloud.url()),
-        format!("NEXTCLOUD_VERSION={}", pair.nextcloud.sim.lock().profile.version_string()),
-        format!("NEXTCLOUD_USER={}", nc_demo::ADMIN_LOGIN),
-        format!("NEXTCLOUD_PASSWORD={}", nc_demo::ADMIN_PASSWORD),
-    ];
+    let versions = format!(
+        "# Simulated OpenProject {} and Nextcloud {} (demo accounts, not real servers).",
+        pair.openproject.sim.lock().profile.version,
+        pair.nextcloud.sim.lock().profile.version_string()
+    );
     let mut out = std::io::stdout().lock();
-    for line in lines {
-        let _ = writeln!(out, "{line}");
+    for (name, value) in sim_environment(&pair) {
+        let _ = writeln!(out, "{}", export_line(name, &value));
+    }
+    let _ = writeln!(out, "{versions}");
+    if args.background {
+        let _ = writeln!(out, "READY");
     }
     let _ = out.flush();
     drop(out);
-    eprintln!("opnc sim: simulated servers with demo credentials (not real servers); Ctrl-C stops them.");
+    if !args.background {
+        eprintln!(
+            "opnc sim: running until Ctrl-C. In another shell, paste the export lines above, then e.g. `opnc plan` \
+             (the URLs and credentials come from them). Or run `eval \"$(opnc sim --env)\"` there for a pair of \
+             its own in the background."
+        );
+    }
     let _ = tokio::signal::ctrl_c().await;
-    ExitCode::SUCCESS
+    Exit::SUCCESS
+}
+
+/// `opnc sim --env`: starts the servers as a background process of their own (its own process group, so Ctrl-C
+/// in this shell does not stop it) and prints what it printed, with OPNC_SIM_PID to stop it.
+fn sim_in_background() -> Exit {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return Failure::failed(format!("cannot find the opnc program: {e}")).report(),
+    };
+    // The same flags, without --env, plus --background.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--env").collect();
+    let child = Command::new(exe)
+        .args(&args)
+        .arg("--background")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return Failure::failed(format!("could not start the simulated servers: {e}")).report(),
+    };
+    let Some(stdout) = child.stdout.take() else {
+        return Failure::failed("could not read from the simulated servers").report();
+    };
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if line == "READY" {
+            let mut out = std::io::stdout().lock();
+            for line in &lines {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = writeln!(out, "{}", export_line("OPNC_SIM_PID", &child.id().to_string()));
+            let _ = writeln!(out, "# Stop them with: kill \"$OPNC_SIM_PID\"");
+            let _ = out.flush();
+            eprintln!(
+                "opnc sim: simulated servers running in the background (process {}); `opnc plan` and the other \
+                 commands now use them. Stop them with: kill \"$OPNC_SIM_PID\"",
+                child.id()
+            );
+            return Exit::SUCCESS;
+        }
+        if let Some(message) = line.strip_prefix("ERROR ") {
+            let _ = child.wait();
+            return Failure::failed(message.to_owned()).hint("Is the port in use? Use 0 for any free port.").report();
+        }
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Failure::failed("the simulated servers stopped before they were ready").report()
 }

@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use opnc_core::findings::{Finding, Severity};
 use opnc_core::nextcloud::NextcloudClient;
@@ -15,23 +14,17 @@ use opnc_core::{HttpClient, HttpConfig, Server, ServerUrl, UrlPolicy};
 use serde_json::json;
 
 use crate::credentials;
-
-/// Documented exit codes.
-pub mod exit {
-    pub const FAILED: u8 = 1;
-    pub const BLOCKED: u8 = 3;
-    pub const ROLLBACK_FAILED: u8 = 4;
-    pub const NOT_CONFIRMED: u8 = 5;
-}
+use crate::exit::{Exit, Failure};
 
 /// The two servers of a pair, as every command names them.
 #[derive(clap::Args, Clone)]
 pub struct ServerArgs {
-    /// The OpenProject base URL, e.g. https://openproject.example.com
-    #[arg(long)]
+    /// OpenProject's address, e.g. https://openproject.example.com (a page of it copied from the browser works too)
+    #[arg(long, env = "OPNC_OPENPROJECT_URL")]
     pub openproject: String,
-    /// The Nextcloud base URL, e.g. https://cloud.example.com or https://example.com/nextcloud
-    #[arg(long)]
+    /// Nextcloud's address, e.g. https://cloud.example.com or https://example.com/nextcloud (a page of it copied
+    /// from the browser works too)
+    #[arg(long, env = "OPNC_NEXTCLOUD_URL")]
     pub nextcloud: String,
     /// Allow plain http to hosts that are not loopback (secrets then cross the network unencrypted).
     #[arg(long)]
@@ -39,14 +32,37 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
-    /// Both URLs checked and normalised; the error names the server.
-    pub fn urls(&self) -> Result<(ServerUrl, ServerUrl), String> {
-        let policy = UrlPolicy { allow_insecure_http: self.allow_insecure_http };
-        let op =
-            ServerUrl::parse(&self.openproject, policy).map_err(|e| e.for_server(Server::OpenProject).message())?;
-        let nc = ServerUrl::parse(&self.nextcloud, policy).map_err(|e| e.for_server(Server::Nextcloud).message())?;
+    fn policy(&self) -> UrlPolicy {
+        UrlPolicy { allow_insecure_http: self.allow_insecure_http }
+    }
+
+    /// Both URLs checked and normalised, without asking the servers; the error names the server.
+    pub fn urls(&self) -> Result<(ServerUrl, ServerUrl), Failure> {
+        let op = ServerUrl::parse(&self.openproject, self.policy()).map_err(|e| e.for_server(Server::OpenProject))?;
+        let nc = ServerUrl::parse(&self.nextcloud, self.policy()).map_err(|e| e.for_server(Server::Nextcloud))?;
         Ok((op, nc))
     }
+
+    /// Both base addresses. A page of a server pasted from the browser is cut to the address the server's API
+    /// answers under, and the command says which address it uses.
+    pub async fn resolve(&self, http: &HttpClient) -> Result<(ServerUrl, ServerUrl), Failure> {
+        use opnc_core::address::resolve;
+        let (op, nc) = tokio::join!(
+            resolve(http, Server::OpenProject, &self.openproject, self.policy()),
+            resolve(http, Server::Nextcloud, &self.nextcloud, self.policy())
+        );
+        let (op, nc) = (op?, nc?);
+        for note in [op.note(Server::OpenProject), nc.note(Server::Nextcloud)].into_iter().flatten() {
+            eprintln!("{note}");
+        }
+        Ok((op.url, nc.url))
+    }
+}
+
+/// The HTTP client every command uses.
+pub fn http_client() -> Result<HttpClient, Failure> {
+    HttpClient::new(HttpConfig::default())
+        .map_err(|e| Failure::failed(format!("could not set up HTTPS: {e}")).hint("Reinstall opnc."))
 }
 
 #[derive(clap::Args, Clone)]
@@ -131,9 +147,9 @@ impl Connected {
     }
 }
 
-pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
-    let (op_url, nc_url) = args.servers.urls()?;
-    let http = HttpClient::new(HttpConfig::default())?;
+pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
+    let http = http_client()?;
+    let (op_url, nc_url) = args.servers.resolve(&http).await?;
     let session = match args.openproject_login {
         true => Some(credentials::openproject_web(&http, &op_url).await?),
         false => None,
@@ -159,7 +175,7 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, String> {
     let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth);
     let web = match session {
         Some(session) => {
-            let version = op.root().await.map_err(|e| e.message())?.version();
+            let version = op.root().await?.version();
             Some(opnc_core::openproject_web::AdminPages::new(http.clone(), op_url, session, version))
         }
         None => None,
@@ -180,34 +196,43 @@ async fn remember(
     op_auth: &opnc_core::openproject::OpenProjectAuth,
     nc_url: &ServerUrl,
     nc_credentials: &opnc_core::nextcloud::NextcloudCredentials,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth.clone());
     let nc = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials.clone()));
     let (root, user) = tokio::join!(op.root(), nc.current_user());
-    root.map_err(|e| format!("not remembered: {}", e.message()))?;
-    user.map_err(|e| format!("not remembered: {}", e.message()))?;
+    let not_remembered = |e: opnc_core::ClientError| {
+        let failure = Failure::from_client(&e);
+        Failure { message: format!("not remembered: {}", failure.message), ..failure }
+    };
+    root.map_err(not_remembered)?;
+    user.map_err(not_remembered)?;
     let keychain = credentials::keychain();
     if let opnc_core::openproject::OpenProjectAuth::ApiKey(token)
     | opnc_core::openproject::OpenProjectAuth::Bearer(token) = op_auth
     {
-        keychain.remember_openproject_token(op_url, token).map_err(|e| e.to_string())?;
+        keychain
+            .remember_openproject_token(op_url, token)
+            .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
     }
-    keychain.remember_nextcloud(nc_url, nc_credentials).map_err(|e| e.to_string())?;
+    keychain
+        .remember_nextcloud(nc_url, nc_credentials)
+        .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
     eprintln!("Credentials kept in the system keyring for {op_url} and {nc_url}.");
     Ok(())
 }
 
 /// `opnc forget`: removes the pair's credentials from the keyring.
-pub async fn forget(args: PairArgs) -> ExitCode {
-    let Ok((op_url, nc_url)) = args.servers.urls() else {
-        return fail("the URLs are not valid");
+pub async fn forget(args: PairArgs) -> Exit {
+    let (op_url, nc_url) = match args.servers.urls() {
+        Ok(urls) => urls,
+        Err(e) => return e.report(),
     };
     match credentials::keychain().forget(&op_url, &nc_url) {
         Ok(()) => {
             eprintln!("Forgot the credentials for {op_url} and {nc_url}.");
-            ExitCode::SUCCESS
+            Exit::SUCCESS
         }
-        Err(e) => fail(&e.to_string()),
+        Err(e) => Failure::failed(e.message).hint(e.hint).report(),
     }
 }
 
@@ -217,55 +242,61 @@ pub fn store(args: &PairArgs) -> JobStore {
 
 fn severity_mark(s: Severity) -> &'static str {
     match s {
-        Severity::Blocker => "✗ blocker",
-        Severity::Warning => "! warning",
-        Severity::Info => "· info",
+        Severity::Blocker => "✗",
+        Severity::Warning => "!",
+        Severity::Info => "·",
     }
 }
 
-fn print_findings(findings: &[Finding]) {
-    if findings.is_empty() {
-        eprintln!("Preflight: all checks passed.");
-        return;
-    }
-    eprintln!("Preflight:");
+/// The preflight's verdict, then each finding as a sentence with what was seen and the fix. Codes are for
+/// `--json` only.
+fn findings_text(findings: &[Finding]) -> String {
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+    let (blockers, warnings) = (count(Severity::Blocker), count(Severity::Warning));
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let mut text = match (blockers, warnings) {
+        (0, 0) => "Ready: every check passed.\n".to_owned(),
+        (0, w) => format!("Ready, with {}.\n", plural(w, "warning", "warnings")),
+        (b, _) => format!("Blocked: {} must be fixed first; nothing was changed.\n", plural(b, "problem", "problems")),
+    };
     for f in findings {
-        let side = f.server.map(|s| format!("[{s}] ")).unwrap_or_default();
-        eprintln!("  {} {side}{} ({:?})", severity_mark(f.severity), f.message, f.code);
-        if !f.evidence.is_empty() {
-            eprintln!("      evidence: {}", f.evidence);
+        let side = f.server.map(|s| format!("{s}: ")).unwrap_or_default();
+        text.push_str(&format!("  {} {side}{}\n", severity_mark(f.severity), f.message));
+        if f.severity != Severity::Info && !f.evidence.is_empty() {
+            text.push_str(&format!("      seen: {}\n", f.evidence));
         }
         if let Some(fix) = &f.fix {
-            eprintln!("      fix: {fix}");
+            text.push_str(&format!("      fix: {fix}\n"));
         }
     }
+    text
 }
 
-fn print_plan(plan: &Plan) {
+fn plan_text(plan: &Plan) -> String {
     if plan.mode == PlanMode::ProveOnly {
-        eprintln!("Plan: nothing to change; the pair is already connected and will be proven.");
-        return;
+        return "Plan: nothing to change; the pair is already connected and will be proven.\n".into();
     }
-    eprintln!("Plan:");
+    let mut text = String::from("Plan:\n");
     for server in [Server::OpenProject, Server::Nextcloud] {
-        eprintln!("  {server}:");
+        text.push_str(&format!("  {server}:\n"));
         for change in plan.changes.iter().filter(|c| c.server == server) {
-            eprintln!("    - {}", change.action);
+            text.push_str(&format!("    - {}\n", change.action));
         }
     }
-    eprintln!("  Cannot be undone by a rollback:");
+    text.push_str("  Cannot be undone by a rollback:\n");
     for item in &plan.unrestorable {
-        eprintln!("    - {item}");
+        text.push_str(&format!("    - {item}\n"));
     }
+    text
 }
 
-fn confirm(question: &str, yes: bool) -> Result<(), ExitCode> {
+fn confirm(question: &str, yes: bool) -> Result<(), Exit> {
     if yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
         eprintln!("Not applied: there is no terminal to ask, and --yes was not given.");
-        return Err(ExitCode::from(exit::NOT_CONFIRMED));
+        return Err(Exit::NOT_CONFIRMED);
     }
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
@@ -275,7 +306,7 @@ fn confirm(question: &str, yes: bool) -> Result<(), ExitCode> {
         Ok(())
     } else {
         eprintln!("Not applied.");
-        Err(ExitCode::from(exit::NOT_CONFIRMED))
+        Err(Exit::NOT_CONFIRMED)
     }
 }
 
@@ -300,33 +331,33 @@ async fn preflight_and_plan(c: &Connected, args: &SetupArgs) -> (PreflightReport
     (report, plan)
 }
 
-pub async fn plan(args: SetupArgs) -> ExitCode {
+pub async fn plan(args: SetupArgs) -> Exit {
     let c = match connect(&args.pair).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
     let (report, plan) = preflight_and_plan(&c, &args).await;
     c.finish().await;
     if args.pair.json {
         emit_json(json!({ "findings": report.findings, "facts": report.facts, "plan": plan.as_ref().ok() }));
     } else {
-        print_findings(&report.findings);
+        print!("{}", findings_text(&report.findings));
         if let Ok(p) = &plan {
-            print_plan(p);
+            print!("{}", plan_text(p));
         }
     }
     if plan.is_ok() {
-        ExitCode::SUCCESS
+        Exit::SUCCESS
     } else {
-        ExitCode::from(exit::BLOCKED)
+        Exit::BLOCKED
     }
 }
 
-pub async fn setup(args: SetupArgs) -> ExitCode {
+pub async fn setup(args: SetupArgs) -> Exit {
     let store = store(&args.pair);
     let c = match connect(&args.pair).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
     let progress = progress_printer();
     let runner =
@@ -341,12 +372,12 @@ pub async fn setup(args: SetupArgs) -> ExitCode {
                 job.rollback_error.map(|e| e.message).unwrap_or_default()
             );
             c.finish().await;
-            return ExitCode::from(exit::ROLLBACK_FAILED);
+            return Exit::ROLLBACK_FAILED;
         }
     }
     let (report, plan) = preflight_and_plan(&c, &args).await;
     if !args.pair.json {
-        print_findings(&report.findings);
+        eprint!("{}", findings_text(&report.findings));
     }
     let plan = match plan {
         Ok(p) => p,
@@ -354,13 +385,13 @@ pub async fn setup(args: SetupArgs) -> ExitCode {
             if args.pair.json {
                 emit_json(json!({ "findings": report.findings, "outcome": null }));
             }
-            eprintln!("Nothing was changed: fix the blockers above and run again.");
+            eprintln!("Nothing was changed: fix the problems above and run again.");
             c.finish().await;
-            return ExitCode::from(exit::BLOCKED);
+            return Exit::BLOCKED;
         }
     };
     if !args.pair.json {
-        print_plan(&plan);
+        eprint!("{}", plan_text(&plan));
     }
     if plan.mode == PlanMode::Create {
         if let Err(code) = confirm("Apply these changes to both servers?", args.yes) {
@@ -380,8 +411,8 @@ pub async fn setup(args: SetupArgs) -> ExitCode {
                 "Done: OpenProject storage {id} and Nextcloud are connected, proven from both sides ({} checks).",
                 outcome.proof.map(|p| p.checks.len()).unwrap_or(0)
             );
-            eprintln!("Next: enable the storage in projects (OpenProject → Administration → Files → the storage → Enabled in projects).");
-            ExitCode::SUCCESS
+            eprintln!("Next: enable the storage in projects: opnc enable-projects --project NAME (or OpenProject → Administration → Files → the storage → Projects).");
+            Exit::SUCCESS
         }
         JobStatus::RolledBack => {
             let error = outcome.job.error.unwrap_or_else(missing_view);
@@ -389,7 +420,7 @@ pub async fn setup(args: SetupArgs) -> ExitCode {
                 "Failed: {}\n  hint: {}\nBoth servers were rolled back to the state before.",
                 error.message, error.hint
             );
-            ExitCode::from(exit::FAILED)
+            Exit::FAILED
         }
         JobStatus::RollbackFailed | JobStatus::Running => {
             let error = outcome.job.error.unwrap_or_else(missing_view);
@@ -398,7 +429,7 @@ pub async fn setup(args: SetupArgs) -> ExitCode {
                 "Failed: {}\nThe rollback failed too: {}\n  hint: {}",
                 error.message, rollback.message, rollback.hint
             );
-            ExitCode::from(exit::ROLLBACK_FAILED)
+            Exit::ROLLBACK_FAILED
         }
     }
 }
@@ -437,84 +468,112 @@ fn progress_printer() -> impl Fn(&Job) + Send + Sync {
     }
 }
 
-pub async fn status(args: PairArgs) -> ExitCode {
+/// `opnc status`: the verdict first, then each check of the proof as a sentence (the codes only in `--json`).
+pub async fn status(args: PairArgs) -> Exit {
     let c = match connect(&args).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
-    let options = SetupOptions { replace_existing: true, ..SetupOptions::default() };
-    let report = setup::preflight::run(&c.op, &c.nc, &options).await;
-    let storage = report.facts.storage_for(c.nc.base()).cloned();
-    let proof = match &storage {
-        Some(s) => setup::proof::prove(&c.op, &c.nc, s, s.has_application_password == Some(true)).await.ok(),
-        None => None,
-    };
+    let state = opnc_core::setup::connection::state(&c.op, &c.nc).await;
     c.finish().await;
-    let connected = proof.as_ref().is_some_and(|p| p.ok());
-    if args.json {
-        emit_json(
-            json!({ "connected": connected, "storage": storage, "proof": proof, "findings": report.findings, "facts": report.facts }),
-        );
-    } else {
-        print_findings(&report.findings);
-        match (&storage, &proof) {
-            (None, _) => eprintln!("Not connected: OpenProject has no storage for this Nextcloud."),
-            (Some(s), Some(p)) => {
-                eprintln!("Storage {:?} (id {}):", s.name, s.id);
-                for check in &p.checks {
-                    eprintln!("  {} {} — {}", if check.ok { "✓" } else { "✗" }, check.name, check.evidence);
+    let state = match state {
+        Ok(state) => state,
+        Err(e) => {
+            let failure = Failure::from_client(&e);
+            if args.json {
+                emit_json(json!({ "verdict": "could_not_check", "error": e.view() }));
+            } else {
+                println!("Could not check the connection: {}", failure.message);
+                if let Some(hint) = &failure.hint {
+                    println!("  hint: {hint}");
                 }
             }
-            (Some(s), None) => eprintln!("Storage {:?} exists, but the proof could not run.", s.name),
+            return Exit::NOT_CHECKED;
+        }
+    };
+    let (verdict, exit) = match &state.proof {
+        None => ("not_connected", Exit::FAILED),
+        Some(p) if p.ok() => ("connected", Exit::SUCCESS),
+        Some(_) => ("broken", Exit::FAILED),
+    };
+    if args.json {
+        emit_json(json!({
+            "verdict": verdict,
+            "connected": state.connected(),
+            "storage_id": state.storage_id,
+            "storage_name": state.storage_name,
+            "proof": state.proof,
+        }));
+        return exit;
+    }
+    let name = state.storage_name.clone().unwrap_or_default();
+    match &state.proof {
+        None => {
+            println!("Not connected: OpenProject has no storage for this Nextcloud.");
+            println!("  Connect them with: opnc setup");
+        }
+        Some(proof) => {
+            let failed = proof.failed().len();
+            let total = proof.checks.len();
+            if failed == 0 {
+                println!(
+                    "Connected: OpenProject's storage \"{name}\" (id {}) and Nextcloud work together, proven from both sides ({total} of {total} checks passed).",
+                    proof.storage_id
+                );
+            } else {
+                println!(
+                    "Not working: {failed} of {total} checks failed for OpenProject's storage \"{name}\" (id {}).",
+                    proof.storage_id
+                );
+            }
+            for check in &proof.checks {
+                println!("  {} {}", if check.ok { "✓" } else { "✗" }, check.summary);
+            }
+            if failed > 0 {
+                println!("  What to fix, with the evidence: opnc diagnose");
+            }
         }
     }
-    if connected {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(exit::FAILED)
-    }
+    exit
 }
 
-pub async fn delete(args: SetupArgs) -> ExitCode {
+pub async fn delete(args: SetupArgs) -> Exit {
     use opnc_core::setup::connection;
     let c = match connect(&args.pair).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
     let impact = match connection::delete_impact(&c.op, &c.nc).await {
         Ok(i) => i,
         Err(e) => {
             c.finish().await;
-            return fail(&e.message());
+            return Failure::from_client(&e).report();
         }
     };
-    eprintln!("Delete the connection:");
-    match (&impact.storage_id, &impact.storage_name) {
-        (Some(id), Some(name)) => eprintln!(
-            "  OpenProject: delete storage {name:?} (id {id}), used by {} project(s){}; all file links to it are lost.",
-            impact.projects.len(),
-            if impact.projects.is_empty() { String::new() } else { format!(": {}", impact.projects.join(", ")) }
-        ),
-        _ => eprintln!("  OpenProject: no storage for this Nextcloud."),
+    if impact.nothing_to_delete() {
+        c.finish().await;
+        if args.pair.json {
+            emit_json(json!({ "deleted": null, "impact": impact }));
+        }
+        eprintln!("{}", connection::describe_nothing(&impact));
+        return Exit::SUCCESS;
     }
-    eprintln!("  Nextcloud: reset the OpenProject integration settings and delete its OAuth client (the \"OpenProject\" user, group and team folder stay).");
+    eprintln!("Delete the connection:\n{}", connection::describe_impact(&impact));
     if let Err(code) = confirm("Delete on both servers?", args.yes) {
         c.finish().await;
         return code;
     }
-    let failed = connection::delete(&c.op, &c.nc, impact.storage_id).await.err().map(|e| e.message());
+    let result = connection::delete(&c.op, &c.nc, &impact).await;
     c.finish().await;
-    if args.pair.json {
-        emit_json(
-            json!({ "deleted_storage": impact.storage_id, "projects_affected": impact.projects.len(), "error": failed }),
-        );
-    }
-    match failed {
-        None => {
-            eprintln!("Deleted on both servers.");
-            ExitCode::SUCCESS
+    match result {
+        Ok(deleted) => {
+            if args.pair.json {
+                emit_json(json!({ "deleted": deleted, "impact": impact }));
+            }
+            eprintln!("{}", connection::describe_deleted(&deleted));
+            Exit::SUCCESS
         }
-        Some(e) => fail(&e),
+        Err(e) => Failure::from_client(&e).report(),
     }
 }
 
@@ -527,25 +586,24 @@ pub struct RecoverArgs {
     pub yes: bool,
 }
 
-pub async fn recover_jobs(args: RecoverArgs) -> ExitCode {
+pub async fn recover_jobs(args: RecoverArgs) -> Exit {
     let store = store(&args.pair);
     let c = match connect(&args.pair).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
     let jobs: Vec<Job> = store.interrupted().into_iter().filter(|j| same_pair(j, &c)).collect();
     if jobs.is_empty() {
         eprintln!("No interrupted setup of this pair.");
         c.finish().await;
-        return ExitCode::SUCCESS;
+        return Exit::SUCCESS;
     }
     for job in &jobs {
-        eprintln!(
-            "Interrupted setup {} stopped during {:?}; {} change(s) recorded to undo.",
-            job.id,
-            job.phase,
-            job.compensations.len()
-        );
+        let how = match job.status {
+            JobStatus::RollbackFailed => "its rollback failed".to_owned(),
+            _ => format!("it was interrupted during \"{}\"", job.phase.describe()),
+        };
+        eprintln!("Setup {}: {how}; {} change(s) recorded to undo.", job.id, job.compensations.len());
     }
     if let Err(code) = confirm("Roll these back on both servers?", args.yes) {
         c.finish().await;
@@ -554,7 +612,7 @@ pub async fn recover_jobs(args: RecoverArgs) -> ExitCode {
     let progress = progress_printer();
     let runner =
         Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
-    let mut worst = ExitCode::SUCCESS;
+    let mut worst = Exit::SUCCESS;
     for mut job in jobs {
         recover(&runner, &mut job).await;
         match job.status {
@@ -565,7 +623,7 @@ pub async fn recover_jobs(args: RecoverArgs) -> ExitCode {
                     job.id,
                     job.rollback_error.as_ref().map(|e| e.message.clone()).unwrap_or_default()
                 );
-                worst = ExitCode::from(exit::ROLLBACK_FAILED);
+                worst = Exit::ROLLBACK_FAILED;
             }
         }
     }
@@ -573,18 +631,19 @@ pub async fn recover_jobs(args: RecoverArgs) -> ExitCode {
     worst
 }
 
-fn fail(message: &str) -> ExitCode {
-    eprintln!("opnc: {message}");
-    ExitCode::from(exit::FAILED)
+fn no_storage() -> Failure {
+    Failure::failed("OpenProject has no storage for this Nextcloud.").hint("Connect them first: opnc setup")
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
 pub enum ResetWhat {
-    /// A new Nextcloud OAuth client, given to OpenProject.
+    /// A new Nextcloud OAuth client, given to OpenProject: every OpenProject user connects to Nextcloud again;
+    /// with project folders, the project-folder app password is replaced too.
     NextcloudOauth,
-    /// A new app password for project folders, given to OpenProject.
+    /// A new app password for project folders, given to OpenProject; no user needs to do anything.
     AppPassword,
-    /// OpenProject's OAuth application, replaced in its web interface, given to Nextcloud.
+    /// OpenProject's OAuth application, replaced in its web interface, given to Nextcloud: every Nextcloud user
+    /// connects to OpenProject again.
     OpenprojectOauth,
 }
 
@@ -612,29 +671,33 @@ fn open_page(url: &str, no_browser: bool) {
     }
 }
 
-pub async fn reset(args: ResetArgs) -> ExitCode {
+pub async fn reset(args: ResetArgs) -> Exit {
     use opnc_core::setup::reset::{self as resets, ResetKind};
     let c = match connect(&args.pair).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
     let storage = match opnc_core::setup::connection::storage(&c.op, &c.nc).await {
         Ok(found) => found,
         Err(e) => {
             c.finish().await;
-            return fail(&e.message());
+            return Failure::from_client(&e).report();
         }
     };
     let Some(storage) = storage else {
         c.finish().await;
-        return fail("OpenProject has no storage for this Nextcloud: run `opnc setup` first.");
+        return no_storage().report();
     };
     let kind = match args.what {
         ResetWhat::NextcloudOauth => ResetKind::NextcloudOauth,
         ResetWhat::AppPassword => ResetKind::AppPassword,
         ResetWhat::OpenprojectOauth => ResetKind::OpenprojectOauth,
     };
-    eprintln!("Reset of storage {:?}: {}", storage.name, kind.impact());
+    eprintln!(
+        "Reset of OpenProject's storage \"{}\": {}",
+        storage.name,
+        kind.impact(storage.has_application_password == Some(true))
+    );
     if let Err(code) = confirm("Go ahead?", args.yes) {
         c.finish().await;
         return code;
@@ -659,9 +722,9 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
                 Some(result) => result,
                 None => match replace_openproject_oauth_by_hand(&c, &storage, &args).await {
                     Ok(result) => result,
-                    Err(message) => {
+                    Err(failure) => {
                         c.finish().await;
-                        return fail(&message);
+                        return failure.report();
                     }
                 },
             }
@@ -676,17 +739,14 @@ pub async fn reset(args: ResetArgs) -> ExitCode {
             for step in &outcome.steps {
                 eprintln!("  ✓ {step}");
             }
-            eprintln!(
-                "Done, proven from both sides ({} checks). Users must authorize again.",
-                outcome.proof.checks.len()
-            );
-            ExitCode::SUCCESS
+            eprintln!("Done, proven from both sides ({} checks). {}", outcome.proof.checks.len(), kind.afterwards());
+            Exit::SUCCESS
         }
         Err(e) => {
             for step in &e.done {
                 eprintln!("  ✓ {step}");
             }
-            fail(&format!("{}\n  hint: {}", e.error.message, e.error.hint))
+            Failure::failed(e.error.message).hint(e.error.hint).report()
         }
     }
 }
@@ -698,7 +758,7 @@ async fn replace_openproject_oauth_by_hand(
     c: &Connected,
     storage: &opnc_core::openproject::Storage,
     args: &ResetArgs,
-) -> Result<Result<opnc_core::setup::reset::ResetOutcome, opnc_core::setup::reset::ResetError>, String> {
+) -> Result<Result<opnc_core::setup::reset::ResetOutcome, opnc_core::setup::reset::ResetError>, Failure> {
     use opnc_core::setup::reset as resets;
     let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
     eprintln!("On this page, choose \"Replace OpenProject OAuth\" and keep the page open (with --openproject-login the assistant does it itself):");
@@ -706,16 +766,26 @@ async fn replace_openproject_oauth_by_hand(
     let timeout = std::time::Duration::from_secs(args.timeout_seconds);
     let never = std::sync::atomic::AtomicBool::new(false);
     let client_id = resets::wait_for_new_openproject_client(&c.op, storage.id, &old_client, timeout, &never)
-        .await
-        .map_err(|e| e.message())?
-        .ok_or("OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.")?;
+        .await?
+        .ok_or_else(|| {
+            Failure::failed(
+                "OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.",
+            )
+        })?;
     eprintln!("OpenProject shows the new client id {client_id}.");
     let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
         Some(s) => s,
-        None if std::io::stdin().is_terminal() => rpassword::prompt_password("Paste the new client secret shown on that page: ")
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| format!("could not read the secret: {e}"))?,
-        None => return Err("the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET. Nextcloud still holds the old values, so the pair is broken until then.".into()),
+        None if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password("Paste the new client secret shown on that page: ")
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| Failure::failed(format!("could not read the secret: {e}")))?
+        }
+        None => {
+            return Err(Failure::usage(
+                "the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET",
+            )
+            .hint("Nextcloud still holds the old values, so the pair is broken until then."))
+        }
     };
     Ok(resets::push_openproject_oauth(&c.op, &c.nc, storage, &client_id, &opnc_core::SecretString::from(secret)).await)
 }
@@ -753,22 +823,25 @@ enum Enabled {
     ByHand(opnc_core::setup::projects::EnableReport, Vec<String>),
 }
 
-pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
+pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
     use opnc_core::setup::projects;
     let folder_id = args.folder.as_deref().map(opnc_core::openproject_web::folder_id_from_link);
     let folder_id = match (args.folder_mode, folder_id) {
         (Some(FolderModeArg::Manual), None) => {
-            return fail("--folder-mode manual needs --folder (a Nextcloud folder link or file id)")
+            return Failure::usage("--folder-mode manual needs --folder (a Nextcloud folder link or file id)").report()
         }
         (_, Some(None)) => {
-            return fail("--folder is neither a file id nor a Nextcloud Files link with one (…/f/123 or …?fileid=123)")
+            return Failure::usage(
+                "--folder is neither a file id nor a Nextcloud Files link with one (…/f/123 or …?fileid=123)",
+            )
+            .report()
         }
         (_, Some(Some(id))) => Some(id),
         (_, None) => None,
     };
     let c = match connect(&args.pair).await {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return e.report(),
     };
     let result = async {
         let storage = opnc_core::setup::connection::storage(&c.op, &c.nc).await?;
@@ -813,7 +886,7 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
     c.finish().await;
     let list = |items: &[String]| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
     match result {
-        Ok(None) => fail("OpenProject has no storage for this Nextcloud: run `opnc setup` first."),
+        Ok(None) => no_storage().report(),
         Ok(Some(Enabled::Automatically(outcome, unknown))) => {
             if args.pair.json {
                 emit_json(json!({ "enabled": outcome, "unknown": unknown }));
@@ -830,9 +903,9 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
                 eprintln!("Unknown projects: {}", unknown.join(", "));
             }
             if outcome.refused.is_empty() && outcome.archived.is_empty() && unknown.is_empty() {
-                ExitCode::SUCCESS
+                Exit::SUCCESS
             } else {
-                ExitCode::from(exit::FAILED)
+                Exit::FAILED
             }
         }
         Ok(Some(Enabled::ByHand(report, unknown))) => {
@@ -852,10 +925,10 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> ExitCode {
                 if !unknown.is_empty() {
                     eprintln!("Unknown projects: {}", unknown.join(", "));
                 }
-                return ExitCode::from(exit::FAILED);
+                return Exit::FAILED;
             }
-            ExitCode::SUCCESS
+            Exit::SUCCESS
         }
-        Err(e) => fail(&e.message()),
+        Err(e) => Failure::from_client(&e).report(),
     }
 }

@@ -24,10 +24,25 @@ pub enum Access {
     Anonymous,
 }
 
+/// The doctor's checks that can fail to run (for lack of access, or a side out of reach).
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    OpenprojectHealthReport,
+    NextcloudSide,
+    OpenprojectAdminChecks,
+    NextcloudAdminChecks,
+    StorageDrift,
+    OpenprojectAcceptsNextcloudsSecret,
+    NextcloudConfigurationDrift,
+    OpenprojectHealthChecks,
+    NextcloudToOpenproject,
+}
+
 /// A check that could not run, and why.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotRun {
-    pub check: &'static str,
+    pub check: Check,
     pub reason: String,
 }
 
@@ -49,7 +64,78 @@ pub struct Diagnosis {
     pub not_run: Vec<NotRun>,
 }
 
+/// The diagnosis in one word, for exit codes and the first line a person reads.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every check ran and nothing needs attention.
+    Healthy,
+    /// Every check ran; something deserves attention, nothing is broken.
+    WarningsOnly,
+    /// Something is broken.
+    Problems,
+    /// Nothing broken was found, but some checks could not run: not a clean bill of health.
+    CouldNotCheck,
+}
+
+impl NotRun {
+    /// What the check would have looked at, in plain words.
+    pub fn describe(&self) -> &'static str {
+        match self.check {
+            Check::OpenprojectHealthReport => "OpenProject's own health report for the storage",
+            Check::NextcloudSide => "everything on the Nextcloud side",
+            Check::OpenprojectAdminChecks => "what only an OpenProject administrator can see",
+            Check::NextcloudAdminChecks => "what only a Nextcloud administrator can see",
+            Check::StorageDrift => "the storage's settings in OpenProject",
+            Check::OpenprojectAcceptsNextcloudsSecret => "whether OpenProject accepts the OAuth secret Nextcloud holds",
+            Check::NextcloudConfigurationDrift => "Nextcloud's OpenProject integration settings",
+            Check::OpenprojectHealthChecks => "OpenProject's background workers",
+            Check::NextcloudToOpenproject => "whether Nextcloud reaches OpenProject",
+        }
+    }
+}
+
 impl Diagnosis {
+    pub fn verdict(&self) -> Verdict {
+        if self.findings.iter().any(|f| f.severity == Severity::Blocker) {
+            Verdict::Problems
+        } else if !self.not_run.is_empty() {
+            Verdict::CouldNotCheck
+        } else if self.findings.iter().any(|f| f.severity == Severity::Warning) {
+            Verdict::WarningsOnly
+        } else {
+            Verdict::Healthy
+        }
+    }
+
+    /// The verdict as the first line of a report.
+    pub fn headline(&self) -> String {
+        let count = |severity: Severity| self.findings.iter().filter(|f| f.severity == severity).count();
+        let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+        match self.verdict() {
+            Verdict::Healthy => "Healthy: every check passed.".into(),
+            Verdict::WarningsOnly => {
+                format!("Working, with {}: nothing is broken.", plural(count(Severity::Warning), "warning", "warnings"))
+            }
+            Verdict::Problems => format!(
+                "Broken: {} found{}.",
+                plural(count(Severity::Blocker), "problem", "problems"),
+                match count(Severity::Warning) {
+                    0 => String::new(),
+                    n => format!(", and {}", plural(n, "warning", "warnings")),
+                }
+            ),
+            Verdict::CouldNotCheck => format!(
+                "Not fully checked: {} could not run, so this is no clean bill of health{}.",
+                plural(self.not_run.len(), "check", "checks"),
+                match count(Severity::Warning) {
+                    0 => String::new(),
+                    n => format!("; {} found", plural(n, "warning", "warnings")),
+                }
+            ),
+        }
+    }
+
     /// The finding to fix first.
     pub fn primary(&self) -> Option<&Finding> {
         self.findings.iter().find(|f| f.severity != Severity::Info)
@@ -59,8 +145,15 @@ impl Diagnosis {
         self.primary().is_none()
     }
 
+    /// The report as JSON: the verdict and its headline first, then everything the diagnosis holds.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        let mut value = serde_json::json!({ "verdict": self.verdict(), "headline": self.headline() });
+        if let (Some(object), Ok(serde_json::Value::Object(fields))) =
+            (value.as_object_mut(), serde_json::to_value(self))
+        {
+            object.extend(fields);
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_default()
     }
 
     pub fn to_markdown(&self) -> String {
@@ -80,11 +173,10 @@ impl Diagnosis {
         ));
         md.push_str(&format!("| access | {} | {} |\n", access(self.openproject.access), access(self.nextcloud.access)));
         md.push_str(&format!("| OpenProject Integration app | | {} |\n\n", version(&self.integration_version)));
+        md.push_str(&format!("**{}**", self.headline()));
         match self.primary() {
-            None => md.push_str("**Result: no problem found.**\n\n"),
-            Some(p) => {
-                md.push_str(&format!("**Result: {}** Fix first: {}\n\n", p.message, p.fix.clone().unwrap_or_default()))
-            }
+            None => md.push_str("\n\n"),
+            Some(p) => md.push_str(&format!(" First: {} Fix: {}\n\n", p.message, p.fix.clone().unwrap_or_default())),
         }
         md.push_str("## Findings\n\n");
         if self.findings.is_empty() {
@@ -103,7 +195,7 @@ impl Diagnosis {
         if !self.not_run.is_empty() {
             md.push_str("\n## Checks that could not run\n\n");
             for n in &self.not_run {
-                md.push_str(&format!("- `{}`: {}\n", n.check, n.reason));
+                md.push_str(&format!("- {}: {}\n", n.describe(), n.reason));
             }
         }
         md
@@ -133,14 +225,14 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
     let text = match web.health_report(storage_id).await {
         Ok(t) => t,
         Err(e) => {
-            diagnosis.not_run.push(NotRun { check: "openproject_health_report", reason: e.message() });
+            diagnosis.not_run.push(NotRun { check: Check::OpenprojectHealthReport, reason: e.message() });
             return;
         }
     };
     let checks = parse_health_report(&text);
     if checks.is_empty() {
         diagnosis.not_run.push(NotRun {
-            check: "openproject_health_report",
+            check: Check::OpenprojectHealthReport,
             reason: "OpenProject's health report had no checks in a known shape".into(),
         });
         return;
@@ -251,9 +343,9 @@ pub async fn diagnose(
             };
             not_run.push(NotRun {
                 check: if f.server == Some(Server::OpenProject) {
-                    "openproject_admin_checks"
+                    Check::OpenprojectAdminChecks
                 } else {
-                    "nextcloud_admin_checks"
+                    Check::NextcloudAdminChecks
                 },
                 reason: reason.into(),
             });
@@ -266,7 +358,7 @@ pub async fn diagnose(
     let op_reachable = !findings.iter().any(|f| f.code == C::OpenprojectUnreachable);
     let nc_reachable = !findings.iter().any(|f| f.code == C::NextcloudUnreachable);
     if !nc_reachable {
-        not_run.push(NotRun { check: "nextcloud_side", reason: "this computer cannot reach Nextcloud".into() });
+        not_run.push(NotRun { check: Check::NextcloudSide, reason: "this computer cannot reach Nextcloud".into() });
     }
 
     // The storage for this Nextcloud, or the closest one (drift: another scheme, host name or path).
@@ -293,7 +385,7 @@ pub async fn diagnose(
         }
     } else if op_access != Access::Admin {
         not_run.push(NotRun {
-            check: "storage_drift",
+            check: Check::StorageDrift,
             reason: "the storage's settings are visible to OpenProject administrators only".into(),
         });
     }
@@ -335,7 +427,7 @@ pub async fn diagnose(
         enabled_apps = apps;
         if nc_admin && secret.is_none() && integration.has_openproject_client_secret {
             not_run.push(NotRun {
-                check: "openproject_accepts_nextclouds_secret",
+                check: Check::OpenprojectAcceptsNextcloudsSecret,
                 reason: "Nextcloud hides the OpenProject client secret it holds".into(),
             });
         }
@@ -451,7 +543,7 @@ pub async fn diagnose(
             }
         } else {
             not_run.push(NotRun {
-                check: "nextcloud_configuration_drift",
+                check: Check::NextcloudConfigurationDrift,
                 reason: "Nextcloud's integration settings are visible to Nextcloud administrators only".into(),
             });
         }
@@ -495,7 +587,7 @@ pub async fn diagnose(
                 }
             }
             Err(_) => not_run.push(NotRun {
-                check: "openproject_health_checks",
+                check: Check::OpenprojectHealthChecks,
                 reason: "/health_checks/all is not reachable (it may need its own credentials)".into(),
             }),
         }
@@ -518,7 +610,7 @@ pub async fn diagnose(
         && facts.reachability.is_none()
         && nc_reachable
     {
-        not_run.push(NotRun { check: "nextcloud_to_openproject", reason: "needs a Nextcloud account".into() });
+        not_run.push(NotRun { check: Check::NextcloudToOpenproject, reason: "needs a Nextcloud account".into() });
     }
     sort(&mut findings);
     findings.dedup_by(|a, b| a.code == b.code && a.message == b.message);

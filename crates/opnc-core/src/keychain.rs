@@ -15,14 +15,21 @@ pub struct KeychainError {
 
 impl KeychainError {
     fn from_keyring(error: keyring::Error) -> Self {
-        let hint = match &error {
-            keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => {
-                "Unlock the keyring, or on Linux make sure a Secret Service (GNOME Keyring, KWallet) is running; until then, pass credentials through the environment."
-            }
-            _ => "Pass the credentials through the environment instead.",
-        };
-        // The keyring's messages never contain the secret itself.
-        Self { message: format!("the system keyring failed: {error}"), hint: hint.into() }
+        // The keyring's messages never contain the secret itself; its platform details (D-Bus errors) go to the
+        // debug log, not to the person.
+        tracing::debug!("keyring: {error}");
+        match &error {
+            keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => Self {
+                message: "the system keyring is not available here".into(),
+                hint: "Unlock it, or on Linux start a Secret Service (GNOME Keyring, KWallet) in the desktop session; \
+                       until then, give credentials through the environment or at the prompt."
+                    .into(),
+            },
+            other => Self {
+                message: format!("the system keyring refused the entry: {other}"),
+                hint: "Give the credentials through the environment instead.".into(),
+            },
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! strict HTTP foundation, server URLs, versions, errors with stable codes, and secrets that never leak.
 //! Nothing here depends on Tauri; the desktop app and the `opnc` CLI are two faces of this crate.
 
+pub mod address;
 pub mod doctor;
 pub mod error;
 pub mod findings;

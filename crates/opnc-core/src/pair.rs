@@ -12,7 +12,7 @@ use crate::nextcloud::{NextcloudClient, NextcloudCredentials};
 use crate::openproject::{OpenProjectAuth, OpenProjectClient};
 use crate::openproject_web::{AdminPages, FolderMode, WebSession};
 use crate::secret::SecretString;
-use crate::server_url::{ServerUrl, UrlPolicy};
+use crate::server_url::UrlPolicy;
 use crate::setup::apply::{Outcome, Runner, DEFAULT_SETTLE};
 use crate::setup::journal::{Job, JobStatus, JobStore};
 use crate::setup::preflight::{self, Facts};
@@ -138,15 +138,17 @@ impl ConnectedPair {
         simulated: bool,
     ) -> Result<Self, ErrorView> {
         let policy = UrlPolicy { allow_insecure_http: request.allow_insecure_http };
-        let op_url =
-            ServerUrl::parse(&request.openproject_url, policy).map_err(|e| e.for_server(Server::OpenProject).view())?;
-        let nc_url =
-            ServerUrl::parse(&request.nextcloud_url, policy).map_err(|e| e.for_server(Server::Nextcloud).view())?;
         let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
             code: crate::ErrorCode::CouldNotConnect,
             message: e,
             hint: "Restart the app.".into(),
         })?;
+        // A page copied from the browser is cut to the server's base; the panes show the address used.
+        let (op_url, nc_url) = tokio::join!(
+            crate::address::resolve(&http, Server::OpenProject, &request.openproject_url, policy),
+            crate::address::resolve(&http, Server::Nextcloud, &request.nextcloud_url, policy)
+        );
+        let (op_url, nc_url) = (op_url.map_err(|e| e.view())?.url, nc_url.map_err(|e| e.view())?.url);
         let missing = |server: Server, what: &str| ErrorView {
             code: crate::ErrorCode::CredentialsRejected,
             message: format!("No {what} for {server}."),
@@ -409,13 +411,7 @@ impl ConnectedPair {
 
 pub use crate::setup::connection::DeleteImpact;
 
-/// The state of an existing connection, side by side.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ConnectionState {
-    pub storage_id: Option<i64>,
-    pub storage_name: Option<String>,
-    pub proof: Option<crate::setup::proof::Proof>,
-}
+pub use crate::setup::connection::{ConnectionState, Deleted};
 
 impl ConnectedPair {
     async fn storage(&self) -> Result<Option<crate::openproject::Storage>, ErrorView> {
@@ -424,25 +420,24 @@ impl ConnectedPair {
 
     /// The connection as it is now, proven from both sides.
     pub async fn state(&self) -> Result<ConnectionState, ErrorView> {
-        let Some(storage) = self.storage().await? else {
-            return Ok(ConnectionState { storage_id: None, storage_name: None, proof: None });
-        };
-        let proof =
-            crate::setup::proof::prove(&self.op, &self.nc, &storage, storage.has_application_password == Some(true))
-                .await
-                .map_err(|e| e.view())?;
-        Ok(ConnectionState { storage_id: Some(storage.id), storage_name: Some(storage.name), proof: Some(proof) })
+        crate::setup::connection::state(&self.op, &self.nc).await.map_err(|e| e.view())
     }
 
     pub async fn delete_impact(&self) -> Result<DeleteImpact, ErrorView> {
         crate::setup::connection::delete_impact(&self.op, &self.nc).await.map_err(|e| e.view())
     }
 
-    /// Deletes the connection on both servers: the storage in OpenProject (file links go with it) and the
-    /// integration settings and OAuth client in Nextcloud (its "OpenProject" user, group and folder stay).
-    pub async fn delete(&self) -> Result<(), ErrorView> {
-        let storage = self.storage().await?;
-        crate::setup::connection::delete(&self.op, &self.nc, storage.map(|s| s.id)).await.map_err(|e| e.view())
+    /// Deletes what `impact` (shown to the admin) names: the storage in OpenProject (file links go with it) and
+    /// the integration settings and OAuth client in Nextcloud when they are this OpenProject's (its "OpenProject"
+    /// user, group and folder stay).
+    pub async fn delete(&self, impact: &DeleteImpact) -> Result<Deleted, ErrorView> {
+        crate::setup::connection::delete(&self.op, &self.nc, impact).await.map_err(|e| e.view())
+    }
+
+    /// What `kind` would invalidate for this pair's storage, for the confirmation.
+    pub async fn reset_impact(&self, kind: crate::setup::reset::ResetKind) -> Result<String, ErrorView> {
+        let storage = self.storage().await?.ok_or_else(no_storage)?;
+        Ok(kind.impact(storage.has_application_password == Some(true)))
     }
 
     /// One of the resets, proven afterwards.
@@ -573,6 +568,21 @@ impl ConnectedPair {
     }
 }
 
+/// The base address under what the admin typed or pasted (a page copied from the browser works), for the sign-in
+/// window and the "what will be used" line.
+pub async fn resolve_address(
+    server: Server,
+    input: &str,
+    allow_insecure_http: bool,
+) -> Result<crate::address::ResolvedAddress, ErrorView> {
+    let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
+        code: crate::ErrorCode::CouldNotConnect,
+        message: e,
+        hint: String::new(),
+    })?;
+    crate::address::resolve(&http, server, input, UrlPolicy { allow_insecure_http }).await.map_err(|e| e.view())
+}
+
 fn no_storage() -> ErrorView {
     ErrorView {
         code: crate::ErrorCode::IncompleteAnswer,
@@ -590,13 +600,15 @@ pub async fn nextcloud_browser_sign_in(
     open_page: impl Fn(&str),
     cancelled: &std::sync::atomic::AtomicBool,
 ) -> Result<NextcloudCredentials, ErrorView> {
-    let url = ServerUrl::parse(nextcloud_url, UrlPolicy { allow_insecure_http })
-        .map_err(|e| e.for_server(Server::Nextcloud).view())?;
     let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
         code: crate::ErrorCode::CouldNotConnect,
         message: e,
         hint: String::new(),
     })?;
+    let url = crate::address::resolve(&http, Server::Nextcloud, nextcloud_url, UrlPolicy { allow_insecure_http })
+        .await
+        .map_err(|e| e.view())?
+        .url;
     let anonymous = NextcloudClient::new(http, url, None);
     let flow = anonymous.start_login_flow().await.map_err(|e| e.view())?;
     open_page(&flow.login_url);

@@ -45,7 +45,7 @@ async fn a_plan_that_changed_after_it_was_confirmed_writes_nothing_and_is_shown_
     let mut other = signed_in(&pair).await;
     other.review(SetupOptions::default(), &jobs).await;
     assert!(other.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
-    other.delete().await.unwrap();
+    other.delete(&other.delete_impact().await.unwrap()).await.unwrap();
     let before = pair.restorable_state();
     let result = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
     assert_eq!(result.job.error.as_ref().map(|e| e.code), Some(ErrorCode::PlanChanged));
@@ -181,4 +181,33 @@ async fn without_openproject_s_pages_the_hand_offs_watch_the_api_and_finish_the_
         Some("copied-from-the-page-42")
     );
     let _ = std::fs::remove_dir_all(jobs.dir());
+}
+
+#[tokio::test]
+async fn pages_pasted_from_the_browser_sign_in_at_the_servers_base() {
+    let pair = SimPair::start_default().await.unwrap();
+    let request = SignIn {
+        openproject_url: format!("{}/projects/demo-project/work_packages?query_id=7", pair.openproject.url()),
+        openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
+        nextcloud_url: format!("{}/index.php/apps/files/?dir=/Documents", pair.nextcloud.url()),
+        nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
+        allow_insecure_http: false,
+        remember: false,
+    };
+    let signed_in =
+        ConnectedPair::sign_in(request, None, None, &opnc_core::keychain::Keychain::new("opnc-test-unused"), true)
+            .await
+            .expect("signed in at the bases");
+    assert_eq!(signed_in.summary.openproject.url, pair.openproject.url(), "the pane shows the address used");
+    assert_eq!(signed_in.summary.nextcloud.url, pair.nextcloud.url());
+    let resolved = opnc_core::pair::resolve_address(
+        opnc_core::Server::Nextcloud,
+        &format!("{}/apps/files/files/12?dir=/", pair.nextcloud.url()),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resolved.url.as_str(), pair.nextcloud.url());
+    assert!(resolved.note(opnc_core::Server::Nextcloud).unwrap().starts_with("Nextcloud: using "));
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use opnc_core::doctor::{self, Access, Diagnosis};
+use opnc_core::doctor::{self, Access, Check, Diagnosis, Verdict};
 use opnc_core::findings::FindingCode as C;
 use opnc_core::setup::SetupOptions;
 use opnc_sim::nextcloud::demo as nc_demo;
@@ -48,7 +48,17 @@ async fn a_healthy_pair_diagnoses_clean() {
     assert!(d.healthy(), "no false alarms: {:#?}", d.findings);
     assert!(d.not_run.is_empty(), "{:#?}", d.not_run);
     assert_eq!((d.openproject.access, d.nextcloud.access), (Access::Admin, Access::Admin));
-    assert!(d.to_markdown().contains("no problem found"));
+    assert_eq!(d.verdict(), Verdict::Healthy);
+    assert!(d.to_markdown().contains("**Healthy: every check passed.**"), "{}", d.to_markdown());
+}
+
+#[tokio::test]
+async fn a_fresh_setup_in_no_project_yet_is_working_with_a_warning_not_broken() {
+    let pair = connected_pair(SetupOptions::default()).await;
+    let d = diagnose(&pair).await;
+    assert_eq!(d.verdict(), Verdict::WarningsOnly, "{:#?}", d.findings);
+    assert_eq!(d.primary().map(|f| f.code), Some(C::StorageInNoProject));
+    assert_eq!(d.headline(), "Working, with 1 warning: nothing is broken.");
 }
 
 #[tokio::test]
@@ -227,7 +237,7 @@ async fn network_legs_and_credentials() {
     expect_primary("OpenProject down", &d, C::OpenprojectUnreachable, "port");
     let d = doctor::diagnose(&op_admin(&pair.openproject.url()), &nc_admin(&closed), true, true).await;
     expect_primary("Nextcloud down", &d, C::NextcloudUnreachable, "port");
-    assert!(d.not_run.iter().any(|n| n.check == "nextcloud_side"));
+    assert!(d.not_run.iter().any(|n| n.check == Check::NextcloudSide));
     let d =
         doctor::diagnose(&op(&pair.openproject.url(), "expired-token"), &nc_admin(&pair.nextcloud.url()), true, true)
             .await;
@@ -254,7 +264,9 @@ async fn partial_access_says_what_could_not_run() {
         doctor::diagnose(&op_admin(&pair.openproject.url()), &nc_anonymous(&pair.nextcloud.url()), true, false).await;
     assert_eq!(d.nextcloud.access, Access::Anonymous);
     assert!(d.healthy(), "{:#?}", d.findings);
-    assert!(d.not_run.iter().any(|n| n.check == "nextcloud_configuration_drift"), "{:#?}", d.not_run);
+    assert!(d.not_run.iter().any(|n| n.check == Check::NextcloudConfigurationDrift), "{:#?}", d.not_run);
+    assert_eq!(d.verdict(), Verdict::CouldNotCheck, "nothing found is not healthy when checks could not run");
+    assert!(d.headline().starts_with("Not fully checked:"), "{}", d.headline());
     // Only a Nextcloud admin.
     let anonymous_op = opnc_core::openproject::OpenProjectClient::new(
         http(),
@@ -263,8 +275,9 @@ async fn partial_access_says_what_could_not_run() {
     );
     let d = doctor::diagnose(&anonymous_op, &nc_admin(&pair.nextcloud.url()), false, true).await;
     assert_eq!(d.openproject.access, Access::Anonymous);
-    assert!(d.not_run.iter().any(|n| n.check == "storage_drift"), "{:#?}", d.not_run);
+    assert!(d.not_run.iter().any(|n| n.check == Check::StorageDrift), "{:#?}", d.not_run);
     assert!(d.healthy(), "{:#?}", d.findings);
+    assert_eq!(d.verdict(), Verdict::CouldNotCheck);
     // No admin at all: public checks only, and still the stripped header is found.
     pair.nextcloud.sim.lock().profile.strips_bearer_header = true;
     let d = doctor::diagnose(&anonymous_op, &nc_anonymous(&pair.nextcloud.url()), false, false).await;
@@ -291,6 +304,7 @@ async fn no_secret_reaches_the_report() {
         .insert("openproject_client_secret".into(), "a-wrong-but-secret-value-123456".into());
     let d = diagnose(&pair).await;
     assert!(!d.healthy());
+    assert_eq!(d.verdict(), Verdict::Problems);
     let (json, markdown) = (d.to_json(), d.to_markdown());
     let op_state = pair.openproject.sim.state();
     let nc_state = pair.nextcloud.sim.state();

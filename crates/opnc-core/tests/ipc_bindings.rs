@@ -2,13 +2,14 @@
 //! when `ui/src/bindings.ts` no longer matches them; regenerate with
 //! `OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings`.
 
-use opnc_core::doctor::{Access, Diagnosis, NotRun, ServerSummary};
+use opnc_core::doctor::{Access, Check, Diagnosis, NotRun, ServerSummary, Verdict};
 use opnc_core::error::{ErrorCode, ErrorView, Server};
 use opnc_core::findings::{Finding, FindingCode, Severity};
 use opnc_core::openproject_web::FolderMode;
 use opnc_core::pair::{
     ApplyResult, ConnectionState, DeleteImpact, DemoServers, PairSummary, ProjectChoice, Review, SideSummary, SignIn,
 };
+use opnc_core::setup::connection::{Deleted, NextcloudPointsAt};
 use opnc_core::setup::journal::{Compensation, Event, EventKind, Job, JobStatus, Phase};
 use opnc_core::setup::preflight::NextcloudIntegration;
 use opnc_core::setup::projects::{EnableOutcome, Refused};
@@ -48,7 +49,9 @@ fn bindings() -> String {
         declaration::<ProofCheck>(&cfg),
         declaration::<Proof>(&cfg),
         declaration::<Access>(&cfg),
+        declaration::<Check>(&cfg),
         declaration::<NotRun>(&cfg),
+        declaration::<Verdict>(&cfg),
         declaration::<ServerSummary>(&cfg),
         declaration::<Diagnosis>(&cfg),
         declaration::<SignIn>(&cfg),
@@ -56,7 +59,9 @@ fn bindings() -> String {
         declaration::<PairSummary>(&cfg),
         declaration::<Review>(&cfg),
         declaration::<ApplyResult>(&cfg),
+        declaration::<NextcloudPointsAt>(&cfg),
         declaration::<DeleteImpact>(&cfg),
+        declaration::<Deleted>(&cfg),
         declaration::<ConnectionState>(&cfg),
         declaration::<ResetKind>(&cfg),
         declaration::<ResetOutcome>(&cfg),

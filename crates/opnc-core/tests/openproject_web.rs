@@ -525,7 +525,10 @@ async fn the_health_report_is_folded_into_the_diagnosis_without_repeating_the_do
     let old = AdminPages::new(http(), url(&base), sign_in(&base, "admin").await.unwrap(), Some(v(15, 4, 0)));
     let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
     opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &old).await;
-    assert!(diagnosis.not_run.iter().any(|n| n.check == "openproject_health_report" && n.reason.contains("16.0")));
+    assert!(diagnosis
+        .not_run
+        .iter()
+        .any(|n| n.check == opnc_core::doctor::Check::OpenprojectHealthReport && n.reason.contains("16.0")));
 }
 
 #[tokio::test]

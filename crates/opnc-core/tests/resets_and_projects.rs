@@ -147,7 +147,7 @@ async fn a_hidden_secret_is_not_mistaken_for_a_wrong_one() {
     pair.openproject.sim.enable_in_project(storage.id, 1, "automatic");
     let d = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
     assert!(d.healthy(), "{:#?}", d.findings);
-    assert!(d.not_run.iter().any(|n| n.check == "openproject_accepts_nextclouds_secret"));
+    assert!(d.not_run.iter().any(|n| n.check == opnc_core::doctor::Check::OpenprojectAcceptsNextcloudsSecret));
     let err = reset::replace_nextcloud_oauth(&op, &nc, &storage).await.unwrap_err();
     assert!(err.error.hint.contains("opnc reset openproject-oauth"), "{:?}", err.error);
     let _ = std::fs::remove_dir_all(store.dir());

@@ -1,11 +1,24 @@
-//! An existing connection: which storage is this Nextcloud's, what deleting it takes away, and the delete on
-//! both servers. One definition for the desktop app and `opnc`.
+//! An existing connection: which storage is this Nextcloud's, its state proven from both sides, what deleting it
+//! takes away, and the delete on both servers. One definition for the desktop app and `opnc`.
 
 use serde::Serialize;
 
 use crate::error::ClientError;
-use crate::nextcloud::NextcloudClient;
+use crate::nextcloud::{NextcloudClient, INTEGRATION_APP};
 use crate::openproject::{Filter, OpenProjectClient, Storage};
+use crate::setup::proof::{prove, Proof};
+
+/// What Nextcloud's OpenProject integration points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum NextcloudPointsAt {
+    /// Not configured (never, or reset).
+    NotConfigured,
+    /// Configured for this OpenProject.
+    ThisOpenproject,
+    /// Configured for another OpenProject: a delete of this pair leaves it alone.
+    OtherOpenproject { url: String },
+}
 
 /// What deleting the connection would take away, shown before it happens.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -14,6 +27,36 @@ pub struct DeleteImpact {
     pub storage_name: Option<String>,
     /// Projects that use the storage; their file links are lost.
     pub projects: Vec<String>,
+    pub nextcloud: NextcloudPointsAt,
+}
+
+impl DeleteImpact {
+    /// Neither side holds anything of this pair.
+    pub fn nothing_to_delete(&self) -> bool {
+        self.storage_id.is_none() && self.nextcloud != NextcloudPointsAt::ThisOpenproject
+    }
+}
+
+/// What a delete removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Deleted {
+    pub openproject_storage: bool,
+    pub nextcloud_integration: bool,
+}
+
+/// The state of an existing connection, side by side.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ConnectionState {
+    pub storage_id: Option<i64>,
+    pub storage_name: Option<String>,
+    pub proof: Option<Proof>,
+}
+
+impl ConnectionState {
+    /// A storage exists and every check of the proof passed.
+    pub fn connected(&self) -> bool {
+        self.proof.as_ref().is_some_and(Proof::ok)
+    }
 }
 
 /// OpenProject's storage for this Nextcloud (trailing slashes and default ports aside).
@@ -21,23 +64,109 @@ pub async fn storage(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<Opt
     Ok(op.storages().await?.into_iter().find(|s| nc.base().same_server(&s.host)))
 }
 
-pub async fn delete_impact(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<DeleteImpact, ClientError> {
+/// The connection as it is now, proven from both sides (no proof when OpenProject has no storage for it).
+pub async fn state(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<ConnectionState, ClientError> {
     let Some(storage) = storage(op, nc).await? else {
-        return Ok(DeleteImpact { storage_id: None, storage_name: None, projects: vec![] });
+        return Ok(ConnectionState { storage_id: None, storage_name: None, proof: None });
+    };
+    let proof = prove(op, nc, &storage, storage.has_application_password == Some(true)).await?;
+    Ok(ConnectionState { storage_id: Some(storage.id), storage_name: Some(storage.name), proof: Some(proof) })
+}
+
+/// What Nextcloud's integration points at, from its `openproject_instance_url`.
+pub async fn nextcloud_integration(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+) -> Result<NextcloudPointsAt, ClientError> {
+    let url = nc.app_config_value(INTEGRATION_APP, "openproject_instance_url").await?;
+    let url = url.expose().trim();
+    Ok(if url.is_empty() {
+        NextcloudPointsAt::NotConfigured
+    } else if op.base().same_server(url) {
+        NextcloudPointsAt::ThisOpenproject
+    } else {
+        NextcloudPointsAt::OtherOpenproject { url: url.to_owned() }
+    })
+}
+
+pub async fn delete_impact(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<DeleteImpact, ClientError> {
+    let (storage, nextcloud) = tokio::join!(storage(op, nc), nextcloud_integration(op, nc));
+    let (storage, nextcloud) = (storage?, nextcloud?);
+    let Some(storage) = storage else {
+        return Ok(DeleteImpact { storage_id: None, storage_name: None, projects: vec![], nextcloud });
     };
     let projects = op.all_projects(&[Filter::new("storage_id", "=", &[&storage.id.to_string()])]).await?;
     Ok(DeleteImpact {
         storage_id: Some(storage.id),
         storage_name: Some(storage.name),
         projects: projects.into_iter().map(|p| p.name).collect(),
+        nextcloud,
     })
 }
 
-/// Deletes the storage in OpenProject (file links go with it), then Nextcloud's integration settings and OAuth
-/// client (its "OpenProject" user, group and team folder stay: the app protects them).
-pub async fn delete(op: &OpenProjectClient, nc: &NextcloudClient, storage_id: Option<i64>) -> Result<(), ClientError> {
-    if let Some(id) = storage_id {
+/// Deletes what `impact` names: the storage in OpenProject (file links go with it), then Nextcloud's integration
+/// settings and OAuth client when they are this OpenProject's (its "OpenProject" user, group and team folder stay:
+/// the app protects them). A Nextcloud configured for another OpenProject is left alone.
+pub async fn delete(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    impact: &DeleteImpact,
+) -> Result<Deleted, ClientError> {
+    if let Some(id) = impact.storage_id {
         op.delete_storage(id).await?;
     }
-    nc.delete_setup().await.map(drop)
+    let nextcloud_integration = impact.nextcloud == NextcloudPointsAt::ThisOpenproject;
+    if nextcloud_integration {
+        nc.delete_setup().await?;
+    }
+    Ok(Deleted { openproject_storage: impact.storage_id.is_some(), nextcloud_integration })
+}
+
+/// The impact of a delete in plain words, side by side, for the confirmation.
+///
+/// Nextcloud's `DELETE /setup` sets every integration setting to null (integration_openproject
+/// `lib/Controller/ConfigController.php` `resetIntegration`): its OAuth client for OpenProject is deleted and every
+/// user's OpenProject token revoked and cleared, while the "OpenProject" user, group, team folder and app password
+/// stay (the app password is only removed by an explicit `setup_app_password: false`).
+pub fn describe_impact(impact: &DeleteImpact) -> String {
+    let openproject = match (&impact.storage_id, &impact.storage_name) {
+        (Some(id), Some(name)) => format!(
+            "OpenProject: the storage \"{name}\" (id {id}) is deleted with every file link to it; {}. Every user's \
+             connection to this Nextcloud is deleted with it.",
+            match impact.projects.len() {
+                0 => "no project uses it".to_owned(),
+                1 => format!("1 project uses it: {}", impact.projects[0]),
+                n => format!("{n} projects use it: {}", impact.projects.join(", ")),
+            }
+        ),
+        _ => "OpenProject: has no storage for this Nextcloud; nothing to delete there.".into(),
+    };
+    let nextcloud = match &impact.nextcloud {
+        NextcloudPointsAt::ThisOpenproject => "Nextcloud: the OpenProject integration settings and its OAuth client \
+             for OpenProject are removed, and every user's connection to OpenProject is revoked. The \"OpenProject\" \
+             user, group, team folder and app password stay."
+            .to_owned(),
+        NextcloudPointsAt::NotConfigured => {
+            "Nextcloud: the OpenProject integration is not configured; nothing to delete there.".into()
+        }
+        NextcloudPointsAt::OtherOpenproject { url } => {
+            format!("Nextcloud: the OpenProject integration points at another OpenProject ({url}); it is left alone.")
+        }
+    };
+    format!("{openproject}\n{nextcloud}")
+}
+
+/// Why there is nothing to delete.
+pub fn describe_nothing(impact: &DeleteImpact) -> String {
+    format!("Nothing to delete: neither server holds a connection of this pair.\n{}", describe_impact(impact))
+}
+
+/// What a delete did.
+pub fn describe_deleted(deleted: &Deleted) -> String {
+    match (deleted.openproject_storage, deleted.nextcloud_integration) {
+        (true, true) => "Deleted on both servers: OpenProject's storage and Nextcloud's integration settings.".into(),
+        (true, false) => "Deleted OpenProject's storage; Nextcloud held nothing of this pair.".into(),
+        (false, true) => "Deleted Nextcloud's integration settings; OpenProject held no storage for it.".into(),
+        (false, false) => "Nothing was deleted.".into(),
+    }
 }

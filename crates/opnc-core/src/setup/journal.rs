@@ -200,8 +200,10 @@ impl JobStore {
     }
 
     /// Jobs left running by a process that ended (a crash, a kill, a closed app).
+    /// Jobs left half done: interrupted while running, or whose rollback failed (a later recovery finishes it; the
+    /// compensations are safe to run again).
     pub fn interrupted(&self) -> Vec<Job> {
-        self.all().into_iter().filter(|j| j.status == JobStatus::Running).collect()
+        self.all().into_iter().filter(|j| matches!(j.status, JobStatus::Running | JobStatus::RollbackFailed)).collect()
     }
 }
 

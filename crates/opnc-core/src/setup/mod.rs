@@ -134,7 +134,13 @@ pub fn plan(
     if plan.nextcloud_had_settings {
         plan.unrestorable.push("Nextcloud's previous OAuth client cannot come back (Nextcloud keeps only a hash of its secret): an OpenProject that used it must be given the new one.".into());
     }
-    plan.unrestorable.push("Users who had connected their accounts must authorize again.".into());
+    // Only what had users: a fresh pair has no user tokens to lose.
+    if plan.replace_storage_id.is_some() {
+        plan.unrestorable.push("OpenProject users who had connected to Nextcloud must connect again: their tokens go with the replaced storage.".into());
+    }
+    if plan.nextcloud_had_settings {
+        plan.unrestorable.push("Nextcloud users who had connected to OpenProject must connect again: Nextcloud clears their tokens when its OpenProject client changes.".into());
+    }
     Ok(plan)
 }
 

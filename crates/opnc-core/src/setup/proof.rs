@@ -11,8 +11,12 @@ use crate::openproject::{OpenProjectClient, Storage, TokenProbe};
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProofCheck {
+    /// Stable name, for machines (`--json`) and tests; people read `summary`.
     pub name: &'static str,
     pub ok: bool,
+    /// The check's result as a sentence.
+    pub summary: String,
+    /// What was observed, for support staff.
     pub evidence: String,
 }
 
@@ -38,7 +42,51 @@ fn shown(value: Option<bool>) -> String {
 }
 
 fn check(name: &'static str, ok: bool, evidence: String) -> ProofCheck {
-    ProofCheck { name, ok, evidence }
+    ProofCheck { name, ok, summary: summary(name, ok).to_owned(), evidence }
+}
+
+/// Each check's result in plain words, as it passed or failed.
+fn summary(name: &str, ok: bool) -> &'static str {
+    match (name, ok) {
+        ("openproject_storage_configured", true) => "OpenProject's storage for this Nextcloud is complete.",
+        ("openproject_storage_configured", false) => "OpenProject's storage for this Nextcloud is incomplete.",
+        ("openproject_application_password", true) => "OpenProject holds the app password for project folders.",
+        ("openproject_application_password", false) => "OpenProject holds no app password for project folders.",
+        ("openproject_holds_nextclouds_client", true) => {
+            "OpenProject holds the OAuth client that Nextcloud issued for it."
+        }
+        ("openproject_holds_nextclouds_client", false) => {
+            "OpenProject holds another Nextcloud OAuth client than the one Nextcloud issued."
+        }
+        ("redirect_uri_openproject", true) => "OpenProject's OAuth application sends users back to this Nextcloud.",
+        ("redirect_uri_openproject", false) => {
+            "OpenProject's OAuth application sends users back to another address than this Nextcloud."
+        }
+        ("openproject_host_name", true) => "OpenProject's host name setting matches the address it is reached at.",
+        ("openproject_host_name", false) => {
+            "OpenProject's host name setting does not match the address it is reached at."
+        }
+        ("nextcloud_integration_complete", true) => "Nextcloud's OpenProject integration is fully configured.",
+        ("nextcloud_integration_complete", false) => "Nextcloud's OpenProject integration is not fully configured.",
+        ("nextcloud_project_folder", true) => {
+            "Nextcloud's project folders are set up (the OpenProject user, group, team folder and app password)."
+        }
+        ("nextcloud_project_folder", false) => "Nextcloud's project folders are not fully set up.",
+        ("client_id_openproject_in_nextcloud", true) => "Nextcloud holds OpenProject's OAuth client ID.",
+        ("client_id_openproject_in_nextcloud", false) => "Nextcloud holds another OAuth client ID than OpenProject's.",
+        ("client_id_nextcloud_in_openproject", true) => "Nextcloud knows the OAuth client that OpenProject uses.",
+        ("client_id_nextcloud_in_openproject", false) => {
+            "Nextcloud does not know the OAuth client that OpenProject uses."
+        }
+        ("nextcloud_points_at_openproject", true) => "Nextcloud's integration points at this OpenProject.",
+        ("nextcloud_points_at_openproject", false) => "Nextcloud's integration points at another OpenProject address.",
+        ("openproject_accepts_nextclouds_secret", true) => "OpenProject accepts the OAuth secret that Nextcloud holds.",
+        ("openproject_accepts_nextclouds_secret", false) => {
+            "OpenProject refuses the OAuth secret that Nextcloud holds."
+        }
+        (_, true) => "Passed.",
+        (_, false) => "Failed.",
+    }
 }
 
 /// What Nextcloud must hold for OpenProject: the integration complete (and the project folder), the

@@ -3,7 +3,7 @@
 //!
 //! These cannot be rolled back (the old Nextcloud client and app password stop working the moment the new
 //! ones exist), so they roll forward: every step is safe to repeat, and a failed reset is finished by
-//! running it again. All of them make users authorize again.
+//! running it again. What each invalidates, and who must connect again, is `ResetKind::impact`.
 
 use serde::Serialize;
 
@@ -24,13 +24,61 @@ pub enum ResetKind {
 }
 
 impl ResetKind {
-    /// What the confirmation says before anything is written.
-    pub fn impact(self) -> &'static str {
+    /// What the confirmation says before anything is written: exactly what stops working and who must act.
+    /// `project_folders`: the storage uses the project-folder app password.
+    ///
+    /// From the sources: Nextcloud's `/setup` POST deletes its OAuth client for OpenProject and creates another
+    /// (`recreateOauthClientInformation`), and with `setup_app_password: false` deletes the app password
+    /// (integration_openproject `lib/Controller/ConfigController.php`); OpenProject deletes the storage's old OAuth
+    /// client on saving a new one (`app/services/oauth_clients/create_service.rb`), and its users' tokens with it
+    /// (`oauth_client_tokens` references it `on_delete: :cascade`); a new OpenProject client id or secret makes
+    /// Nextcloud revoke and clear every user's OpenProject token (`setIntegrationConfig`); `setup_app_password:
+    /// true` alone replaces only the app password.
+    pub fn impact(self, project_folders: bool) -> String {
         match self {
-            ResetKind::NextcloudOauth => "Nextcloud creates a new OAuth client and OpenProject is given it. Every OpenProject user must connect to Nextcloud again.",
-            ResetKind::AppPassword => "Nextcloud creates a new app password for the \"OpenProject\" user and OpenProject is given it; the old one stops working at once.",
-            ResetKind::OpenprojectOauth => "OpenProject's OAuth application is replaced in its web interface, and Nextcloud is given the new client id and secret. Every Nextcloud user must connect to OpenProject again.",
+            ResetKind::NextcloudOauth => {
+                let mut text = String::from(
+                    "Nextcloud deletes its OAuth client for OpenProject, with every token issued by it, and creates a \
+                     new one, which OpenProject is given; OpenProject deletes its users' Nextcloud tokens of the old \
+                     client. Every OpenProject user must connect to Nextcloud again (file links stay).",
+                );
+                if project_folders {
+                    text.push_str(
+                        " Nextcloud issues a new client only with a full setup, which also removes the project-folder \
+                         app password: a new app password for the \"OpenProject\" user is created and given to \
+                         OpenProject, and the old one stops working at once.",
+                    );
+                }
+                text.push_str(" Nextcloud users' connections to OpenProject are not affected.");
+                text
+            }
+            ResetKind::AppPassword => {
+                "Nextcloud replaces the app password of its \"OpenProject\" user, and OpenProject \
+                 is given the new one; the old one stops working at once. Only OpenProject's access to project folders \
+                 uses it: no user needs to do anything, and nobody's connection is affected."
+                    .into()
+            }
+            ResetKind::OpenprojectOauth => "OpenProject replaces its OAuth application for Nextcloud (the old one and \
+                 every token issued by it stop working), and Nextcloud is given the new client ID and secret; \
+                 Nextcloud then revokes and forgets every user's OpenProject token. Every Nextcloud user must connect \
+                 to OpenProject again. OpenProject users' connections to Nextcloud and the project-folder app \
+                 password are not affected."
+                .into(),
         }
+    }
+
+    /// What the admin tells users once the reset is done.
+    pub fn afterwards(self) -> &'static str {
+        match self {
+            ResetKind::NextcloudOauth => "Every OpenProject user must connect to Nextcloud again.",
+            ResetKind::AppPassword => "No user needs to do anything.",
+            ResetKind::OpenprojectOauth => "Every Nextcloud user must connect to OpenProject again.",
+        }
+    }
+
+    /// Whether users must connect their accounts again.
+    pub fn users_must_reauthorize(self) -> bool {
+        self != ResetKind::AppPassword
     }
 }
 
@@ -39,7 +87,7 @@ pub struct ResetOutcome {
     pub kind: ResetKind,
     pub steps: Vec<String>,
     pub proof: Proof,
-    /// Always true: say it to the admin.
+    /// Users must connect their accounts again (not after an app-password rotation).
     pub users_must_reauthorize: bool,
 }
 
@@ -99,7 +147,7 @@ async fn finish(
             done: steps,
         });
     }
-    Ok(ResetOutcome { kind, steps, proof, users_must_reauthorize: true })
+    Ok(ResetOutcome { kind, steps, proof, users_must_reauthorize: kind.users_must_reauthorize() })
 }
 
 /// A new Nextcloud OAuth client, given to OpenProject. Nextcloud only issues a new client on a full setup
