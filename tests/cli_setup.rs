@@ -294,6 +294,15 @@ async fn credentials_remembered_in_the_system_keyring_and_forgotten() {
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("kept in the system keyring"), "{}", text(&out));
+    // For Nextcloud the keyring holds an app password named after the assistant, never the account password.
+    let kept = opnc_core::keychain::Keychain::new(&service)
+        .nextcloud(&opnc_core::ServerUrl::parse(&pair.nextcloud.url(), opnc_core::UrlPolicy::default()).unwrap())
+        .unwrap()
+        .expect("remembered");
+    assert_ne!(kept.password.expose(), nc_demo::ADMIN_PASSWORD, "the account password is never stored");
+    let tokens = pair.nextcloud.sim.state().app_tokens;
+    let token = tokens.iter().find(|t| t.token == *kept.password.expose()).expect("a live app password");
+    assert!(token.name.starts_with("opnc-setup-assistant"), "named after the assistant: {}", token.name);
     let without_env = |args: &[&str]| {
         let mut cmd = opnc(&pair, &state, args);
         cmd.env_remove("OPNC_OPENPROJECT_TOKEN")

@@ -51,7 +51,17 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         op_token.map(OpenProjectAuth::ApiKey).unwrap_or(OpenProjectAuth::Anonymous),
     );
     let nc = NextcloudClient::new(http, nc_url, nc_credentials);
-    let diagnosis = doctor::diagnose(&op, &nc, has_op, has_nc).await;
+    // One password check for the whole diagnosis; where even that fails, the doctor's own requests say why.
+    let session = match has_nc {
+        true => opnc_core::nextcloud_session::NextcloudSession::open(nc.clone(), false).await.ok(),
+        false => None,
+    };
+    let ticket = session.as_ref().and_then(crate::sessions::opened);
+    let diagnosis = doctor::diagnose(&op, session.as_ref().map(|s| &s.client).unwrap_or(&nc), has_op, has_nc).await;
+    if let Some(session) = &session {
+        session.close().await;
+    }
+    crate::sessions::closed(ticket);
     let markdown = diagnosis.to_markdown();
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {

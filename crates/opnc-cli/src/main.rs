@@ -5,6 +5,7 @@ mod credentials;
 mod diagnose;
 mod exit;
 mod pair;
+mod sessions;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;

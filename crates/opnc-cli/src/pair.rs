@@ -132,29 +132,33 @@ impl SetupArgs {
 
 pub struct Connected {
     pub op: OpenProjectClient,
+    /// Nextcloud, over the session's app password.
     pub nc: NextcloudClient,
+    /// The session behind `nc`: its account password (for `--enable-apps`) and what happens to its app password.
+    pub nc_session: opnc_core::nextcloud_session::NextcloudSession,
     /// OpenProject's admin pages, with `--openproject-login`.
     pub web: Option<opnc_core::openproject_web::AdminPages>,
-    revoke_nextcloud: bool,
+    ticket: Option<u64>,
 }
 
 impl Connected {
-    /// Revokes a Login Flow app password: it was for this command only.
+    /// Ends the Nextcloud session: an app password made for this command (from the account password, or by a
+    /// browser sign-in) is revoked; a given or remembered one is kept.
     pub async fn finish(self) {
-        if self.revoke_nextcloud {
-            let _ = self.nc.revoke_app_password().await;
-        }
+        self.nc_session.close().await;
+        crate::sessions::closed(self.ticket);
     }
 }
 
 pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
+    use opnc_core::nextcloud_session::{AppPasswordOrigin, NextcloudSession};
     let http = http_client()?;
     let (op_url, nc_url) = args.servers.resolve(&http).await?;
     let session = match args.openproject_login {
         true => Some(credentials::openproject_web(&http, &op_url).await?),
         false => None,
     };
-    let (op_auth, (nc_credentials, revoke_nextcloud)) = match (&args.given, &session) {
+    let (op_auth, (nc_credentials, from_browser)) = match (&args.given, &session) {
         (Some(given), _) => (
             opnc_core::openproject::OpenProjectAuth::ApiKey(given.openproject_token.clone()),
             (given.nextcloud.clone(), false),
@@ -169,55 +173,67 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
             (credentials::openproject(&op_url)?, credentials::nextcloud(&http, &nc_url, args.login_flow).await?)
         }
     };
-    if args.remember {
-        remember(&http, &op_url, &op_auth, &nc_url, &nc_credentials).await?;
-    }
-    let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth);
-    let web = match session {
-        Some(session) => {
-            let version = op.root().await?.version();
-            Some(opnc_core::openproject_web::AdminPages::new(http.clone(), op_url, session, version))
-        }
-        None => None,
+    let client = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials));
+    // One password check for the whole command: an account password becomes an app password here.
+    let nc_session = if from_browser {
+        let origin = if args.remember { AppPasswordOrigin::Kept } else { AppPasswordOrigin::Temporary };
+        NextcloudSession::with_app_password(client, origin)
+    } else {
+        NextcloudSession::open(client, args.remember).await?
     };
-    Ok(Connected {
-        op,
-        web,
-        nc: NextcloudClient::new(http, nc_url, Some(nc_credentials)),
-        // A remembered Login Flow app password is kept for the next commands.
-        revoke_nextcloud: revoke_nextcloud && !args.remember,
-    })
+    let ticket = crate::sessions::opened(&nc_session);
+    let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth.clone());
+    let connected = async {
+        if args.remember {
+            remember(&op, &nc_session).await?;
+        }
+        let web = match session {
+            Some(session) => {
+                let version = op.root().await?.version();
+                Some(opnc_core::openproject_web::AdminPages::new(http.clone(), op_url, session, version))
+            }
+            None => None,
+        };
+        Ok::<_, Failure>(web)
+    }
+    .await;
+    match connected {
+        Ok(web) => Ok(Connected { op, nc: nc_session.client.clone(), nc_session, web, ticket }),
+        Err(failure) => {
+            nc_session.discard().await;
+            crate::sessions::closed(ticket);
+            Err(failure)
+        }
+    }
 }
 
-/// Stores credentials in the keyring once both servers accepted them.
-async fn remember(
-    http: &HttpClient,
-    op_url: &ServerUrl,
-    op_auth: &opnc_core::openproject::OpenProjectAuth,
-    nc_url: &ServerUrl,
-    nc_credentials: &opnc_core::nextcloud::NextcloudCredentials,
-) -> Result<(), Failure> {
-    let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth.clone());
-    let nc = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials.clone()));
-    let (root, user) = tokio::join!(op.root(), nc.current_user());
+/// Stores the credentials in the keyring once both servers accepted them: OpenProject's token, and for Nextcloud
+/// always an app password (the session's), never the account password.
+async fn remember(op: &OpenProjectClient, nc: &opnc_core::nextcloud_session::NextcloudSession) -> Result<(), Failure> {
     let not_remembered = |e: opnc_core::ClientError| {
         let failure = Failure::from_client(&e);
         Failure { message: format!("not remembered: {}", failure.message), ..failure }
     };
-    root.map_err(not_remembered)?;
-    user.map_err(not_remembered)?;
+    // Nextcloud accepted the credentials when the session opened.
+    op.root().await.map_err(not_remembered)?;
     let keychain = credentials::keychain();
     if let opnc_core::openproject::OpenProjectAuth::ApiKey(token)
-    | opnc_core::openproject::OpenProjectAuth::Bearer(token) = op_auth
+    | opnc_core::openproject::OpenProjectAuth::Bearer(token) = op.auth()
     {
         keychain
-            .remember_openproject_token(op_url, token)
+            .remember_openproject_token(op.base(), token)
             .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
     }
-    keychain
-        .remember_nextcloud(nc_url, nc_credentials)
-        .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
-    eprintln!("Credentials kept in the system keyring for {op_url} and {nc_url}.");
+    if let Some(app_password) = nc.app_password() {
+        keychain
+            .remember_nextcloud(nc.client.base(), app_password)
+            .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
+    }
+    eprintln!(
+        "Credentials kept in the system keyring for {} and {} (for Nextcloud an app password named after the assistant).",
+        op.base(),
+        nc.client.base()
+    );
     Ok(())
 }
 
@@ -314,11 +330,13 @@ fn emit_json(value: serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
 }
 
-async fn preflight_and_plan(c: &Connected, args: &SetupArgs) -> (PreflightReport, Result<Plan, Vec<Finding>>) {
+async fn preflight_and_plan(c: &mut Connected, args: &SetupArgs) -> (PreflightReport, Result<Plan, Vec<Finding>>) {
     let options = args.options();
     let mut report = setup::preflight::run(&c.op, &c.nc, &options).await;
     if args.enable_apps {
-        match setup::preflight::enable_disabled_apps(&c.nc, &report).await {
+        // Enabling an app needs password confirmation: the account password, in this call only.
+        let account = c.nc_session.account().unwrap_or(&c.nc);
+        match setup::preflight::enable_disabled_apps(account, &report).await {
             Ok(apps) if !apps.is_empty() => {
                 eprintln!("Enabled in Nextcloud: {}. Checking again…", apps.join(", "));
                 report = setup::preflight::run(&c.op, &c.nc, &options).await;
@@ -327,16 +345,18 @@ async fn preflight_and_plan(c: &Connected, args: &SetupArgs) -> (PreflightReport
             Err(e) => eprintln!("Could not enable the apps: {}\n  hint: {}", e.message(), e.hint()),
         }
     }
+    // Nothing after this needs password confirmation.
+    c.nc_session.forget_account_password();
     let plan = setup::plan(&report, c.op.base(), c.nc.base(), &options);
     (report, plan)
 }
 
 pub async fn plan(args: SetupArgs) -> Exit {
-    let c = match connect(&args.pair).await {
+    let mut c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
-    let (report, plan) = preflight_and_plan(&c, &args).await;
+    let (report, plan) = preflight_and_plan(&mut c, &args).await;
     c.finish().await;
     if args.pair.json {
         emit_json(json!({ "findings": report.findings, "facts": report.facts, "plan": plan.as_ref().ok() }));
@@ -355,16 +375,16 @@ pub async fn plan(args: SetupArgs) -> Exit {
 
 pub async fn setup(args: SetupArgs) -> Exit {
     let store = store(&args.pair);
-    let c = match connect(&args.pair).await {
+    let mut c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
     let progress = progress_printer();
-    let runner =
-        Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
     // An earlier run of this pair that was interrupted is rolled back first, so this run starts clean.
     for mut job in store.interrupted().into_iter().filter(|j| same_pair(j, &c)) {
         eprintln!("An interrupted setup ({}) of this pair is rolled back first.", job.id);
+        let runner =
+            Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
         recover(&runner, &mut job).await;
         if job.status == JobStatus::RollbackFailed {
             eprintln!(
@@ -375,7 +395,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
             return Exit::ROLLBACK_FAILED;
         }
     }
-    let (report, plan) = preflight_and_plan(&c, &args).await;
+    let (report, plan) = preflight_and_plan(&mut c, &args).await;
     if !args.pair.json {
         eprint!("{}", findings_text(&report.findings));
     }
@@ -399,6 +419,8 @@ pub async fn setup(args: SetupArgs) -> Exit {
             return code;
         }
     }
+    let runner =
+        Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
     let outcome = runner.apply(&plan, &report.facts).await;
     c.finish().await;
     if args.pair.json {

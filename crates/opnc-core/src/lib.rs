@@ -10,6 +10,7 @@ pub mod html_scan;
 pub mod http;
 pub mod keychain;
 pub mod nextcloud;
+pub mod nextcloud_session;
 pub mod openproject;
 pub mod openproject_web;
 pub mod pair;

@@ -565,6 +565,37 @@ impl NextcloudClient {
         }
     }
 
+    /// The credentials this client sends.
+    pub fn credentials(&self) -> Option<&NextcloudCredentials> {
+        self.credentials.as_ref()
+    }
+
+    /// The same client with other credentials.
+    pub fn with_credentials(&self, credentials: NextcloudCredentials) -> Self {
+        Self { http: self.http.clone(), base: self.base.clone(), credentials: Some(credentials) }
+    }
+
+    /// `GET /ocs/v2.php/core/getapppassword`: turns a login with the account password into an app password
+    /// (nextcloud/server `core/Controller/AppPasswordController.php`; recorded in
+    /// `nextcloud-34.0.1-app-password-exchange.json`). `None` when these credentials are an app password already:
+    /// Nextcloud refuses to derive one from an app-password login (403 "Password confirmation is required").
+    /// The new app password is named after the client's user agent.
+    pub async fn exchange_for_app_password(&self) -> Result<Option<SecretString>, ClientError> {
+        let r = self.call(self.ocs(Method::GET, "ocs/v2.php/core/getapppassword"), &[200, 403]).await?;
+        if r.status.as_u16() == 403 {
+            let error = nextcloud_error(&r);
+            return match &error.kind {
+                ErrorKind::NextcloudApi(e) if e.text().contains("Password confirmation is required") => Ok(None),
+                _ => Err(error),
+            };
+        }
+        let data = ocs_data(&r)?;
+        match data.get("apppassword").and_then(Value::as_str) {
+            Some(p) if !p.is_empty() => Ok(Some(SecretString::from(p))),
+            _ => Err(r.unparseable("getapppassword without `apppassword`".into())),
+        }
+    }
+
     /// Revokes the app password these credentials use (it must be an app password).
     pub async fn revoke_app_password(&self) -> Result<(), ClientError> {
         self.call(self.ocs(Method::DELETE, "ocs/v2.php/core/apppassword"), &[200]).await?;

@@ -262,3 +262,60 @@ async fn setup_fields_follow_the_app_version() {
     assert_eq!(body["values"]["authorization_method"], "oauth2");
     assert_eq!(body["values"].as_object().unwrap().len(), 8);
 }
+
+/// One password check per run: the account password becomes an app password once; everything after uses it,
+/// the account password stays only for password-confirmed calls, and the app password is revoked at the end.
+#[tokio::test]
+async fn an_account_password_is_checked_once_and_its_app_password_revoked() {
+    use opnc_core::nextcloud_session::{AppPasswordOrigin, NextcloudSession};
+    let pair = SimPair::start_default().await.unwrap();
+    let base = pair.nextcloud.url();
+    let mut session = NextcloudSession::open(nc_admin(&base), false).await.unwrap();
+    assert_eq!(session.origin(), AppPasswordOrigin::Temporary);
+    let app_password = session.app_password().unwrap().password.expose().clone();
+    assert_ne!(app_password, demo::ADMIN_PASSWORD);
+    let before = pair.nextcloud.sim.lock().password_verifications;
+    assert_eq!(before, 1, "the exchange itself is the one password check");
+    for _ in 0..3 {
+        session.client.current_user().await.unwrap();
+    }
+    assert_eq!(pair.nextcloud.sim.lock().password_verifications, 1, "later requests carry the app password");
+    // Password confirmation (enabling an app) still has the account password, until it is forgotten.
+    pair.nextcloud.sim.lock().profile.integration_enabled = false;
+    session.account().expect("kept for password confirmation").enable_app("integration_openproject").await.unwrap();
+    assert_eq!(
+        session.client.enable_app("integration_openproject").await.unwrap_err().code(),
+        ErrorCode::PasswordConfirmationRequired,
+        "an app password cannot confirm"
+    );
+    session.forget_account_password();
+    assert!(session.account().is_none());
+    assert!(session.close().await, "revoked");
+    assert!(!pair.nextcloud.sim.state().app_tokens.iter().any(|t| t.token == app_password), "gone from Nextcloud");
+    assert_eq!(
+        session.client.current_user().await.unwrap_err().code(),
+        ErrorCode::CredentialsRejected,
+        "a revoked app password no longer works"
+    );
+}
+
+#[tokio::test]
+async fn an_app_password_given_is_used_as_it_is_and_never_revoked() {
+    use opnc_core::nextcloud_session::{AppPasswordOrigin, NextcloudSession};
+    let pair = SimPair::start_default().await.unwrap();
+    let base = pair.nextcloud.url();
+    let token = pair.nextcloud.sim.create_app_password(demo::ADMIN_LOGIN, "admin's own").unwrap();
+    let session = NextcloudSession::open(nc(&base, demo::ADMIN_LOGIN, &token), false).await.unwrap();
+    assert_eq!(session.origin(), AppPasswordOrigin::Given, "Nextcloud refuses to derive one from an app password");
+    assert_eq!(session.app_password().unwrap().password.expose(), &token);
+    assert!(session.account().is_none());
+    assert!(!session.close().await);
+    assert!(pair.nextcloud.sim.state().app_tokens.iter().any(|t| t.token == token), "still there");
+    assert_eq!(pair.nextcloud.sim.lock().password_verifications, 0);
+    // Wrong and two-factor: told apart, as everywhere.
+    let wrong = NextcloudSession::open(nc(&base, demo::ADMIN_LOGIN, "wrong"), false).await.unwrap_err();
+    assert_eq!(wrong.code(), ErrorCode::CredentialsRejected);
+    let two_factor =
+        NextcloudSession::open(nc(&base, demo::TWO_FACTOR_LOGIN, demo::TWO_FACTOR_PASSWORD), false).await.unwrap_err();
+    assert_eq!(two_factor.code(), ErrorCode::TwoFactorRequiresAppPassword);
+}

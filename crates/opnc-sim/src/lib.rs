@@ -30,6 +30,7 @@ impl RunningOpenProject {
         let sim = OpenProjectSim::new(profile);
         let server = runner::serve(sim.router(), addr).await?;
         sim.set_self_host(&server.addr.to_string());
+        server.control.set_request_cost(sim.request_cost());
         Ok(Self { sim, server })
     }
 
@@ -47,10 +48,9 @@ pub struct RunningNextcloud {
 
 impl RunningNextcloud {
     pub async fn start(profile: NextcloudProfile, addr: SocketAddr) -> std::io::Result<Self> {
-        let base_path = profile.base_path.clone();
         let sim = NextcloudSim::new(profile);
         let server = runner::serve(sim.router(), addr).await?;
-        let _ = base_path;
+        server.control.set_request_cost(sim.request_cost());
         Ok(Self { sim, server })
     }
 
@@ -69,6 +69,13 @@ pub struct SimPair {
 }
 
 impl SimPair {
+    /// Both servers spend what real ones do (see `NextcloudSim::request_cost`, `OpenProjectSim::request_cost`):
+    /// 4 workers each, server time per request, and writes that land after the client is gone.
+    pub fn charge_like_real_servers(&self) {
+        self.openproject.server.control.set_cost_model(Some(4));
+        self.nextcloud.server.control.set_cost_model(Some(4));
+    }
+
     pub async fn start_default() -> std::io::Result<Self> {
         let mut nc = NextcloudProfile::nc34();
         nc.allow_local_remote_servers = true;

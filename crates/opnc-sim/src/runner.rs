@@ -1,6 +1,10 @@
 //! Serves a simulator on loopback with what tests need beyond the API itself: injected latency per
-//! request, faults for the n-th matching request (a status, a delay, or a dropped connection), and a log
-//! of what each request carried.
+//! request, faults for the n-th matching request (a status, a delay, or a dropped connection), a log
+//! of what each request carried, and (when switched on) what a real server spends: a small pool of workers
+//! and server time per request.
+//!
+//! A handler runs to its end even when the client is gone — as PHP and Puma finish a request whose client
+//! disconnected — so a write lands after the client that sent it died.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -12,7 +16,7 @@ use axum::Router;
 use http::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{oneshot, Notify, Semaphore};
 use tower::ServiceExt;
 
 /// Requests carrying this header are one simulator calling the other: they are never delayed, so a
@@ -59,11 +63,35 @@ pub struct RequestRecord {
     pub internal: bool,
 }
 
-#[derive(Debug, Default)]
+/// The server time of one request, from what it carries (method, path, headers, body): the simulator decides
+/// (a password to hash, a slow write). It is also where a simulator counts what it spent.
+pub type RequestCost = Arc<dyn Fn(&http::Method, &str, &http::HeaderMap, &[u8]) -> Duration + Send + Sync>;
+
+/// What a real server spends, when switched on: at most `workers` requests are handled at once (the others
+/// wait, as at a PHP-FPM pool of 4), and each takes the time its `RequestCost` gives.
+#[derive(Clone)]
+struct CostModel {
+    pool: Arc<Semaphore>,
+}
+
+#[derive(Default)]
 struct ControlState {
     faults: Vec<(Fault, u32)>,
     latency: Duration,
     log: Vec<RequestRecord>,
+    cost: Option<RequestCost>,
+    model: Option<CostModel>,
+}
+
+impl std::fmt::Debug for ControlState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlState")
+            .field("faults", &self.faults)
+            .field("latency", &self.latency)
+            .field("requests", &self.log.len())
+            .field("cost_model", &self.model.is_some())
+            .finish()
+    }
 }
 
 /// Test controls shared by the server tasks.
@@ -87,6 +115,18 @@ impl Control {
     /// Added before every request that is not simulator-internal.
     pub fn set_latency(&self, latency: Duration) {
         self.lock().latency = latency;
+    }
+
+    /// The simulator's account of what each request costs (always consulted, so it can count; the time is
+    /// spent only while the cost model is on).
+    pub fn set_request_cost(&self, cost: RequestCost) {
+        self.lock().cost = Some(cost);
+    }
+
+    /// Switches on what a real server spends: `workers` requests at a time, each taking its server time. Off
+    /// (`None`), requests are handled at once, so the suite stays fast.
+    pub fn set_cost_model(&self, workers: Option<usize>) {
+        self.lock().model = workers.map(|w| CostModel { pool: Arc::new(Semaphore::new(w.max(1))) });
     }
 
     pub fn requests(&self) -> Vec<RequestRecord> {
@@ -163,6 +203,32 @@ pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<Running>
     Ok(Running { addr, control, _shutdown: shutdown })
 }
 
+/// Handles one request the way a real server would under the cost model: waits for a worker, spends the
+/// request's server time, then runs the handler. Runs as a task of its own, so it finishes even when the
+/// client is gone.
+async fn handle(router: Router, control: Control, request: Request<Body>) -> Response<Body> {
+    let (cost, model) = {
+        let state = control.lock();
+        (state.cost.clone(), state.model.clone())
+    };
+    let Some(cost) = cost else {
+        return router.oneshot(request).await.unwrap_or_else(|never| match never {});
+    };
+    // The body is read first (the cost may depend on it: a setup with project folders takes longer).
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024).await.unwrap_or_default();
+    let spent = cost(&parts.method, parts.uri.path(), &parts.headers, &bytes);
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let _worker = match &model {
+        Some(m) => m.pool.clone().acquire_owned().await.ok(),
+        None => None,
+    };
+    if model.is_some() && !spent.is_zero() {
+        tokio::time::sleep(spent).await;
+    }
+    router.oneshot(request).await.unwrap_or_else(|never| match never {})
+}
+
 async fn serve_connection(stream: tokio::net::TcpStream, router: Router, control: Control) {
     let kill = Arc::new(Notify::new());
     let service_kill = kill.clone();
@@ -186,14 +252,27 @@ async fn serve_connection(stream: tokio::net::TcpStream, router: Router, control
                         .unwrap_or_default();
                     return Ok::<_, Infallible>(response);
                 }
-                Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
                 Some(FaultAction::Drop) => {
                     kill.notify_one();
                     std::future::pending::<()>().await;
                 }
-                None => {}
+                Some(FaultAction::Delay(_)) | None => {}
             }
-            let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+            // A task of its own: a client that disconnects (or is killed) does not stop the handler, and the
+            // write it was doing still lands, as on a real server. A delay fault is part of that work.
+            let delay = match fault {
+                Some(FaultAction::Delay(d)) => d,
+                _ => Duration::ZERO,
+            };
+            let task = tokio::spawn(async move {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                handle(router, control, request).await
+            });
+            let response = task.await.unwrap_or_else(|_| {
+                Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR).body(Body::empty()).unwrap_or_default()
+            });
             Ok::<_, Infallible>(response)
         }
     });

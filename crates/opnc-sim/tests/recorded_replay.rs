@@ -10,6 +10,7 @@ use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
 
 const SETUP: &str = include_str!("recorded/nextcloud-34.0.1-iop-3.1.1-setup-api.json");
 const DIAGNOSTICS: &str = include_str!("recorded/nextcloud-34.0.1-iop-3.1.1-admin-diagnostics.json");
+const APP_PASSWORD: &str = include_str!("recorded/nextcloud-34.0.1-app-password-exchange.json");
 const EXACT_STRING_KEYS: [&str; 3] = ["error", "message", "result"];
 
 /// Differences between the recorded value and the simulator's, as paths.
@@ -59,6 +60,8 @@ struct Replayer {
     nc_addr: String,
     op_addr: String,
     last_poll_token: Option<String>,
+    /// The app password the last `getapppassword` answer carried.
+    last_app_password: Option<String>,
 }
 
 impl Replayer {
@@ -77,8 +80,17 @@ impl Replayer {
                 builder = builder.header(k, v.as_str().unwrap_or_default());
             }
         }
-        if request["auth"].as_str().is_some_and(|a| a.contains("admin:<admin password>")) {
-            builder = builder.basic_auth(demo::ADMIN_LOGIN, Some(demo::ADMIN_PASSWORD));
+        match request["auth"].as_str() {
+            Some(a) if a.contains("admin:<admin password>") => {
+                builder = builder.basic_auth(demo::ADMIN_LOGIN, Some(demo::ADMIN_PASSWORD));
+            }
+            Some(a) if a.contains("admin:<app password from 01") => {
+                builder = builder.basic_auth(demo::ADMIN_LOGIN, self.last_app_password.clone());
+            }
+            Some(a) if a.contains("admin:wrong-password") => {
+                builder = builder.basic_auth(demo::ADMIN_LOGIN, Some("wrong-password"));
+            }
+            _ => {}
         }
         if name.contains("bearer") {
             builder = builder.header("Authorization", "Bearer TESTBEARERTOKEN");
@@ -108,6 +120,9 @@ impl Replayer {
                 if let Some(token) = actual.pointer("/poll/token").and_then(Value::as_str) {
                     self.last_poll_token = Some(token.to_owned());
                 }
+                if let Some(password) = actual.pointer("/ocs/data/apppassword").and_then(Value::as_str) {
+                    self.last_app_password = Some(password.to_owned());
+                }
                 compare("$", "", &expected["json"], &actual, &mut problems);
             }
             Err(_) => problems.push(format!("not JSON: {}", text.chars().take(200).collect::<String>())),
@@ -126,7 +141,27 @@ async fn replayer(pair: &SimPair) -> Replayer {
         nc_addr: pair.nextcloud.server.addr.to_string(),
         op_addr: pair.openproject.server.addr.to_string(),
         last_poll_token: None,
+        last_app_password: None,
     }
+}
+
+#[tokio::test]
+async fn the_app_password_exchange_matches_the_real_server() {
+    let pair = SimPair::start_default().await.unwrap();
+    let mut replayer = replayer(&pair).await;
+    let recording: Value = serde_json::from_str(APP_PASSWORD).unwrap();
+    let entries = recording["exchanges"].as_array().unwrap();
+    let mut failures = Vec::new();
+    for entry in entries {
+        if let Err(e) = replayer.replay(entry).await {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} exchanges differ:\n{}", failures.len(), entries.len(), failures.join("\n"));
+    // The account password, the wrong one, and the revoked app password (no longer a token, so it is checked as
+    // a password, as Nextcloud does).
+    assert_eq!(pair.nextcloud.sim.lock().password_verifications, 3);
+    eprintln!("replayed {} app-password exchanges", entries.len());
 }
 
 #[tokio::test]
@@ -190,6 +225,7 @@ fn the_copies_match_the_shared_recordings() {
     for (file, copy) in [
         ("nextcloud-34.0.1-iop-3.1.1-setup-api.json", SETUP),
         ("nextcloud-34.0.1-iop-3.1.1-admin-diagnostics.json", DIAGNOSTICS),
+        ("nextcloud-34.0.1-app-password-exchange.json", APP_PASSWORD),
     ] {
         let original = std::fs::read_to_string(shared.join(file)).unwrap();
         assert_eq!(original, copy, "{file} changed in shared/: copy it again into crates/opnc-sim/tests/recorded/");
