@@ -304,7 +304,7 @@ pub async fn diagnose(
     has_nc_credentials: bool,
 ) -> Diagnosis {
     let options = SetupOptions { replace_existing: true, project_folders: false, ..SetupOptions::default() };
-    let report: PreflightReport = preflight::run(op, nc, &options).await;
+    let report: PreflightReport = preflight::run_scoped(op, nc, &options, preflight::Scope::Diagnosis).await;
     let facts = report.facts.clone();
     let mut not_run = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();

@@ -23,6 +23,9 @@ pub struct HttpConfig {
     pub total_timeout: Duration,
     pub max_body_bytes: u64,
     pub user_agent: String,
+    /// At most this many requests in flight to one server (scheme, host and port): a small PHP server has a few
+    /// workers, and a burst beyond them only queues there while each request waits longer.
+    pub max_in_flight_per_server: usize,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +37,7 @@ impl Default for HttpConfig {
             // The largest answers are project lists (1000 per page): a few hundred KiB.
             max_body_bytes: 8 * 1024 * 1024,
             user_agent: format!("opnc-setup-assistant/{}", env!("CARGO_PKG_VERSION")),
+            max_in_flight_per_server: 4,
         }
     }
 }
@@ -185,12 +189,14 @@ impl RawResponse {
     }
 }
 
-/// The HTTP client. Cheap to clone.
+/// The HTTP client. Cheap to clone (clones share the connections and the per-server bound).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
     no_redirects: reqwest::Client,
     config: HttpConfig,
+    in_flight:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>>,
 }
 
 impl HttpClient {
@@ -207,7 +213,19 @@ impl HttpClient {
         };
         let inner = builder(reqwest::redirect::Policy::custom(same_origin_redirects_only))?;
         let no_redirects = builder(reqwest::redirect::Policy::none())?;
-        Ok(Self { inner, no_redirects, config })
+        Ok(Self { inner, no_redirects, config, in_flight: Default::default() })
+    }
+
+    /// The bound on requests in flight to the server of `url`.
+    fn server_slots(&self, url: &url::Url) -> std::sync::Arc<tokio::sync::Semaphore> {
+        let origin = url.origin().ascii_serialization();
+        let mut servers = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        servers
+            .entry(origin)
+            .or_insert_with(|| {
+                std::sync::Arc::new(tokio::sync::Semaphore::new(self.config.max_in_flight_per_server.max(1)))
+            })
+            .clone()
     }
 
     pub fn config(&self) -> &HttpConfig {
@@ -220,6 +238,8 @@ impl HttpClient {
         let endpoint = request.endpoint();
         let server = request.server;
         let fail = |kind| ClientError::new(server, endpoint.clone(), kind);
+        // Held until the whole answer is read.
+        let _slot = self.server_slots(&request.url).acquire_owned().await.ok();
         let client = if request.follow_redirects { &self.inner } else { &self.no_redirects };
         let mut builder = client.request(request.method.clone(), request.url.clone());
         if !request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("accept")) {

@@ -565,6 +565,12 @@ impl NextcloudClient {
         }
     }
 
+    /// The same client without credentials, for what Nextcloud answers anyone (capabilities, status): such a
+    /// request costs the server no authentication.
+    pub fn anonymous(&self) -> Self {
+        Self { http: self.http.clone(), base: self.base.clone(), credentials: None }
+    }
+
     /// The credentials this client sends.
     pub fn credentials(&self) -> Option<&NextcloudCredentials> {
         self.credentials.as_ref()

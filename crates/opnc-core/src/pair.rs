@@ -9,6 +9,7 @@ use crate::findings::Finding;
 use crate::http::{HttpClient, HttpConfig};
 use crate::keychain::Keychain;
 use crate::nextcloud::{NextcloudClient, NextcloudCredentials};
+use crate::nextcloud_session::{AppPasswordOrigin, NextcloudSession};
 use crate::openproject::{OpenProjectAuth, OpenProjectClient};
 use crate::openproject_web::{AdminPages, FolderMode, WebSession};
 use crate::secret::SecretString;
@@ -121,8 +122,9 @@ pub struct ConnectedPair {
     facts: Option<Facts>,
     /// The plan the admin was shown: apply goes ahead only if a fresh preflight gives the same.
     reviewed: Option<Plan>,
-    /// Nextcloud's app password came from the browser sign-in and was not remembered: it is revoked on sign-out.
-    revoke_on_sign_out: bool,
+    /// The session behind `nc`: an app password made for it (from a typed account password, or by the browser
+    /// sign-in) that was not remembered is revoked on sign-out.
+    nc_session: NextcloudSession,
     options: SetupOptions,
 }
 
@@ -194,8 +196,50 @@ impl ConnectedPair {
             (None, None) => OpenProjectAuth::Anonymous,
         };
         let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth);
-        let nc = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials.clone()));
-        let (root, me, user, status) = tokio::join!(op.root(), op.me(), nc.current_user(), nc.status());
+        let nc = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials));
+        // One password check for the whole session: a typed account password becomes an app password here.
+        let nc_session = if from_browser {
+            let origin = if request.remember { AppPasswordOrigin::Kept } else { AppPasswordOrigin::Temporary };
+            NextcloudSession::with_app_password(nc, origin)
+        } else {
+            NextcloudSession::open(nc, request.remember).await.map_err(|e| e.view())?
+        };
+        let signed_in = Self::admins(
+            op,
+            nc_session.clone(),
+            op_url,
+            nc_url,
+            op_session,
+            simulated,
+            &http,
+            token.as_ref(),
+            request.remember,
+            keychain,
+        )
+        .await;
+        if signed_in.is_err() {
+            // Not signed in after all: an app password made for this sign-in does not outlive it.
+            nc_session.discard().await;
+        }
+        signed_in
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn admins(
+        op: OpenProjectClient,
+        nc_session: NextcloudSession,
+        op_url: crate::ServerUrl,
+        nc_url: crate::ServerUrl,
+        op_session: Option<WebSession>,
+        simulated: bool,
+        http: &HttpClient,
+        token: Option<&SecretString>,
+        remember: bool,
+        keychain: &Keychain,
+    ) -> Result<Self, ErrorView> {
+        let nc = nc_session.client.clone();
+        let anonymous = nc.anonymous();
+        let (root, me, user, status) = tokio::join!(op.root(), op.me(), nc.current_user(), anonymous.status());
         let root = root.map_err(|e| e.view())?;
         let user = user.map_err(|e| e.view())?;
         let not_admin = |server: Server| {
@@ -224,31 +268,25 @@ impl ConnectedPair {
             openproject_web: op_session.is_some(),
         };
         let web = op_session.map(|session| AdminPages::new(http.clone(), op_url.clone(), session, root.version()));
-        if request.remember {
+        if remember {
             // A browser session is never remembered: it carries full admin rights and lives in memory only.
-            if let Some(token) = &token {
+            if let Some(token) = token {
                 keychain.remember_openproject_token(&op_url, token).map_err(|e| ErrorView {
                     code: crate::ErrorCode::CredentialsRejected,
                     message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
                     hint: e.hint.clone(),
                 })?;
             }
-            keychain.remember_nextcloud(&nc_url, &nc_credentials).map_err(|e| ErrorView {
-                code: crate::ErrorCode::CredentialsRejected,
-                message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
-                hint: e.hint.clone(),
-            })?;
+            // Always an app password, never the account password.
+            if let Some(app_password) = nc_session.app_password() {
+                keychain.remember_nextcloud(&nc_url, app_password).map_err(|e| ErrorView {
+                    code: crate::ErrorCode::CredentialsRejected,
+                    message: format!("Signed in, but the credentials could not be remembered: {}", e.message),
+                    hint: e.hint.clone(),
+                })?;
+            }
         }
-        Ok(Self {
-            op,
-            nc,
-            summary,
-            web,
-            facts: None,
-            reviewed: None,
-            revoke_on_sign_out: from_browser && !request.remember,
-            options: SetupOptions::default(),
-        })
+        Ok(Self { op, nc, nc_session, summary, web, facts: None, reviewed: None, options: SetupOptions::default() })
     }
 
     /// Preflight, then the plan when nothing blocks. Writes nothing.
@@ -265,7 +303,7 @@ impl ConnectedPair {
     /// was for this session only); OpenProject's browser session is simply forgotten (never `/logout`, which
     /// would end the admin's other sessions too). Returns whether an app password was revoked.
     pub async fn sign_out(self) -> bool {
-        self.revoke_on_sign_out && self.nc.revoke_app_password().await.is_ok()
+        self.nc_session.close().await
     }
 
     /// Setups of this pair left running by a process that ended (the job folder is shared with `opnc`).

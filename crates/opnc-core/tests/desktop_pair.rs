@@ -53,7 +53,8 @@ async fn a_plan_that_changed_after_it_was_confirmed_writes_nothing_and_is_shown_
     // The new plan is what the wizard shows now; applying it works.
     let again = connected.review(SetupOptions::default(), &jobs).await.plan.unwrap();
     assert!(again.reuse_project_folder);
-    assert!(connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    let applied = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
+    assert!(applied.succeeded(), "{:?}", applied.job.error);
     let _ = std::fs::remove_dir_all(jobs.dir());
 }
 
@@ -120,15 +121,29 @@ async fn signing_out_revokes_a_browser_sign_ins_app_password_unless_it_was_remem
     assert!(connected.sign_out().await, "revoked");
     let with_it = common::nc(&pair.nextcloud.url(), &credentials.login_name, credentials.password.expose());
     assert!(with_it.current_user().await.is_err(), "the app password no longer works");
-    // Typed-in credentials are the admin's own: never revoked.
+    // A typed account password is checked once: the session runs on an app password made from it, revoked on
+    // sign-out; the account password itself is untouched.
     let typed = SignIn {
         nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
         nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
         ..request(false)
     };
+    let tokens_before = pair.nextcloud.sim.state().app_tokens.len();
+    let connected = ConnectedPair::sign_in(typed, None, None, &keychain, true).await.unwrap();
+    assert_eq!(pair.nextcloud.sim.state().app_tokens.len(), tokens_before + 1, "one app password for the session");
+    assert!(connected.sign_out().await, "the session's app password is revoked");
+    assert_eq!(pair.nextcloud.sim.state().app_tokens.len(), tokens_before);
+    assert!(common::nc_admin(&pair.nextcloud.url()).current_user().await.is_ok());
+    // A typed app password is the admin's own: used as it is, never revoked.
+    let own = pair.nextcloud.sim.create_app_password(nc_demo::ADMIN_LOGIN, "the admin's own").unwrap();
+    let typed = SignIn {
+        nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(own.as_str().into()),
+        ..request(false)
+    };
     let connected = ConnectedPair::sign_in(typed, None, None, &keychain, true).await.unwrap();
     assert!(!connected.sign_out().await);
-    assert!(common::nc_admin(&pair.nextcloud.url()).current_user().await.is_ok());
+    assert!(common::nc(&pair.nextcloud.url(), nc_demo::ADMIN_LOGIN, &own).current_user().await.is_ok());
 }
 
 #[tokio::test]

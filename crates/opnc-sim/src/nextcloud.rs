@@ -400,6 +400,7 @@ impl NextcloudSim {
             .nest("/index.php/apps/integration_openproject", app_routes.clone())
             .nest("/apps/integration_openproject", app_routes)
             .fallback(not_found_page)
+            .layer(axum::middleware::from_fn_with_state(self.clone(), maintenance_gate))
             .with_state(self.clone());
         let base = self.lock().profile.base_path.clone();
         if base.is_empty() {
@@ -408,6 +409,27 @@ impl NextcloudSim {
             Router::new().nest(&base, routes).fallback(not_found_page)
         }
     }
+}
+
+/// In maintenance mode Nextcloud answers every request but `status.php` with 503 and its maintenance page
+/// (nextcloud/server `lib/base.php` `checkMaintenanceMode`).
+async fn maintenance_gate(
+    State(sim): State<NextcloudSim>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if sim.lock().profile.maintenance && !request.uri().path().ends_with("/status.php") {
+        return Response::builder()
+            .status(503)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .header("Retry-After", "120")
+            .body(axum::body::Body::from(
+                "<!DOCTYPE html><html><head><title>Nextcloud</title></head><body><h2>Maintenance mode</h2>\
+                 <p>This Nextcloud instance is currently in maintenance mode, which may take a while.</p></body></html>",
+            ))
+            .unwrap_or_default();
+    }
+    next.run(request).await
 }
 
 enum Caller {

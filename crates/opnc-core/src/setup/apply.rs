@@ -9,7 +9,7 @@ use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch};
 use crate::secret::SecretString;
 use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, Phase};
 use crate::setup::preflight::Facts;
-use crate::setup::proof::{prove, prove_nextcloud_side, prove_openproject_side, Proof};
+use crate::setup::proof::{prove, prove_nextcloud_side, prove_openproject_side, Proof, SetupAnswer};
 use crate::setup::{Plan, PlanMode};
 use crate::version::v;
 use crate::ServerUrl;
@@ -163,11 +163,10 @@ impl Runner<'_> {
             }
             job.log(EventKind::Changed { what: format!("deleted the earlier storage {id}") });
         }
-        if plan.nextcloud_had_settings {
-            // Kept in memory only: a rollback in this process can restore it; after a crash it is gone.
-            secrets.previous_nextcloud_secret =
-                self.nc.openproject_client_secret().await.map_err(|err| e(err.into()))?;
-        }
+        // Read by the preflight, kept in memory only: a rollback in this process can restore it; after a crash it
+        // is gone.
+        secrets.previous_nextcloud_secret =
+            facts.previous_openproject_secret.clone().filter(|_| plan.nextcloud_had_settings);
 
         job.enter(Phase::CreateStorage);
         job.record(Compensation::DeleteStorage {
@@ -227,6 +226,7 @@ impl Runner<'_> {
             });
         }
         self.checkpoint(job).map_err(e)?;
+        let answered = SetupAnswer::from_response(&answer, pf && !plan.reuse_project_folder);
         let nc_client_id =
             answer.nextcloud_client_id.ok_or_else(|| e(StepError::Incomplete("Nextcloud's OAuth client id".into())))?;
         let nc_secret = answer
@@ -248,7 +248,7 @@ impl Runner<'_> {
                 None => self.op.storage(storage_id).await.map(|s| if pf { None } else { Some(s) }),
             }
         };
-        let nextcloud_side = prove_nextcloud_side(self.op, self.nc, &op_client_id, &nc_client_id, pf);
+        let nextcloud_side = prove_nextcloud_side(self.op, self.nc, &op_client_id, &nc_client_id, pf, Some(&answered));
         let (written, nextcloud_checks) = tokio::join!(op_writes, nextcloud_side);
         let storage = written.map_err(|err| e(err.into()))?;
         job.log(EventKind::Changed { what: "stored Nextcloud's OAuth client in OpenProject".into() });

@@ -54,7 +54,6 @@ impl NextcloudIntegration {
 pub struct Facts {
     pub openproject_version: Option<String>,
     pub openproject_host_name: Option<String>,
-    pub openproject_admin: Option<String>,
     pub storages: Vec<Storage>,
     pub nextcloud_version: Option<String>,
     pub nextcloud_admin: Option<String>,
@@ -71,6 +70,9 @@ pub struct Facts {
     pub project_folder_complete: Option<bool>,
     pub authorization_header_intact: Option<bool>,
     pub reachability: Option<OpenProjectReachability>,
+    /// The OpenProject client secret Nextcloud held before, for a rollback in this process. Memory only.
+    #[serde(skip)]
+    pub previous_openproject_secret: Option<crate::SecretString>,
 }
 
 impl Facts {
@@ -108,38 +110,225 @@ impl PreflightReport {
     }
 }
 
-/// Runs every check. Each request goes out at once; a failed request becomes a finding, never an abort.
+/// How much a preflight reads. A setup reads what its plan rests on (a real Nextcloud spends ~50 ms of a few workers
+/// on every request, so nothing is read twice or without a decision that needs it); the connection doctor reads
+/// everything, to explain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Setup,
+    Diagnosis,
+}
+
+/// Runs every check a setup needs. A failed request becomes a finding, never an abort.
 pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> PreflightReport {
-    // One round: every request at once (none depends on another's answer).
-    let (op_side, nc_side, conflicts) = tokio::join!(
+    run_scoped(op, nc, options, Scope::Setup).await
+}
+
+/// What the preflight asked Nextcloud, the same shape whatever the scope (a read a setup skips is answered from
+/// the read that decides the same thing).
+struct NextcloudReads {
+    status: Result<crate::nextcloud::Status, crate::ClientError>,
+    caps: Result<crate::nextcloud::Capabilities, crate::ClientError>,
+    user: Result<crate::nextcloud::CurrentUser, crate::ClientError>,
+    echo: Result<crate::nextcloud::HeaderEcho, crate::ClientError>,
+    reach: Result<OpenProjectReachability, crate::ClientError>,
+    integration_app: Result<Option<crate::nextcloud::AppInfo>, crate::ClientError>,
+    groupfolders_app: Result<Option<crate::nextcloud::AppInfo>, crate::ClientError>,
+    app_config: Result<NextcloudIntegration, crate::ClientError>,
+    previous_secret: Option<crate::SecretString>,
+    admin_config: Option<Result<crate::nextcloud::AdminConfigStatus, crate::ClientError>>,
+    folder_status: Option<Result<bool, crate::ClientError>>,
+    op_user: Option<Result<Option<crate::nextcloud::UserInfo>, crate::ClientError>>,
+    groups: Option<Result<Vec<String>, crate::ClientError>>,
+}
+
+/// A setup's reads of Nextcloud, in at most two rounds (the second only when the first found something that
+/// needs a closer look): round one the public capabilities and header echo, the reachability of OpenProject, the
+/// integration's OpenProject URL (an admin-only read, so it also says whether the account is an administrator)
+/// and, with project folders, the "OpenProject" user and group; round two the rest of the integration's settings
+/// when it is configured, and the app list or status when the capabilities do not explain enough.
+async fn setup_reads(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> NextcloudReads {
+    let anonymous = nc.anonymous();
+    let project_folders = async {
+        if options.project_folders {
+            let (user, groups) = tokio::join!(nc.user("OpenProject"), nc.search_groups("OpenProject"));
+            (Some(user), Some(groups))
+        } else {
+            (None, None)
+        }
+    };
+    let (caps, echo, reach, url, (op_user, groups)) = tokio::join!(
+        anonymous.capabilities(),
+        nc.check_config(),
+        nc.is_valid_op_instance(op.base()),
+        nc.app_config_value(INTEGRATION_APP, "openproject_instance_url"),
+        project_folders,
+    );
+    let login = nc.credentials().map(|c| c.login_name.clone()).unwrap_or_default();
+    // The admin-only read decides whether the account is an administrator.
+    let user = match &url {
+        Ok(_) => {
+            Ok(crate::nextcloud::CurrentUser { id: login.clone(), display_name: login, groups: vec!["admin".into()] })
+        }
+        Err(e) if matches!(e.kind, ErrorKind::NotAdmin { .. }) => {
+            Ok(crate::nextcloud::CurrentUser { id: login.clone(), display_name: login, groups: vec![] })
+        }
+        Err(e) => Err(e.clone()),
+    };
+    let configured = url.as_ref().is_ok_and(|u| !u.expose().trim().is_empty());
+    let explain_apps = caps.as_ref().is_ok_and(|c| c.integration.is_none());
+    let (rest, admin_config, apps, status) = tokio::join!(
         async {
-            let active = [crate::openproject::Filter::new("active", "=", &["t"])];
-            tokio::join!(op.root(), op.configuration(), op.storages(), op.me(), op.projects(&active, 1, 1))
+            if configured {
+                Some(tokio::join!(
+                    nc.app_config_value(INTEGRATION_APP, "openproject_client_id"),
+                    nc.app_config_value(INTEGRATION_APP, "openproject_client_secret"),
+                    nc.app_config_value(INTEGRATION_APP, "authorization_method"),
+                    nc.app_config_value(INTEGRATION_APP, "nc_oauth_client_id"),
+                ))
+            } else {
+                None
+            }
         },
         async {
-            tokio::join!(
-                nc.status(),
-                nc.capabilities(),
-                nc.current_user(),
-                nc.check_config(),
-                nc.is_valid_op_instance(op.base()),
-                nc.app(INTEGRATION_APP),
-                nc.app("groupfolders"),
-            )
+            if configured {
+                Some(nc.check_admin_config().await)
+            } else {
+                None
+            }
         },
         async {
-            tokio::join!(
-                read_integration(nc),
-                nc.check_admin_config(),
-                nc.project_folder_status(),
-                nc.user("OpenProject"),
-                nc.search_groups("OpenProject"),
-            )
+            if explain_apps {
+                Some(tokio::join!(nc.app(INTEGRATION_APP), nc.app("groupfolders")))
+            } else {
+                None
+            }
+        },
+        async {
+            match &caps {
+                Ok(c) => Ok(crate::nextcloud::Status {
+                    installed: true,
+                    maintenance: false,
+                    needs_db_upgrade: false,
+                    version: c.version_string.clone(),
+                    versionstring: c.version_string.clone(),
+                    productname: None,
+                }),
+                // Only status.php tells maintenance and "not installed" apart from other failures.
+                Err(_) => anonymous.status().await,
+            }
         },
     );
-    let (root, config, storages, me, active_projects) = op_side;
-    let (status, caps, user, echo, reach, integration_app, groupfolders_app) = nc_side;
-    let (app_config, admin_config, folder_status, op_user, groups) = conflicts;
+    let mut previous_secret = None;
+    let app_config = match (url, rest) {
+        (Err(e), _) => Err(e),
+        (Ok(url), None) => Ok(NextcloudIntegration { openproject_url: url.expose().clone(), ..Default::default() }),
+        (Ok(url), Some((client_id, secret, method, nc_client))) => (|| {
+            let secret = secret?;
+            let integration = NextcloudIntegration {
+                openproject_url: url.expose().clone(),
+                openproject_client_id: client_id?.expose().clone(),
+                has_openproject_client_secret: !secret.expose().is_empty(),
+                authorization_method: method?.expose().clone(),
+                has_nextcloud_client: !nc_client?.expose().is_empty(),
+            };
+            // Kept for a rollback in this process (never serialized): a second read before the write is not needed.
+            previous_secret = Some(secret)
+                .filter(|s| !s.expose().is_empty() && s.expose() != crate::nextcloud::HIDDEN_SENSITIVE_VALUE);
+            Ok(integration)
+        })(),
+    };
+    let (integration_app, groupfolders_app) = match apps {
+        Some((i, g)) => (i, g),
+        None => (Ok(None), Ok(None)),
+    };
+    NextcloudReads {
+        status,
+        caps,
+        user,
+        echo,
+        reach,
+        integration_app,
+        groupfolders_app,
+        app_config,
+        previous_secret,
+        admin_config,
+        folder_status: None,
+        op_user,
+        groups,
+    }
+}
+
+/// Everything, in one round: the doctor explains from all of it.
+async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient) -> NextcloudReads {
+    let (status, caps, user, echo, reach, integration_app, groupfolders_app) = tokio::join!(
+        nc.status(),
+        nc.capabilities(),
+        nc.current_user(),
+        nc.check_config(),
+        nc.is_valid_op_instance(op.base()),
+        nc.app(INTEGRATION_APP),
+        nc.app("groupfolders"),
+    );
+    let (app_config, admin_config, folder_status, op_user, groups) = tokio::join!(
+        read_integration(nc),
+        nc.check_admin_config(),
+        nc.project_folder_status(),
+        nc.user("OpenProject"),
+        nc.search_groups("OpenProject"),
+    );
+    NextcloudReads {
+        status,
+        caps,
+        user,
+        echo,
+        reach,
+        integration_app,
+        groupfolders_app,
+        app_config,
+        previous_secret: None,
+        admin_config: Some(admin_config),
+        folder_status: Some(folder_status),
+        op_user: Some(op_user),
+        groups: Some(groups),
+    }
+}
+
+/// Runs the checks of `scope`. OpenProject and Nextcloud are read at the same time.
+pub async fn run_scoped(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    options: &SetupOptions,
+    scope: Scope,
+) -> PreflightReport {
+    let (op_side, nc_reads) = tokio::join!(
+        async {
+            let active = [crate::openproject::Filter::new("active", "=", &["t"])];
+            tokio::join!(op.root(), op.configuration(), op.storages(), op.projects(&active, 1, 1))
+        },
+        async {
+            match scope {
+                Scope::Setup => setup_reads(op, nc, options).await,
+                Scope::Diagnosis => diagnosis_reads(op, nc).await,
+            }
+        },
+    );
+    let (root, config, storages, active_projects) = op_side;
+    let NextcloudReads {
+        status,
+        caps,
+        user,
+        echo,
+        reach,
+        integration_app,
+        groupfolders_app,
+        app_config,
+        previous_secret,
+        admin_config,
+        folder_status,
+        op_user,
+        groups,
+    } = nc_reads;
     let mut facts = Facts::default();
     let mut findings = Vec::new();
     let mut push = |f: Finding| findings.push(f);
@@ -219,9 +408,6 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
                 .evidence("GET /api/v3/projects?filters=[active=t]: total 0")
                 .fix("Create (or unarchive) at least one project in OpenProject first."),
         );
-    }
-    if let Ok(me) = me {
-        facts.openproject_admin = me.login.or(Some(me.name));
     }
 
     // Nextcloud.
@@ -403,13 +589,15 @@ pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOp
     if let Ok(integration) = &app_config {
         facts.integration = Some(integration.clone());
     }
-    if let Ok(status) = &admin_config {
+    facts.previous_openproject_secret = previous_secret;
+    if let Some(Ok(status)) = &admin_config {
         facts.integration_complete = Some(status.config_status_without_project_folder);
         facts.app_password_present = Some(status.project_folder_setup_status);
     }
-    facts.project_folder_complete = folder_status.as_ref().ok().copied();
-    facts.openproject_user_exists = op_user.as_ref().ok().map(|u| u.is_some());
-    facts.openproject_group_exists = groups.as_ref().ok().map(|g| g.iter().any(|g| g == "OpenProject"));
+    facts.project_folder_complete = folder_status.as_ref().and_then(|s| s.as_ref().ok()).copied();
+    facts.openproject_user_exists = op_user.as_ref().and_then(|u| u.as_ref().ok()).map(|u| u.is_some());
+    facts.openproject_group_exists =
+        groups.as_ref().and_then(|g| g.as_ref().ok()).map(|g| g.iter().any(|g| g == "OpenProject"));
     let existing = facts.storage_for(nc.base()).cloned();
     let nc_points_here =
         facts.integration.as_ref().is_some_and(|i| i.is_set() && op.base().same_server(&i.openproject_url));

@@ -89,6 +89,33 @@ fn summary(name: &str, ok: bool) -> &'static str {
     }
 }
 
+/// What Nextcloud's own answer to the setup just said, so the proof does not read it again: `status` (whether the
+/// integration is complete, from 2.11.4/3.1.1), the OpenProject address in the redirect URI it gave OpenProject
+/// (`<openproject_instance_url>/oauth_clients/<id>/callback`, built from what it stored), and whether it created
+/// the project folder and its app password in that answer.
+#[derive(Debug, Clone, Default)]
+pub struct SetupAnswer {
+    pub complete: Option<bool>,
+    pub openproject_url: Option<String>,
+    pub project_folder_created: bool,
+    /// The answer (or the PATCH after it) carried a new app password for the "OpenProject" user.
+    pub app_password: bool,
+}
+
+impl SetupAnswer {
+    pub fn from_response(answer: &crate::nextcloud::SetupResponse, created_project_folder: bool) -> Self {
+        Self {
+            complete: answer.status,
+            openproject_url: answer
+                .openproject_redirect_uri
+                .as_deref()
+                .and_then(|u| u.split_once("/oauth_clients/").map(|(base, _)| base.to_owned())),
+            project_folder_created: created_project_folder && answer.openproject_user_app_password.is_some(),
+            app_password: answer.openproject_user_app_password.is_some(),
+        }
+    }
+}
+
 /// What Nextcloud must hold for OpenProject: the integration complete (and the project folder), the
 /// OpenProject client id and URL, the Nextcloud client OpenProject is given, and a secret that OpenProject's
 /// token endpoint accepts (`invalid_grant`, not `invalid_client`). Nextcloud's own token endpoint cannot
@@ -99,18 +126,36 @@ pub async fn prove_nextcloud_side(
     op_client_id: &str,
     nc_client_id: &str,
     project_folders: bool,
+    answered: Option<&SetupAnswer>,
 ) -> Result<Vec<ProofCheck>, ClientError> {
     let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+    let answered_complete = answered.and_then(|a| a.complete);
+    let answered_url = answered.and_then(|a| a.openproject_url.clone());
+    let answered_folder = answered.is_some_and(|a| a.project_folder_created);
+    let answered_app_password = answered.is_some_and(|a| a.app_password);
     let (admin_config, folder, nc_url, held_client_id, held_secret, known) = tokio::join!(
-        nc.check_admin_config(),
         async {
-            if project_folders {
-                nc.project_folder_status().await.map(Some)
-            } else {
-                Ok(None)
+            match answered_complete {
+                Some(complete) => Ok(crate::nextcloud::AdminConfigStatus {
+                    config_status_without_project_folder: complete,
+                    project_folder_setup_status: answered_app_password,
+                }),
+                None => nc.check_admin_config().await,
             }
         },
-        value("openproject_instance_url"),
+        async {
+            match (project_folders, answered_folder) {
+                (false, _) => Ok(None),
+                (true, true) => Ok(Some(true)),
+                (true, false) => nc.project_folder_status().await.map(Some),
+            }
+        },
+        async {
+            match &answered_url {
+                Some(url) => Ok(crate::SecretString::from(url.as_str())),
+                None => value("openproject_instance_url").await,
+            }
+        },
         value("openproject_client_id"),
         nc.openproject_client_secret(),
         async {
@@ -128,16 +173,22 @@ pub async fn prove_nextcloud_side(
         Some(secret) => Some(op.probe_oauth_client(op_client_id, secret, &expected_redirect).await?),
         None => None,
     };
+    let source = if answered_complete.is_some() { "the setup's answer" } else { "check-admin-config" };
     let mut checks = vec![check(
         "nextcloud_integration_complete",
         admin_config.config_status_without_project_folder,
-        format!("config_status_without_project_folder={}", admin_config.config_status_without_project_folder),
+        format!("{source}: config_status_without_project_folder={}", admin_config.config_status_without_project_folder),
     )];
     if let Some(folder) = folder? {
+        let source = if answered_folder {
+            "created by the setup, whose answer carried the app password"
+        } else {
+            "project-folder-status"
+        };
         checks.push(check(
             "nextcloud_project_folder",
             folder && admin_config.project_folder_setup_status,
-            format!("project-folder-status={folder}, app password={}", admin_config.project_folder_setup_status),
+            format!("{source}: folder={folder}, app password={}", admin_config.project_folder_setup_status),
         ));
     }
     checks.push(check(
@@ -153,7 +204,10 @@ pub async fn prove_nextcloud_side(
     checks.push(check(
         "nextcloud_points_at_openproject",
         op.base().same_server(nc_url.expose()),
-        format!("Nextcloud's openproject_instance_url {}", nc_url.expose()),
+        match &answered_url {
+            Some(url) => format!("the redirect URI Nextcloud built from its openproject_instance_url: {url}"),
+            None => format!("Nextcloud's openproject_instance_url {}", nc_url.expose()),
+        },
     ));
     checks.push(match probe {
         Some(probe) => check(
@@ -225,8 +279,10 @@ pub async fn prove(
 ) -> Result<Proof, ClientError> {
     let op_client_id = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
     let nc_client_id = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
-    let (configuration, nextcloud_side) =
-        tokio::join!(op.configuration(), prove_nextcloud_side(op, nc, &op_client_id, &nc_client_id, project_folders));
+    let (configuration, nextcloud_side) = tokio::join!(
+        op.configuration(),
+        prove_nextcloud_side(op, nc, &op_client_id, &nc_client_id, project_folders, None)
+    );
     let host_name = configuration?.host_name.unwrap_or_default();
     let mut checks = prove_openproject_side(op, nc, storage, &host_name, &nc_client_id, project_folders);
     checks.extend(nextcloud_side?);
