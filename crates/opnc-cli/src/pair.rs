@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use opnc_core::findings::{Finding, Severity};
 use opnc_core::nextcloud::NextcloudClient;
 use opnc_core::openproject::OpenProjectClient;
-use opnc_core::setup::apply::{recover, Runner, DEFAULT_SETTLE};
+use opnc_core::setup::apply::{recover, Runner};
 use opnc_core::setup::journal::{Job, JobStatus, JobStore};
 use opnc_core::setup::preflight::PreflightReport;
 use opnc_core::setup::{self, Plan, PlanMode, SetupOptions};
@@ -59,10 +59,31 @@ impl ServerArgs {
     }
 }
 
+/// How long one request may take (`OPNC_REQUEST_TIMEOUT_SECONDS`, default 60). A server goes on with a request
+/// whose client gave up or died, so a rollback after a crash also watches this long for such a write to land.
+fn request_timeout() -> std::time::Duration {
+    std::env::var("OPNC_REQUEST_TIMEOUT_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map(std::time::Duration::from_secs)
+        .unwrap_or_else(|| HttpConfig::default().total_timeout)
+}
+
+/// How long after a write began it may still land: the request timeout, and a little more.
+pub fn settle() -> std::time::Duration {
+    request_timeout() + std::time::Duration::from_secs(5)
+}
+
 /// The HTTP client every command uses.
 pub fn http_client() -> Result<HttpClient, Failure> {
-    HttpClient::new(HttpConfig::default())
-        .map_err(|e| Failure::failed(format!("could not set up HTTPS: {e}")).hint("Reinstall opnc."))
+    let timeout = request_timeout();
+    let config = HttpConfig {
+        total_timeout: timeout,
+        read_timeout: HttpConfig::default().read_timeout.min(timeout),
+        ..HttpConfig::default()
+    };
+    HttpClient::new(config).map_err(|e| Failure::failed(format!("could not set up HTTPS: {e}")).hint("Reinstall opnc."))
 }
 
 #[derive(clap::Args, Clone)]
@@ -384,7 +405,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
     for mut job in store.interrupted().into_iter().filter(|j| same_pair(j, &c)) {
         eprintln!("An interrupted setup ({}) of this pair is rolled back first.", job.id);
         let runner =
-            Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
+            Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };
         recover(&runner, &mut job).await;
         if job.status == JobStatus::RollbackFailed {
             eprintln!(
@@ -419,8 +440,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
             return code;
         }
     }
-    let runner =
-        Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
+    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };
     let outcome = runner.apply(&plan, &report.facts).await;
     c.finish().await;
     if args.pair.json {
@@ -484,6 +504,16 @@ fn progress_printer() -> impl Fn(&Job) + Send + Sync {
                 EventKind::Changed { what } => eprintln!("  ✓ {what}"),
                 EventKind::Undone { what } => eprintln!("  ↶ {what}"),
                 EventKind::RollbackStarted => eprintln!("Rolling back both servers…"),
+                EventKind::WatchingForLateChanges { until } => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(*until);
+                    eprintln!(
+                        "  … a write was still under way when the setup stopped: watching both servers for up to {} s, and undoing what lands late",
+                        until.saturating_sub(now)
+                    )
+                }
                 _ => {}
             }
         }
@@ -632,8 +662,7 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
         return code;
     }
     let progress = progress_printer();
-    let runner =
-        Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: DEFAULT_SETTLE, cancel: None };
+    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };
     let mut worst = Exit::SUCCESS;
     for mut job in jobs {
         recover(&runner, &mut job).await;

@@ -79,16 +79,48 @@ pub struct Runner<'a> {
     pub nc: &'a NextcloudClient,
     pub store: &'a JobStore,
     pub progress: &'a (dyn Fn(&Job) + Send + Sync),
-    /// After a write timed out or its connection dropped, the server may still be carrying it out: the
-    /// rollback waits this long first, so that it undoes the change instead of racing it.
+    /// How long after a write began it may still land: a server goes on with a request whose client timed out,
+    /// dropped the connection or died. While a write of the job may still land, the rollback watches both sides
+    /// and undoes again what lands late (`roll_back`).
     pub settle: std::time::Duration,
     /// Set from elsewhere (a Cancel button) to stop before the next change: before the first write that
     /// costs nothing, after it the changes made so far are rolled back.
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
-/// The default settle time: a little longer than the HTTP client's own bound on one request.
+/// The default: a little longer than the HTTP client's own bound on one request.
 pub const DEFAULT_SETTLE: std::time::Duration = std::time::Duration::from_secs(65);
+
+/// The phases that send a write: a job that stopped in one may have a write in flight.
+fn writes(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::ReplaceStorage
+            | Phase::CreateStorage
+            | Phase::ConfigureNextcloud
+            | Phase::SetNextcloudClient
+            | Phase::SetApplicationPassword
+    )
+}
+
+/// Until when a write of `job` may still land: `settle` after its last recorded event (saved right before each
+/// write), when the job stopped in a writing phase without knowing the write's outcome.
+fn late_write_deadline(job: &Job, outcome_unknown: bool, settle: std::time::Duration) -> Option<std::time::SystemTime> {
+    let stopped_in = job.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Failed { phase, .. } => Some(*phase),
+        _ => None,
+    });
+    let phase = stopped_in.unwrap_or(job.phase);
+    if !outcome_unknown || !writes(phase) || settle.is_zero() {
+        return None;
+    }
+    let last_write_event =
+        job.events.iter().rev().find(|e| {
+            !matches!(e.kind, EventKind::Failed { .. } | EventKind::Interrupted | EventKind::RollbackStarted)
+        })?;
+    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_secs(last_write_event.at + 1) + settle;
+    (deadline > std::time::SystemTime::now()).then_some(deadline)
+}
 
 impl Runner<'_> {
     fn save(&self, job: &Job) -> Result<(), StepError> {
@@ -284,23 +316,41 @@ impl Runner<'_> {
         }
     }
 
-    /// Runs the recorded compensations, newest first.
+    /// Runs the recorded compensations, newest first. When a write may still be in flight (it timed out, its
+    /// connection dropped, or the process that sent it died), the undo is not trusted at once: both sides are
+    /// watched until that write can no longer land, and what lands late is undone again, until both are stable.
     pub async fn roll_back(&self, job: &mut Job, secrets: &Secrets) {
-        let uncertain =
-            job.error.as_ref().is_some_and(|e| matches!(e.code, ErrorCode::Timeout | ErrorCode::ConnectionDropped));
+        let uncertain = job.error.as_ref().is_some_and(|e| {
+            matches!(e.code, ErrorCode::Timeout | ErrorCode::ConnectionDropped | ErrorCode::Interrupted)
+        });
+        let deadline = late_write_deadline(job, uncertain, self.settle);
         job.enter(Phase::RollingBack);
         job.log(EventKind::RollbackStarted);
         let _ = self.save(job);
-        if uncertain {
-            tokio::time::sleep(self.settle).await;
-        }
-        let mut failures = Vec::new();
-        for compensation in job.compensations.clone().iter().rev() {
-            match self.compensate(compensation, secrets).await {
-                Ok(what) => job.log(EventKind::Undone { what }),
-                Err(err) => failures.push(err),
-            }
+        let mut failures = self.undo(job, secrets).await;
+        if let Some(deadline) = deadline.filter(|_| failures.is_empty()) {
+            let until = deadline.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            job.log(EventKind::WatchingForLateChanges { until });
             let _ = self.save(job);
+            let mut wait = std::time::Duration::from_millis(500);
+            while let Ok(left) = deadline.duration_since(std::time::SystemTime::now()) {
+                tokio::time::sleep(wait.min(left)).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(8));
+                match self.drifted(job).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        job.log(EventKind::Undone { what: "a change that landed after the rollback began".into() });
+                        failures = self.undo(job, secrets).await;
+                        if !failures.is_empty() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failures.push(e);
+                        break;
+                    }
+                }
+            }
         }
         if failures.is_empty() {
             job.status = JobStatus::RolledBack;
@@ -316,6 +366,53 @@ impl Runner<'_> {
             job.status = JobStatus::RollbackFailed;
         }
         let _ = self.save(job);
+    }
+
+    /// One pass over the compensations, newest first; the failures.
+    async fn undo(&self, job: &mut Job, secrets: &Secrets) -> Vec<ErrorView> {
+        let mut failures = Vec::new();
+        for compensation in job.compensations.clone().iter().rev() {
+            match self.compensate(compensation, secrets).await {
+                Ok(what) => job.log(EventKind::Undone { what }),
+                Err(err) => failures.push(err),
+            }
+            let _ = self.save(job);
+        }
+        failures
+    }
+
+    /// Whether a change of the job has appeared since the undo: its storage back in OpenProject, Nextcloud
+    /// pointing at this OpenProject again (or no longer holding what was restored).
+    async fn drifted(&self, job: &Job) -> Result<bool, ErrorView> {
+        for compensation in &job.compensations {
+            let drifted = match compensation {
+                Compensation::DeleteStorage { nextcloud_url, name, .. } => {
+                    let nextcloud = url(nextcloud_url);
+                    let storages = self.op.storages().await.map_err(|e| e.view())?;
+                    storages.iter().any(|s| s.name == *name && nextcloud.same_server(&s.host))
+                }
+                Compensation::ResetNextcloud => {
+                    let held = self
+                        .nc
+                        .app_config_value(crate::nextcloud::INTEGRATION_APP, "openproject_instance_url")
+                        .await
+                        .map_err(|e| e.view())?;
+                    !held.expose().trim().is_empty()
+                }
+                Compensation::RestoreNextcloud { previous } => {
+                    let value = |key: &'static str| self.nc.app_config_value(crate::nextcloud::INTEGRATION_APP, key);
+                    let (held_url, held_id) =
+                        tokio::join!(value("openproject_instance_url"), value("openproject_client_id"));
+                    let (held_url, held_id) = (held_url.map_err(|e| e.view())?, held_id.map_err(|e| e.view())?);
+                    held_url.expose().trim() != previous.openproject_url.trim()
+                        || held_id.expose() != &previous.openproject_client_id
+                }
+            };
+            if drifted {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn compensate(&self, compensation: &Compensation, secrets: &Secrets) -> Result<String, ErrorView> {
@@ -383,11 +480,12 @@ fn url(text: &str) -> ServerUrl {
 /// recorded. (To finish a setup, run it again afterwards: the OpenProject secret of the interrupted run was
 /// shown once and is gone, so a new storage is the only way forward.)
 pub async fn recover(runner: &Runner<'_>, job: &mut Job) {
+    let was = job.phase;
     job.log(EventKind::Interrupted);
     if job.error.is_none() {
         job.error = Some(ErrorView {
             code: ErrorCode::Interrupted,
-            message: format!("The setup was interrupted during {:?}.", job.phase),
+            message: format!("The setup was interrupted during \"{}\".", was.describe()),
             hint: "Both sides are rolled back to the state before; then the setup can run again.".into(),
         });
     }

@@ -75,14 +75,32 @@ pub enum Compensation {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     JobStarted,
-    PhaseStarted { phase: Phase },
-    CompensationRecorded { compensation: Compensation },
-    Changed { what: String },
-    Failed { phase: Phase, error: ErrorView },
+    PhaseStarted {
+        phase: Phase,
+    },
+    CompensationRecorded {
+        compensation: Compensation,
+    },
+    Changed {
+        what: String,
+    },
+    Failed {
+        phase: Phase,
+        error: ErrorView,
+    },
     RollbackStarted,
-    Undone { what: String },
+    /// A write may still land at the server (it was under way when the job stopped): both sides are watched until
+    /// `until` (seconds since the Unix epoch), and what lands is undone again.
+    WatchingForLateChanges {
+        until: u64,
+    },
+    Undone {
+        what: String,
+    },
     RollbackCompleted,
-    RollbackFailed { error: ErrorView },
+    RollbackFailed {
+        error: ErrorView,
+    },
     Succeeded,
     Interrupted,
 }
