@@ -59,8 +59,47 @@ async fn bearer_tokens_work_from_17_2_and_only_for_new_tokens() {
 }
 
 #[tokio::test]
-async fn configuration_and_me() {
+async fn configuration_and_me_in_both_shapes() {
+    // 16.x's shape, and 17.x's with the fields 17.1 adds (date and time formats, link protocols, page size…,
+    // and for /users/me email, avatar, names and dates): the clients read the same from both.
+    let old =
+        SimPair::start(OpenProjectProfile::v16(), NextcloudProfile::nc34(), loopback(0), loopback(0)).await.unwrap();
+    let config = op_admin(&old.openproject.url()).configuration().await.unwrap();
+    assert_eq!(config.host_name.as_deref(), Some(old.openproject.server.addr.to_string().as_str()));
+    assert!(op_admin(&old.openproject.url()).me().await.unwrap().admin);
+    let raw: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v3/configuration", old.openproject.url()))
+        .basic_auth("apikey", Some(demo::ADMIN_TOKEN))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(raw.get("maximumAPIV3PageSize").is_none(), "16.x has no page size bound");
     let pair = SimPair::start_default().await.unwrap();
+    let raw: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v3/configuration", pair.openproject.url()))
+        .basic_auth("apikey", Some(demo::ADMIN_TOKEN))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for key in [
+        "dateFormat",
+        "timeFormat",
+        "startOfWeek",
+        "hoursPerDay",
+        "daysPerMonth",
+        "userDefaultTimezone",
+        "allowedLinkProtocols",
+        "maximumAPIV3PageSize",
+        "triallingFeatures",
+    ] {
+        assert!(raw.get(key).is_some(), "17.x sends {key}");
+    }
     let base = pair.openproject.url();
     let config = op_admin(&base).configuration().await.unwrap();
     assert_eq!(config.host_name.as_deref(), Some(pair.openproject.server.addr.to_string().as_str()));
@@ -121,15 +160,28 @@ async fn storage_lifecycle_secret_only_on_create() {
 
 #[tokio::test]
 async fn taken_host_and_name_are_typed_violations_in_any_language() {
+    // 16.x validates both in the contract: `MultipleErrors`.
+    let old =
+        SimPair::start(OpenProjectProfile::v16(), NextcloudProfile::nc34(), loopback(0), loopback(0)).await.unwrap();
+    op_admin(&old.openproject.url()).create_storage(&new_storage(&old.nextcloud.url())).await.unwrap();
+    let err = op_admin(&old.openproject.url()).create_storage(&new_storage(&old.nextcloud.url())).await.unwrap_err();
+    let api = err.openproject_api().expect("a documented error");
+    assert_eq!(api.identifier, "MultipleErrors");
+    assert!(api.violates("host") && api.violates("name"), "{api:?}");
+    // 17.1 and later check the host only when saving: with the name taken, only the name is reported.
     let pair = SimPair::start_default().await.unwrap();
     let base = pair.openproject.url();
     op_admin(&base).create_storage(&new_storage(&pair.nextcloud.url())).await.unwrap();
     for token in [demo::ADMIN_TOKEN, demo::ADMIN_DE_TOKEN] {
         let err = op(&base, token).create_storage(&new_storage(&pair.nextcloud.url())).await.unwrap_err();
         let api = err.openproject_api().expect("a documented error");
-        assert_eq!(api.identifier, "MultipleErrors");
-        assert!(api.violates("host") && api.violates("name"), "{api:?}");
+        assert_eq!(api.identifier, "PropertyConstraintViolation");
+        assert!(api.violates("name") && !api.violates("host"), "{api:?}");
     }
+    // The host alone taken (another name): the host.
+    let other = NewStorage { name: "Another".into(), ..new_storage(&pair.nextcloud.url()) };
+    let api = op_admin(&base).create_storage(&other).await.unwrap_err().openproject_api().cloned().unwrap();
+    assert!(api.violates("host") && !api.violates("name"), "{api:?}");
     let german = op(&base, demo::ADMIN_DE_TOKEN).create_storage(&new_storage(&pair.nextcloud.url())).await.unwrap_err();
     assert!(german.message().contains("bereits vergeben"), "messages are localised: {}", german.message());
 }

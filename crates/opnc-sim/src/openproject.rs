@@ -644,20 +644,37 @@ async fn configuration(State(sim): State<OpenProjectSim>, headers: HeaderMap) ->
         return r;
     }
     let s = sim.lock();
-    json_response(
-        200,
-        &json!({
-            "_type": "Configuration",
-            "maximumAttachmentFileSize": 5_242_880,
-            "hostName": s.host_name(),
-            "perPageOptions": [20, 100],
-            "durationFormat": "hours_only",
-            "activeFeatureFlags": [],
-            "availableFeatures": s.profile.available_features,
-            "trialAvailable": false,
-            "_links": { "self": { "href": "/api/v3/configuration" } }
-        }),
-    )
+    let mut body = json!({
+        "_type": "Configuration",
+        "maximumAttachmentFileSize": 5_242_880,
+        "hostName": s.host_name(),
+        "perPageOptions": [20, 100],
+        "durationFormat": "hours_only",
+        "activeFeatureFlags": [],
+        "availableFeatures": s.profile.available_features,
+        "trialAvailable": false,
+        "_links": { "self": { "href": "/api/v3/configuration" } }
+    });
+    if s.profile.at_least((17, 0, 0)) {
+        // As OpenProject 17.1 answers (`lib/api/v3/configuration/configuration_representer.rb`: the date and time
+        // formats, week start, hours per day, days per month and default time zone render nil; seen from an
+        // independent implementation of 17.1: the link protocols, the page size bound and the trialling features).
+        let extra = json!({
+            "dateFormat": null,
+            "timeFormat": null,
+            "startOfWeek": null,
+            "hoursPerDay": 8,
+            "daysPerMonth": 20,
+            "userDefaultTimezone": null,
+            "allowedLinkProtocols": ["http", "https", "mailto", "tel"],
+            "maximumAPIV3PageSize": 1000,
+            "triallingFeatures": [],
+        });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+    }
+    json_response(200, &body)
 }
 
 async fn me(State(sim): State<OpenProjectSim>, headers: HeaderMap) -> Response {
@@ -672,6 +689,21 @@ async fn me(State(sim): State<OpenProjectSim>, headers: HeaderMap) -> Response {
     });
     if user.admin {
         body["admin"] = json!(true);
+    }
+    if sim.lock().profile.at_least((17, 0, 0)) {
+        // The fields 17.1's user representer adds for the user themself.
+        let last_name = user.name.split_once(' ').map(|(_, l)| l).unwrap_or_default().to_owned();
+        let extra = json!({
+            "lastName": last_name,
+            "email": format!("{}@example.com", user.login),
+            "avatar": "",
+            "identityUrl": null,
+            "createdAt": "2025-01-01T00:00:00.000Z",
+            "updatedAt": "2025-01-01T00:00:00.000Z",
+        });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
     }
     json_response(200, &body)
 }
@@ -904,7 +936,10 @@ async fn validate_storage(
                         .storages
                         .iter()
                         .any(|st| Some(st.id) != exclude_id && strip_slashes(&st.host) == strip_slashes(host));
-                    if taken {
+                    // From 17.1 the host's uniqueness is checked only when the storage is saved, after the
+                    // contract: with the name taken too, only the name is reported (PropertyConstraintViolation).
+                    let name_taken = problems.iter().any(|(attr, _)| *attr == "name");
+                    if taken && !(name_taken && s.profile.at_least((17, 1, 0))) {
                         problems.push(("host", msg(lang, "host_taken")));
                     } else {
                         live = Some(strip_slashes(host));
@@ -986,8 +1021,16 @@ async fn create_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, b
     }
     let mut s = sim.lock();
     // The live checks ran without the lock: check uniqueness again, as the database index would.
-    if s.storages.iter().any(|st| st.name == name || strip_slashes(&st.host) == strip_slashes(&raw_host)) {
-        let taken = vec![("host", msg(&lang, "host_taken")), ("name", msg(&lang, "name_taken"))];
+    let name_taken = s.storages.iter().any(|st| st.name == name);
+    let host_taken = s.storages.iter().any(|st| strip_slashes(&st.host) == strip_slashes(&raw_host));
+    if name_taken || host_taken {
+        let mut taken = Vec::new();
+        if host_taken && !(name_taken && s.profile.at_least((17, 1, 0))) {
+            taken.push(("host", msg(&lang, "host_taken")));
+        }
+        if name_taken {
+            taken.push(("name", msg(&lang, "name_taken")));
+        }
         return violations(&lang, taken);
     }
     let id = s.next();
