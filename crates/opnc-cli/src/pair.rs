@@ -434,10 +434,29 @@ pub async fn setup(args: SetupArgs) -> Exit {
     if !args.pair.json {
         eprint!("{}", plan_text(&plan));
     }
+    let mut report = report;
     if plan.mode == PlanMode::Create {
         if let Err(code) = confirm("Apply these changes to both servers?", args.yes) {
             c.finish().await;
             return code;
+        }
+        if !args.yes {
+            // The admin took their time: what the plan rests on is read again, and a changed plan is not applied.
+            let again = setup::preflight::recheck(&c.op, &c.nc, &args.options(), &report).await;
+            let replanned = setup::plan(&again, c.op.base(), c.nc.base(), &args.options());
+            let same =
+                replanned.as_ref().ok().and_then(|p| serde_json::to_value(p).ok()) == serde_json::to_value(&plan).ok();
+            if !same {
+                eprintln!("The servers changed while you decided; nothing was written. Now:");
+                eprint!("{}", findings_text(&again.findings));
+                if let Ok(p) = &replanned {
+                    eprint!("{}", plan_text(p));
+                }
+                eprintln!("Run the setup again to apply this plan.");
+                c.finish().await;
+                return Exit::NOT_CONFIRMED;
+            }
+            report = again;
         }
     }
     let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };

@@ -23,8 +23,9 @@ pub struct HttpConfig {
     pub total_timeout: Duration,
     pub max_body_bytes: u64,
     pub user_agent: String,
-    /// At most this many requests in flight to one server (scheme, host and port): a small PHP server has a few
-    /// workers, and a burst beyond them only queues there while each request waits longer.
+    /// At most this many requests in flight to one server (scheme, host and port): a small PHP server has 4–5
+    /// workers, and a burst far beyond them only queues there while each request waits longer. Six keeps a
+    /// setup's preflight (six Nextcloud reads at most in its first round) in one wave.
     pub max_in_flight_per_server: usize,
 }
 
@@ -37,7 +38,7 @@ impl Default for HttpConfig {
             // The largest answers are project lists (1000 per page): a few hundred KiB.
             max_body_bytes: 8 * 1024 * 1024,
             user_agent: format!("opnc-setup-assistant/{}", env!("CARGO_PKG_VERSION")),
-            max_in_flight_per_server: 4,
+            max_in_flight_per_server: 6,
         }
     }
 }

@@ -120,6 +120,8 @@ pub struct ConnectedPair {
     /// OpenProject's admin pages over the browser session, when the admin signed in through the window.
     pub web: Option<AdminPages>,
     facts: Option<Facts>,
+    /// The last preflight, for the re-check before apply.
+    report: Option<preflight::PreflightReport>,
     /// The plan the admin was shown: apply goes ahead only if a fresh preflight gives the same.
     reviewed: Option<Plan>,
     /// The session behind `nc`: an app password made for it (from a typed account password, or by the browser
@@ -286,17 +288,35 @@ impl ConnectedPair {
                 })?;
             }
         }
-        Ok(Self { op, nc, nc_session, summary, web, facts: None, reviewed: None, options: SetupOptions::default() })
+        Ok(Self {
+            op,
+            nc,
+            nc_session,
+            summary,
+            web,
+            facts: None,
+            report: None,
+            reviewed: None,
+            options: SetupOptions::default(),
+        })
     }
 
     /// Preflight, then the plan when nothing blocks. Writes nothing.
     pub async fn review(&mut self, options: SetupOptions, store: &JobStore) -> Review {
         let report = preflight::run(&self.op, &self.nc, &options).await;
-        let plan = plan(&report, self.op.base(), self.nc.base(), &options).ok();
-        self.facts = Some(report.facts.clone());
         self.options = options;
-        self.reviewed = plan.clone();
-        Review { findings: report.findings, plan, interrupted: self.interrupted(store) }
+        let review = self.take_report(report, store);
+        self.reviewed = review.plan.clone();
+        review
+    }
+
+    /// Keeps a preflight's facts and plan for the apply, and shows them.
+    fn take_report(&mut self, report: preflight::PreflightReport, store: &JobStore) -> Review {
+        let plan = plan(&report, self.op.base(), self.nc.base(), &self.options).ok();
+        self.facts = Some(report.facts.clone());
+        let findings = report.findings.clone();
+        self.report = Some(report);
+        Review { findings, plan, interrupted: self.interrupted(store) }
     }
 
     /// Ends the sign-in: a browser sign-in's app password that was not remembered is revoked in Nextcloud (it
@@ -337,7 +357,12 @@ impl ConnectedPair {
                 }
             }
         }
-        let review = self.review(self.options.clone(), store).await;
+        // Only what the plan rests on is read again (a full preflight only when that changed).
+        let report = match &self.report {
+            Some(previous) => preflight::recheck(&self.op, &self.nc, &self.options, previous).await,
+            None => preflight::run(&self.op, &self.nc, &self.options).await,
+        };
+        let review = self.take_report(report, store);
         let stopped = |error: ErrorView| {
             let mut job = Job::new(
                 self.op.base().as_str(),

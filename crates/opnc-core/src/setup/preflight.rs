@@ -660,6 +660,43 @@ pub async fn run_scoped(
     PreflightReport { facts, findings }
 }
 
+/// Before an apply that follows a confirmation (which may have waited), only the facts the plan rests on are read
+/// again: OpenProject's storages, what Nextcloud's integration points at, and (with project folders) its
+/// "OpenProject" user and group. When they are as before, so is the plan, and `previous` stands; otherwise a full
+/// preflight gives the new one.
+pub async fn recheck(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    options: &SetupOptions,
+    previous: &PreflightReport,
+) -> PreflightReport {
+    let project_folders = async {
+        if options.project_folders {
+            let (user, groups) = tokio::join!(nc.user("OpenProject"), nc.search_groups("OpenProject"));
+            (user.ok().map(|u| u.is_some()), groups.ok().map(|g| g.iter().any(|g| g == "OpenProject")))
+        } else {
+            (previous.facts.openproject_user_exists, previous.facts.openproject_group_exists)
+        }
+    };
+    let (storages, url, (user, group)) =
+        tokio::join!(op.storages(), nc.app_config_value(INTEGRATION_APP, "openproject_instance_url"), project_folders);
+    let summary = |list: &[Storage]| -> Vec<(i64, String, String, bool)> {
+        list.iter().map(|s| (s.id, s.name.clone(), s.host.clone(), s.is_configured())).collect()
+    };
+    let before = &previous.facts;
+    let same = storages.as_ref().is_ok_and(|now| summary(now) == summary(&before.storages))
+        && url.as_ref().is_ok_and(|u| {
+            u.expose().trim() == before.integration.as_ref().map(|i| i.openproject_url.trim()).unwrap_or("")
+        })
+        && user == before.openproject_user_exists
+        && group == before.openproject_group_exists;
+    if same {
+        previous.clone()
+    } else {
+        run(op, nc, options).await
+    }
+}
+
 /// Reads the integration's settings through the provisioning API (admin only). The client secret is only
 /// checked for presence here; it is never kept.
 async fn read_integration(nc: &NextcloudClient) -> Result<NextcloudIntegration, crate::ClientError> {
