@@ -4,6 +4,7 @@
 //!   dependencies allow 5 L).
 //! - confirmed (the desktop wizard, `opnc setup` at a prompt): the review, then — after the admin decided — one
 //!   round re-reading what the plan rests on before the first write, then the writes and the proof.
+//!
 //! Run: `cargo bench -p opnc-core --bench setup_latency`.
 
 use std::sync::atomic::AtomicBool;
