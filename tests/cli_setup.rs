@@ -245,6 +245,11 @@ async fn a_full_setup_at_trace_leaks_no_secret() {
         op_demo::ADMIN_TOKEN.to_owned(),
         nc_demo::ADMIN_PASSWORD.to_owned(),
     ];
+    // The temporary app password the run made from the account password, and revoked at its end.
+    let temporary = nc_state.issued_app_passwords.clone();
+    assert_eq!(temporary.len(), 1, "one exchange for the whole run");
+    assert!(!nc_state.app_tokens.iter().any(|t| t.token == temporary[0]), "revoked at the end");
+    let secrets: Vec<String> = secrets.into_iter().chain(temporary).collect();
     let mut files = String::new();
     for entry in std::fs::read_dir(&state).unwrap() {
         files.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
@@ -486,4 +491,45 @@ async fn an_unrecognised_page_falls_back_to_the_hand_off_for_the_replace() {
     let app = pair.openproject.sim.state().storages[0].oauth_app.clone().unwrap();
     assert_eq!(pair.nextcloud.sim.state().app_config.get("openproject_client_id"), Some(&app.client_id));
     let _ = std::fs::remove_dir_all(state);
+}
+
+/// Ctrl-C in the middle of a command still revokes the temporary app password it made from the account password.
+#[tokio::test]
+async fn ctrl_c_revokes_the_temporary_app_password() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("ctrl-c");
+    let before = pair.restorable_state();
+    // The setup hangs at Nextcloud for a while: time to press Ctrl-C.
+    pair.nextcloud.server.control.add_fault(Fault::on(
+        Method::POST,
+        "/index.php/apps/integration_openproject/setup",
+        1,
+        FaultAction::Delay(Duration::from_secs(3)),
+    ));
+    let child = opnc(&pair, &state, &["setup", "--yes"])
+        .env("OPNC_REQUEST_TIMEOUT_SECONDS", "4")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !pair.nextcloud.server.control.requests().iter().any(|r| r.path.ends_with("/integration_openproject/setup")) {
+        assert!(started.elapsed() < Duration::from_secs(30), "the setup never reached Nextcloud");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let issued = pair.nextcloud.sim.state().issued_app_passwords.clone();
+    assert_eq!(issued.len(), 1);
+    assert!(pair.nextcloud.sim.state().app_tokens.iter().any(|t| t.token == issued[0]), "in use");
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revoked"), "says so");
+    assert!(!pair.nextcloud.sim.state().app_tokens.iter().any(|t| t.token == issued[0]), "revoked on Ctrl-C");
+    // The interrupted job is left for recover, as after any interruption; the write Nextcloud was still doing
+    // lands meanwhile and is undone too.
+    let mut cmd = opnc(&pair, &state, &["recover", "--yes"]);
+    cmd.env("OPNC_REQUEST_TIMEOUT_SECONDS", "4");
+    let out = opnc_e2e::output(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(pair.restorable_state(), before, "{}", text(&out));
 }

@@ -159,6 +159,8 @@ pub struct NextcloudState {
     next_id: u64,
     /// Requests whose Basic password was not an app password: each costs a real Nextcloud a password hash.
     pub password_verifications: u32,
+    /// Every app password `getapppassword` handed out, revoked or not (for tests that search for them).
+    pub issued_app_passwords: Vec<String>,
 }
 
 impl NextcloudState {
@@ -283,6 +285,7 @@ impl NextcloudSim {
             failed_logins: 0,
             next_id: 0,
             password_verifications: 0,
+            issued_app_passwords: Vec::new(),
         };
         let client = crate::common::outbound_client();
         Self(Arc::new(Mutex::new(state)), client)
@@ -825,6 +828,7 @@ async fn get_app_password(State(sim): State<NextcloudSim>, headers: HeaderMap) -
             let id = s.next();
             let token = alphanumeric(72);
             s.app_tokens.push(AppToken { id, uid, login_name: login, token: token.clone(), name });
+            s.issued_app_passwords.push(token.clone());
             ocs(200, "OK", json!({ "apppassword": token }))
         }
         Caller::Invalid | Caller::Anonymous { .. } => {
