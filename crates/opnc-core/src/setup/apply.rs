@@ -156,11 +156,13 @@ impl Runner<'_> {
                 Outcome { job, storage: Some(storage), proof: Some(proof) }
             }
             Err((error, proof)) => {
+                // Only a write whose answer never came may still be carried out by the server.
+                let in_flight = matches!(&error, StepError::Client(e) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::ConnectionDropped));
                 let view = error.view();
                 job.log(EventKind::Failed { phase: job.phase, error: view.clone() });
                 job.error = Some(view);
                 let _ = self.save(&job);
-                self.roll_back(&mut job, &secrets).await;
+                self.roll_back(&mut job, &secrets, in_flight).await;
                 Outcome { job, storage: None, proof }
             }
         }
@@ -319,11 +321,10 @@ impl Runner<'_> {
     /// Runs the recorded compensations, newest first. When a write may still be in flight (it timed out, its
     /// connection dropped, or the process that sent it died), the undo is not trusted at once: both sides are
     /// watched until that write can no longer land, and what lands late is undone again, until both are stable.
-    pub async fn roll_back(&self, job: &mut Job, secrets: &Secrets) {
-        let uncertain = job.error.as_ref().is_some_and(|e| {
-            matches!(e.code, ErrorCode::Timeout | ErrorCode::ConnectionDropped | ErrorCode::Interrupted)
-        });
-        let deadline = late_write_deadline(job, uncertain, self.settle);
+    /// `write_in_flight`: the job stopped without an answer to a write (a timeout, a dropped connection, a process
+    /// that died); a cancel or an error answer leaves nothing under way.
+    pub async fn roll_back(&self, job: &mut Job, secrets: &Secrets, write_in_flight: bool) {
+        let deadline = late_write_deadline(job, write_in_flight, self.settle);
         job.enter(Phase::RollingBack);
         job.log(EventKind::RollbackStarted);
         let _ = self.save(job);
@@ -481,6 +482,14 @@ fn url(text: &str) -> ServerUrl {
 /// shown once and is gone, so a new storage is the only way forward.)
 pub async fn recover(runner: &Runner<'_>, job: &mut Job) {
     let was = job.phase;
+    // Whether a write of it may still be under way: it died between steps (no failure recorded), or its failure
+    // was a write without an answer. A job whose rollback failed stopped on answered writes.
+    let failure = job.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Failed { error, .. } => Some(error.code),
+        _ => None,
+    });
+    let in_flight = job.status == JobStatus::Running
+        && failure.is_none_or(|code| matches!(code, ErrorCode::Timeout | ErrorCode::ConnectionDropped));
     job.log(EventKind::Interrupted);
     if job.error.is_none() {
         job.error = Some(ErrorView {
@@ -489,7 +498,7 @@ pub async fn recover(runner: &Runner<'_>, job: &mut Job) {
             hint: "Both sides are rolled back to the state before; then the setup can run again.".into(),
         });
     }
-    runner.roll_back(job, &Secrets::default()).await;
+    runner.roll_back(job, &Secrets::default(), in_flight).await;
 }
 
 /// Whether a failure is worth telling apart as a credentials problem.
