@@ -58,6 +58,17 @@ async fn bearer_tokens_work_from_17_2_and_only_for_new_tokens() {
     assert_eq!(on_16.root().await.unwrap_err().code(), ErrorCode::CredentialsRejected);
 }
 
+/// `/api/v3/configuration` as OpenProject sends it, every key.
+async fn raw_configuration(base: &str) -> serde_json::Value {
+    let answer = reqwest::Client::new()
+        .get(format!("{base}/api/v3/configuration"))
+        .basic_auth("apikey", Some(demo::ADMIN_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    answer.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn configuration_and_me_in_both_shapes() {
     // 16.x's shape, and 17.x's with the fields 17.1 adds (date and time formats, link protocols, page size…,
@@ -67,26 +78,10 @@ async fn configuration_and_me_in_both_shapes() {
     let config = op_admin(&old.openproject.url()).configuration().await.unwrap();
     assert_eq!(config.host_name.as_deref(), Some(old.openproject.server.addr.to_string().as_str()));
     assert!(op_admin(&old.openproject.url()).me().await.unwrap().admin);
-    let raw: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v3/configuration", old.openproject.url()))
-        .basic_auth("apikey", Some(demo::ADMIN_TOKEN))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw = raw_configuration(&old.openproject.url()).await;
     assert!(raw.get("maximumAPIV3PageSize").is_none(), "16.x has no page size bound");
     let pair = SimPair::start_default().await.unwrap();
-    let raw: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v3/configuration", pair.openproject.url()))
-        .basic_auth("apikey", Some(demo::ADMIN_TOKEN))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw = raw_configuration(&pair.openproject.url()).await;
     for key in [
         "dateFormat",
         "timeFormat",
