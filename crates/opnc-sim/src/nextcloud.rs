@@ -421,14 +421,18 @@ impl NextcloudSim {
     }
 }
 
-/// In maintenance mode Nextcloud answers every request but `status.php` with 503 and its maintenance page
-/// (nextcloud/server `lib/base.php` `checkMaintenanceMode`).
+/// In maintenance mode Nextcloud answers every request but `status.php` with 503 (nextcloud/server `lib/base.php`
+/// `checkMaintenanceMode`); seen on a real 34.0.1: OCS routes with the OCS envelope `Service unavailable`, every
+/// other route with the maintenance page.
 async fn maintenance_gate(
     State(sim): State<NextcloudSim>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     if sim.lock().profile.maintenance && !request.uri().path().ends_with("/status.php") {
+        if request.uri().path().contains("/ocs/") {
+            return ocs(503, "Service unavailable", json!([]));
+        }
         return Response::builder()
             .status(503)
             .header("Content-Type", "text/html; charset=utf-8")

@@ -280,3 +280,88 @@ async fn faults_hit_the_nth_matching_request_and_latency_skips_internal_calls() 
         .iter()
         .any(|r| r.path.ends_with("check-config") && r.authorization_scheme.as_deref() == Some("Bearer")));
 }
+
+/// Seen on a real Nextcloud 34.0.1 in maintenance mode: `status.php` still answers (saying so), OCS routes answer
+/// 503 with the OCS envelope, every other route 503 with the HTML maintenance page.
+#[tokio::test]
+async fn maintenance_mode_answers_503_except_status() {
+    let pair = SimPair::start_default().await.unwrap();
+    pair.nextcloud.sim.lock().profile.maintenance = true;
+    let base = pair.nextcloud.url();
+    let status: Value = client().get(format!("{base}/status.php")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status["maintenance"], true);
+    let caps = client()
+        .get(format!("{base}/ocs/v2.php/cloud/capabilities?format=json"))
+        .header("OCS-APIRequest", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(caps.status(), 503);
+    let body: Value = caps.json().await.unwrap();
+    assert_eq!(body["ocs"]["meta"]["message"], "Service unavailable");
+    let page =
+        client().get(format!("{base}/index.php/apps/integration_openproject/check-config")).send().await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}
+
+/// A real server goes on with a request whose client is gone: the write lands anyway.
+#[tokio::test]
+async fn a_write_lands_after_its_client_died() {
+    let pair = SimPair::start_default().await.unwrap();
+    pair.charge_like_real_servers();
+    pair.openproject.server.control.add_fault(Fault::on(
+        http::Method::POST,
+        "/api/v3/storages",
+        1,
+        FaultAction::Delay(Duration::from_millis(600)),
+    ));
+    let request = client()
+        .post(format!("{}/api/v3/storages", pair.openproject.url()))
+        .basic_auth("apikey", Some(op_demo::ADMIN_TOKEN))
+        .header("Content-Type", "application/json")
+        .body(storage_body(&pair.nextcloud.url()).to_string())
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await;
+    assert!(request.is_err(), "the client gave up");
+    assert!(pair.openproject.sim.state().storages.is_empty(), "not yet");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(pair.openproject.sim.state().storages.len(), 1, "the write landed after the client was gone");
+}
+
+/// The cost model: with it on, a request with the account password is charged its hash, one with an app password
+/// is not, and at most 4 are handled at once; every password check is counted either way.
+#[tokio::test]
+async fn the_cost_model_charges_what_a_real_nextcloud_spends() {
+    let pair = SimPair::start_default().await.unwrap();
+    let base = pair.nextcloud.url();
+    let user = |password: &str| {
+        client()
+            .get(format!("{base}/ocs/v2.php/cloud/user?format=json"))
+            .header("OCS-APIRequest", "true")
+            .basic_auth(nc_demo::ADMIN_LOGIN, Some(password.to_owned()))
+            .send()
+    };
+    let token = pair.nextcloud.sim.create_app_password(nc_demo::ADMIN_LOGIN, "test").unwrap();
+    let started = Instant::now();
+    user(nc_demo::ADMIN_PASSWORD).await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(200), "off: instant");
+    pair.charge_like_real_servers();
+    let started = Instant::now();
+    user(nc_demo::ADMIN_PASSWORD).await.unwrap();
+    let with_password = started.elapsed();
+    let started = Instant::now();
+    user(&token).await.unwrap();
+    let with_app_password = started.elapsed();
+    assert!(with_password >= Duration::from_millis(270), "{with_password:?}");
+    assert!(with_app_password < Duration::from_millis(150), "{with_app_password:?}");
+    assert_eq!(pair.nextcloud.sim.lock().password_verifications, 2);
+    // Eight at once on four workers: two waves.
+    let started = Instant::now();
+    let all: Vec<_> = (0..8).map(|_| tokio::spawn(user(&token))).collect();
+    for r in all {
+        r.await.unwrap().unwrap();
+    }
+    assert!(started.elapsed() >= Duration::from_millis(90), "queued behind the workers: {:?}", started.elapsed());
+}
