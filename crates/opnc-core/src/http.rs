@@ -81,16 +81,34 @@ impl Auth {
     }
 }
 
-/// A request body.
-#[derive(Debug, Clone)]
+/// A request body. Its `Debug` shows the shape, never the values (they carry secrets and CSRF tokens).
+#[derive(Clone)]
 pub enum Body {
     Json(serde_json::Value),
     Form(Vec<(String, String)>),
     Raw { content_type: String, bytes: Vec<u8> },
 }
 
-/// One request to one server.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Json(serde_json::Value::Object(map)) => {
+                write!(f, "Json {{ keys: {:?} }}", map.keys().collect::<Vec<_>>())
+            }
+            Body::Json(_) => f.write_str("Json(..)"),
+            Body::Form(fields) => {
+                write!(f, "Form {{ fields: {:?} }}", fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+            }
+            Body::Raw { content_type, bytes } => {
+                write!(f, "Raw {{ content_type: {content_type:?}, bytes: {} }}", bytes.len())
+            }
+        }
+    }
+}
+
+/// One request to one server. Its `Debug` names the method, the path, the kind of credentials and the header
+/// names; values, the query (it may carry tokens) and the body's contents stay out.
+#[derive(Clone)]
 pub struct Request {
     pub server: Server,
     pub method: Method,
@@ -100,6 +118,28 @@ pub struct Request {
     pub body: Option<Body>,
     /// Same-origin redirects are followed unless this is off (a probe that reads the redirect itself).
     pub follow_redirects: bool,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let auth = match &self.auth {
+            Auth::None => "none",
+            Auth::Basic { .. } => "basic",
+            Auth::Bearer(_) => "bearer",
+            Auth::Header(_) => "authorization header",
+            Auth::Cookie(_) => "cookie",
+        };
+        f.debug_struct("Request")
+            .field("server", &self.server)
+            .field("method", &self.method)
+            .field("origin", &self.url.origin().ascii_serialization())
+            .field("path", &self.url.path())
+            .field("auth", &auth)
+            .field("headers", &self.headers.iter().map(|(name, _)| *name).collect::<Vec<_>>())
+            .field("body", &self.body)
+            .field("follow_redirects", &self.follow_redirects)
+            .finish()
+    }
 }
 
 impl Request {
@@ -138,14 +178,27 @@ impl Request {
     }
 }
 
-/// A response read completely (up to the size limit).
-#[derive(Debug, Clone)]
+/// A response read completely (up to the size limit). Its `Debug` shows the status, the header names and the body's
+/// length: answers carry secrets shown once, app passwords and session cookies.
+#[derive(Clone)]
 pub struct RawResponse {
     pub server: Server,
     pub endpoint: String,
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("server", &self.server)
+            .field("endpoint", &self.endpoint)
+            .field("status", &self.status)
+            .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 impl RawResponse {

@@ -11,7 +11,7 @@ use axum::Router;
 use common::*;
 use opnc_core::findings::{FindingCode, Severity};
 use opnc_core::setup::{preflight, SetupOptions};
-use opnc_core::{ClientError, Server, ServerUrl, UrlPolicy};
+use opnc_core::{ClientError, ErrorCode, Server, ServerUrl, UrlPolicy};
 use opnc_sim::nextcloud::demo as nc_demo;
 use opnc_sim::openproject::demo as op_demo;
 use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
@@ -23,8 +23,10 @@ struct Row {
     fix: String,
 }
 
-fn from_error(input: &str, e: &ClientError) -> Row {
+/// The row of an error, which must carry `expected`: a code means one thing.
+fn from_error(input: &str, e: &ClientError, expected: ErrorCode) -> Row {
     let v = e.view();
+    assert_eq!(v.code, expected, "{input}: {v:?}");
     Row { input: input.into(), code: v.code.as_str().into(), message: v.message, fix: v.hint }
 }
 
@@ -80,20 +82,20 @@ async fn spawn(router: Router) -> String {
 #[tokio::test]
 async fn every_bad_input_gets_a_clear_actionable_answer() {
     let mut rows = Vec::new();
-    for text in [
-        "",
-        "cloud.example.com",
-        "ftp://cloud.example.com",
-        "http://cloud.example.com",
-        "https://admin:secret@cloud.example.com",
-        "https://cloud.example.com/?user=admin",
-        "https://",
+    for (text, expected) in [
+        ("", ErrorCode::InvalidUrl),
+        ("cloud.example.com", ErrorCode::InvalidUrl),
+        ("ftp://cloud.example.com", ErrorCode::InvalidUrl),
+        ("http://cloud.example.com", ErrorCode::InsecureUrl),
+        ("https://admin:secret@cloud.example.com", ErrorCode::InvalidUrl),
+        ("https://cloud.example.com/?user=admin", ErrorCode::InvalidUrl),
+        ("https://", ErrorCode::InvalidUrl),
     ] {
         let problem = ServerUrl::parse(text, UrlPolicy::default()).unwrap_err();
-        rows.push(from_error(&format!("Nextcloud URL `{text}`"), &problem.for_server(Server::Nextcloud)));
+        rows.push(from_error(&format!("Nextcloud URL `{text}`"), &problem.for_server(Server::Nextcloud), expected));
     }
     let dns = nc_anonymous("https://no-such-host.invalid").status().await.unwrap_err();
-    rows.push(from_error("a host name that does not resolve", &dns));
+    rows.push(from_error("a host name that does not resolve", &dns, ErrorCode::DnsFailed));
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -101,12 +103,17 @@ async fn every_bad_input_gets_a_clear_actionable_answer() {
     rows.push(from_error(
         "a port where nothing listens",
         &nc_anonymous(&format!("http://127.0.0.1:{closed}")).status().await.unwrap_err(),
+        ErrorCode::ConnectionRefused,
     ));
     let html = spawn(Router::new().fallback(|| async {
         ([(http::header::CONTENT_TYPE, "text/html")], "<html><body>Please log in</body></html>").into_response()
     }))
     .await;
-    rows.push(from_error("a login portal instead of OpenProject", &op_admin(&html).root().await.unwrap_err()));
+    rows.push(from_error(
+        "a login portal instead of OpenProject",
+        &op_admin(&html).root().await.unwrap_err(),
+        ErrorCode::UnparseableBody,
+    ));
     let other = spawn(Router::new().fallback(|| async { "never reached" })).await;
     let target = format!("{other}/api/v3");
     let redirect = spawn(Router::new().fallback(move || {
@@ -114,13 +121,21 @@ async fn every_bad_input_gets_a_clear_actionable_answer() {
         async move { (http::StatusCode::FOUND, [(http::header::LOCATION, t)]).into_response() }
     }))
     .await;
-    rows.push(from_error("a redirect to another host", &op_admin(&redirect).root().await.unwrap_err()));
+    rows.push(from_error(
+        "a redirect to another host",
+        &op_admin(&redirect).root().await.unwrap_err(),
+        ErrorCode::RedirectedToOtherHost,
+    ));
     let bad_json =
         spawn(Router::new().fallback(|| async {
             ([(http::header::CONTENT_TYPE, "application/json")], "{\"_type\": ").into_response()
         }))
         .await;
-    rows.push(from_error("an answer that is not valid JSON", &op_admin(&bad_json).root().await.unwrap_err()));
+    rows.push(from_error(
+        "an answer that is not valid JSON",
+        &op_admin(&bad_json).root().await.unwrap_err(),
+        ErrorCode::UnparseableBody,
+    ));
 
     let good = start(OpenProjectProfile::v17(), local_ok(NextcloudProfile::nc34())).await;
     rows.push(
