@@ -533,3 +533,29 @@ async fn ctrl_c_revokes_the_temporary_app_password() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(pair.restorable_state(), before, "{}", text(&out));
 }
+
+/// `opnc` and the desktop app share the job folder: a setup still running in another process is not
+/// "interrupted", and `recover` leaves it alone; the setup then finishes.
+#[tokio::test]
+async fn a_setup_running_in_another_process_is_not_recovered_under_it() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("live");
+    pair.nextcloud.server.control.add_fault(Fault::on(
+        Method::POST,
+        "/index.php/apps/integration_openproject/setup",
+        1,
+        FaultAction::Delay(Duration::from_millis(2500)),
+    ));
+    let child = opnc(&pair, &state, &["setup", "--yes"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while !pair.nextcloud.server.control.requests().iter().any(|r| r.path.ends_with("/integration_openproject/setup")) {
+        assert!(started.elapsed() < Duration::from_secs(30), "the setup never reached Nextcloud");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let out = run(&pair, &state, &["recover", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("No interrupted setup"), "the live job is not offered: {}", text(&out));
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "the setup finished: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(pair.openproject.sim.state().storages.len(), 1, "nothing was rolled back under it");
+}

@@ -146,6 +146,15 @@ impl Runner<'_> {
             plan.options.project_folders,
         );
         let mut secrets = Secrets::default();
+        // Taken before the job is first saved, so no other process ever sees it running without an owner.
+        let _lease = match self.store.lease(&job.id) {
+            Ok(lease) => lease,
+            Err(e) => {
+                job.error = Some(StepError::Journal(e.to_string()).view());
+                job.status = JobStatus::RolledBack;
+                return Outcome { job, storage: None, proof: None };
+            }
+        };
         let result = self.steps(plan, facts, &mut job, &mut secrets).await;
         match result {
             Ok((storage, proof)) => {
@@ -481,6 +490,14 @@ fn url(text: &str) -> ServerUrl {
 /// recorded. (To finish a setup, run it again afterwards: the OpenProject secret of the interrupted run was
 /// shown once and is gone, so a new storage is the only way forward.)
 pub async fn recover(runner: &Runner<'_>, job: &mut Job) {
+    // Held while recovering: a second recovery (or the job's owner, back) cannot run at the same time.
+    let _lease = match runner.store.lease(&job.id) {
+        Ok(lease) => lease,
+        Err(e) => {
+            job.rollback_error = Some(StepError::Journal(e.to_string()).view());
+            return;
+        }
+    };
     let was = job.phase;
     // Whether a write of it may still be under way: it died between steps (no failure recorded), or its failure
     // was a write without an answer. A job whose rollback failed stopped on answered writes.

@@ -217,12 +217,41 @@ impl JobStore {
         jobs
     }
 
-    /// Jobs left running by a process that ended (a crash, a kill, a closed app).
-    /// Jobs left half done: interrupted while running, or whose rollback failed (a later recovery finishes it; the
-    /// compensations are safe to run again).
+    /// Jobs left half done by a process that is gone: interrupted while running (a crash, a kill, a closed app), or
+    /// whose rollback failed (a later recovery finishes it; the compensations are safe to run again). A job whose
+    /// owner still runs — `opnc` and the desktop app share this folder — holds its lease and is not listed.
     pub fn interrupted(&self) -> Vec<Job> {
-        self.all().into_iter().filter(|j| matches!(j.status, JobStatus::Running | JobStatus::RollbackFailed)).collect()
+        self.all()
+            .into_iter()
+            .filter(|j| matches!(j.status, JobStatus::Running | JobStatus::RollbackFailed))
+            .filter(|j| self.lease(&j.id).is_ok())
+            .collect()
     }
+
+    /// The job's lease: an exclusive lock on `<id>.lock` held by the process working on the job, for as long as it
+    /// does. The operating system releases it when that process ends, however it ends; so a job is interrupted
+    /// exactly when its lease is free. `Err` while another process holds it.
+    pub fn lease(&self, id: &str) -> std::io::Result<JobLease> {
+        std::fs::create_dir_all(&self.dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(format!("{id}.lock")))?;
+        match file.try_lock() {
+            Ok(()) => Ok(JobLease { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(std::io::Error::new(std::io::ErrorKind::WouldBlock, "another process is working on this setup"))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+}
+
+/// Held while a process works on a job (see `JobStore::lease`); dropping it releases the job.
+#[derive(Debug)]
+pub struct JobLease {
+    _file: std::fs::File,
 }
 
 #[cfg(unix)]
@@ -243,6 +272,20 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_whose_owner_still_works_on_it_is_not_interrupted() {
+        let dir = std::env::temp_dir().join(format!("opnc-journal-lease-{}", std::process::id()));
+        let store = JobStore::new(&dir);
+        let job = Job::new("https://op.example.com", "https://nc.example.com", "Nextcloud", true);
+        let lease = store.lease(&job.id).unwrap();
+        store.save(&job).unwrap();
+        assert!(store.interrupted().is_empty(), "its owner holds the lease");
+        assert!(store.lease(&job.id).is_err(), "nobody else can take it");
+        drop(lease);
+        assert_eq!(store.interrupted().len(), 1, "the owner is gone: interrupted");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn jobs_round_trip_privately() {
