@@ -123,9 +123,26 @@ fn late_write_deadline(job: &Job, outcome_unknown: bool, settle: std::time::Dura
 }
 
 impl Runner<'_> {
+    /// Saves the job, then reports it: what a face shows has been recorded first.
     fn save(&self, job: &Job) -> Result<(), StepError> {
+        let saved = self.store.save(job).map_err(|e| StepError::Journal(e.to_string()));
         (self.progress)(job);
-        self.store.save(job).map_err(|e| StepError::Journal(e.to_string()))
+        saved
+    }
+
+    /// The last save of a job that ended. If it cannot be written, a file that still says "running" must not stay for a
+    /// job that succeeded or was rolled back: a later recovery would roll back a pair that works, or undo again what
+    /// another setup did since — it is removed instead.
+    fn save_final(&self, job: &Job) {
+        if let Err(e) = self.save(job) {
+            if job.status == JobStatus::RollbackFailed {
+                // Still "running" on disk: the next recovery tries again, which is what is left to do.
+                tracing::error!(job = %job.id, "the failed rollback could not be recorded ({e:?})");
+                return;
+            }
+            let removed = self.store.remove(&job.id);
+            tracing::error!(job = %job.id, "the job's final state could not be recorded ({e:?}); removed its file: {}", removed.is_ok());
+        }
     }
 
     /// Saves the job, then stops here if the admin cancelled.
@@ -161,7 +178,7 @@ impl Runner<'_> {
                 job.enter(Phase::Done);
                 job.status = JobStatus::Succeeded;
                 job.log(EventKind::Succeeded);
-                let _ = self.save(&job);
+                self.save_final(&job);
                 Outcome { job, storage: Some(storage), proof: Some(proof) }
             }
             Err((error, proof)) => {
@@ -375,7 +392,7 @@ impl Runner<'_> {
             job.rollback_error = Some(view);
             job.status = JobStatus::RollbackFailed;
         }
-        let _ = self.save(job);
+        self.save_final(job);
     }
 
     /// One pass over the compensations, newest first; the failures.

@@ -200,6 +200,12 @@ impl JobStore {
         std::fs::rename(&tmp, self.path(&job.id))
     }
 
+    /// Removes a job's file (and its lease file).
+    pub fn remove(&self, id: &str) -> std::io::Result<()> {
+        let _ = std::fs::remove_file(self.dir.join(format!("{id}.lock")));
+        std::fs::remove_file(self.path(id))
+    }
+
     pub fn load(&self, id: &str) -> std::io::Result<Job> {
         let text = std::fs::read(self.path(id))?;
         serde_json::from_slice(&text).map_err(std::io::Error::other)
