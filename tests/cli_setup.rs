@@ -222,8 +222,10 @@ async fn enable_projects_waits_for_the_admin() {
     let out = child.await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["enabled"]["added"][0]["identifier"], "scrum-project");
-    assert_eq!(report["enabled"]["already"][0]["identifier"], "demo-project");
+    // The same shape as when OpenProject's forms are used: the pair API's EnableOutcome.
+    assert_eq!(report["enabled"]["added"], serde_json::json!(["Scrum project"]));
+    assert_eq!(report["enabled"]["already"], serde_json::json!(["Demo project"]));
+    assert_eq!(report["enabled"]["refused"], serde_json::json!([]));
     assert!(text(&out).contains("/admin/settings/storages/"), "the page is named: {}", text(&out));
 }
 

@@ -3,7 +3,10 @@
 
 use opnc_core::doctor::Diagnosis;
 use opnc_core::openproject_web::FolderMode;
-use opnc_core::pair::{ApplyResult, ConnectionState, DemoServers, PairSummary, ProjectChoice, Review, SignIn};
+use opnc_core::pair::{
+    ApplyResult, Cancelled, Confirmation, ConnectedPair, ConnectionState, DemoServers, PairError, PairSummary,
+    ProjectChoice, Review, SignIn,
+};
 use opnc_core::setup::journal::Job;
 use opnc_core::setup::projects::EnableOutcome;
 use opnc_core::setup::reset::{ResetKind, ResetOutcome};
@@ -16,11 +19,16 @@ use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 use crate::state::AppState;
 
 fn not_signed_in() -> ErrorView {
-    ErrorView {
-        code: ErrorCode::CredentialsRejected,
-        message: "Not signed in to both servers yet.".into(),
-        hint: "Sign in first.".into(),
-    }
+    PairError::NotSignedIn.view()
+}
+
+/// How long the wizard watches OpenProject during a hand-off.
+const WATCH: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The signed-in pair, copied out of the lock: nothing holds the lock across a dialog or a watch, so signing out
+/// or closing the app is never stuck behind one.
+async fn signed_in(state: &AppState) -> Result<ConnectedPair, ErrorView> {
+    state.pair.lock().await.clone().ok_or_else(not_signed_in)
 }
 
 /// The server's base address under what the admin typed or pasted (a page copied from the browser is cut to the
@@ -105,7 +113,7 @@ pub async fn start_demo_servers(state: State<'_, AppState>) -> Result<DemoServer
 /// Every OpenProject project, marked where it already uses the storage.
 #[tauri::command]
 pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<ProjectChoice>, ErrorView> {
-    state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.projects().await
+    Ok(signed_in(&state).await?.projects().await?)
 }
 
 /// Enables the storage in the chosen projects (OpenProject's forms over the session, or hand-off pages).
@@ -116,8 +124,7 @@ pub async fn enable_projects(
     include_sub_projects: bool,
     mode: Option<FolderMode>,
 ) -> Result<EnableOutcome, ErrorView> {
-    let guard = state.pair.lock().await;
-    guard.as_ref().ok_or_else(not_signed_in)?.enable_projects(&project_ids, include_sub_projects, mode).await
+    Ok(signed_in(&state).await?.enable_projects(&project_ids, include_sub_projects, mode).await?)
 }
 
 /// A Nextcloud folder's file id from a link the admin pasted (or the id itself).
@@ -130,10 +137,9 @@ pub fn folder_id_from_link(link: String) -> Option<String> {
 #[tauri::command]
 pub async fn watch_openproject_replace(state: State<'_, AppState>) -> Result<String, ErrorView> {
     state.cancel_watch.store(false, std::sync::atomic::Ordering::SeqCst);
-    let guard = state.pair.lock().await;
-    let pair = guard.as_ref().ok_or_else(not_signed_in)?;
+    let pair = signed_in(&state).await?;
     let open_page = |page: &str| drop(open::that_detached(page));
-    pair.watch_openproject_replace(open_page, &state.cancel_watch).await
+    Ok(pair.watch_openproject_replace(open_page, WATCH, &state.cancel_watch).await?)
 }
 
 /// Hand-off for the replace: the secret the admin copied from OpenProject's page goes to Nextcloud, then the proof.
@@ -144,8 +150,7 @@ pub async fn give_openproject_oauth(
     client_id: String,
     secret: opnc_core::SecretString,
 ) -> Result<ResetOutcome, ErrorView> {
-    let guard = state.pair.lock().await;
-    let outcome = guard.as_ref().ok_or_else(not_signed_in)?.give_openproject_oauth(&client_id, &secret).await;
+    let outcome = signed_in(&state).await?.give_openproject_oauth(&client_id, &secret).await.map_err(ErrorView::from);
     show_reset_result(&app, &outcome);
     outcome
 }
@@ -154,8 +159,7 @@ pub async fn give_openproject_oauth(
 #[tauri::command]
 pub async fn watch_projects(state: State<'_, AppState>, project_ids: Vec<i64>) -> Result<EnableOutcome, ErrorView> {
     state.cancel_watch.store(false, std::sync::atomic::Ordering::SeqCst);
-    let guard = state.pair.lock().await;
-    guard.as_ref().ok_or_else(not_signed_in)?.watch_projects(&project_ids, &state.cancel_watch).await
+    Ok(signed_in(&state).await?.watch_projects(&project_ids, WATCH, &state.cancel_watch).await?)
 }
 
 #[tauri::command]
@@ -187,28 +191,46 @@ pub async fn apply(
     state.cancel_apply.store(false, std::sync::atomic::Ordering::SeqCst);
     let mut guard = state.pair.lock().await;
     let pair = guard.as_mut().ok_or_else(not_signed_in)?;
-    let result = pair.apply(&state.jobs, &move |job: &Job| drop(progress.send(job.clone())), &state.cancel_apply).await;
-    let (title, kind, text) = match (&result.job.error, &result.job.rollback_error) {
-        (None, _) => (
-            "Connected",
-            MessageDialogKind::Info,
-            format!(
-                "OpenProject and Nextcloud are connected and proven from both sides (storage {}).",
-                result.storage_id.unwrap_or_default()
+    let progress = move |job: &Job| drop(progress.send(job.clone()));
+    let result = pair.apply(&state.jobs, Confirmation::Confirmed, &progress, Some(&state.cancel_apply)).await;
+    drop(guard);
+    let (title, kind, text) = match &result {
+        ApplyResult::Ran { job, storage_id, .. } => match (&job.error, &job.rollback_error) {
+            (None, _) => (
+                "Connected",
+                MessageDialogKind::Info,
+                format!(
+                    "OpenProject and Nextcloud are connected and proven from both sides (storage {}).",
+                    storage_id.unwrap_or_default()
+                ),
             ),
-        ),
-        (Some(e), None) if e.code == ErrorCode::PlanChanged => {
-            ("Plan changed", MessageDialogKind::Info, format!("{}\n\n{}", e.message, e.hint))
+            (Some(e), None) => (
+                "Setup rolled back",
+                MessageDialogKind::Warning,
+                format!("{}\n\nBoth servers were rolled back.\n\n{}", e.message, e.hint),
+            ),
+            (Some(e), Some(r)) => (
+                "Rollback failed",
+                MessageDialogKind::Error,
+                format!("{}\n\nThe rollback failed too: {}\n\n{}", e.message, r.message, r.hint),
+            ),
+        },
+        // Nothing of the plan was written, so nothing was rolled back either.
+        ApplyResult::NotApplied { reason, .. } if reason.code == ErrorCode::PlanChanged => {
+            ("Plan changed", MessageDialogKind::Info, format!("{}\n\n{}", reason.message, reason.hint))
         }
-        (Some(e), None) => (
-            "Setup rolled back",
+        ApplyResult::NotApplied { reason, .. } => (
+            "Nothing was changed",
             MessageDialogKind::Warning,
-            format!("{}\n\nBoth servers were rolled back.\n\n{}", e.message, e.hint),
+            format!("{}\n\nNothing was written to either server.\n\n{}", reason.message, reason.hint),
         ),
-        (Some(e), Some(r)) => (
+        ApplyResult::RecoveryFailed { job } => (
             "Rollback failed",
             MessageDialogKind::Error,
-            format!("{}\n\nThe rollback failed too: {}\n\n{}", e.message, r.message, r.hint),
+            format!(
+                "An interrupted setup of this pair could not be rolled back, so nothing else was started: {}",
+                job.rollback_error.as_ref().map(|e| e.message.as_str()).unwrap_or_default()
+            ),
         ),
     };
     app.dialog().message(text).title(title).kind(kind).show(|_| {});
@@ -229,7 +251,7 @@ pub fn interrupted_jobs(state: State<'_, AppState>) -> Vec<Job> {
 
 #[tauri::command]
 pub async fn diagnose(state: State<'_, AppState>) -> Result<Diagnosis, ErrorView> {
-    Ok(state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.diagnose().await)
+    Ok(signed_in(&state).await?.diagnose().await)
 }
 
 /// Asks in a native dialog whose buttons name the action (`action`) and Cancel; `true` when the admin chose the
@@ -249,20 +271,19 @@ async fn confirm(app: &AppHandle, title: &str, text: String, action: &str) -> bo
 }
 
 fn cancelled() -> ErrorView {
-    ErrorView { code: ErrorCode::Interrupted, message: "Cancelled: nothing was changed.".into(), hint: String::new() }
+    PairError::Cancelled(Cancelled::Confirmation).view()
 }
 
 /// The existing connection, proven from both sides.
 #[tauri::command]
 pub async fn connection_state(state: State<'_, AppState>) -> Result<ConnectionState, ErrorView> {
-    state.pair.lock().await.as_ref().ok_or_else(not_signed_in)?.state().await
+    Ok(signed_in(&state).await?.state().await?)
 }
 
 /// A reset, after a native confirmation that says exactly what it invalidates.
 #[tauri::command]
 pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) -> Result<ResetOutcome, ErrorView> {
-    let guard = state.pair.lock().await;
-    let pair = guard.as_ref().ok_or_else(not_signed_in)?;
+    let pair = signed_in(&state).await?;
     let impact = pair.reset_impact(kind).await?;
     let (title, action) = match kind {
         ResetKind::NextcloudOauth => ("Replace Nextcloud OAuth values?", "Replace"),
@@ -273,8 +294,11 @@ pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) 
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;
-    show_reset_result(&app, &outcome);
-    outcome
+    // Where the hand-off is offered instead, the wizard shows it; there is no result to tell yet.
+    if !outcome.as_ref().is_err_and(PairError::offers_handoff) {
+        show_reset_result(&app, &outcome.clone().map_err(ErrorView::from));
+    }
+    Ok(outcome?)
 }
 
 fn show_reset_result(app: &AppHandle, outcome: &Result<ResetOutcome, ErrorView>) {
@@ -289,8 +313,7 @@ fn show_reset_result(app: &AppHandle, outcome: &Result<ResetOutcome, ErrorView>)
 /// asking, when there is nothing to delete.
 #[tauri::command]
 pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Result<(), ErrorView> {
-    let guard = state.pair.lock().await;
-    let pair = guard.as_ref().ok_or_else(not_signed_in)?;
+    let pair = signed_in(&state).await?;
     let impact = pair.delete_impact().await?;
     if impact.nothing_to_delete() {
         app.dialog()
@@ -303,7 +326,7 @@ pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Re
     {
         return Err(cancelled());
     }
-    let result = pair.delete(&impact).await;
+    let result = pair.delete(&impact).await.map_err(ErrorView::from);
     let text = match &result {
         Ok(deleted) => opnc_core::setup::connection::describe_deleted(deleted),
         Err(e) => format!("{}\n\n{}", e.message, e.hint),

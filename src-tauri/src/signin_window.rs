@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use opnc_core::openproject::User;
 use opnc_core::openproject_web::{self, WebSession};
-use opnc_core::{ErrorCode, ErrorView, HttpClient, HttpConfig, ServerUrl};
+use opnc_core::pair::{PairError, Watched};
+use opnc_core::ServerUrl;
 use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -18,16 +19,8 @@ enum Seen {
     Closed,
 }
 
-fn closed() -> ErrorView {
-    ErrorView {
-        code: ErrorCode::Interrupted,
-        message: "The OpenProject sign-in window was closed before the sign-in finished.".into(),
-        hint: "Open it again, or paste an API token instead.".into(),
-    }
-}
-
 /// Opens the window on `{base}/login`, waits up to 20 minutes for an administrator's session, closes it.
-pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, User), ErrorView> {
+pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, User), PairError> {
     if let Some(old) = app.get_webview_window(LABEL) {
         let _ = old.destroy();
     }
@@ -47,8 +40,7 @@ pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, U
             }
         })
         .build()
-        .map_err(|e| ErrorView {
-            code: ErrorCode::CouldNotConnect,
+        .map_err(|e| PairError::Local {
             message: format!("The sign-in window could not open: {e}"),
             hint: "Paste an API token instead.".into(),
         })?;
@@ -57,25 +49,17 @@ pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, U
             let _ = tx.send(Seen::Closed);
         }
     });
-    let http = HttpClient::new(HttpConfig::default()).map_err(|e| ErrorView {
-        code: ErrorCode::CouldNotConnect,
-        message: e,
-        hint: String::new(),
-    })?;
+    let http = opnc_core::pair::http_client()?;
     let host = base.url().host_str().unwrap_or_default().to_owned();
     let base_path = base.url().path().trim_end_matches('/').to_owned();
     loop {
         let seen = tokio::time::timeout(Duration::from_secs(20 * 60), rx.recv()).await;
         let url = match seen {
             Ok(Some(Seen::Loaded(url))) => url,
-            Ok(Some(Seen::Closed)) | Ok(None) => return Err(closed()),
+            Ok(Some(Seen::Closed)) | Ok(None) => return Err(PairError::WindowClosed),
             Err(_) => {
                 let _ = window.destroy();
-                return Err(ErrorView {
-                    code: ErrorCode::Timeout,
-                    message: "The OpenProject sign-in did not finish within 20 minutes.".into(),
-                    hint: "Open the window again.".into(),
-                });
+                return Err(PairError::WatchTimedOut(Watched::SignInWindow));
             }
         };
         let path = url.path().strip_prefix(&base_path).unwrap_or(url.path()).to_owned();
@@ -98,7 +82,7 @@ pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, U
             Ok(None) => continue,
             Err(e) => {
                 let _ = window.destroy();
-                return Err(e.view());
+                return Err(e.into());
             }
         }
     }

@@ -1,7 +1,7 @@
 //! What the desktop app holds while it runs: the signed-in pair (credentials in memory only), the demo
 //! simulators, and the job journal in the app data folder.
 
-use opnc_core::pair::{ConnectedPair, DemoServers, PairSummary, SignIn};
+use opnc_core::pair::{ConnectedPair, DemoServers, PairError, PairSummary, SignIn};
 use opnc_core::setup::journal::JobStore;
 use opnc_core::ErrorView;
 use opnc_sim::nextcloud::demo as nc_demo;
@@ -104,11 +104,7 @@ impl AppState {
 impl AppState {
     pub async fn fail_next_apply(&self) -> Result<(), ErrorView> {
         let demo = self.demo.lock().await;
-        let sims = demo.as_ref().ok_or_else(|| ErrorView {
-            code: opnc_core::ErrorCode::Interrupted,
-            message: "Only the demo servers can be told to fail.".into(),
-            hint: "Start the demo first.".into(),
-        })?;
+        let sims = demo.as_ref().ok_or(PairError::DemoOnly)?;
         sims.nextcloud.server.control.add_fault(opnc_sim::Fault::on(
             http::Method::POST,
             "/apps/integration_openproject/setup",
@@ -120,11 +116,7 @@ impl AppState {
 }
 
 async fn start_sims() -> Result<SimPair, ErrorView> {
-    SimPair::start_default().await.map_err(|e| ErrorView {
-        code: opnc_core::ErrorCode::CouldNotConnect,
-        message: format!("The demo servers could not start: {e}"),
-        hint: "Restart the app.".into(),
-    })
+    SimPair::start_default().await.map_err(|e| PairError::DemoUnavailable(e.to_string()).view())
 }
 
 impl Default for AppState {

@@ -2,7 +2,7 @@
 // Regenerate: OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings
 
 export type Server = "open_project" | "nextcloud";
-export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown" | "plan_changed";
+export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown" | "plan_changed" | "not_signed_in" | "missing_credential" | "cancelled" | "no_storage" | "preflight_blocked" | "keyring_unavailable" | "web_session_required" | "window_closed" | "demo_only" | "watch_timed_out" | "client_setup_failed" | "demo_unavailable" | "invalid_input" | "local_failure";
 export type ErrorView = { code: ErrorCode, message: string, hint: string, };
 export type Severity = "blocker" | "warning" | "info";
 export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud";
@@ -46,7 +46,7 @@ nextcloud_had_settings: boolean, };
 export type JobStatus = "running" | "succeeded" | "rolled_back" | "rollback_failed";
 export type Phase = "started" | "replace_storage" | "create_storage" | "configure_nextcloud" | "set_nextcloud_client" | "set_application_password" | "proof" | "rolling_back" | "done";
 export type NextcloudIntegration = { openproject_url: string, openproject_client_id: string, has_openproject_client_secret: boolean, authorization_method: string, has_nextcloud_client: boolean, };
-export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, };
+export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, integration_version: string | null, };
 export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" };
 export type Event = { 
 /**
@@ -87,9 +87,13 @@ nextcloud_login: string | null, nextcloud_password: string | null, allow_insecur
  * Keep both credentials in the system keyring once they are proven to work.
  */
 remember: boolean, };
-export type SideSummary = { server: Server, url: string, version: string | null, 
+export type SideSummary = { server: Server, url: string, 
 /**
- * The signed-in administrator.
+ * Known when the administrators were proven at sign-in.
+ */
+version: string | null, 
+/**
+ * The signed-in administrator (empty when not proven at sign-in).
  */
 admin: string, };
 export type PairSummary = { openproject: SideSummary, nextcloud: SideSummary, 
@@ -104,10 +108,11 @@ simulated: boolean,
 openproject_web: boolean, };
 export type Review = { findings: Array<Finding>, plan: Plan | null, 
 /**
- * Setups of this pair that a crash or a closed app left half done: apply rolls them back first.
+ * Setups of this pair that a crash or a closed app left half done (or whose rollback failed): apply rolls
+ * them back first.
  */
 interrupted: Array<Job>, };
-export type ApplyResult = { job: Job, storage_id: number | null, proof: Proof | null, };
+export type ApplyResult = { "outcome": "ran", job: Job, storage_id: number | null, proof: Proof | null, } | { "outcome": "not_applied", reason: ErrorView, review: Review, } | { "outcome": "recovery_failed", job: Job, };
 export type NextcloudPointsAt = { "kind": "not_configured" } | { "kind": "this_openproject" } | { "kind": "other_openproject", url: string, };
 export type DeleteImpact = { storage_id: number | null, storage_name: string | null, 
 /**
@@ -154,4 +159,8 @@ handoff_pages: Array<string>,
 /**
  * Why the hand-off was needed.
  */
-handoff_reason: string | null, };
+handoff_reason: string | null, 
+/**
+ * The projects to add on the hand-off pages.
+ */
+handoff_projects: Array<string>, };

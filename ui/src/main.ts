@@ -1,6 +1,7 @@
 // The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { reaction } from "./errors";
 import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
@@ -303,7 +304,9 @@ async function run<T>(task: () => Promise<T>): Promise<T | undefined> {
   try {
     return await task();
   } catch (e) {
-    state.error = (e as ErrorView).code ? (e as ErrorView) : { code: "unexpected_status", message: String(e), hint: "" };
+    const error: ErrorView = (e as ErrorView).code ? (e as ErrorView) : { code: "local_failure", message: String(e), hint: "" };
+    // A cancel is no error to show; the caller reads the view again.
+    state.error = reaction(error.code) === "cancelled" ? null : error;
     return undefined;
   } finally {
     state.busy = false;
@@ -380,19 +383,23 @@ async function apply(): Promise<void> {
   const result = await run(() => invoke<ApplyResult>("apply", { progress }));
   if (!result) return;
   state.result = result;
-  follow(result.job);
-  if (result.job.status === "succeeded") {
+  if (result.outcome === "ran" && result.job.status === "succeeded") {
+    follow(result.job);
     state.stage = "done";
     const checks = result.proof?.checks ?? [];
     state.op.push({ label: t("proven", checks.length), state: "done", evidence: checks.map((c) => `${c.ok ? "✔" : "✖"} ${c.summary} (${c.evidence})`) });
     state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? [];
-  } else if (result.job.error?.code === "plan_changed") {
-    // Nothing was written: show the plan as it is now, with the reason above it.
-    const reason = result.job.error;
-    await check();
-    state.error = reason;
-  } else {
+  } else if (result.outcome === "ran") {
+    follow(result.job);
     state.error = result.job.error;
+    state.stage = "review";
+  } else if (result.outcome === "not_applied") {
+    // Nothing was written: show the servers as they are now, with the reason above them.
+    await check();
+    state.error = result.reason;
+  } else {
+    follow(result.job);
+    state.error = result.job.rollback_error ?? result.job.error;
     state.stage = "review";
   }
   render();
@@ -460,7 +467,7 @@ function bind(): void {
       const link = document.querySelector<HTMLInputElement>("#folder-link")?.value ?? "";
       const folderId = await invoke<string | null>("folder_id_from_link", { link });
       if (!folderId) {
-        state.error = { code: "invalid_url", message: t("folderLinkInvalid"), hint: t("folderLinkHint") };
+        state.error = { code: "invalid_input", message: t("folderLinkInvalid"), hint: t("folderLinkHint") };
         render();
         return;
       }
@@ -526,13 +533,13 @@ function bind(): void {
     document.querySelector(`#reset-${kind}`)?.addEventListener("click", async () => {
       await run(() => invoke("reset", { kind }));
       // Where OpenProject's page could not be used (nothing was sent), the replace is offered by hand.
-      const byHand = ["page_not_recognized", "incomplete_answer"].includes(state.error?.code ?? "");
+      const byHand = state.error !== null && reaction(state.error.code) === "offer_handoff";
       if (kind === "openproject_oauth" && byHand) {
         state.replaceHandoff = { watching: false, clientId: "" };
         render();
         return;
       }
-      if (!state.error || state.error.code === "interrupted") await loadState();
+      if (!state.error) await loadState();
     });
   }
   document.querySelector("#replace-by-hand")?.addEventListener("click", async () => {
@@ -561,7 +568,7 @@ function bind(): void {
   });
   document.querySelector("#delete")?.addEventListener("click", async () => {
     await run(() => invoke("delete_connection"));
-    if (!state.error || state.error.code === "interrupted") await loadState();
+    if (!state.error) await loadState();
   });
 }
 

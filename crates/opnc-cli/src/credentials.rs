@@ -2,11 +2,10 @@
 //! never the command line (argv is visible to every user of the machine).
 
 use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
+use opnc_core::nextcloud::NextcloudCredentials;
 use opnc_core::openproject::OpenProjectAuth;
 use opnc_core::{HttpClient, SecretString, ServerUrl};
 
@@ -71,12 +70,12 @@ pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, Failure> {
         return Ok(OpenProjectAuth::ApiKey(token));
     }
     if !interactive() {
-        return Err(Failure::usage(format!("no OpenProject API token: set {OPENPROJECT_TOKEN}"))
+        return Err(Failure::missing_credential(format!("no OpenProject API token: set {OPENPROJECT_TOKEN}"))
             .hint(format!("Create one in OpenProject under My account → Access tokens: {url}/my/access_tokens")));
     }
     eprintln!("OpenProject API token (create one under My account → Access tokens: {url}/my/access_tokens)");
     let token =
-        rpassword::prompt_password("Token: ").map_err(|e| Failure::failed(format!("could not read the token: {e}")))?;
+        rpassword::prompt_password("Token: ").map_err(|e| Failure::local(format!("could not read the token: {e}")))?;
     if token.trim().is_empty() {
         return Err(Failure::usage("no OpenProject API token given"));
     }
@@ -97,11 +96,11 @@ pub async fn openproject_web(
                 .or_else(|| ask("OpenProject admin user: "))
                 .ok_or_else(|| Failure::usage("no OpenProject user given"))?;
             let password = rpassword::prompt_password("OpenProject password: ")
-                .map_err(|e| Failure::failed(format!("could not read the password: {e}")))?;
+                .map_err(|e| Failure::local(format!("could not read the password: {e}")))?;
             (user, SecretString::from(password))
         }
         _ => {
-            return Err(Failure::usage(format!(
+            return Err(Failure::missing_credential(format!(
                 "--openproject-login needs {OPENPROJECT_USER} and {OPENPROJECT_PASSWORD} (or a terminal to ask)"
             )))
         }
@@ -113,9 +112,9 @@ pub async fn openproject_web(
 /// the prompt) Login Flow v2 in the browser. Returns whether the app password came from Login Flow, so it
 /// can be revoked when the command ends.
 pub async fn nextcloud(
-    http: &HttpClient,
     url: &ServerUrl,
     login_flow: bool,
+    allow_insecure_http: bool,
 ) -> Result<(NextcloudCredentials, bool), Failure> {
     if !login_flow {
         if let (Some(user), Some(password)) = (env(NEXTCLOUD_USER), env(NEXTCLOUD_PASSWORD)) {
@@ -125,33 +124,35 @@ pub async fn nextcloud(
             return Ok((credentials, false));
         }
         if !interactive() {
-            return Err(Failure::usage(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD}"))
+            return Err(Failure::missing_credential(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD}"))
                 .hint("An admin's app password (Nextcloud: Personal settings → Security), or sign in through the browser with --login-flow."));
         }
         let user = env(NEXTCLOUD_USER)
             .or_else(|| ask("Nextcloud admin user: "))
             .ok_or_else(|| Failure::usage("no Nextcloud user given"))?;
         let password = rpassword::prompt_password("Nextcloud app password (empty: sign in through the browser): ")
-            .map_err(|e| Failure::failed(format!("could not read the password: {e}")))?;
+            .map_err(|e| Failure::local(format!("could not read the password: {e}")))?;
         if !password.is_empty() {
             return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
         }
     }
-    let anonymous = NextcloudClient::new(http.clone(), url.clone(), None);
-    let flow = anonymous.start_login_flow().await?;
-    eprintln!("Sign in to Nextcloud in the browser and grant access:\n  {}", flow.login_url);
-    if open::that_detached(&flow.login_url).is_err() {
-        eprintln!("(open the address above yourself)");
-    }
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(20 * 60) {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if let Some(granted) = anonymous.poll_login_flow(&flow).await? {
-            eprintln!("Signed in to Nextcloud as {}.", granted.login_name);
-            return Ok((NextcloudCredentials { login_name: granted.login_name, password: granted.app_password }, true));
+    // Login Flow v2, polled by the core as for the desktop app; the page is printed and opened.
+    let open_page = |login_url: &str| {
+        eprintln!("Sign in to Nextcloud in the browser and grant access:\n  {login_url}");
+        if open::that_detached(login_url).is_err() {
+            eprintln!("(open the address above yourself)");
         }
-    }
-    Err(Failure::failed("the Nextcloud sign-in expired after 20 minutes").hint("Run the command again."))
+    };
+    let never = AtomicBool::new(false);
+    let granted = opnc_core::pair::nextcloud_browser_sign_in(url.as_str(), allow_insecure_http, open_page, &never)
+        .await
+        .map_err(|e| {
+            let failure = Failure::from(e);
+            let hint = failure.hint.clone().map(|_| "Run the command again.".to_owned()).unwrap_or_default();
+            failure.hint(hint)
+        })?;
+    eprintln!("Signed in to Nextcloud as {}.", granted.login_name);
+    Ok((granted, true))
 }
 
 /// For the doctor: credentials when the environment or the keyring has them, otherwise none (the doctor

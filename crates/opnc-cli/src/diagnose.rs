@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use opnc_core::doctor::{self, Verdict};
 use opnc_core::findings::Severity;
-use opnc_core::nextcloud::NextcloudClient;
-use opnc_core::openproject::{OpenProjectAuth, OpenProjectClient};
+use opnc_core::openproject::OpenProjectAuth;
 
 use crate::credentials;
 use crate::exit::{Exit, Failure};
@@ -43,31 +42,19 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         Some(g) => (Some(g.openproject_token.clone()), Some(g.nextcloud.clone())),
         None => (credentials::optional_openproject(&op_url), credentials::optional_nextcloud(&nc_url)),
     };
-    let has_op = op_token.is_some();
-    let has_nc = nc_credentials.is_some();
-    let op = OpenProjectClient::new(
-        http.clone(),
-        op_url,
-        op_token.map(OpenProjectAuth::ApiKey).unwrap_or(OpenProjectAuth::Anonymous),
-    );
-    let nc = NextcloudClient::new(http, nc_url, nc_credentials);
-    // One password check for the whole diagnosis; where even that fails, the doctor's own requests say why.
-    let session = match has_nc {
-        true => opnc_core::nextcloud_session::NextcloudSession::open(nc.clone(), false).await.ok(),
-        false => None,
+    let ticket = std::sync::Mutex::new(None);
+    let told = |session: &opnc_core::nextcloud_session::NextcloudSession| {
+        *ticket.lock().unwrap_or_else(|p| p.into_inner()) = crate::sessions::opened(session);
     };
-    let ticket = session.as_ref().and_then(crate::sessions::opened);
-    let diagnosis = doctor::diagnose(&op, session.as_ref().map(|s| &s.client).unwrap_or(&nc), has_op, has_nc).await;
-    if let Some(session) = &session {
-        session.close().await;
-    }
-    crate::sessions::closed(ticket);
+    let op_auth = op_token.map(OpenProjectAuth::ApiKey);
+    let diagnosis = opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told)).await;
+    crate::sessions::closed(ticket.into_inner().unwrap_or_else(|p| p.into_inner()));
     let markdown = diagnosis.to_markdown();
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {
         let text = if path.extension().is_some_and(|e| e == "json") { &json } else { &markdown };
         if let Err(e) = std::fs::write(path, text) {
-            return Failure::failed(format!("could not write {}: {e}", path.display())).report();
+            return Failure::local(format!("could not write {}: {e}", path.display())).report();
         }
     }
     if args.json {

@@ -1,6 +1,10 @@
 //! `opnc`'s exit codes. Each means one thing for every command (the README's table is this one).
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use opnc_core::pair::PairError;
+use opnc_core::{ErrorCode, ErrorView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit(pub u8);
@@ -48,21 +52,36 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Why a command stopped, with the exit code that says so.
+/// Why a command stopped: the exit code and the error code that say so (`--json` carries the code).
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub exit: Exit,
+    pub code: ErrorCode,
     pub message: String,
     pub hint: Option<String>,
 }
 
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// The command was asked for `--json`: a failure is then also reported as `{"error": {code, message, hint}}` on
+/// stdout.
+pub fn report_failures_as_json(json: bool) {
+    JSON.store(json, Ordering::SeqCst);
+}
+
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { exit: Exit::USAGE, message: message.into(), hint: None }
+        Self { exit: Exit::USAGE, code: ErrorCode::InvalidInput, message: message.into(), hint: None }
     }
 
-    pub fn failed(message: impl Into<String>) -> Self {
-        Self { exit: Exit::FAILED, message: message.into(), hint: None }
+    /// A credential is missing and there is no terminal to ask for it: wrong usage.
+    pub fn missing_credential(message: impl Into<String>) -> Self {
+        Self { exit: Exit::USAGE, code: ErrorCode::MissingCredential, message: message.into(), hint: None }
+    }
+
+    /// Something on this computer failed (a file, the terminal, a port).
+    pub fn local(message: impl Into<String>) -> Self {
+        Self { exit: Exit::FAILED, code: ErrorCode::LocalFailure, message: message.into(), hint: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -76,11 +95,19 @@ impl Failure {
             opnc_core::ErrorKind::InvalidUrl(_) => Exit::USAGE,
             _ => Exit::FAILED,
         };
-        Self { exit, message: error.message(), hint: None }.hint(error.hint())
+        Self { exit, code: error.code(), message: error.message(), hint: None }.hint(error.hint())
     }
 
-    /// Prints it on stderr and gives the exit code.
+    /// Prints it on stderr (and as JSON on stdout with `--json`) and gives the exit code.
     pub fn report(&self) -> Exit {
+        if JSON.load(Ordering::SeqCst) {
+            let view = ErrorView {
+                code: self.code,
+                message: self.message.clone(),
+                hint: self.hint.clone().unwrap_or_default(),
+            };
+            println!("{}", serde_json::json!({ "error": view }));
+        }
         eprintln!("opnc: {}", self.message);
         if let Some(hint) = &self.hint {
             eprintln!("  hint: {hint}");
@@ -92,5 +119,26 @@ impl Failure {
 impl From<opnc_core::ClientError> for Failure {
     fn from(e: opnc_core::ClientError) -> Self {
         Failure::from_client(&e)
+    }
+}
+
+impl From<PairError> for Failure {
+    fn from(e: PairError) -> Self {
+        if let PairError::Client(client) = &e {
+            return Failure::from_client(client);
+        }
+        let exit = match &e {
+            PairError::MissingCredential { .. } => Exit::USAGE,
+            PairError::PreflightBlocked { .. } => Exit::BLOCKED,
+            PairError::Cancelled(_) | PairError::Changed { .. } => Exit::NOT_CONFIRMED,
+            _ => Exit::FAILED,
+        };
+        let view = e.view();
+        let hint = match &e {
+            // The core's hints are for every face; here they can name the command.
+            PairError::NoStorage => "Connect them first: opnc setup".to_owned(),
+            _ => view.hint,
+        };
+        Self { exit, code: view.code, message: view.message, hint: None }.hint(hint)
     }
 }

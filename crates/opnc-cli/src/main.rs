@@ -119,7 +119,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => return Failure::failed(format!("could not start the async runtime: {e}")).report().into(),
+        Err(e) => return Failure::local(format!("could not start the async runtime: {e}")).report().into(),
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -130,6 +130,16 @@ fn main() -> ExitCode {
         // Colour codes only for a person at a terminal, never into a file or a pipe.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    let json = match &cli.command {
+        Command::Plan(a) | Command::Setup(a) | Command::Delete(a) => a.pair.json,
+        Command::Status(a) | Command::Forget(a) => a.json,
+        Command::Diagnose(a) => a.json,
+        Command::Recover(a) => a.pair.json,
+        Command::Reset(a) => a.pair.json,
+        Command::EnableProjects(a) => a.pair.json,
+        Command::Batch(_) | Command::Sim(_) => false,
+    };
+    exit::report_failures_as_json(json);
     let exit: Exit = match cli.command {
         Command::Plan(args) => runtime.block_on(pair::plan(args)),
         Command::Setup(args) => runtime.block_on(pair::setup(args)),
@@ -186,7 +196,7 @@ async fn sim(args: SimArgs) -> Exit {
     let pair = match SimPair::start(op, nc, loopback(args.openproject_port), loopback(args.nextcloud_port)).await {
         Ok(p) => p,
         Err(e) => {
-            let failure = Failure::failed(format!("could not listen on loopback: {e}"))
+            let failure = Failure::local(format!("could not listen on loopback: {e}"))
                 .hint("Is the port in use? Use 0 for any free port.");
             if args.background {
                 // The parent reads stdout only.
@@ -228,7 +238,7 @@ fn sim_in_background() -> Exit {
     use std::process::{Command, Stdio};
     let exe = match std::env::current_exe() {
         Ok(e) => e,
-        Err(e) => return Failure::failed(format!("cannot find the opnc program: {e}")).report(),
+        Err(e) => return Failure::local(format!("cannot find the opnc program: {e}")).report(),
     };
     // The same flags, without --env, plus --background.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--env").collect();
@@ -242,10 +252,10 @@ fn sim_in_background() -> Exit {
         .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return Failure::failed(format!("could not start the simulated servers: {e}")).report(),
+        Err(e) => return Failure::local(format!("could not start the simulated servers: {e}")).report(),
     };
     let Some(stdout) = child.stdout.take() else {
-        return Failure::failed("could not read from the simulated servers").report();
+        return Failure::local("could not read from the simulated servers").report();
     };
     let mut lines = Vec::new();
     for line in std::io::BufReader::new(stdout).lines() {
@@ -267,11 +277,11 @@ fn sim_in_background() -> Exit {
         }
         if let Some(message) = line.strip_prefix("ERROR ") {
             let _ = child.wait();
-            return Failure::failed(message.to_owned()).hint("Is the port in use? Use 0 for any free port.").report();
+            return Failure::local(message.to_owned()).hint("Is the port in use? Use 0 for any free port.").report();
         }
         lines.push(line);
     }
     let _ = child.kill();
     let _ = child.wait();
-    Failure::failed("the simulated servers stopped before they were ready").report()
+    Failure::local("the simulated servers stopped before they were ready").report()
 }

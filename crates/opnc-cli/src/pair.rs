@@ -2,15 +2,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use opnc_core::findings::{Finding, Severity};
-use opnc_core::nextcloud::NextcloudClient;
-use opnc_core::openproject::OpenProjectClient;
-use opnc_core::setup::apply::{recover, Runner};
+use opnc_core::pair::{ApplyResult, Confirmation, ConnectOptions, ConnectedPair, Credentials, PairError, Review};
 use opnc_core::setup::journal::{Job, JobStatus, JobStore};
-use opnc_core::setup::preflight::PreflightReport;
-use opnc_core::setup::{self, Plan, PlanMode, SetupOptions};
-use opnc_core::{HttpClient, HttpConfig, Server, ServerUrl, UrlPolicy};
+use opnc_core::setup::{Plan, PlanMode, SetupOptions};
+use opnc_core::{HttpClient, Server, ServerUrl, UrlPolicy};
 use serde_json::json;
 
 use crate::credentials;
@@ -59,31 +58,9 @@ impl ServerArgs {
     }
 }
 
-/// How long one request may take (`OPNC_REQUEST_TIMEOUT_SECONDS`, default 60). A server goes on with a request
-/// whose client gave up or died, so a rollback after a crash also watches this long for such a write to land.
-fn request_timeout() -> std::time::Duration {
-    std::env::var("OPNC_REQUEST_TIMEOUT_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map(std::time::Duration::from_secs)
-        .unwrap_or_else(|| HttpConfig::default().total_timeout)
-}
-
-/// How long after a write began it may still land: the request timeout, and a little more.
-pub fn settle() -> std::time::Duration {
-    request_timeout() + std::time::Duration::from_secs(5)
-}
-
-/// The HTTP client every command uses.
+/// The HTTP client every command uses (the request timeout from `OPNC_REQUEST_TIMEOUT_SECONDS`).
 pub fn http_client() -> Result<HttpClient, Failure> {
-    let timeout = request_timeout();
-    let config = HttpConfig {
-        total_timeout: timeout,
-        read_timeout: HttpConfig::default().read_timeout.min(timeout),
-        ..HttpConfig::default()
-    };
-    HttpClient::new(config).map_err(|e| Failure::failed(format!("could not set up HTTPS: {e}")).hint("Reinstall opnc."))
+    Ok(opnc_core::pair::http_client()?)
 }
 
 #[derive(clap::Args, Clone)]
@@ -151,14 +128,9 @@ impl SetupArgs {
     }
 }
 
+/// Both servers signed in, for one command.
 pub struct Connected {
-    pub op: OpenProjectClient,
-    /// Nextcloud, over the session's app password.
-    pub nc: NextcloudClient,
-    /// The session behind `nc`: its account password (for `--enable-apps`) and what happens to its app password.
-    pub nc_session: opnc_core::nextcloud_session::NextcloudSession,
-    /// OpenProject's admin pages, with `--openproject-login`.
-    pub web: Option<opnc_core::openproject_web::AdminPages>,
+    pub pair: ConnectedPair,
     ticket: Option<u64>,
 }
 
@@ -166,20 +138,22 @@ impl Connected {
     /// Ends the Nextcloud session: an app password made for this command (from the account password, or by a
     /// browser sign-in) is revoked; a given or remembered one is kept.
     pub async fn finish(self) {
-        self.nc_session.close().await;
+        self.pair.sign_out().await;
         crate::sessions::closed(self.ticket);
     }
 }
 
+/// Signs in with the CLI's credential sources: a batch profile's, else the environment, the keyring, a prompt,
+/// or the browser (`--login-flow`). Proving the accounts is left to the preflight and the doctor.
 pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
-    use opnc_core::nextcloud_session::{AppPasswordOrigin, NextcloudSession};
     let http = http_client()?;
     let (op_url, nc_url) = args.servers.resolve(&http).await?;
     let session = match args.openproject_login {
         true => Some(credentials::openproject_web(&http, &op_url).await?),
         false => None,
     };
-    let (op_auth, (nc_credentials, from_browser)) = match (&args.given, &session) {
+    let insecure = args.servers.allow_insecure_http;
+    let (openproject, (nextcloud, nextcloud_from_browser)) = match (&args.given, &session) {
         (Some(given), _) => (
             opnc_core::openproject::OpenProjectAuth::ApiKey(given.openproject_token.clone()),
             (given.nextcloud.clone(), false),
@@ -188,74 +162,49 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
             credentials::optional_openproject(&op_url)
                 .map(opnc_core::openproject::OpenProjectAuth::ApiKey)
                 .unwrap_or_else(|| session.auth()),
-            credentials::nextcloud(&http, &nc_url, args.login_flow).await?,
+            credentials::nextcloud(&nc_url, args.login_flow, insecure).await?,
         ),
         (None, None) => {
-            (credentials::openproject(&op_url)?, credentials::nextcloud(&http, &nc_url, args.login_flow).await?)
+            (credentials::openproject(&op_url)?, credentials::nextcloud(&nc_url, args.login_flow, insecure).await?)
         }
     };
-    let client = NextcloudClient::new(http.clone(), nc_url.clone(), Some(nc_credentials));
-    // One password check for the whole command: an account password becomes an app password here.
-    let nc_session = if from_browser {
-        let origin = if args.remember { AppPasswordOrigin::Kept } else { AppPasswordOrigin::Temporary };
-        NextcloudSession::with_app_password(client, origin)
-    } else {
-        NextcloudSession::open(client, args.remember).await?
+    let credentials = Credentials {
+        openproject,
+        openproject_web: session,
+        nextcloud,
+        nextcloud_from_browser,
+        remember: args.remember,
     };
-    let ticket = crate::sessions::opened(&nc_session);
-    let op = OpenProjectClient::new(http.clone(), op_url.clone(), op_auth.clone());
-    let connected = async {
-        if args.remember {
-            remember(&op, &nc_session).await?;
-        }
-        let web = match session {
-            Some(session) => {
-                let version = op.root().await?.version();
-                Some(opnc_core::openproject_web::AdminPages::new(http.clone(), op_url, session, version))
-            }
-            None => None,
-        };
-        Ok::<_, Failure>(web)
-    }
-    .await;
+    // From the first temporary app password on, Ctrl-C revokes it before the process ends.
+    let ticket = std::sync::Mutex::new(None);
+    let told = |session: &opnc_core::nextcloud_session::NextcloudSession| {
+        *ticket.lock().unwrap_or_else(|p| p.into_inner()) = crate::sessions::opened(session);
+    };
+    let options = ConnectOptions { simulated: false, prove_admins: false, on_session: Some(&told) };
+    let connected = ConnectedPair::connect(&http, op_url, nc_url, credentials, &credentials::keychain(), options).await;
+    let ticket = ticket.into_inner().unwrap_or_else(|p| p.into_inner());
     match connected {
-        Ok(web) => Ok(Connected { op, nc: nc_session.client.clone(), nc_session, web, ticket }),
-        Err(failure) => {
-            nc_session.discard().await;
+        Ok(pair) => {
+            if args.remember {
+                eprintln!(
+                    "Credentials kept in the system keyring for {} and {} (for Nextcloud an app password named after the assistant).",
+                    pair.op.base(),
+                    pair.nc.base()
+                );
+            }
+            Ok(Connected { pair, ticket })
+        }
+        Err(e) => {
             crate::sessions::closed(ticket);
-            Err(failure)
+            let failure = Failure::from(e);
+            Err(match failure.code {
+                opnc_core::ErrorCode::KeyringUnavailable => {
+                    Failure { message: format!("not remembered: {}", failure.message), ..failure }
+                }
+                _ => failure,
+            })
         }
     }
-}
-
-/// Stores the credentials in the keyring once both servers accepted them: OpenProject's token, and for Nextcloud
-/// always an app password (the session's), never the account password.
-async fn remember(op: &OpenProjectClient, nc: &opnc_core::nextcloud_session::NextcloudSession) -> Result<(), Failure> {
-    let not_remembered = |e: opnc_core::ClientError| {
-        let failure = Failure::from_client(&e);
-        Failure { message: format!("not remembered: {}", failure.message), ..failure }
-    };
-    // Nextcloud accepted the credentials when the session opened.
-    op.root().await.map_err(not_remembered)?;
-    let keychain = credentials::keychain();
-    if let opnc_core::openproject::OpenProjectAuth::ApiKey(token)
-    | opnc_core::openproject::OpenProjectAuth::Bearer(token) = op.auth()
-    {
-        keychain
-            .remember_openproject_token(op.base(), token)
-            .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
-    }
-    if let Some(app_password) = nc.app_password() {
-        keychain
-            .remember_nextcloud(nc.client.base(), app_password)
-            .map_err(|e| Failure::failed(format!("not remembered: {}", e.message)).hint(e.hint.clone()))?;
-    }
-    eprintln!(
-        "Credentials kept in the system keyring for {} and {} (for Nextcloud an app password named after the assistant).",
-        op.base(),
-        nc.client.base()
-    );
-    Ok(())
 }
 
 /// `opnc forget`: removes the pair's credentials from the keyring.
@@ -269,7 +218,9 @@ pub async fn forget(args: PairArgs) -> Exit {
             eprintln!("Forgot the credentials for {op_url} and {nc_url}.");
             Exit::SUCCESS
         }
-        Err(e) => Failure::failed(e.message).hint(e.hint).report(),
+        Err(e) => Failure { code: opnc_core::ErrorCode::KeyringUnavailable, ..Failure::local(e.message) }
+            .hint(e.hint)
+            .report(),
     }
 }
 
@@ -351,43 +302,49 @@ fn emit_json(value: serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
 }
 
-async fn preflight_and_plan(c: &mut Connected, args: &SetupArgs) -> (PreflightReport, Result<Plan, Vec<Finding>>) {
-    let options = args.options();
-    let mut report = setup::preflight::run(&c.op, &c.nc, &options).await;
+/// The review, after enabling disabled apps with `--enable-apps`; the account password is dropped after it.
+async fn review(c: &mut Connected, args: &SetupArgs, store: &JobStore) -> Review {
+    let mut review = c.pair.review(args.options(), store).await;
     if args.enable_apps {
         // Enabling an app needs password confirmation: the account password, in this call only.
-        let account = c.nc_session.account().unwrap_or(&c.nc);
-        match setup::preflight::enable_disabled_apps(account, &report).await {
-            Ok(apps) if !apps.is_empty() => {
-                eprintln!("Enabled in Nextcloud: {}. Checking again…", apps.join(", "));
-                report = setup::preflight::run(&c.op, &c.nc, &options).await;
+        match c.pair.enable_disabled_apps(store).await {
+            Ok((apps, again)) => {
+                if !apps.is_empty() {
+                    eprintln!("Enabled in Nextcloud: {}. Checked again.", apps.join(", "));
+                }
+                review = again;
             }
-            Ok(_) => {}
-            Err(e) => eprintln!("Could not enable the apps: {}\n  hint: {}", e.message(), e.hint()),
+            Err(e) => {
+                let failure = Failure::from(e);
+                eprintln!(
+                    "Could not enable the apps: {}\n  hint: {}",
+                    failure.message,
+                    failure.hint.unwrap_or_default()
+                )
+            }
         }
     }
-    // Nothing after this needs password confirmation.
-    c.nc_session.forget_account_password();
-    let plan = setup::plan(&report, c.op.base(), c.nc.base(), &options);
-    (report, plan)
+    c.pair.forget_account_password();
+    review
 }
 
 pub async fn plan(args: SetupArgs) -> Exit {
+    let store = store(&args.pair);
     let mut c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
-    let (report, plan) = preflight_and_plan(&mut c, &args).await;
-    c.finish().await;
+    let review = review(&mut c, &args, &store).await;
     if args.pair.json {
-        emit_json(json!({ "findings": report.findings, "facts": report.facts, "plan": plan.as_ref().ok() }));
+        emit_json(json!({ "findings": review.findings, "facts": c.pair.facts(), "plan": review.plan }));
     } else {
-        print!("{}", findings_text(&report.findings));
-        if let Ok(p) = &plan {
+        print!("{}", findings_text(&review.findings));
+        if let Some(p) = &review.plan {
             print!("{}", plan_text(p));
         }
     }
-    if plan.is_ok() {
+    c.finish().await;
+    if review.plan.is_some() {
         Exit::SUCCESS
     } else {
         Exit::BLOCKED
@@ -401,94 +358,95 @@ pub async fn setup(args: SetupArgs) -> Exit {
         Err(e) => return e.report(),
     };
     let progress = progress_printer();
-    // An earlier run of this pair that was interrupted is rolled back first, so this run starts clean.
-    for mut job in store.interrupted().into_iter().filter(|j| same_pair(j, &c)) {
-        eprintln!("An interrupted setup ({}) of this pair is rolled back first.", job.id);
-        let runner =
-            Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };
-        recover(&runner, &mut job).await;
-        if job.status == JobStatus::RollbackFailed {
-            eprintln!(
-                "The interrupted setup could not be rolled back: {}",
-                job.rollback_error.map(|e| e.message).unwrap_or_default()
-            );
-            c.finish().await;
-            return Exit::ROLLBACK_FAILED;
-        }
-    }
-    let (report, plan) = preflight_and_plan(&mut c, &args).await;
-    if !args.pair.json {
-        eprint!("{}", findings_text(&report.findings));
-    }
-    let plan = match plan {
-        Ok(p) => p,
-        Err(_) => {
-            if args.pair.json {
-                emit_json(json!({ "findings": report.findings, "outcome": null }));
+    // Interrupted setups of this pair are rolled back before the plan is made, so it is made on what is there.
+    if !c.pair.interrupted(&store).is_empty() {
+        eprintln!("An interrupted setup of this pair is rolled back first.");
+        for job in c.pair.recover(&store, &progress).await {
+            if job.status != JobStatus::RolledBack {
+                eprintln!(
+                    "The interrupted setup {} could not be rolled back: {}",
+                    job.id,
+                    job.rollback_error.map(|e| e.message).unwrap_or_default()
+                );
+                c.finish().await;
+                return Exit::ROLLBACK_FAILED;
             }
-            eprintln!("Nothing was changed: fix the problems above and run again.");
-            c.finish().await;
-            return Exit::BLOCKED;
         }
+    }
+    let review = review(&mut c, &args, &store).await;
+    if !args.pair.json {
+        eprint!("{}", findings_text(&review.findings));
+    }
+    let Some(plan) = review.plan.clone() else {
+        if args.pair.json {
+            emit_json(json!({ "findings": review.findings, "outcome": null }));
+        }
+        eprintln!("Nothing was changed: fix the problems above and run again.");
+        c.finish().await;
+        return Exit::BLOCKED;
     };
     if !args.pair.json {
         eprint!("{}", plan_text(&plan));
     }
-    let mut report = report;
-    if plan.mode == PlanMode::Create {
-        if let Err(code) = confirm("Apply these changes to both servers?", args.yes) {
+    let mut confirmation = Confirmation::Unattended;
+    if plan.mode == PlanMode::Create && !args.yes {
+        if let Err(code) = confirm("Apply these changes to both servers?", false) {
             c.finish().await;
             return code;
         }
-        if !args.yes {
-            // The admin took their time: what the plan rests on is read again, and a changed plan is not applied.
-            let again = setup::preflight::recheck(&c.op, &c.nc, &args.options(), &report).await;
-            let replanned = setup::plan(&again, c.op.base(), c.nc.base(), &args.options());
-            let same =
-                replanned.as_ref().ok().and_then(|p| serde_json::to_value(p).ok()) == serde_json::to_value(&plan).ok();
-            if !same {
-                eprintln!("The servers changed while you decided; nothing was written. Now:");
-                eprint!("{}", findings_text(&again.findings));
-                if let Ok(p) = &replanned {
-                    eprint!("{}", plan_text(p));
-                }
-                eprintln!("Run the setup again to apply this plan.");
-                c.finish().await;
-                return Exit::NOT_CONFIRMED;
-            }
-            report = again;
-        }
+        // The admin took their time: what the plan rests on is read again, and a changed plan is not applied.
+        confirmation = Confirmation::Confirmed;
     }
-    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };
-    let outcome = runner.apply(&plan, &report.facts).await;
+    let result = c.pair.apply(&store, confirmation, &progress, None).await;
     c.finish().await;
     if args.pair.json {
-        emit_json(json!({ "findings": report.findings, "plan": plan, "outcome": outcome }));
+        emit_json(json!({ "findings": review.findings, "plan": plan, "outcome": result }));
     }
-    match outcome.job.status {
-        JobStatus::Succeeded => {
-            let id = outcome.storage.as_ref().map(|s| s.id).unwrap_or_default();
-            eprintln!(
-                "Done: OpenProject storage {id} and Nextcloud are connected, proven from both sides ({} checks).",
-                outcome.proof.map(|p| p.checks.len()).unwrap_or(0)
-            );
-            eprintln!("Next: enable the storage in projects: opnc enable-projects --project NAME (or OpenProject → Administration → Files → the storage → Projects).");
-            Exit::SUCCESS
+    match result {
+        ApplyResult::Ran { job, storage_id, proof } => match job.status {
+            JobStatus::Succeeded => {
+                eprintln!(
+                    "Done: OpenProject storage {} and Nextcloud are connected, proven from both sides ({} checks).",
+                    storage_id.unwrap_or_default(),
+                    proof.map(|p| p.checks.len()).unwrap_or(0)
+                );
+                eprintln!("Next: enable the storage in projects: opnc enable-projects --project NAME (or OpenProject → Administration → Files → the storage → Projects).");
+                Exit::SUCCESS
+            }
+            JobStatus::RolledBack => {
+                let error = job.error.unwrap_or_else(missing_view);
+                eprintln!(
+                    "Failed: {}\n  hint: {}\nBoth servers were rolled back to the state before.",
+                    error.message, error.hint
+                );
+                Exit::FAILED
+            }
+            JobStatus::RollbackFailed | JobStatus::Running => {
+                let error = job.error.unwrap_or_else(missing_view);
+                let rollback = job.rollback_error.unwrap_or_else(missing_view);
+                eprintln!(
+                    "Failed: {}\nThe rollback failed too: {}\n  hint: {}",
+                    error.message, rollback.message, rollback.hint
+                );
+                Exit::ROLLBACK_FAILED
+            }
+        },
+        ApplyResult::NotApplied { reason, review } => {
+            eprintln!("{} Now:", reason.message);
+            eprint!("{}", findings_text(&review.findings));
+            if let Some(p) = &review.plan {
+                eprint!("{}", plan_text(p));
+                eprintln!("Run the setup again to apply this plan.");
+                Exit::NOT_CONFIRMED
+            } else {
+                Exit::BLOCKED
+            }
         }
-        JobStatus::RolledBack => {
-            let error = outcome.job.error.unwrap_or_else(missing_view);
+        ApplyResult::RecoveryFailed { job } => {
             eprintln!(
-                "Failed: {}\n  hint: {}\nBoth servers were rolled back to the state before.",
-                error.message, error.hint
-            );
-            Exit::FAILED
-        }
-        JobStatus::RollbackFailed | JobStatus::Running => {
-            let error = outcome.job.error.unwrap_or_else(missing_view);
-            let rollback = outcome.job.rollback_error.unwrap_or_else(missing_view);
-            eprintln!(
-                "Failed: {}\nThe rollback failed too: {}\n  hint: {}",
-                error.message, rollback.message, rollback.hint
+                "An interrupted setup ({}) of this pair could not be rolled back, so nothing else was started: {}",
+                job.id,
+                job.rollback_error.map(|e| e.message).unwrap_or_default()
             );
             Exit::ROLLBACK_FAILED
         }
@@ -501,10 +459,6 @@ fn missing_view() -> opnc_core::ErrorView {
         message: "no details were recorded".into(),
         hint: "See the job file.".into(),
     }
-}
-
-fn same_pair(job: &Job, c: &Connected) -> bool {
-    c.op.base().same_server(&job.openproject_url) && c.nc.base().same_server(&job.nextcloud_url)
 }
 
 /// Live progress on stderr: each phase as it starts and each change as it is made or undone. Remembers
@@ -545,12 +499,12 @@ pub async fn status(args: PairArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
-    let state = opnc_core::setup::connection::state(&c.op, &c.nc).await;
+    let state = c.pair.state().await;
     c.finish().await;
     let state = match state {
         Ok(state) => state,
         Err(e) => {
-            let failure = Failure::from_client(&e);
+            let failure = Failure::from(e.clone());
             if args.json {
                 emit_json(json!({ "verdict": "could_not_check", "error": e.view() }));
             } else {
@@ -614,11 +568,11 @@ pub async fn delete(args: SetupArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
-    let impact = match connection::delete_impact(&c.op, &c.nc).await {
+    let impact = match c.pair.delete_impact().await {
         Ok(i) => i,
         Err(e) => {
             c.finish().await;
-            return Failure::from_client(&e).report();
+            return Failure::from(e).report();
         }
     };
     if impact.nothing_to_delete() {
@@ -634,7 +588,7 @@ pub async fn delete(args: SetupArgs) -> Exit {
         c.finish().await;
         return code;
     }
-    let result = connection::delete(&c.op, &c.nc, &impact).await;
+    let result = c.pair.delete(&impact).await;
     c.finish().await;
     match result {
         Ok(deleted) => {
@@ -644,7 +598,7 @@ pub async fn delete(args: SetupArgs) -> Exit {
             eprintln!("{}", connection::describe_deleted(&deleted));
             Exit::SUCCESS
         }
-        Err(e) => Failure::from_client(&e).report(),
+        Err(e) => Failure::from(e).report(),
     }
 }
 
@@ -663,7 +617,7 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
-    let jobs: Vec<Job> = store.interrupted().into_iter().filter(|j| same_pair(j, &c)).collect();
+    let jobs = c.pair.interrupted(&store);
     if jobs.is_empty() {
         eprintln!("No interrupted setup of this pair.");
         c.finish().await;
@@ -681,10 +635,8 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
         return code;
     }
     let progress = progress_printer();
-    let runner = Runner { op: &c.op, nc: &c.nc, store: &store, progress: &progress, settle: settle(), cancel: None };
     let mut worst = Exit::SUCCESS;
-    for mut job in jobs {
-        recover(&runner, &mut job).await;
+    for job in c.pair.recover(&store, &progress).await {
         match job.status {
             JobStatus::RolledBack => eprintln!("Rolled back {}: both servers are as before.", job.id),
             _ => {
@@ -699,10 +651,6 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
     }
     c.finish().await;
     worst
-}
-
-fn no_storage() -> Failure {
-    Failure::failed("OpenProject has no storage for this Nextcloud.").hint("Connect them first: opnc setup")
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -742,63 +690,37 @@ fn open_page(url: &str, no_browser: bool) {
 }
 
 pub async fn reset(args: ResetArgs) -> Exit {
-    use opnc_core::setup::reset::{self as resets, ResetKind};
+    use opnc_core::setup::reset::ResetKind;
     let c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
-    };
-    let storage = match opnc_core::setup::connection::storage(&c.op, &c.nc).await {
-        Ok(found) => found,
-        Err(e) => {
-            c.finish().await;
-            return Failure::from_client(&e).report();
-        }
-    };
-    let Some(storage) = storage else {
-        c.finish().await;
-        return no_storage().report();
     };
     let kind = match args.what {
         ResetWhat::NextcloudOauth => ResetKind::NextcloudOauth,
         ResetWhat::AppPassword => ResetKind::AppPassword,
         ResetWhat::OpenprojectOauth => ResetKind::OpenprojectOauth,
     };
-    eprintln!(
-        "Reset of OpenProject's storage \"{}\": {}",
-        storage.name,
-        kind.impact(storage.has_application_password == Some(true))
-    );
+    let (storage, impact) = match tokio::join!(c.pair.storage(), c.pair.reset_impact(kind)) {
+        (Ok(storage), Ok(impact)) => (storage, impact),
+        (Err(e), _) | (_, Err(e)) => {
+            c.finish().await;
+            return Failure::from(e).report();
+        }
+    };
+    eprintln!("Reset of OpenProject's storage \"{}\": {impact}", storage.name);
     if let Err(code) = confirm("Go ahead?", args.yes) {
         c.finish().await;
         return code;
     }
-    let result = match kind {
-        ResetKind::NextcloudOauth => resets::replace_nextcloud_oauth(&c.op, &c.nc, &storage).await,
-        ResetKind::AppPassword => resets::rotate_app_password(&c.op, &c.nc, &storage).await,
-        ResetKind::OpenprojectOauth => {
-            // Through OpenProject's page with the session; where the page is not what this version should show
-            // (nothing was sent then), the verified hand-off instead.
-            let automatic = match &c.web {
-                Some(web) => match resets::replace_openproject_oauth(&c.op, &c.nc, web, &storage).await {
-                    Err(e) if e.error.code == opnc_core::ErrorCode::PageNotRecognized => {
-                        eprintln!("{} Falling back to the hand-off.", e.error.message);
-                        None
-                    }
-                    other => Some(other),
-                },
-                None => None,
-            };
-            match automatic {
-                Some(result) => result,
-                None => match replace_openproject_oauth_by_hand(&c, &storage, &args).await {
-                    Ok(result) => result,
-                    Err(failure) => {
-                        c.finish().await;
-                        return failure.report();
-                    }
-                },
+    let result = match c.pair.reset(kind).await {
+        // OpenProject's page could not be used (nothing was sent): the verified hand-off instead.
+        Err(e) if e.offers_handoff() => {
+            if c.pair.web.is_some() {
+                eprintln!("{} Falling back to the hand-off.", e.view().message);
             }
+            replace_openproject_oauth_by_hand(&c.pair, &args).await
         }
+        other => other.map_err(stopped_reset),
     };
     c.finish().await;
     match result {
@@ -812,52 +734,50 @@ pub async fn reset(args: ResetArgs) -> Exit {
             eprintln!("Done, proven from both sides ({} checks). {}", outcome.proof.checks.len(), kind.afterwards());
             Exit::SUCCESS
         }
-        Err(e) => {
-            for step in &e.done {
-                eprintln!("  ✓ {step}");
-            }
-            Failure::failed(e.error.message).hint(e.error.hint).report()
-        }
+        Err(failure) => failure.report(),
     }
 }
 
-/// The verified hand-off for "Replace OpenProject OAuth": the admin replaces on OpenProject's page, the assistant
-/// polls the API until the new client id shows, then asks for the secret (shown once on that page) and gives both
-/// to Nextcloud. `Err` is a message to stop with.
+/// A reset that stopped: what it had done already, then why.
+fn stopped_reset(e: PairError) -> Failure {
+    if let PairError::Reset(reset) = &e {
+        for step in &reset.done {
+            eprintln!("  ✓ {step}");
+        }
+    }
+    Failure::from(e)
+}
+
+/// The verified hand-off for "Replace OpenProject OAuth": the admin replaces on OpenProject's page, the core
+/// watches its API until the new client id shows, then the secret (shown once on that page) is asked for and
+/// the core gives both to Nextcloud.
 async fn replace_openproject_oauth_by_hand(
-    c: &Connected,
-    storage: &opnc_core::openproject::Storage,
+    pair: &ConnectedPair,
     args: &ResetArgs,
-) -> Result<Result<opnc_core::setup::reset::ResetOutcome, opnc_core::setup::reset::ResetError>, Failure> {
-    use opnc_core::setup::reset as resets;
-    let old_client = storage.oauth_application.as_ref().map(|a| a.client_id.clone()).unwrap_or_default();
+) -> Result<opnc_core::setup::reset::ResetOutcome, Failure> {
     eprintln!("On this page, choose \"Replace OpenProject OAuth\" and keep the page open (with --openproject-login the assistant does it itself):");
-    open_page(&resets::openproject_oauth_page(&c.op, storage.id), args.no_browser);
-    let timeout = std::time::Duration::from_secs(args.timeout_seconds);
-    let never = std::sync::atomic::AtomicBool::new(false);
-    let client_id = resets::wait_for_new_openproject_client(&c.op, storage.id, &old_client, timeout, &never)
-        .await?
-        .ok_or_else(|| {
-            Failure::failed(
-                "OpenProject's OAuth application was not replaced in time; nothing was changed in Nextcloud.",
-            )
-        })?;
+    let timeout = Duration::from_secs(args.timeout_seconds);
+    let never = AtomicBool::new(false);
+    let client_id = pair
+        .watch_openproject_replace(|page| open_page(page, args.no_browser), timeout, &never)
+        .await
+        .map_err(Failure::from)?;
     eprintln!("OpenProject shows the new client id {client_id}.");
     let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
         Some(s) => s,
         None if std::io::stdin().is_terminal() => {
             rpassword::prompt_password("Paste the new client secret shown on that page: ")
                 .map(|s| s.trim().to_owned())
-                .map_err(|e| Failure::failed(format!("could not read the secret: {e}")))?
+                .map_err(|e| Failure::local(format!("could not read the secret: {e}")))?
         }
         None => {
-            return Err(Failure::usage(
+            return Err(Failure::missing_credential(
                 "the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET",
             )
             .hint("Nextcloud still holds the old values, so the pair is broken until then."))
         }
     };
-    Ok(resets::push_openproject_oauth(&c.op, &c.nc, storage, &client_id, &opnc_core::SecretString::from(secret)).await)
+    pair.give_openproject_oauth(&client_id, &opnc_core::SecretString::from(secret)).await.map_err(stopped_reset)
 }
 
 #[derive(clap::Args, Clone)]
@@ -888,15 +808,10 @@ pub enum FolderModeArg {
     Manual,
 }
 
-enum Enabled {
-    Automatically(opnc_core::setup::projects::EnableOutcome, Vec<String>),
-    ByHand(opnc_core::setup::projects::EnableReport, Vec<String>),
-}
-
 pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
-    use opnc_core::setup::projects;
+    use opnc_core::openproject_web::FolderMode;
     let folder_id = args.folder.as_deref().map(opnc_core::openproject_web::folder_id_from_link);
-    let folder_id = match (args.folder_mode, folder_id) {
+    let mode = match (args.folder_mode, folder_id) {
         (Some(FolderModeArg::Manual), None) => {
             return Failure::usage("--folder-mode manual needs --folder (a Nextcloud folder link or file id)").report()
         }
@@ -906,58 +821,45 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
             )
             .report()
         }
-        (_, Some(Some(id))) => Some(id),
-        (_, None) => None,
+        (Some(FolderModeArg::Manual), Some(Some(folder_id))) => Some(FolderMode::Manual { folder_id }),
+        (Some(FolderModeArg::Inactive), _) => Some(FolderMode::Inactive),
+        (Some(FolderModeArg::Automatic), _) => Some(FolderMode::Automatic),
+        // The core's default: automatic when the storage has project folders.
+        (None, _) => None,
     };
     let c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
     let result = async {
-        let storage = opnc_core::setup::connection::storage(&c.op, &c.nc).await?;
-        let Some(storage) = storage else { return Ok(None) };
-        let version = c.op.root().await?.version();
-        let (found, unknown) = projects::resolve(&c.op, &args.projects).await?;
-        if let Some(web) = &c.web {
-            use opnc_core::openproject_web::FolderMode;
-            let mode = match (args.folder_mode, &folder_id) {
-                (Some(FolderModeArg::Manual), Some(id)) => FolderMode::Manual { folder_id: id.clone() },
-                (Some(FolderModeArg::Inactive), _) => FolderMode::Inactive,
-                (Some(FolderModeArg::Automatic), _) => FolderMode::Automatic,
-                _ if storage.has_application_password == Some(true) => FolderMode::Automatic,
-                _ => FolderMode::Inactive,
-            };
-            let outcome = projects::enable(&c.op, Some(web), storage.id, &found, &mode).await?;
-            if outcome.handoff_pages.is_empty() {
-                return Ok(Some(Enabled::Automatically(outcome, unknown)));
+        let (ids, unknown) = c.pair.find_projects(&args.projects).await?;
+        let mut outcome = c.pair.enable_projects(&ids, false, mode).await?;
+        if !outcome.handoff_pages.is_empty() {
+            if c.pair.web.is_some() {
+                eprintln!("{}: falling back to the hand-off.", outcome.handoff_reason.clone().unwrap_or_default());
             }
-            eprintln!("{}: falling back to the hand-off.", outcome.handoff_reason.unwrap_or_default());
-        }
-        let (already, todo) = projects::already_enabled(&c.op, storage.id, &found).await?;
-        if !todo.is_empty() {
+            let storage = c.pair.storage().await?;
             eprintln!(
                 "OpenProject has no API for this. Add these projects to storage {:?} on this page:",
                 storage.name
             );
-            for p in &todo {
-                eprintln!("  - {} ({})", p.name, p.identifier);
+            for name in &outcome.handoff_projects {
+                eprintln!("  - {name}");
             }
-            for page in projects::pages(&c.op, storage.id, version.as_ref(), &todo) {
-                open_page(&page, args.no_browser);
+            for page in &outcome.handoff_pages {
+                open_page(page, args.no_browser);
             }
             eprintln!("Waiting for them to appear…");
+            let never = AtomicBool::new(false);
+            outcome = c.pair.watch_projects(&ids, Duration::from_secs(args.timeout_seconds), &never).await?;
         }
-        let timeout = std::time::Duration::from_secs(args.timeout_seconds);
-        let report =
-            projects::wait_for(&c.op, storage.id, already, todo, timeout, std::time::Duration::from_secs(2)).await?;
-        Ok::<_, opnc_core::ClientError>(Some(Enabled::ByHand(report, unknown)))
+        Ok::<_, PairError>((outcome, unknown))
     }
     .await;
     c.finish().await;
     let list = |items: &[String]| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
     match result {
-        Ok(None) => no_storage().report(),
-        Ok(Some(Enabled::Automatically(outcome, unknown))) => {
+        Ok((outcome, unknown)) => {
             if args.pair.json {
                 emit_json(json!({ "enabled": outcome, "unknown": unknown }));
             }
@@ -967,7 +869,7 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
                 eprintln!("Archived, skipped (unarchive them first): {}", list(&outcome.archived));
             }
             for r in &outcome.refused {
-                eprintln!("Refused: {} — {}", r.project, r.reason);
+                eprintln!("Not enabled: {} — {}", r.project, r.reason);
             }
             if !unknown.is_empty() {
                 eprintln!("Unknown projects: {}", unknown.join(", "));
@@ -978,27 +880,6 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
                 Exit::FAILED
             }
         }
-        Ok(Some(Enabled::ByHand(report, unknown))) => {
-            if args.pair.json {
-                emit_json(json!({ "enabled": report, "unknown": unknown }));
-            }
-            let names = |list: &[opnc_core::openproject::Project]| {
-                list.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")
-            };
-            eprintln!("Added: {}", if report.added.is_empty() { "none".into() } else { names(&report.added) });
-            eprintln!(
-                "Already enabled: {}",
-                if report.already.is_empty() { "none".into() } else { names(&report.already) }
-            );
-            if !report.missing.is_empty() || !unknown.is_empty() {
-                eprintln!("Not enabled: {}", names(&report.missing));
-                if !unknown.is_empty() {
-                    eprintln!("Unknown projects: {}", unknown.join(", "));
-                }
-                return Exit::FAILED;
-            }
-            Exit::SUCCESS
-        }
-        Err(e) => Failure::from_client(&e).report(),
+        Err(e) => Failure::from(e).report(),
     }
 }

@@ -7,7 +7,6 @@
 //!
 //! Run: `cargo bench -p opnc-core --bench setup_latency`.
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use opnc_core::pair::{ConnectedPair, SignIn};
@@ -109,9 +108,9 @@ async fn main() {
         let review_time = started.elapsed();
         assert!(review.plan.is_some(), "no blockers: {:?}", review.findings);
         let apply_started = Instant::now();
-        let result = connected.apply(&store, &|_| {}, &AtomicBool::new(false)).await;
+        let result = connected.apply(&store, opnc_core::pair::Confirmation::Confirmed, &|_| {}, None).await;
         let apply_time = apply_started.elapsed();
-        assert!(result.succeeded(), "{:?}", result.job.error);
+        assert!(result.succeeded(), "{result:?}");
         let total = review_time + apply_time;
         let (op_requests, nc_requests) =
             (count(&pair.openproject.server.control), count(&pair.nextcloud.server.control));

@@ -72,6 +72,34 @@ pub enum ErrorCode {
     ResultNotShown,
     /// The servers changed between the plan the admin confirmed and the apply: nothing was written.
     PlanChanged,
+    /// A face asked for something that needs both servers signed in, and they are not.
+    NotSignedIn,
+    /// No credential for a server: none was given and the system keyring has none.
+    MissingCredential,
+    /// The admin cancelled (a dialog, a watch, a sign-in, a running setup): nothing more was changed.
+    Cancelled,
+    /// OpenProject has no storage for this Nextcloud: there is no connection to act on.
+    NoStorage,
+    /// The preflight found a problem that must be fixed first: nothing was changed.
+    PreflightBlocked,
+    /// The system keyring could not be read or written.
+    KeyringUnavailable,
+    /// The action happens in OpenProject's web interface: it needs its browser sign-in (or a hand-off).
+    WebSessionRequired,
+    /// A sign-in window was closed before the sign-in finished.
+    WindowClosed,
+    /// Only the demo's simulated servers can do this.
+    DemoOnly,
+    /// A watch for a change made by hand ended before the change showed.
+    WatchTimedOut,
+    /// The assistant could not set up its own HTTPS client (a broken installation).
+    ClientSetupFailed,
+    /// The demo's simulated servers could not start.
+    DemoUnavailable,
+    /// What the admin gave the command is wrong (a flag, a value, a profile).
+    InvalidInput,
+    /// Something on this computer failed (a file, the terminal, a port), not a server.
+    LocalFailure,
 }
 
 impl ErrorCode {
@@ -107,6 +135,20 @@ impl ErrorCode {
             ErrorCode::PageNotRecognized => "page_not_recognized",
             ErrorCode::ResultNotShown => "result_not_shown",
             ErrorCode::PlanChanged => "plan_changed",
+            ErrorCode::NotSignedIn => "not_signed_in",
+            ErrorCode::MissingCredential => "missing_credential",
+            ErrorCode::Cancelled => "cancelled",
+            ErrorCode::NoStorage => "no_storage",
+            ErrorCode::PreflightBlocked => "preflight_blocked",
+            ErrorCode::KeyringUnavailable => "keyring_unavailable",
+            ErrorCode::WebSessionRequired => "web_session_required",
+            ErrorCode::WindowClosed => "window_closed",
+            ErrorCode::DemoOnly => "demo_only",
+            ErrorCode::WatchTimedOut => "watch_timed_out",
+            ErrorCode::ClientSetupFailed => "client_setup_failed",
+            ErrorCode::DemoUnavailable => "demo_unavailable",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::LocalFailure => "local_failure",
         }
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::atomic::AtomicBool;
 
-use opnc_core::pair::{ConnectedPair, SignIn};
+use opnc_core::pair::{ApplyResult, Confirmation, ConnectedPair, SignIn};
 use opnc_core::setup::journal::{Compensation, Job, JobStatus, JobStore, Phase};
 use opnc_core::setup::SetupOptions;
 use opnc_core::ErrorCode;
@@ -44,17 +44,21 @@ async fn a_plan_that_changed_after_it_was_confirmed_writes_nothing_and_is_shown_
     // so the plan would now reuse it.
     let mut other = signed_in(&pair).await;
     other.review(SetupOptions::default(), &jobs).await;
-    assert!(other.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    assert!(other.apply(&jobs, Confirmation::Confirmed, &|_| {}, None).await.succeeded());
     other.delete(&other.delete_impact().await.unwrap()).await.unwrap();
     let before = pair.restorable_state();
-    let result = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
-    assert_eq!(result.job.error.as_ref().map(|e| e.code), Some(ErrorCode::PlanChanged));
+    let result = connected.apply(&jobs, Confirmation::Confirmed, &|_| {}, None).await;
+    assert_eq!(
+        not_applied(&result),
+        Some(ErrorCode::PlanChanged),
+        "nothing written, and no job that claims a rollback"
+    );
     assert_eq!(pair.restorable_state(), before, "nothing was written");
     // The new plan is what the wizard shows now; applying it works.
     let again = connected.review(SetupOptions::default(), &jobs).await.plan.unwrap();
     assert!(again.reuse_project_folder);
-    let applied = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
-    assert!(applied.succeeded(), "{:?}", applied.job.error);
+    let applied = connected.apply(&jobs, Confirmation::Confirmed, &|_| {}, None).await;
+    assert!(applied.succeeded(), "{applied:?}");
     let _ = std::fs::remove_dir_all(jobs.dir());
 }
 
@@ -89,13 +93,17 @@ async fn an_interrupted_setup_of_the_pair_is_listed_and_rolled_back_before_the_a
     let review = connected.review(SetupOptions { replace_existing: true, ..SetupOptions::default() }, &jobs).await;
     assert_eq!(review.interrupted.len(), 1, "the wizard is told before it applies");
     // Apply: the crashed job is rolled back first (the plan then differs: no storage to replace any more).
-    let result = connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await;
+    let result = connected.apply(&jobs, Confirmation::Confirmed, &|_| {}, None).await;
     assert_eq!(jobs.load(&crashed.id).unwrap().status, JobStatus::RolledBack);
-    assert_eq!(result.job.error.as_ref().map(|e| e.code), Some(ErrorCode::PlanChanged));
+    assert_eq!(
+        not_applied(&result),
+        Some(ErrorCode::PlanChanged),
+        "nothing written, and no job that claims a rollback"
+    );
     assert!(pair.openproject.sim.state().storages.is_empty(), "the crashed run's storage is gone");
     let review = connected.review(SetupOptions::default(), &jobs).await;
     assert!(review.interrupted.is_empty());
-    assert!(connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    assert!(connected.apply(&jobs, Confirmation::Confirmed, &|_| {}, None).await.succeeded());
     let _ = std::fs::remove_dir_all(jobs.dir());
 }
 
@@ -156,7 +164,7 @@ async fn without_openproject_s_pages_the_hand_offs_watch_the_api_and_finish_the_
     let jobs = store("handoff");
     let mut connected = signed_in(&pair).await;
     connected.review(SetupOptions::default(), &jobs).await;
-    assert!(connected.apply(&jobs, &|_| {}, &AtomicBool::new(false)).await.succeeded());
+    assert!(connected.apply(&jobs, Confirmation::Confirmed, &|_| {}, None).await.succeeded());
     let storage_id = pair.openproject.sim.state().storages[0].id;
 
     // Projects: no session, so the pages to use; then the admin adds one there and the watch sees it.
@@ -173,7 +181,8 @@ async fn without_openproject_s_pages_the_hand_offs_watch_the_api_and_finish_the_
         tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
     };
-    let (watched, _) = tokio::join!(connected.watch_projects(&[1, 2], &stop), cancel_later);
+    let (watched, _) =
+        tokio::join!(connected.watch_projects(&[1, 2], std::time::Duration::from_secs(900), &stop), cancel_later);
     admin.await.unwrap();
     let watched = watched.unwrap();
     assert_eq!(watched.added, vec!["Demo project"]);
@@ -187,12 +196,15 @@ async fn without_openproject_s_pages_the_hand_offs_watch_the_api_and_finish_the_
     });
     let opened = std::sync::Mutex::new(String::new());
     let open_page = |page: &str| *opened.lock().unwrap() = page.to_owned();
-    let client_id = connected.watch_openproject_replace(open_page, &AtomicBool::new(false)).await.unwrap();
+    let client_id = connected
+        .watch_openproject_replace(open_page, std::time::Duration::from_secs(900), &AtomicBool::new(false))
+        .await
+        .unwrap();
     assert!(opened.lock().unwrap().ends_with(&format!("/admin/settings/storages/{storage_id}/edit")));
     let (new_id, _) = admin.await.unwrap().unwrap();
     assert_eq!(client_id, new_id);
     let wrong = connected.give_openproject_oauth("another-id", &"copied-from-the-page-42".into()).await;
-    assert_eq!(wrong.unwrap_err().code, ErrorCode::ProofFailed, "only the client id OpenProject shows");
+    assert_eq!(wrong.unwrap_err().code(), ErrorCode::PlanChanged, "only the client id OpenProject shows");
     let outcome = connected.give_openproject_oauth(&client_id, &"copied-from-the-page-42".into()).await.unwrap();
     assert!(outcome.proof.ok());
     assert_eq!(
@@ -229,4 +241,12 @@ async fn pages_pasted_from_the_browser_sign_in_at_the_servers_base() {
     .unwrap();
     assert_eq!(resolved.url.as_str(), pair.nextcloud.url());
     assert!(resolved.note(opnc_core::Server::Nextcloud).unwrap().starts_with("Nextcloud: using "));
+}
+
+/// Why an apply wrote nothing; `None` when the plan ran.
+fn not_applied(result: &ApplyResult) -> Option<ErrorCode> {
+    match result {
+        ApplyResult::NotApplied { reason, .. } => Some(reason.code),
+        _ => None,
+    }
 }

@@ -103,13 +103,31 @@ async fn projects_are_watched_until_the_admin_enabled_them() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         sim.enable_in_project(id, 2, "inactive");
     });
-    let report =
-        projects::wait_for(&op, storage.id, already, todo, Duration::from_millis(600), Duration::from_millis(50))
-            .await
-            .unwrap();
-    assert_eq!(report.added.iter().map(|p| p.id).collect::<Vec<_>>(), vec![2]);
-    assert_eq!(report.missing.iter().map(|p| p.id).collect::<Vec<_>>(), vec![3]);
-    assert_eq!(report.already.len(), 1);
+    // The pair API's watch, as both faces use it.
+    let request = opnc_core::pair::SignIn {
+        openproject_url: pair.openproject.url(),
+        openproject_token: Some(opnc_sim::openproject::demo::ADMIN_TOKEN.into()),
+        nextcloud_url: pair.nextcloud.url(),
+        nextcloud_login: Some(opnc_sim::nextcloud::demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(opnc_sim::nextcloud::demo::ADMIN_PASSWORD.into()),
+        allow_insecure_http: false,
+        remember: false,
+    };
+    let keychain = opnc_core::keychain::Keychain::new("opnc-test-unused");
+    let connected = opnc_core::pair::ConnectedPair::sign_in(request, None, None, &keychain, true).await.unwrap();
+    let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+    assert_eq!(todo.len(), 2);
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let outcome = connected.watch_projects(&ids, Duration::from_millis(2500), &never).await.unwrap();
+    assert_eq!(outcome.added, vec!["Scrum project".to_owned()], "{outcome:?}");
+    assert_eq!(outcome.refused.iter().map(|r| r.project.as_str()).collect::<Vec<_>>(), vec!["Website relaunch"]);
+    assert_eq!(outcome.already, vec!["Demo project".to_owned()]);
+    // Cancelled: the watch ends at once with what it saw.
+    let cancelled = std::sync::atomic::AtomicBool::new(true);
+    let started = std::time::Instant::now();
+    let outcome = connected.watch_projects(&ids, Duration::from_secs(600), &cancelled).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(outcome.refused.len(), 1);
 }
 
 #[tokio::test]

@@ -281,7 +281,7 @@ async fn cancel_is_free_before_the_first_write_and_a_rollback_after_it() {
         };
         let outcome = runner.apply(&plan, &report.facts).await;
         assert_eq!(outcome.job.status, JobStatus::RolledBack, "{cancel_at:?}");
-        assert_eq!(outcome.job.error.as_ref().map(|e| e.code), Some(opnc_core::ErrorCode::Interrupted));
+        assert_eq!(outcome.job.error.as_ref().map(|e| e.code), Some(opnc_core::ErrorCode::Cancelled));
         assert_eq!(pair.restorable_state(), before, "cancelled at {cancel_at:?}: both sides as before");
         let undone = outcome.job.events.iter().filter(|e| matches!(e.kind, EventKind::Undone { .. })).count();
         let changed = outcome.job.events.iter().filter(|e| matches!(e.kind, EventKind::Changed { .. })).count();
@@ -290,5 +290,42 @@ async fn cancel_is_free_before_the_first_write_and_a_rollback_after_it() {
         } else {
             assert!(changed > 0 && undone > 0, "{cancel_at:?}: written, then undone");
         }
+    }
+}
+
+/// A Nextcloud connected to another OpenProject, on an integration_openproject before 2.9 (which refuses
+/// `authorization_method`): a failed setup that replaced its settings puts them back in the form that version
+/// accepts. With 3.1.1's form the restore was refused ("invalid key") and the rollback failed.
+#[tokio::test]
+async fn a_restore_on_integration_openproject_2_8_puts_the_old_settings_back() {
+    for integration in ["2.6.3", "2.8.1"] {
+        let mut profile = NextcloudProfile::nc30();
+        profile.integration_version = Some(integration.into());
+        profile.allow_local_remote_servers = true;
+        let pair = SimPair::start(OpenProjectProfile::v17(), profile, loopback(0), loopback(0)).await.unwrap();
+        let version = opnc_core::version::parse_server_version(integration).unwrap();
+        let elsewhere = opnc_core::nextcloud::SetupValues::oauth2(
+            url("https://other-openproject.example.com"),
+            "other-client".into(),
+            "other-secret".into(),
+            false,
+        );
+        nc_admin(&pair.nextcloud.url()).create_setup(&elsewhere, &version).await.unwrap();
+        let before = pair.nextcloud.sim.state().app_config;
+        // OpenProject refuses Nextcloud's OAuth values: the step after Nextcloud was reconfigured.
+        pair.openproject.server.control.add_fault(Fault::on(
+            Method::POST,
+            "/oauth_client_credentials",
+            1,
+            FaultAction::Status { status: 500, body: r#"{"error":"Internal error"}"#.into() },
+        ));
+        let options = SetupOptions { replace_existing: true, project_folders: false, ..SetupOptions::default() };
+        let outcome = run_setup(&pair, &options).await;
+        assert_eq!(outcome.job.status, JobStatus::RolledBack, "{integration}: {:#?}", outcome.job.rollback_error);
+        let restored = pair.nextcloud.sim.state().app_config;
+        for key in ["openproject_instance_url", "openproject_client_id", "openproject_client_secret"] {
+            assert_eq!(restored.get(key), before.get(key), "{integration}: {key} restored");
+        }
+        assert!(!restored.contains_key("authorization_method"), "{integration}: no key this version does not know");
     }
 }

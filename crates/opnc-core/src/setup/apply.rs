@@ -46,7 +46,7 @@ impl StepError {
                     .into(),
             },
             StepError::Cancelled => ErrorView {
-                code: ErrorCode::Interrupted,
+                code: ErrorCode::Cancelled,
                 message: "The setup was cancelled.".into(),
                 hint: "Whatever it had changed was rolled back on both servers.".into(),
             },
@@ -261,7 +261,9 @@ impl Runner<'_> {
 
         job.enter(Phase::ConfigureNextcloud);
         let compensation = match facts.integration.clone().filter(|i| i.is_set()) {
-            Some(previous) => Compensation::RestoreNextcloud { previous },
+            Some(previous) => {
+                Compensation::RestoreNextcloud { previous, integration_version: facts.integration_version.clone() }
+            }
             None => Compensation::ResetNextcloud,
         };
         job.record(compensation);
@@ -426,7 +428,7 @@ impl Runner<'_> {
                         .map_err(|e| e.view())?;
                     !held.expose().trim().is_empty()
                 }
-                Compensation::RestoreNextcloud { previous } => {
+                Compensation::RestoreNextcloud { previous, .. } => {
                     let value = |key: &'static str| self.nc.app_config_value(crate::nextcloud::INTEGRATION_APP, key);
                     let (held_url, held_id) =
                         tokio::join!(value("openproject_instance_url"), value("openproject_client_id"));
@@ -464,28 +466,34 @@ impl Runner<'_> {
                 self.nc.delete_setup().await.map_err(|e| e.view())?;
                 Ok("reset Nextcloud's OpenProject integration settings".into())
             }
-            Compensation::RestoreNextcloud { previous } => match &secrets.previous_nextcloud_secret {
-                Some(secret) if !previous.openproject_url.is_empty() => {
-                    let values = SetupValues {
-                        openproject_url: Some(url(&previous.openproject_url)),
-                        authorization_method: Some(if previous.authorization_method.is_empty() {
-                            "oauth2".into()
-                        } else {
-                            previous.authorization_method.clone()
-                        }),
-                        openproject_client_id: Some(previous.openproject_client_id.clone()).filter(|s| !s.is_empty()),
-                        openproject_client_secret: Some(secret.clone()).filter(|s| !s.expose().is_empty()),
-                        ..SetupValues::default()
-                    };
-                    let version = v(3, 1, 1);
-                    self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
-                    Ok("restored Nextcloud's previous OpenProject settings (its OAuth client is new)".into())
+            Compensation::RestoreNextcloud { previous, integration_version } => {
+                match &secrets.previous_nextcloud_secret {
+                    Some(secret) if !previous.openproject_url.is_empty() => {
+                        let values = SetupValues {
+                            openproject_url: Some(url(&previous.openproject_url)),
+                            authorization_method: Some(if previous.authorization_method.is_empty() {
+                                "oauth2".into()
+                            } else {
+                                previous.authorization_method.clone()
+                            }),
+                            openproject_client_id: Some(previous.openproject_client_id.clone())
+                                .filter(|s| !s.is_empty()),
+                            openproject_client_secret: Some(secret.clone()).filter(|s| !s.expose().is_empty()),
+                            ..SetupValues::default()
+                        };
+                        let version = integration_version
+                            .as_deref()
+                            .and_then(crate::version::parse_server_version)
+                            .unwrap_or(v(3, 1, 1));
+                        self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
+                        Ok("restored Nextcloud's previous OpenProject settings (its OAuth client is new)".into())
+                    }
+                    _ => {
+                        self.nc.delete_setup().await.map_err(|e| e.view())?;
+                        Ok("reset Nextcloud's integration settings: the previous ones could not be restored after the interruption".into())
+                    }
                 }
-                _ => {
-                    self.nc.delete_setup().await.map_err(|e| e.view())?;
-                    Ok("reset Nextcloud's integration settings: the previous ones could not be restored after the interruption".into())
-                }
-            },
+            }
         }
     }
 }

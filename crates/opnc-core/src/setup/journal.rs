@@ -67,8 +67,14 @@ pub enum Compensation {
     DeleteStorage { storage_id: Option<i64>, nextcloud_url: String, name: String },
     /// Nextcloud had no integration settings: reset them (`DELETE /setup`).
     ResetNextcloud,
-    /// Nextcloud had settings: put them back (the secret only while this process still holds it).
-    RestoreNextcloud { previous: NextcloudIntegration },
+    /// Nextcloud had settings: put them back (the secret only while this process still holds it), in the form
+    /// the integration_openproject version they were read from accepts (before 2.9 it refuses
+    /// `authorization_method`). Jobs recorded before the version was kept have none: 3.1.1's form then.
+    RestoreNextcloud {
+        previous: NextcloudIntegration,
+        #[serde(default)]
+        integration_version: Option<String>,
+    },
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

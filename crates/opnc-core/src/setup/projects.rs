@@ -5,24 +5,12 @@
 //! verified hand-off: the admin adds the projects on the page this opens, and the assistant watches
 //! `GET /api/v3/project_storages` until the chosen projects appear. Either way the API has the last word.
 
-use std::time::{Duration, Instant};
-
 use serde::Serialize;
 
 use crate::error::{ClientError, ErrorCode};
 use crate::openproject::{Filter, OpenProjectClient, Project};
 use crate::openproject_web::{gates, AdminPages, FolderMode};
 use crate::version::v;
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct EnableReport {
-    /// Enabled while the assistant watched.
-    pub added: Vec<Project>,
-    /// Already enabled before.
-    pub already: Vec<Project>,
-    /// Not enabled when the wait ended.
-    pub missing: Vec<Project>,
-}
 
 /// Where the admin adds projects: the storage's "Enabled in projects" tab from 14.5, else each project's
 /// settings (before 14.1 the "File storages" module must be enabled there too).
@@ -78,26 +66,6 @@ pub async fn already_enabled(
     Ok(projects.iter().cloned().partition(|p| ids.contains(&p.id)))
 }
 
-/// Polls until every project in `todo` uses the storage, or `timeout` passes.
-pub async fn wait_for(
-    op: &OpenProjectClient,
-    storage_id: i64,
-    already: Vec<Project>,
-    todo: Vec<Project>,
-    timeout: Duration,
-    every: Duration,
-) -> Result<EnableReport, ClientError> {
-    let started = Instant::now();
-    loop {
-        let ids = enabled_ids(op, storage_id).await?;
-        let (added, missing): (Vec<Project>, Vec<Project>) = todo.iter().cloned().partition(|p| ids.contains(&p.id));
-        if missing.is_empty() || started.elapsed() >= timeout {
-            return Ok(EnableReport { added, already, missing });
-        }
-        tokio::time::sleep(every).await;
-    }
-}
-
 /// A project OpenProject did not enable, and why.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Refused {
@@ -119,6 +87,8 @@ pub struct EnableOutcome {
     pub handoff_pages: Vec<String>,
     /// Why the hand-off was needed.
     pub handoff_reason: Option<String>,
+    /// The projects to add on the hand-off pages.
+    pub handoff_projects: Vec<String>,
 }
 
 /// Enables the storage in `projects` through OpenProject's forms, then reads the result back from the API.
@@ -149,6 +119,7 @@ pub async fn enable(
             };
             outcome.handoff_pages = pages(op, storage_id, version.as_ref(), todo);
             outcome.handoff_reason = Some(reason);
+            outcome.handoff_projects = todo.iter().map(|p| p.name.clone()).collect();
             Ok(outcome)
         }
     };
