@@ -12,9 +12,14 @@ export type Finding = { code: FindingCode, severity: Severity, server: Server | 
  */
 evidence: string, 
 /**
- * The exact command or action that fixes it, where one exists.
+ * What fixes it, in words for every face, where something does.
  */
-fix: string | null, };
+fix: string | null, 
+/**
+ * The assistant's own action that fixes it, where it has one.
+ */
+remedy: Remedy | null, };
+export type Remedy = { "remedy": "setup" } | { "remedy": "setup_replacing" } | { "remedy": "setup_with_another_name" } | { "remedy": "reset", kind: ResetKind, } | { "remedy": "enable_projects" };
 export type SetupOptions = { storage_name: string, 
 /**
  * Automatically managed project folders (needs the Team folders app).

@@ -2,7 +2,7 @@
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { reaction } from "./errors";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, Remedy, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
 
@@ -107,10 +107,26 @@ function demoOffer(): string {
     <button type="button" id="demo-self" class="secondary" ${state.busy ? "disabled" : ""}>${t("demoSelf")}</button></div>`;
 }
 
+/** The core's remedy as this app names it: the step or button that does it. */
+function remedyLabel(remedy: Remedy): string {
+  switch (remedy.remedy) {
+    case "setup": return t("remedySetup");
+    case "setup_replacing": return t("remedySetupReplacing");
+    case "setup_with_another_name": return t("remedyAnotherName");
+    case "enable_projects": return t("remedyEnableProjects");
+    case "reset":
+      return remedy.kind === "nextcloud_oauth" ? t("resetNextcloud") : remedy.kind === "app_password" ? t("rotatePassword") : t("resetOpenProject");
+    default: {
+      const unhandled: never = remedy;
+      return unhandled;
+    }
+  }
+}
+
 function findingsList(findings: Finding[]): string {
   if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
   return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}</li>`)
+    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}</div>` : ""}</li>`)
     .join("")}</ul>`;
 }
 

@@ -49,7 +49,7 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     let op_auth = op_token.map(OpenProjectAuth::ApiKey);
     let diagnosis = opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told)).await;
     crate::sessions::closed(ticket.into_inner().unwrap_or_else(|p| p.into_inner()));
-    let markdown = diagnosis.to_markdown();
+    let markdown = diagnosis.to_markdown_with(&|r| format!("`{}`", crate::pair::remedy_command(r)));
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {
         let text = if path.extension().is_some_and(|e| e == "json") { &json } else { &markdown };
@@ -84,6 +84,9 @@ fn summary(diagnosis: &doctor::Diagnosis) -> String {
         text.push_str(&format!("\n  {mark} {side}{}", f.message));
         if let Some(fix) = &f.fix {
             text.push_str(&format!("\n      fix: {fix}"));
+        }
+        if let Some(remedy) = &f.remedy {
+            text.push_str(&format!("\n      run: {}", crate::pair::remedy_command(remedy)));
         }
     }
     if !diagnosis.not_run.is_empty() {

@@ -256,8 +256,26 @@ fn findings_text(findings: &[Finding]) -> String {
         if let Some(fix) = &f.fix {
             text.push_str(&format!("      fix: {fix}\n"));
         }
+        if let Some(remedy) = &f.remedy {
+            text.push_str(&format!("      run: {}\n", remedy_command(remedy)));
+        }
     }
     text
+}
+
+/// The core's remedy as this face names it: the command, with its flags.
+pub fn remedy_command(remedy: &opnc_core::findings::Remedy) -> String {
+    use opnc_core::findings::Remedy;
+    use opnc_core::setup::reset::ResetKind;
+    match remedy {
+        Remedy::Setup => "opnc setup".into(),
+        Remedy::SetupReplacing => "opnc setup --replace".into(),
+        Remedy::SetupWithAnotherName => "opnc setup --storage-name NAME".into(),
+        Remedy::Reset { kind: ResetKind::NextcloudOauth } => "opnc reset nextcloud-oauth".into(),
+        Remedy::Reset { kind: ResetKind::AppPassword } => "opnc reset app-password".into(),
+        Remedy::Reset { kind: ResetKind::OpenprojectOauth } => "opnc reset openproject-oauth".into(),
+        Remedy::EnableProjects => "opnc enable-projects --project NAME".into(),
+    }
 }
 
 fn plan_text(plan: &Plan) -> String {

@@ -8,11 +8,12 @@
 use serde::Serialize;
 
 use crate::error::Server;
-use crate::findings::{sort, Finding, FindingCode as C, Severity};
+use crate::findings::{sort, Finding, FindingCode as C, Remedy, Severity};
 use crate::nextcloud::NextcloudClient;
 use crate::openproject::{Filter, OpenProjectClient, TokenProbe};
 use crate::openproject_web::{parse_health_report, AdminPages, HealthCheckResult};
 use crate::setup::preflight::{self, PreflightReport};
+use crate::setup::reset::ResetKind;
 use crate::setup::SetupOptions;
 
 /// How much the doctor could see of a server.
@@ -157,6 +158,11 @@ impl Diagnosis {
     }
 
     pub fn to_markdown(&self) -> String {
+        self.to_markdown_with(&Remedy::describe)
+    }
+
+    /// The report, with each remedy named as the face that writes it names it (the CLI: its command).
+    pub fn to_markdown_with(&self, remedy_text: &dyn Fn(&Remedy) -> String) -> String {
         let mut md = String::from("# OpenProject ⇄ Nextcloud connection report\n\n");
         let access = |a: Access| match a {
             Access::Admin => "administrator",
@@ -190,6 +196,9 @@ impl Diagnosis {
             }
             if let Some(fix) = &f.fix {
                 md.push_str(&format!("  - fix: {fix}\n"));
+            }
+            if let Some(remedy) = &f.remedy {
+                md.push_str(&format!("  - with the assistant: {}\n", remedy_text(remedy)));
             }
         }
         if !self.not_run.is_empty() {
@@ -379,7 +388,8 @@ pub async fn diagnose(
                 None => findings.push(
                     Finding::new(C::StorageMissing, Severity::Blocker, Some(Server::OpenProject), "OpenProject has no file storage for this Nextcloud.")
                         .evidence(format!("{} storages, none for {}", facts.storages.len(), nc.base()))
-                        .fix("Run `opnc setup` to create and connect it."),
+                        .fix("Set the connection up again: the storage is created and connected.")
+                        .remedy(Remedy::Setup),
                 ),
             }
         }
@@ -457,13 +467,15 @@ pub async fn diagnose(
                     findings.push(
                         Finding::new(C::ClientIdMismatch, Severity::Blocker, None, "Nextcloud holds another OpenProject client id than OpenProject's OAuth application for this storage.")
                             .evidence(format!("Nextcloud {:?}, OpenProject {:?}", integration.openproject_client_id, app.client_id))
-                            .fix("Run `opnc reset openproject-oauth` (or copy the client id and secret from OpenProject into Nextcloud)."),
+                            .fix("Replace OpenProject's OAuth values and give them to Nextcloud (or copy the client id and secret from OpenProject into Nextcloud by hand).")
+                            .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
                     );
                 } else if probe == Some(TokenProbe::InvalidClient) {
                     findings.push(
                         Finding::new(C::OpenprojectSecretRejected, Severity::Blocker, None, "OpenProject rejects the client secret Nextcloud holds (invalid_client): Nextcloud users cannot connect to OpenProject.")
                             .evidence("OpenProject token endpoint: invalid_client for the client id and secret Nextcloud holds")
-                            .fix("Run `opnc reset openproject-oauth` to replace OpenProject's OAuth values and give them to Nextcloud."),
+                            .fix("Replace OpenProject's OAuth values and give them to Nextcloud.")
+                            .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
                     );
                 }
             }
@@ -494,7 +506,8 @@ pub async fn diagnose(
                             "OpenProject authenticationMethod {:?}, Nextcloud authorization_method {:?}",
                             storage.authentication_method, integration.authorization_method
                         ))
-                        .fix("Use the same method on both sides; for two-way OAuth run `opnc setup --replace`."),
+                        .fix("Use the same method on both sides: for two-way OAuth, set the connection up again, replacing what is there.")
+                        .remedy(Remedy::SetupReplacing),
                     );
                 }
             }
@@ -502,7 +515,8 @@ pub async fn diagnose(
                 findings.push(
                     Finding::new(C::IntegrationIncomplete, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud reports its OpenProject integration as incomplete.")
                         .evidence("check-admin-config: config_status_without_project_folder=false")
-                        .fix("Run `opnc setup` to complete it (on integration_openproject up to 3.1.1 an empty authorization method also causes this)."),
+                        .fix("Set the connection up again to complete it (on integration_openproject up to 3.1.1 an empty authorization method also causes this).")
+                        .remedy(Remedy::Setup),
                 );
             }
             if storage.has_application_password == Some(true) {
@@ -537,7 +551,8 @@ pub async fn diagnose(
                     findings.push(
                         Finding::new(C::UserlessAccess, Severity::Blocker, None, "OpenProject holds an app password for Nextcloud's \"OpenProject\" user, but Nextcloud has none: project folders cannot be managed.")
                             .evidence("OpenProject hasApplicationPassword=true, Nextcloud app password missing")
-                            .fix("Run `opnc reset app-password`."),
+                            .fix("Rotate the project folders' app password: a new one is given to OpenProject.")
+                            .remedy(Remedy::Reset { kind: ResetKind::AppPassword }),
                     );
                 }
             }
@@ -551,7 +566,8 @@ pub async fn diagnose(
             findings.push(
                 Finding::new(C::NextcloudClientUnknown, Severity::Blocker, None, "OpenProject holds a Nextcloud OAuth client that Nextcloud no longer knows (it was recreated or deleted): OpenProject users cannot connect to Nextcloud.")
                     .evidence(format!("Nextcloud's authorize endpoint does not know client {nc_client_id:?}"))
-                    .fix("Run `opnc reset nextcloud-oauth`."),
+                    .fix("Replace Nextcloud's OAuth values: a new client is given to OpenProject.")
+                    .remedy(Remedy::Reset { kind: ResetKind::NextcloudOauth }),
             );
         }
         let expected_redirect = nc.openproject_redirect_uri();
@@ -559,7 +575,8 @@ pub async fn diagnose(
             findings.push(
                 Finding::new(C::RedirectUriMismatch, Severity::Blocker, Some(Server::OpenProject), "OpenProject's OAuth application redirects to another address than this Nextcloud.")
                     .evidence(format!("redirect URIs {:?}, expected {expected_redirect}", op_app.as_ref().map(|a| a.redirect_uris.clone()).unwrap_or_default()))
-                    .fix("Save the storage's host in OpenProject again with the Nextcloud address (OpenProject rewrites the redirect URI), or run `opnc reset openproject-oauth`."),
+                    .fix("Save the storage's host in OpenProject again with the Nextcloud address (OpenProject rewrites the redirect URI), or replace OpenProject's OAuth values.")
+                    .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
             );
         }
         if let Ok(links) = &links {
@@ -572,7 +589,8 @@ pub async fn diagnose(
                         "The storage is enabled in no project, so nobody sees it yet.",
                     )
                     .evidence("project_storages: none")
-                    .fix("Enable it in the projects that need it: the desktop app's Projects step, or `opnc enable-projects --project …`."),
+                    .fix("Enable it in the projects that need it.")
+                    .remedy(Remedy::EnableProjects),
                 );
             }
         }

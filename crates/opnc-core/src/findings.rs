@@ -73,6 +73,41 @@ pub enum FindingCode {
     AdminNotConnectedToNextcloud,
 }
 
+/// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as
+/// a command with its flags, the wizard as the button or option that does it).
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "remedy", rename_all = "snake_case")]
+pub enum Remedy {
+    /// Set the connection up (again).
+    Setup,
+    /// Set it up again, replacing what is there: the storage for this Nextcloud, or Nextcloud's settings for
+    /// another OpenProject.
+    SetupReplacing,
+    /// Set it up with another storage name.
+    SetupWithAnotherName,
+    /// One of the resets.
+    Reset { kind: crate::setup::reset::ResetKind },
+    /// Enable the storage in projects.
+    EnableProjects,
+}
+
+impl Remedy {
+    /// The remedy in words for any face (a report read by someone using either).
+    pub fn describe(&self) -> String {
+        use crate::setup::reset::ResetKind;
+        match self {
+            Remedy::Setup => "set the connection up",
+            Remedy::SetupReplacing => "set the connection up, replacing what is there",
+            Remedy::SetupWithAnotherName => "set the connection up with another storage name",
+            Remedy::Reset { kind: ResetKind::NextcloudOauth } => "replace Nextcloud's OAuth values",
+            Remedy::Reset { kind: ResetKind::AppPassword } => "rotate the project folders' app password",
+            Remedy::Reset { kind: ResetKind::OpenprojectOauth } => "replace OpenProject's OAuth values",
+            Remedy::EnableProjects => "enable the storage in projects",
+        }
+        .to_owned()
+    }
+}
+
 /// One finding.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -82,13 +117,15 @@ pub struct Finding {
     pub message: String,
     /// What was observed, never containing a secret.
     pub evidence: String,
-    /// The exact command or action that fixes it, where one exists.
+    /// What fixes it, in words for every face, where something does.
     pub fix: Option<String>,
+    /// The assistant's own action that fixes it, where it has one.
+    pub remedy: Option<Remedy>,
 }
 
 impl Finding {
     pub fn new(code: FindingCode, severity: Severity, server: Option<Server>, message: impl Into<String>) -> Self {
-        Self { code, severity, server, message: message.into(), evidence: String::new(), fix: None }
+        Self { code, severity, server, message: message.into(), evidence: String::new(), fix: None, remedy: None }
     }
 
     pub fn evidence(mut self, evidence: impl Into<String>) -> Self {
@@ -98,6 +135,11 @@ impl Finding {
 
     pub fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn remedy(mut self, remedy: Remedy) -> Self {
+        self.remedy = Some(remedy);
         self
     }
 
@@ -111,6 +153,7 @@ impl Finding {
             message: view.message,
             evidence: format!("{} ({})", error.endpoint, view.code.as_str()),
             fix: Some(view.hint),
+            remedy: None,
         }
     }
 }

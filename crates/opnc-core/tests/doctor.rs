@@ -32,6 +32,11 @@ fn closed_port() -> u16 {
 fn expect_primary(name: &str, d: &Diagnosis, code: C, fix: &str) {
     let primary = d.primary().unwrap_or_else(|| panic!("{name}: no finding in {:#?}", d.findings));
     assert_eq!(primary.code, code, "{name}: primary finding; all: {:#?}", d.findings);
+    // The words are for every face: no face's commands or flags in them (those come from the remedy).
+    let words = format!("{} {}", primary.message, primary.fix.clone().unwrap_or_default());
+    for face_only in ["opnc ", "--replace", "--storage-name", "desktop app"] {
+        assert!(!words.contains(face_only), "{name}: {words}");
+    }
     assert!(
         primary.fix.as_deref().is_some_and(|f| f.contains(fix)),
         "{name}: fix {:?} should mention {fix:?}",
@@ -112,7 +117,12 @@ async fn each_broken_thing_is_named_first_with_its_fix() {
             C::OpenprojectCannotReachNextcloud,
             "update-ca-certificates",
         ),
-        ("storage deleted", Box::new(|p| p.openproject.sim.lock().storages.clear()), C::StorageMissing, "opnc setup"),
+        (
+            "storage deleted",
+            Box::new(|p| p.openproject.sim.lock().storages.clear()),
+            C::StorageMissing,
+            "Set the connection up again",
+        ),
         (
             "Nextcloud points at another OpenProject",
             Box::new(|p| {
@@ -131,7 +141,7 @@ async fn each_broken_thing_is_named_first_with_its_fix() {
                 p.nextcloud.sim.lock().app_config.insert("openproject_client_id".into(), "truncated-client-i".into());
             }),
             C::ClientIdMismatch,
-            "opnc reset openproject-oauth",
+            "Replace OpenProject's OAuth values",
         ),
         (
             "client secret copied wrong",
@@ -143,13 +153,13 @@ async fn each_broken_thing_is_named_first_with_its_fix() {
                     .insert("openproject_client_secret".into(), "swapped-secret-value".into());
             }),
             C::OpenprojectSecretRejected,
-            "opnc reset openproject-oauth",
+            "Replace OpenProject's OAuth values",
         ),
         (
             "Nextcloud client recreated",
             Box::new(|p| p.nextcloud.sim.lock().oauth_clients.clear()),
             C::NextcloudClientUnknown,
-            "opnc reset nextcloud-oauth",
+            "Replace Nextcloud's OAuth values",
         ),
         (
             "redirect URI stale",
@@ -174,13 +184,13 @@ async fn each_broken_thing_is_named_first_with_its_fix() {
                 p.nextcloud.sim.lock().app_config.insert("fresh_project_folder_setup".into(), "1".into());
             }),
             C::IntegrationIncomplete,
-            "opnc setup",
+            "Set the connection up again",
         ),
         (
             "app password deleted in Nextcloud",
             Box::new(|p| p.nextcloud.sim.lock().app_tokens.retain(|t| t.uid != "OpenProject")),
             C::UserlessAccess,
-            "opnc reset app-password",
+            "Rotate the project folders' app password",
         ),
         (
             "team folder deleted",
@@ -216,7 +226,7 @@ async fn each_broken_thing_is_named_first_with_its_fix() {
             "enabled in no project",
             Box::new(|p| p.openproject.sim.lock().project_storages.clear()),
             C::StorageInNoProject,
-            "opnc enable-projects",
+            "Enable it in the projects",
         ),
     ];
     let count = scenarios.len();

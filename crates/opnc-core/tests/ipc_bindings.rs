@@ -4,7 +4,7 @@
 
 use opnc_core::doctor::{Access, Check, Diagnosis, NotRun, ServerSummary, Verdict};
 use opnc_core::error::{ErrorCode, ErrorView, Server};
-use opnc_core::findings::{Finding, FindingCode, Severity};
+use opnc_core::findings::{Finding, FindingCode, Remedy, Severity};
 use opnc_core::openproject_web::FolderMode;
 use opnc_core::pair::{
     ApplyResult, ConnectionState, DeleteImpact, DemoServers, PairSummary, ProjectChoice, Review, SideSummary, SignIn,
@@ -35,6 +35,7 @@ fn bindings() -> String {
         declaration::<Severity>(&cfg),
         declaration::<FindingCode>(&cfg),
         declaration::<Finding>(&cfg),
+        declaration::<Remedy>(&cfg),
         declaration::<SetupOptions>(&cfg),
         declaration::<PlanMode>(&cfg),
         declaration::<PlannedChange>(&cfg),

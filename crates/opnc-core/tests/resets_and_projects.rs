@@ -167,6 +167,6 @@ async fn a_hidden_secret_is_not_mistaken_for_a_wrong_one() {
     assert!(d.healthy(), "{:#?}", d.findings);
     assert!(d.not_run.iter().any(|n| n.check == opnc_core::doctor::Check::OpenprojectAcceptsNextcloudsSecret));
     let err = reset::replace_nextcloud_oauth(&op, &nc, &storage).await.unwrap_err();
-    assert!(err.error.hint.contains("opnc reset openproject-oauth"), "{:?}", err.error);
+    assert!(err.error.hint.contains("Replace OpenProject's OAuth values instead"), "{:?}", err.error);
     let _ = std::fs::remove_dir_all(store.dir());
 }

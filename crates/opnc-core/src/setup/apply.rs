@@ -388,7 +388,11 @@ impl Runner<'_> {
             let view = ErrorView {
                 code: failures[0].code,
                 message: failures.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
-                hint: format!("{} Then run `opnc recover` to finish the rollback.", failures[0].hint),
+                hint: format!(
+                    "{} Then finish the rollback: the assistant offers it before the next setup of this pair (and \
+                     `opnc recover` does it).",
+                    failures[0].hint
+                ),
             };
             job.log(EventKind::RollbackFailed { error: view.clone() });
             job.rollback_error = Some(view);

@@ -4,7 +4,7 @@ use semver::Version;
 use serde::Serialize;
 
 use crate::error::{ErrorKind, Server};
-use crate::findings::{sort, Finding, FindingCode as C, Severity};
+use crate::findings::{sort, Finding, FindingCode as C, Remedy, Severity};
 use crate::nextcloud::{NextcloudClient, OpenProjectReachability, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage};
 use crate::setup::SetupOptions;
@@ -625,7 +625,8 @@ pub async fn run_scoped(
         } else if !options.replace_existing {
             push(Finding::new(C::StorageExistsForHost, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject already has a storage for this Nextcloud ({:?}), and the pair is not fully connected.", storage.name))
                 .evidence(format!("storage {} host {}", storage.id, storage.host))
-                .fix("Run again with --replace to delete and recreate it (file links to it are lost), or delete it in Administration → Files."));
+                .fix("Replace it (it is deleted and created again; file links to it are lost), or delete it in OpenProject under Administration → Files.")
+                .remedy(Remedy::SetupReplacing));
         }
     } else if facts.storages.iter().any(|s| s.name == options.storage_name) {
         push(
@@ -636,14 +637,16 @@ pub async fn run_scoped(
                 format!("A storage named {:?} already exists in OpenProject for another host.", options.storage_name),
             )
             .evidence("name taken")
-            .fix("Choose another name with --storage-name."),
+            .fix("Choose another name for the storage.")
+            .remedy(Remedy::SetupWithAnotherName),
         );
     }
     if let Some(integration) = facts.integration.clone().filter(NextcloudIntegration::is_set) {
         if !nc_points_here {
             let f = Finding::new(C::IntegrationConfiguredForOtherOpenproject, if options.replace_existing { Severity::Warning } else { Severity::Blocker }, Some(Server::Nextcloud), "Nextcloud's OpenProject integration points at another OpenProject; setting it up here replaces that connection.")
                 .evidence(format!("openproject_instance_url {}", integration.openproject_url))
-                .fix("Run again with --replace to replace it.");
+                .fix("Replace Nextcloud's integration settings with this OpenProject's (the other OpenProject's connection ends).")
+                .remedy(Remedy::SetupReplacing);
             push(f);
         } else if !already_configured {
             push(Finding::new(C::IntegrationConfiguredForThisOpenproject, Severity::Info, Some(Server::Nextcloud), "Nextcloud already has settings for this OpenProject; they are replaced (Nextcloud's OAuth client is recreated).").evidence(format!("openproject_instance_url {}", integration.openproject_url)));

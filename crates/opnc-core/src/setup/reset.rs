@@ -142,7 +142,7 @@ async fn finish(
             error: ErrorView {
                 code: ErrorCode::ProofFailed,
                 message: format!("After the reset the pair does not work: {}.", failed.join(", ")),
-                hint: "Run `opnc status` for the details, then the same reset again.".into(),
+                hint: "Look at the connection's state for the details, then run the same reset again.".into(),
             },
             done: steps,
         });
@@ -170,7 +170,7 @@ pub async fn replace_nextcloud_oauth(
             error: ErrorView {
                 code: ErrorCode::IncompleteAnswer,
                 message: "Nextcloud does not show the OpenProject client secret it holds, which a new Nextcloud client needs.".into(),
-                hint: "Run `opnc reset openproject-oauth` instead: it gives Nextcloud new OpenProject values and a new client with them.".into(),
+                hint: "Replace OpenProject's OAuth values instead: that gives Nextcloud new OpenProject values and a new client with them.".into(),
             },
             done,
         });
