@@ -564,3 +564,31 @@ async fn a_setup_running_in_another_process_is_not_recovered_under_it() {
     assert_eq!(out.status.code(), Some(0), "the setup finished: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(pair.openproject.sim.state().storages.len(), 1, "nothing was rolled back under it");
 }
+
+/// A job file that cannot be read may be a setup whose changes are still to undo: `recover` names it, leaves it
+/// where it is, and gives no clean bill (exit 1). Jobs name the process that started them.
+#[tokio::test]
+async fn an_unreadable_job_file_is_reported_not_dropped() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("unreadable");
+    std::fs::create_dir_all(&state).unwrap();
+    let broken = state.join("setup-0123abc.json");
+    std::fs::write(&broken, b"{\"id\": \"setup-0123abc\", \"status\": \"runn").unwrap();
+    let out = run(&pair, &state, &["recover", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("could not be read") && text(&out).contains("setup-0123abc.json"), "{}", text(&out));
+    assert!(broken.exists(), "left where it is");
+    // A setup says so too, and goes on (the file may belong to another pair).
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("setup-0123abc.json"), "{}", text(&out));
+    let job = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p != &broken && p.extension().is_some_and(|x| x == "json"))
+        .expect("the setup's job file");
+    let job: serde_json::Value = serde_json::from_slice(&std::fs::read(job).unwrap()).unwrap();
+    assert!(job["owner"]["process_id"].as_u64().is_some_and(|p| p > 0), "{job}");
+    assert!(job["owner"]["started_at"].as_u64().is_some_and(|t| t > 1_700_000_000), "{job}");
+}

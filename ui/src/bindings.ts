@@ -58,7 +58,18 @@ export type Event = {
  * Seconds since the Unix epoch.
  */
 at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" });
-export type Job = { id: string, openproject_url: string, nextcloud_url: string, storage_name: string, project_folders: boolean, status: JobStatus, phase: Phase, events: Array<Event>, compensations: Array<Compensation>, error: ErrorView | null, rollback_error: ErrorView | null, };
+export type Job = { id: string, openproject_url: string, nextcloud_url: string, storage_name: string, project_folders: boolean, status: JobStatus, phase: Phase, events: Array<Event>, compensations: Array<Compensation>, error: ErrorView | null, rollback_error: ErrorView | null, 
+/**
+ * The process that started the job (jobs recorded before owners were kept have none). Whether it still
+ * works on the job is the lease's to say (`JobStore::lease`); this says who it was.
+ */
+owner: Owner | null, };
+export type Owner = { process_id: number, host: string, 
+/**
+ * Seconds since the Unix epoch.
+ */
+started_at: number, };
+export type UnreadableJob = { path: string, reason: string, };
 export type ProofCheck = { 
 /**
  * Stable name, for machines (`--json`) and tests; people read `summary`.
@@ -116,7 +127,11 @@ export type Review = { findings: Array<Finding>, plan: Plan | null,
  * Setups of this pair that a crash or a closed app left half done (or whose rollback failed): apply rolls
  * them back first.
  */
-interrupted: Array<Job>, };
+interrupted: Array<Job>, 
+/**
+ * Files in the job folder that are not readable jobs: possibly a setup still to undo, so they are shown.
+ */
+unreadable_jobs: Array<UnreadableJob>, };
 export type ApplyResult = { "outcome": "ran", job: Job, storage_id: number | null, proof: Proof | null, } | { "outcome": "not_applied", reason: ErrorView, review: Review, } | { "outcome": "recovery_failed", job: Job, };
 export type NextcloudPointsAt = { "kind": "not_configured" } | { "kind": "this_openproject" } | { "kind": "other_openproject", url: string, };
 export type DeleteImpact = { storage_id: number | null, storage_name: string | null, 

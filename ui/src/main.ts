@@ -136,6 +136,7 @@ function middle(): string {
   if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
   if (state.stage === "review" && state.review) {
     for (const j of state.review.interrupted) body += `<p class="notice" id="interrupted-notice">${esc(t("willRecover", undefined, { phase: j.phase }))}</p>`;
+    for (const u of state.review.unreadable_jobs) body += `<p class="notice warn">${esc(t("unreadableJob", undefined, { path: u.path, reason: u.reason }))}</p>`;
     body += `<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}`;
     if (state.review.plan) {
       const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");

@@ -320,6 +320,20 @@ fn emit_json(value: serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
 }
 
+/// Says which files in the job folder could not be read (never skipped in silence: one may be a setup whose
+/// changes are still to undo); returns them.
+fn say_unreadable(store: &JobStore) -> Vec<opnc_core::setup::journal::UnreadableJob> {
+    let unreadable = store.unreadable();
+    for file in &unreadable {
+        eprintln!(
+            "A file in the job folder could not be read as a setup job and was left alone: {} ({}). Check it, then \
+             move it away.",
+            file.path, file.reason
+        );
+    }
+    unreadable
+}
+
 /// The review, after enabling disabled apps with `--enable-apps`; the account password is dropped after it.
 async fn review(c: &mut Connected, args: &SetupArgs, store: &JobStore) -> Review {
     let mut review = c.pair.review(args.options(), store).await;
@@ -392,6 +406,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
         }
     }
     let review = review(&mut c, &args, &store).await;
+    say_unreadable(&store);
     if !args.pair.json {
         eprint!("{}", findings_text(&review.findings));
     }
@@ -636,9 +651,15 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
         Err(e) => return e.report(),
     };
     let jobs = c.pair.interrupted(&store);
+    let unreadable = say_unreadable(&store);
     if jobs.is_empty() {
-        eprintln!("No interrupted setup of this pair.");
         c.finish().await;
+        if !unreadable.is_empty() {
+            // One of them may be a setup of this pair still to undo: no clean bill.
+            eprintln!("No readable interrupted setup of this pair, but the files above could not be checked.");
+            return Exit::FAILED;
+        }
+        eprintln!("No interrupted setup of this pair.");
         return Exit::SUCCESS;
     }
     for job in &jobs {
@@ -646,7 +667,8 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
             JobStatus::RollbackFailed => "its rollback failed".to_owned(),
             _ => format!("it was interrupted during \"{}\"", job.phase.describe()),
         };
-        eprintln!("Setup {}: {how}; {} change(s) recorded to undo.", job.id, job.compensations.len());
+        let by = job.owner.as_ref().map(|o| format!(" (started by {})", o.describe())).unwrap_or_default();
+        eprintln!("Setup {}{by}: {how}; {} change(s) recorded to undo.", job.id, job.compensations.len());
     }
     if let Err(code) = confirm("Roll these back on both servers?", args.yes) {
         c.finish().await;

@@ -10,7 +10,7 @@ use opnc_core::pair::{
     ApplyResult, ConnectionState, DeleteImpact, DemoServers, PairSummary, ProjectChoice, Review, SideSummary, SignIn,
 };
 use opnc_core::setup::connection::{Deleted, NextcloudPointsAt};
-use opnc_core::setup::journal::{Compensation, Event, EventKind, Job, JobStatus, Phase};
+use opnc_core::setup::journal::{Compensation, Event, EventKind, Job, JobStatus, Owner, Phase, UnreadableJob};
 use opnc_core::setup::preflight::NextcloudIntegration;
 use opnc_core::setup::projects::{EnableOutcome, Refused};
 use opnc_core::setup::proof::{Proof, ProofCheck};
@@ -47,6 +47,8 @@ fn bindings() -> String {
         declaration::<EventKind>(&cfg),
         declaration::<Event>(&cfg),
         declaration::<Job>(&cfg),
+        declaration::<Owner>(&cfg),
+        declaration::<UnreadableJob>(&cfg),
         declaration::<ProofCheck>(&cfg),
         declaration::<Proof>(&cfg),
         declaration::<Access>(&cfg),

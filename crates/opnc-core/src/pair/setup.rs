@@ -11,7 +11,7 @@ use super::{ConnectedPair, PairError};
 use crate::error::ErrorView;
 use crate::findings::{Finding, Severity};
 use crate::setup::apply::{Outcome, Runner};
-use crate::setup::journal::{Job, JobStatus, JobStore};
+use crate::setup::journal::{Job, JobStatus, JobStore, UnreadableJob};
 use crate::setup::preflight::{self, Facts};
 use crate::setup::proof::Proof;
 use crate::setup::{plan, Plan, SetupOptions};
@@ -24,6 +24,8 @@ pub struct Review {
     /// Setups of this pair that a crash or a closed app left half done (or whose rollback failed): apply rolls
     /// them back first.
     pub interrupted: Vec<Job>,
+    /// Files in the job folder that are not readable jobs: possibly a setup still to undo, so they are shown.
+    pub unreadable_jobs: Vec<UnreadableJob>,
 }
 
 impl Review {
@@ -121,7 +123,7 @@ impl ConnectedPair {
         self.facts = Some(report.facts.clone());
         let findings = report.findings.clone();
         self.report = Some(report);
-        Review { findings, plan, interrupted: self.interrupted(store) }
+        Review { findings, plan, interrupted: self.interrupted(store), unreadable_jobs: store.unreadable() }
     }
 
     /// Setups of this pair left half done by a process that ended, or whose rollback failed (the job folder is

@@ -132,6 +132,47 @@ pub struct Job {
     pub compensations: Vec<Compensation>,
     pub error: Option<ErrorView>,
     pub rollback_error: Option<ErrorView>,
+    /// The process that started the job (jobs recorded before owners were kept have none). Whether it still
+    /// works on the job is the lease's to say (`JobStore::lease`); this says who it was.
+    #[serde(default)]
+    pub owner: Option<Owner>,
+}
+
+/// Who started a job.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub process_id: u32,
+    pub host: String,
+    /// Seconds since the Unix epoch.
+    pub started_at: u64,
+}
+
+impl Owner {
+    fn this_process() -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_default();
+        Self { process_id: std::process::id(), host, started_at: now() }
+    }
+
+    /// "process 1234 on host-name", for the admin.
+    pub fn describe(&self) -> String {
+        match self.host.is_empty() {
+            true => format!("process {}", self.process_id),
+            false => format!("process {} on {}", self.process_id, self.host),
+        }
+    }
+}
+
+/// A file in the job folder that could not be read as a job: reported, never silently skipped, because it may
+/// be a setup whose changes are still to be undone.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableJob {
+    pub path: String,
+    pub reason: String,
 }
 
 fn now() -> u64 {
@@ -153,6 +194,7 @@ impl Job {
             compensations: Vec::new(),
             error: None,
             rollback_error: None,
+            owner: Some(Owner::this_process()),
         };
         job.log(EventKind::JobStarted);
         job
@@ -218,15 +260,35 @@ impl JobStore {
     }
 
     pub fn all(&self) -> Vec<Job> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
-        let mut jobs: Vec<Job> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
-            .filter_map(|e| std::fs::read(e.path()).ok())
-            .filter_map(|t| serde_json::from_slice(&t).ok())
-            .collect();
+        self.scan().0
+    }
+
+    /// Every job in the folder, and the files that could not be read as one.
+    pub fn scan(&self) -> (Vec<Job>, Vec<UnreadableJob>) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return (Vec::new(), Vec::new()) };
+        let mut jobs = Vec::new();
+        let mut unreadable = Vec::new();
+        for entry in entries.filter_map(|e| e.ok()) {
+            let path = entry.path();
+            if !entry.file_name().to_string_lossy().ends_with(".json") {
+                continue;
+            }
+            let read = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_slice::<Job>(&t).map_err(|e| e.to_string()));
+            match read {
+                Ok(job) => jobs.push(job),
+                Err(reason) => unreadable.push(UnreadableJob { path: path.display().to_string(), reason }),
+            }
+        }
         jobs.sort_by(|a, b| a.id.cmp(&b.id));
-        jobs
+        unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+        (jobs, unreadable)
+    }
+
+    /// The files in the job folder that are not readable jobs.
+    pub fn unreadable(&self) -> Vec<UnreadableJob> {
+        self.scan().1
     }
 
     /// Jobs left half done by a process that is gone: interrupted while running (a crash, a kill, a closed app), or
