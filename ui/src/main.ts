@@ -393,7 +393,12 @@ async function apply(): Promise<void> {
   state.stage = "apply";
   state.notice = "";
   const progress = new Channel<Job>();
+  // The job comes whole at every save, and a large message can overtake a small one on its way here: an older
+  // state of the job (fewer events) never replaces a newer one.
+  let newest = 0;
   progress.onmessage = (job) => {
+    if (job.events.length < newest) return;
+    newest = job.events.length;
     follow(job);
     render();
   };

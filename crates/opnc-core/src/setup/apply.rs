@@ -324,8 +324,8 @@ impl Runner<'_> {
         }
         job.enter(Phase::Proof);
         self.checkpoint(job).map_err(e)?;
-        let host_name = facts.openproject_host_name.clone().unwrap_or_default();
-        let mut checks = prove_openproject_side(self.op, self.nc, &storage, &host_name, &nc_client_id, pf);
+        let host_name = facts.openproject_host_name.as_deref();
+        let mut checks = prove_openproject_side(self.op, self.nc, &storage, host_name, &nc_client_id, pf);
         checks.extend(nextcloud_checks.map_err(|err| e(err.into()))?);
         let proof = Proof { storage_id, checks };
         if proof.ok() {

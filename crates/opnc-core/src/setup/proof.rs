@@ -226,12 +226,14 @@ pub async fn prove_nextcloud_side(
 }
 
 /// What OpenProject must hold: the storage configured (and its app password), Nextcloud's client, the
-/// redirect URI to this Nextcloud, and a host name setting that matches how OpenProject is reached.
+/// redirect URI to this Nextcloud, and a host name setting that matches how OpenProject is reached — when
+/// OpenProject says it: a setting it did not show is not proven wrong (a working pair is never rolled back
+/// for it).
 pub fn prove_openproject_side(
     op: &OpenProjectClient,
     nc: &NextcloudClient,
     storage: &Storage,
-    host_name: &str,
+    host_name: Option<&str>,
     nc_client_id: &str,
     project_folders: bool,
 ) -> Vec<ProofCheck> {
@@ -261,12 +263,14 @@ pub fn prove_openproject_side(
         redirect_ok,
         format!("OpenProject's application redirects to {expected_redirect}"),
     ));
-    let reached_as = crate::openproject::reached_as(op.base());
-    checks.push(check(
-        "openproject_host_name",
-        crate::openproject::host_name_matches(host_name, op.base()),
-        format!("OpenProject's host name setting {host_name:?}, reached as {reached_as:?}"),
-    ));
+    if let Some(host_name) = host_name {
+        let reached_as = crate::openproject::reached_as(op.base());
+        checks.push(check(
+            "openproject_host_name",
+            crate::openproject::host_name_matches(host_name, op.base()),
+            format!("OpenProject's host name setting {host_name:?}, reached as {reached_as:?}"),
+        ));
+    }
     checks
 }
 
@@ -283,8 +287,8 @@ pub async fn prove(
         op.configuration(),
         prove_nextcloud_side(op, nc, &op_client_id, &nc_client_id, project_folders, None)
     );
-    let host_name = configuration?.host_name.unwrap_or_default();
-    let mut checks = prove_openproject_side(op, nc, storage, &host_name, &nc_client_id, project_folders);
+    let host_name = configuration?.host_name;
+    let mut checks = prove_openproject_side(op, nc, storage, host_name.as_deref(), &nc_client_id, project_folders);
     checks.extend(nextcloud_side?);
     Ok(Proof { storage_id: storage.id, checks })
 }
