@@ -570,6 +570,56 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// What the CLI's `--replace`, `--storage-name` and `--no-project-folders` do, the wizard offers too: a storage
+/// in the way is replaced from the finding's own button, and project folders can be left out. A page pasted from
+/// the browser says which address will be used, before the sign-in.
+async fn options_run(app: &Path) {
+    let pair = opnc_sim::SimPair::start_default().await.unwrap();
+    let (op, _) = demo_admin_clients(&pair.openproject.url(), &pair.nextcloud.url());
+    let in_the_way = op
+        .create_storage(&opnc_core::openproject::NewStorage {
+            name: "Nextcloud".into(),
+            nextcloud_url: ServerUrl::parse(&pair.nextcloud.url(), UrlPolicy::default()).unwrap(),
+            application_password: None,
+        })
+        .await
+        .unwrap()
+        .storage
+        .id;
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    driver.type_into("#nc-url", &format!("{}/index.php/apps/files/?dir=/", pair.nextcloud.url())).await;
+    driver.click("#op-url").await;
+    let started = Instant::now();
+    let mut line = String::new();
+    while !line.contains(&pair.nextcloud.url()) && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        line = driver.text("#nc-resolved").await;
+    }
+    assert!(line.contains("Will use") && line.contains(&pair.nextcloud.url()), "{line}");
+    driver.type_into("#op-url", &pair.openproject.url()).await;
+    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
+    driver.type_into("input[name=nextcloud_login]", "admin").await;
+    driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
+    driver.click("button[type=submit]").await;
+    driver.wait_for("#remedy-replace").await;
+    let blocked = driver.text(".middle").await;
+    assert!(blocked.contains("already has a storage for this Nextcloud"), "{blocked}");
+    screenshot("21-storage-in-the-way", 1280, 800);
+    driver.click("#remedy-replace").await;
+    driver.wait_for("#apply").await;
+    // Without project folders, then the plan is made again.
+    driver.click("#project-folders").await;
+    driver.click("#apply-options").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    driver.wait_for("#apply").await;
+    assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
+    let storages = pair.openproject.sim.state().storages;
+    assert_eq!(storages.len(), 1, "replaced, not added");
+    assert_ne!(storages[0].id, in_the_way, "the storage in the way was replaced");
+    assert!(storages[0].application_password.is_none(), "no project folders: no app password");
+}
+
 /// Cancel after the first change: the engine rolls both sides back and the native dialog says so.
 async fn cancel_run(app: &Path) {
     let pair = opnc_sim::SimPair::start_default().await.unwrap();
@@ -610,4 +660,5 @@ async fn demo_setup_through_the_real_window() {
     openproject_window_run(&app).await;
     two_factor_window_run(&app).await;
     replace_by_hand_run(&app).await;
+    options_run(&app).await;
 }

@@ -32,6 +32,10 @@ const state = {
   // The replace by hand, when OpenProject's page cannot be used: watching for the new client id, then its secret.
   replaceHandoff: null as { watching: boolean; clientId: string } | null,
   form: { op: "", nc: "", ncLogin: "", ncPassword: "" },
+  // The base address each typed or pasted address resolves to ("will use …"), once checked.
+  resolved: { op: "", nc: "" },
+  // What the setup is asked to do: the plan is made again when these change.
+  options: { storage_name: "Nextcloud", project_folders: true, replace_existing: false } as SetupOptions,
   notice: "",
   op: [] as Step[],
   nc: [] as Step[],
@@ -86,12 +90,14 @@ function signInForm(): string {
     ${accounts}
     <fieldset><legend>OpenProject</legend>
       <label>${t("url")} <input id="op-url" name="openproject_url" placeholder="https://openproject.example.com" required value="${esc(state.form.op)}" /></label>
+      ${resolvedLine("op")}
       ${opWindow}
       <label>${t("orToken")} <input name="openproject_token" type="password" autocomplete="off" /></label>
       <button type="button" id="op-token-page" class="secondary">${t("getToken")}</button>
     </fieldset>
     <fieldset><legend>Nextcloud</legend>
       <label>${t("url")} <input id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
+      ${resolvedLine("nc")}
       ${ncBrowser}
       <label>${t("orAdmin")} <input name="nextcloud_login" autocomplete="username" value="${esc(state.form.ncLogin)}" /></label>
       <label>${t("andAppPassword")} <input name="nextcloud_password" type="password" autocomplete="off" value="${esc(state.form.ncPassword)}" /></label>
@@ -123,10 +129,27 @@ function remedyLabel(remedy: Remedy): string {
   }
 }
 
+/** "Will use …" under an address whose server base differs from what was typed (a page pasted from the browser). */
+function resolvedLine(side: "op" | "nc"): string {
+  const typed = state.form[side].trim().replace(/\/+$/, "");
+  const base = state.resolved[side].replace(/\/+$/, "");
+  const text = !base || base === typed ? "" : t("willUse", undefined, { url: state.resolved[side] });
+  return `<p class="hint resolved" id="${side}-resolved" aria-live="polite">${esc(text)}</p>`;
+}
+
+function setupOptions(): string {
+  const o = state.options;
+  return `<fieldset class="setup-options"><legend>${t("setupOptions")}</legend>
+    <label>${t("storageName")} <input id="storage-name" value="${esc(o.storage_name)}" /></label>
+    <label><input type="checkbox" id="project-folders" ${o.project_folders ? "checked" : ""} /> ${t("withProjectFolders")}</label>
+    <label><input type="checkbox" id="replace-existing" ${o.replace_existing ? "checked" : ""} /> ${t("replaceExisting")}</label>
+    <button type="button" id="apply-options" class="secondary">${t("checkAgain")}</button></fieldset>`;
+}
+
 function findingsList(findings: Finding[]): string {
   if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
   return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}</div>` : ""}</li>`)
+    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}${f.remedy.remedy === "setup_replacing" && !state.options.replace_existing ? ` <button type="button" class="secondary" id="remedy-replace">${t("doIt")}</button>` : ""}</div>` : ""}</li>`)
     .join("")}</ul>`;
 }
 
@@ -137,7 +160,7 @@ function middle(): string {
   if (state.stage === "review" && state.review) {
     for (const j of state.review.interrupted) body += `<p class="notice" id="interrupted-notice">${esc(t("willRecover", undefined, { phase: j.phase }))}</p>`;
     for (const u of state.review.unreadable_jobs) body += `<p class="notice warn">${esc(t("unreadableJob", undefined, { path: u.path, reason: u.reason }))}</p>`;
-    body += `<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}`;
+    body += `<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}${setupOptions()}`;
     if (state.review.plan) {
       const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");
       body += `<h3>${t("cannotUndo")}</h3><ul class="unrestorable">${unrestorable}</ul>`;
@@ -339,7 +362,7 @@ async function signedIn(summary: PairSummary | undefined): Promise<void> {
 }
 
 async function check(): Promise<void> {
-  const options: SetupOptions = { storage_name: "Nextcloud", project_folders: true, replace_existing: false };
+  const options = state.options;
   const review = await run(() => invoke<Review>("review", { options }));
   if (!review) return;
   state.review = review;
@@ -432,6 +455,34 @@ function bind(): void {
     state.form.op = document.querySelector<HTMLInputElement>("#op-url")?.value ?? state.form.op;
     state.form.nc = document.querySelector<HTMLInputElement>("#nc-url")?.value ?? state.form.nc;
   };
+  for (const side of ["op", "nc"] as const) {
+    document.querySelector<HTMLInputElement>(`#${side}-url`)?.addEventListener("change", async (ev) => {
+      const input = (ev.target as HTMLInputElement).value.trim();
+      keepUrls();
+      if (!input) return;
+      const server = side === "op" ? "open_project" : "nextcloud";
+      // What will be used; a wrong address is said when signing in, not while typing.
+      state.resolved[side] = await invoke<string>("check_url", { server, input, allowInsecureHttp: false }).catch(() => "");
+      // Only the line changes: a re-render would empty the secret fields the admin may have filled in already.
+      const line = document.querySelector<HTMLParagraphElement>(`#${side}-resolved`);
+      const wrapper = document.createElement("div");
+      wrapper.innerHTML = resolvedLine(side);
+      if (line && wrapper.firstElementChild) line.replaceWith(wrapper.firstElementChild);
+    });
+  }
+  document.querySelector("#remedy-replace")?.addEventListener("click", async () => {
+    state.options = { ...state.options, replace_existing: true };
+    await check();
+  });
+  document.querySelector("#apply-options")?.addEventListener("click", async () => {
+    const name = document.querySelector<HTMLInputElement>("#storage-name")?.value.trim() || "Nextcloud";
+    state.options = {
+      storage_name: name,
+      project_folders: document.querySelector<HTMLInputElement>("#project-folders")?.checked ?? true,
+      replace_existing: document.querySelector<HTMLInputElement>("#replace-existing")?.checked ?? false,
+    };
+    await check();
+  });
   document.querySelector<HTMLFormElement>("#sign-in")?.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     keepUrls();
