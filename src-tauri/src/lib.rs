@@ -76,11 +76,20 @@ pub fn run() {
             std::process::exit(1);
         })
         .run(|app, event| {
-            // Closing the app signs out: a browser sign-in's app password that was not remembered is revoked.
+            // Closing the app ends what waits for the admin (watches, the browser sign-in), stops a running apply
+            // (which rolls back what it changed), then signs out: a browser sign-in's app password that was not
+            // remembered is revoked. Bounded, so that closing never hangs.
             if let tauri::RunEvent::Exit = event {
+                use std::sync::atomic::Ordering;
                 use tauri::Manager;
                 let state = app.state::<state::AppState>();
-                tauri::async_runtime::block_on(state.sign_out());
+                state.cancel_watch.store(true, Ordering::SeqCst);
+                state.cancel_browser.store(true, Ordering::SeqCst);
+                state.cancel_apply.store(true, Ordering::SeqCst);
+                let signed_out = tokio::time::timeout(std::time::Duration::from_secs(20), state.sign_out());
+                if tauri::async_runtime::block_on(signed_out).is_err() {
+                    tracing::warn!("sign-out at exit did not finish in 20 s");
+                }
             }
         });
 }
