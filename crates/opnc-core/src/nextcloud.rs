@@ -15,7 +15,7 @@ use crate::error::{ClientError, ErrorKind, NextcloudApiError, Server};
 use crate::http::{Auth, HttpClient, RawResponse, Request};
 use crate::secret::SecretString;
 use crate::server_url::ServerUrl;
-use crate::version::{parse_server_version, v};
+use crate::version::parse_server_version;
 
 pub const INTEGRATION_APP: &str = "integration_openproject";
 /// The Bearer value OpenProject itself sends to `check-config` when it validates a storage host.
@@ -128,7 +128,7 @@ impl SetupValues {
             values.insert("openproject_instance_url".into(), json!(u.as_str()));
         }
         if let Some(m) = &self.authorization_method {
-            if *app_version >= v(2, 9, 0) {
+            if *app_version >= crate::compat::INTEGRATION_AUTHORIZATION_METHOD {
                 values.insert("authorization_method".into(), json!(m));
             }
         }
@@ -144,7 +144,7 @@ impl SetupValues {
         if let Some(b) = self.default_enable_unified_search {
             values.insert("default_enable_unified_search".into(), json!(b));
         }
-        if *app_version >= v(2, 4, 0) {
+        if *app_version >= crate::compat::INTEGRATION_PROJECT_FOLDER_KEYS {
             if let Some(b) = self.setup_project_folder {
                 values.insert("setup_project_folder".into(), json!(b));
             }

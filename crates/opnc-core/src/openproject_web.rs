@@ -30,19 +30,7 @@ const HTML_ACCEPT: &str = "text/html, application/xhtml+xml";
 pub const DEFAULT_SESSION_COOKIE: &str = "_open_project_session";
 
 /// Where OpenProject's features that this module uses begin.
-pub mod gates {
-    use semver::Version;
-
-    use crate::version::v;
-
-    /// `projects_storages` was renamed `project_storages` (opf/openproject#13335), and the admin UI moved to
-    /// Primer with the turbo-stream replace.
-    pub const PROJECT_STORAGES_PATH: Version = v(13, 1, 0);
-    /// The admin "Add projects" form on the storage.
-    pub const BULK_ADD: Version = v(14, 5, 0);
-    /// The health report with its text download.
-    pub const HEALTH_REPORT: Version = v(16, 0, 0);
-}
+use crate::compat as gates;
 
 /// Paths the sign-in passes through; a page outside them means the admin has finished signing in.
 pub fn is_sign_in_path(path: &str) -> bool {

@@ -11,7 +11,6 @@ use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, P
 use crate::setup::preflight::Facts;
 use crate::setup::proof::{prove, prove_nextcloud_side, prove_openproject_side, Proof, SetupAnswer};
 use crate::setup::{Plan, PlanMode};
-use crate::version::v;
 use crate::ServerUrl;
 
 /// Why a step failed.
@@ -212,7 +211,7 @@ impl Runner<'_> {
                 facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
             return self.prove(job, storage).await;
         }
-        let app_version = facts.integration_semver().unwrap_or(v(2, 6, 3));
+        let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
         if let Some(id) = plan.replace_storage_id {
             job.enter(Phase::ReplaceStorage);
             self.checkpoint(job).map_err(e)?;
@@ -389,8 +388,7 @@ impl Runner<'_> {
                 code: failures[0].code,
                 message: failures.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
                 hint: format!(
-                    "{} Then finish the rollback: the assistant offers it before the next setup of this pair (and \
-                     `opnc recover` does it).",
+                    "{} Then finish the rollback: the assistant offers it again before the next setup of this pair.",
                     failures[0].hint
                 ),
             };
@@ -488,7 +486,7 @@ impl Runner<'_> {
                         let version = integration_version
                             .as_deref()
                             .and_then(crate::version::parse_server_version)
-                            .unwrap_or(v(3, 1, 1));
+                            .unwrap_or(crate::compat::INTEGRATION_NEWEST_KNOWN);
                         self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
                         Ok("restored Nextcloud's previous OpenProject settings (its OAuth client is new)".into())
                     }

@@ -10,28 +10,7 @@ use crate::openproject::{OpenProjectClient, Storage};
 use crate::setup::SetupOptions;
 use crate::version::parse_server_version;
 
-/// Compatibility table (sources: `shared/contracts/openproject-api.md` §7, nextcloud-api.md §1.7; OpenProject
-/// `modules/storages/config/nextcloud_dependencies.yml` and `NextcloudCompatibleHostValidator`).
-pub mod compat {
-    use semver::Version;
-
-    use crate::version::v;
-
-    /// POST/PATCH/DELETE storages and `oauth_client_credentials`.
-    pub const OPENPROJECT_STORAGE_API: Version = v(12, 5, 0);
-    /// The per-project `storages` module is no longer needed.
-    pub const OPENPROJECT_NO_STORAGES_MODULE: Version = v(14, 1, 0);
-    /// The `configured` field.
-    pub const OPENPROJECT_CONFIGURED_FIELD: Version = v(14, 2, 0);
-    /// API tokens as `Bearer`.
-    pub const OPENPROJECT_BEARER_TOKENS: Version = v(17, 2, 0);
-    /// OpenProject's host validator refuses older Nextclouds.
-    pub const NEXTCLOUD_MAJOR: u64 = 22;
-    /// OpenProject's minimum for the integration app.
-    pub const INTEGRATION_APP: Version = v(2, 6, 3);
-    /// OpenProject's minimum for team folders (automatically managed project folders).
-    pub const GROUPFOLDERS: Version = v(14, 0, 9);
-}
+pub use crate::compat;
 
 /// The integration settings Nextcloud holds now (no secret: only whether one is set).
 #[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -7,10 +7,10 @@
 
 use serde::Serialize;
 
+use crate::compat as gates;
 use crate::error::{ClientError, ErrorCode};
 use crate::openproject::{Filter, OpenProjectClient, Project};
-use crate::openproject_web::{gates, AdminPages, FolderMode};
-use crate::version::v;
+use crate::openproject_web::{AdminPages, FolderMode};
 
 /// Where the admin adds projects: the storage's "Enabled in projects" tab from 14.5, else each project's
 /// settings (before 14.1 the "File storages" module must be enabled there too).
@@ -21,7 +21,7 @@ pub fn pages(
     projects: &[Project],
 ) -> Vec<String> {
     match version {
-        Some(version) if *version >= v(14, 5, 0) => {
+        Some(version) if *version >= gates::BULK_ADD => {
             vec![format!("{}/admin/settings/storages/{storage_id}/project_storages", op.base())]
         }
         _ => projects
@@ -145,7 +145,7 @@ pub async fn enable(
         }
     } else {
         for project in &todo {
-            if version < v(14, 1, 0) {
+            if version < gates::OPENPROJECT_NO_STORAGES_MODULE {
                 match web.enable_storages_module(&project.identifier).await {
                     Ok(()) => {}
                     Err(e) if fallback(&e) => {

@@ -13,7 +13,7 @@ use crate::openproject::{OpenProjectClient, Storage, StoragePatch};
 use crate::openproject_web::AdminPages;
 use crate::secret::SecretString;
 use crate::setup::proof::{prove, Proof};
-use crate::version::{parse_server_version, v};
+use crate::version::parse_server_version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -122,7 +122,7 @@ impl ResetError {
 
 async fn app_version(nc: &NextcloudClient) -> Result<semver::Version, ClientError> {
     let caps = nc.capabilities().await?;
-    Ok(caps.integration.and_then(|i| parse_server_version(&i.app_version)).unwrap_or(v(2, 6, 3)))
+    Ok(caps.integration.and_then(|i| parse_server_version(&i.app_version)).unwrap_or(crate::compat::INTEGRATION_APP))
 }
 
 async fn finish(

@@ -1,0 +1,43 @@
+//! Every version gate, in one place: what each server version can do, and the oldest versions OpenProject
+//! accepts for a pair (its `modules/storages/config/nextcloud_dependencies.yml` and
+//! `NextcloudCompatibleHostValidator`). Code compares against these names, never against literals.
+
+use semver::Version;
+
+use crate::version::v;
+
+// OpenProject's API.
+/// POST/PATCH/DELETE storages and `oauth_client_credentials`.
+pub const OPENPROJECT_STORAGE_API: Version = v(12, 5, 0);
+/// The per-project `storages` module is no longer needed.
+pub const OPENPROJECT_NO_STORAGES_MODULE: Version = v(14, 1, 0);
+/// The `configured` field.
+pub const OPENPROJECT_CONFIGURED_FIELD: Version = v(14, 2, 0);
+/// API tokens as `Bearer`.
+pub const OPENPROJECT_BEARER_TOKENS: Version = v(17, 2, 0);
+
+// OpenProject's web pages (the steps without an API).
+/// `projects_storages` was renamed `project_storages` (opf/openproject#13335), and the admin UI moved to Primer
+/// with the turbo-stream replace.
+pub const PROJECT_STORAGES_PATH: Version = v(13, 1, 0);
+/// The admin "Add projects" form on the storage.
+pub const BULK_ADD: Version = v(14, 5, 0);
+/// The health report with its text download.
+pub const HEALTH_REPORT: Version = v(16, 0, 0);
+
+// OpenProject's minimums for the Nextcloud side.
+/// OpenProject's host validator refuses older Nextclouds.
+pub const NEXTCLOUD_MAJOR: u64 = 22;
+/// OpenProject's minimum for the integration app.
+pub const INTEGRATION_APP: Version = v(2, 6, 3);
+/// OpenProject's minimum for team folders (automatically managed project folders).
+pub const GROUPFOLDERS: Version = v(14, 0, 9);
+
+// integration_openproject's `/setup` body.
+/// `setup_project_folder` and `setup_app_password`.
+pub const INTEGRATION_PROJECT_FOLDER_KEYS: Version = v(2, 4, 0);
+/// `authorization_method` and the SSO keys (older versions refuse them as an invalid key).
+pub const INTEGRATION_AUTHORIZATION_METHOD: Version = v(2, 9, 0);
+/// The newest integration_openproject this was checked against (recorded transcripts): what a job recorded
+/// without the version it restores for is sent.
+pub const INTEGRATION_NEWEST_KNOWN: Version = v(3, 1, 1);
