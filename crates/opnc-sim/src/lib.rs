@@ -9,6 +9,7 @@
 mod common;
 pub mod nextcloud;
 pub mod openproject;
+mod openproject_session;
 pub mod openproject_web;
 pub mod runner;
 
@@ -28,7 +29,7 @@ pub struct RunningOpenProject {
 impl RunningOpenProject {
     pub async fn start(profile: OpenProjectProfile, addr: SocketAddr) -> std::io::Result<Self> {
         let sim = OpenProjectSim::new(profile);
-        let server = runner::serve(sim.router(), addr).await?;
+        let server = runner::serve(openproject_web::app(&sim), addr).await?;
         sim.set_self_host(&server.addr.to_string());
         server.control.set_request_cost(sim.request_cost());
         Ok(Self { sim, server })

@@ -146,8 +146,8 @@ pub struct OpenProjectState {
     /// has no "Replace OpenProject OAuth" form.
     pub web_pages_redesigned: bool,
     /// Web sessions by id (the `_open_project_session` cookie).
-    pub sessions: BTreeMap<String, crate::openproject_web::WebSession>,
-    pub web_login: crate::openproject_web::WebLogin,
+    pub sessions: BTreeMap<String, crate::openproject_session::WebSession>,
+    pub web_login: crate::openproject_session::WebLogin,
     /// The cached health report per storage (`Rails.cache`, 6 h).
     pub health_reports: BTreeMap<i64, String>,
     next_id: i64,
@@ -338,9 +338,9 @@ impl OpenProjectSim {
         })
     }
 
-    pub fn router(&self) -> Router {
+    /// The API's routes; the whole app (with the web pages in front) is `openproject_web::app`.
+    pub fn api_routes() -> Router<OpenProjectSim> {
         Router::new()
-            .merge(crate::openproject_web::routes())
             .route("/api/v3", get(root))
             .route("/api/v3/", get(root))
             .route("/api/v3/configuration", get(configuration))
@@ -355,8 +355,6 @@ impl OpenProjectSim {
             .route("/oauth/token", post(token))
             .route("/health_checks/all", get(health_checks))
             .fallback(not_found_page)
-            .layer(axum::middleware::from_fn_with_state(self.clone(), crate::openproject_web::api_session_rule))
-            .with_state(self.clone())
     }
 }
 
@@ -387,7 +385,9 @@ fn caller(sim: &OpenProjectSim, headers: &HeaderMap) -> Caller {
     if headers.contains_key(http::header::AUTHORIZATION) {
         return Caller::Rejected;
     }
-    match crate::openproject_web::session_user(&s, headers) {
+    let session_user = crate::openproject_session::session_user_id(&s.sessions, headers)
+        .and_then(|id| s.users.iter().find(|u| u.id == id).cloned());
+    match session_user {
         Some(u) => Caller::User(u),
         None => Caller::Anonymous,
     }

@@ -19,78 +19,21 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use base64::Engine;
 use http::{HeaderMap, Method, StatusCode, Uri};
-use rand::Rng;
 
 use crate::common::{header, now_iso, typed_response, urlsafe_token, version_at_least};
 use crate::openproject::{OpProjectStorage, OpUser, OpenProjectSim, OpenProjectState};
 
-pub const SESSION_COOKIE: &str = "_open_project_session";
+pub use crate::openproject_session::{WebLogin, WebSession, SESSION_COOKIE};
+
 pub const TURBO_STREAM: &str = "text/vnd.turbo-stream.html";
 /// Failed logins before the account is blocked (`brute_force_block_after_failed_logins`).
 pub const BLOCK_AFTER_FAILED_LOGINS: u32 = 20;
+use crate::openproject_session::{cookie_value, masked_token, token_valid};
 
-/// How the instance lets people sign in.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WebLogin {
-    /// `disable_password_login`: only SSO; `POST /login` is a 404.
-    pub password_login_disabled: bool,
-    /// `omniauth_direct_login_provider`: `GET /login` redirects to `/auth/<provider>`.
-    pub direct_login_provider: Option<String>,
-}
-
-/// One row of the session store.
-#[derive(Debug, Clone, Default)]
-pub struct WebSession {
-    pub user_id: Option<i64>,
-    csrf_secret: Vec<u8>,
-    /// Password accepted, a stage (2FA) pending.
-    pending_user: Option<i64>,
-    stage_secret: Option<String>,
-    back_url: Option<String>,
-    flash: Option<String>,
-}
-
-impl WebSession {
-    fn fresh() -> Self {
-        let secret: [u8; 32] = rand::rng().random();
-        Self { csrf_secret: secret.to_vec(), ..Default::default() }
-    }
-}
-
-/// A masked token as Rails renders it: a one-time pad and the secret XOR the pad.
-fn masked_token(secret: &[u8]) -> String {
-    let pad: Vec<u8> = (0..secret.len()).map(|_| rand::rng().random()).collect();
-    let mut out = pad.clone();
-    out.extend(pad.iter().zip(secret).map(|(p, s)| p ^ s));
-    base64::engine::general_purpose::STANDARD.encode(out)
-}
-
-fn token_valid(secret: &[u8], token: &str) -> bool {
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
-        return false;
-    };
-    if raw.len() != secret.len() * 2 || secret.is_empty() {
-        return false;
-    }
-    let (pad, masked) = raw.split_at(secret.len());
-    pad.iter().zip(masked).map(|(p, m)| p ^ m).eq(secret.iter().copied())
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
-        line.split(';').map(str::trim).find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            (k == name).then(|| v.to_owned())
-        })
-    })
-}
-
-/// The signed-in user of a request's session cookie, for API v3 (which accepts the browser session).
-pub fn session_user(s: &OpenProjectState, headers: &HeaderMap) -> Option<OpUser> {
-    let id = cookie_value(headers, SESSION_COOKIE)?;
-    let user_id = s.sessions.get(&id)?.user_id?;
+/// The signed-in user of a request's session cookie.
+fn session_user(s: &OpenProjectState, headers: &HeaderMap) -> Option<OpUser> {
+    let user_id = crate::openproject_session::session_user_id(&s.sessions, headers)?;
     s.users.iter().find(|u| u.id == user_id).cloned()
 }
 
@@ -113,7 +56,16 @@ pub async fn api_session_rule(State(sim): State<OpenProjectSim>, mut request: Re
     next.run(request).await
 }
 
-pub fn routes() -> Router<OpenProjectSim> {
+/// The simulated OpenProject as a whole: its web pages and its API, behind the session rule of API v3.
+pub fn app(sim: &OpenProjectSim) -> Router {
+    Router::new()
+        .merge(routes())
+        .merge(OpenProjectSim::api_routes())
+        .layer(axum::middleware::from_fn_with_state(sim.clone(), api_session_rule))
+        .with_state(sim.clone())
+}
+
+fn routes() -> Router<OpenProjectSim> {
     Router::new()
         .route("/", get(home))
         .route("/my/page", get(home))
