@@ -1,16 +1,19 @@
-//! Reads the few things the assistant needs from OpenProject's HTML: start tags with their attributes (meta
-//! tags, form fields, turbo-stream targets) and visible text. Comments and the raw text of `<script>`,
-//! `<style>` and `<textarea>` are skipped, so markup inside them is never mistaken for a field. No DOM is built.
+//! Reads the few things the assistant needs from OpenProject's HTML: elements with their attributes (meta tags,
+//! form fields, turbo-stream targets) and visible text. Parsed with an HTML5 parser (html5ever, through
+//! dom_query), so comments, `<script>` text, character references and broken markup are whatever a browser makes
+//! of them — markup inside a comment or a script is never mistaken for a field.
 
-/// One start tag.
+use dom_query::{Document, NodeRef};
+
+/// One element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     /// Lower case.
     pub name: String,
+    /// Decoded values, in document order.
     pub attrs: Vec<(String, String)>,
-    /// Byte offsets of `<` and just after `>`.
-    pub start: usize,
-    pub end: usize,
+    /// The element's visible text: its descendants' text, whitespace collapsed.
+    pub text: String,
 }
 
 impl Tag {
@@ -24,164 +27,40 @@ impl Tag {
     }
 }
 
-/// Every start tag in document order.
+/// A whole page as a document, anything else as a fragment of a page's body (a turbo-stream template, a form).
+fn parse(html: &str) -> Document {
+    let head: String = html.trim_start().chars().take(64).collect::<String>().to_ascii_lowercase();
+    if head.starts_with("<!doctype") || head.starts_with("<html") {
+        Document::from(html)
+    } else {
+        Document::fragment(html)
+    }
+}
+
+fn tag(node: &NodeRef<'_>) -> Tag {
+    Tag {
+        name: node.node_name().map(|n| n.to_ascii_lowercase()).unwrap_or_default(),
+        attrs: node.attrs().iter().map(|a| (a.name.local.to_string(), a.value.to_string())).collect(),
+        text: collapse(&node.text()),
+    }
+}
+
+/// Every element in document order.
 pub fn tags(html: &str) -> Vec<Tag> {
-    let bytes = html.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(offset) = html[i..].find('<') {
-        let start = i + offset;
-        let rest = &html[start..];
-        if rest.starts_with("<!--") {
-            i = rest.find("-->").map(|e| start + e + 3).unwrap_or(html.len());
-            continue;
-        }
-        if rest.starts_with("</") || rest.starts_with("<!") || rest.starts_with("<?") {
-            i = rest.find('>').map(|e| start + e + 1).unwrap_or(html.len());
-            continue;
-        }
-        let name_len =
-            rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == ':')).unwrap_or(rest.len() - 1);
-        if name_len == 0 {
-            i = start + 1;
-            continue;
-        }
-        let name = rest[1..1 + name_len].to_ascii_lowercase();
-        let (attrs, end) = attributes(html, start + 1 + name_len);
-        out.push(Tag { name: name.clone(), attrs, start, end });
-        i = end;
-        if matches!(name.as_str(), "script" | "style" | "textarea") {
-            let close = format!("</{name}");
-            let lower = html[end..].to_ascii_lowercase();
-            i = lower.find(&close).map(|e| end + e).unwrap_or(html.len());
-        }
-        debug_assert!(i <= bytes.len());
-    }
-    out
+    let doc = parse(html);
+    doc.root().descendants_it().filter(|n| n.is_element()).map(|n| tag(&n)).collect()
 }
 
-/// Attributes from `pos` to the end of the tag; returns them and the offset after `>`.
-fn attributes(html: &str, mut pos: usize) -> (Vec<(String, String)>, usize) {
-    let bytes = html.as_bytes();
-    let mut attrs = Vec::new();
-    loop {
-        while pos < bytes.len() && (bytes[pos].is_ascii_whitespace() || bytes[pos] == b'/') {
-            pos += 1;
-        }
-        if pos >= bytes.len() {
-            return (attrs, bytes.len());
-        }
-        if bytes[pos] == b'>' {
-            return (attrs, pos + 1);
-        }
-        let name_start = pos;
-        while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() && !matches!(bytes[pos], b'=' | b'>' | b'/') {
-            pos += 1;
-        }
-        let name = html[name_start..pos].to_ascii_lowercase();
-        while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
-            pos += 1;
-        }
-        let mut value = String::new();
-        if pos < bytes.len() && bytes[pos] == b'=' {
-            pos += 1;
-            while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
-                pos += 1;
-            }
-            if pos < bytes.len() && (bytes[pos] == b'"' || bytes[pos] == b'\'') {
-                let quote = bytes[pos] as char;
-                let value_start = pos + 1;
-                let value_end = html[value_start..].find(quote).map(|e| value_start + e).unwrap_or(html.len());
-                value = decode_entities(&html[value_start..value_end]);
-                pos = (value_end + 1).min(html.len());
-            } else {
-                let value_start = pos;
-                while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() && bytes[pos] != b'>' {
-                    pos += 1;
-                }
-                value = decode_entities(&html[value_start..pos]);
-            }
-        }
-        if !name.is_empty() {
-            attrs.push((name, value));
-        } else if pos == name_start {
-            // No progress (cannot happen with the rules above, but never loop): step over one whole character,
-            // never into the middle of one.
-            pos += html[pos..].chars().next().map(char::len_utf8).unwrap_or(1);
-        }
-    }
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// HTML character references: the named ones Rails' `html_escape` produces, and numeric ones.
-pub fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        // Bytes, not a string slice: the twelfth byte may sit inside a multi-byte character.
-        let Some(semi) = rest.bytes().take(12).position(|b| b == b';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let entity = &rest[1..semi];
-        let decoded = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" | "#39" => Some('\''),
-            "nbsp" => Some('\u{a0}'),
-            _ if entity.starts_with("#x") || entity.starts_with("#X") => {
-                u32::from_str_radix(&entity[2..], 16).ok().and_then(char::from_u32)
-            }
-            _ if entity.starts_with('#') => entity[1..].parse::<u32>().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The visible text of a fragment: tags removed, entities decoded, whitespace collapsed.
+/// The visible text of a fragment: markup removed, character references decoded, whitespace collapsed.
 pub fn text(fragment: &str) -> String {
-    let mut plain = String::new();
-    let mut last = 0;
-    for tag in tags(fragment) {
-        plain.push_str(&fragment[last..tag.start]);
-        plain.push(' ');
-        last = tag.end;
-    }
-    plain.push_str(&fragment[last.min(fragment.len())..]);
-    // Closing tags and comments are not start tags: drop what is left of them.
-    let mut cleaned = String::new();
-    let mut depth = 0;
-    for c in plain.chars() {
-        match c {
-            '<' => depth += 1,
-            '>' if depth > 0 => {
-                depth -= 1;
-                cleaned.push(' ');
-            }
-            _ if depth == 0 => cleaned.push(c),
-            _ => {}
-        }
-    }
-    decode_entities(&cleaned).split_whitespace().collect::<Vec<_>>().join(" ")
+    let doc = parse(fragment);
+    // Script and style text is not visible.
+    doc.select("script, style, template").remove();
+    collapse(&doc.root().text())
 }
 
 /// `<meta name="…" content="…">`.
@@ -199,21 +78,28 @@ pub struct TurboStream {
 
 /// The blocks of a turbo-stream answer, in order.
 pub fn turbo_streams(body: &str) -> Vec<TurboStream> {
-    let mut out = Vec::new();
-    for tag in tags(body).into_iter().filter(|t| t.name == "turbo-stream") {
-        let inner_end = body[tag.end..].find("</turbo-stream>").map(|e| tag.end + e).unwrap_or(body.len());
-        let inner = &body[tag.end..inner_end];
-        let template = match (inner.find("<template>"), inner.rfind("</template>")) {
-            (Some(a), Some(b)) if b >= a + 10 => inner[a + 10..b].to_owned(),
-            _ => inner.to_owned(),
-        };
-        out.push(TurboStream {
-            action: tag.attr("action").unwrap_or_default().to_owned(),
-            target: tag.attr("target").unwrap_or_default().to_owned(),
-            template,
-        });
-    }
-    out
+    let doc = parse(body);
+    let streams = doc.select("turbo-stream");
+    streams
+        .iter()
+        .map(|stream| {
+            let template = stream.select("template");
+            // A template's content is a fragment of its own, serialized with the element only.
+            let template = match template.is_empty() {
+                true => stream.inner_html().to_string(),
+                false => {
+                    let outer = template.html().to_string();
+                    let inner = outer.split_once('>').map(|(_, rest)| rest).unwrap_or_default();
+                    inner.strip_suffix("</template>").unwrap_or(inner).to_owned()
+                }
+            };
+            TurboStream {
+                action: stream.attr("action").map(|a| a.to_string()).unwrap_or_default(),
+                target: stream.attr("target").map(|a| a.to_string()).unwrap_or_default(),
+                template,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -222,7 +108,10 @@ mod tests {
 
     #[test]
     fn reads_attributes_in_every_quoting() {
-        let t = tags(r#"<input type=hidden name='a b' value="x&amp;y&#39;&quot;&#x41;" readonly>"#);
+        let t: Vec<_> = tags(r#"<input type=hidden name='a b' value="x&amp;y&#39;&quot;&#x41;" readonly>"#)
+            .into_iter()
+            .filter(|t| t.name == "input")
+            .collect();
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].attr("type"), Some("hidden"));
         assert_eq!(t[0].attr("name"), Some("a b"));
@@ -249,13 +138,22 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_page_and_an_error_box() {
+        let page = r#"<!DOCTYPE html><html><head><meta name="csrf-token" content="t&amp;1"></head>
+<body><div class="errorExplanation"><p>Name <b>has already</b> been taken.</p></div></body></html>"#;
+        assert_eq!(meta(page, "csrf-token").and_then(|t| t.attr("content").map(str::to_owned)), Some("t&1".into()));
+        let error = tags(page).into_iter().find(|t| t.has("class", "errorExplanation")).unwrap();
+        assert_eq!(error.text, "Name has already been taken.");
+    }
+
+    #[test]
     fn text_drops_markup() {
         assert_eq!(text("<div class=x>Please <b>select</b>&nbsp;a project.</div>"), "Please select a project.");
     }
 
     #[test]
     fn tolerates_broken_markup() {
-        // `<0=''¡` panicked once: an empty attribute name stepped one byte into a two-byte character.
+        // `<0=''¡` panicked the hand-written scanner once (an empty attribute name stepped into a character).
         for html in
             ["<", "<input", "<input value=\"x", "&#99999999;", "<a =b>", "<<<>>>", "<!--", "<0=''¡", "<a ='x'é=ü>"]
         {

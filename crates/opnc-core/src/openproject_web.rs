@@ -644,9 +644,7 @@ fn error_text(html: &str) -> Option<String> {
             c.split_whitespace().any(|c| c == "errorExplanation" || c == "flash-error" || c == "-error")
         })
     })?;
-    let rest = &html[tag.end..];
-    let end = rest.find("</div>").unwrap_or(rest.len());
-    Some(html_scan::text(&rest[..end])).filter(|t| !t.is_empty())
+    Some(tag.text.clone()).filter(|t| !t.is_empty())
 }
 
 /// One check of OpenProject's health report.
@@ -660,52 +658,66 @@ pub struct HealthCheckResult {
     pub code: Option<String>,
 }
 
-/// Reads the checks from the text report: `group:` → `check:` → `state:`/`code:` (16.x–17.1). The later
-/// `results:` list shape gives no checks, and the caller says the report could not be read.
+/// Reads the checks from the text report (YAML): `group:` → `check:` → `state:`/`code:` (16.x–17.1), the
+/// groups being `base_configuration`, `authentication` and the `…_configuration` ones. A report that is not
+/// YAML, or the later `results:` list shape, gives no checks, and the caller says the report could not be read.
 pub fn parse_health_report(yaml: &str) -> Vec<HealthCheckResult> {
-    let mut out: Vec<HealthCheckResult> = Vec::new();
-    let mut group: Option<String> = None;
-    let mut check: Option<String> = None;
-    for line in yaml.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') || line.starts_with("---") {
+    use yaml_rust2::Yaml;
+    let Some(Yaml::Hash(top)) = yaml_rust2::YamlLoader::load_from_str(yaml).ok().and_then(|d| d.into_iter().next())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (group, checks) in &top {
+        let (Some(group), Yaml::Hash(checks)) = (group.as_str(), checks) else { continue };
+        if !(group == "authentication" || group.ends_with("_configuration")) {
             continue;
         }
-        let indent = line.len() - line.trim_start().len();
-        let Some((key, value)) = line.trim().split_once(':') else {
-            continue;
-        };
-        let value = value.trim().trim_matches('\'').trim_matches('"');
-        match indent {
-            0 => {
-                group = (value.is_empty()
-                    && ["base_configuration", "authentication", "ampf_configuration"].contains(&key)
-                    || value.is_empty() && key.ends_with("_configuration"))
-                .then(|| key.to_owned());
-                check = None;
-            }
-            2 if group.is_some() && value.is_empty() => check = Some(key.to_owned()),
-            4 => {
-                let (Some(g), Some(c)) = (&group, &check) else { continue };
-                let entry = match out.iter_mut().find(|e| &e.group == g && &e.check == c) {
-                    Some(e) => e,
-                    None => {
-                        out.push(HealthCheckResult {
-                            group: g.clone(),
-                            check: c.clone(),
-                            state: String::new(),
-                            code: None,
-                        });
-                        out.last_mut().expect("just pushed")
-                    }
-                };
-                match key {
-                    "state" => entry.state = value.to_owned(),
-                    "code" if !value.is_empty() => entry.code = Some(value.trim_start_matches(':').to_owned()),
-                    _ => {}
-                }
-            }
-            _ => {}
+        for (check, fields) in checks {
+            let (Some(check), Yaml::Hash(fields)) = (check.as_str(), fields) else { continue };
+            let field = |name: &str| fields.get(&Yaml::String(name.into())).and_then(Yaml::as_str);
+            let Some(state) = field("state") else { continue };
+            out.push(HealthCheckResult {
+                group: group.to_owned(),
+                check: check.to_owned(),
+                state: state.to_owned(),
+                // A Ruby symbol in the report: `:nc_host_not_found`.
+                code: field("code").map(|c| c.trim_start_matches(':').to_owned()).filter(|c| !c.is_empty()),
+            });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_health_report;
+
+    /// The report as `shared/contracts/openproject-ui-session.md` infers it from OpenProject's `to_h` and Psych:
+    /// flow mappings, empty values, Ruby symbols as codes — YAML a line reader did not understand.
+    #[test]
+    fn the_health_report_in_flow_style_is_read_too() {
+        let yaml = "storage: My Nextcloud\nstorage_type: nextcloud\n\
+            configuration: {host: 'https://nc.example/', oauth_client_id: abc, authentication_method: two_way_oauth2}\n\
+            ran_at: '2026-01-05T10:00:00Z'\n\
+            base_configuration:\n  storage_configured: {state: success, code: , context: , timestamp: '2026-01-05'}\n  \
+            host_url_accessible: {state: failure, code: :nc_host_not_found, context: , timestamp: '2026-01-05'}\n";
+        let checks = parse_health_report(yaml);
+        let seen: Vec<_> = checks.iter().map(|c| (c.check.as_str(), c.state.as_str(), c.code.as_deref())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("storage_configured", "success", None),
+                ("host_url_accessible", "failure", Some("nc_host_not_found"))
+            ]
+        );
+        assert!(checks.iter().all(|c| c.group == "base_configuration"), "the configuration block is no group");
+    }
+
+    #[test]
+    fn what_is_not_a_report_gives_no_checks() {
+        for text in ["", "<html>Sign in</html>", "results:\n  - {check: x}\n", "base_configuration: [1, 2", "\t:\n"] {
+            assert!(parse_health_report(text).is_empty(), "{text:?}");
+        }
+    }
 }

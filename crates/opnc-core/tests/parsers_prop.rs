@@ -243,7 +243,9 @@ proptest! {
         };
         let tags = opnc_core::html_scan::tags(&html);
         let input = tags.iter().find(|t| t.name == "input").expect("the input is found");
-        prop_assert_eq!(input.attr("value"), Some(value.as_str()));
+        // As in a browser, HTML5 turns CR and CR LF into LF before anything else (OpenProject's secrets have none).
+        let seen = value.replace("\r\n", "\n").replace('\r', "\n");
+        prop_assert_eq!(input.attr("value"), Some(seen.as_str()));
     }
 
     #[test]
