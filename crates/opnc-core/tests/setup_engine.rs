@@ -329,3 +329,40 @@ async fn a_restore_on_integration_openproject_2_8_puts_the_old_settings_back() {
         assert!(!restored.contains_key("authorization_method"), "{integration}: no key this version does not know");
     }
 }
+
+/// The job's final state cannot be written (here: its temporary file's path is taken by a folder, the same for
+/// root): the pair that works stays working. No file that says "running" is left, so no later recovery rolls the
+/// working pair back.
+#[tokio::test]
+async fn a_failed_final_save_does_not_destroy_a_working_pair() {
+    use opnc_core::setup::journal::Phase;
+    let pair = SimPair::start_default().await.unwrap();
+    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
+    let options = SetupOptions::default();
+    let report = preflight::run(&op, &nc, &options).await;
+    let plan = plan(&report, op.base(), nc.base(), &options).unwrap();
+    let store = store();
+    let dir = store.dir().to_path_buf();
+    // After the last save before the end (the proof's), the final save is made to fail.
+    let break_final_save = move |job: &opnc_core::setup::journal::Job| {
+        if job.phase == Phase::Proof {
+            let _ = std::fs::create_dir_all(dir.join(format!(".{}.tmp", job.id)));
+        }
+    };
+    let runner = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &break_final_save,
+        settle: std::time::Duration::from_millis(1500),
+        cancel: None,
+    };
+    let outcome = runner.apply(&plan, &report.facts).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job.error);
+    assert!(store.load(&outcome.job.id).is_err(), "no stale \"running\" file is left");
+    assert!(store.interrupted().is_empty());
+    // A later recovery finds nothing to undo: the pair is still connected and proven.
+    let again = opnc_core::setup::connection::state(&op, &nc).await.unwrap();
+    assert!(again.connected(), "{again:#?}");
+    let _ = std::fs::remove_dir_all(store.dir());
+}
