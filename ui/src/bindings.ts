@@ -30,7 +30,7 @@ project_folders: boolean,
  */
 replace_existing: boolean, };
 export type PlanMode = "create" | "prove_only";
-export type PlannedChange = { server: Server, action: string, };
+export type PlannedChange = { server: Server, action: string, phase: Phase, };
 export type Plan = { mode: PlanMode, openproject_url: string, nextcloud_url: string, options: SetupOptions, changes: Array<PlannedChange>, 
 /**
  * What a rollback cannot bring back, named before anything is written.

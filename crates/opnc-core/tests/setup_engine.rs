@@ -366,3 +366,69 @@ async fn a_failed_final_save_does_not_destroy_a_working_pair() {
     assert!(again.connected(), "{again:#?}");
     let _ = std::fs::remove_dir_all(store.dir());
 }
+
+/// The plan shown is the plan applied: for each kind of plan, the phases the job goes through that change
+/// something are exactly the phases of the plan's changes, each on its server.
+#[tokio::test]
+async fn the_plan_shown_and_the_steps_run_are_the_same() {
+    use opnc_core::setup::journal::{EventKind, Phase};
+    use std::collections::BTreeSet;
+    let writing = [
+        Phase::ReplaceStorage,
+        Phase::CreateStorage,
+        Phase::ConfigureNextcloud,
+        Phase::SetNextcloudClient,
+        Phase::SetApplicationPassword,
+    ];
+    let cases = [
+        ("fresh, with project folders", SetupOptions::default(), false),
+        ("without project folders", SetupOptions { project_folders: false, ..SetupOptions::default() }, false),
+        // An earlier setup, deleted: Nextcloud keeps its "OpenProject" user, which the plan reuses.
+        ("reusing the project-folder user", SetupOptions::default(), true),
+        // A storage for this Nextcloud in the way, replaced.
+        ("replacing a storage", SetupOptions { replace_existing: true, ..SetupOptions::default() }, false),
+    ];
+    for (name, options, earlier) in cases {
+        let pair = SimPair::start_default().await.unwrap();
+        let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
+        if earlier {
+            assert!(run_setup(&pair, &options).await.succeeded());
+            let impact = opnc_core::setup::connection::delete_impact(&op, &nc).await.unwrap();
+            opnc_core::setup::connection::delete(&op, &nc, &impact).await.unwrap();
+        }
+        if options.replace_existing {
+            let in_the_way = opnc_core::openproject::NewStorage {
+                name: "Nextcloud".into(),
+                nextcloud_url: url(&pair.nextcloud.url()),
+                application_password: None,
+            };
+            op.create_storage(&in_the_way).await.unwrap();
+        }
+        let report = preflight::run(&op, &nc, &options).await;
+        let shown = plan(&report, op.base(), nc.base(), &options).unwrap_or_else(|b| panic!("{name}: {b:#?}"));
+        assert_eq!(shown.reuse_project_folder, earlier, "{name}");
+        let store = store();
+        let runner = Runner {
+            op: &op,
+            nc: &nc,
+            store: &store,
+            progress: &|_| {},
+            settle: std::time::Duration::ZERO,
+            cancel: None,
+        };
+        let outcome = runner.apply(&shown, &report.facts).await;
+        assert!(outcome.succeeded(), "{name}: {:#?}", outcome.job.error);
+        let planned: BTreeSet<_> = shown.changes.iter().map(|c| format!("{:?}", c.phase)).collect();
+        let entered: BTreeSet<_> = outcome
+            .job
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::PhaseStarted { phase } if writing.contains(phase) => Some(format!("{phase:?}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(planned, entered, "{name}: the phases shown and the phases run");
+        let _ = std::fs::remove_dir_all(store.dir());
+    }
+}

@@ -41,11 +41,13 @@ pub enum PlanMode {
     ProveOnly,
 }
 
-/// One change the plan will make.
+/// One change the plan will make, and the phase of the job that makes it (the apply enters exactly the phases
+/// its plan names; a test holds the two together).
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedChange {
     pub server: Server,
     pub action: String,
+    pub phase: journal::Phase,
 }
 
 /// Exactly what apply will change on each side, shown before anything is written.
@@ -92,20 +94,21 @@ pub fn plan(
         plan.mode = PlanMode::ProveOnly;
         return Ok(plan);
     }
-    let op = |action: String| PlannedChange { server: Server::OpenProject, action };
-    let nc = |action: String| PlannedChange { server: Server::Nextcloud, action };
+    use journal::Phase;
+    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
+    let nc = |action: String| PlannedChange { server: Server::Nextcloud, action, phase: Phase::ConfigureNextcloud };
     if let Some(existing) = facts.storage_for(nextcloud) {
         plan.replace_storage_id = Some(existing.id);
-        plan.changes.push(op(format!(
-            "Delete the existing storage {:?} (id {}) for this Nextcloud",
-            existing.name, existing.id
-        )));
+        plan.changes.push(op(
+            Phase::ReplaceStorage,
+            format!("Delete the existing storage {:?} (id {}) for this Nextcloud", existing.name, existing.id),
+        ));
         plan.unrestorable.push(format!(
             "The replaced OpenProject storage {:?}, with its project links and file links, cannot be restored.",
             existing.name
         ));
     }
-    plan.changes.push(op(format!("Create the file storage {:?} for {nextcloud} with a new OAuth application (its secret is shown once and copied to Nextcloud)", options.storage_name)));
+    plan.changes.push(op(Phase::CreateStorage, format!("Create the file storage {:?} for {nextcloud} with a new OAuth application (its secret is shown once and copied to Nextcloud)", options.storage_name)));
     if plan.nextcloud_had_settings {
         plan.changes.push(nc(
             "Replace the OpenProject integration settings (the OpenProject URL, client id and secret)".into(),
@@ -127,9 +130,13 @@ pub fn plan(
     } else {
         plan.changes.push(nc("No project folders: any app password of the \"OpenProject\" user is removed".into()));
     }
-    plan.changes.push(op("Store Nextcloud's OAuth client id and secret in the storage".into()));
+    plan.changes
+        .push(op(Phase::SetNextcloudClient, "Store Nextcloud's OAuth client id and secret in the storage".into()));
     if options.project_folders {
-        plan.changes.push(op("Store the app password for automatically managed project folders".into()));
+        plan.changes.push(op(
+            Phase::SetApplicationPassword,
+            "Store the app password for automatically managed project folders".into(),
+        ));
     }
     if plan.nextcloud_had_settings {
         plan.unrestorable.push("Nextcloud's previous OAuth client cannot come back (Nextcloud keeps only a hash of its secret): an OpenProject that used it must be given the new one.".into());
