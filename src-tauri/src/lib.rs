@@ -18,8 +18,9 @@ fn start_logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking
         .build(dir)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OPNC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let requested = std::env::var("OPNC_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(opnc_core::log_directives(&requested))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(opnc_core::log_directives("info")));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().ok()?;
     Some(guard)
 }

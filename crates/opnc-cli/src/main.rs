@@ -123,8 +123,10 @@ fn main() -> ExitCode {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OPNC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_new(opnc_core::log_directives(
+                &std::env::var("OPNC_LOG").unwrap_or_else(|_| "warn".into()),
+            ))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(opnc_core::log_directives("warn"))),
         )
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never into a file or a pipe.

@@ -31,3 +31,16 @@ impl UrlProblem {
         ClientError::new(server, "", ErrorKind::InvalidUrl(self))
     }
 }
+
+/// The log filter every face uses: what was asked for (`OPNC_LOG`, or the face's default), with the HTML parser's
+/// own logging always off — html5ever traces the tokens of every page it reads, and OpenProject's pages hold
+/// CSRF tokens and, once, a new OAuth secret.
+pub fn log_directives(requested: &str) -> String {
+    let requested = requested.trim();
+    let quiet = "html5ever=off,markup5ever=off,dom_query=off,selectors=off";
+    if requested.is_empty() {
+        quiet.to_owned()
+    } else {
+        format!("{requested},{quiet}")
+    }
+}

@@ -37,6 +37,23 @@ pub enum UrlProblem {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ServerUrl(Url);
 
+/// Plans, jobs and compensations keep their addresses typed; on disk (and over IPC) they are the plain string.
+impl serde::Serialize for ServerUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A recorded address is read back as it was checked when recorded (plain http was allowed then, or it would
+/// not be there); one that does not parse makes the whole record unreadable, never a guessed address.
+impl<'de> serde::Deserialize<'de> for ServerUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ServerUrl::parse(&text, UrlPolicy { allow_insecure_http: true })
+            .map_err(|e| serde::de::Error::custom(format!("not a server address: {text:?} ({e:?})")))
+    }
+}
+
 impl ServerUrl {
     pub fn parse(input: &str, policy: UrlPolicy) -> Result<Self, UrlProblem> {
         let trimmed = input.trim();

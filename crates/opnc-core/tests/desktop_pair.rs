@@ -77,11 +77,12 @@ async fn an_interrupted_setup_of_the_pair_is_listed_and_rolled_back_before_the_a
         })
         .await
         .unwrap();
-    let mut crashed = Job::new(&pair.openproject.url(), &pair.nextcloud.url(), "Nextcloud", true);
+    let mut crashed =
+        Job::new(&common::url(&pair.openproject.url()), &common::url(&pair.nextcloud.url()), "Nextcloud", true);
     crashed.enter(Phase::CreateStorage);
     crashed.record(Compensation::DeleteStorage {
         storage_id: Some(created.storage.id),
-        nextcloud_url: pair.nextcloud.url(),
+        nextcloud_url: common::url(&pair.nextcloud.url()),
         name: "Nextcloud".into(),
     });
     // The crash was a few minutes ago: no write of it can land any more.

@@ -132,7 +132,7 @@ impl ConnectedPair {
         store
             .interrupted()
             .into_iter()
-            .filter(|j| self.op.base().same_server(&j.openproject_url) && self.nc.base().same_server(&j.nextcloud_url))
+            .filter(|j| self.op.base() == &j.openproject_url && self.nc.base() == &j.nextcloud_url)
             .collect()
     }
 

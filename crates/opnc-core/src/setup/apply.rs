@@ -11,7 +11,6 @@ use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, P
 use crate::setup::preflight::Facts;
 use crate::setup::proof::{prove, prove_nextcloud_side, prove_openproject_side, Proof, SetupAnswer};
 use crate::setup::{Plan, PlanMode};
-use crate::ServerUrl;
 
 /// Why a step failed.
 #[derive(Debug, Clone)]
@@ -202,8 +201,8 @@ impl Runner<'_> {
     ) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
         let e = |err: StepError| (err, None);
         self.checkpoint(job).map_err(e)?;
-        let nextcloud = url(&plan.nextcloud_url);
-        let openproject = url(&plan.openproject_url);
+        let nextcloud = plan.nextcloud_url.clone();
+        let openproject = plan.openproject_url.clone();
         if plan.mode == PlanMode::ProveOnly {
             job.enter(Phase::Proof);
             self.checkpoint(job).map_err(e)?;
@@ -418,7 +417,7 @@ impl Runner<'_> {
         for compensation in &job.compensations {
             let drifted = match compensation {
                 Compensation::DeleteStorage { nextcloud_url, name, .. } => {
-                    let nextcloud = url(nextcloud_url);
+                    let nextcloud = nextcloud_url.clone();
                     let storages = self.op.storages().await.map_err(|e| e.view())?;
                     storages.iter().any(|s| s.name == *name && nextcloud.same_server(&s.host))
                 }
@@ -454,7 +453,7 @@ impl Runner<'_> {
                 Err(err) => Err(err.view()),
             },
             Compensation::DeleteStorage { storage_id: None, nextcloud_url, name } => {
-                let nextcloud = url(nextcloud_url);
+                let nextcloud = nextcloud_url.clone();
                 let storages = self.op.storages().await.map_err(|e| e.view())?;
                 match storages.iter().find(|s| s.name == *name && nextcloud.same_server(&s.host)) {
                     Some(s) => {
@@ -469,10 +468,13 @@ impl Runner<'_> {
                 Ok("reset Nextcloud's OpenProject integration settings".into())
             }
             Compensation::RestoreNextcloud { previous, integration_version } => {
-                match &secrets.previous_nextcloud_secret {
-                    Some(secret) if !previous.openproject_url.is_empty() => {
+                // What Nextcloud held is put back only as it was: an address that does not parse is not guessed.
+                let previous_url =
+                    crate::ServerUrl::parse(&previous.openproject_url, crate::UrlPolicy { allow_insecure_http: true });
+                match (&secrets.previous_nextcloud_secret, previous_url) {
+                    (Some(secret), Ok(previous_url)) => {
                         let values = SetupValues {
-                            openproject_url: Some(url(&previous.openproject_url)),
+                            openproject_url: Some(previous_url),
                             authorization_method: Some(if previous.authorization_method.is_empty() {
                                 "oauth2".into()
                             } else {
@@ -504,13 +506,6 @@ impl Runner<'_> {
 #[derive(Debug, Default)]
 pub struct Secrets {
     pub previous_nextcloud_secret: Option<SecretString>,
-}
-
-fn url(text: &str) -> ServerUrl {
-    ServerUrl::parse(text, crate::UrlPolicy { allow_insecure_http: true }).unwrap_or_else(|_| {
-        // Plans and journals only hold URLs that parsed before.
-        ServerUrl::parse("http://127.0.0.1", crate::UrlPolicy::default()).expect("a valid literal")
-    })
 }
 
 /// Settles a job left running by a process that ended: rolls both sides back with what the journal

@@ -7,6 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ServerUrl;
+
 use crate::error::ErrorView;
 use crate::setup::preflight::NextcloudIntegration;
 
@@ -64,7 +66,12 @@ impl Phase {
 pub enum Compensation {
     /// Delete the storage this job created: by id once known, else by host and name (a crash may come
     /// between OpenProject creating it and the id being recorded).
-    DeleteStorage { storage_id: Option<i64>, nextcloud_url: String, name: String },
+    DeleteStorage {
+        storage_id: Option<i64>,
+        #[ts(type = "string")]
+        nextcloud_url: ServerUrl,
+        name: String,
+    },
     /// Nextcloud had no integration settings: reset them (`DELETE /setup`).
     ResetNextcloud,
     /// Nextcloud had settings: put them back (the secret only while this process still holds it), in the form
@@ -122,8 +129,10 @@ pub struct Event {
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: String,
-    pub openproject_url: String,
-    pub nextcloud_url: String,
+    #[ts(type = "string")]
+    pub openproject_url: ServerUrl,
+    #[ts(type = "string")]
+    pub nextcloud_url: ServerUrl,
     pub storage_name: String,
     pub project_folders: bool,
     pub status: JobStatus,
@@ -180,12 +189,17 @@ fn now() -> u64 {
 }
 
 impl Job {
-    pub fn new(openproject_url: &str, nextcloud_url: &str, storage_name: &str, project_folders: bool) -> Self {
+    pub fn new(
+        openproject_url: &ServerUrl,
+        nextcloud_url: &ServerUrl,
+        storage_name: &str,
+        project_folders: bool,
+    ) -> Self {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let mut job = Self {
             id: format!("setup-{nanos:x}"),
-            openproject_url: openproject_url.into(),
-            nextcloud_url: nextcloud_url.into(),
+            openproject_url: openproject_url.clone(),
+            nextcloud_url: nextcloud_url.clone(),
             storage_name: storage_name.into(),
             project_folders,
             status: JobStatus::Running,
@@ -345,13 +359,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    fn test_url(text: &str) -> crate::ServerUrl {
+        crate::ServerUrl::parse(text, crate::UrlPolicy::default()).unwrap()
+    }
+
     use super::*;
 
     #[test]
     fn a_job_whose_owner_still_works_on_it_is_not_interrupted() {
         let dir = std::env::temp_dir().join(format!("opnc-journal-lease-{}", std::process::id()));
         let store = JobStore::new(&dir);
-        let job = Job::new("https://op.example.com", "https://nc.example.com", "Nextcloud", true);
+        let job = Job::new(&test_url("https://op.example.com"), &test_url("https://nc.example.com"), "Nextcloud", true);
         let lease = store.lease(&job.id).unwrap();
         store.save(&job).unwrap();
         assert!(store.interrupted().is_empty(), "its owner holds the lease");
@@ -365,10 +383,10 @@ mod tests {
     fn jobs_round_trip_privately() {
         let dir = std::env::temp_dir().join(format!("opnc-journal-test-{}", std::process::id()));
         let store = JobStore::new(&dir);
-        let mut job = Job::new("https://op.example", "https://nc.example", "Nextcloud", true);
+        let mut job = Job::new(&test_url("https://op.example"), &test_url("https://nc.example"), "Nextcloud", true);
         job.record(Compensation::DeleteStorage {
             storage_id: None,
-            nextcloud_url: "https://nc.example".into(),
+            nextcloud_url: test_url("https://nc.example"),
             name: "Nextcloud".into(),
         });
         store.save(&job).unwrap();

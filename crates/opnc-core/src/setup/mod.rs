@@ -54,8 +54,10 @@ pub struct PlannedChange {
 #[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct Plan {
     pub mode: PlanMode,
-    pub openproject_url: String,
-    pub nextcloud_url: String,
+    #[ts(type = "string")]
+    pub openproject_url: ServerUrl,
+    #[ts(type = "string")]
+    pub nextcloud_url: ServerUrl,
     pub options: SetupOptions,
     pub changes: Vec<PlannedChange>,
     /// What a rollback cannot bring back, named before anything is written.
@@ -81,8 +83,8 @@ pub fn plan(
     let facts = &report.facts;
     let mut plan = Plan {
         mode: PlanMode::Create,
-        openproject_url: openproject.to_string(),
-        nextcloud_url: nextcloud.to_string(),
+        openproject_url: openproject.clone(),
+        nextcloud_url: nextcloud.clone(),
         options: options.clone(),
         changes: Vec::new(),
         unrestorable: Vec::new(),

@@ -83,8 +83,9 @@ impl Captured {
     pub fn install() -> Self {
         let captured = Self::default();
         let writer = captured.clone();
+        // The faces' own filter at TRACE (the HTML parser's token traces stay off there, as in the apps).
         tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(opnc_core::log_directives("trace")))
             .with_writer(move || writer.clone())
             .with_ansi(false)
             .init();
