@@ -115,6 +115,8 @@ fn candidates(
     let pages = match server {
         Server::Nextcloud => NEXTCLOUD_PAGES,
         Server::OpenProject => OPENPROJECT_PAGES,
+        // An identity provider is named by its discovery document's full address: nothing to cut.
+        Server::IdentityProvider => return Ok((given, None)),
     };
     let marker = segments.iter().position(|s| pages.iter().any(|p| p.eq_ignore_ascii_case(s)));
     if marker.is_none() && !had_extras {
@@ -138,6 +140,7 @@ async fn answers(http: &HttpClient, server: Server, base: &ServerUrl) -> Result<
     let endpoint = match server {
         Server::Nextcloud => "status.php",
         Server::OpenProject => "api/v3",
+        Server::IdentityProvider => return Ok(true),
     };
     let response = match http.send(Request::new(server, Method::GET, base.join(endpoint))).await {
         Ok(r) => r,
@@ -149,6 +152,7 @@ async fn answers(http: &HttpClient, server: Server, base: &ServerUrl) -> Result<
         Server::Nextcloud => response.status.is_success() && value.get("installed").is_some(),
         // Anonymous: a root, or OpenProject's JSON error when it requires a login.
         Server::OpenProject => matches!(value.get("_type").and_then(|t| t.as_str()), Some("Root" | "Error")),
+        Server::IdentityProvider => true,
     })
 }
 

@@ -41,3 +41,19 @@ pub const INTEGRATION_AUTHORIZATION_METHOD: Version = v(2, 9, 0);
 /// The newest integration_openproject this was checked against (recorded transcripts): what a job recorded
 /// without the version it restores for is sent.
 pub const INTEGRATION_NEWEST_KNOWN: Version = v(3, 1, 1);
+
+// SSO through an OpenID Connect identity provider (`shared/contracts/sso-oidc.md`).
+/// SSO storages (`authenticationMethod` `OAuth2SSO`).
+pub const OPENPROJECT_SSO: Version = v(16, 0, 0);
+/// `tokenExchangeScope` can be set when the storage is created (fix #66442).
+pub const OPENPROJECT_SSO_TOKEN_EXCHANGE_SCOPE: Version = v(16, 3, 0);
+/// Automatically managed project folders with an SSO storage (#67071).
+pub const OPENPROJECT_SSO_PROJECT_FOLDERS: Version = v(16, 5, 0);
+/// The Enterprise feature OpenProject's storage contract asks for (`enterprise_plan_required` without it).
+pub const OPENPROJECT_SSO_FEATURE: &str = "nextcloud_sso";
+/// `user_oidc`, with which Nextcloud trusts the identity provider's tokens.
+pub const USER_OIDC: Version = v(7, 2, 0);
+/// The "OIDC Identity Provider" app (`oidc`), when Nextcloud Hub is the identity provider.
+pub const OIDC_APP: Version = v(1, 14, 1);
+/// The grant an identity provider lists when it can exchange tokens (RFC 8693).
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";

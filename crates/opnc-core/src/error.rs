@@ -16,6 +16,8 @@ use crate::server_url::UrlProblem;
 pub enum Server {
     OpenProject,
     Nextcloud,
+    /// The OpenID Connect identity provider both trust in SSO mode (Nextcloud Hub's, or an external one).
+    IdentityProvider,
 }
 
 impl fmt::Display for Server {
@@ -23,6 +25,7 @@ impl fmt::Display for Server {
         f.write_str(match self {
             Server::OpenProject => "OpenProject",
             Server::Nextcloud => "Nextcloud",
+            Server::IdentityProvider => "the identity provider",
         })
     }
 }
@@ -441,6 +444,7 @@ impl ClientError {
             ErrorKind::CredentialsRejected { two_factor: false } => match s {
                 Server::OpenProject => "Create a new API token under My account → Access tokens and use it; user names and passwords do not work for the API.".into(),
                 Server::Nextcloud => "Check the user name and the (app) password; repeated failures are throttled by Nextcloud's brute-force protection.".into(),
+                Server::IdentityProvider => "Check the client id and secret registered at the identity provider.".into(),
             },
             ErrorKind::NotAdmin { .. } => format!("Sign in with an {s} administrator account."),
             ErrorKind::PasswordConfirmationRequired => format!("Do this step in the {s} web interface, or sign in with the account password (not possible with two-factor authentication)."),

@@ -71,6 +71,20 @@ pub enum FindingCode {
     /// OpenProject's health report: the admin who ran it never connected their own Nextcloud account, so the
     /// user-bound checks could not run.
     AdminNotConnectedToNextcloud,
+    // SSO through an OpenID Connect identity provider.
+    SsoOpenprojectTooOld,
+    SsoEnterpriseFeatureMissing,
+    SsoIntegrationTooOld,
+    SsoNextcloudAppMissing,
+    SsoDiscoveryUnreachable,
+    /// The discovery address given is not a usable address (malformed, or plain http to another host).
+    SsoDiscoveryAddressInvalid,
+    SsoDiscoveryInvalid,
+    SsoTokenExchangeUnsupported,
+    SsoProviderUnknown,
+    SsoProvidersFound,
+    /// oidc 2.0.9 leaves the port out of `iss` in the tokens it mints, while discovery keeps it (recorded).
+    SsoIssuerPortDropped,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

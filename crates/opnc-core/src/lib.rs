@@ -12,6 +12,7 @@ pub mod http;
 pub mod keychain;
 pub mod nextcloud;
 pub mod nextcloud_session;
+pub mod oidc;
 pub mod openproject;
 pub mod openproject_web;
 pub mod pair;

@@ -30,6 +30,18 @@ pub struct NextcloudCredentials {
     pub password: SecretString,
 }
 
+/// One of user_oidc's providers (its OCS API; the secret is not read).
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OidcProvider {
+    pub id: i64,
+    pub identifier: String,
+    pub client_id: String,
+    pub discovery_endpoint: String,
+    pub scope: String,
+    /// Nextcloud accepts the provider's bearer tokens (what OpenProject sends in SSO mode).
+    pub check_bearer: bool,
+}
+
 /// `GET /status.php`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
@@ -370,6 +382,32 @@ impl NextcloudClient {
             nextcloud_min: str_at(&data, "/dependencies/nextcloud/@attributes/min-version"),
             nextcloud_max: str_at(&data, "/dependencies/nextcloud/@attributes/max-version"),
         }))
+    }
+
+    /// user_oidc's providers (`GET …/apps/user_oidc/api/v1/provider`, an app password is enough); `None` without the
+    /// app (its routes are not there).
+    pub async fn user_oidc_providers(&self) -> Result<Option<Vec<OidcProvider>>, ClientError> {
+        let r = self
+            .call(self.ocs(Method::GET, "ocs/v2.php/apps/user_oidc/api/v1/provider"), &[200, 404])
+            .await
+            .map_err(not_admin)?;
+        if r.status.as_u16() == 404 {
+            return Ok(None);
+        }
+        let data = ocs_data(&r)?;
+        let list = data.as_array().ok_or_else(|| r.unparseable("user_oidc's providers are not a list".into()))?;
+        Ok(Some(
+            list.iter()
+                .map(|p| OidcProvider {
+                    id: p.get("id").and_then(Value::as_i64).unwrap_or_default(),
+                    identifier: str_at(p, "/identifier").unwrap_or_default(),
+                    client_id: str_at(p, "/clientId").unwrap_or_default(),
+                    discovery_endpoint: str_at(p, "/discoveryEndpoint").unwrap_or_default(),
+                    scope: str_at(p, "/scope").unwrap_or_default(),
+                    check_bearer: p.pointer("/settings/checkBearer").and_then(Value::as_bool).unwrap_or(false),
+                })
+                .collect(),
+        ))
     }
 
     /// Enables (and on recent servers installs) an app. Needs password confirmation: an app password is

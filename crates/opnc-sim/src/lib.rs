@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 mod common;
+pub mod idp;
 pub mod nextcloud;
 pub mod openproject;
 mod openproject_session;

@@ -58,6 +58,10 @@ pub struct NextcloudProfile {
     /// The integration stores its secret as a sensitive app-config value, which the provisioning API
     /// then shows masked (not so on 3.1.1, but a later release may).
     pub hides_sensitive_values: bool,
+    /// The "OIDC Identity Provider" app (`oidc`, Nextcloud Hub as the IdP), installed and enabled; `None`: absent.
+    pub oidc_version: Option<String>,
+    /// `user_oidc` (Nextcloud trusts an OpenID Connect provider), installed and enabled; `None`: absent.
+    pub user_oidc_version: Option<String>,
 }
 
 impl NextcloudProfile {
@@ -74,7 +78,16 @@ impl NextcloudProfile {
             maintenance: false,
             extra_enabled_apps: Vec::new(),
             hides_sensitive_values: false,
+            oidc_version: None,
+            user_oidc_version: None,
         }
+    }
+
+    /// With the SSO apps as recorded on Nextcloud 34.0.1 (`oidc` 2.0.9, `user_oidc` 8.10.1).
+    pub fn with_sso_apps(mut self) -> Self {
+        self.oidc_version = Some("2.0.9".into());
+        self.user_oidc_version = Some("8.10.1".into());
+        self
     }
     pub fn nc34() -> Self {
         Self::new("34.0.1.2", "3.1.1", "22.0.6")
@@ -161,6 +174,8 @@ pub struct NextcloudState {
     pub password_verifications: u32,
     /// Every app password `getapppassword` handed out, revoked or not (for tests that search for them).
     pub issued_app_passwords: Vec<String>,
+    /// user_oidc's providers, as its OCS API lists them (`recorded/nextcloud-34.0.1-sso-apps.json`).
+    pub user_oidc_providers: Vec<Value>,
 }
 
 impl NextcloudState {
@@ -286,6 +301,7 @@ impl NextcloudSim {
             next_id: 0,
             password_verifications: 0,
             issued_app_passwords: Vec::new(),
+            user_oidc_providers: Vec::new(),
         };
         let client = crate::common::outbound_client();
         Self(Arc::new(Mutex::new(state)), client)
@@ -393,6 +409,9 @@ impl NextcloudSim {
             .route("/ocs/v2.php/cloud/user", get(current_user))
             .route("/ocs/v2.php/cloud/apps", get(list_apps))
             .route("/ocs/v2.php/cloud/apps/{app}", get(get_app).post(enable_app))
+            .route("/ocs/v2.php/apps/user_oidc/api/v1/provider", get(user_oidc_providers))
+            .route("/index.php/.well-known/openid-configuration", get(oidc_discovery))
+            .route("/.well-known/openid-configuration", get(oidc_discovery))
             .route("/ocs/v2.php/cloud/users/{id}", get(get_user))
             .route("/ocs/v2.php/cloud/groups", get(search_groups))
             .route("/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}", get(config_keys))
@@ -669,7 +688,58 @@ fn enabled_apps(s: &NextcloudState) -> Vec<String> {
         .filter(|a| a != APP || s.profile.integration_active())
         .filter(|a| a != "groupfolders" || s.groupfolders_on())
         .chain(s.profile.extra_enabled_apps.iter().cloned())
+        .chain(s.profile.oidc_version.as_ref().map(|_| "oidc".to_owned()))
+        .chain(s.profile.user_oidc_version.as_ref().map(|_| "user_oidc".to_owned()))
         .collect()
+}
+
+/// `GET /ocs/v2.php/apps/user_oidc/api/v1/provider`: works with an app password (recorded); the app's routes are
+/// not there without the app.
+async fn user_oidc_providers(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
+    if sim.lock().profile.user_oidc_version.is_none() {
+        return ocs(404, "", json!([]));
+    }
+    if let Err(r) = ocs_admin(&sim, &headers).await {
+        return r;
+    }
+    let providers = sim.lock().user_oidc_providers.clone();
+    ocs(200, "OK", json!(providers))
+}
+
+/// The oidc app's discovery document, as recorded on Nextcloud 34.0.1 with oidc 2.0.9 (the issuer keeps the port
+/// here; the tokens it mints for integration_openproject drop it).
+async fn oidc_discovery(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
+    let s = sim.lock();
+    if s.profile.oidc_version.is_none() {
+        return html_not_found();
+    }
+    let host = header(&headers, "host").unwrap_or_else(|| "localhost".into());
+    let base = format!("http://{host}{}", s.profile.base_path);
+    let app = format!("{base}/index.php/apps/oidc");
+    json_response(
+        200,
+        &json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{app}/authorize"),
+            "token_endpoint": format!("{app}/token"),
+            "userinfo_endpoint": format!("{app}/userinfo"),
+            "jwks_uri": format!("{app}/jwks"),
+            "scopes_supported": ["openid", "profile", "email", "roles", "groups", "offline_access"],
+            "response_types_supported": ["code", "code id_token", "id_token"],
+            "grant_types_supported": ["authorization_code", "implicit", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256", "HS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "end_session_endpoint": format!("{app}/logout"),
+        }),
+    )
+}
+
+fn html_not_found() -> Response {
+    let mut r = Response::new(axum::body::Body::from("<!DOCTYPE html><html><body>Page not found</body></html>"));
+    *r.status_mut() = http::StatusCode::NOT_FOUND;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=UTF-8"));
+    r
 }
 
 async fn list_apps(
@@ -724,6 +794,13 @@ async fn get_app(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(app):
             ),
             None => ocs(404, "The request app was not found", json!([])),
         },
+        "oidc" | "user_oidc" => {
+            let version = if app == "oidc" { &s.profile.oidc_version } else { &s.profile.user_oidc_version };
+            match version {
+                Some(v) => ocs(200, "OK", json!({ "id": app, "name": app, "version": v })),
+                None => ocs(404, "The request app was not found", json!([])),
+            }
+        }
         other if enabled_apps(&s).iter().any(|a| a == other) => {
             ocs(200, "OK", json!({ "id": other, "name": other, "version": s.profile.version_string() }))
         }

@@ -121,6 +121,10 @@ impl PairError {
                 "No API token for OpenProject.".into(),
                 "Create an API token in OpenProject (My account → Access tokens) and give it to the assistant.",
             ),
+            PairError::MissingCredential { server: Server::IdentityProvider } => view(
+                "No client credentials for the identity provider.".into(),
+                "Give the client id and secret the identity provider issued for OpenProject.",
+            ),
             PairError::MissingCredential { server: Server::Nextcloud } => view(
                 "No credentials for Nextcloud.".into(),
                 "Sign in through the browser, or give an admin user and app password.",

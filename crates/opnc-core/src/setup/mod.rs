@@ -8,6 +8,7 @@ pub mod preflight;
 pub mod projects;
 pub mod proof;
 pub mod reset;
+pub mod sso;
 
 use serde::Serialize;
 
