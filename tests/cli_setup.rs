@@ -592,3 +592,42 @@ async fn an_unreadable_job_file_is_reported_not_dropped() {
     assert!(job["owner"]["process_id"].as_u64().is_some_and(|p| p > 0), "{job}");
     assert!(job["owner"]["started_at"].as_u64().is_some_and(|t| t > 1_700_000_000), "{job}");
 }
+
+/// `opnc plan --auth …` says what SSO through an identity provider needs, with the two-way OAuth plan beside it;
+/// `setup` does not pretend to set SSO up.
+#[tokio::test]
+async fn plan_checks_what_sso_needs() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("sso-plan");
+    let out = run(&pair, &state, &["plan", "--auth", "sso-hub"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Ready: every check passed."), "the OAuth plan is still shown: {stdout}");
+    assert!(
+        stdout.contains("SSO blocked") && stdout.contains("user_oidc") && stdout.contains("nextcloud_sso"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("occ app:install oidc"), "{stdout}");
+    let out = run(&pair, &state, &["setup", "--yes", "--auth", "sso-hub"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(pair.openproject.sim.state().storages.is_empty(), "nothing written");
+    let out = run(&pair, &state, &["plan", "--auth", "sso-external"]).await;
+    assert_eq!(out.status.code(), Some(2), "--idp-discovery is needed: {}", text(&out));
+
+    // Everything there: an external identity provider with token exchange.
+    let mut op = opnc_sim::OpenProjectProfile::v17();
+    op.available_features = vec!["nextcloud_sso".into()];
+    let nc = opnc_sim::NextcloudProfile { allow_local_remote_servers: true, ..opnc_sim::NextcloudProfile::nc34() };
+    let ready = SimPair::start(op, nc.with_sso_apps(), opnc_sim::loopback(0), opnc_sim::loopback(0)).await.unwrap();
+    let idp = opnc_sim::idp::RunningIdp::start(Default::default(), opnc_sim::loopback(0)).await.unwrap();
+    let discovery = idp.discovery_url();
+    let args = ["plan", "--auth", "sso-external", "--idp-discovery", &discovery, "--token-exchange", "--json"];
+    let out = run(&ready, &state, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["sso"]["findings"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        report["sso"]["facts"]["discovery"]["token_endpoint"].as_str().map(|t| t.ends_with("/token")),
+        Some(true)
+    );
+}

@@ -143,6 +143,10 @@ pub async fn run(args: BatchArgs) -> Exit {
             replace: false,
             yes: args.yes,
             enable_apps: false,
+            auth: crate::pair::AuthArg::Oauth,
+            idp_discovery: None,
+            token_exchange: false,
+            oidc_provider: None,
         };
         let code = match args.action {
             BatchAction::Plan => pair::plan(setup_args).await,

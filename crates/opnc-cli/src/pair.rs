@@ -116,9 +116,53 @@ pub struct SetupArgs {
     /// password confirmation: this needs the account password, not an app password.
     #[arg(long)]
     pub enable_apps: bool,
+    /// How users' requests are authorised between the servers. `plan` also checks what SSO through an identity
+    /// provider needs (`sso-hub`: Nextcloud itself; `sso-external`: with --idp-discovery); `setup` connects with
+    /// two-way OAuth only so far.
+    #[arg(long, value_enum, default_value_t = AuthArg::Oauth)]
+    pub auth: AuthArg,
+    /// With --auth sso-external: the identity provider's discovery document, e.g.
+    /// https://idp.example.com/realms/main/.well-known/openid-configuration
+    #[arg(long)]
+    pub idp_discovery: Option<String>,
+    /// With --auth sso-external: OpenProject exchanges the user's token for one for Nextcloud (RFC 8693).
+    #[arg(long)]
+    pub token_exchange: bool,
+    /// With --auth sso-external: the user_oidc provider in Nextcloud that stands for the identity provider.
+    #[arg(long)]
+    pub oidc_provider: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AuthArg {
+    /// Two-way OAuth 2: each side gets an OAuth app of the other (what `setup` does).
+    Oauth,
+    /// SSO with Nextcloud Hub as the identity provider (the `oidc` and `user_oidc` apps).
+    SsoHub,
+    /// SSO with an external identity provider (Keycloak and others).
+    SsoExternal,
 }
 
 impl SetupArgs {
+    /// The identity provider `--auth` names; `None` for two-way OAuth.
+    fn identity_provider(&self) -> Result<Option<opnc_core::setup::sso::IdentityProvider>, Failure> {
+        use opnc_core::setup::sso::IdentityProvider;
+        match self.auth {
+            AuthArg::Oauth => Ok(None),
+            AuthArg::SsoHub => Ok(Some(IdentityProvider::NextcloudHub)),
+            AuthArg::SsoExternal => match &self.idp_discovery {
+                Some(url) => Ok(Some(IdentityProvider::External {
+                    discovery_url: url.clone(),
+                    token_exchange: self.token_exchange,
+                    oidc_provider: self.oidc_provider.clone(),
+                })),
+                None => {
+                    Err(Failure::usage("--auth sso-external needs --idp-discovery (the discovery document's address)"))
+                }
+            },
+        }
+    }
+
     fn options(&self) -> SetupOptions {
         SetupOptions {
             storage_name: self.storage_name.clone(),
@@ -239,13 +283,20 @@ fn severity_mark(s: Severity) -> &'static str {
 /// The preflight's verdict, then each finding as a sentence with what was seen and the fix. Codes are for
 /// `--json` only.
 fn findings_text(findings: &[Finding]) -> String {
+    findings_under(findings, "Ready", "Blocked")
+}
+
+/// The verdict (`ready`/`blocked` name the subject), then each finding.
+fn findings_under(findings: &[Finding], ready: &str, blocked: &str) -> String {
     let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
     let (blockers, warnings) = (count(Severity::Blocker), count(Severity::Warning));
     let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
     let mut text = match (blockers, warnings) {
-        (0, 0) => "Ready: every check passed.\n".to_owned(),
-        (0, w) => format!("Ready, with {}.\n", plural(w, "warning", "warnings")),
-        (b, _) => format!("Blocked: {} must be fixed first; nothing was changed.\n", plural(b, "problem", "problems")),
+        (0, 0) => format!("{ready}: every check passed.\n"),
+        (0, w) => format!("{ready}, with {}.\n", plural(w, "warning", "warnings")),
+        (b, _) => {
+            format!("{blocked}: {} must be fixed first; nothing was changed.\n", plural(b, "problem", "problems"))
+        }
     };
     for f in findings {
         let side = f.server.map(|s| format!("{s}: ")).unwrap_or_default();
@@ -362,21 +413,38 @@ async fn review(c: &mut Connected, args: &SetupArgs, store: &JobStore) -> Review
 
 pub async fn plan(args: SetupArgs) -> Exit {
     let store = store(&args.pair);
+    let identity_provider = match args.identity_provider() {
+        Ok(choice) => choice,
+        Err(e) => return e.report(),
+    };
     let mut c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
     let review = review(&mut c, &args, &store).await;
+    let sso = match &identity_provider {
+        Some(choice) => Some(c.pair.sso_readiness(choice).await),
+        None => None,
+    };
     if args.pair.json {
-        emit_json(json!({ "findings": review.findings, "facts": c.pair.facts(), "plan": review.plan }));
+        emit_json(json!({ "findings": review.findings, "facts": c.pair.facts(), "plan": review.plan, "sso": sso }));
     } else {
         print!("{}", findings_text(&review.findings));
         if let Some(p) = &review.plan {
             print!("{}", plan_text(p));
         }
+        if let Some(sso) = &sso {
+            let through = match &sso.choice {
+                opnc_core::setup::sso::IdentityProvider::NextcloudHub => "Nextcloud Hub".to_owned(),
+                opnc_core::setup::sso::IdentityProvider::External { discovery_url, .. } => discovery_url.clone(),
+            };
+            println!("SSO through {through}, instead of two-way OAuth (checked only: setup connects with two-way OAuth so far):");
+            print!("{}", findings_under(&sso.findings, "SSO ready", "SSO blocked"));
+        }
     }
     c.finish().await;
-    if review.plan.is_some() {
+    let sso_blocked = sso.as_ref().is_some_and(|s| !s.ready());
+    if review.plan.is_some() && !sso_blocked {
         Exit::SUCCESS
     } else {
         Exit::BLOCKED
@@ -384,6 +452,13 @@ pub async fn plan(args: SetupArgs) -> Exit {
 }
 
 pub async fn setup(args: SetupArgs) -> Exit {
+    if args.auth != AuthArg::Oauth {
+        return Failure::usage(
+            "setup connects the pair with two-way OAuth only so far; SSO is checked by `opnc plan --auth …`",
+        )
+        .hint("Run `opnc plan` with the same --auth to see what SSO needs on both servers.")
+        .report();
+    }
     let store = store(&args.pair);
     let mut c = match connect(&args.pair).await {
         Ok(c) => c,

@@ -515,6 +515,14 @@ fn plain_unauthorized() -> Response {
     json_response(401, &json!({ "message": "" }))
 }
 
+/// A 404 as Nextcloud's OCS layer gives it (HTTP 404, OCS status code 998; checked on the real Nextcloud 34.0.1).
+fn ocs_not_found(message: &str) -> Response {
+    json_response(
+        404,
+        &json!({ "ocs": { "meta": { "status": "failure", "statuscode": 998, "message": message }, "data": [] } }),
+    )
+}
+
 fn ocs(status: u16, message: &str, data: Value) -> Response {
     let ok = (200..300).contains(&status);
     json_response(
@@ -697,7 +705,10 @@ fn enabled_apps(s: &NextcloudState) -> Vec<String> {
 /// not there without the app.
 async fn user_oidc_providers(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
     if sim.lock().profile.user_oidc_version.is_none() {
-        return ocs(404, "", json!([]));
+        // The route of an app that is not there (checked on the real Nextcloud 34.0.1).
+        return ocs_not_found(
+            "Invalid query, please check the syntax. API specifications are here: http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n",
+        );
     }
     if let Err(r) = ocs_admin(&sim, &headers).await {
         return r;
@@ -711,7 +722,8 @@ async fn user_oidc_providers(State(sim): State<NextcloudSim>, headers: HeaderMap
 async fn oidc_discovery(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
     let s = sim.lock();
     if s.profile.oidc_version.is_none() {
-        return html_not_found();
+        // Nextcloud's own well-known handler without the oidc app (checked on the real Nextcloud 34.0.1).
+        return json_response(404, &json!({ "message": "openid-configuration not supported" }));
     }
     let host = header(&headers, "host").unwrap_or_else(|| "localhost".into());
     let base = format!("http://{host}{}", s.profile.base_path);
@@ -733,13 +745,6 @@ async fn oidc_discovery(State(sim): State<NextcloudSim>, headers: HeaderMap) -> 
             "end_session_endpoint": format!("{app}/logout"),
         }),
     )
-}
-
-fn html_not_found() -> Response {
-    let mut r = Response::new(axum::body::Body::from("<!DOCTYPE html><html><body>Page not found</body></html>"));
-    *r.status_mut() = http::StatusCode::NOT_FOUND;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=UTF-8"));
-    r
 }
 
 async fn list_apps(
@@ -784,7 +789,7 @@ async fn get_app(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(app):
                 info["dependencies"]["nextcloud"]["@attributes"] = json!({ "min-version": min, "max-version": max });
                 ocs(200, "OK", info)
             }
-            None => ocs(404, "The request app was not found", json!([])),
+            None => ocs_not_found("The request app was not found"),
         },
         "groupfolders" => match &s.profile.groupfolders_version {
             Some(v) => ocs(
@@ -792,19 +797,19 @@ async fn get_app(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(app):
                 "OK",
                 json!({ "id": "groupfolders", "name": "Team folders", "version": v, "dependencies": { "nextcloud": { "@attributes": { "min-version": s.profile.major().to_string(), "max-version": s.profile.major().to_string() } } } }),
             ),
-            None => ocs(404, "The request app was not found", json!([])),
+            None => ocs_not_found("The request app was not found"),
         },
         "oidc" | "user_oidc" => {
             let version = if app == "oidc" { &s.profile.oidc_version } else { &s.profile.user_oidc_version };
             match version {
                 Some(v) => ocs(200, "OK", json!({ "id": app, "name": app, "version": v })),
-                None => ocs(404, "The request app was not found", json!([])),
+                None => ocs_not_found("The request app was not found"),
             }
         }
         other if enabled_apps(&s).iter().any(|a| a == other) => {
             ocs(200, "OK", json!({ "id": other, "name": other, "version": s.profile.version_string() }))
         }
-        _ => ocs(404, "The request app was not found", json!([])),
+        _ => ocs_not_found("The request app was not found"),
     }
 }
 
@@ -824,7 +829,7 @@ async fn enable_app(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(ap
             s.app_config.insert("enabled".into(), "yes".into());
         }
         "groupfolders" if s.profile.groupfolders_version.is_some() => s.profile.groupfolders_enabled = true,
-        _ => return ocs(404, "The request app was not found", json!([])),
+        _ => return ocs_not_found("The request app was not found"),
     }
     ocs(200, "OK", json!([]))
 }
