@@ -42,13 +42,11 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         Some(g) => (Some(g.openproject_token.clone()), Some(g.nextcloud.clone())),
         None => (credentials::optional_openproject(&op_url), credentials::optional_nextcloud(&nc_url)),
     };
-    let ticket = std::sync::Mutex::new(None);
-    let told = |session: &opnc_core::nextcloud_session::NextcloudSession| {
-        *ticket.lock().unwrap_or_else(|p| p.into_inner()) = crate::sessions::opened(session);
-    };
+    let ticket = crate::sessions::Ticket::default();
+    let told = |session: &opnc_core::nextcloud_session::NextcloudSession| ticket.tell(session);
     let op_auth = op_token.map(OpenProjectAuth::ApiKey);
     let diagnosis = opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told)).await;
-    crate::sessions::closed(ticket.into_inner().unwrap_or_else(|p| p.into_inner()));
+    crate::sessions::closed(ticket.take());
     let markdown = diagnosis.to_markdown_with(&|r| format!("`{}`", crate::pair::remedy_command(r)));
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {

@@ -220,13 +220,11 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
         remember: args.remember,
     };
     // From the first temporary app password on, Ctrl-C revokes it before the process ends.
-    let ticket = std::sync::Mutex::new(None);
-    let told = |session: &opnc_core::nextcloud_session::NextcloudSession| {
-        *ticket.lock().unwrap_or_else(|p| p.into_inner()) = crate::sessions::opened(session);
-    };
+    let ticket = crate::sessions::Ticket::default();
+    let told = |session: &opnc_core::nextcloud_session::NextcloudSession| ticket.tell(session);
     let options = ConnectOptions { simulated: false, prove_admins: false, on_session: Some(&told) };
     let connected = ConnectedPair::connect(&http, op_url, nc_url, credentials, &credentials::keychain(), options).await;
-    let ticket = ticket.into_inner().unwrap_or_else(|p| p.into_inner());
+    let ticket = ticket.take();
     match connected {
         Ok(pair) => {
             if args.remember {

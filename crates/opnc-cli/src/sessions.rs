@@ -49,3 +49,18 @@ async fn close_all() {
         let _ = tokio::time::timeout(Duration::from_secs(5), session.close()).await;
     }
 }
+
+/// Takes the ticket of the session the core opens during a sign-in (`ConnectOptions::on_session`), so that Ctrl-C
+/// revokes it from the first moment it exists.
+#[derive(Default)]
+pub struct Ticket(Mutex<Option<u64>>);
+
+impl Ticket {
+    pub fn tell(&self, session: &NextcloudSession) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = opened(session);
+    }
+
+    pub fn take(self) -> Option<u64> {
+        self.0.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}

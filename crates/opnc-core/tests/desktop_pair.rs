@@ -19,18 +19,7 @@ fn store(tag: &str) -> JobStore {
 }
 
 async fn signed_in(pair: &SimPair) -> ConnectedPair {
-    let request = SignIn {
-        openproject_url: pair.openproject.url(),
-        openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
-        nextcloud_url: pair.nextcloud.url(),
-        nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
-        nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
-        allow_insecure_http: false,
-        remember: false,
-    };
-    ConnectedPair::sign_in(request, None, None, &opnc_core::keychain::Keychain::new("opnc-test-unused"), true)
-        .await
-        .expect("signed in")
+    common::demo_signed_in(pair).await
 }
 
 #[tokio::test]

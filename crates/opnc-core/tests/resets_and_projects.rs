@@ -104,17 +104,7 @@ async fn projects_are_watched_until_the_admin_enabled_them() {
         sim.enable_in_project(id, 2, "inactive");
     });
     // The pair API's watch, as both faces use it.
-    let request = opnc_core::pair::SignIn {
-        openproject_url: pair.openproject.url(),
-        openproject_token: Some(opnc_sim::openproject::demo::ADMIN_TOKEN.into()),
-        nextcloud_url: pair.nextcloud.url(),
-        nextcloud_login: Some(opnc_sim::nextcloud::demo::ADMIN_LOGIN.into()),
-        nextcloud_password: Some(opnc_sim::nextcloud::demo::ADMIN_PASSWORD.into()),
-        allow_insecure_http: false,
-        remember: false,
-    };
-    let keychain = opnc_core::keychain::Keychain::new("opnc-test-unused");
-    let connected = opnc_core::pair::ConnectedPair::sign_in(request, None, None, &keychain, true).await.unwrap();
+    let connected = demo_signed_in(&pair).await;
     let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
     assert_eq!(todo.len(), 2);
     let never = std::sync::atomic::AtomicBool::new(false);

@@ -96,3 +96,18 @@ impl Captured {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
+
+/// Both simulators signed in through the pair API with their demo admins, as the wizard's form would.
+pub async fn demo_signed_in(pair: &opnc_sim::SimPair) -> opnc_core::pair::ConnectedPair {
+    let request = opnc_core::pair::SignIn {
+        openproject_url: pair.openproject.url(),
+        openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
+        nextcloud_url: pair.nextcloud.url(),
+        nextcloud_login: Some(nc_demo::ADMIN_LOGIN.into()),
+        nextcloud_password: Some(nc_demo::ADMIN_PASSWORD.into()),
+        allow_insecure_http: false,
+        remember: false,
+    };
+    let keychain = opnc_core::keychain::Keychain::new("opnc-test-unused");
+    opnc_core::pair::ConnectedPair::sign_in(request, None, None, &keychain, true).await.expect("signed in")
+}
