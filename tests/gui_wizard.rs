@@ -608,6 +608,12 @@ async fn options_run(app: &Path) {
     screenshot("21-storage-in-the-way", 1280, 800);
     driver.click("#remedy-replace").await;
     driver.wait_for("#apply").await;
+    // What SSO through Nextcloud Hub would need, checked beside the plan (the simulated Nextcloud has no SSO apps).
+    driver.click("#check-sso").await;
+    driver.wait_for("#sso-result").await;
+    let sso = driver.text("#sso-result").await;
+    assert!(sso.contains("not possible yet") && sso.contains("user_oidc") && sso.contains("nextcloud_sso"), "{sso}");
+    screenshot("22-sso-checked", 1280, 800);
     // Without project folders, then the plan is made again.
     driver.click("#project-folders").await;
     driver.click("#apply-options").await;

@@ -176,6 +176,15 @@ pub fn open_page(url: String) -> Result<(), ErrorView> {
     Ok(())
 }
 
+/// What SSO through an identity provider would need for this pair, instead of two-way OAuth (checked only).
+#[tauri::command]
+pub async fn sso_readiness(
+    state: State<'_, AppState>,
+    choice: opnc_core::setup::sso::IdentityProvider,
+) -> Result<opnc_core::setup::sso::SsoReadiness, ErrorView> {
+    Ok(signed_in(&state).await?.sso_readiness(&choice).await)
+}
+
 #[tauri::command]
 pub async fn review(state: State<'_, AppState>, options: SetupOptions) -> Result<Review, ErrorView> {
     Ok(state.pair.lock().await.as_mut().ok_or_else(not_signed_in)?.review(options, &state.jobs).await)

@@ -62,6 +62,7 @@ pub fn run() {
             commands::watch_projects,
             commands::cancel_watch,
             commands::review,
+            commands::sso_readiness,
             commands::apply,
             commands::cancel_apply,
             commands::diagnose,

@@ -19,6 +19,38 @@ fix: string | null,
  * The assistant's own action that fixes it, where it has one.
  */
 remedy: Remedy | null, };
+export type IdentityProvider = { "kind": "nextcloud_hub" } | { "kind": "external", 
+/**
+ * Its discovery document's address.
+ */
+discovery_url: string, 
+/**
+ * OpenProject exchanges the user's token for one with Nextcloud as audience (RFC 8693).
+ */
+token_exchange: boolean, 
+/**
+ * The user_oidc provider that stands for it in Nextcloud, when one is there already.
+ */
+oidc_provider: string | null, };
+export type SsoReadiness = { choice: IdentityProvider, findings: Array<Finding>, facts: SsoFacts, };
+export type SsoFacts = { openproject_version: string | null, 
+/**
+ * OpenProject's Enterprise token has `nextcloud_sso` (`availableFeatures` of the configuration).
+ */
+sso_feature: boolean | null, integration_version: string | null, 
+/**
+ * The `oidc` app's version, when it is installed.
+ */
+oidc_app: string | null, 
+/**
+ * `user_oidc`'s version, when it is installed.
+ */
+user_oidc_app: string | null, 
+/**
+ * user_oidc's provider identifiers.
+ */
+user_oidc_providers: Array<string>, discovery: Discovery | null, };
+export type Discovery = { issuer: string, authorization_endpoint: string, token_endpoint: string, jwks_uri: string, grant_types_supported: Array<string>, scopes_supported: Array<string>, };
 export type Remedy = { "remedy": "setup" } | { "remedy": "setup_replacing" } | { "remedy": "setup_with_another_name" } | { "remedy": "reset", kind: ResetKind, } | { "remedy": "enable_projects" };
 export type SetupOptions = { storage_name: string, 
 /**

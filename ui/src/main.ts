@@ -2,7 +2,7 @@
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { reaction } from "./errors";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, Remedy, ResetKind, Review, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, IdentityProvider, ProjectChoice, Remedy, ResetKind, Review, SsoReadiness, SetupOptions, SideSummary } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
 
@@ -36,6 +36,8 @@ const state = {
   resolved: { op: "", nc: "" },
   // What the setup is asked to do: the plan is made again when these change.
   options: { storage_name: "Nextcloud", project_folders: true, replace_existing: false } as SetupOptions,
+  // What SSO through an identity provider would need instead (checked only; the apply is two-way OAuth).
+  sso: null as SsoReadiness | null,
   notice: "",
   op: [] as Step[],
   nc: [] as Step[],
@@ -143,7 +145,15 @@ function setupOptions(): string {
     <label>${t("storageName")} <input id="storage-name" value="${esc(o.storage_name)}" /></label>
     <label><input type="checkbox" id="project-folders" ${o.project_folders ? "checked" : ""} /> ${t("withProjectFolders")}</label>
     <label><input type="checkbox" id="replace-existing" ${o.replace_existing ? "checked" : ""} /> ${t("replaceExisting")}</label>
-    <button type="button" id="apply-options" class="secondary">${t("checkAgain")}</button></fieldset>`;
+    <button type="button" id="apply-options" class="secondary">${t("checkAgain")}</button></fieldset>
+    <fieldset class="setup-options sso"><legend>${t("ssoTitle")}</legend>
+    <p class="hint">${t("ssoHint")}</p>
+    <label><input type="radio" name="sso-kind" value="nextcloud_hub" checked /> ${t("ssoHub")}</label>
+    <label><input type="radio" name="sso-kind" value="external" /> ${t("ssoExternal")}</label>
+    <label>${t("ssoDiscovery")} <input id="idp-discovery" placeholder="https://idp.example.com/realms/main/.well-known/openid-configuration" /></label>
+    <label><input type="checkbox" id="token-exchange" /> ${t("ssoTokenExchange")}</label>
+    <button type="button" id="check-sso" class="secondary">${t("ssoCheck")}</button>
+    ${state.sso ? `<div id="sso-result"><h4>${state.sso.findings.some((f) => f.severity === "blocker") ? t("ssoBlocked") : t("ssoReady")}</h4>${findingsList(state.sso.findings)}</div>` : ""}</fieldset>`;
 }
 
 function findingsList(findings: Finding[]): string {
@@ -474,6 +484,19 @@ function bind(): void {
     state.options = { ...state.options, replace_existing: true };
     await check();
   });
+  document.querySelector("#check-sso")?.addEventListener("click", async () => {
+    const kind = document.querySelector<HTMLInputElement>("input[name=sso-kind]:checked")?.value ?? "nextcloud_hub";
+    const choice: IdentityProvider = kind === "external"
+      ? {
+          kind: "external",
+          discovery_url: document.querySelector<HTMLInputElement>("#idp-discovery")?.value.trim() ?? "",
+          token_exchange: document.querySelector<HTMLInputElement>("#token-exchange")?.checked ?? false,
+          oidc_provider: null,
+        }
+      : { kind: "nextcloud_hub" };
+    state.sso = (await run(() => invoke<SsoReadiness>("sso_readiness", { choice }))) ?? null;
+    render();
+  });
   document.querySelector("#apply-options")?.addEventListener("click", async () => {
     const name = document.querySelector<HTMLInputElement>("#storage-name")?.value.trim() || "Nextcloud";
     state.options = {
@@ -587,7 +610,7 @@ function bind(): void {
   );
   document.querySelector("#sign-out")?.addEventListener("click", async () => {
     await run(() => invoke<boolean>("sign_out"));
-    Object.assign(state, { stage: "sign-in", summary: null, review: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });
+    Object.assign(state, { stage: "sign-in", summary: null, review: null, sso: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });
     state.browser = { url: "", login: "" };
     state.opWindow = { waiting: false, admin: "" };
     render();
