@@ -420,10 +420,12 @@ impl ClientError {
             ErrorKind::InvalidUrl(UrlProblem::InsecureHttp { .. }) => {
                 "Use the https:// address. Plain http is only for local test servers, and must be allowed explicitly.".into()
             }
+            ErrorKind::InvalidUrl(_) if s == Server::IdentityProvider => "Enter the address of the identity provider's discovery document, e.g. https://idp.example.com/realms/main/.well-known/openid-configuration.".into(),
             ErrorKind::InvalidUrl(_) => format!("Enter the {s} base address, e.g. https://{}.example.com.", s.to_string().to_lowercase()),
             ErrorKind::CouldNotConnect { cause, .. } => match cause {
                 ConnectCause::Dns => "Check the spelling of the host name, and that this computer's DNS (or VPN) can resolve it.".into(),
                 ConnectCause::Refused => "Check the port, and that the server is running and not blocked by a firewall.".into(),
+                ConnectCause::Tls(TlsProblem::UnknownIssuer) if s == Server::IdentityProvider => "Install the certificate authority that signed the identity provider's certificate on this computer, or use a certificate from a public CA. OpenProject and Nextcloud need to trust it too (update-ca-certificates; on Nextcloud `occ security:certificates:import`).".into(),
                 ConnectCause::Tls(TlsProblem::UnknownIssuer) => format!(
                     "Install the certificate authority that signed {s}'s certificate on this computer, or use a certificate from a public CA. The other server needs to trust it too (update-ca-certificates; on Nextcloud `occ security:certificates:import`)."
                 ),

@@ -147,10 +147,54 @@ async fn wrong_discovery_addresses_are_named_precisely() {
         IdentityProvider::External { discovery_url: "htp://idp".into(), token_exchange: false, oidc_provider: None };
     let ready = check(&pair, &malformed).await;
     assert_eq!(codes(&ready), vec![C::SsoDiscoveryAddressInvalid], "{:#?}", ready.findings);
+    assert!(
+        ready.findings[0].fix.as_deref().is_some_and(|f| f.contains("discovery document")),
+        "{:#?}",
+        ready.findings[0]
+    );
 }
 
 /// A loopback port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// An identity provider with a self-signed certificate: named as such, with the fix for this computer and both
+/// servers (they fetch the document themselves).
+#[tokio::test]
+async fn a_self_signed_identity_provider_is_named() {
+    use std::sync::Arc;
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(socket).await;
+            });
+        }
+    });
+    let pair = start(sso_openproject(), NextcloudProfile::nc34().with_sso_apps()).await;
+    let choice = IdentityProvider::External {
+        discovery_url: format!("https://localhost:{port}/realms/main/.well-known/openid-configuration"),
+        token_exchange: false,
+        oidc_provider: None,
+    };
+    let ready = check(&pair, &choice).await;
+    assert_eq!(codes(&ready), vec![C::SsoDiscoveryUnreachable], "{:#?}", ready.findings);
+    let finding = &ready.findings[0];
+    assert!(finding.evidence.contains("tls_certificate"), "{finding:#?}");
+    let fix = finding.fix.clone().unwrap_or_default();
+    assert!(fix.contains("identity provider's certificate") && fix.contains("OpenProject and Nextcloud"), "{fix}");
+    assert!(finding.message.contains("identity provider"), "{}", finding.message);
+    eprintln!("{}\n  fix: {fix}", finding.message);
 }
