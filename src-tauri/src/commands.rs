@@ -299,7 +299,7 @@ pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) 
         ResetKind::AppPassword => ("Rotate the app password?", "Rotate"),
         ResetKind::OpenprojectOauth => ("Replace OpenProject OAuth values?", "Replace"),
     };
-    if !confirm(&app, title, impact, action).await {
+    if !confirm(&app, title, impact.text, action).await {
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;

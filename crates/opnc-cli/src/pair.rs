@@ -238,13 +238,7 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
         }
         Err(e) => {
             crate::sessions::closed(ticket);
-            let failure = Failure::from(e);
-            Err(match failure.code {
-                opnc_core::ErrorCode::KeyringUnavailable => {
-                    Failure { message: format!("not remembered: {}", failure.message), ..failure }
-                }
-                _ => failure,
-            })
+            Err(Failure::from(e))
         }
     }
 }
@@ -370,17 +364,15 @@ fn emit_json(value: serde_json::Value) {
 }
 
 /// Says which files in the job folder could not be read (never skipped in silence: one may be a setup whose
-/// changes are still to undo); returns them.
-fn say_unreadable(store: &JobStore) -> Vec<opnc_core::setup::journal::UnreadableJob> {
-    let unreadable = store.unreadable();
-    for file in &unreadable {
+/// changes are still to undo).
+fn say_unreadable(unreadable: &[opnc_core::setup::journal::UnreadableJob]) {
+    for file in unreadable {
         eprintln!(
             "A file in the job folder could not be read as a setup job and was left alone: {} ({}). Check it, then \
              move it away.",
             file.path, file.reason
         );
     }
-    unreadable
 }
 
 /// The review, after enabling disabled apps with `--enable-apps`; the account password is dropped after it.
@@ -479,7 +471,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
         }
     }
     let review = review(&mut c, &args, &store).await;
-    say_unreadable(&store);
+    say_unreadable(&review.unreadable_jobs);
     if !args.pair.json {
         eprint!("{}", findings_text(&review.findings));
     }
@@ -724,7 +716,8 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
         Err(e) => return e.report(),
     };
     let jobs = c.pair.interrupted(&store);
-    let unreadable = say_unreadable(&store);
+    let unreadable = store.unreadable();
+    say_unreadable(&unreadable);
     if jobs.is_empty() {
         c.finish().await;
         if !unreadable.is_empty() {
@@ -813,14 +806,14 @@ pub async fn reset(args: ResetArgs) -> Exit {
         ResetWhat::AppPassword => ResetKind::AppPassword,
         ResetWhat::OpenprojectOauth => ResetKind::OpenprojectOauth,
     };
-    let (storage, impact) = match tokio::join!(c.pair.storage(), c.pair.reset_impact(kind)) {
-        (Ok(storage), Ok(impact)) => (storage, impact),
-        (Err(e), _) | (_, Err(e)) => {
+    let impact = match c.pair.reset_impact(kind).await {
+        Ok(impact) => impact,
+        Err(e) => {
             c.finish().await;
             return Failure::from(e).report();
         }
     };
-    eprintln!("Reset of OpenProject's storage \"{}\": {impact}", storage.name);
+    eprintln!("Reset of OpenProject's storage \"{}\": {}", impact.storage.name, impact.text);
     if let Err(code) = confirm("Go ahead?", args.yes) {
         c.finish().await;
         return code;

@@ -12,8 +12,6 @@ pub struct Tag {
     pub name: String,
     /// Decoded values, in document order.
     pub attrs: Vec<(String, String)>,
-    /// The element's visible text: its descendants' text, whitespace collapsed.
-    pub text: String,
 }
 
 impl Tag {
@@ -41,7 +39,6 @@ fn tag(node: &NodeRef<'_>) -> Tag {
     Tag {
         name: node.node_name().map(|n| n.to_ascii_lowercase()).unwrap_or_default(),
         attrs: node.attrs().iter().map(|a| (a.name.local.to_string(), a.value.to_string())).collect(),
-        text: collapse(&node.text()),
     }
 }
 
@@ -49,6 +46,14 @@ fn tag(node: &NodeRef<'_>) -> Tag {
 pub fn tags(html: &str) -> Vec<Tag> {
     let doc = parse(html);
     doc.root().descendants_it().filter(|n| n.is_element()).map(|n| tag(&n)).collect()
+}
+
+/// The visible text of the first element `wanted` picks (its descendants' text, whitespace collapsed). Only that
+/// element's text is gathered, not every element's.
+pub fn first_text(html: &str, wanted: impl Fn(&Tag) -> bool) -> Option<String> {
+    let doc = parse(html);
+    let node = doc.root().descendants_it().filter(|n| n.is_element()).find(|n| wanted(&tag(n)))?;
+    Some(collapse(&node.text()))
 }
 
 fn collapse(text: &str) -> String {
@@ -142,8 +147,8 @@ mod tests {
         let page = r#"<!DOCTYPE html><html><head><meta name="csrf-token" content="t&amp;1"></head>
 <body><div class="errorExplanation"><p>Name <b>has already</b> been taken.</p></div></body></html>"#;
         assert_eq!(meta(page, "csrf-token").and_then(|t| t.attr("content").map(str::to_owned)), Some("t&1".into()));
-        let error = tags(page).into_iter().find(|t| t.has("class", "errorExplanation")).unwrap();
-        assert_eq!(error.text, "Name has already been taken.");
+        let error = first_text(page, |t| t.has("class", "errorExplanation")).unwrap();
+        assert_eq!(error, "Name has already been taken.");
     }
 
     #[test]

@@ -638,13 +638,12 @@ fn credentials_in(html: &str, id_field: &str, secret_field: &str) -> Option<Repl
 
 /// The error a re-rendered Rails form shows.
 fn error_text(html: &str) -> Option<String> {
-    let tags = html_scan::tags(html);
-    let tag = tags.iter().find(|t| {
+    html_scan::first_text(html, |t| {
         t.attr("class").is_some_and(|c| {
             c.split_whitespace().any(|c| c == "errorExplanation" || c == "flash-error" || c == "-error")
         })
-    })?;
-    Some(tag.text.clone()).filter(|t| !t.is_empty())
+    })
+    .filter(|t| !t.is_empty())
 }
 
 /// One check of OpenProject's health report.

@@ -179,24 +179,7 @@ async fn an_unknown_host_name_is_a_dns_failure() {
 
 #[tokio::test]
 async fn a_self_signed_certificate_is_named() {
-    let _ = rustls_provider();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let config = tokio_rustls::rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(socket).await;
-            });
-        }
-    });
+    let port = self_signed_tls_port().await;
     let client =
         opnc_core::nextcloud::NextcloudClient::new(quick_http(), url(&format!("https://localhost:{port}")), None);
     let err = client.status().await.unwrap_err();
@@ -206,10 +189,6 @@ async fn a_self_signed_certificate_is_named() {
         "{err:?}"
     );
     assert!(err.hint().contains("certificates:import"), "the fix on the other server is named: {}", err.hint());
-}
-
-fn rustls_provider() -> Result<(), std::sync::Arc<tokio_rustls::rustls::crypto::CryptoProvider>> {
-    tokio_rustls::rustls::crypto::ring::default_provider().install_default()
 }
 
 #[tokio::test]

@@ -164,25 +164,7 @@ fn closed_port() -> u16 {
 /// servers (they fetch the document themselves).
 #[tokio::test]
 async fn a_self_signed_identity_provider_is_named() {
-    use std::sync::Arc;
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let config = tokio_rustls::rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(socket).await;
-            });
-        }
-    });
+    let port = self_signed_tls_port().await;
     let pair = start(sso_openproject(), NextcloudProfile::nc34().with_sso_apps()).await;
     let choice = IdentityProvider::External {
         discovery_url: format!("https://localhost:{port}/realms/main/.well-known/openid-configuration"),

@@ -119,8 +119,10 @@ pub async fn nextcloud_browser_sign_in(
     open_page: impl Fn(&str),
     cancelled: &AtomicBool,
 ) -> Result<NextcloudCredentials, PairError> {
-    let url = resolve_address(Server::Nextcloud, nextcloud_url, allow_insecure_http).await?.url;
-    let anonymous = NextcloudClient::new(http_client()?, url, None);
+    let http = http_client()?;
+    let policy = UrlPolicy { allow_insecure_http };
+    let url = crate::address::resolve(&http, Server::Nextcloud, nextcloud_url, policy).await?.url;
+    let anonymous = NextcloudClient::new(http, url, None);
     let flow = anonymous.start_login_flow().await?;
     open_page(&flow.login_url);
     let started = Instant::now();

@@ -12,6 +12,13 @@ use crate::setup::projects::{self, EnableOutcome};
 use crate::setup::reset::{self, ResetKind, ResetOutcome};
 use crate::ErrorCode;
 
+/// What a reset would invalidate, and of which storage.
+#[derive(Debug, Clone)]
+pub struct ResetImpact {
+    pub storage: Storage,
+    pub text: String,
+}
+
 /// A project as the picker shows it.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ProjectChoice {
@@ -56,10 +63,11 @@ impl ConnectedPair {
         Ok(connection::delete(&self.op, &self.nc, impact).await?)
     }
 
-    /// What `kind` would invalidate for this pair's storage, for the confirmation.
-    pub async fn reset_impact(&self, kind: ResetKind) -> Result<String, PairError> {
+    /// The storage `kind` would reset and what that invalidates, for the confirmation.
+    pub async fn reset_impact(&self, kind: ResetKind) -> Result<ResetImpact, PairError> {
         let storage = self.storage().await?;
-        Ok(kind.impact(storage.has_application_password == Some(true)))
+        let text = kind.impact(storage.has_application_password == Some(true));
+        Ok(ResetImpact { storage, text })
     }
 
     /// One of the resets, proven afterwards. OpenProject's OAuth values are replaced on its page over the web

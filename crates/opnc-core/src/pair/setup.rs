@@ -123,17 +123,19 @@ impl ConnectedPair {
         self.facts = Some(report.facts.clone());
         let findings = report.findings.clone();
         self.report = Some(report);
-        Review { findings, plan, interrupted: self.interrupted(store), unreadable_jobs: store.unreadable() }
+        let (interrupted, unreadable_jobs) = store.survey();
+        let interrupted = interrupted.into_iter().filter(|j| self.is_this_pair(j)).collect();
+        Review { findings, plan, interrupted, unreadable_jobs }
     }
 
     /// Setups of this pair left half done by a process that ended, or whose rollback failed (the job folder is
     /// shared by every face; a job held by a live process is not among them).
     pub fn interrupted(&self, store: &JobStore) -> Vec<Job> {
-        store
-            .interrupted()
-            .into_iter()
-            .filter(|j| self.op.base() == &j.openproject_url && self.nc.base() == &j.nextcloud_url)
-            .collect()
+        store.interrupted().into_iter().filter(|j| self.is_this_pair(j)).collect()
+    }
+
+    fn is_this_pair(&self, job: &Job) -> bool {
+        self.op.base() == &job.openproject_url && self.nc.base() == &job.nextcloud_url
     }
 
     /// Rolls back the interrupted setups of this pair (and finishes failed rollbacks), reporting every saved

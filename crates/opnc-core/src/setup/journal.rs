@@ -309,11 +309,18 @@ impl JobStore {
     /// whose rollback failed (a later recovery finishes it; the compensations are safe to run again). A job whose
     /// owner still runs — `opnc` and the desktop app share this folder — holds its lease and is not listed.
     pub fn interrupted(&self) -> Vec<Job> {
-        self.all()
+        self.survey().0
+    }
+
+    /// The interrupted jobs and the unreadable files, from one read of the folder.
+    pub fn survey(&self) -> (Vec<Job>, Vec<UnreadableJob>) {
+        let (jobs, unreadable) = self.scan();
+        let interrupted = jobs
             .into_iter()
             .filter(|j| matches!(j.status, JobStatus::Running | JobStatus::RollbackFailed))
             .filter(|j| self.lease(&j.id).is_ok())
-            .collect()
+            .collect();
+        (interrupted, unreadable)
     }
 
     /// The job's lease: an exclusive lock on `<id>.lock` held by the process working on the job, for as long as it

@@ -111,3 +111,27 @@ pub async fn demo_signed_in(pair: &opnc_sim::SimPair) -> opnc_core::pair::Connec
     let keychain = opnc_core::keychain::Keychain::new("opnc-test-unused");
     opnc_core::pair::ConnectedPair::sign_in(request, None, None, &keychain, true).await.expect("signed in")
 }
+
+/// A loopback TLS server with a self-signed certificate for `localhost` that completes handshakes and answers
+/// nothing; returns its port.
+pub async fn self_signed_tls_port() -> u16 {
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(socket).await;
+            });
+        }
+    });
+    port
+}
