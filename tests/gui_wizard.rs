@@ -608,21 +608,27 @@ async fn options_run(app: &Path) {
     screenshot("23-storage-in-the-way", 1280, 800);
     driver.click("#remedy-replace").await;
     driver.wait_for("#apply").await;
-    // What SSO through Nextcloud Hub would need, checked beside the plan (the simulated Nextcloud has no SSO apps).
-    driver.click("#check-sso").await;
-    driver.wait_for("#sso-result").await;
-    let sso = driver.text("#sso-result").await;
-    assert!(sso.contains("not possible yet") && sso.contains("user_oidc") && sso.contains("nextcloud_sso"), "{sso}");
-    screenshot("22-sso-checked", 1280, 800);
+    // SSO through Nextcloud Hub as the method: the plan is made for it, and this Nextcloud (no SSO apps) and this
+    // OpenProject (no Enterprise feature) block it, each named.
+    driver.click("input[name=auth][value=sso_hub]").await;
+    driver.click("#apply-options").await;
+    driver.wait_for("#check").await;
+    let blocked = driver.text(".middle").await;
+    assert!(blocked.contains("user_oidc") && blocked.contains("nextcloud_sso"), "{blocked}");
+    screenshot("22-sso-method-blocked", 1280, 800);
     // The same in German: the wizard's own words switch (the findings' texts come from the core, in English until
     // its catalogue has German).
     driver.click("#language").await;
     let german = driver.text(".middle").await;
-    assert!(german.contains("Was eingerichtet wird") && german.contains("SSO statt Zwei-Wege-OAuth"), "{german}");
+    assert!(
+        german.contains("Was eingerichtet wird") && german.contains("Wie Anfragen der Benutzer autorisiert werden"),
+        "{german}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await; // the DOM changes before the window repaints
     screenshot("24-options-and-sso-de", 1280, 800);
     driver.click("#language").await;
-    // Without project folders, then the plan is made again.
+    // Back to two-way OAuth, without project folders; then the plan is made again.
+    driver.click("input[name=auth][value=oauth]").await;
     driver.click("#project-folders").await;
     driver.click("#apply-options").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -675,4 +681,43 @@ async fn demo_setup_through_the_real_window() {
     two_factor_window_run(&app).await;
     replace_by_hand_run(&app).await;
     options_run(&app).await;
+    sso_run(&app).await;
+}
+
+/// SSO through Nextcloud Hub from the wizard: the method chosen, the identity provider in the middle of the plan,
+/// the apply with its success dialog, then OpenProject's provider form values with the secret masked until revealed.
+async fn sso_run(app: &Path) {
+    let mut op = opnc_sim::OpenProjectProfile::v17();
+    op.available_features = vec!["nextcloud_sso".into()];
+    let nc = opnc_sim::NextcloudProfile { allow_local_remote_servers: true, ..opnc_sim::NextcloudProfile::nc34() };
+    let pair =
+        opnc_sim::SimPair::start(op, nc.with_sso_apps(), opnc_sim::loopback(0), opnc_sim::loopback(0)).await.unwrap();
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    sign_in_with_token(&driver, &pair).await;
+    driver.wait_for("#apply").await;
+    driver.click("input[name=auth][value=sso_hub]").await;
+    driver.click("#apply-options").await;
+    driver.wait_for("#idp-box").await;
+    let middle = driver.text(".middle").await;
+    assert!(
+        middle.contains("Identity provider") && middle.contains("/index.php/.well-known/openid-configuration"),
+        "{middle}"
+    );
+    let plan = driver.text(".pane.nextcloud").await;
+    assert!(plan.contains("OpenID Connect client"), "the SSO steps are the plan: {plan}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    screenshot("25-sso-plan", 1280, 800);
+    assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
+    driver.wait_for("#provider-handoff").await;
+    let handoff = driver.text("#provider-handoff").await;
+    let client = pair.nextcloud.sim.state().oidc_clients[0].clone();
+    assert!(handoff.contains(&client.client_id), "{handoff}");
+    assert!(!handoff.contains(&client.client_secret), "masked until revealed");
+    screenshot("26-sso-provider-handoff", 1280, 800);
+    driver.click("#reveal-secret").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(driver.text("#handoff-secret").await, client.client_secret, "revealed on request");
+    let storage = &pair.openproject.sim.state().storages[0];
+    assert!(storage.sso(), "an SSO storage");
 }

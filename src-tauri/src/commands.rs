@@ -177,12 +177,21 @@ pub fn open_page(url: String) -> Result<(), ErrorView> {
 }
 
 /// What SSO through an identity provider would need for this pair, instead of two-way OAuth (checked only).
+/// The demo's identity provider's discovery address (SSO through an external identity provider), when the demo runs.
 #[tauri::command]
-pub async fn sso_readiness(
-    state: State<'_, AppState>,
-    choice: opnc_core::setup::sso::IdentityProvider,
-) -> Result<opnc_core::setup::sso::SsoReadiness, ErrorView> {
-    Ok(signed_in(&state).await?.sso_readiness(&choice).await)
+pub async fn demo_identity_provider(state: State<'_, AppState>) -> Result<Option<String>, ErrorView> {
+    Ok(state.demo_idp.lock().await.as_ref().map(|idp| idp.discovery_url()))
+}
+
+/// The client secret to enter in OpenProject's OpenID provider form, when the admin reveals it: the one place the
+/// app shows a secret (masked until then).
+#[tauri::command]
+pub async fn reveal_handoff_secret(state: State<'_, AppState>) -> Result<String, ErrorView> {
+    state.handoff_secret.lock().await.as_ref().map(|s| s.expose().clone()).ok_or_else(|| ErrorView {
+        code: ErrorCode::MissingCredential,
+        message: "No client secret is held: it is kept only until the app is closed or signed out.".into(),
+        hint: "Read it in Nextcloud: Administration settings → Security → OpenID Connect clients.".into(),
+    })
 }
 
 #[tauri::command]
@@ -203,14 +212,22 @@ pub async fn apply(
     let progress = move |job: &Job| drop(progress.send(job.clone()));
     let result = pair.apply(&state.jobs, Confirmation::Confirmed, &progress, Some(&state.cancel_apply)).await;
     drop(guard);
+    if let ApplyResult::Ran { handoff: Some(handoff), .. } = &result {
+        *state.handoff_secret.lock().await = handoff.client_secret.clone();
+    }
     let (title, kind, text) = match &result {
         ApplyResult::Ran { job, storage_id, .. } => match (&job.error, &job.rollback_error) {
             (None, _) => (
                 "Connected",
                 MessageDialogKind::Info,
                 format!(
-                    "OpenProject and Nextcloud are connected and proven from both sides (storage {}).",
-                    storage_id.unwrap_or_default()
+                    "OpenProject and Nextcloud are connected and proven from both sides (storage {}).{}",
+                    storage_id.unwrap_or_default(),
+                    if matches!(&result, ApplyResult::Ran { handoff: Some(_), .. }) {
+                        "\n\nOne step is left by hand: OpenProject's OpenID provider. The window shows the values to enter."
+                    } else {
+                        ""
+                    }
                 ),
             ),
             (Some(e), None) => (

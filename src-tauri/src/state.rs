@@ -22,6 +22,11 @@ pub struct AppState {
     pub cancel_watch: std::sync::atomic::AtomicBool,
     /// OpenProject's browser session from the sign-in window, until the sign-in uses it (memory only).
     pub op_session: Mutex<Option<opnc_core::openproject_web::WebSession>>,
+    /// The demo's external identity provider (SSO), beside the demo servers.
+    pub demo_idp: Mutex<Option<opnc_sim::idp::RunningIdp>>,
+    /// The client secret of the oidc client an SSO setup made for OpenProject, until the admin has entered it in
+    /// OpenProject's form (memory only; shown masked, revealed on request).
+    pub handoff_secret: Mutex<Option<opnc_core::SecretString>>,
 }
 
 impl AppState {
@@ -36,6 +41,8 @@ impl AppState {
             cancel_apply: std::sync::atomic::AtomicBool::new(false),
             cancel_watch: std::sync::atomic::AtomicBool::new(false),
             op_session: Mutex::new(None),
+            demo_idp: Mutex::new(None),
+            handoff_secret: Mutex::new(None),
         }
     }
 
@@ -56,6 +63,7 @@ impl AppState {
     pub async fn sign_out(&self) -> bool {
         *self.op_session.lock().await = None;
         *self.browser_credentials.lock().await = None;
+        *self.handoff_secret.lock().await = None;
         let pair = self.pair.lock().await.take();
         match pair {
             Some(pair) => pair.sign_out().await,
@@ -71,6 +79,7 @@ impl AppState {
 
     pub async fn start_demo(&self) -> Result<PairSummary, ErrorView> {
         let sims = start_sims().await?;
+        self.start_demo_idp().await?;
         let request = SignIn {
             openproject_url: sims.openproject.url(),
             openproject_token: Some(op_demo::ADMIN_TOKEN.into()),
@@ -88,6 +97,7 @@ impl AppState {
     /// Demo servers for signing in by hand: OpenProject in its window, Nextcloud with the demo account.
     pub async fn start_demo_servers(&self) -> Result<DemoServers, ErrorView> {
         let sims = start_sims().await?;
+        self.start_demo_idp().await?;
         let servers = DemoServers {
             openproject_url: sims.openproject.url(),
             nextcloud_url: sims.nextcloud.url(),
@@ -102,6 +112,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// The demo's identity provider, for SSO through an external one.
+    async fn start_demo_idp(&self) -> Result<(), ErrorView> {
+        let idp = opnc_sim::idp::RunningIdp::start(Default::default(), opnc_sim::loopback(0))
+            .await
+            .map_err(|e| PairError::DemoUnavailable(e.to_string()).view())?;
+        *self.demo_idp.lock().await = Some(idp);
+        Ok(())
+    }
+
     pub async fn fail_next_apply(&self) -> Result<(), ErrorView> {
         let demo = self.demo.lock().await;
         let sims = demo.as_ref().ok_or(PairError::DemoOnly)?;
@@ -115,8 +134,15 @@ impl AppState {
     }
 }
 
+/// The demo servers can be connected either way: two-way OAuth, or SSO (OpenProject with the Enterprise feature,
+/// Nextcloud with the oidc and user_oidc apps).
 async fn start_sims() -> Result<SimPair, ErrorView> {
-    SimPair::start_default().await.map_err(|e| PairError::DemoUnavailable(e.to_string()).view())
+    let mut op = opnc_sim::OpenProjectProfile::v17();
+    op.available_features.push("nextcloud_sso".into());
+    let nc = opnc_sim::NextcloudProfile { allow_local_remote_servers: true, ..opnc_sim::NextcloudProfile::nc34() };
+    SimPair::start(op, nc.with_sso_apps(), opnc_sim::loopback(0), opnc_sim::loopback(0))
+        .await
+        .map_err(|e| PairError::DemoUnavailable(e.to_string()).view())
 }
 
 impl Default for AppState {

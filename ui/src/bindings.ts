@@ -2,10 +2,10 @@
 // Regenerate: OPNC_UPDATE_BINDINGS=1 cargo test -p opnc-core --test ipc_bindings
 
 export type Server = "open_project" | "nextcloud" | "identity_provider";
-export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown" | "plan_changed" | "not_signed_in" | "missing_credential" | "cancelled" | "no_storage" | "preflight_blocked" | "keyring_unavailable" | "web_session_required" | "window_closed" | "demo_only" | "watch_timed_out" | "client_setup_failed" | "demo_unavailable" | "invalid_input" | "local_failure";
+export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown" | "plan_changed" | "not_signed_in" | "missing_credential" | "cancelled" | "no_storage" | "preflight_blocked" | "keyring_unavailable" | "web_session_required" | "window_closed" | "demo_only" | "watch_timed_out" | "client_setup_failed" | "demo_unavailable" | "invalid_input" | "local_failure" | "manual_cleanup_required";
 export type ErrorView = { code: ErrorCode, message: string, hint: string, };
 export type Severity = "blocker" | "warning" | "info";
-export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud" | "sso_openproject_too_old" | "sso_enterprise_feature_missing" | "sso_integration_too_old" | "sso_nextcloud_app_missing" | "sso_discovery_unreachable" | "sso_discovery_address_invalid" | "sso_discovery_invalid" | "sso_token_exchange_unsupported" | "sso_provider_unknown" | "sso_providers_found" | "sso_issuer_port_dropped";
+export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud" | "sso_openproject_too_old" | "sso_enterprise_feature_missing" | "sso_integration_too_old" | "sso_nextcloud_app_missing" | "sso_discovery_unreachable" | "sso_discovery_address_invalid" | "sso_discovery_invalid" | "sso_token_exchange_unsupported" | "sso_provider_unknown" | "sso_providers_found" | "sso_issuer_port_dropped" | "sso_choice_incomplete" | "sso_provider_exists" | "sso_project_folders_too_old" | "sso_password_confirmation_needed" | "sso_bearer_validation_by_hand" | "sso_openproject_provider_by_hand";
 export type Finding = { code: FindingCode, severity: Severity, server: Server | null, message: string, 
 /**
  * What was observed, never containing a secret.
@@ -49,8 +49,102 @@ user_oidc_app: string | null,
 /**
  * user_oidc's provider identifiers.
  */
-user_oidc_providers: Array<string>, discovery: Discovery | null, };
+user_oidc_providers: Array<string>, 
+/**
+ * The providers themselves (client id, discovery, bearer check).
+ */
+providers: Array<OidcProvider>, 
+/**
+ * user_oidc's `store_login_token` (`None`: never set, or the app is not there).
+ */
+store_login_token: boolean | null, discovery: Discovery | null, };
 export type Discovery = { issuer: string, authorization_endpoint: string, token_endpoint: string, jwks_uri: string, grant_types_supported: Array<string>, scopes_supported: Array<string>, };
+export type OidcProvider = { id: number, identifier: string, client_id: string, discovery_endpoint: string, scope: string, 
+/**
+ * Nextcloud accepts the provider's bearer tokens (what OpenProject sends in SSO mode).
+ */
+check_bearer: boolean, };
+export type SsoOptions = { provider: IdentityProvider, 
+/**
+ * OpenProject's client id at the identity provider: the audience Nextcloud checks on the tokens OpenProject
+ * sends after an exchange (external identity provider with token exchange). With Nextcloud Hub the setup
+ * makes that client itself.
+ */
+openproject_client_id: string | null, 
+/**
+ * The scope OpenProject asks for in the exchange (Keycloak: the client scope that adds Nextcloud's audience).
+ */
+token_exchange_scope: string | null, 
+/**
+ * External identity provider without a user_oidc provider yet: Nextcloud's client at it, and the identifier
+ * of the provider the setup creates for it.
+ */
+new_provider: NewProviderChoice | null, 
+/**
+ * The display name of OpenProject's OpenID provider (its sign-in path is `/auth/oidc-<name>`).
+ */
+openproject_provider: string, };
+export type NewProviderChoice = { identifier: string, 
+/**
+ * Nextcloud's client id at the identity provider.
+ */
+client_id: string, };
+export type SsoPlan = { provider: IdentityProvider, 
+/**
+ * The storage's SSO settings.
+ */
+storage: StorageSso, 
+/**
+ * Nextcloud Hub: the redirect URI of the oidc client made for OpenProject.
+ */
+oidc_client_redirect: string | null, 
+/**
+ * The user_oidc provider Nextcloud's integration names (external identity providers).
+ */
+oidc_provider: string | null, 
+/**
+ * Created by the setup (external identity provider without a provider yet).
+ */
+create_provider: NewProviderChoice | null, discovery_url: string, 
+/**
+ * The audience Nextcloud checks: OpenProject's client id at the identity provider (exchange), or, with
+ * Nextcloud Hub, the oidc client the setup makes (known only once it is made).
+ */
+targeted_audience: string | null, token_exchange: boolean, 
+/**
+ * user_oidc's `store_login_token` is switched on (it was not).
+ */
+store_login_token: boolean, 
+/**
+ * OpenProject's OpenID provider: its display name and sign-in callback.
+ */
+openproject_provider: string, openproject_callback: string, };
+export type ProviderHandoff = { 
+/**
+ * OpenProject's admin page for a new OpenID provider.
+ */
+page: string, display_name: string, discovery_url: string, 
+/**
+ * Empty when it is OpenProject's client at an external identity provider, which only the admin knows.
+ */
+client_id: string, 
+/**
+ * Where the secret can be read again.
+ */
+client_secret_source: string, scopes: string, token_exchange: boolean, 
+/**
+ * The redirect URI the identity provider must allow.
+ */
+callback_url: string, };
+export type StorageSso = { 
+/**
+ * `__op-idp__`, or the audience to exchange the user's token for (Nextcloud's client id at the IdP).
+ */
+audience: string, 
+/**
+ * The scope asked for in the exchange (Keycloak: the client scope adding Nextcloud's audience).
+ */
+token_exchange_scope: string | null, };
 export type Remedy = { "remedy": "setup" } | { "remedy": "setup_replacing" } | { "remedy": "setup_with_another_name" } | { "remedy": "reset", kind: ResetKind, } | { "remedy": "enable_projects" };
 export type SetupOptions = { storage_name: string, 
 /**
@@ -60,7 +154,11 @@ project_folders: boolean,
 /**
  * Replace an existing storage for this Nextcloud, or a Nextcloud integration pointing elsewhere.
  */
-replace_existing: boolean, };
+replace_existing: boolean, 
+/**
+ * Connect through an OpenID Connect identity provider instead of two-way OAuth.
+ */
+sso: SsoOptions | null, };
 export type PlanMode = "create" | "prove_only";
 export type PlannedChange = { server: Server, action: string, phase: Phase, };
 export type Plan = { mode: PlanMode, openproject_url: string, nextcloud_url: string, options: SetupOptions, changes: Array<PlannedChange>, 
@@ -79,11 +177,15 @@ reuse_project_folder: boolean,
 /**
  * Nextcloud holds integration settings now; a rollback restores them.
  */
-nextcloud_had_settings: boolean, };
+nextcloud_had_settings: boolean, 
+/**
+ * Connected through an identity provider: what the SSO steps do.
+ */
+sso: SsoPlan | null, };
 export type JobStatus = "running" | "succeeded" | "rolled_back" | "rollback_failed";
-export type Phase = "started" | "replace_storage" | "create_storage" | "configure_nextcloud" | "set_nextcloud_client" | "set_application_password" | "proof" | "rolling_back" | "done";
+export type Phase = "started" | "replace_storage" | "create_oidc_client" | "configure_user_oidc" | "create_storage" | "configure_nextcloud" | "set_nextcloud_client" | "set_application_password" | "proof" | "rolling_back" | "done";
 export type NextcloudIntegration = { openproject_url: string, openproject_client_id: string, has_openproject_client_secret: boolean, authorization_method: string, has_nextcloud_client: boolean, };
-export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, integration_version: string | null, };
+export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, integration_version: string | null, } | { "kind": "delete_oidc_client", id: number | null, name: string, deleted: boolean, } | { "kind": "delete_user_oidc_provider", identifier: string, };
 export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" };
 export type Event = { 
 /**
@@ -164,7 +266,11 @@ interrupted: Array<Job>,
  * Files in the job folder that are not readable jobs: possibly a setup still to undo, so they are shown.
  */
 unreadable_jobs: Array<UnreadableJob>, };
-export type ApplyResult = { "outcome": "ran", job: Job, storage_id: number | null, proof: Proof | null, } | { "outcome": "not_applied", reason: ErrorView, review: Review, } | { "outcome": "recovery_failed", job: Job, };
+export type ApplyResult = { "outcome": "ran", job: Job, storage_id: number | null, proof: Proof | null, 
+/**
+ * SSO: the values for OpenProject's OpenID provider form.
+ */
+handoff: ProviderHandoff | null, } | { "outcome": "not_applied", reason: ErrorView, review: Review, } | { "outcome": "recovery_failed", job: Job, };
 export type NextcloudPointsAt = { "kind": "not_configured" } | { "kind": "this_openproject" } | { "kind": "other_openproject", url: string, };
 export type DeleteImpact = { storage_id: number | null, storage_name: string | null, 
 /**

@@ -61,6 +61,7 @@ export function reaction(code: ErrorCode): Reaction {
     case "demo_unavailable":
     case "invalid_input":
     case "local_failure":
+    case "manual_cleanup_required":
       return "show";
     default: {
       const unhandled: never = code;

@@ -2,7 +2,7 @@
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { reaction } from "./errors";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, IdentityProvider, ProjectChoice, Remedy, ResetKind, Review, SsoReadiness, SetupOptions, SideSummary } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
 import "./style.css";
 import { currentLanguage, setLanguage, t } from "./i18n";
 
@@ -35,9 +35,11 @@ const state = {
   // The base address each typed or pasted address resolves to ("will use …"), once checked.
   resolved: { op: "", nc: "" },
   // What the setup is asked to do: the plan is made again when these change.
-  options: { storage_name: "Nextcloud", project_folders: true, replace_existing: false } as SetupOptions,
-  // What SSO through an identity provider would need instead (checked only; the apply is two-way OAuth).
-  sso: null as SsoReadiness | null,
+  options: { storage_name: "Nextcloud", project_folders: true, replace_existing: false, sso: null } as SetupOptions,
+  // The demo's identity provider, offered as the external one.
+  demoIdp: null as string | null,
+  // The client secret for OpenProject's OpenID provider form, once revealed.
+  revealed: null as string | null,
   notice: "",
   op: [] as Step[],
   nc: [] as Step[],
@@ -145,15 +147,79 @@ function setupOptions(): string {
     <label>${t("storageName")} <input id="storage-name" value="${esc(o.storage_name)}" /></label>
     <label><input type="checkbox" id="project-folders" ${o.project_folders ? "checked" : ""} /> ${t("withProjectFolders")}</label>
     <label><input type="checkbox" id="replace-existing" ${o.replace_existing ? "checked" : ""} /> ${t("replaceExisting")}</label>
-    <button type="button" id="apply-options" class="secondary">${t("checkAgain")}</button></fieldset>
-    <fieldset class="setup-options sso"><legend>${t("ssoTitle")}</legend>
+    ${methodChoice(o.sso)}
+    <button type="button" id="apply-options" class="secondary">${t("checkAgain")}</button></fieldset>`;
+}
+
+/** Two-way OAuth, or SSO through Nextcloud Hub or an external identity provider (with its details). */
+function methodChoice(sso: SsoOptions | null): string {
+  const kind = !sso ? "oauth" : sso.provider.kind === "nextcloud_hub" ? "sso_hub" : "sso_external";
+  const ext = sso?.provider.kind === "external" ? sso.provider : null;
+  const radio = (value: string, label: string) => `<label><input type="radio" name="auth" value="${value}" ${kind === value ? "checked" : ""} /> ${label}</label>`;
+  const field = (id: string, label: string, value: string, extra = "") => `<label>${label} <input id="${id}" value="${esc(value)}" ${extra} /></label>`;
+  return `<fieldset class="method" id="method"><legend>${t("methodTitle")}</legend>
+    ${radio("oauth", t("methodOauth"))}${radio("sso_hub", t("ssoHub"))}${radio("sso_external", t("ssoExternal"))}
     <p class="hint">${t("ssoHint")}</p>
-    <label><input type="radio" name="sso-kind" value="nextcloud_hub" checked /> ${t("ssoHub")}</label>
-    <label><input type="radio" name="sso-kind" value="external" /> ${t("ssoExternal")}</label>
-    <label>${t("ssoDiscovery")} <input id="idp-discovery" placeholder="https://idp.example.com/realms/main/.well-known/openid-configuration" /></label>
-    <label><input type="checkbox" id="token-exchange" /> ${t("ssoTokenExchange")}</label>
-    <button type="button" id="check-sso" class="secondary">${t("ssoCheck")}</button>
-    ${state.sso ? `<div id="sso-result"><h4>${state.sso.findings.some((f) => f.severity === "blocker") ? t("ssoBlocked") : t("ssoReady")}</h4>${findingsList(state.sso.findings)}</div>` : ""}</fieldset>`;
+    <div class="external" ${kind === "sso_external" ? "" : "hidden"}>
+      ${field("idp-discovery", t("ssoDiscovery"), ext?.discovery_url ?? state.demoIdp ?? "", `placeholder="https://idp.example.com/realms/main/.well-known/openid-configuration"`)}
+      <label><input type="checkbox" id="token-exchange" ${ext?.token_exchange ? "checked" : ""} /> ${t("ssoTokenExchange")}</label>
+      ${field("oidc-provider", t("ssoProvider"), ext?.oidc_provider ?? "")}
+      ${field("new-provider", t("ssoNewProvider"), sso?.new_provider?.identifier ?? "")}
+      ${field("nc-client-id", t("ssoNextcloudClient"), sso?.new_provider?.client_id ?? "")}
+      <label>${t("ssoNextcloudSecret")} <input id="nc-client-secret" type="password" autocomplete="off" /></label>
+      ${field("op-client-id", t("ssoOpenProjectClient"), sso?.openproject_client_id ?? "")}
+      ${field("exchange-scope", t("ssoExchangeScope"), sso?.token_exchange_scope ?? "")}
+    </div>
+    <div class="sso-common" ${kind === "oauth" ? "hidden" : ""}>${field("op-provider", t("ssoOpenProjectProvider"), sso?.openproject_provider ?? (kind === "sso_external" ? "idp" : "nextcloud"))}</div>
+  </fieldset>`;
+}
+
+/** The method the form names, as the core's options (`null`: two-way OAuth). */
+function chosenSso(): SsoOptions | null {
+  const kind = document.querySelector<HTMLInputElement>("input[name=auth]:checked")?.value ?? "oauth";
+  if (kind === "oauth") return null;
+  const value = (id: string) => document.querySelector<HTMLInputElement>(`#${id}`)?.value.trim() ?? "";
+  const orNull = (id: string) => value(id) || null;
+  const provider: SsoOptions["provider"] = kind === "sso_hub"
+    ? { kind: "nextcloud_hub" }
+    : { kind: "external", discovery_url: value("idp-discovery"), token_exchange: document.querySelector<HTMLInputElement>("#token-exchange")?.checked ?? false, oidc_provider: orNull("oidc-provider") };
+  const newProvider = kind === "sso_external" && !value("oidc-provider") && value("new-provider")
+    ? { identifier: value("new-provider"), client_id: value("nc-client-id"), client_secret: value("nc-client-secret") }
+    : null;
+  return {
+    provider,
+    openproject_client_id: orNull("op-client-id"),
+    token_exchange_scope: orNull("exchange-scope"),
+    // The secret goes to the core once, in this request, and is never sent back (the bindings leave it out).
+    new_provider: newProvider as SsoOptions["new_provider"],
+    openproject_provider: value("op-provider") || (kind === "sso_hub" ? "nextcloud" : "idp"),
+  };
+}
+
+/** The identity provider as the third party in the middle, for an SSO plan. */
+function identityProviderBox(): string {
+  const sso = state.review?.plan?.sso;
+  if (!sso) return "";
+  const how = sso.token_exchange ? t("idpExchange", undefined, { audience: sso.storage.audience }) : t("idpAsIs");
+  const who = sso.provider.kind === "nextcloud_hub" ? t("ssoHub") : t("ssoExternal");
+  return `<div class="idp" id="idp-box"><h3>${t("idpTitle")}</h3><p><strong>${esc(who)}</strong></p>
+    <p class="hint">${esc(sso.discovery_url)}</p><p>${esc(how)}</p>
+    <p>◀─── ${t("idpTokens")} ───▶</p></div>`;
+}
+
+/** OpenProject's OpenID provider has no API: the values to enter in its form, with copy buttons. */
+function handoffPanel(h: ProviderHandoff): string {
+  const row = (label: string, value: string, id: string) => `<tr><th>${label}</th><td><code id="${id}">${esc(value)}</code></td><td><button type="button" class="secondary copy" data-copy="${esc(value)}">${t("copy")}</button></td></tr>`;
+  const secret = state.revealed
+    ? `<code id="handoff-secret">${esc(state.revealed)}</code> <button type="button" class="secondary copy" data-copy="${esc(state.revealed)}">${t("copy")}</button>`
+    : `<code id="handoff-secret">••••••••</code> <button type="button" class="secondary" id="reveal-secret">${t("reveal")}</button> <span class="hint">${esc(h.client_secret_source)}</span>`;
+  return `<div class="handoff" id="provider-handoff"><h3>${t("handoffTitle")}</h3><p>${t("handoffIntro")}</p>
+    <p><button type="button" class="secondary open-page" data-url="${esc(h.page)}" id="open-provider-page">${t("openPage")}</button> ${esc(h.page)}</p>
+    <table>${row(t("handoffName"), h.display_name, "handoff-name")}${row(t("ssoDiscovery"), h.discovery_url, "handoff-discovery")}
+    ${h.client_id ? row(t("handoffClientId"), h.client_id, "handoff-client-id") : ""}
+    <tr><th>${t("handoffSecret")}</th><td colspan="2">${secret}</td></tr>
+    ${row(t("handoffScopes"), h.scopes, "handoff-scopes")}${row(t("handoffCallback"), h.callback_url, "handoff-callback")}</table>
+    ${h.token_exchange ? `<p class="hint">${t("handoffExchange")}</p>` : ""}</div>`;
 }
 
 function findingsList(findings: Finding[]): string {
@@ -170,12 +236,13 @@ function middle(): string {
   if (state.stage === "review" && state.review) {
     for (const j of state.review.interrupted) body += `<p class="notice" id="interrupted-notice">${esc(t("willRecover", undefined, { phase: j.phase }))}</p>`;
     for (const u of state.review.unreadable_jobs) body += `<p class="notice warn">${esc(t("unreadableJob", undefined, { path: u.path, reason: u.reason }))}</p>`;
-    body += `<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}${setupOptions()}`;
+    body += `${identityProviderBox()}<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}${setupOptions()}`;
     if (state.review.plan) {
       const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");
       body += `<h3>${t("cannotUndo")}</h3><ul class="unrestorable">${unrestorable}</ul>`;
     }
   }
+  if (state.stage === "done" && state.result?.outcome === "ran" && state.result.handoff) body += handoffPanel(state.result.handoff);
   if (state.stage === "done") body += projectsPicker();
   if (state.stage === "sign-in") body += demoOffer();
   return `<section class="middle" aria-label="Values crossing"><ul class="crossings">${rows}</ul>${body}</section>`;
@@ -385,11 +452,14 @@ async function check(): Promise<void> {
 // Which pane's steps a phase belongs to, and what crosses over when it completes.
 const phaseSide: Partial<Record<Phase, "op" | "nc">> = {
   create_storage: "op", configure_nextcloud: "nc", set_nextcloud_client: "op", set_application_password: "op",
+  create_oidc_client: "nc", configure_user_oidc: "nc",
 };
 
 function compensationText(c: Compensation): string {
   if (c.kind === "delete_storage") return `delete OpenProject storage “${c.name}” ${c.storage_id ?? ""}`.trim();
   if (c.kind === "reset_nextcloud") return "reset Nextcloud's integration settings";
+  if (c.kind === "delete_oidc_client") return `delete Nextcloud's OpenID Connect client “${c.name}” ${c.id ?? ""}`.trim();
+  if (c.kind === "delete_user_oidc_provider") return `delete the user_oidc provider “${c.identifier}”`;
   return `restore Nextcloud's settings for ${c.previous.openproject_url}`;
 }
 
@@ -406,7 +476,9 @@ function follow(job: Job): void {
     if (e.event === "phase_started") {
       phase = e.phase;
       current = phaseSide[e.phase] ?? null;
-      if (e.phase === "configure_nextcloud") state.crossing.push({ text: "client id, secret •••", to: "nextcloud" });
+      // With SSO no secret crosses: Nextcloud learns only the audience OpenProject's tokens carry.
+      const sso = Boolean(state.review?.plan?.sso);
+      if (e.phase === "configure_nextcloud") state.crossing.push({ text: sso ? "audience (client id)" : "client id, secret •••", to: "nextcloud" });
       if (e.phase === "set_nextcloud_client") state.crossing.push({ text: "client id, secret •••", to: "openproject" });
       if (e.phase === "set_application_password") state.crossing.push({ text: "app password •••", to: "openproject" });
     } else if (e.event === "changed" && current) {
@@ -484,17 +556,16 @@ function bind(): void {
     state.options = { ...state.options, replace_existing: true };
     await check();
   });
-  document.querySelector("#check-sso")?.addEventListener("click", async () => {
-    const kind = document.querySelector<HTMLInputElement>("input[name=sso-kind]:checked")?.value ?? "nextcloud_hub";
-    const choice: IdentityProvider = kind === "external"
-      ? {
-          kind: "external",
-          discovery_url: document.querySelector<HTMLInputElement>("#idp-discovery")?.value.trim() ?? "",
-          token_exchange: document.querySelector<HTMLInputElement>("#token-exchange")?.checked ?? false,
-          oidc_provider: null,
-        }
-      : { kind: "nextcloud_hub" };
-    state.sso = (await run(() => invoke<SsoReadiness>("sso_readiness", { choice }))) ?? null;
+  // The method's own fields show and hide in place: a re-render would empty a secret typed already.
+  document.querySelectorAll<HTMLInputElement>("input[name=auth]").forEach((radio) =>
+    radio.addEventListener("change", () => {
+      const kind = document.querySelector<HTMLInputElement>("input[name=auth]:checked")?.value ?? "oauth";
+      document.querySelector<HTMLElement>("#method .external")?.toggleAttribute("hidden", kind !== "sso_external");
+      document.querySelector<HTMLElement>("#method .sso-common")?.toggleAttribute("hidden", kind === "oauth");
+    }),
+  );
+  document.querySelector("#reveal-secret")?.addEventListener("click", async () => {
+    state.revealed = (await run(() => invoke<string>("reveal_handoff_secret"))) ?? null;
     render();
   });
   document.querySelector("#apply-options")?.addEventListener("click", async () => {
@@ -503,6 +574,7 @@ function bind(): void {
       storage_name: name,
       project_folders: document.querySelector<HTMLInputElement>("#project-folders")?.checked ?? true,
       replace_existing: document.querySelector<HTMLInputElement>("#replace-existing")?.checked ?? false,
+      sso: chosenSso(),
     };
     await check();
   });
@@ -537,7 +609,11 @@ function bind(): void {
     keepUrls();
     void run(() => invoke("open_openproject_tokens", { url: state.form.op, allowInsecureHttp: false }));
   });
-  document.querySelector("#demo")?.addEventListener("click", async () => signedIn(await run(() => invoke<PairSummary>("start_demo"))));
+  document.querySelector("#demo")?.addEventListener("click", async () => {
+    const summary = await run(() => invoke<PairSummary>("start_demo"));
+    state.demoIdp = (await invoke<string | null>("demo_identity_provider").catch(() => null)) ?? null;
+    signedIn(summary);
+  });
   document.querySelector("#demo-self")?.addEventListener("click", async () => {
     const demo = await run(() => invoke<DemoServers>("start_demo_servers"));
     if (!demo) return;
@@ -610,7 +686,7 @@ function bind(): void {
   );
   document.querySelector("#sign-out")?.addEventListener("click", async () => {
     await run(() => invoke<boolean>("sign_out"));
-    Object.assign(state, { stage: "sign-in", summary: null, review: null, sso: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });
+    Object.assign(state, { stage: "sign-in", summary: null, review: null, revealed: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });
     state.browser = { url: "", login: "" };
     state.opWindow = { waiting: false, admin: "" };
     render();

@@ -12,6 +12,10 @@
 //! nextcloud_user = "admin"
 //! nextcloud_password_env = "NC1_APP_PASSWORD"
 //! # optional: storage_name = "Nextcloud", project_folders = true, allow_insecure_http = false
+//! # SSO instead of two-way OAuth: auth = "sso-hub" | "sso-external" (default "oauth"), and for an external
+//! # identity provider idp_discovery = "https://…/.well-known/openid-configuration", oidc_provider = "keycloak",
+//! # token_exchange = true, openproject_client_id = "openproject", token_exchange_scope = "add-nextcloud-audience";
+//! # openproject_provider = "keycloak" (the display name of OpenProject's OpenID provider)
 //! ```
 
 use std::path::PathBuf;
@@ -67,6 +71,36 @@ pub struct ProfilePair {
     pub project_folders: bool,
     #[serde(default)]
     pub allow_insecure_http: bool,
+    #[serde(default = "oauth")]
+    pub auth: String,
+    #[serde(default)]
+    pub idp_discovery: Option<String>,
+    #[serde(default)]
+    pub oidc_provider: Option<String>,
+    #[serde(default)]
+    pub token_exchange: bool,
+    #[serde(default)]
+    pub openproject_client_id: Option<String>,
+    #[serde(default)]
+    pub token_exchange_scope: Option<String>,
+    #[serde(default)]
+    pub openproject_provider: Option<String>,
+}
+
+fn oauth() -> String {
+    "oauth".into()
+}
+
+impl ProfilePair {
+    fn auth(&self) -> Result<crate::pair::AuthArg, String> {
+        use crate::pair::AuthArg;
+        match self.auth.as_str() {
+            "oauth" => Ok(AuthArg::Oauth),
+            "sso-hub" => Ok(AuthArg::SsoHub),
+            "sso-external" => Ok(AuthArg::SsoExternal),
+            other => Err(format!("{}: auth {other:?} is not one of oauth, sso-hub, sso-external", self.name)),
+        }
+    }
 }
 
 fn default_storage_name() -> String {
@@ -136,6 +170,13 @@ pub async fn run(args: BatchArgs) -> Exit {
             state_dir: args.state_dir.clone(),
             given: Some(given),
         };
+        let auth = match pair.auth() {
+            Ok(auth) => auth,
+            Err(e) => {
+                results.push((pair.name.clone(), Failure::usage(e).report()));
+                continue;
+            }
+        };
         let setup_args = SetupArgs {
             pair: pair_args.clone(),
             storage_name: pair.storage_name.clone(),
@@ -143,10 +184,15 @@ pub async fn run(args: BatchArgs) -> Exit {
             replace: false,
             yes: args.yes,
             enable_apps: false,
-            auth: crate::pair::AuthArg::Oauth,
-            idp_discovery: None,
-            token_exchange: false,
-            oidc_provider: None,
+            auth,
+            idp_discovery: pair.idp_discovery.clone(),
+            token_exchange: pair.token_exchange,
+            oidc_provider: pair.oidc_provider.clone(),
+            new_oidc_provider: None,
+            nextcloud_client_id: None,
+            openproject_client_id: pair.openproject_client_id.clone(),
+            token_exchange_scope: pair.token_exchange_scope.clone(),
+            openproject_provider: pair.openproject_provider.clone(),
         };
         let code = match args.action {
             BatchAction::Plan => pair::plan(setup_args).await,

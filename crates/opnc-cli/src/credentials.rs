@@ -169,3 +169,25 @@ pub fn optional_nextcloud(url: &ServerUrl) -> Option<NextcloudCredentials> {
         _ => from_keychain(keychain().nextcloud(url)),
     }
 }
+
+/// The environment variable for Nextcloud's client secret at an external identity provider (a new user_oidc
+/// provider): never on the command line.
+pub const IDP_NEXTCLOUD_CLIENT_SECRET: &str = "OPNC_IDP_NEXTCLOUD_CLIENT_SECRET";
+
+/// Nextcloud's client secret at the identity provider: the environment, else asked for.
+pub fn idp_nextcloud_client_secret() -> Result<SecretString, Failure> {
+    if let Some(secret) = env(IDP_NEXTCLOUD_CLIENT_SECRET) {
+        return Ok(SecretString::from(secret));
+    }
+    if !interactive() {
+        return Err(Failure::missing_credential(format!(
+            "no client secret for Nextcloud's client at the identity provider: set {IDP_NEXTCLOUD_CLIENT_SECRET}"
+        )));
+    }
+    let secret = rpassword::prompt_password("Nextcloud's client secret at the identity provider: ")
+        .map_err(|e| Failure::local(format!("could not read the secret: {e}")))?;
+    if secret.trim().is_empty() {
+        return Err(Failure::usage("no client secret given"));
+    }
+    Ok(SecretString::from(secret.trim()))
+}

@@ -82,6 +82,10 @@ struct SimArgs {
     /// Simulate a web server in front of Nextcloud that strips the `Authorization: Bearer` header.
     #[arg(long)]
     strip_bearer_header: bool,
+    /// An SSO pair: OpenProject with the Enterprise feature `nextcloud_sso`, Nextcloud with the oidc and user_oidc
+    /// apps, and an external identity provider with token exchange (its discovery address in OPNC_IDP_DISCOVERY).
+    #[arg(long)]
+    sso: bool,
     /// Run in the background and print only the `export` lines, for `eval "$(opnc sim --env)"`; they include
     /// OPNC_SIM_PID: `kill "$OPNC_SIM_PID"` stops the servers.
     #[arg(long)]
@@ -195,6 +199,11 @@ async fn sim(args: SimArgs) -> Exit {
     };
     nc.allow_local_remote_servers = !args.refuse_local_remote_servers;
     nc.strips_bearer_header = args.strip_bearer_header;
+    let mut op = op;
+    if args.sso {
+        op.available_features.push("nextcloud_sso".into());
+        nc = nc.with_sso_apps();
+    }
     let pair = match SimPair::start(op, nc, loopback(args.openproject_port), loopback(args.nextcloud_port)).await {
         Ok(p) => p,
         Err(e) => {
@@ -212,9 +221,20 @@ async fn sim(args: SimArgs) -> Exit {
         pair.openproject.sim.lock().profile.version,
         pair.nextcloud.sim.lock().profile.version_string()
     );
+    let idp = if args.sso {
+        match opnc_sim::idp::RunningIdp::start(Default::default(), loopback(0)).await {
+            Ok(idp) => Some(idp),
+            Err(e) => return Failure::local(format!("could not listen on loopback: {e}")).report(),
+        }
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     for (name, value) in sim_environment(&pair) {
         let _ = writeln!(out, "{}", export_line(name, &value));
+    }
+    if let Some(idp) = &idp {
+        let _ = writeln!(out, "{}", export_line("OPNC_IDP_DISCOVERY", &idp.discovery_url()));
     }
     let _ = writeln!(out, "{versions}");
     if args.background {

@@ -116,9 +116,8 @@ pub struct SetupArgs {
     /// password confirmation: this needs the account password, not an app password.
     #[arg(long)]
     pub enable_apps: bool,
-    /// How users' requests are authorised between the servers. `plan` also checks what SSO through an identity
-    /// provider needs (`sso-hub`: Nextcloud itself; `sso-external`: with --idp-discovery); `setup` connects with
-    /// two-way OAuth only so far.
+    /// How users' requests are authorised between the servers: two-way OAuth, or SSO through an identity provider
+    /// (`sso-hub`: Nextcloud itself; `sso-external`: with --idp-discovery).
     #[arg(long, value_enum, default_value_t = AuthArg::Oauth)]
     pub auth: AuthArg,
     /// With --auth sso-external: the identity provider's discovery document, e.g.
@@ -131,6 +130,24 @@ pub struct SetupArgs {
     /// With --auth sso-external: the user_oidc provider in Nextcloud that stands for the identity provider.
     #[arg(long)]
     pub oidc_provider: Option<String>,
+    /// With --auth sso-external and no --oidc-provider: create a user_oidc provider with this identifier for
+    /// Nextcloud's client at the identity provider (--nextcloud-client-id; the secret from
+    /// OPNC_IDP_NEXTCLOUD_CLIENT_SECRET or asked for).
+    #[arg(long, requires = "nextcloud_client_id")]
+    pub new_oidc_provider: Option<String>,
+    /// Nextcloud's client id at the identity provider (with --new-oidc-provider).
+    #[arg(long)]
+    pub nextcloud_client_id: Option<String>,
+    /// With --token-exchange: OpenProject's client id at the identity provider (the audience Nextcloud checks).
+    #[arg(long)]
+    pub openproject_client_id: Option<String>,
+    /// With --token-exchange: the scope OpenProject asks for in the exchange (Keycloak: the client scope that adds
+    /// Nextcloud's audience, e.g. add-nextcloud-audience).
+    #[arg(long)]
+    pub token_exchange_scope: Option<String>,
+    /// With SSO: the display name of OpenProject's OpenID provider (users sign in at /auth/oidc-<name>).
+    #[arg(long)]
+    pub openproject_provider: Option<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -163,12 +180,34 @@ impl SetupArgs {
         }
     }
 
-    fn options(&self) -> SetupOptions {
-        SetupOptions {
+    /// The options the core is given; for SSO with a new user_oidc provider, its secret is read here (the
+    /// environment or a prompt).
+    pub fn options(&self) -> Result<SetupOptions, Failure> {
+        let sso = match self.identity_provider()? {
+            None => None,
+            Some(provider) => {
+                let mut sso = opnc_core::setup::sso::SsoOptions::new(provider);
+                sso.openproject_client_id = self.openproject_client_id.clone();
+                sso.token_exchange_scope = self.token_exchange_scope.clone();
+                if let Some(name) = &self.openproject_provider {
+                    sso.openproject_provider = name.clone();
+                }
+                if let (Some(identifier), None) = (&self.new_oidc_provider, &self.oidc_provider) {
+                    sso.new_provider = Some(opnc_core::setup::sso::NewProviderChoice {
+                        identifier: identifier.clone(),
+                        client_id: self.nextcloud_client_id.clone().unwrap_or_default(),
+                        client_secret: crate::credentials::idp_nextcloud_client_secret()?,
+                    });
+                }
+                Some(sso)
+            }
+        };
+        Ok(SetupOptions {
             storage_name: self.storage_name.clone(),
             project_folders: !self.no_project_folders,
             replace_existing: self.replace,
-        }
+            sso,
+        })
     }
 }
 
@@ -376,8 +415,8 @@ fn say_unreadable(unreadable: &[opnc_core::setup::journal::UnreadableJob]) {
 }
 
 /// The review, after enabling disabled apps with `--enable-apps`; the account password is dropped after it.
-async fn review(c: &mut Connected, args: &SetupArgs, store: &JobStore) -> Review {
-    let mut review = c.pair.review(args.options(), store).await;
+async fn review(c: &mut Connected, options: SetupOptions, args: &SetupArgs, store: &JobStore) -> Review {
+    let mut review = c.pair.review(options, store).await;
     if args.enable_apps {
         // Enabling an app needs password confirmation: the account password, in this call only.
         match c.pair.enable_disabled_apps(store).await {
@@ -403,19 +442,16 @@ async fn review(c: &mut Connected, args: &SetupArgs, store: &JobStore) -> Review
 
 pub async fn plan(args: SetupArgs) -> Exit {
     let store = store(&args.pair);
-    let identity_provider = match args.identity_provider() {
-        Ok(choice) => choice,
+    let options = match args.options() {
+        Ok(options) => options,
         Err(e) => return e.report(),
     };
     let mut c = match connect(&args.pair).await {
         Ok(c) => c,
         Err(e) => return e.report(),
     };
-    let review = review(&mut c, &args, &store).await;
-    let sso = match &identity_provider {
-        Some(choice) => Some(c.pair.sso_readiness(choice).await),
-        None => None,
-    };
+    let review = review(&mut c, options, &args, &store).await;
+    let sso = c.pair.facts().and_then(|f| f.sso.clone());
     if args.pair.json {
         emit_json(json!({ "findings": review.findings, "facts": c.pair.facts(), "plan": review.plan, "sso": sso }));
     } else {
@@ -423,18 +459,9 @@ pub async fn plan(args: SetupArgs) -> Exit {
         if let Some(p) = &review.plan {
             print!("{}", plan_text(p));
         }
-        if let Some(sso) = &sso {
-            let through = match &sso.choice {
-                opnc_core::setup::sso::IdentityProvider::NextcloudHub => "Nextcloud Hub".to_owned(),
-                opnc_core::setup::sso::IdentityProvider::External { discovery_url, .. } => discovery_url.clone(),
-            };
-            println!("SSO through {through}, instead of two-way OAuth (checked only: setup connects with two-way OAuth so far):");
-            print!("{}", findings_under(&sso.findings, "SSO ready", "SSO blocked"));
-        }
     }
     c.finish().await;
-    let sso_blocked = sso.as_ref().is_some_and(|s| !s.ready());
-    if review.plan.is_some() && !sso_blocked {
+    if review.plan.is_some() {
         Exit::SUCCESS
     } else {
         Exit::BLOCKED
@@ -442,13 +469,10 @@ pub async fn plan(args: SetupArgs) -> Exit {
 }
 
 pub async fn setup(args: SetupArgs) -> Exit {
-    if args.auth != AuthArg::Oauth {
-        return Failure::usage(
-            "setup connects the pair with two-way OAuth only so far; SSO is checked by `opnc plan --auth …`",
-        )
-        .hint("Run `opnc plan` with the same --auth to see what SSO needs on both servers.")
-        .report();
-    }
+    let options = match args.options() {
+        Ok(options) => options,
+        Err(e) => return e.report(),
+    };
     let store = store(&args.pair);
     let mut c = match connect(&args.pair).await {
         Ok(c) => c,
@@ -470,7 +494,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
             }
         }
     }
-    let review = review(&mut c, &args, &store).await;
+    let review = review(&mut c, options, &args, &store).await;
     say_unreadable(&review.unreadable_jobs);
     if !args.pair.json {
         eprint!("{}", findings_text(&review.findings));
@@ -501,13 +525,16 @@ pub async fn setup(args: SetupArgs) -> Exit {
         emit_json(json!({ "findings": review.findings, "plan": plan, "outcome": result }));
     }
     match result {
-        ApplyResult::Ran { job, storage_id, proof } => match job.status {
+        ApplyResult::Ran { job, storage_id, proof, handoff } => match job.status {
             JobStatus::Succeeded => {
                 eprintln!(
                     "Done: OpenProject storage {} and Nextcloud are connected, proven from both sides ({} checks).",
                     storage_id.unwrap_or_default(),
                     proof.map(|p| p.checks.len()).unwrap_or(0)
                 );
+                if let Some(handoff) = &handoff {
+                    eprint!("{}", handoff_text(handoff));
+                }
                 eprintln!("Next: enable the storage in projects: opnc enable-projects --project NAME (or OpenProject → Administration → Files → the storage → Projects).");
                 Exit::SUCCESS
             }
@@ -549,6 +576,35 @@ pub async fn setup(args: SetupArgs) -> Exit {
             Exit::ROLLBACK_FAILED
         }
     }
+}
+
+/// OpenProject's OpenID provider, which has no API: what to enter in its form. The client secret is not printed
+/// (a terminal's scrollback and logs keep it); the text says where it is shown.
+fn handoff_text(h: &opnc_core::setup::sso::ProviderHandoff) -> String {
+    let client_id = if h.client_id.is_empty() {
+        "OpenProject's client id at the identity provider".into()
+    } else {
+        h.client_id.clone()
+    };
+    let mut out = format!(
+        "One step is left by hand: OpenProject has no API for its OpenID provider. Open {}
+  and enter:
+    Display name:   {}
+    Discovery URL:  {}
+    Client ID:      {}
+    Client secret:  shown in {}
+    Scopes:         {}
+    Redirect URI at the identity provider: {}
+",
+        h.page, h.display_name, h.discovery_url, client_id, h.client_secret_source, h.scopes, h.callback_url
+    );
+    if h.token_exchange {
+        out.push_str(
+            "    Grant types:    include urn:ietf:params:oauth:grant-type:token-exchange
+",
+        );
+    }
+    out
 }
 
 fn missing_view() -> opnc_core::ErrorView {

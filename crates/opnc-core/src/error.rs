@@ -103,6 +103,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// Something on this computer failed (a file, the terminal, a port), not a server.
     LocalFailure,
+    /// A change cannot be undone over HTTP: the admin undoes it on the server, with the command the hint names.
+    ManualCleanupRequired,
 }
 
 impl ErrorCode {
@@ -152,6 +154,7 @@ impl ErrorCode {
             ErrorCode::DemoUnavailable => "demo_unavailable",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::LocalFailure => "local_failure",
+            ErrorCode::ManualCleanupRequired => "manual_cleanup_required",
         }
     }
 }

@@ -85,6 +85,18 @@ pub enum FindingCode {
     SsoProvidersFound,
     /// oidc 2.0.9 leaves the port out of `iss` in the tokens it mints, while discovery keeps it (recorded).
     SsoIssuerPortDropped,
+    /// The SSO choice lacks what the setup needs (a provider, Nextcloud's client, OpenProject's client id).
+    SsoChoiceIncomplete,
+    /// The user_oidc provider the setup would create exists already.
+    SsoProviderExists,
+    /// Automatically managed project folders with SSO need a newer OpenProject.
+    SsoProjectFoldersTooOld,
+    /// user_oidc's writes need password confirmation, and this session has no account password.
+    SsoPasswordConfirmationNeeded,
+    /// Nextcloud Hub: user_oidc's bearer validation of the oidc app's tokens is a system setting without an API.
+    SsoBearerValidationByHand,
+    /// OpenProject's OpenID provider has no API: the admin enters it in OpenProject's form after the setup.
+    SsoOpenprojectProviderByHand,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

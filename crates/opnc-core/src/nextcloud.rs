@@ -17,6 +17,9 @@ use crate::secret::SecretString;
 use crate::server_url::ServerUrl;
 use crate::version::parse_server_version;
 
+mod sso;
+pub use sso::{NewUserOidcProvider, OidcClientCreated};
+
 pub const INTEGRATION_APP: &str = "integration_openproject";
 /// The Bearer value OpenProject itself sends to `check-config` when it validates a storage host.
 pub const CHECK_CONFIG_BEARER: &str = "TESTBEARERTOKEN";
@@ -109,6 +112,14 @@ pub struct SetupValues {
     pub default_enable_unified_search: Option<bool>,
     pub setup_project_folder: Option<bool>,
     pub setup_app_password: Option<bool>,
+    /// `nextcloud_hub` or `external` (with `authorization_method` `oidc`).
+    pub sso_provider_type: Option<String>,
+    /// The user_oidc provider's identifier (external identity providers).
+    pub oidc_provider: Option<String>,
+    /// The audience Nextcloud expects on OpenProject's tokens: the oidc client's id (Hub) or OpenProject's client id
+    /// at the identity provider (with token exchange).
+    pub targeted_audience_client_id: Option<String>,
+    pub token_exchange: Option<bool>,
 }
 
 impl SetupValues {
@@ -128,6 +139,7 @@ impl SetupValues {
             default_enable_unified_search: Some(false),
             setup_project_folder: Some(project_folder),
             setup_app_password: Some(project_folder),
+            ..Self::default()
         }
     }
 
@@ -155,6 +167,20 @@ impl SetupValues {
         }
         if let Some(b) = self.default_enable_unified_search {
             values.insert("default_enable_unified_search".into(), json!(b));
+        }
+        if *app_version >= crate::compat::INTEGRATION_AUTHORIZATION_METHOD {
+            if let Some(t) = &self.sso_provider_type {
+                values.insert("sso_provider_type".into(), json!(t));
+            }
+            if let Some(p) = &self.oidc_provider {
+                values.insert("oidc_provider".into(), json!(p));
+            }
+            if let Some(a) = &self.targeted_audience_client_id {
+                values.insert("targeted_audience_client_id".into(), json!(a));
+            }
+            if let Some(b) = self.token_exchange {
+                values.insert("token_exchange".into(), json!(b));
+            }
         }
         if *app_version >= crate::compat::INTEGRATION_PROJECT_FOLDER_KEYS {
             if let Some(b) = self.setup_project_folder {
@@ -396,18 +422,7 @@ impl NextcloudClient {
         }
         let data = ocs_data(&r)?;
         let list = data.as_array().ok_or_else(|| r.unparseable("user_oidc's providers are not a list".into()))?;
-        Ok(Some(
-            list.iter()
-                .map(|p| OidcProvider {
-                    id: p.get("id").and_then(Value::as_i64).unwrap_or_default(),
-                    identifier: str_at(p, "/identifier").unwrap_or_default(),
-                    client_id: str_at(p, "/clientId").unwrap_or_default(),
-                    discovery_endpoint: str_at(p, "/discoveryEndpoint").unwrap_or_default(),
-                    scope: str_at(p, "/scope").unwrap_or_default(),
-                    check_bearer: p.pointer("/settings/checkBearer").and_then(Value::as_bool).unwrap_or(false),
-                })
-                .collect(),
-        ))
+        Ok(Some(list.iter().filter_map(provider_from).collect()))
     }
 
     /// Enables (and on recent servers installs) an app. Needs password confirmation: an app password is
@@ -682,9 +697,24 @@ fn nextcloud_error(r: &RawResponse) -> ClientError {
     }
 }
 
+/// One provider of user_oidc's OCS answers.
+fn provider_from(p: &Value) -> Option<OidcProvider> {
+    Some(OidcProvider {
+        id: p.get("id").and_then(Value::as_i64)?,
+        identifier: str_at(p, "/identifier").unwrap_or_default(),
+        client_id: str_at(p, "/clientId").unwrap_or_default(),
+        discovery_endpoint: str_at(p, "/discoveryEndpoint").unwrap_or_default(),
+        scope: str_at(p, "/scope").unwrap_or_default(),
+        check_bearer: p.pointer("/settings/checkBearer").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
 fn parse_error_value(status: u16, v: &Value) -> Option<NextcloudApiError> {
     let error = str_at(v, "/error");
-    let message = str_at(v, "/message").or_else(|| str_at(v, "/ocs/meta/message"));
+    // user_oidc puts its reason in the data and leaves the meta message empty.
+    let message = str_at(v, "/message")
+        .or_else(|| str_at(v, "/ocs/data/message").filter(|m| !m.is_empty()))
+        .or_else(|| str_at(v, "/ocs/meta/message"));
     let ocs_status = v.pointer("/ocs/meta/statuscode").and_then(Value::as_i64);
     (error.is_some() || message.is_some() || ocs_status.is_some()).then_some(NextcloudApiError {
         status,

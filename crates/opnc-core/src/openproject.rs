@@ -16,6 +16,20 @@ use crate::version::parse_server_version;
 
 pub const NEXTCLOUD_STORAGE_TYPE: &str = "urn:openproject-org:api:v3:storages:Nextcloud";
 pub const AUTH_TWO_WAY_OAUTH2: &str = "urn:openproject-org:api:v3:storages:authenticationMethod:TwoWayOAuth2";
+/// Users' requests authorised through the identity provider both servers trust (`storage_representer.rb`).
+pub const AUTH_OAUTH2_SSO: &str = "urn:openproject-org:api:v3:storages:authenticationMethod:OAuth2SSO";
+/// The storage audience that means "send the identity provider's token as it is" (`OpenIDConnect::UserToken::
+/// IDP_AUDIENCE`); any other audience is exchanged for (`NextcloudStorage#exchanges_token?`).
+pub const IDP_AUDIENCE: &str = "__op-idp__";
+
+/// How an SSO storage gets a token for Nextcloud.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StorageSso {
+    /// `__op-idp__`, or the audience to exchange the user's token for (Nextcloud's client id at the IdP).
+    pub audience: String,
+    /// The scope asked for in the exchange (Keycloak: the client scope adding Nextcloud's audience).
+    pub token_exchange_scope: Option<String>,
+}
 
 /// How the assistant signs in to OpenProject's API.
 #[derive(Debug, Clone)]
@@ -109,9 +123,17 @@ pub struct Storage {
     pub authorization_state: Option<String>,
     pub oauth_application: Option<OAuthApplication>,
     pub oauth_client_credentials: Option<OAuthClientCredentials>,
+    /// SSO: `__op-idp__` or the audience exchanged for (16.0+).
+    pub storage_audience: Option<String>,
+    pub token_exchange_scope: Option<String>,
 }
 
 impl Storage {
+    /// Users' requests go through the identity provider, not through OAuth apps of the two servers.
+    pub fn is_sso(&self) -> bool {
+        self.authentication_method.as_deref() == Some(AUTH_OAUTH2_SSO)
+    }
+
     /// `configured` where the server reports it; before 14.2 computed as the contract says: the OAuth
     /// application and the Nextcloud client credentials are both present.
     pub fn is_configured(&self) -> bool {
@@ -142,6 +164,10 @@ pub struct StoragePatch {
     pub nextcloud_url: Option<ServerUrl>,
     /// `Some(empty)` switches automatically managed project folders off.
     pub application_password: Option<SecretString>,
+    /// Switches the storage to SSO with these settings.
+    pub sso: Option<StorageSso>,
+    /// Switches the storage to two-way OAuth.
+    pub two_way_oauth: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -304,7 +330,17 @@ impl OpenProjectClient {
     }
 
     pub async fn create_storage(&self, new: &NewStorage) -> Result<CreatedStorage, ClientError> {
-        let body = json!({
+        self.create_storage_with(new, None).await
+    }
+
+    /// Creates a storage; with `sso`, one whose users are authorised through the identity provider (16.0+ with the
+    /// Enterprise feature `nextcloud_sso`; no OAuth application is made for it).
+    pub async fn create_storage_with(
+        &self,
+        new: &NewStorage,
+        sso: Option<&StorageSso>,
+    ) -> Result<CreatedStorage, ClientError> {
+        let mut body = json!({
             "name": new.name,
             "applicationPassword": new.application_password.as_ref().map(|p| p.expose().clone()).unwrap_or_default(),
             "_links": {
@@ -312,6 +348,13 @@ impl OpenProjectClient {
                 "type": { "href": NEXTCLOUD_STORAGE_TYPE },
             }
         });
+        if let Some(sso) = sso {
+            body["_links"]["authenticationMethod"] = json!({ "href": AUTH_OAUTH2_SSO });
+            body["storageAudience"] = json!(sso.audience);
+            if let Some(scope) = &sso.token_exchange_scope {
+                body["tokenExchangeScope"] = json!(scope);
+            }
+        }
         let request = self.request(Method::POST, "api/v3/storages").json(body);
         let r = self.call(request, &[201]).await.map_err(admin_required)?;
         let v = r.json_value()?;
@@ -328,8 +371,19 @@ impl OpenProjectClient {
         if let Some(password) = &patch.application_password {
             body.insert("applicationPassword".into(), json!(password.expose()));
         }
+        let mut links = serde_json::Map::new();
         if let Some(url) = &patch.nextcloud_url {
-            body.insert("_links".into(), json!({ "origin": { "href": url.as_str() } }));
+            links.insert("origin".into(), json!({ "href": url.as_str() }));
+        }
+        if let Some(sso) = &patch.sso {
+            links.insert("authenticationMethod".into(), json!({ "href": AUTH_OAUTH2_SSO }));
+            body.insert("storageAudience".into(), json!(sso.audience));
+            body.insert("tokenExchangeScope".into(), json!(sso.token_exchange_scope));
+        } else if patch.two_way_oauth {
+            links.insert("authenticationMethod".into(), json!({ "href": AUTH_TWO_WAY_OAUTH2 }));
+        }
+        if !links.is_empty() {
+            body.insert("_links".into(), Value::Object(links));
         }
         let request = self.request(Method::PATCH, &format!("api/v3/storages/{id}")).json(Value::Object(body));
         let r = self.call(request, &[200]).await.map_err(admin_required)?;
@@ -619,6 +673,8 @@ fn parse_storage(r: &RawResponse, v: &Value) -> Result<Storage, ClientError> {
         authorization_state: str_at(v, "/_links/authorizationState/href"),
         oauth_application,
         oauth_client_credentials: v.pointer("/_embedded/oauthClientCredentials").and_then(parse_client_credentials),
+        storage_audience: str_at(v, "/storageAudience").filter(|a| !a.is_empty()),
+        token_exchange_scope: str_at(v, "/tokenExchangeScope").filter(|a| !a.is_empty()),
     })
 }
 

@@ -9,6 +9,7 @@
 mod common;
 pub mod idp;
 pub mod nextcloud;
+pub mod nextcloud_sso;
 pub mod openproject;
 mod openproject_session;
 pub mod openproject_web;
@@ -51,7 +52,7 @@ pub struct RunningNextcloud {
 impl RunningNextcloud {
     pub async fn start(profile: NextcloudProfile, addr: SocketAddr) -> std::io::Result<Self> {
         let sim = NextcloudSim::new(profile);
-        let server = runner::serve(sim.router(), addr).await?;
+        let server = runner::serve(nextcloud_sso::app(&sim), addr).await?;
         server.control.set_request_cost(sim.request_cost());
         Ok(Self { sim, server })
     }

@@ -176,9 +176,34 @@ pub struct NextcloudState {
     pub issued_app_passwords: Vec<String>,
     /// user_oidc's providers, as its OCS API lists them (`recorded/nextcloud-34.0.1-sso-apps.json`).
     pub user_oidc_providers: Vec<Value>,
+    /// The oidc app's clients (`occ oidc:list`).
+    pub oidc_clients: Vec<OidcClient>,
+    /// App config of other apps than integration_openproject (`user_oidc`'s `store_login_token`, `oidc`'s
+    /// `expire_time_refresh`…), as the provisioning API shows it.
+    pub other_app_config: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A client of the oidc app (Nextcloud Hub as identity provider).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcClient {
+    pub id: u64,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    /// `jwt` or `opaque`.
+    pub token_type: String,
 }
 
 impl NextcloudState {
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next()
+    }
+
+    pub fn other_config(&self, app: &str, key: &str) -> String {
+        self.other_app_config.get(app).and_then(|c| c.get(key)).cloned().unwrap_or_default()
+    }
+
     fn next(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -302,9 +327,16 @@ impl NextcloudSim {
             password_verifications: 0,
             issued_app_passwords: Vec::new(),
             user_oidc_providers: Vec::new(),
+            oidc_clients: Vec::new(),
+            other_app_config: BTreeMap::new(),
         };
         let client = crate::common::outbound_client();
         Self(Arc::new(Mutex::new(state)), client)
+    }
+
+    /// The client Nextcloud's own requests go out with (user_oidc fetching a discovery document).
+    pub(crate) fn outbound(&self) -> &reqwest::Client {
+        &self.1
     }
 
     pub fn lock(&self) -> MutexGuard<'_, NextcloudState> {
@@ -397,6 +429,11 @@ impl NextcloudSim {
     }
 
     pub fn router(&self) -> Router {
+        self.router_with(Router::new())
+    }
+
+    /// The routes, with `extra` (the SSO apps' routes, from `nextcloud_sso`) behind the same gates.
+    pub fn router_with(&self, extra: Router<NextcloudSim>) -> Router {
         let app_routes = Router::new()
             .route("/setup", any(setup))
             .route("/check-admin-config", get(check_admin_config))
@@ -409,7 +446,6 @@ impl NextcloudSim {
             .route("/ocs/v2.php/cloud/user", get(current_user))
             .route("/ocs/v2.php/cloud/apps", get(list_apps))
             .route("/ocs/v2.php/cloud/apps/{app}", get(get_app).post(enable_app))
-            .route("/ocs/v2.php/apps/user_oidc/api/v1/provider", get(user_oidc_providers))
             .route("/index.php/.well-known/openid-configuration", get(oidc_discovery))
             .route("/.well-known/openid-configuration", get(oidc_discovery))
             .route("/ocs/v2.php/cloud/users/{id}", get(get_user))
@@ -426,6 +462,7 @@ impl NextcloudSim {
             .route("/index.php/apps/oauth2/authorize", get(oauth_authorize))
             .route("/remote.php/dav", any(dav))
             .route("/remote.php/dav/", any(dav))
+            .merge(extra)
             .nest("/index.php/apps/integration_openproject", app_routes.clone())
             .nest("/apps/integration_openproject", app_routes)
             .fallback(not_found_page)
@@ -516,14 +553,14 @@ fn plain_unauthorized() -> Response {
 }
 
 /// A 404 as Nextcloud's OCS layer gives it (HTTP 404, OCS status code 998; checked on the real Nextcloud 34.0.1).
-fn ocs_not_found(message: &str) -> Response {
+pub(crate) fn ocs_not_found(message: &str) -> Response {
     json_response(
         404,
         &json!({ "ocs": { "meta": { "status": "failure", "statuscode": 998, "message": message }, "data": [] } }),
     )
 }
 
-fn ocs(status: u16, message: &str, data: Value) -> Response {
+pub(crate) fn ocs(status: u16, message: &str, data: Value) -> Response {
     let ok = (200..300).contains(&status);
     json_response(
         status,
@@ -542,16 +579,16 @@ fn ocs_unauthorized() -> Response {
     )
 }
 
-fn csrf_failed() -> Response {
+pub(crate) fn csrf_failed() -> Response {
     json_response(412, &json!({ "message": "CSRF check failed" }))
 }
 
-fn has_ocs_header(headers: &HeaderMap) -> bool {
+pub(crate) fn has_ocs_header(headers: &HeaderMap) -> bool {
     header(headers, "ocs-apirequest").is_some_and(|v| !v.is_empty())
 }
 
 /// OCS framing and authentication for admin-only OCS endpoints.
-async fn ocs_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<(String, Option<u64>), Response> {
+pub(crate) async fn ocs_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<(String, Option<u64>), Response> {
     if !has_ocs_header(headers) {
         return Err(csrf_failed());
     }
@@ -567,7 +604,7 @@ async fn ocs_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<(String, O
 }
 
 /// Authentication for admin-only app routes (`@NoCSRFRequired`, no `@NoAdminRequired`).
-async fn app_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<String, Response> {
+pub(crate) async fn app_admin(sim: &NextcloudSim, headers: &HeaderMap) -> Result<String, Response> {
     match caller(sim, headers) {
         Caller::User { uid, .. } if is_admin(sim, &uid) => Ok(uid),
         Caller::User { .. } => Err(json_response(403, &json!({ "message": "Logged in account must be an admin" }))),
@@ -584,12 +621,12 @@ fn integration_missing(sim: &NextcloudSim, min: (u64, u64, u64)) -> bool {
     !s.profile.integration_active() || !s.profile.integration_at_least(min)
 }
 
-async fn not_found_page() -> Response {
+pub(crate) async fn not_found_page() -> Response {
     typed_response(404, "text/html; charset=utf-8", "<!DOCTYPE html><html class=\"ng-csp\"><head><title>Nextcloud</title></head><body id=\"body-login\"><div class=\"guest-box\"><h2>Page not found</h2><p>The page could not be found on the server.</p></div></body></html>".into())
 }
 
 /// The externally visible base URL, built from the request as Nextcloud does.
-fn request_base(sim: &NextcloudSim, headers: &HeaderMap) -> String {
+pub(crate) fn request_base(sim: &NextcloudSim, headers: &HeaderMap) -> String {
     let host = header(headers, "host").unwrap_or_else(|| "localhost".into());
     format!("http://{host}{}", sim.lock().profile.base_path)
 }
@@ -699,22 +736,6 @@ fn enabled_apps(s: &NextcloudState) -> Vec<String> {
         .chain(s.profile.oidc_version.as_ref().map(|_| "oidc".to_owned()))
         .chain(s.profile.user_oidc_version.as_ref().map(|_| "user_oidc".to_owned()))
         .collect()
-}
-
-/// `GET /ocs/v2.php/apps/user_oidc/api/v1/provider`: works with an app password (recorded); the app's routes are
-/// not there without the app.
-async fn user_oidc_providers(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
-    if sim.lock().profile.user_oidc_version.is_none() {
-        // The route of an app that is not there (checked on the real Nextcloud 34.0.1).
-        return ocs_not_found(
-            "Invalid query, please check the syntax. API specifications are here: http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n",
-        );
-    }
-    if let Err(r) = ocs_admin(&sim, &headers).await {
-        return r;
-    }
-    let providers = sim.lock().user_oidc_providers.clone();
-    ocs(200, "OK", json!(providers))
 }
 
 /// The oidc app's discovery document, as recorded on Nextcloud 34.0.1 with oidc 2.0.9 (the issuer keeps the port
@@ -864,7 +885,11 @@ async fn config_keys(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(a
         return r;
     }
     let s = sim.lock();
-    let keys: Vec<&String> = if app == APP { s.app_config.keys().collect() } else { vec![] };
+    let keys: Vec<&String> = if app == APP {
+        s.app_config.keys().collect()
+    } else {
+        s.other_app_config.get(&app).map(|c| c.keys().collect()).unwrap_or_default()
+    };
     ocs(200, "OK", json!({ "data": keys }))
 }
 
@@ -877,7 +902,7 @@ async fn config_value(
         return r;
     }
     let s = sim.lock();
-    let mut value = if app == APP { s.config(&key).to_owned() } else { String::new() };
+    let mut value = if app == APP { s.config(&key).to_owned() } else { s.other_config(&app, &key) };
     if s.profile.hides_sensitive_values && key == "openproject_client_secret" && !value.is_empty() {
         value = "***REMOVED SENSITIVE VALUE***".into();
     }

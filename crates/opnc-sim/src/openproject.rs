@@ -104,7 +104,33 @@ pub struct OpStorage {
     pub oauth_client: Option<OAuthClientCreds>,
     pub created_at: String,
     pub updated_at: String,
+    /// `two_way_oauth2` (the default) or `oauth2_sso` (16.0+, `storages/nextcloud_storage.rb`).
+    pub authentication_method: String,
+    /// SSO: `__op-idp__` (the IdP token as it is) or the audience to exchange it for.
+    pub storage_audience: Option<String>,
+    pub token_exchange_scope: Option<String>,
 }
+
+impl OpStorage {
+    pub fn sso(&self) -> bool {
+        self.authentication_method == AUTH_SSO
+    }
+
+    /// `NextcloudStorage#configuration_checks`, all true.
+    pub fn configured(&self) -> bool {
+        if self.sso() {
+            self.storage_audience.as_deref().is_some_and(|a| !a.is_empty())
+        } else {
+            self.oauth_app.is_some() && self.oauth_client.is_some()
+        }
+    }
+}
+
+const AUTH_SSO: &str = "oauth2_sso";
+const AUTH_TWO_WAY: &str = "two_way_oauth2";
+const URN_AUTH: &str = "urn:openproject-org:api:v3:storages:authenticationMethod:";
+/// The Enterprise feature a storage with SSO needs (`general_information_contract.rb`: `enterprise_plan_required`).
+const SSO_FEATURE: &str = "nextcloud_sso";
 
 #[derive(Debug, Clone)]
 pub struct OpProject {
@@ -450,6 +476,14 @@ fn msg(lang: &str, key: &str) -> String {
                 "Multiple field constraints have been violated."
             }
         }
+        // The wording is the simulator's: the key is upstream's (`enterprise_plan_required`), the text is not.
+        "enterprise_plan_required" => {
+            if de {
+                "Authentifizierungsmethode ist nur mit dem Enterprise-Plan verfügbar."
+            } else {
+                "Authentication method is only available with the Enterprise plan."
+            }
+        }
         "name_blank" => {
             if de {
                 "Name muss ausgefüllt werden."
@@ -726,8 +760,8 @@ fn storage_json(s: &OpenProjectState, storage: &OpStorage, admin: bool, with_sec
         "projectStorages": { "href": format!("/api/v3/project_storages?filters=[{{\"storageId\":{{\"operator\":\"=\",\"values\":[\"{}\"]}}}}]", storage.id) },
     });
     if profile.at_least((16, 0, 0)) {
-        links["authenticationMethod"] =
-            json!({ "href": "urn:openproject-org:api:v3:storages:authenticationMethod:TwoWayOAuth2" });
+        let urn = if storage.sso() { "OAuth2SSO" } else { "TwoWayOAuth2" };
+        links["authenticationMethod"] = json!({ "href": format!("{URN_AUTH}{urn}") });
     }
     if admin {
         if let Some(app) = &storage.oauth_app {
@@ -763,7 +797,12 @@ fn storage_json(s: &OpenProjectState, storage: &OpStorage, admin: bool, with_sec
         "_embedded": Value::Object(embedded), "_links": links,
     });
     if profile.at_least((14, 2, 0)) {
-        body["configured"] = json!(storage.oauth_app.is_some() && storage.oauth_client.is_some());
+        body["configured"] = json!(storage.configured());
+    }
+    if profile.at_least((16, 0, 0)) {
+        // `storage_representer.rb`: rendered for Nextcloud storages, nil when unset.
+        body["storageAudience"] = json!(storage.storage_audience);
+        body["tokenExchangeScope"] = json!(storage.token_exchange_scope);
     }
     body
 }
@@ -993,6 +1032,35 @@ fn stored_host(profile: &OpenProjectProfile, host: &str) -> String {
     }
 }
 
+/// The method a request body sets, as the representer's setter reads it: an unknown or blank URN is ignored, and
+/// before 16.0 there is no such link at all.
+fn requested_method(profile: &OpenProjectProfile, v: &Value) -> Option<&'static str> {
+    if !profile.at_least((16, 0, 0)) {
+        return None;
+    }
+    match v.pointer("/_links/authenticationMethod/href").and_then(Value::as_str)?.strip_prefix(URN_AUTH)? {
+        "OAuth2SSO" => Some(AUTH_SSO),
+        "TwoWayOAuth2" => Some(AUTH_TWO_WAY),
+        _ => None,
+    }
+}
+
+/// `storageAudience` / `tokenExchangeScope` of a body: absent → `None`, null → `Some(None)`.
+fn optional_text(v: &Value, key: &str) -> Option<Option<String>> {
+    match v.get(key)? {
+        Value::String(text) => Some(Some(text.clone()).filter(|t| !t.is_empty())),
+        _ => Some(None),
+    }
+}
+
+/// SSO needs the Enterprise feature; the contract refuses the storage without it.
+fn sso_allowed(profile: &OpenProjectProfile, lang: &str, method: &str) -> Result<(), Response> {
+    if method == AUTH_SSO && !profile.available_features.iter().any(|f| f == SSO_FEATURE) {
+        return Err(violations(lang, vec![("authenticationMethod", msg(lang, "enterprise_plan_required"))]));
+    }
+    Ok(())
+}
+
 async fn create_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, body: Bytes) -> Response {
     let user = match require_admin(&sim, &headers) {
         Ok(u) => u,
@@ -1016,9 +1084,17 @@ async fn create_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, b
     }
     let name = v.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_default();
     let password = v.get("applicationPassword").and_then(Value::as_str).map(str::to_owned);
+    let method = requested_method(&profile, &v).unwrap_or(AUTH_TWO_WAY);
+    if let Err(r) = sso_allowed(&profile, &lang, method) {
+        return r;
+    }
     if let Err(r) = validate_storage(&sim, &lang, None, Some(&name), Some(&raw_host), password.as_deref()).await {
         return r;
     }
+    let sso = method == AUTH_SSO;
+    let audience = optional_text(&v, "storageAudience").flatten().filter(|_| profile.at_least((16, 0, 0)));
+    // Before 16.3 the create service dropped the scope (opf/openproject#66442); a PATCH sets it.
+    let scope = optional_text(&v, "tokenExchangeScope").flatten().filter(|_| profile.at_least((16, 3, 0)));
     let mut s = sim.lock();
     // The live checks ran without the lock: check uniqueness again, as the database index would.
     let name_taken = s.storages.iter().any(|st| st.name == name);
@@ -1042,10 +1118,14 @@ async fn create_storage(State(sim): State<OpenProjectSim>, headers: HeaderMap, b
         name: name.clone(),
         host: host.clone(),
         application_password: password.filter(|p| !p.is_empty()),
-        oauth_app: Some(oauth_app_for(app_id, &name, &host, urlsafe_token())),
+        // `create_service.rb`: an OAuth application only for storages that authenticate through themselves.
+        oauth_app: (!sso).then(|| oauth_app_for(app_id, &name, &host, urlsafe_token())),
         oauth_client: None,
         created_at: now.clone(),
         updated_at: now,
+        authentication_method: method.into(),
+        storage_audience: audience,
+        token_exchange_scope: scope,
     };
     let body = storage_json(&s, &storage, true, true);
     s.storages.push(storage);
@@ -1086,6 +1166,12 @@ async fn patch_storage(
         Some(Value::Null) => Some(None),
         _ => None,
     };
+    let method = requested_method(&profile, &v);
+    if let Err(r) = sso_allowed(&profile, &lang, method.unwrap_or(&storage.authentication_method)) {
+        return r;
+    }
+    let audience = optional_text(&v, "storageAudience").filter(|_| profile.at_least((16, 0, 0)));
+    let scope = optional_text(&v, "tokenExchangeScope").filter(|_| profile.at_least((16, 0, 0)));
     let check_host = if host_changed { new_host.as_deref() } else { None };
     let check_password = password.clone().flatten();
     if let Err(r) =
@@ -1106,6 +1192,15 @@ async fn patch_storage(
     }
     if let Some(p) = password {
         st.application_password = p.filter(|p| !p.is_empty());
+    }
+    if let Some(method) = method {
+        st.authentication_method = method.into();
+    }
+    if let Some(audience) = audience {
+        st.storage_audience = audience;
+    }
+    if let Some(scope) = scope {
+        st.token_exchange_scope = scope;
     }
     // The OAuth application follows the storage's name and host.
     let (st_name, st_host) = (st.name.clone(), st.host.clone());

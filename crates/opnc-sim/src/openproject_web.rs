@@ -635,7 +635,7 @@ async fn storage_projects(
 
 fn storage_configured(s: &OpenProjectState, storage_id: i64) -> Option<(bool, bool)> {
     let st = s.storages.iter().find(|st| st.id == storage_id)?;
-    Some((st.oauth_app.is_some() && st.oauth_client.is_some(), st.application_password.is_some()))
+    Some((st.configured(), st.application_password.is_some()))
 }
 
 fn flash_stream(message: &str) -> (&'static str, &'static str, String) {
@@ -863,7 +863,7 @@ fn check(state: &str, code: Option<&str>) -> String {
 }
 
 fn health_yaml(s: &OpenProjectState, storage: &crate::openproject::OpStorage, reachable: bool) -> String {
-    let configured = storage.oauth_app.is_some() && storage.oauth_client.is_some();
+    let configured = storage.configured();
     let mut out = format!("---\nstorage: {}\nstorage_type: nextcloud\n", storage.name);
     if at_least(s, (16, 4, 0)) {
         out.push_str(&format!(

@@ -200,11 +200,3 @@ pub async fn diagnose_with(
     }
     diagnosis
 }
-
-impl ConnectedPair {
-    /// Whether this pair can be connected through `choice` of identity provider instead of two-way OAuth, with
-    /// what is missing where. Writes nothing.
-    pub async fn sso_readiness(&self, choice: &crate::setup::sso::IdentityProvider) -> crate::setup::sso::SsoReadiness {
-        crate::setup::sso::readiness(self.op.http(), &self.op, &self.nc, choice).await
-    }
-}

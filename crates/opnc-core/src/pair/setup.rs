@@ -50,7 +50,13 @@ pub enum Confirmation {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ApplyResult {
     /// The plan ran; the job says how it ended (succeeded, rolled back, or its rollback failed).
-    Ran { job: Job, storage_id: Option<i64>, proof: Option<Proof> },
+    Ran {
+        job: Job,
+        storage_id: Option<i64>,
+        proof: Option<Proof>,
+        /// SSO: the values for OpenProject's OpenID provider form.
+        handoff: Option<crate::setup::sso::ProviderHandoff>,
+    },
     /// Nothing of the plan was written: the preflight now blocks, or the plan changed since it was shown.
     /// `review` is what the servers look like now.
     NotApplied { reason: ErrorView, review: Review },
@@ -60,7 +66,7 @@ pub enum ApplyResult {
 
 impl From<Outcome> for ApplyResult {
     fn from(o: Outcome) -> Self {
-        ApplyResult::Ran { storage_id: o.storage.map(|s| s.id), proof: o.proof, job: o.job }
+        ApplyResult::Ran { storage_id: o.storage.map(|s| s.id), proof: o.proof, job: o.job, handoff: o.handoff }
     }
 }
 
@@ -107,9 +113,14 @@ impl ConnectedPair {
         Ok((apps, review))
     }
 
-    /// Nothing after the review needs password confirmation: the account password is dropped from memory.
+    /// Drops the account password from memory once nothing after the review needs password confirmation: a
+    /// reviewed SSO plan that writes to user_oidc keeps it until its apply has ended.
     pub fn forget_account_password(&mut self) {
-        self.nc_session.forget_account_password();
+        let needed =
+            self.reviewed.as_ref().and_then(|p| p.sso.as_ref()).is_some_and(|s| s.needs_password_confirmation());
+        if !needed {
+            self.nc_session.forget_account_password();
+        }
     }
 
     /// What the last preflight found out (for `--json`).
@@ -118,7 +129,18 @@ impl ConnectedPair {
     }
 
     /// Keeps a preflight's facts and plan for the apply, and shows them.
-    fn take_report(&mut self, report: preflight::PreflightReport, store: &JobStore) -> Review {
+    fn take_report(&mut self, mut report: preflight::PreflightReport, store: &JobStore) -> Review {
+        // Whether user_oidc's writes can be confirmed is this session's to say, not the servers'.
+        if let (Some(choice), Some(sso_facts)) = (&self.options.sso, report.facts.sso.as_ref()) {
+            if self.nc_session.account().is_none() {
+                let missing =
+                    crate::setup::sso::choice_findings(choice, sso_facts, self.options.project_folders, false)
+                        .into_iter()
+                        .filter(|f| f.code == crate::findings::FindingCode::SsoPasswordConfirmationNeeded);
+                report.findings.extend(missing);
+                crate::findings::sort(&mut report.findings);
+            }
+        }
         let plan = plan(&report, self.op.base(), self.nc.base(), &self.options).ok();
         self.facts = Some(report.facts.clone());
         let findings = report.findings.clone();
@@ -141,7 +163,8 @@ impl ConnectedPair {
     /// Rolls back the interrupted setups of this pair (and finishes failed rollbacks), reporting every saved
     /// state. Returns each job as it ended.
     pub async fn recover(&self, store: &JobStore, progress: &(dyn Fn(&Job) + Send + Sync)) -> Vec<Job> {
-        let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: settle(), cancel: None };
+        let account = self.nc_session.account();
+        let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: settle(), cancel: None, account };
         let mut ended = Vec::new();
         for mut job in self.interrupted(store) {
             crate::setup::apply::recover(&runner, &mut job).await;
@@ -192,7 +215,11 @@ impl ConnectedPair {
             .view();
             return ApplyResult::NotApplied { reason, review };
         }
-        let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: settle(), cancel };
-        runner.apply(&plan, &facts).await.into()
+        let account = self.nc_session.account();
+        let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: settle(), cancel, account };
+        let result = runner.apply(&plan, &facts).await.into();
+        // Nothing needs it any more.
+        self.nc_session.forget_account_password();
+        result
     }
 }

@@ -63,6 +63,8 @@ pub struct Outcome {
     pub job: Job,
     pub storage: Option<Storage>,
     pub proof: Option<Proof>,
+    /// SSO: what the admin enters in OpenProject's OpenID provider form (it has no API).
+    pub handoff: Option<crate::setup::sso::ProviderHandoff>,
 }
 
 impl Outcome {
@@ -84,6 +86,9 @@ pub struct Runner<'a> {
     /// Set from elsewhere (a Cancel button) to stop before the next change: before the first write that
     /// costs nothing, after it the changes made so far are rolled back.
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    /// Nextcloud with the account password, for the writes that need password confirmation (user_oidc's); `None`
+    /// when the session holds only an app password.
+    pub account: Option<&'a NextcloudClient>,
 }
 
 /// The default: a little longer than the HTTP client's own bound on one request.
@@ -94,6 +99,8 @@ fn writes(phase: Phase) -> bool {
     matches!(
         phase,
         Phase::ReplaceStorage
+            | Phase::CreateOidcClient
+            | Phase::ConfigureUserOidc
             | Phase::CreateStorage
             | Phase::ConfigureNextcloud
             | Phase::SetNextcloudClient
@@ -144,7 +151,7 @@ impl Runner<'_> {
     }
 
     /// Saves the job, then stops here if the admin cancelled.
-    fn checkpoint(&self, job: &Job) -> Result<(), StepError> {
+    pub(crate) fn checkpoint(&self, job: &Job) -> Result<(), StepError> {
         self.save(job)?;
         if self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst)) {
             return Err(StepError::Cancelled);
@@ -167,17 +174,17 @@ impl Runner<'_> {
             Err(e) => {
                 job.error = Some(StepError::Journal(e.to_string()).view());
                 job.status = JobStatus::RolledBack;
-                return Outcome { job, storage: None, proof: None };
+                return Outcome { job, storage: None, proof: None, handoff: None };
             }
         };
         let result = self.steps(plan, facts, &mut job, &mut secrets).await;
         match result {
-            Ok((storage, proof)) => {
+            Ok((storage, proof, handoff)) => {
                 job.enter(Phase::Done);
                 job.status = JobStatus::Succeeded;
                 job.log(EventKind::Succeeded);
                 self.save_final(&job);
-                Outcome { job, storage: Some(storage), proof: Some(proof) }
+                Outcome { job, storage: Some(storage), proof: Some(proof), handoff }
             }
             Err((error, proof)) => {
                 // Only a write whose answer never came may still be carried out by the server.
@@ -187,7 +194,7 @@ impl Runner<'_> {
                 job.error = Some(view);
                 let _ = self.save(&job);
                 self.roll_back(&mut job, &secrets, in_flight).await;
-                Outcome { job, storage: None, proof }
+                Outcome { job, storage: None, proof, handoff: None }
             }
         }
     }
@@ -198,7 +205,7 @@ impl Runner<'_> {
         facts: &Facts,
         job: &mut Job,
         secrets: &mut Secrets,
-    ) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
+    ) -> Result<(Storage, Proof, Option<crate::setup::sso::ProviderHandoff>), (StepError, Option<Proof>)> {
         let e = |err: StepError| (err, None);
         self.checkpoint(job).map_err(e)?;
         let nextcloud = plan.nextcloud_url.clone();
@@ -208,7 +215,19 @@ impl Runner<'_> {
             self.checkpoint(job).map_err(e)?;
             let storage =
                 facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
-            return self.prove(job, storage).await;
+            if let Some(sso) = &plan.sso {
+                let checks =
+                    crate::setup::sso_apply::prove_sso(self.op, self.nc, &storage, sso, None, job.project_folders)
+                        .await
+                        .map_err(|err| e(err.into()))?;
+                let proof = Proof { storage_id: storage.id, checks };
+                if !proof.ok() {
+                    let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+                    return Err((StepError::Proof(failed), Some(proof)));
+                }
+                return Ok((storage, proof, None));
+            }
+            return self.prove(job, storage).await.map(|(s, p)| (s, p, None));
         }
         let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
         if let Some(id) = plan.replace_storage_id {
@@ -220,6 +239,12 @@ impl Runner<'_> {
                 Err(err) => return Err(e(err.into())),
             }
             job.log(EventKind::Changed { what: format!("deleted the earlier storage {id}") });
+        }
+        if let Some(sso) = &plan.sso {
+            secrets.previous_nextcloud_secret =
+                facts.previous_openproject_secret.clone().filter(|_| plan.nextcloud_had_settings);
+            let (storage, proof, handoff) = self.sso_steps(plan, sso, facts, job, secrets).await?;
+            return Ok((storage, proof, Some(handoff)));
         }
         // Read by the preflight, kept in memory only: a rollback in this process can restore it; after a crash it
         // is gone.
@@ -327,7 +352,7 @@ impl Runner<'_> {
         checks.extend(nextcloud_checks.map_err(|err| e(err.into()))?);
         let proof = Proof { storage_id, checks };
         if proof.ok() {
-            Ok((storage, proof))
+            Ok((storage, proof, None))
         } else {
             let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
             Err((StepError::Proof(failed), Some(proof)))
@@ -401,9 +426,14 @@ impl Runner<'_> {
     /// One pass over the compensations, newest first; the failures.
     async fn undo(&self, job: &mut Job, secrets: &Secrets) -> Vec<ErrorView> {
         let mut failures = Vec::new();
-        for compensation in job.compensations.clone().iter().rev() {
+        for (at, compensation) in job.compensations.clone().iter().enumerate().rev() {
             match self.compensate(compensation, secrets).await {
-                Ok(what) => job.log(EventKind::Undone { what }),
+                Ok(what) => {
+                    if let Some(Compensation::DeleteOidcClient { deleted, .. }) = job.compensations.get_mut(at) {
+                        *deleted = true;
+                    }
+                    job.log(EventKind::Undone { what })
+                }
                 Err(err) => failures.push(err),
             }
             let _ = self.save(job);
@@ -429,6 +459,16 @@ impl Runner<'_> {
                         .map_err(|e| e.view())?;
                     !held.expose().trim().is_empty()
                 }
+                // Nextcloud lists no oidc clients over HTTP: a late one cannot be seen (the rollback error names it).
+                Compensation::DeleteOidcClient { .. } => false,
+                Compensation::DeleteUserOidcProvider { identifier } => self
+                    .nc
+                    .user_oidc_providers()
+                    .await
+                    .map_err(|e| e.view())?
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|p| p.identifier == *identifier),
                 Compensation::RestoreNextcloud { previous, .. } => {
                     let value = |key: &'static str| self.nc.app_config_value(crate::nextcloud::INTEGRATION_APP, key);
                     let (held_url, held_id) =
@@ -466,6 +506,31 @@ impl Runner<'_> {
             Compensation::ResetNextcloud => {
                 self.nc.delete_setup().await.map_err(|e| e.view())?;
                 Ok("reset Nextcloud's OpenProject integration settings".into())
+            }
+            Compensation::DeleteOidcClient { deleted: true, id, .. } => {
+                Ok(format!("Nextcloud's OpenID Connect client {} was already deleted", id.unwrap_or_default()))
+            }
+            Compensation::DeleteOidcClient { id: Some(id), .. } => {
+                self.nc.delete_oidc_client(*id).await.map_err(|e| e.view())?;
+                Ok(format!("deleted Nextcloud's OpenID Connect client {id}"))
+            }
+            Compensation::DeleteOidcClient { id: None, name, .. } => Err(ErrorView {
+                code: ErrorCode::ManualCleanupRequired,
+                message: format!("Nextcloud may hold an OpenID Connect client {name:?} that this setup created before it could record which one; Nextcloud lists its clients only on the server."),
+                hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:list, then sudo -u www-data php occ oidc:remove <client_id> for the client named {name:?} that no OpenProject uses (or delete it under Administration settings → Security → OpenID Connect clients)."),
+            }),
+            Compensation::DeleteUserOidcProvider { identifier } => {
+                let providers = self.nc.user_oidc_providers().await.map_err(|e| e.view())?.unwrap_or_default();
+                let Some(provider) = providers.iter().find(|p| p.identifier == *identifier) else {
+                    return Ok(format!("Nextcloud's user_oidc had no provider {identifier:?} to delete"));
+                };
+                let confirmed = self.account.ok_or_else(|| ErrorView {
+                    code: ErrorCode::PasswordConfirmationRequired,
+                    message: format!("The user_oidc provider {identifier:?} this setup created could not be deleted: Nextcloud asks for password confirmation, which an app password cannot give."),
+                    hint: format!("Sign in to Nextcloud with the account password and finish the rollback, or delete the provider {identifier:?} under Administration settings → OpenID Connect."),
+                })?;
+                confirmed.delete_user_oidc_provider(provider.id).await.map_err(|e| e.view())?;
+                Ok(format!("deleted Nextcloud's user_oidc provider {identifier:?}"))
             }
             Compensation::RestoreNextcloud { previous, integration_version } => {
                 // What Nextcloud held is put back only as it was: an address that does not parse is not guessed.
@@ -506,6 +571,8 @@ impl Runner<'_> {
 #[derive(Debug, Default)]
 pub struct Secrets {
     pub previous_nextcloud_secret: Option<SecretString>,
+    /// The oidc client made for OpenProject (Nextcloud Hub): its secret goes to the admin, once.
+    pub oidc_client: Option<crate::nextcloud::OidcClientCreated>,
 }
 
 /// Settles a job left running by a process that ended: rolls both sides back with what the journal

@@ -69,7 +69,12 @@ pub async fn state(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<Conne
     let Some(storage) = storage(op, nc).await? else {
         return Ok(ConnectionState { storage_id: None, storage_name: None, proof: None });
     };
-    let proof = prove(op, nc, &storage, storage.has_application_password == Some(true)).await?;
+    let project_folders = storage.has_application_password == Some(true);
+    let proof = if storage.is_sso() {
+        crate::setup::sso_apply::prove_in_place(op, nc, &storage, project_folders).await?
+    } else {
+        prove(op, nc, &storage, project_folders).await?
+    };
     Ok(ConnectionState { storage_id: Some(storage.id), storage_name: Some(storage.name), proof: Some(proof) })
 }
 

@@ -34,6 +34,10 @@ impl JobStatus {
 pub enum Phase {
     Started,
     ReplaceStorage,
+    /// SSO with Nextcloud Hub: the oidc client OpenProject signs users in with.
+    CreateOidcClient,
+    /// SSO: user_oidc's provider for the identity provider, and its stored login tokens.
+    ConfigureUserOidc,
     CreateStorage,
     ConfigureNextcloud,
     SetNextcloudClient,
@@ -49,6 +53,8 @@ impl Phase {
         match self {
             Phase::Started => "Starting",
             Phase::ReplaceStorage => "Deleting the storage being replaced in OpenProject",
+            Phase::CreateOidcClient => "Creating Nextcloud's OpenID Connect client for OpenProject",
+            Phase::ConfigureUserOidc => "Letting Nextcloud trust the identity provider",
             Phase::CreateStorage => "Creating the file storage in OpenProject",
             Phase::ConfigureNextcloud => "Configuring the OpenProject integration in Nextcloud",
             Phase::SetNextcloudClient => "Giving OpenProject Nextcloud's OAuth client",
@@ -82,6 +88,17 @@ pub enum Compensation {
         #[serde(default)]
         integration_version: Option<String>,
     },
+    /// Delete the oidc client this job created (SSO with Nextcloud Hub), by its numeric id once known. Nextcloud
+    /// has no HTTP list of clients and answers a delete of one that is gone with a 500: `deleted` records that it
+    /// was done, so a second pass does not ask again.
+    DeleteOidcClient {
+        id: Option<i64>,
+        name: String,
+        #[serde(default)]
+        deleted: bool,
+    },
+    /// Delete the user_oidc provider this job created, found by its identifier (needs password confirmation).
+    DeleteUserOidcProvider { identifier: String },
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod projects;
 pub mod proof;
 pub mod reset;
 pub mod sso;
+pub mod sso_apply;
 
 use serde::Serialize;
 
@@ -25,11 +26,14 @@ pub struct SetupOptions {
     pub project_folders: bool,
     /// Replace an existing storage for this Nextcloud, or a Nextcloud integration pointing elsewhere.
     pub replace_existing: bool,
+    /// Connect through an OpenID Connect identity provider instead of two-way OAuth.
+    #[serde(default)]
+    pub sso: Option<sso::SsoOptions>,
 }
 
 impl Default for SetupOptions {
     fn default() -> Self {
-        Self { storage_name: "Nextcloud".into(), project_folders: true, replace_existing: false }
+        Self { storage_name: "Nextcloud".into(), project_folders: true, replace_existing: false, sso: None }
     }
 }
 
@@ -69,6 +73,8 @@ pub struct Plan {
     pub reuse_project_folder: bool,
     /// Nextcloud holds integration settings now; a rollback restores them.
     pub nextcloud_had_settings: bool,
+    /// Connected through an identity provider: what the SSO steps do.
+    pub sso: Option<sso::SsoPlan>,
 }
 
 /// Builds the plan from a preflight; the blockers come back instead when there are any.
@@ -92,7 +98,14 @@ pub fn plan(
         replace_storage_id: None,
         reuse_project_folder: options.project_folders && facts.openproject_user_exists == Some(true),
         nextcloud_had_settings: facts.integration.as_ref().is_some_and(|i| i.is_set()),
+        sso: None,
     };
+    if let Some(choice) = &options.sso {
+        let Some(sso) = sso_apply::plan_sso(choice, facts, openproject, nextcloud) else {
+            return Err(report.blockers().cloned().collect());
+        };
+        plan.sso = Some(sso);
+    }
     if report.has(FindingCode::AlreadyConfigured) {
         plan.mode = PlanMode::ProveOnly;
         return Ok(plan);
@@ -110,6 +123,10 @@ pub fn plan(
             "The replaced OpenProject storage {:?}, with its project links and file links, cannot be restored.",
             existing.name
         ));
+    }
+    if let Some(sso) = plan.sso.clone() {
+        sso_apply::sso_changes(&mut plan, &sso);
+        return Ok(plan);
     }
     plan.changes.push(op(Phase::CreateStorage, format!("Create the file storage {:?} for {nextcloud} with a new OAuth application (its secret is shown once and copied to Nextcloud)", options.storage_name)));
     if plan.nextcloud_had_settings {

@@ -52,6 +52,8 @@ pub struct Facts {
     /// The OpenProject client secret Nextcloud held before, for a rollback in this process. Memory only.
     #[serde(skip)]
     pub previous_openproject_secret: Option<crate::SecretString>,
+    /// What the SSO readiness check saw (a setup through an identity provider).
+    pub sso: Option<crate::setup::sso::SsoFacts>,
 }
 
 impl Facts {
@@ -280,7 +282,15 @@ pub async fn run_scoped(
     options: &SetupOptions,
     scope: Scope,
 ) -> PreflightReport {
-    let (op_side, nc_reads) = tokio::join!(
+    let sso_check = async {
+        match (&options.sso, scope) {
+            (Some(choice), Scope::Setup) => {
+                Some(crate::setup::sso::readiness(op.http(), op, nc, &choice.provider).await)
+            }
+            _ => None,
+        }
+    };
+    let (op_side, nc_reads, sso) = tokio::join!(
         async {
             let active = [crate::openproject::Filter::new("active", "=", &["t"])];
             tokio::join!(op.root(), op.configuration(), op.storages(), op.projects(&active, 1, 1))
@@ -291,6 +301,7 @@ pub async fn run_scoped(
                 Scope::Diagnosis => diagnosis_reads(op, nc).await,
             }
         },
+        sso_check,
     );
     let (root, config, storages, active_projects) = op_side;
     let NextcloudReads {
@@ -587,7 +598,11 @@ pub async fn run_scoped(
             .as_ref()
             .zip(storage.oauth_application.as_ref())
             .is_some_and(|(i, app)| i.openproject_client_id == app.client_id);
-        if storage.is_configured() && nc_points_here && ids_match && facts.integration_complete == Some(true) {
+        let sso_in_place = options.sso.is_some()
+            && storage.is_sso()
+            && facts.integration.as_ref().is_some_and(|i| i.authorization_method == "oidc");
+        let method_matches = if options.sso.is_some() { sso_in_place } else { ids_match && !storage.is_sso() };
+        if storage.is_configured() && nc_points_here && method_matches && facts.integration_complete == Some(true) {
             already_configured = true;
             push(
                 Finding::new(
@@ -637,6 +652,11 @@ pub async fn run_scoped(
             (Some(false), Some(true)) => push(Finding::new(C::ProjectFolderGroupConflict, Severity::Blocker, Some(Server::Nextcloud), "A group \"OpenProject\" exists without the \"OpenProject\" user; Nextcloud refuses to set up project folders then.").evidence("group OpenProject exists, user does not").fix("Rename or delete the group \"OpenProject\" in Nextcloud (Accounts → Groups), or set up without project folders.")),
             _ => {}
         }
+    }
+    if let (Some(choice), Some(readiness)) = (&options.sso, sso) {
+        findings.extend(readiness.findings);
+        findings.extend(crate::setup::sso::choice_findings(choice, &readiness.facts, options.project_folders, true));
+        facts.sso = Some(readiness.facts);
     }
     sort(&mut findings);
     PreflightReport { facts, findings }

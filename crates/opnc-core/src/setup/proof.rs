@@ -41,7 +41,7 @@ fn shown(value: Option<bool>) -> String {
     value.map(|v| v.to_string()).unwrap_or_else(|| "(not reported by this version)".into())
 }
 
-fn check(name: &'static str, ok: bool, evidence: String) -> ProofCheck {
+pub(crate) fn check(name: &'static str, ok: bool, evidence: String) -> ProofCheck {
     ProofCheck { name, ok, summary: summary(name, ok).to_owned(), evidence }
 }
 
@@ -84,6 +84,22 @@ fn summary(name: &str, ok: bool) -> &'static str {
         ("openproject_accepts_nextclouds_secret", false) => {
             "OpenProject refuses the OAuth secret that Nextcloud holds."
         }
+        ("openproject_storage_sso", true) => "OpenProject's storage authorises users through the identity provider.",
+        ("openproject_storage_sso", false) => "OpenProject's storage is not set up for SSO as planned.",
+        ("nextcloud_sso_mode", true) => {
+            "Nextcloud's integration authorises OpenProject's requests through the identity provider."
+        }
+        ("nextcloud_sso_mode", false) => "Nextcloud's integration is not in the planned SSO mode.",
+        ("nextcloud_sso_audience", true) => "Nextcloud expects the audience OpenProject's tokens carry.",
+        ("nextcloud_sso_audience", false) => "Nextcloud expects another audience than OpenProject's tokens carry.",
+        ("nextcloud_sso_provider", true) => {
+            "Nextcloud's user_oidc knows the identity provider and accepts its bearer tokens."
+        }
+        ("nextcloud_sso_provider", false) => {
+            "Nextcloud's user_oidc does not know the identity provider, or refuses its bearer tokens."
+        }
+        ("nextcloud_store_login_token", true) => "Nextcloud's user_oidc stores users' login tokens.",
+        ("nextcloud_store_login_token", false) => "Nextcloud's user_oidc does not store users' login tokens.",
         (_, true) => "Passed.",
         (_, false) => "Failed.",
     }

@@ -47,6 +47,10 @@ pub struct SsoFacts {
     pub user_oidc_app: Option<String>,
     /// user_oidc's provider identifiers.
     pub user_oidc_providers: Vec<String>,
+    /// The providers themselves (client id, discovery, bearer check).
+    pub providers: Vec<crate::nextcloud::OidcProvider>,
+    /// user_oidc's `store_login_token` (`None`: never set, or the app is not there).
+    pub store_login_token: Option<bool>,
     pub discovery: Option<Discovery>,
 }
 
@@ -89,17 +93,18 @@ pub async fn readiness(
             Err(e) => Err(e.clone()),
         }
     };
-    let (root, configuration, capabilities, oidc_app, user_oidc_app, providers, discovery) = tokio::join!(
+    let (root, configuration, capabilities, oidc_app, user_oidc_app, providers, discovery, login_token) = tokio::join!(
         op.root(),
         op.configuration(),
         nc.capabilities(),
         nc.app("oidc"),
         nc.app("user_oidc"),
         nc.user_oidc_providers(),
-        fetch_discovery
+        fetch_discovery,
+        nc.store_login_token()
     );
+    let mut facts = SsoFacts { store_login_token: login_token.ok().flatten(), ..SsoFacts::default() };
     let mut findings = Vec::new();
-    let mut facts = SsoFacts::default();
 
     // OpenProject: the version, then the Enterprise feature.
     match &root {
@@ -182,6 +187,7 @@ pub async fn readiness(
     }
     if let Ok(Some(list)) = &providers {
         facts.user_oidc_providers = list.iter().map(|p| p.identifier.clone()).collect();
+        facts.providers = list.clone();
     }
     if let IdentityProvider::External { oidc_provider, .. } = choice {
         match oidc_provider {
@@ -246,4 +252,208 @@ pub async fn readiness(
     }
     sort(&mut findings);
     SsoReadiness { choice: choice.clone(), findings, facts }
+}
+
+/// What the admin asked for when the pair is to be connected through an identity provider.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoOptions {
+    pub provider: IdentityProvider,
+    /// OpenProject's client id at the identity provider: the audience Nextcloud checks on the tokens OpenProject
+    /// sends after an exchange (external identity provider with token exchange). With Nextcloud Hub the setup
+    /// makes that client itself.
+    #[serde(default)]
+    pub openproject_client_id: Option<String>,
+    /// The scope OpenProject asks for in the exchange (Keycloak: the client scope that adds Nextcloud's audience).
+    #[serde(default)]
+    pub token_exchange_scope: Option<String>,
+    /// External identity provider without a user_oidc provider yet: Nextcloud's client at it, and the identifier
+    /// of the provider the setup creates for it.
+    #[serde(default)]
+    pub new_provider: Option<NewProviderChoice>,
+    /// The display name of OpenProject's OpenID provider (its sign-in path is `/auth/oidc-<name>`).
+    #[serde(default = "default_openproject_provider")]
+    pub openproject_provider: String,
+}
+
+/// A user_oidc provider the setup creates for an external identity provider.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewProviderChoice {
+    pub identifier: String,
+    /// Nextcloud's client id at the identity provider.
+    pub client_id: String,
+    /// Its secret: in memory for the one request that sends it, never in a plan, a job or a report.
+    #[serde(skip_serializing, default)]
+    #[ts(skip)]
+    pub client_secret: crate::SecretString,
+}
+
+fn default_openproject_provider() -> String {
+    "nextcloud".into()
+}
+
+impl SsoOptions {
+    pub fn new(provider: IdentityProvider) -> Self {
+        let openproject_provider = match &provider {
+            IdentityProvider::NextcloudHub => default_openproject_provider(),
+            IdentityProvider::External { .. } => "idp".into(),
+        };
+        Self {
+            provider,
+            openproject_client_id: None,
+            token_exchange_scope: None,
+            new_provider: None,
+            openproject_provider,
+        }
+    }
+
+    /// OpenProject's sign-in slug for its provider (`oidc-` and the display name, as OpenProject makes it).
+    pub fn openproject_slug(&self) -> String {
+        let name: String = self
+            .openproject_provider
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("oidc-{}", name.trim_matches('-'))
+    }
+}
+
+/// What an SSO setup will do, decided by the review from what it saw (and shown before anything is written).
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SsoPlan {
+    pub provider: IdentityProvider,
+    /// The storage's SSO settings.
+    pub storage: crate::openproject::StorageSso,
+    /// Nextcloud Hub: the redirect URI of the oidc client made for OpenProject.
+    pub oidc_client_redirect: Option<String>,
+    /// The user_oidc provider Nextcloud's integration names (external identity providers).
+    pub oidc_provider: Option<String>,
+    /// Created by the setup (external identity provider without a provider yet).
+    pub create_provider: Option<NewProviderChoice>,
+    pub discovery_url: String,
+    /// The audience Nextcloud checks: OpenProject's client id at the identity provider (exchange), or, with
+    /// Nextcloud Hub, the oidc client the setup makes (known only once it is made).
+    pub targeted_audience: Option<String>,
+    pub token_exchange: bool,
+    /// user_oidc's `store_login_token` is switched on (it was not).
+    pub store_login_token: bool,
+    /// OpenProject's OpenID provider: its display name and sign-in callback.
+    pub openproject_provider: String,
+    pub openproject_callback: String,
+}
+
+impl SsoPlan {
+    /// The plan writes to user_oidc, which asks for password confirmation.
+    pub fn needs_password_confirmation(&self) -> bool {
+        self.store_login_token || self.create_provider.is_some()
+    }
+}
+
+/// The name of the oidc client the setup makes for OpenProject in Nextcloud Hub.
+pub const OIDC_CLIENT_NAME: &str = "OpenProject";
+
+/// The scopes OpenProject's provider must ask for: `api_v3` for its own API (16.0), `offline_access` for refresh
+/// tokens (its health check warns `offline_access_scope_missing` without).
+pub const OPENPROJECT_SCOPES: &str = "openid email profile offline_access api_v3";
+
+/// What the admin enters in OpenProject's OpenID provider form (it has no API): shown after the setup, with the
+/// page to open. The client secret (Nextcloud Hub) is in memory only, for a face that shows it masked.
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct ProviderHandoff {
+    /// OpenProject's admin page for a new OpenID provider.
+    pub page: String,
+    pub display_name: String,
+    pub discovery_url: String,
+    /// Empty when it is OpenProject's client at an external identity provider, which only the admin knows.
+    pub client_id: String,
+    #[serde(skip)]
+    #[ts(skip)]
+    pub client_secret: Option<crate::SecretString>,
+    /// Where the secret can be read again.
+    pub client_secret_source: String,
+    pub scopes: String,
+    pub token_exchange: bool,
+    /// The redirect URI the identity provider must allow.
+    pub callback_url: String,
+}
+
+/// What the chosen SSO setup needs beyond readiness: the details of the choice itself, project folders on this
+/// OpenProject, and the steps only the admin can do. `account_password`: this session can confirm user_oidc's
+/// writes.
+pub fn choice_findings(
+    options: &SsoOptions,
+    facts: &SsoFacts,
+    project_folders: bool,
+    account_password: bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let incomplete = |message: String, fix: &str| {
+        blocker(C::SsoChoiceIncomplete, Server::Nextcloud, message).evidence("the SSO choice").fix(fix.to_owned())
+    };
+    let mut user_oidc_writes = facts.store_login_token != Some(true);
+    if let IdentityProvider::External { token_exchange, oidc_provider, .. } = &options.provider {
+        match (oidc_provider, &options.new_provider) {
+            (None, None) => findings.push(incomplete(
+                "Nextcloud needs a user_oidc provider for the identity provider: name one, or give Nextcloud's client at the identity provider to have one created.".into(),
+                "Name the user_oidc provider (its identifier), or give Nextcloud's client id and secret at the identity provider.",
+            )),
+            (None, Some(new)) => {
+                user_oidc_writes = true;
+                if new.client_id.trim().is_empty() || new.client_secret.expose().is_empty() {
+                    findings.push(incomplete(
+                        "Creating the user_oidc provider needs Nextcloud's client id and secret at the identity provider.".into(),
+                        "Give both: the client id, and the secret (asked for, or from the environment; never on the command line).",
+                    ));
+                }
+                if facts.user_oidc_providers.contains(&new.identifier) {
+                    findings.push(
+                        blocker(C::SsoProviderExists, Server::Nextcloud, format!("Nextcloud's user_oidc already has a provider {:?}.", new.identifier))
+                            .evidence(format!("user_oidc providers: {:?}", facts.user_oidc_providers))
+                            .fix("Use that provider (name it), or choose another identifier for the new one."),
+                    );
+                }
+            }
+            (Some(_), _) => {}
+        }
+        if *token_exchange && options.openproject_client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            findings.push(incomplete(
+                "With token exchange, Nextcloud checks that OpenProject's tokens are made for OpenProject's client at the identity provider: its client id is needed.".into(),
+                "Give OpenProject's client id at the identity provider (the client of OpenProject's OpenID provider).",
+            ));
+        }
+    }
+    if project_folders {
+        if let Some(version) = facts
+            .openproject_version
+            .as_deref()
+            .and_then(parse_server_version)
+            .filter(|v| *v < compat::OPENPROJECT_SSO_PROJECT_FOLDERS)
+        {
+            findings.push(
+                blocker(C::SsoProjectFoldersTooOld, Server::OpenProject, format!("Automatically managed project folders with SSO need OpenProject {} or later; this one is {version}.", compat::OPENPROJECT_SSO_PROJECT_FOLDERS))
+                    .evidence(format!("coreVersion {version}"))
+                    .fix("Set up without project folders, or update OpenProject first."),
+            );
+        }
+    }
+    if user_oidc_writes && !account_password {
+        findings.push(
+            blocker(C::SsoPasswordConfirmationNeeded, Server::Nextcloud, "Nextcloud's user_oidc asks for password confirmation on every change, which an app password cannot give.")
+                .evidence("signed in to Nextcloud with an app password")
+                .fix("Sign in to Nextcloud with the account password for this setup (it is kept in memory for that call only), or make the user_oidc changes in Nextcloud's admin settings (OpenID Connect) first."),
+        );
+    }
+    if matches!(options.provider, IdentityProvider::NextcloudHub) {
+        findings.push(
+            Finding::new(C::SsoBearerValidationByHand, Severity::Warning, Some(Server::Nextcloud), "Nextcloud must validate the oidc app's tokens itself, a system setting without an API: run this on the Nextcloud server.")
+                .evidence("user_oidc.oidc_provider_bearer_validation (config.php)")
+                .fix("sudo -u www-data php occ config:system:set user_oidc oidc_provider_bearer_validation --value=true --type=boolean"),
+        );
+    }
+    findings.push(
+        Finding::new(C::SsoOpenprojectProviderByHand, Severity::Info, Some(Server::OpenProject), format!("OpenProject's OpenID provider {:?} has no API: after the setup, enter the values shown in OpenProject's form (Administration → Authentication → OpenID providers).", options.openproject_provider))
+            .evidence(format!("sign-in path /auth/{}", options.openproject_slug())),
+    );
+    findings
 }

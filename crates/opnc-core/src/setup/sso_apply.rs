@@ -1,0 +1,483 @@
+//! SSO setup: the pair connected through an OpenID Connect identity provider instead of two-way OAuth, as the same
+//! journaled two-sided job (compensation recorded before each change, rollback of both sides on failure, recovery
+//! after a crash). The sequences are those of `shared/contracts/sso-oidc.md` (A: Nextcloud Hub, B/C: an external
+//! identity provider with or without token exchange); the requests are the recorded ones
+//! (`recorded/nextcloud-34.0.1-sso-apps.json`). OpenProject's own OpenID provider has no API: the outcome carries
+//! the values to enter in its form (`ProviderHandoff`).
+
+use crate::error::Server;
+use crate::nextcloud::{NewUserOidcProvider, NextcloudClient, SetupValues, INTEGRATION_APP};
+use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch, StorageSso, IDP_AUDIENCE};
+use crate::setup::apply::{Runner, Secrets, StepError};
+use crate::setup::journal::{Compensation, EventKind, Job, Phase};
+use crate::setup::preflight::Facts;
+use crate::setup::proof::{check, Proof, ProofCheck};
+use crate::setup::sso::{IdentityProvider, ProviderHandoff, SsoOptions, SsoPlan, OIDC_CLIENT_NAME, OPENPROJECT_SCOPES};
+use crate::setup::{Plan, PlannedChange};
+use crate::ServerUrl;
+
+/// The SSO part of a plan, from the review's facts. `None` when a choice the plan needs is missing (the preflight
+/// reports that as a blocker).
+pub fn plan_sso(sso: &SsoOptions, facts: &Facts, openproject: &ServerUrl, nextcloud: &ServerUrl) -> Option<SsoPlan> {
+    let sso_facts = facts.sso.as_ref()?;
+    let callback = format!("{}/auth/{}/callback", openproject.as_str().trim_end_matches('/'), sso.openproject_slug());
+    let store_login_token = sso_facts.store_login_token != Some(true);
+    match &sso.provider {
+        IdentityProvider::NextcloudHub => Some(SsoPlan {
+            provider: sso.provider.clone(),
+            storage: StorageSso { audience: IDP_AUDIENCE.into(), token_exchange_scope: None },
+            oidc_client_redirect: Some(callback.clone()),
+            oidc_provider: None,
+            create_provider: None,
+            discovery_url: crate::oidc::nextcloud_hub_discovery(nextcloud).to_string(),
+            targeted_audience: None,
+            token_exchange: false,
+            store_login_token,
+            openproject_provider: sso.openproject_provider.clone(),
+            openproject_callback: callback,
+        }),
+        IdentityProvider::External { discovery_url, token_exchange, oidc_provider } => {
+            let (identifier, nextcloud_client, create) = match (oidc_provider, &sso.new_provider) {
+                (Some(id), _) => {
+                    let existing = sso_facts.providers.iter().find(|p| p.identifier == *id)?;
+                    (id.clone(), existing.client_id.clone(), None)
+                }
+                (None, Some(new)) => (new.identifier.clone(), new.client_id.clone(), Some(new.clone())),
+                (None, None) => return None,
+            };
+            let audience = if *token_exchange { nextcloud_client } else { IDP_AUDIENCE.into() };
+            let targeted_audience = if *token_exchange { Some(sso.openproject_client_id.clone()?) } else { None };
+            Some(SsoPlan {
+                provider: sso.provider.clone(),
+                storage: StorageSso {
+                    audience,
+                    token_exchange_scope: sso.token_exchange_scope.clone().filter(|_| *token_exchange),
+                },
+                oidc_client_redirect: None,
+                oidc_provider: Some(identifier),
+                create_provider: create,
+                discovery_url: discovery_url.clone(),
+                targeted_audience,
+                token_exchange: *token_exchange,
+                store_login_token,
+                openproject_provider: sso.openproject_provider.clone(),
+                openproject_callback: callback,
+            })
+        }
+    }
+}
+
+/// The plan's changes for SSO, in the order the job makes them.
+pub fn sso_changes(plan: &mut Plan, sso: &SsoPlan) {
+    let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
+    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
+    if let Some(redirect) = &sso.oidc_client_redirect {
+        plan.changes.push(nc(Phase::CreateOidcClient, format!("Create the OpenID Connect client {OIDC_CLIENT_NAME:?} for OpenProject's sign-in (JWT access tokens, redirect to {redirect}) and let its refresh tokens never expire")));
+        plan.unrestorable.push("Refresh tokens of Nextcloud's OpenID Connect clients stay set to never expire after a rollback (a setting of the whole oidc app; its earlier value cannot be read).".into());
+    }
+    if let Some(new) = &sso.create_provider {
+        plan.changes.push(nc(
+            Phase::ConfigureUserOidc,
+            format!(
+                "Create the user_oidc provider {:?} for {} (Nextcloud's client {:?}, accepting its bearer tokens)",
+                new.identifier, sso.discovery_url, new.client_id
+            ),
+        ));
+    }
+    if sso.store_login_token {
+        plan.changes
+            .push(nc(Phase::ConfigureUserOidc, "Let user_oidc store users' login tokens (store_login_token)".into()));
+        plan.unrestorable.push("user_oidc's stored login tokens stay switched on after a rollback (harmless: it only keeps tokens for apps that ask).".into());
+    }
+    let how = if sso.token_exchange {
+        format!("exchanging users' tokens for the audience {:?}", sso.storage.audience)
+    } else {
+        "sending users' identity-provider tokens as they are".into()
+    };
+    plan.changes.push(op(
+        Phase::CreateStorage,
+        format!(
+            "Create the file storage {:?} for {} with SSO ({how}; no OAuth application)",
+            plan.options.storage_name, plan.nextcloud_url
+        ),
+    ));
+    let idp = match &sso.provider {
+        IdentityProvider::NextcloudHub => "Nextcloud Hub (the new client as audience)".to_owned(),
+        IdentityProvider::External { .. } => {
+            format!(
+                "the user_oidc provider {:?}{}",
+                sso.oidc_provider.clone().unwrap_or_default(),
+                if sso.token_exchange { " with token exchange" } else { "" }
+            )
+        }
+    };
+    let what = if plan.nextcloud_had_settings {
+        "Replace the OpenProject integration settings with"
+    } else {
+        "Set up the OpenProject integration with"
+    };
+    plan.changes.push(nc(Phase::ConfigureNextcloud, format!("{what} SSO through {idp} for {}", plan.openproject_url)));
+    if plan.options.project_folders {
+        let folder = if plan.reuse_project_folder {
+            "Reuse the existing \"OpenProject\" user, group and team folder, with a new app password"
+        } else {
+            "Create the \"OpenProject\" user, groups and team folder, and an app password"
+        };
+        plan.changes.push(nc(Phase::ConfigureNextcloud, folder.into()));
+        plan.unrestorable.push("Nextcloud's \"OpenProject\" user, group and team folder stay after a rollback (the app protects them); the next run reuses them.".into());
+        plan.changes.push(op(
+            Phase::SetApplicationPassword,
+            "Store the app password for automatically managed project folders".into(),
+        ));
+    }
+    if plan.replace_storage_id.is_some() || plan.nextcloud_had_settings {
+        plan.unrestorable.push(
+            "Users sign in again through the identity provider: tokens of the earlier connection no longer count."
+                .into(),
+        );
+    }
+}
+
+/// The values for OpenProject's OpenID provider form.
+fn handoff(plan: &Plan, sso: &SsoPlan, secrets: &Secrets) -> ProviderHandoff {
+    let hub = secrets.oidc_client.as_ref();
+    ProviderHandoff {
+        page: format!("{}/admin/openid_connect/providers/new", plan.openproject_url.as_str().trim_end_matches('/')),
+        display_name: sso.openproject_provider.clone(),
+        discovery_url: sso.discovery_url.clone(),
+        client_id: hub.map(|c| c.client_id.clone()).or_else(|| sso.targeted_audience.clone()).unwrap_or_default(),
+        client_secret: hub.map(|c| c.client_secret.clone()),
+        client_secret_source: match &sso.provider {
+            IdentityProvider::NextcloudHub => {
+                "Nextcloud: Administration settings → Security → OpenID Connect clients".into()
+            }
+            IdentityProvider::External { .. } => "the identity provider: OpenProject's client there".into(),
+        },
+        scopes: OPENPROJECT_SCOPES.into(),
+        token_exchange: sso.token_exchange,
+        callback_url: sso.openproject_callback.clone(),
+    }
+}
+
+type StepResult<T> = Result<T, (StepError, Option<Proof>)>;
+
+impl Runner<'_> {
+    /// The SSO steps of an apply (the replaced storage is already gone).
+    pub(crate) async fn sso_steps(
+        &self,
+        plan: &Plan,
+        sso: &SsoPlan,
+        facts: &Facts,
+        job: &mut Job,
+        secrets: &mut Secrets,
+    ) -> StepResult<(Storage, Proof, ProviderHandoff)> {
+        let e = |err: StepError| (err, None);
+        let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
+        let pf = plan.options.project_folders;
+        let mut audience = sso.targeted_audience.clone();
+
+        if let Some(redirect) = &sso.oidc_client_redirect {
+            job.enter(Phase::CreateOidcClient);
+            job.record(Compensation::DeleteOidcClient { id: None, name: OIDC_CLIENT_NAME.into(), deleted: false });
+            self.checkpoint(job).map_err(e)?;
+            let client = self.nc.create_oidc_client(OIDC_CLIENT_NAME, redirect).await.map_err(|err| e(err.into()))?;
+            if let Some(Compensation::DeleteOidcClient { id, .. }) = job.compensations.last_mut() {
+                *id = Some(client.id);
+            }
+            job.log(EventKind::Changed {
+                what: format!("created the OpenID Connect client {} for OpenProject", client.id),
+            });
+            self.checkpoint(job).map_err(e)?;
+            audience = Some(client.client_id.clone());
+            secrets.oidc_client = Some(client);
+            self.nc.set_oidc_refresh_expire_never().await.map_err(|err| e(err.into()))?;
+            job.log(EventKind::Changed { what: "set the oidc app's refresh tokens to never expire".into() });
+        }
+
+        if sso.create_provider.is_some() || sso.store_login_token {
+            job.enter(Phase::ConfigureUserOidc);
+            self.checkpoint(job).map_err(e)?;
+            // user_oidc wants password confirmation for every write: only the account password has it.
+            let confirmed = self.account.ok_or_else(|| {
+                e(StepError::Client(crate::ClientError::new(
+                    Server::Nextcloud,
+                    "POST /ocs/v2.php/apps/user_oidc/api/v1",
+                    crate::ErrorKind::PasswordConfirmationRequired,
+                )))
+            })?;
+            if let Some(new) = &sso.create_provider {
+                job.record(Compensation::DeleteUserOidcProvider { identifier: new.identifier.clone() });
+                self.checkpoint(job).map_err(e)?;
+                let secret = plan
+                    .options
+                    .sso
+                    .as_ref()
+                    .and_then(|o| o.new_provider.as_ref())
+                    .map(|p| p.client_secret.clone())
+                    .unwrap_or_default();
+                let provider = NewUserOidcProvider {
+                    identifier: new.identifier.clone(),
+                    client_id: new.client_id.clone(),
+                    client_secret: secret,
+                    discovery_endpoint: sso.discovery_url.clone(),
+                    scope: "openid profile email api_v3".into(),
+                };
+                confirmed.create_user_oidc_provider(&provider).await.map_err(|err| e(err.into()))?;
+                job.log(EventKind::Changed { what: format!("created the user_oidc provider {:?}", new.identifier) });
+                self.checkpoint(job).map_err(e)?;
+            }
+            if sso.store_login_token {
+                confirmed.set_store_login_token(true).await.map_err(|err| e(err.into()))?;
+                job.log(EventKind::Changed { what: "switched on user_oidc's stored login tokens".into() });
+            }
+        }
+
+        job.enter(Phase::CreateStorage);
+        job.record(Compensation::DeleteStorage {
+            storage_id: None,
+            nextcloud_url: plan.nextcloud_url.clone(),
+            name: plan.options.storage_name.clone(),
+        });
+        self.checkpoint(job).map_err(e)?;
+        let new = NewStorage {
+            name: plan.options.storage_name.clone(),
+            nextcloud_url: plan.nextcloud_url.clone(),
+            application_password: None,
+        };
+        let created = self.op.create_storage_with(&new, Some(&sso.storage)).await.map_err(|err| e(err.into()))?;
+        let storage_id = created.storage.id;
+        if let Some(Compensation::DeleteStorage { storage_id: id, .. }) = job.compensations.last_mut() {
+            *id = Some(storage_id);
+        }
+        job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id} with SSO") });
+        self.checkpoint(job).map_err(e)?;
+        let mut storage = created.storage;
+        if sso.storage.token_exchange_scope.is_some()
+            && storage.token_exchange_scope != sso.storage.token_exchange_scope
+        {
+            // Before 16.3 the create service dropped the scope (opf/openproject#66442): a PATCH sets it.
+            let patch = StoragePatch { sso: Some(sso.storage.clone()), ..StoragePatch::default() };
+            storage = self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
+            job.log(EventKind::Changed { what: "set the storage's token exchange scope".into() });
+        }
+
+        job.enter(Phase::ConfigureNextcloud);
+        let compensation = match facts.integration.clone().filter(|i| i.is_set()) {
+            Some(previous) => {
+                Compensation::RestoreNextcloud { previous, integration_version: facts.integration_version.clone() }
+            }
+            None => Compensation::ResetNextcloud,
+        };
+        job.record(compensation);
+        self.checkpoint(job).map_err(e)?;
+        let values =
+            SetupValues::oidc(plan.openproject_url.clone(), sso, audience.clone(), pf && !plan.reuse_project_folder);
+        let mut answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
+        job.log(EventKind::Changed { what: "configured Nextcloud's OpenProject integration for SSO".into() });
+        if pf && plan.reuse_project_folder {
+            let patch = SetupValues {
+                authorization_method: Some("oidc".into()),
+                setup_project_folder: Some(false),
+                setup_app_password: Some(true),
+                ..SetupValues::default()
+            };
+            let patched = self.nc.update_setup(&patch, &app_version).await.map_err(|err| e(err.into()))?;
+            answer.openproject_user_app_password = patched.openproject_user_app_password;
+            job.log(EventKind::Changed {
+                what: "created a new app password for the existing \"OpenProject\" user".into(),
+            });
+        }
+        self.checkpoint(job).map_err(e)?;
+
+        if pf {
+            job.enter(Phase::SetApplicationPassword);
+            self.checkpoint(job).map_err(e)?;
+            let password = answer
+                .openproject_user_app_password
+                .clone()
+                .ok_or_else(|| e(StepError::Incomplete("the app password of the \"OpenProject\" user".into())))?;
+            let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
+            storage = self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
+            job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
+        }
+
+        job.enter(Phase::Proof);
+        self.checkpoint(job).map_err(e)?;
+        let checks =
+            prove_sso(self.op, self.nc, &storage, sso, audience.as_deref(), pf).await.map_err(|err| e(err.into()))?;
+        let proof = Proof { storage_id, checks };
+        if !proof.ok() {
+            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+            return Err((StepError::Proof(failed), Some(proof)));
+        }
+        Ok((storage, proof, handoff(plan, sso, secrets)))
+    }
+}
+
+impl SetupValues {
+    /// Every key an SSO setup POST needs, for the plan's identity provider (3.1.1 answers 400 `invalid key` to a
+    /// missing one, and to `targeted_audience_client_id` where it does not belong).
+    pub fn oidc(openproject_url: ServerUrl, sso: &SsoPlan, audience: Option<String>, project_folder: bool) -> Self {
+        let hub = matches!(sso.provider, IdentityProvider::NextcloudHub);
+        Self {
+            openproject_url: Some(openproject_url),
+            authorization_method: Some("oidc".into()),
+            default_enable_navigation: Some(false),
+            default_enable_unified_search: Some(false),
+            setup_project_folder: Some(project_folder),
+            setup_app_password: Some(project_folder),
+            sso_provider_type: Some(if hub { "nextcloud_hub" } else { "external" }.into()),
+            oidc_provider: sso.oidc_provider.clone().filter(|_| !hub),
+            targeted_audience_client_id: audience.filter(|_| hub || sso.token_exchange),
+            token_exchange: (!hub).then_some(sso.token_exchange),
+            ..Self::default()
+        }
+    }
+}
+
+/// Proof of an SSO pair from both sides, as far as it can be known without a user's token: the storage's method
+/// and audience, Nextcloud's integration in oidc mode with the planned provider and audience, user_oidc knowing
+/// the provider (external) and accepting its bearer tokens, the stored login tokens, project folders.
+pub async fn prove_sso(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+    sso: &SsoPlan,
+    audience: Option<&str>,
+    project_folders: bool,
+) -> Result<Vec<ProofCheck>, crate::ClientError> {
+    let _ = op;
+    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+    let (admin_config, method, provider_type, oidc_provider, held_audience, providers, login_token) = tokio::join!(
+        nc.check_admin_config(),
+        value("authorization_method"),
+        value("sso_provider_type"),
+        value("oidc_provider"),
+        value("targeted_audience_client_id"),
+        async {
+            if sso.oidc_provider.is_some() {
+                nc.user_oidc_providers().await
+            } else {
+                Ok(None)
+            }
+        },
+        nc.store_login_token(),
+    );
+    let admin_config = admin_config?;
+    let (method, provider_type, oidc_provider, held_audience) =
+        (method?, provider_type?, oidc_provider?, held_audience?);
+    let mut checks = vec![
+        check(
+            "openproject_storage_sso",
+            storage.is_sso()
+                && storage.is_configured()
+                && storage.storage_audience.as_deref() == Some(sso.storage.audience.as_str()),
+            format!(
+                "storage {} authenticationMethod={}, configured={:?}, storageAudience={:?}",
+                storage.id,
+                storage.authentication_method.as_deref().unwrap_or("(none)"),
+                storage.configured,
+                storage.storage_audience
+            ),
+        ),
+        check(
+            "nextcloud_integration_complete",
+            admin_config.config_status_without_project_folder,
+            format!(
+                "check-admin-config: config_status_without_project_folder={}",
+                admin_config.config_status_without_project_folder
+            ),
+        ),
+    ];
+    let wanted_type = if matches!(sso.provider, IdentityProvider::NextcloudHub) { "nextcloud_hub" } else { "external" };
+    checks.push(check(
+        "nextcloud_sso_mode",
+        method.expose() == "oidc" && provider_type.expose() == wanted_type,
+        format!("authorization_method={:?}, sso_provider_type={:?}", method.expose(), provider_type.expose()),
+    ));
+    if let Some(wanted) = audience.filter(|_| wanted_type == "nextcloud_hub" || sso.token_exchange) {
+        checks.push(check(
+            "nextcloud_sso_audience",
+            held_audience.expose() == wanted,
+            "Nextcloud's targeted_audience_client_id equals the client OpenProject's tokens are made for".into(),
+        ));
+    }
+    if let Some(identifier) = &sso.oidc_provider {
+        let providers = providers?.unwrap_or_default();
+        let found = providers.iter().find(|p| p.identifier == *identifier);
+        checks.push(check(
+            "nextcloud_sso_provider",
+            oidc_provider.expose() == identifier && found.is_some_and(|p| p.check_bearer),
+            format!(
+                "oidc_provider={:?}; user_oidc providers {:?}; checkBearer={}",
+                oidc_provider.expose(),
+                providers.iter().map(|p| p.identifier.as_str()).collect::<Vec<_>>(),
+                found.is_some_and(|p| p.check_bearer)
+            ),
+        ));
+    }
+    let stored = login_token?;
+    checks.push(check(
+        "nextcloud_store_login_token",
+        stored == Some(true),
+        format!("user_oidc store_login_token={stored:?}"),
+    ));
+    if project_folders {
+        checks.push(check(
+            "nextcloud_project_folder",
+            admin_config.project_folder_setup_status && storage.has_application_password == Some(true),
+            format!(
+                "check-admin-config: project_folder_setup_status={}; storage hasApplicationPassword={:?}",
+                admin_config.project_folder_setup_status, storage.has_application_password
+            ),
+        ));
+    }
+    Ok(checks)
+}
+
+/// Proof of an SSO pair that is there already (status, a re-run): the plan's expectations read back from what
+/// Nextcloud holds.
+pub async fn prove_in_place(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    storage: &Storage,
+    project_folders: bool,
+) -> Result<Proof, crate::ClientError> {
+    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+    let (provider_type, oidc_provider, exchange) =
+        tokio::join!(value("sso_provider_type"), value("oidc_provider"), value("token_exchange"));
+    let (provider_type, oidc_provider, exchange) = (provider_type?, oidc_provider?, exchange?);
+    let token_exchange = exchange.expose() == "1";
+    let provider = if provider_type.expose() == "nextcloud_hub" {
+        IdentityProvider::NextcloudHub
+    } else {
+        IdentityProvider::External {
+            discovery_url: String::new(),
+            token_exchange,
+            oidc_provider: Some(oidc_provider.expose().clone()),
+        }
+    };
+    let hub = matches!(provider, IdentityProvider::NextcloudHub);
+    let sso = SsoPlan {
+        provider,
+        storage: StorageSso {
+            audience: storage.storage_audience.clone().unwrap_or_default(),
+            token_exchange_scope: storage.token_exchange_scope.clone(),
+        },
+        oidc_client_redirect: None,
+        oidc_provider: (!hub).then(|| oidc_provider.expose().clone()),
+        create_provider: None,
+        discovery_url: String::new(),
+        targeted_audience: None,
+        token_exchange,
+        store_login_token: false,
+        openproject_provider: String::new(),
+        openproject_callback: String::new(),
+    };
+    let mut checks = prove_sso(op, nc, storage, &sso, None, project_folders).await?;
+    // The storage's method is SSO: its audience must be there (OpenProject's `storage_audience_configured`).
+    if storage.storage_audience.is_none() {
+        checks.push(check("openproject_storage_sso", false, format!("storage {} has no storageAudience", storage.id)));
+    }
+    Ok(Proof { storage_id: storage.id, checks })
+}

@@ -1,0 +1,191 @@
+//! End-to-end: `opnc setup --auth sso-hub | sso-external` against the simulators (and a simulated external
+//! identity provider): each of the three SSO variants set up, proven, re-run, deleted; a failure in the middle
+//! rolls back both sides including the SSO apps' changes; bad input stops before any write.
+
+use opnc_e2e::{opnc, output, run, state_dir, text};
+use opnc_sim::idp::{IdpProfile, RunningIdp};
+use opnc_sim::{Fault, FaultAction, NextcloudProfile, OpenProjectProfile, SimPair};
+use serde_json::json;
+
+/// OpenProject 17 with the Enterprise feature, Nextcloud 34 with oidc and user_oidc.
+async fn sso_pair() -> SimPair {
+    let mut op = OpenProjectProfile::v17();
+    op.available_features = vec!["nextcloud_sso".into()];
+    let nc = NextcloudProfile { allow_local_remote_servers: true, ..NextcloudProfile::nc34() }.with_sso_apps();
+    SimPair::start(op, nc, opnc_sim::loopback(0), opnc_sim::loopback(0)).await.unwrap()
+}
+
+fn config(pair: &SimPair, key: &str) -> String {
+    pair.nextcloud.sim.state().app_config.get(key).cloned().unwrap_or_default()
+}
+
+/// A user_oidc provider as an admin would have made it in Nextcloud's settings.
+fn existing_provider(pair: &SimPair, identifier: &str, client_id: &str, discovery: &str) {
+    pair.nextcloud.sim.lock().user_oidc_providers.push(json!({
+        "id": 41, "identifier": identifier, "clientId": client_id, "discoveryEndpoint": discovery,
+        "scope": "openid profile email api_v3", "settings": { "checkBearer": true }
+    }));
+}
+
+#[tokio::test]
+async fn nextcloud_hub_set_up_proven_rerun_and_deleted() {
+    let pair = sso_pair().await;
+    let state = state_dir("sso-hub");
+    let out = run(&pair, &state, &["setup", "--yes", "--auth", "sso-hub", "--no-project-folders"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let op = pair.openproject.sim.state();
+    let storage = &op.storages[0];
+    assert!(storage.sso() && storage.oauth_app.is_none(), "an SSO storage without an OAuth application");
+    assert_eq!(storage.storage_audience.as_deref(), Some("__op-idp__"));
+    let nc = pair.nextcloud.sim.state();
+    assert_eq!(nc.oidc_clients.len(), 1, "one oidc client for OpenProject");
+    let client = &nc.oidc_clients[0];
+    assert_eq!(client.token_type, "jwt");
+    assert_eq!(client.redirect_uri, format!("{}/auth/oidc-nextcloud/callback", pair.openproject.url()));
+    assert_eq!(config(&pair, "authorization_method"), "oidc");
+    assert_eq!(config(&pair, "sso_provider_type"), "nextcloud_hub");
+    assert_eq!(config(&pair, "targeted_audience_client_id"), client.client_id, "the audience is the new client");
+    assert_eq!(nc.other_config("user_oidc", "store_login_token"), "1");
+    assert_eq!(nc.other_config("oidc", "expire_time_refresh"), "never");
+    assert!(nc.oauth_clients.is_empty(), "no Nextcloud OAuth client in SSO mode");
+    let said = text(&out);
+    assert!(said.contains("proven from both sides") && said.contains("One step is left by hand"), "{said}");
+    assert!(said.contains(&client.client_id), "the client id to enter in OpenProject: {said}");
+    assert!(!said.contains(&client.client_secret), "the client secret is never printed");
+    assert!(said.contains("occ config:system:set user_oidc oidc_provider_bearer_validation"), "{said}");
+    let journal = std::fs::read_dir(&state).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap());
+    for file in journal {
+        assert!(!file.contains(&client.client_secret), "no secret in the journal");
+    }
+
+    let out = run(&pair, &state, &["status"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&pair, &state, &["setup", "--yes", "--auth", "sso-hub", "--no-project-folders"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("nothing to change"), "{}", text(&out));
+    assert_eq!(pair.nextcloud.sim.state().oidc_clients.len(), 1, "a re-run makes no second client");
+
+    let out = run(&pair, &state, &["delete", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(pair.openproject.sim.state().storages.is_empty());
+    assert_eq!(config(&pair, "openproject_instance_url"), "");
+}
+
+#[tokio::test]
+async fn external_identity_provider_with_token_exchange_creates_the_provider() {
+    let pair = sso_pair().await;
+    let idp = RunningIdp::start(IdpProfile::default(), opnc_sim::loopback(0)).await.unwrap();
+    let state = state_dir("sso-exchange");
+    let discovery = idp.discovery_url();
+    let args = [
+        "setup",
+        "--yes",
+        "--auth",
+        "sso-external",
+        "--idp-discovery",
+        &discovery,
+        "--token-exchange",
+        "--new-oidc-provider",
+        "keycloak",
+        "--nextcloud-client-id",
+        "nextcloud",
+        "--openproject-client-id",
+        "openproject",
+        "--token-exchange-scope",
+        "add-nextcloud-audience",
+        "--openproject-provider",
+        "keycloak",
+    ];
+    let mut cmd = opnc(&pair, &state, &args);
+    cmd.env("OPNC_IDP_NEXTCLOUD_CLIENT_SECRET", "nextcloud-secret-at-the-idp");
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let storage = pair.openproject.sim.state().storages[0].clone();
+    assert!(storage.sso());
+    assert_eq!(storage.storage_audience.as_deref(), Some("nextcloud"), "exchanged for Nextcloud's client");
+    assert_eq!(storage.token_exchange_scope.as_deref(), Some("add-nextcloud-audience"));
+    assert!(storage.application_password.is_some(), "project folders with SSO on 17");
+    let providers = pair.nextcloud.sim.state().user_oidc_providers;
+    assert_eq!(providers.len(), 1);
+    assert_eq!(providers[0]["identifier"], "keycloak");
+    assert_eq!(providers[0]["settings"]["checkBearer"], true);
+    assert_eq!(config(&pair, "sso_provider_type"), "external");
+    assert_eq!(config(&pair, "oidc_provider"), "keycloak");
+    assert_eq!(config(&pair, "token_exchange"), "1");
+    assert_eq!(config(&pair, "targeted_audience_client_id"), "openproject");
+    assert!(!text(&out).contains("nextcloud-secret-at-the-idp"));
+    assert!(text(&out).contains(&format!("{}/auth/oidc-keycloak/callback", pair.openproject.url())), "{}", text(&out));
+
+    let out = run(&pair, &state, &["status"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&pair, &state, &["delete", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(pair.openproject.sim.state().storages.is_empty());
+}
+
+#[tokio::test]
+async fn external_identity_provider_without_exchange_uses_the_provider_there() {
+    let pair = sso_pair().await;
+    let idp = RunningIdp::start(IdpProfile { token_exchange: false, ..IdpProfile::default() }, opnc_sim::loopback(0))
+        .await
+        .unwrap();
+    let discovery = idp.discovery_url();
+    existing_provider(&pair, "keycloak", "nextcloud", &discovery);
+    let state = state_dir("sso-plain");
+    let args =
+        ["setup", "--yes", "--auth", "sso-external", "--idp-discovery", &discovery, "--oidc-provider", "keycloak"];
+    let out = run(&pair, &state, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let storage = pair.openproject.sim.state().storages[0].clone();
+    assert_eq!(storage.storage_audience.as_deref(), Some("__op-idp__"), "the IdP token as it is");
+    assert_eq!(storage.token_exchange_scope, None);
+    assert_eq!(config(&pair, "token_exchange"), "");
+    assert_eq!(config(&pair, "oidc_provider"), "keycloak");
+    assert_eq!(pair.nextcloud.sim.state().user_oidc_providers.len(), 1, "no second provider");
+    let out = run(&pair, &state, &["delete", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn a_failure_rolls_back_the_sso_apps_too() {
+    let pair = sso_pair().await;
+    let idp = RunningIdp::start(IdpProfile::default(), opnc_sim::loopback(0)).await.unwrap();
+    let before_op = pair.openproject.sim.state().storages.len();
+    let mut fault = Fault::on(
+        http::Method::POST,
+        "/apps/integration_openproject/setup",
+        1,
+        FaultAction::Status { status: 500, body: r#"{"error":"simulated"}"#.into() },
+    );
+    fault.repeat = true;
+    pair.nextcloud.server.control.add_fault(fault);
+    for (name, args) in [
+        ("hub", vec!["setup", "--yes", "--auth", "sso-hub"]),
+        (
+            "external",
+            vec![
+                "setup",
+                "--yes",
+                "--auth",
+                "sso-external",
+                "--idp-discovery",
+                &idp.discovery_url(),
+                "--new-oidc-provider",
+                "keycloak",
+                "--nextcloud-client-id",
+                "nextcloud",
+            ],
+        ),
+    ] {
+        let mut cmd = opnc(&pair, &state_dir(&format!("sso-rollback-{name}")), &args);
+        cmd.env("OPNC_IDP_NEXTCLOUD_CLIENT_SECRET", "x-secret");
+        let out = output(cmd).await;
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out));
+        assert!(text(&out).contains("rolled back"), "{name}: {}", text(&out));
+        let nc = pair.nextcloud.sim.state();
+        assert_eq!(pair.openproject.sim.state().storages.len(), before_op, "{name}: the storage is gone");
+        assert!(nc.oidc_clients.is_empty(), "{name}: the oidc client is gone");
+        assert!(nc.user_oidc_providers.is_empty(), "{name}: the user_oidc provider is gone");
+        assert_eq!(config(&pair, "openproject_instance_url"), "", "{name}: Nextcloud reset");
+    }
+}
