@@ -602,14 +602,11 @@ async fn plan_checks_what_sso_needs() {
     let out = run(&pair, &state, &["plan", "--auth", "sso-hub"]).await;
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Ready: every check passed."), "the OAuth plan is still shown: {stdout}");
-    assert!(
-        stdout.contains("SSO blocked") && stdout.contains("user_oidc") && stdout.contains("nextcloud_sso"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Blocked"), "{stdout}");
+    assert!(stdout.contains("user_oidc") && stdout.contains("nextcloud_sso"), "{stdout}");
     assert!(stdout.contains("occ app:install oidc"), "{stdout}");
     let out = run(&pair, &state, &["setup", "--yes", "--auth", "sso-hub"]).await;
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "blocked: {}", text(&out));
     assert!(pair.openproject.sim.state().storages.is_empty(), "nothing written");
     let out = run(&pair, &state, &["plan", "--auth", "sso-external"]).await;
     assert_eq!(out.status.code(), Some(2), "--idp-discovery is needed: {}", text(&out));
@@ -623,11 +620,26 @@ async fn plan_checks_what_sso_needs() {
     let discovery = idp.discovery_url();
     let args = ["plan", "--auth", "sso-external", "--idp-discovery", &discovery, "--token-exchange", "--json"];
     let out = run(&ready, &state, &args).await;
+    assert_eq!(out.status.code(), Some(3), "a provider and OpenProject's client id are needed: {}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == "sso_choice_incomplete").count(), 2, "{codes:?}");
+    let mut args = args.to_vec();
+    args.extend([
+        "--new-oidc-provider",
+        "keycloak",
+        "--nextcloud-client-id",
+        "nextcloud",
+        "--openproject-client-id",
+        "openproject",
+    ]);
+    let mut cmd = opnc_e2e::opnc(&ready, &state, &args);
+    cmd.env("OPNC_IDP_NEXTCLOUD_CLIENT_SECRET", "s3cret-at-the-idp");
+    let out = opnc_e2e::output(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["sso"]["findings"], serde_json::json!([]), "{report}");
-    assert_eq!(
-        report["sso"]["facts"]["discovery"]["token_endpoint"].as_str().map(|t| t.ends_with("/token")),
-        Some(true)
-    );
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "blocker"), "{report}");
+    assert_eq!(report["sso"]["discovery"]["token_endpoint"].as_str().map(|t| t.ends_with("/token")), Some(true));
+    assert_eq!(report["plan"]["sso"]["storage"]["audience"], "nextcloud", "exchanged for Nextcloud's client");
+    assert!(!text(&out).contains("s3cret-at-the-idp"), "the secret is not in the plan");
 }

@@ -57,8 +57,15 @@ async fn unattended() -> f64 {
         let report = preflight::run(&op, &nc, &options).await;
         let preflight_time = started.elapsed();
         let plan = plan(&report, op.base(), nc.base(), &options).expect("no blockers");
-        let runner =
-            Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO, cancel: None };
+        let runner = Runner {
+            op: &op,
+            nc: &nc,
+            store: &store,
+            progress: &|_| {},
+            settle: Duration::ZERO,
+            cancel: None,
+            account: None,
+        };
         let outcome = runner.apply(&plan, &report.facts).await;
         assert!(outcome.succeeded(), "{:?}", outcome.job.error);
         let total = started.elapsed();

@@ -243,8 +243,15 @@ async fn connected_on(profile: OpenProjectProfile) -> SimPair {
     let plan = plan(&report, op.base(), nc.base(), &options).expect("no blockers");
     let dir = tempdir("web");
     let store = JobStore::new(&dir);
-    let runner =
-        Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::ZERO, cancel: None };
+    let runner = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: std::time::Duration::ZERO,
+        cancel: None,
+        account: None,
+    };
     assert!(runner.apply(&plan, &report.facts).await.succeeded());
     let _ = std::fs::remove_dir_all(dir);
     pair

@@ -147,6 +147,7 @@ async fn a_hidden_secret_is_not_mistaken_for_a_wrong_one() {
         progress: &|_| {},
         settle: Duration::ZERO,
         cancel: None,
+        account: None,
     }
     .apply(&plan, &report.facts)
     .await;

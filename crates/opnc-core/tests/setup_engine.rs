@@ -55,6 +55,7 @@ async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::
         progress: &|_| {},
         settle: std::time::Duration::from_millis(1500),
         cancel: None,
+        account: None,
     };
     runner.apply(&plan, &report.facts).await
 }
@@ -87,10 +88,17 @@ async fn fresh_pair_is_set_up_and_proven_then_a_rerun_changes_nothing() {
     let second = plan(&report, op.base(), nc.base(), &options).unwrap();
     assert_eq!(second.mode, PlanMode::ProveOnly);
     let store = store();
-    let outcome =
-        Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: std::time::Duration::ZERO, cancel: None }
-            .apply(&second, &report.facts)
-            .await;
+    let outcome = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: std::time::Duration::ZERO,
+        cancel: None,
+        account: None,
+    }
+    .apply(&second, &report.facts)
+    .await;
     assert!(outcome.succeeded());
     let writes: Vec<_> = pair
         .openproject
@@ -278,6 +286,7 @@ async fn cancel_is_free_before_the_first_write_and_a_rollback_after_it() {
             progress: &progress,
             settle: std::time::Duration::ZERO,
             cancel: Some(&cancel),
+            account: None,
         };
         let outcome = runner.apply(&plan, &report.facts).await;
         assert_eq!(outcome.job.status, JobStatus::RolledBack, "{cancel_at:?}");
@@ -356,6 +365,7 @@ async fn a_failed_final_save_does_not_destroy_a_working_pair() {
         progress: &break_final_save,
         settle: std::time::Duration::from_millis(1500),
         cancel: None,
+        account: None,
     };
     let outcome = runner.apply(&plan, &report.facts).await;
     assert!(outcome.succeeded(), "{:#?}", outcome.job.error);
@@ -415,6 +425,7 @@ async fn the_plan_shown_and_the_steps_run_are_the_same() {
             progress: &|_| {},
             settle: std::time::Duration::ZERO,
             cancel: None,
+            account: None,
         };
         let outcome = runner.apply(&shown, &report.facts).await;
         assert!(outcome.succeeded(), "{name}: {:#?}", outcome.job.error);

@@ -56,9 +56,17 @@ pub async fn connected_pair(options: opnc_core::setup::SetupOptions) -> opnc_sim
     let dir =
         std::env::temp_dir().join(format!("opnc-pair-{}-{}", std::process::id(), pair.openproject.server.addr.port()));
     let store = JobStore::new(&dir);
-    let outcome = Runner { op: &op, nc: &nc, store: &store, progress: &|_| {}, settle: Duration::ZERO, cancel: None }
-        .apply(&plan, &report.facts)
-        .await;
+    let outcome = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: Duration::ZERO,
+        cancel: None,
+        account: None,
+    }
+    .apply(&plan, &report.facts)
+    .await;
     assert!(outcome.succeeded(), "{:?}", outcome.job.error);
     let _ = std::fs::remove_dir_all(dir);
     pair
