@@ -108,13 +108,18 @@ impl SimPair {
         let storages: Vec<String> = op.storages.iter().map(|s| format!("{}@{}", s.name, s.host)).collect();
         let config = |k: &str| nc.app_config.get(k).cloned().unwrap_or_default();
         format!(
-            "openproject storages {storages:?}, project links {}; nextcloud url {:?}, client id {:?}, secret set {}, method {:?}, oauth clients {}",
+            "openproject storages {storages:?}, project links {}; nextcloud url {:?}, client id {:?}, secret set {}, method {:?}, sso {:?} {:?} {:?}, oauth clients {}, oidc clients {}, user_oidc providers {:?}",
             op.project_storages.len(),
             config("openproject_instance_url"),
             config("openproject_client_id"),
             !config("openproject_client_secret").is_empty(),
             config("authorization_method"),
-            nc.oauth_clients.len()
+            config("sso_provider_type"),
+            config("oidc_provider"),
+            config("targeted_audience_client_id"),
+            nc.oauth_clients.len(),
+            nc.oidc_clients.len(),
+            nc.user_oidc_providers.iter().map(|p| p["identifier"].to_string()).collect::<Vec<_>>()
         )
     }
 }

@@ -4,7 +4,8 @@
 //! - oidc ("OIDC Identity Provider"): `POST /index.php/apps/oidc/clients` is an index.php route, so Basic auth alone
 //!   fails the CSRF check (412) unless `OCS-APIRequest: true` is sent; an app password is enough (no password
 //!   confirmation); a malformed redirect URI or a client id outside 32–64 printable characters is a 400 with a
-//!   message; `DELETE …/clients/{id}` of an id that does not exist is a 500 error page (measured); no HTTP list.
+//!   message; `DELETE …/clients/{id}` of an id that does not exist, and a second client with the same client id,
+//!   are 500 error pages (measured); no HTTP list.
 //! - user_oidc: the provider list works with an app password; every write answers 403 "Password confirmation is
 //!   required" unless the account password was sent; `POST provider` fetches the discovery document first (400
 //!   "The discovery endpoint is not reachable." / "Invalid discovery endpoint. Missing fields: …"), a second
@@ -93,6 +94,10 @@ async fn create_client(State(sim): State<NextcloudSim>, headers: HeaderMap, body
         _ => "jwt",
     };
     let mut s = sim.lock();
+    if s.oidc_clients.iter().any(|c| c.client_id == client_id) {
+        // The database's unique index, uncaught (measured: a second client with the same id).
+        return server_error_page();
+    }
     let id = s.next_id();
     let client = OidcClient {
         id,
@@ -326,7 +331,9 @@ async fn update_provider(
     }
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut s = sim.lock();
-    let Some(existing) = s.user_oidc_providers.iter_mut().find(|p| p["id"].to_string() == id) else {
+    let Some(existing) =
+        s.user_oidc_providers.iter_mut().find(|p| p["id"].as_u64().is_some_and(|n| n.to_string() == id))
+    else {
         return ocs(404, "", json!([]));
     };
     let settings = existing.get("settings").and_then(Value::as_object).cloned().unwrap_or_else(default_settings);
@@ -342,7 +349,7 @@ async fn delete_provider(State(sim): State<NextcloudSim>, headers: HeaderMap, Pa
     }
     let mut s = sim.lock();
     let before = s.user_oidc_providers.len();
-    s.user_oidc_providers.retain(|p| p["id"].to_string() != id);
+    s.user_oidc_providers.retain(|p| p["id"].as_u64().is_none_or(|n| n.to_string() != id));
     if s.user_oidc_providers.len() == before {
         return ocs(404, "", json!([]));
     }

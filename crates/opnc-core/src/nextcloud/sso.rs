@@ -32,17 +32,30 @@ pub struct NewUserOidcProvider {
     pub scope: String,
 }
 
+/// A new oidc client id: 64 letters and digits, the length the oidc app makes its own.
+pub fn new_oidc_client_id() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 64)
+}
+
 impl NextcloudClient {
     fn oidc_route(&self, method: Method, route: &str) -> Request {
         self.plain(method, &format!("index.php/apps/oidc/{route}")).header("OCS-APIRequest", "true")
     }
 
     /// `POST /index.php/apps/oidc/clients`: a confidential client with JWT access tokens (opaque tokens break
-    /// OpenProject's bearer check, user_oidc#1040).
-    pub async fn create_oidc_client(&self, name: &str, redirect_uri: &str) -> Result<OidcClientCreated, ClientError> {
+    /// OpenProject's bearer check, user_oidc#1040), with the client id given (32–64 printable characters): a
+    /// second client with the same id is refused with a 500 (measured), which tells whether a create whose answer
+    /// never came has landed.
+    pub async fn create_oidc_client(
+        &self,
+        name: &str,
+        redirect_uri: &str,
+        client_id: &str,
+    ) -> Result<OidcClientCreated, ClientError> {
         let body = json!({
             "name": name, "redirectUri": redirect_uri, "signingAlg": "RS256", "type": "confidential",
-            "flowType": "code", "tokenType": "jwt"
+            "flowType": "code", "tokenType": "jwt", "clientId": client_id
         });
         let r = self.call(self.oidc_route(Method::POST, "clients").json(body), &[200]).await.map_err(not_admin)?;
         let v = r.json_value()?;

@@ -55,18 +55,23 @@ pub enum ApplyResult {
         storage_id: Option<i64>,
         proof: Option<Proof>,
         /// SSO: the values for OpenProject's OpenID provider form.
-        handoff: Option<crate::setup::sso::ProviderHandoff>,
+        handoff: Option<Box<crate::setup::sso::ProviderHandoff>>,
     },
     /// Nothing of the plan was written: the preflight now blocks, or the plan changed since it was shown.
     /// `review` is what the servers look like now.
-    NotApplied { reason: ErrorView, review: Review },
+    NotApplied { reason: ErrorView, review: Box<Review> },
     /// An interrupted setup of this pair could not be rolled back, so the plan was not started.
     RecoveryFailed { job: Job },
 }
 
 impl From<Outcome> for ApplyResult {
     fn from(o: Outcome) -> Self {
-        ApplyResult::Ran { storage_id: o.storage.map(|s| s.id), proof: o.proof, job: o.job, handoff: o.handoff }
+        ApplyResult::Ran {
+            storage_id: o.storage.map(|s| s.id),
+            proof: o.proof,
+            job: o.job,
+            handoff: o.handoff.map(Box::new),
+        }
     }
 }
 
@@ -203,7 +208,7 @@ impl ConnectedPair {
         let review = self.take_report(report, store);
         let (Some(plan), Some(facts)) = (review.plan.clone(), self.facts.clone()) else {
             let reason = PairError::PreflightBlocked { blocker: review.blocker().cloned() }.view();
-            return ApplyResult::NotApplied { reason, review };
+            return ApplyResult::NotApplied { reason, review: Box::new(review) };
         };
         let same = |a: &Plan, b: &Plan| serde_json::to_value(a).ok() == serde_json::to_value(b).ok();
         if confirmed.as_ref().is_some_and(|c| !same(c, &plan)) {
@@ -213,7 +218,7 @@ impl ConnectedPair {
                 hint: "Look at the new plan and apply again.".into(),
             }
             .view();
-            return ApplyResult::NotApplied { reason, review };
+            return ApplyResult::NotApplied { reason, review: Box::new(review) };
         }
         let account = self.nc_session.account();
         let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: settle(), cancel, account };

@@ -429,7 +429,11 @@ impl Runner<'_> {
         for (at, compensation) in job.compensations.clone().iter().enumerate().rev() {
             match self.compensate(compensation, secrets).await {
                 Ok(what) => {
-                    if let Some(Compensation::DeleteOidcClient { deleted, .. }) = job.compensations.get_mut(at) {
+                    // A client deleted by its number is gone for good; one probed for by its client id is probed
+                    // again (its create may still land).
+                    if let Some(Compensation::DeleteOidcClient { deleted, id: Some(_), .. }) =
+                        job.compensations.get_mut(at)
+                    {
                         *deleted = true;
                     }
                     job.log(EventKind::Undone { what })
@@ -459,7 +463,17 @@ impl Runner<'_> {
                         .map_err(|e| e.view())?;
                     !held.expose().trim().is_empty()
                 }
-                // Nextcloud lists no oidc clients over HTTP: a late one cannot be seen (the rollback error names it).
+                // Nextcloud lists no oidc clients over HTTP; a probe with the chosen client id sees a late one.
+                Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), name, .. } => {
+                    match self.nc.create_oidc_client(name, "https://localhost/opnc-probe", client_id).await {
+                        Ok(probe) => {
+                            self.nc.delete_oidc_client(probe.id).await.map_err(|e| e.view())?;
+                            false
+                        }
+                        Err(err) if err.status() == Some(500) => true,
+                        Err(err) => return Err(err.view()),
+                    }
+                }
                 Compensation::DeleteOidcClient { .. } => false,
                 Compensation::DeleteUserOidcProvider { identifier } => self
                     .nc
@@ -513,6 +527,23 @@ impl Runner<'_> {
             Compensation::DeleteOidcClient { id: Some(id), .. } => {
                 self.nc.delete_oidc_client(*id).await.map_err(|e| e.view())?;
                 Ok(format!("deleted Nextcloud's OpenID Connect client {id}"))
+            }
+            Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), name, .. } => {
+                // Nextcloud lists no clients over HTTP, but refuses a second client with the same id: a probe with
+                // it says whether the create that went unanswered landed.
+                let redirect = "https://localhost/opnc-probe";
+                match self.nc.create_oidc_client(name, redirect, client_id).await {
+                    Ok(probe) => {
+                        self.nc.delete_oidc_client(probe.id).await.map_err(|e| e.view())?;
+                        Ok("Nextcloud's OpenID Connect client had not been created".into())
+                    }
+                    Err(err) if err.status() == Some(500) => Err(ErrorView {
+                        code: ErrorCode::ManualCleanupRequired,
+                        message: format!("Nextcloud holds the OpenID Connect client {name:?} ({client_id}) this setup created while its answer was lost; Nextcloud deletes clients only by a number it did not tell, and lists them only on the server."),
+                        hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:remove {client_id} (or delete it under Administration settings → Security → OpenID Connect clients)."),
+                    }),
+                    Err(err) => Err(err.view()),
+                }
             }
             Compensation::DeleteOidcClient { id: None, name, .. } => Err(ErrorView {
                 code: ErrorCode::ManualCleanupRequired,

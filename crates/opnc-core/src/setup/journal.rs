@@ -93,6 +93,10 @@ pub enum Compensation {
     /// was done, so a second pass does not ask again.
     DeleteOidcClient {
         id: Option<i64>,
+        /// The client id the setup chose for it (not a secret): with it, a client whose numeric id was never
+        /// learnt can be told apart, and named for removal on the server.
+        #[serde(default)]
+        client_id: Option<String>,
         name: String,
         #[serde(default)]
         deleted: bool,

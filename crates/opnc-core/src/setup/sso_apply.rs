@@ -178,9 +178,19 @@ impl Runner<'_> {
 
         if let Some(redirect) = &sso.oidc_client_redirect {
             job.enter(Phase::CreateOidcClient);
-            job.record(Compensation::DeleteOidcClient { id: None, name: OIDC_CLIENT_NAME.into(), deleted: false });
+            let client_id = crate::nextcloud::new_oidc_client_id();
+            job.record(Compensation::DeleteOidcClient {
+                id: None,
+                client_id: Some(client_id.clone()),
+                name: OIDC_CLIENT_NAME.into(),
+                deleted: false,
+            });
             self.checkpoint(job).map_err(e)?;
-            let client = self.nc.create_oidc_client(OIDC_CLIENT_NAME, redirect).await.map_err(|err| e(err.into()))?;
+            let client = self
+                .nc
+                .create_oidc_client(OIDC_CLIENT_NAME, redirect, &client_id)
+                .await
+                .map_err(|err| e(err.into()))?;
             if let Some(Compensation::DeleteOidcClient { id, .. }) = job.compensations.last_mut() {
                 *id = Some(client.id);
             }

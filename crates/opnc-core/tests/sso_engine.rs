@@ -1,0 +1,189 @@
+//! The SSO setup as a transaction: a failure at every write of each SSO variant (an error answer, a dropped
+//! connection, credentials refused, a timeout whose write lands late) rolls both servers back to the state before,
+//! the SSO apps' changes included — or, where Nextcloud gives no way to undo over HTTP (an oidc client created while
+//! its answer was lost), the rollback says exactly what to run on the server.
+
+mod common;
+
+use common::*;
+use http::Method;
+use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
+use opnc_core::setup::apply::Runner;
+use opnc_core::setup::journal::{JobStatus, JobStore};
+use opnc_core::setup::sso::{IdentityProvider, NewProviderChoice, SsoOptions};
+use opnc_core::setup::{plan, preflight, SetupOptions};
+use opnc_core::ErrorCode;
+use opnc_sim::idp::{IdpProfile, RunningIdp};
+use opnc_sim::nextcloud::demo as nc_demo;
+use opnc_sim::{loopback, Fault, FaultAction, NextcloudProfile, OpenProjectProfile, SimPair};
+
+async fn sso_pair() -> SimPair {
+    let mut op = OpenProjectProfile::v17();
+    op.available_features = vec!["nextcloud_sso".into()];
+    let nc = NextcloudProfile { allow_local_remote_servers: true, ..NextcloudProfile::nc34() }.with_sso_apps();
+    SimPair::start(op, nc, loopback(0), loopback(0)).await.unwrap()
+}
+
+fn hub() -> SetupOptions {
+    SetupOptions { sso: Some(SsoOptions::new(IdentityProvider::NextcloudHub)), ..SetupOptions::default() }
+}
+
+fn external(discovery: &str) -> SetupOptions {
+    let mut sso = SsoOptions::new(IdentityProvider::External {
+        discovery_url: discovery.into(),
+        token_exchange: true,
+        oidc_provider: None,
+    });
+    sso.openproject_client_id = Some("openproject".into());
+    sso.new_provider = Some(NewProviderChoice {
+        identifier: "keycloak".into(),
+        client_id: "nextcloud".into(),
+        client_secret: "nextcloud-secret".into(),
+    });
+    SetupOptions { sso: Some(sso), ..SetupOptions::default() }
+}
+
+fn store() -> JobStore {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    JobStore::new(std::env::temp_dir().join(format!("opnc-sso-engine-{}-{nanos:x}", std::process::id())))
+}
+
+/// One setup with short timeouts (700 ms: a 1 s delay is a timeout), the account password for user_oidc.
+async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::apply::Outcome {
+    let http = opnc_core::HttpClient::new(opnc_core::HttpConfig {
+        read_timeout: std::time::Duration::from_millis(700),
+        total_timeout: std::time::Duration::from_secs(5),
+        ..opnc_core::HttpConfig::default()
+    })
+    .unwrap();
+    let op = opnc_core::openproject::OpenProjectClient::new(
+        http.clone(),
+        url(&pair.openproject.url()),
+        opnc_core::openproject::OpenProjectAuth::ApiKey(opnc_core::SecretString::from(
+            opnc_sim::openproject::demo::ADMIN_TOKEN,
+        )),
+    );
+    let nc = NextcloudClient::new(
+        http,
+        url(&pair.nextcloud.url()),
+        Some(NextcloudCredentials {
+            login_name: nc_demo::ADMIN_LOGIN.into(),
+            password: opnc_core::SecretString::from(nc_demo::ADMIN_PASSWORD),
+        }),
+    );
+    let report = preflight::run(&op, &nc, options).await;
+    let plan =
+        plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
+    let store = store();
+    let runner = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: std::time::Duration::from_millis(1500),
+        cancel: None,
+        account: Some(&nc),
+    };
+    runner.apply(&plan, &report.facts).await
+}
+
+#[tokio::test]
+async fn a_failure_at_every_sso_write_rolls_both_sides_back() {
+    let idp = RunningIdp::start(IdpProfile::default(), loopback(0)).await.unwrap();
+    let variants: [(&str, SetupOptions, Vec<(bool, Method, &str)>); 2] = [
+        (
+            "hub",
+            hub(),
+            vec![
+                (true, Method::POST, "/index.php/apps/oidc/clients"),
+                (true, Method::POST, "/index.php/apps/oidc/refreshExpire"),
+                (true, Method::POST, "/apps/user_oidc/api/v1/admin-config"),
+                (false, Method::POST, "/api/v3/storages"),
+                (true, Method::POST, "/index.php/apps/integration_openproject/setup"),
+                (false, Method::PATCH, "/api/v3/storages/"),
+            ],
+        ),
+        (
+            "external",
+            external(&idp.discovery_url()),
+            vec![
+                (true, Method::POST, "/apps/user_oidc/api/v1/provider"),
+                (true, Method::POST, "/apps/user_oidc/api/v1/admin-config"),
+                (false, Method::POST, "/api/v3/storages"),
+                (true, Method::POST, "/index.php/apps/integration_openproject/setup"),
+                (false, Method::PATCH, "/api/v3/storages/"),
+            ],
+        ),
+    ];
+    let faults = [
+        ("500", FaultAction::Status { status: 500, body: r#"{"error":"Internal error"}"#.into() }),
+        ("dropped", FaultAction::Drop),
+        ("401", FaultAction::Status { status: 401, body: r#"{"message":""}"#.into() }),
+        ("timeout", FaultAction::Delay(std::time::Duration::from_millis(1000))),
+    ];
+    let (mut converged, mut by_hand, mut total) = (0, 0, 0);
+    for (variant, options, steps) in &variants {
+        for (on_nextcloud, method, path) in steps {
+            for (name, action) in &faults {
+                total += 1;
+                let cell = format!("{variant}: {method} {path} × {name}");
+                let pair = sso_pair().await;
+                let before = pair.restorable_state();
+                let control =
+                    if *on_nextcloud { &pair.nextcloud.server.control } else { &pair.openproject.server.control };
+                control.add_fault(Fault::on(method.clone(), path, 1, action.clone()));
+                let outcome = run_setup(&pair, options).await;
+                assert!(!outcome.succeeded(), "{cell}");
+                let landed_unseen = *name == "timeout" && path.ends_with("/oidc/clients");
+                if landed_unseen {
+                    // The client exists and Nextcloud names it by a number it never told: what to run instead.
+                    assert_eq!(outcome.job.status, JobStatus::RollbackFailed, "{cell}: {:#?}", outcome.job);
+                    let error = outcome.job.rollback_error.clone().unwrap();
+                    assert_eq!(error.code, ErrorCode::ManualCleanupRequired, "{cell}");
+                    let client = pair.nextcloud.sim.state().oidc_clients[0].clone();
+                    assert!(error.hint.contains(&format!("occ oidc:remove {}", client.client_id)), "{cell}: {error:?}");
+                    by_hand += 1;
+                    continue;
+                }
+                assert_eq!(outcome.job.status, JobStatus::RolledBack, "{cell}: {:#?}", outcome.job);
+                assert!(outcome.job.rollback_error.is_none(), "{cell}");
+                assert_eq!(pair.restorable_state(), before, "{cell}: both sides as before");
+                converged += 1;
+            }
+        }
+    }
+    eprintln!(
+        "SSO fault matrix: {converged}/{total} cells rolled back to the state before; {by_hand} named the one command to run on the server"
+    );
+    assert_eq!(converged + by_hand, total);
+}
+
+#[tokio::test]
+async fn an_app_password_cannot_confirm_user_oidc_writes_so_nothing_is_written() {
+    let pair = sso_pair().await;
+    let op = op_admin(&pair.openproject.url());
+    let nc = nc_admin(&pair.nextcloud.url());
+    let app_password = pair.nextcloud.sim.create_app_password(nc_demo::ADMIN_LOGIN, "test").unwrap();
+    let with_app_password = nc.with_credentials(NextcloudCredentials {
+        login_name: nc_demo::ADMIN_LOGIN.into(),
+        password: opnc_core::SecretString::from(app_password),
+    });
+    let before = pair.restorable_state();
+    let report = preflight::run(&op, &with_app_password, &hub()).await;
+    let plan = plan(&report, op.base(), with_app_password.base(), &hub()).unwrap();
+    let store = store();
+    // No account client: the user_oidc step stops, and what was made before it is undone.
+    let runner = Runner {
+        op: &op,
+        nc: &with_app_password,
+        store: &store,
+        progress: &|_| {},
+        settle: std::time::Duration::ZERO,
+        cancel: None,
+        account: None,
+    };
+    let outcome = runner.apply(&plan, &report.facts).await;
+    assert_eq!(outcome.job.status, JobStatus::RolledBack, "{:#?}", outcome.job);
+    assert_eq!(outcome.job.error.unwrap().code, ErrorCode::PasswordConfirmationRequired);
+    assert_eq!(pair.restorable_state(), before);
+}
