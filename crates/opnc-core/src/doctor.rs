@@ -38,6 +38,10 @@ pub enum Check {
     NextcloudConfigurationDrift,
     OpenprojectHealthChecks,
     NextcloudToOpenproject,
+    /// SSO: a real user's token accepted on both sides (the test sign-in).
+    SsoTokenAccepted,
+    /// SSO: settings only the servers themselves show (occ, OpenProject's admin pages).
+    SsoServerOnlySettings,
 }
 
 /// A check that could not run, and why.
@@ -92,6 +96,8 @@ impl NotRun {
             Check::NextcloudConfigurationDrift => "Nextcloud's OpenProject integration settings",
             Check::OpenprojectHealthChecks => "OpenProject's background workers",
             Check::NextcloudToOpenproject => "whether Nextcloud reaches OpenProject",
+            Check::SsoTokenAccepted => "whether a user's identity-provider token is accepted on both sides",
+            Check::SsoServerOnlySettings => "SSO settings that only the servers themselves show",
         }
     }
 }
@@ -511,7 +517,14 @@ pub async fn diagnose(
                     );
                 }
             }
-            if facts.integration_complete == Some(false) {
+            if storage.is_sso() && integration.authorization_method == "oidc" {
+                let (sso_findings, sso_not_run) = crate::doctor_sso::checks(op, nc, storage).await;
+                findings.extend(sso_findings);
+                not_run.extend(sso_not_run);
+            }
+            // Nextcloud calls an oidc setup without its audience incomplete: the SSO finding names the cause.
+            let cause_named = findings.iter().any(|f| f.code == C::SsoTargetedAudienceMissing);
+            if facts.integration_complete == Some(false) && !cause_named {
                 findings.push(
                     Finding::new(C::IntegrationIncomplete, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud reports its OpenProject integration as incomplete.")
                         .evidence("check-admin-config: config_status_without_project_folder=false")

@@ -97,6 +97,16 @@ pub enum FindingCode {
     SsoBearerValidationByHand,
     /// OpenProject's OpenID provider has no API: the admin enters it in OpenProject's form after the setup.
     SsoOpenprojectProviderByHand,
+    /// The doctor: OpenProject's SSO storage has no audience.
+    SsoAudienceMissing,
+    /// The doctor: one side exchanges tokens, the other does not expect it.
+    SsoTokenExchangeMismatch,
+    /// The doctor: Nextcloud does not know the audience OpenProject's tokens carry.
+    SsoTargetedAudienceMissing,
+    /// The doctor: user_oidc does not store login tokens.
+    SsoLoginTokenNotStored,
+    /// The doctor: the user_oidc provider does not accept bearer tokens.
+    SsoBearerNotChecked,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

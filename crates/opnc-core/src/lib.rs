@@ -5,6 +5,7 @@
 pub mod address;
 pub mod compat;
 pub mod doctor;
+pub mod doctor_sso;
 pub mod error;
 pub mod findings;
 pub mod html_scan;
