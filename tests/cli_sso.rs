@@ -189,3 +189,26 @@ async fn a_failure_rolls_back_the_sso_apps_too() {
         assert_eq!(config(&pair, "openproject_instance_url"), "", "{name}: Nextcloud reset");
     }
 }
+
+/// Signed in to Nextcloud with an app password only: user_oidc's writes cannot be confirmed, so the setup is
+/// blocked before anything is written, and says what to do instead.
+#[tokio::test]
+async fn an_app_password_cannot_confirm_user_oidc_writes() {
+    let pair = sso_pair().await;
+    let app_password = pair.nextcloud.sim.create_app_password(opnc_sim::nextcloud::demo::ADMIN_LOGIN, "cli").unwrap();
+    let before = pair.restorable_state();
+    let mut cmd = opnc(&pair, &state_dir("sso-app-password"), &["setup", "--yes", "--auth", "sso-hub", "--json"]);
+    cmd.env("OPNC_NEXTCLOUD_PASSWORD", &app_password);
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "sso_password_confirmation_needed")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(finding["severity"], "blocker");
+    assert!(finding["fix"].as_str().unwrap().contains("account password"), "{finding}");
+    assert_eq!(pair.restorable_state(), before, "nothing written");
+}

@@ -366,7 +366,12 @@ impl ClientError {
             ErrorKind::InvalidUrl(p) => {
                 let text = p.to_string();
                 let end = if text.ends_with(['?', '.']) { "" } else { "." };
-                format!("The {s} address cannot be used: {text}{end}")
+                // "The OpenProject address", "The identity provider's address".
+                let whose = match s {
+                    Server::IdentityProvider => "The identity provider's".to_owned(),
+                    _ => format!("The {s}"),
+                };
+                format!("{whose} address cannot be used: {text}{end}")
             }
             ErrorKind::CouldNotConnect { cause, detail } => match cause {
                 ConnectCause::Dns => format!("The {s} host name could not be found ({detail})."),

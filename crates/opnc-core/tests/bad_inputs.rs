@@ -381,3 +381,162 @@ async fn every_bad_input_gets_a_clear_actionable_answer() {
     }
     assert!(rows.len() >= 30, "{} rows", rows.len());
 }
+
+/// The SSO rows: each bad choice or missing piece is a blocker with evidence and a fix, the plan is refused, and
+/// neither server was written to. (A session with only an app password, which cannot confirm user_oidc's writes,
+/// is the row in `tests/cli_sso.rs`.)
+#[tokio::test]
+async fn every_bad_sso_input_is_a_blocker_and_nothing_is_written() {
+    use opnc_core::setup::sso::{IdentityProvider, NewProviderChoice, SsoOptions};
+    use opnc_sim::idp::{IdpProfile, RunningIdp};
+    let sso_op = |version: &str| {
+        let mut op = OpenProjectProfile::with_version(version);
+        op.available_features = vec!["nextcloud_sso".into()];
+        op
+    };
+    let sso_nc = || local_ok(NextcloudProfile::nc34()).with_sso_apps();
+    let idp =
+        RunningIdp::start(IdpProfile { token_exchange: false, ..IdpProfile::default() }, loopback(0)).await.unwrap();
+    let html =
+        RunningIdp::start(IdpProfile { answers_html: true, ..IdpProfile::default() }, loopback(0)).await.unwrap();
+    let tls_port = self_signed_tls_port().await;
+    let external = |discovery: String, token_exchange: bool, provider: Option<&str>| IdentityProvider::External {
+        discovery_url: discovery,
+        token_exchange,
+        oidc_provider: provider.map(str::to_owned),
+    };
+    let with_new = |provider: IdentityProvider, identifier: &str| {
+        let mut sso = SsoOptions::new(provider);
+        sso.new_provider = Some(NewProviderChoice {
+            identifier: identifier.into(),
+            client_id: "nextcloud".into(),
+            client_secret: "s".into(),
+        });
+        sso.openproject_client_id = Some("openproject".into());
+        sso
+    };
+    let plain = SsoOptions::new;
+    let taken = start(sso_op("17.3.0"), sso_nc()).await;
+    taken.nextcloud.sim.lock().user_oidc_providers.push(serde_json::json!({
+        "id": 3, "identifier": "keycloak", "clientId": "nextcloud", "discoveryEndpoint": idp.discovery_url(),
+        "scope": "openid", "settings": { "checkBearer": true }
+    }));
+    let cases: Vec<(&str, SimPair, SsoOptions, bool, FindingCode)> = vec![
+        (
+            "SSO: a discovery URL that is not the document",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            with_new(external(format!("{}/realms/opnc/account", idp.url()), false, None), "kc"),
+            false,
+            FindingCode::SsoDiscoveryInvalid,
+        ),
+        (
+            "SSO: an identity provider that answers a web page",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            with_new(external(html.discovery_url(), false, None), "kc"),
+            false,
+            FindingCode::SsoDiscoveryInvalid,
+        ),
+        (
+            "SSO: an identity provider with a self-signed certificate",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            with_new(
+                external(
+                    format!("https://localhost:{tls_port}/realms/main/.well-known/openid-configuration"),
+                    false,
+                    None,
+                ),
+                "kc",
+            ),
+            false,
+            FindingCode::SsoDiscoveryUnreachable,
+        ),
+        (
+            "SSO: a malformed discovery address",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            with_new(external("idp.example.com:xyz".into(), false, None), "kc"),
+            false,
+            FindingCode::SsoDiscoveryAddressInvalid,
+        ),
+        (
+            "SSO: a user_oidc provider that does not exist",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            plain(external(idp.discovery_url(), false, Some("nope"))),
+            false,
+            FindingCode::SsoProviderUnknown,
+        ),
+        (
+            "SSO: a provider to create whose identifier is taken",
+            taken,
+            with_new(external(idp.discovery_url(), false, None), "keycloak"),
+            false,
+            FindingCode::SsoProviderExists,
+        ),
+        (
+            "SSO: token exchange asked, the identity provider has none",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            with_new(external(idp.discovery_url(), true, None), "kc"),
+            false,
+            FindingCode::SsoTokenExchangeUnsupported,
+        ),
+        (
+            "SSO: no provider named and none to create",
+            start(sso_op("17.3.0"), sso_nc()).await,
+            plain(external(idp.discovery_url(), false, None)),
+            false,
+            FindingCode::SsoChoiceIncomplete,
+        ),
+        (
+            "SSO: OpenProject without the Enterprise feature",
+            start(OpenProjectProfile::v17(), sso_nc()).await,
+            plain(IdentityProvider::NextcloudHub),
+            false,
+            FindingCode::SsoEnterpriseFeatureMissing,
+        ),
+        (
+            "SSO: OpenProject 15",
+            start(sso_op("15.5.0"), sso_nc()).await,
+            plain(IdentityProvider::NextcloudHub),
+            false,
+            FindingCode::SsoOpenprojectTooOld,
+        ),
+        (
+            "SSO: Nextcloud without the oidc app",
+            start(sso_op("17.3.0"), local_ok(NextcloudProfile::nc34())).await,
+            plain(IdentityProvider::NextcloudHub),
+            false,
+            FindingCode::SsoNextcloudAppMissing,
+        ),
+        (
+            "SSO: project folders on OpenProject 16.4",
+            start(sso_op("16.4.0"), sso_nc()).await,
+            plain(IdentityProvider::NextcloudHub),
+            true,
+            FindingCode::SsoProjectFoldersTooOld,
+        ),
+    ];
+    println!("| # | bad SSO input | code | what the admin sees | fix |");
+    println!("|---|---|---|---|---|");
+    for (i, (input, pair, sso, project_folders, code)) in cases.into_iter().enumerate() {
+        let before = pair.restorable_state();
+        let options = SetupOptions { sso: Some(sso), project_folders, ..SetupOptions::default() };
+        let op = op(&pair.openproject.url(), op_demo::ADMIN_TOKEN);
+        let nc = nc(&pair.nextcloud.url(), nc_demo::ADMIN_LOGIN, nc_demo::ADMIN_PASSWORD);
+        let report = preflight::run(&op, &nc, &options).await;
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{input}: no {code:?} in {:#?}", report.findings));
+        assert_eq!(f.severity, Severity::Blocker, "{input}");
+        assert!(!f.evidence.is_empty() && f.fix.as_deref().is_some_and(|x| !x.is_empty()), "{input}: {f:#?}");
+        assert!(opnc_core::setup::plan(&report, op.base(), nc.base(), &options).is_err(), "{input}: no plan");
+        assert_eq!(pair.restorable_state(), before, "{input}: nothing written");
+        println!(
+            "| {} | {input} | `{:?}` | {} | {} |",
+            i + 1,
+            f.code,
+            f.message.replace('|', "\\|"),
+            f.fix.clone().unwrap_or_default().replace('|', "\\|")
+        );
+    }
+}
