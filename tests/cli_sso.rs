@@ -121,6 +121,29 @@ async fn external_identity_provider_with_token_exchange_creates_the_provider() {
     let out = run(&pair, &state, &["delete", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(pair.openproject.sim.state().storages.is_empty());
+
+    // Again with project folders: the "OpenProject" user is there now, and in SSO mode Nextcloud shows no new app
+    // password for it (measured on 3.1.1): blocked before any write, with the ways out.
+    let before = pair.restorable_state();
+    let again = [
+        "setup",
+        "--yes",
+        "--auth",
+        "sso-external",
+        "--idp-discovery",
+        &discovery,
+        "--oidc-provider",
+        "keycloak",
+        "--json",
+    ];
+    let out = run(&pair, &state, &again).await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "sso_project_folder_not_reusable"),
+        "{report}"
+    );
+    assert_eq!(pair.restorable_state(), before);
 }
 
 #[tokio::test]

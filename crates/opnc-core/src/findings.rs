@@ -107,6 +107,8 @@ pub enum FindingCode {
     SsoLoginTokenNotStored,
     /// The doctor: the user_oidc provider does not accept bearer tokens.
     SsoBearerNotChecked,
+    /// SSO with project folders where Nextcloud's "OpenProject" user exists: no new app password can be had.
+    SsoProjectFolderNotReusable,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

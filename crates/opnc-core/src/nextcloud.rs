@@ -18,7 +18,7 @@ use crate::server_url::ServerUrl;
 use crate::version::parse_server_version;
 
 mod sso;
-pub use sso::{new_oidc_client_id, NewUserOidcProvider, OidcClientCreated};
+pub use sso::{new_oidc_client_id, NewUserOidcProvider, OidcClientCreated, OidcClientInfo};
 
 pub const INTEGRATION_APP: &str = "integration_openproject";
 /// The Bearer value OpenProject itself sends to `check-config` when it validates a storage host.

@@ -1476,7 +1476,9 @@ async fn setup(State(sim): State<NextcloudSim>, method: Method, headers: HeaderM
             let client = create_oauth_client(&mut s);
             client_fields(&mut answer, &client, true, false);
         }
-        Method::PATCH if oidc && profile.integration_at_least((2, 11, 4)) => {}
+        // `updateIntegration` returns the status alone in oidc mode, before the app password it has just made
+        // (3.1.1 `lib/Controller/ConfigController.php`; measured): that password is never shown.
+        Method::PATCH if oidc && profile.integration_at_least((2, 11, 4)) => answer.clear(),
         Method::PATCH => match s.integration_client().cloned() {
             Some(client) => client_fields(&mut answer, &client, false, true),
             None => {

@@ -36,6 +36,7 @@ pub fn routes() -> Router<NextcloudSim> {
         .route("/index.php/apps/oidc/api/v2/clients/{id}", delete(delete_client))
         .route("/index.php/apps/oidc/clients/token_type/{id}", patch(set_token_type))
         .route("/index.php/apps/oidc/refreshExpire", post(refresh_expire))
+        .route("/index.php/settings/admin/oidc_provider", get(admin_page))
         .route("/ocs/v2.php/apps/user_oidc/api/v1/provider", get(list_providers).post(create_provider))
         .route(
             "/ocs/v2.php/apps/user_oidc/api/v1/provider/{id}",
@@ -163,6 +164,41 @@ async fn set_token_type(
         Some(_) => message(400, "Invalid token type"),
         None => server_error_page(),
     }
+}
+
+/// The oidc app's admin settings page: no API lists the clients, but this page hands them (secrets included) to its
+/// script as the initial state `oidc-clients`, base64 JSON (H2CK/oidc `lib/Settings/Admin.php`; measured with
+/// Basic auth and with an app password).
+async fn admin_page(State(sim): State<NextcloudSim>, headers: HeaderMap) -> Response {
+    if sim.lock().profile.oidc_version.is_none() {
+        return not_found_page().await;
+    }
+    if let Err(r) = app_admin(&sim, &headers).await {
+        return r;
+    }
+    use base64::Engine;
+    let s = sim.lock();
+    let clients: Vec<Value> = s
+        .oidc_clients
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id, "name": c.name,
+                "redirectUris": [{ "id": c.id, "client_id": c.id, "redirect_uri": c.redirect_uri }],
+                "clientId": c.client_id, "clientSecret": c.client_secret, "signingAlg": "RS256", "type": "confidential",
+                "flowType": "code", "flowTypeLabel": "Code Authorization Flow", "groups": [], "tokenType": c.token_type,
+                "allowedScopes": "", "emailRegex": "", "resourceUrl": null
+            })
+        })
+        .collect();
+    let state = |value: Value| base64::engine::general_purpose::STANDARD.encode(value.to_string());
+    let refresh = s.other_config("oidc", "expire_time_refresh");
+    let page = format!(
+        "<!DOCTYPE html><html class=\"ng-csp\"><head><title>OpenID Connect - Administration settings - Nextcloud</title></head><body id=\"body-settings\"><div id=\"initial-state-container\" style=\"display: none;\"><input type=\"hidden\" id=\"initial-state-oidc-clients\" value=\"{}\"><input type=\"hidden\" id=\"initial-state-oidc-refreshExpireTime\" value=\"{}\"></div><div id=\"oidc\"></div></body></html>",
+        state(json!(clients)),
+        state(json!(refresh)),
+    );
+    crate::common::typed_response(200, "text/html; charset=utf-8", page)
 }
 
 async fn refresh_expire(State(sim): State<NextcloudSim>, headers: HeaderMap, body: Bytes) -> Response {

@@ -22,6 +22,18 @@ pub struct OidcClientCreated {
     pub token_type: String,
 }
 
+/// A client of the oidc app as its admin page lists it (the secret it also shows is never read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, ts_rs::TS)]
+pub struct OidcClientInfo {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    /// `jwt` or `opaque` (opaque tokens break OpenProject's bearer check, user_oidc#1040).
+    #[serde(rename = "tokenType")]
+    pub token_type: String,
+}
+
 /// A user_oidc provider to create.
 #[derive(Debug, Clone)]
 pub struct NewUserOidcProvider {
@@ -68,6 +80,31 @@ impl NextcloudClient {
             client_secret: SecretString::from(client_secret),
             token_type: str_at(&v, "/tokenType").unwrap_or_default(),
         })
+    }
+
+    /// The oidc app's clients. There is no API that lists them; its admin settings page
+    /// (`/index.php/settings/admin/oidc_provider`, H2CK/oidc `lib/Settings/Admin.php`) hands them to its script as
+    /// the initial state `oidc-clients` (base64 JSON), with Basic auth or an app password (measured on Nextcloud
+    /// 34.0.1 with oidc 2.0.9). `None`: the page has no such state (the app is not there, or another version).
+    pub async fn oidc_clients(&self) -> Result<Option<Vec<OidcClientInfo>>, ClientError> {
+        let r = self.call(self.plain(Method::GET, "index.php/settings/admin/oidc_provider"), &[200, 403, 404]).await?;
+        if r.status.as_u16() != 200 {
+            return Ok(None);
+        }
+        let html = String::from_utf8_lossy(&r.body);
+        let state = crate::html_scan::tags(&html)
+            .into_iter()
+            .find(|t| t.name == "input" && t.has("id", "initial-state-oidc-clients"))
+            .and_then(|t| t.attr("value").map(str::to_owned));
+        let Some(state) = state else { return Ok(None) };
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(state.trim())
+            .map_err(|_| r.unparseable("the oidc clients' initial state is not base64".into()))?;
+        // Only the fields above are read: the secret in the same objects is dropped by the parser.
+        let clients: Vec<OidcClientInfo> = serde_json::from_slice(&decoded)
+            .map_err(|_| r.unparseable("the oidc clients' initial state is not the list of clients".into()))?;
+        Ok(Some(clients))
     }
 
     /// `DELETE /index.php/apps/oidc/clients/{id}`. A client that is not there is a 500 error page (measured).

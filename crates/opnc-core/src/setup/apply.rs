@@ -463,17 +463,13 @@ impl Runner<'_> {
                         .map_err(|e| e.view())?;
                     !held.expose().trim().is_empty()
                 }
-                // Nextcloud lists no oidc clients over HTTP; a probe with the chosen client id sees a late one.
-                Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), name, .. } => {
-                    match self.nc.create_oidc_client(name, "https://localhost/opnc-probe", client_id).await {
-                        Ok(probe) => {
-                            self.nc.delete_oidc_client(probe.id).await.map_err(|e| e.view())?;
-                            false
-                        }
-                        Err(err) if err.status() == Some(500) => true,
-                        Err(err) => return Err(err.view()),
-                    }
-                }
+                // A late create shows on the oidc app's admin page.
+                Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), .. } => self
+                    .nc
+                    .oidc_clients()
+                    .await
+                    .map_err(|e| e.view())?
+                    .is_some_and(|clients| clients.iter().any(|c| c.client_id == *client_id)),
                 Compensation::DeleteOidcClient { .. } => false,
                 Compensation::DeleteUserOidcProvider { identifier } => self
                     .nc
@@ -529,20 +525,20 @@ impl Runner<'_> {
                 Ok(format!("deleted Nextcloud's OpenID Connect client {id}"))
             }
             Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), name, .. } => {
-                // Nextcloud lists no clients over HTTP, but refuses a second client with the same id: a probe with
-                // it says whether the create that went unanswered landed.
-                let redirect = "https://localhost/opnc-probe";
-                match self.nc.create_oidc_client(name, redirect, client_id).await {
-                    Ok(probe) => {
-                        self.nc.delete_oidc_client(probe.id).await.map_err(|e| e.view())?;
-                        Ok("Nextcloud's OpenID Connect client had not been created".into())
-                    }
-                    Err(err) if err.status() == Some(500) => Err(ErrorView {
+                // The number to delete it by was never learnt: the oidc app's admin page lists its clients.
+                match self.nc.oidc_clients().await.map_err(|e| e.view())? {
+                    Some(clients) => match clients.iter().find(|c| c.client_id == *client_id) {
+                        Some(client) => {
+                            self.nc.delete_oidc_client(client.id).await.map_err(|e| e.view())?;
+                            Ok(format!("deleted Nextcloud's OpenID Connect client {} (created before its number was recorded)", client.id))
+                        }
+                        None => Ok("Nextcloud's OpenID Connect client had not been created".into()),
+                    },
+                    None => Err(ErrorView {
                         code: ErrorCode::ManualCleanupRequired,
-                        message: format!("Nextcloud holds the OpenID Connect client {name:?} ({client_id}) this setup created while its answer was lost; Nextcloud deletes clients only by a number it did not tell, and lists them only on the server."),
-                        hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:remove {client_id} (or delete it under Administration settings → Security → OpenID Connect clients)."),
+                        message: format!("Nextcloud may hold the OpenID Connect client {name:?} ({client_id}) this setup created while its answer was lost, and its admin page does not list the clients here."),
+                        hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:remove {client_id} if occ oidc:list shows it (or delete it under Administration settings → Security → OpenID Connect clients)."),
                     }),
-                    Err(err) => Err(err.view()),
                 }
             }
             Compensation::DeleteOidcClient { id: None, name, .. } => Err(ErrorView {

@@ -648,6 +648,12 @@ pub async fn run_scoped(
     }
     if options.project_folders {
         match (facts.openproject_user_exists, facts.openproject_group_exists) {
+            // In SSO mode integration_openproject 3.1.1 makes a new app password on PATCH but returns before
+            // showing it (`updateIntegration`, lib/Controller/ConfigController.php; measured), and a POST with the
+            // project folder is a 409 for the existing user: the folder cannot be reused.
+            (Some(true), _) if options.sso.is_some() => push(Finding::new(C::SsoProjectFolderNotReusable, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud's \"OpenProject\" user exists from an earlier setup, and in SSO mode Nextcloud hands out no new app password for it (integration_openproject makes one but does not show it).")
+                .evidence("user OpenProject exists; PATCH /setup in oidc mode answers only {\"status\"}")
+                .fix("Set up SSO without project folders, or set the pair up with two-way OAuth (which reuses the folder) and then convert it to SSO.")),
             (Some(true), _) => push(Finding::new(C::ProjectFolderEntitiesExist, Severity::Info, Some(Server::Nextcloud), "Nextcloud's \"OpenProject\" user, group and team folder exist from an earlier setup; they are reused and get a new app password.").evidence("user OpenProject exists")),
             (Some(false), Some(true)) => push(Finding::new(C::ProjectFolderGroupConflict, Severity::Blocker, Some(Server::Nextcloud), "A group \"OpenProject\" exists without the \"OpenProject\" user; Nextcloud refuses to set up project folders then.").evidence("group OpenProject exists, user does not").fix("Rename or delete the group \"OpenProject\" in Nextcloud (Accounts → Groups), or set up without project folders.")),
             _ => {}

@@ -118,11 +118,8 @@ pub fn sso_changes(plan: &mut Plan, sso: &SsoPlan) {
     };
     plan.changes.push(nc(Phase::ConfigureNextcloud, format!("{what} SSO through {idp} for {}", plan.openproject_url)));
     if plan.options.project_folders {
-        let folder = if plan.reuse_project_folder {
-            "Reuse the existing \"OpenProject\" user, group and team folder, with a new app password"
-        } else {
-            "Create the \"OpenProject\" user, groups and team folder, and an app password"
-        };
+        // (An existing "OpenProject" user blocks SSO with project folders: see `SsoProjectFolderNotReusable`.)
+        let folder = "Create the \"OpenProject\" user, groups and team folder, and an app password";
         plan.changes.push(nc(Phase::ConfigureNextcloud, folder.into()));
         plan.unrestorable.push("Nextcloud's \"OpenProject\" user, group and team folder stay after a rollback (the app protects them); the next run reuses them.".into());
         plan.changes.push(op(
@@ -280,23 +277,9 @@ impl Runner<'_> {
         };
         job.record(compensation);
         self.checkpoint(job).map_err(e)?;
-        let values =
-            SetupValues::oidc(plan.openproject_url.clone(), sso, audience.clone(), pf && !plan.reuse_project_folder);
-        let mut answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
+        let values = SetupValues::oidc(plan.openproject_url.clone(), sso, audience.clone(), pf);
+        let answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
         job.log(EventKind::Changed { what: "configured Nextcloud's OpenProject integration for SSO".into() });
-        if pf && plan.reuse_project_folder {
-            let patch = SetupValues {
-                authorization_method: Some("oidc".into()),
-                setup_project_folder: Some(false),
-                setup_app_password: Some(true),
-                ..SetupValues::default()
-            };
-            let patched = self.nc.update_setup(&patch, &app_version).await.map_err(|err| e(err.into()))?;
-            answer.openproject_user_app_password = patched.openproject_user_app_password;
-            job.log(EventKind::Changed {
-                what: "created a new app password for the existing \"OpenProject\" user".into(),
-            });
-        }
         self.checkpoint(job).map_err(e)?;
 
         if pf {
