@@ -90,7 +90,9 @@ async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::
 #[tokio::test]
 async fn a_failure_at_every_sso_write_rolls_both_sides_back() {
     let idp = RunningIdp::start(IdpProfile::default(), loopback(0)).await.unwrap();
-    let variants: [(&str, SetupOptions, Vec<(bool, Method, &str)>); 2] = [
+    // (variant, options, the writes: on Nextcloud?, method, path)
+    type Writes = Vec<(bool, Method, &'static str)>;
+    let variants: [(&str, SetupOptions, Writes); 2] = [
         (
             "hub",
             hub(),
