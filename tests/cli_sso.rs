@@ -67,8 +67,10 @@ async fn nextcloud_hub_set_up_proven_rerun_and_deleted() {
 
     let out = run(&pair, &state, &["delete", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("OpenID Connect client \"OpenProject\""), "the impact names it: {}", text(&out));
     assert!(pair.openproject.sim.state().storages.is_empty());
     assert_eq!(config(&pair, "openproject_instance_url"), "");
+    assert!(pair.nextcloud.sim.state().oidc_clients.is_empty(), "the client made for OpenProject goes with the pair");
 }
 
 #[tokio::test]

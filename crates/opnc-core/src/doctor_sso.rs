@@ -17,13 +17,14 @@ fn blocker(code: C, server: Option<Server>, message: impl Into<String>) -> Findi
 /// The SSO findings for `storage`, and the checks that cannot run without a user's token.
 pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Storage) -> (Vec<Finding>, Vec<NotRun>) {
     let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
-    let (provider_type, oidc_provider, audience, exchange, providers, login_token) = tokio::join!(
+    let (provider_type, oidc_provider, audience, exchange, providers, login_token, clients) = tokio::join!(
         value("sso_provider_type"),
         value("oidc_provider"),
         value("targeted_audience_client_id"),
         value("token_exchange"),
         nc.user_oidc_providers(),
         nc.store_login_token(),
+        nc.oidc_clients(),
     );
     let mut findings = Vec::new();
     let text = |v: Result<crate::SecretString, crate::ClientError>| {
@@ -65,6 +66,26 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
                 .evidence("targeted_audience_client_id empty")
                 .fix("Set the connection up again (Nextcloud Hub: the oidc client's id; with token exchange: OpenProject's client id at the identity provider)."),
         );
+    }
+    // Nextcloud Hub: the audience is the oidc client made for OpenProject; it must be there and make JWTs.
+    let mut clients_listed = false;
+    if hub && !audience.is_empty() {
+        if let Ok(Some(clients)) = &clients {
+            clients_listed = true;
+            match clients.iter().find(|c| c.client_id == audience) {
+                None => findings.push(
+                    blocker(C::SsoOidcClientMissing, Some(Server::Nextcloud), "The OpenID Connect client Nextcloud's integration expects OpenProject's tokens from is not among the oidc app's clients.")
+                        .evidence(format!("targeted_audience_client_id {audience:?}; oidc clients {:?}", clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()))
+                        .fix("Set the connection up again (a new client is made for OpenProject), then enter its values in OpenProject's OpenID provider."),
+                ),
+                Some(client) if client.token_type != "jwt" => findings.push(
+                    blocker(C::SsoTokenNotJwt, Some(Server::Nextcloud), format!("The OpenID Connect client {:?} makes opaque tokens, which OpenProject cannot check (user_oidc#1040).", client.name))
+                        .evidence(format!("oidc client {} tokenType {:?}", client.id, client.token_type))
+                        .fix("Nextcloud → Administration settings → Security → OpenID Connect clients → the client → Access token type: JWT."),
+                ),
+                Some(_) => {}
+            }
+        }
     }
     match login_token {
         Ok(Some(true)) => {}
@@ -137,7 +158,9 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
         },
         NotRun {
             check: Check::SsoServerOnlySettings,
-            reason: if hub {
+            reason: if hub && clients_listed {
+                "on the Nextcloud server only: bearer validation (occ config:system:get user_oidc oidc_provider_bearer_validation); in OpenProject's admin pages only: its OpenID provider's client id and scopes (api_v3, offline_access)".into()
+            } else if hub {
                 "on the Nextcloud server only: the oidc client's token type (occ oidc:list: token_type jwt) and bearer validation (occ config:system:get user_oidc oidc_provider_bearer_validation); in OpenProject's admin pages only: its OpenID provider's client id and scopes (api_v3, offline_access)".into()
             } else {
                 "in OpenProject's admin pages only: its OpenID provider's client id, scopes (api_v3, offline_access) and token-exchange grant".into()

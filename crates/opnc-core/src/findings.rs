@@ -109,6 +109,10 @@ pub enum FindingCode {
     SsoBearerNotChecked,
     /// SSO with project folders where Nextcloud's "OpenProject" user exists: no new app password can be had.
     SsoProjectFolderNotReusable,
+    /// The doctor: Nextcloud Hub's oidc client for OpenProject is gone.
+    SsoOidcClientMissing,
+    /// The doctor: the oidc client makes opaque tokens, not JWTs.
+    SsoTokenNotJwt,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

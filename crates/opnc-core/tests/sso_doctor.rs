@@ -139,6 +139,18 @@ async fn each_broken_sso_setting_is_the_primary_finding() {
             FindingCode::SsoTokenExchangeMismatch,
         ),
         (
+            "the oidc client makes opaque tokens",
+            IdentityProvider::NextcloudHub,
+            |p| p.nextcloud.sim.lock().oidc_clients[0].token_type = "opaque".into(),
+            FindingCode::SsoTokenNotJwt,
+        ),
+        (
+            "the oidc client is gone",
+            IdentityProvider::NextcloudHub,
+            |p| p.nextcloud.sim.lock().oidc_clients.clear(),
+            FindingCode::SsoOidcClientMissing,
+        ),
+        (
             "the storage lost its audience",
             external(&idp, false),
             |p| {

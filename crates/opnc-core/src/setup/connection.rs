@@ -28,6 +28,13 @@ pub struct DeleteImpact {
     /// Projects that use the storage; their file links are lost.
     pub projects: Vec<String>,
     pub nextcloud: NextcloudPointsAt,
+    /// SSO with Nextcloud Hub: the oidc client made for OpenProject, deleted with the pair.
+    #[serde(default)]
+    pub oidc_client: Option<crate::nextcloud::OidcClientInfo>,
+    /// SSO with an external identity provider: the user_oidc provider Nextcloud trusts it through (it stays: other
+    /// apps and users' logins may use it).
+    #[serde(default)]
+    pub user_oidc_provider: Option<String>,
 }
 
 impl DeleteImpact {
@@ -97,8 +104,17 @@ pub async fn nextcloud_integration(
 pub async fn delete_impact(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<DeleteImpact, ClientError> {
     let (storage, nextcloud) = tokio::join!(storage(op, nc), nextcloud_integration(op, nc));
     let (storage, nextcloud) = (storage?, nextcloud?);
+    let (oidc_client, user_oidc_provider) =
+        if nextcloud == NextcloudPointsAt::ThisOpenproject { sso_parts(nc).await? } else { (None, None) };
     let Some(storage) = storage else {
-        return Ok(DeleteImpact { storage_id: None, storage_name: None, projects: vec![], nextcloud });
+        return Ok(DeleteImpact {
+            storage_id: None,
+            storage_name: None,
+            projects: vec![],
+            nextcloud,
+            oidc_client,
+            user_oidc_provider,
+        });
     };
     let projects = op.all_projects(&[Filter::new("storage_id", "=", &[&storage.id.to_string()])]).await?;
     Ok(DeleteImpact {
@@ -106,7 +122,32 @@ pub async fn delete_impact(op: &OpenProjectClient, nc: &NextcloudClient) -> Resu
         storage_name: Some(storage.name),
         projects: projects.into_iter().map(|p| p.name).collect(),
         nextcloud,
+        oidc_client,
+        user_oidc_provider,
     })
+}
+
+/// What an SSO configuration of Nextcloud's integration rests on: Hub's oidc client (found by the audience on the
+/// oidc app's admin page), or the user_oidc provider it names.
+async fn sso_parts(
+    nc: &NextcloudClient,
+) -> Result<(Option<crate::nextcloud::OidcClientInfo>, Option<String>), ClientError> {
+    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+    let (method, kind, audience, provider) = tokio::join!(
+        value("authorization_method"),
+        value("sso_provider_type"),
+        value("targeted_audience_client_id"),
+        value("oidc_provider")
+    );
+    if method?.expose() != "oidc" {
+        return Ok((None, None));
+    }
+    if kind?.expose() == "nextcloud_hub" {
+        let audience = audience?.expose().clone();
+        let clients = nc.oidc_clients().await?.unwrap_or_default();
+        return Ok((clients.into_iter().find(|c| c.client_id == audience), None));
+    }
+    Ok((None, Some(provider?.expose().clone()).filter(|p| !p.is_empty())))
 }
 
 /// Deletes what `impact` names: the storage in OpenProject (file links go with it), then Nextcloud's integration
@@ -123,6 +164,9 @@ pub async fn delete(
     let nextcloud_integration = impact.nextcloud == NextcloudPointsAt::ThisOpenproject;
     if nextcloud_integration {
         nc.delete_setup().await?;
+    }
+    if let Some(client) = impact.oidc_client.as_ref().filter(|_| nextcloud_integration) {
+        nc.delete_oidc_client(client.id).await?;
     }
     Ok(Deleted { openproject_storage: impact.storage_id.is_some(), nextcloud_integration })
 }
@@ -147,10 +191,24 @@ pub fn describe_impact(impact: &DeleteImpact) -> String {
         _ => "OpenProject: has no storage for this Nextcloud; nothing to delete there.".into(),
     };
     let nextcloud = match &impact.nextcloud {
-        NextcloudPointsAt::ThisOpenproject => "Nextcloud: the OpenProject integration settings and its OAuth client \
+        NextcloudPointsAt::ThisOpenproject => {
+            let mut text = "Nextcloud: the OpenProject integration settings and its OAuth client \
              for OpenProject are removed, and every user's connection to OpenProject is revoked. The \"OpenProject\" \
              user, group, team folder and app password stay."
-            .to_owned(),
+                .to_owned();
+            if let Some(client) = &impact.oidc_client {
+                text.push_str(&format!(
+                    " The OpenID Connect client {:?} made for OpenProject's sign-in is deleted.",
+                    client.name
+                ));
+            }
+            if let Some(provider) = &impact.user_oidc_provider {
+                text.push_str(&format!(
+                    " The user_oidc provider {provider:?} stays (users may sign in to Nextcloud through it)."
+                ));
+            }
+            text
+        }
         NextcloudPointsAt::NotConfigured => {
             "Nextcloud: the OpenProject integration is not configured; nothing to delete there.".into()
         }
