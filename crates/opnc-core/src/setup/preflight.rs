@@ -282,14 +282,15 @@ pub async fn run_scoped(
     options: &SetupOptions,
     scope: Scope,
 ) -> PreflightReport {
-    let sso_check = async {
+    // Boxed: the readiness reads are many, and a preflight's future is kept small for the callers that hold it.
+    let sso_check = Box::pin(async {
         match (&options.sso, scope) {
             (Some(choice), Scope::Setup) => {
                 Some(crate::setup::sso::readiness(op.http(), op, nc, &choice.provider).await)
             }
             _ => None,
         }
-    };
+    });
     let (op_side, nc_reads, sso) = tokio::join!(
         async {
             let active = [crate::openproject::Filter::new("active", "=", &["t"])];
