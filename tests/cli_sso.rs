@@ -237,3 +237,79 @@ async fn an_app_password_cannot_confirm_user_oidc_writes() {
     assert!(finding["fix"].as_str().unwrap().contains("account password"), "{finding}");
     assert_eq!(pair.restorable_state(), before, "nothing written");
 }
+
+/// A working two-way OAuth pair is switched to SSO in place and back (file links, project folders and the
+/// storage's id stay), for Nextcloud Hub and for an external identity provider with token exchange; a failure in
+/// the middle of a conversion puts both methods back.
+#[tokio::test]
+async fn a_two_way_oauth_pair_is_converted_to_sso_and_back() {
+    let pair = sso_pair().await;
+    let idp = RunningIdp::start(IdpProfile::default(), opnc_sim::loopback(0)).await.unwrap();
+    let state = state_dir("sso-convert");
+    let out = run(&pair, &state, &["setup", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "two-way OAuth first: {}", text(&out));
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    pair.openproject.sim.enable_in_project(storage_id, 1, "automatic");
+    let links = pair.openproject.sim.state().project_storages.len();
+    let discovery = idp.discovery_url();
+    let exchange = [
+        "setup",
+        "--yes",
+        "--auth",
+        "sso-external",
+        "--idp-discovery",
+        &discovery,
+        "--token-exchange",
+        "--new-oidc-provider",
+        "keycloak",
+        "--nextcloud-client-id",
+        "nextcloud",
+        "--openproject-client-id",
+        "openproject",
+    ];
+    for (name, args) in [("hub", vec!["setup", "--yes", "--auth", "sso-hub"]), ("exchange", exchange.to_vec())] {
+        let mut cmd = opnc(&pair, &state, &args);
+        cmd.env("OPNC_IDP_NEXTCLOUD_CLIENT_SECRET", "nextcloud-secret-at-the-idp");
+        let out = output(cmd).await;
+        assert_eq!(out.status.code(), Some(0), "{name}: to SSO: {}", text(&out));
+        assert!(text(&out).contains("switched to SSO in place"), "{name}: {}", text(&out));
+        let op = pair.openproject.sim.state();
+        assert_eq!(op.storages.len(), 1);
+        assert_eq!(op.storages[0].id, storage_id, "{name}: the same storage");
+        assert!(op.storages[0].sso(), "{name}");
+        assert!(op.storages[0].application_password.is_some(), "{name}: project folders stay");
+        assert_eq!(op.project_storages.len(), links, "{name}: file links and projects stay");
+        assert_eq!(config(&pair, "authorization_method"), "oidc", "{name}");
+        let out = run(&pair, &state, &["status"]).await;
+        assert_eq!(out.status.code(), Some(0), "{name}: SSO status: {}", text(&out));
+
+        let out = run(&pair, &state, &["setup", "--yes"]).await;
+        assert_eq!(out.status.code(), Some(0), "{name}: back: {}", text(&out));
+        assert!(text(&out).contains("switched back to two-way OAuth in place"), "{name}: {}", text(&out));
+        let op = pair.openproject.sim.state();
+        assert_eq!(op.storages[0].id, storage_id);
+        assert!(!op.storages[0].sso(), "{name}: two-way OAuth again");
+        assert_eq!(config(&pair, "authorization_method"), "oauth2", "{name}");
+        let out = run(&pair, &state, &["status"]).await;
+        assert_eq!(out.status.code(), Some(0), "{name}: OAuth status after the way back: {}", text(&out));
+    }
+
+    // A conversion whose Nextcloud step fails: both sides back to two-way OAuth, the oidc client gone.
+    let before = pair.restorable_state();
+    let clients_before = pair.nextcloud.sim.state().oidc_clients.len();
+    let mut fault = Fault::on(
+        http::Method::PATCH,
+        "/apps/integration_openproject/setup",
+        1,
+        FaultAction::Status { status: 500, body: r#"{"error":"simulated"}"#.into() },
+    );
+    fault.repeat = false;
+    pair.nextcloud.server.control.add_fault(fault);
+    let out = run(&pair, &state, &["setup", "--yes", "--auth", "sso-hub"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(pair.restorable_state(), before, "both sides as before");
+    assert!(!pair.openproject.sim.state().storages[0].sso());
+    assert_eq!(pair.nextcloud.sim.state().oidc_clients.len(), clients_before, "the oidc client made for it is gone");
+    let out = run(&pair, &state, &["status"]).await;
+    assert_eq!(out.status.code(), Some(0), "still connected with two-way OAuth: {}", text(&out));
+}

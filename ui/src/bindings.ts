@@ -5,7 +5,7 @@ export type Server = "open_project" | "nextcloud" | "identity_provider";
 export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown" | "plan_changed" | "not_signed_in" | "missing_credential" | "cancelled" | "no_storage" | "preflight_blocked" | "keyring_unavailable" | "web_session_required" | "window_closed" | "demo_only" | "watch_timed_out" | "client_setup_failed" | "demo_unavailable" | "invalid_input" | "local_failure" | "manual_cleanup_required";
 export type ErrorView = { code: ErrorCode, message: string, hint: string, };
 export type Severity = "blocker" | "warning" | "info";
-export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud" | "sso_openproject_too_old" | "sso_enterprise_feature_missing" | "sso_integration_too_old" | "sso_nextcloud_app_missing" | "sso_discovery_unreachable" | "sso_discovery_address_invalid" | "sso_discovery_invalid" | "sso_token_exchange_unsupported" | "sso_provider_unknown" | "sso_providers_found" | "sso_issuer_port_dropped" | "sso_choice_incomplete" | "sso_provider_exists" | "sso_project_folders_too_old" | "sso_password_confirmation_needed" | "sso_bearer_validation_by_hand" | "sso_openproject_provider_by_hand";
+export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud" | "sso_openproject_too_old" | "sso_enterprise_feature_missing" | "sso_integration_too_old" | "sso_nextcloud_app_missing" | "sso_discovery_unreachable" | "sso_discovery_address_invalid" | "sso_discovery_invalid" | "sso_token_exchange_unsupported" | "sso_provider_unknown" | "sso_providers_found" | "sso_issuer_port_dropped" | "sso_choice_incomplete" | "sso_provider_exists" | "sso_project_folders_too_old" | "sso_password_confirmation_needed" | "sso_bearer_validation_by_hand" | "sso_openproject_provider_by_hand" | "sso_audience_missing" | "sso_token_exchange_mismatch" | "sso_targeted_audience_missing" | "sso_login_token_not_stored" | "sso_bearer_not_checked" | "sso_project_folder_not_reusable" | "sso_oidc_client_missing" | "sso_token_not_jwt" | "convert_to_sso" | "convert_to_oauth" | "sso_not_convertible";
 export type Finding = { code: FindingCode, severity: Severity, server: Server | null, message: string, 
 /**
  * What was observed, never containing a secret.
@@ -159,7 +159,7 @@ replace_existing: boolean,
  * Connect through an OpenID Connect identity provider instead of two-way OAuth.
  */
 sso: SsoOptions | null, };
-export type PlanMode = "create" | "prove_only";
+export type PlanMode = "create" | "prove_only" | "convert";
 export type PlannedChange = { server: Server, action: string, phase: Phase, };
 export type Plan = { mode: PlanMode, openproject_url: string, nextcloud_url: string, options: SetupOptions, changes: Array<PlannedChange>, 
 /**
@@ -181,11 +181,30 @@ nextcloud_had_settings: boolean,
 /**
  * Connected through an identity provider: what the SSO steps do.
  */
-sso: SsoPlan | null, };
+sso: SsoPlan | null, 
+/**
+ * A conversion of this storage (`PlanMode::Convert`).
+ */
+convert_storage_id: number | null, };
 export type JobStatus = "running" | "succeeded" | "rolled_back" | "rollback_failed";
-export type Phase = "started" | "replace_storage" | "create_oidc_client" | "configure_user_oidc" | "create_storage" | "configure_nextcloud" | "set_nextcloud_client" | "set_application_password" | "proof" | "rolling_back" | "done";
-export type NextcloudIntegration = { openproject_url: string, openproject_client_id: string, has_openproject_client_secret: boolean, authorization_method: string, has_nextcloud_client: boolean, };
-export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, integration_version: string | null, } | { "kind": "delete_oidc_client", id: number | null, name: string, deleted: boolean, } | { "kind": "delete_user_oidc_provider", identifier: string, };
+export type Phase = "started" | "replace_storage" | "create_oidc_client" | "configure_user_oidc" | "switch_storage" | "create_storage" | "configure_nextcloud" | "set_nextcloud_client" | "set_application_password" | "proof" | "rolling_back" | "done";
+export type NextcloudIntegration = { openproject_url: string, openproject_client_id: string, has_openproject_client_secret: boolean, authorization_method: string, has_nextcloud_client: boolean, 
+/**
+ * In oidc mode: what the integration trusts (read only then).
+ */
+sso: NextcloudSso | null, };
+export type NextcloudSso = { provider_type: string, oidc_provider: string, targeted_audience_client_id: string, token_exchange: boolean, };
+export type OidcClientInfo = { id: number, name: string, clientId: string, 
+/**
+ * `jwt` or `opaque` (opaque tokens break OpenProject's bearer check, user_oidc#1040).
+ */
+tokenType: string, };
+export type Compensation = { "kind": "delete_storage", storage_id: number | null, nextcloud_url: string, name: string, } | { "kind": "reset_nextcloud" } | { "kind": "restore_nextcloud", previous: NextcloudIntegration, integration_version: string | null, } | { "kind": "delete_oidc_client", id: number | null, 
+/**
+ * The client id the setup chose for it (not a secret): with it, a client whose numeric id was never
+ * learnt can be told apart, and named for removal on the server.
+ */
+client_id: string | null, name: string, deleted: boolean, } | { "kind": "delete_user_oidc_provider", identifier: string, } | { "kind": "restore_storage_method", storage_id: number, sso: StorageSso | null, } | { "kind": "restore_nextcloud_method", sso: NextcloudSso | null, integration_version: string | null, };
 export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" };
 export type Event = { 
 /**
@@ -219,7 +238,7 @@ summary: string,
 evidence: string, };
 export type Proof = { storage_id: number, checks: Array<ProofCheck>, };
 export type Access = "admin" | "signed_in" | "anonymous";
-export type Check = "openproject_health_report" | "nextcloud_side" | "openproject_admin_checks" | "nextcloud_admin_checks" | "storage_drift" | "openproject_accepts_nextclouds_secret" | "nextcloud_configuration_drift" | "openproject_health_checks" | "nextcloud_to_openproject";
+export type Check = "openproject_health_report" | "nextcloud_side" | "openproject_admin_checks" | "nextcloud_admin_checks" | "storage_drift" | "openproject_accepts_nextclouds_secret" | "nextcloud_configuration_drift" | "openproject_health_checks" | "nextcloud_to_openproject" | "sso_token_accepted" | "sso_server_only_settings";
 export type NotRun = { check: Check, reason: string, };
 export type Verdict = "healthy" | "warnings_only" | "problems" | "could_not_check";
 export type ServerSummary = { url: string, version: string | null, access: Access, };
@@ -276,7 +295,16 @@ export type DeleteImpact = { storage_id: number | null, storage_name: string | n
 /**
  * Projects that use the storage; their file links are lost.
  */
-projects: Array<string>, nextcloud: NextcloudPointsAt, };
+projects: Array<string>, nextcloud: NextcloudPointsAt, 
+/**
+ * SSO with Nextcloud Hub: the oidc client made for OpenProject, deleted with the pair.
+ */
+oidc_client: OidcClientInfo | null, 
+/**
+ * SSO with an external identity provider: the user_oidc provider Nextcloud trusts it through (it stays: other
+ * apps and users' logins may use it).
+ */
+user_oidc_provider: string | null, };
 export type Deleted = { openproject_storage: boolean, nextcloud_integration: boolean, };
 export type ConnectionState = { storage_id: number | null, storage_name: string | null, proof: Proof | null, };
 export type ResetKind = "nextcloud_oauth" | "app_password" | "openproject_oauth";

@@ -452,7 +452,7 @@ async function check(): Promise<void> {
 // Which pane's steps a phase belongs to, and what crosses over when it completes.
 const phaseSide: Partial<Record<Phase, "op" | "nc">> = {
   create_storage: "op", configure_nextcloud: "nc", set_nextcloud_client: "op", set_application_password: "op",
-  create_oidc_client: "nc", configure_user_oidc: "nc",
+  create_oidc_client: "nc", configure_user_oidc: "nc", switch_storage: "op",
 };
 
 function compensationText(c: Compensation): string {
@@ -460,6 +460,8 @@ function compensationText(c: Compensation): string {
   if (c.kind === "reset_nextcloud") return "reset Nextcloud's integration settings";
   if (c.kind === "delete_oidc_client") return `delete Nextcloud's OpenID Connect client “${c.name}” ${c.id ?? ""}`.trim();
   if (c.kind === "delete_user_oidc_provider") return `delete the user_oidc provider “${c.identifier}”`;
+  if (c.kind === "restore_storage_method") return `switch OpenProject storage ${c.storage_id} back to ${c.sso ? "SSO" : "two-way OAuth"}`;
+  if (c.kind === "restore_nextcloud_method") return `switch Nextcloud's integration back to ${c.sso ? "SSO" : "two-way OAuth"}`;
   return `restore Nextcloud's settings for ${c.previous.openproject_url}`;
 }
 

@@ -518,7 +518,8 @@ pub async fn diagnose(
                 }
             }
             if storage.is_sso() && integration.authorization_method == "oidc" {
-                let (sso_findings, sso_not_run) = crate::doctor_sso::checks(op, nc, storage).await;
+                // Boxed, as the preflight's SSO reads: the diagnosis's future stays small.
+                let (sso_findings, sso_not_run) = Box::pin(crate::doctor_sso::checks(op, nc, storage)).await;
                 findings.extend(sso_findings);
                 not_run.extend(sso_not_run);
             }

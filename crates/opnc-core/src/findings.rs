@@ -113,6 +113,12 @@ pub enum FindingCode {
     SsoOidcClientMissing,
     /// The doctor: the oidc client makes opaque tokens, not JWTs.
     SsoTokenNotJwt,
+    /// The pair is connected with two-way OAuth: the setup converts it to SSO in place.
+    ConvertToSso,
+    /// The pair is connected with SSO and still holds its OAuth parts: the setup converts it back in place.
+    ConvertToOauth,
+    /// The pair was set up with SSO: OpenProject has no OAuth application for it, which only its admin pages make.
+    SsoNotConvertible,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

@@ -53,6 +53,8 @@ fn bindings() -> String {
         declaration::<JobStatus>(&cfg),
         declaration::<Phase>(&cfg),
         declaration::<NextcloudIntegration>(&cfg),
+        declaration::<opnc_core::setup::preflight::NextcloudSso>(&cfg),
+        declaration::<opnc_core::nextcloud::OidcClientInfo>(&cfg),
         declaration::<Compensation>(&cfg),
         declaration::<EventKind>(&cfg),
         declaration::<Event>(&cfg),

@@ -176,3 +176,52 @@ async fn an_app_password_cannot_confirm_user_oidc_writes_so_nothing_is_written()
     assert_eq!(outcome.job.error.unwrap().code, ErrorCode::PasswordConfirmationRequired);
     assert_eq!(pair.restorable_state(), before);
 }
+
+/// A conversion of a working two-way OAuth pair to SSO as a transaction too: a failure at each of its writes puts
+/// both sides back to two-way OAuth, still connected.
+#[tokio::test]
+async fn a_failure_at_every_conversion_write_puts_both_methods_back() {
+    let writes: [(bool, Method, &str); 5] = [
+        (true, Method::POST, "/index.php/apps/oidc/clients"),
+        (true, Method::POST, "/index.php/apps/oidc/refreshExpire"),
+        (true, Method::POST, "/apps/user_oidc/api/v1/admin-config"),
+        (false, Method::PATCH, "/api/v3/storages/"),
+        (true, Method::PATCH, "/index.php/apps/integration_openproject/setup"),
+    ];
+    let faults = [
+        ("500", FaultAction::Status { status: 500, body: r#"{"error":"Internal error"}"#.into() }),
+        ("dropped", FaultAction::Drop),
+        ("timeout", FaultAction::Delay(std::time::Duration::from_millis(1000))),
+    ];
+    let (mut converged, mut total) = (0, 0);
+    for (on_nextcloud, method, path) in &writes {
+        for (name, action) in &faults {
+            total += 1;
+            let cell = format!("conversion: {method} {path} × {name}");
+            let pair = sso_pair().await;
+            let oauth = SetupOptions::default();
+            assert!(run_setup(&pair, &oauth).await.succeeded(), "{cell}: the OAuth pair");
+            let before = pair.restorable_state();
+            let control = if *on_nextcloud { &pair.nextcloud.server.control } else { &pair.openproject.server.control };
+            control.add_fault(Fault::on(method.clone(), path, 1, action.clone()));
+            let outcome = run_setup(&pair, &hub()).await;
+            assert_eq!(outcome.job.status, JobStatus::RolledBack, "{cell}: {:#?}", outcome.job);
+            assert!(outcome.job.rollback_error.is_none(), "{cell}");
+            // A switch that landed late leaves Nextcloud's SSO keys behind, unused in two-way OAuth mode:
+            // integration_openproject refuses empty values, so nothing can clear them (the plan says so).
+            let without_sso_keys = |state: String| {
+                let (head, tail) = state.split_once(", sso ").unwrap();
+                format!("{head}{}", &tail[tail.find(", oauth clients").unwrap()..])
+            };
+            assert_eq!(
+                without_sso_keys(pair.restorable_state()),
+                without_sso_keys(before.clone()),
+                "{cell}: both sides as before"
+            );
+            let storage = &pair.openproject.sim.state().storages[0];
+            assert!(!storage.sso() && storage.configured(), "{cell}: still two-way OAuth");
+            converged += 1;
+        }
+    }
+    eprintln!("conversion fault matrix: {converged}/{total} cells put both methods back");
+}

@@ -99,6 +99,7 @@ fn writes(phase: Phase) -> bool {
     matches!(
         phase,
         Phase::ReplaceStorage
+            | Phase::SwitchStorage
             | Phase::CreateOidcClient
             | Phase::ConfigureUserOidc
             | Phase::CreateStorage
@@ -230,6 +231,9 @@ impl Runner<'_> {
             return self.prove(job, storage).await.map(|(s, p)| (s, p, None));
         }
         let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
+        if let (PlanMode::Convert, Some(id)) = (plan.mode, plan.convert_storage_id) {
+            return Box::pin(self.convert_steps(plan, id, facts, job, secrets)).await;
+        }
         if let Some(id) = plan.replace_storage_id {
             job.enter(Phase::ReplaceStorage);
             self.checkpoint(job).map_err(e)?;
@@ -243,7 +247,7 @@ impl Runner<'_> {
         if let Some(sso) = &plan.sso {
             secrets.previous_nextcloud_secret =
                 facts.previous_openproject_secret.clone().filter(|_| plan.nextcloud_had_settings);
-            let (storage, proof, handoff) = self.sso_steps(plan, sso, facts, job, secrets).await?;
+            let (storage, proof, handoff) = Box::pin(self.sso_steps(plan, sso, facts, job, secrets)).await?;
             return Ok((storage, proof, Some(handoff)));
         }
         // Read by the preflight, kept in memory only: a rollback in this process can restore it; after a crash it
@@ -471,6 +475,18 @@ impl Runner<'_> {
                     .map_err(|e| e.view())?
                     .is_some_and(|clients| clients.iter().any(|c| c.client_id == *client_id)),
                 Compensation::DeleteOidcClient { .. } => false,
+                Compensation::RestoreStorageMethod { storage_id, sso } => {
+                    let storage = self.op.storage(*storage_id).await.map_err(|e| e.view())?;
+                    storage.is_sso() != sso.is_some()
+                }
+                Compensation::RestoreNextcloudMethod { sso, .. } => {
+                    let held = self
+                        .nc
+                        .app_config_value(crate::nextcloud::INTEGRATION_APP, "authorization_method")
+                        .await
+                        .map_err(|e| e.view())?;
+                    (held.expose() == "oidc") != sso.is_some()
+                }
                 Compensation::DeleteUserOidcProvider { identifier } => self
                     .nc
                     .user_oidc_providers()
@@ -546,6 +562,36 @@ impl Runner<'_> {
                 message: format!("Nextcloud may hold an OpenID Connect client {name:?} that this setup created before it could record which one; Nextcloud lists its clients only on the server."),
                 hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:list, then sudo -u www-data php occ oidc:remove <client_id> for the client named {name:?} that no OpenProject uses (or delete it under Administration settings → Security → OpenID Connect clients)."),
             }),
+            Compensation::RestoreStorageMethod { storage_id, sso } => {
+                let patch = StoragePatch { sso: sso.clone(), two_way_oauth: sso.is_none(), ..StoragePatch::default() };
+                self.op.update_storage(*storage_id, &patch).await.map_err(|e| e.view())?;
+                Ok(format!(
+                    "switched OpenProject storage {storage_id} back to {}",
+                    if sso.is_some() { "SSO" } else { "two-way OAuth" }
+                ))
+            }
+            Compensation::RestoreNextcloudMethod { sso, integration_version } => {
+                let values = match sso {
+                    Some(sso) => SetupValues {
+                        authorization_method: Some("oidc".into()),
+                        sso_provider_type: Some(sso.provider_type.clone()).filter(|v| !v.is_empty()),
+                        oidc_provider: Some(sso.oidc_provider.clone()).filter(|v| !v.is_empty()),
+                        targeted_audience_client_id: Some(sso.targeted_audience_client_id.clone()).filter(|v| !v.is_empty()),
+                        token_exchange: Some(sso.token_exchange).filter(|_| sso.provider_type == "external"),
+                        ..SetupValues::default()
+                    },
+                    None => SetupValues { authorization_method: Some("oauth2".into()), ..SetupValues::default() },
+                };
+                let version = integration_version
+                    .as_deref()
+                    .and_then(crate::version::parse_server_version)
+                    .unwrap_or(crate::compat::INTEGRATION_NEWEST_KNOWN);
+                self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
+                Ok(format!(
+                    "switched Nextcloud's integration back to {}",
+                    if sso.is_some() { "SSO" } else { "two-way OAuth" }
+                ))
+            }
             Compensation::DeleteUserOidcProvider { identifier } => {
                 let providers = self.nc.user_oidc_providers().await.map_err(|e| e.view())?.unwrap_or_default();
                 let Some(provider) = providers.iter().find(|p| p.identifier == *identifier) else {

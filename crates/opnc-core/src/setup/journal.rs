@@ -38,6 +38,8 @@ pub enum Phase {
     CreateOidcClient,
     /// SSO: user_oidc's provider for the identity provider, and its stored login tokens.
     ConfigureUserOidc,
+    /// A conversion: the storage's method in OpenProject.
+    SwitchStorage,
     CreateStorage,
     ConfigureNextcloud,
     SetNextcloudClient,
@@ -55,6 +57,7 @@ impl Phase {
             Phase::ReplaceStorage => "Deleting the storage being replaced in OpenProject",
             Phase::CreateOidcClient => "Creating Nextcloud's OpenID Connect client for OpenProject",
             Phase::ConfigureUserOidc => "Letting Nextcloud trust the identity provider",
+            Phase::SwitchStorage => "Switching the storage's method in OpenProject",
             Phase::CreateStorage => "Creating the file storage in OpenProject",
             Phase::ConfigureNextcloud => "Configuring the OpenProject integration in Nextcloud",
             Phase::SetNextcloudClient => "Giving OpenProject Nextcloud's OAuth client",
@@ -103,6 +106,15 @@ pub enum Compensation {
     },
     /// Delete the user_oidc provider this job created, found by its identifier (needs password confirmation).
     DeleteUserOidcProvider { identifier: String },
+    /// A conversion switched the storage's method: switch it back (`sso` `None`: two-way OAuth).
+    RestoreStorageMethod { storage_id: i64, sso: Option<crate::openproject::StorageSso> },
+    /// A conversion switched Nextcloud's `authorization_method` (the other method's settings stay in place, measured
+    /// on 3.1.1): switch it back, with the SSO settings it had (`sso` `None`: two-way OAuth). No secret is needed.
+    RestoreNextcloudMethod {
+        sso: Option<crate::setup::preflight::NextcloudSso>,
+        #[serde(default)]
+        integration_version: Option<String>,
+    },
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

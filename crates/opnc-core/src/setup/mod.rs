@@ -44,6 +44,8 @@ pub enum PlanMode {
     Create,
     /// Everything is in place: only prove it.
     ProveOnly,
+    /// The pair is there: switch it between two-way OAuth and SSO in place (file links and project folders stay).
+    Convert,
 }
 
 /// One change the plan will make, and the phase of the job that makes it (the apply enters exactly the phases
@@ -75,6 +77,8 @@ pub struct Plan {
     pub nextcloud_had_settings: bool,
     /// Connected through an identity provider: what the SSO steps do.
     pub sso: Option<sso::SsoPlan>,
+    /// A conversion of this storage (`PlanMode::Convert`).
+    pub convert_storage_id: Option<i64>,
 }
 
 /// Builds the plan from a preflight; the blockers come back instead when there are any.
@@ -99,6 +103,7 @@ pub fn plan(
         reuse_project_folder: options.project_folders && facts.openproject_user_exists == Some(true),
         nextcloud_had_settings: facts.integration.as_ref().is_some_and(|i| i.is_set()),
         sso: None,
+        convert_storage_id: None,
     };
     if let Some(choice) = &options.sso {
         let Some(sso) = sso_apply::plan_sso(choice, facts, openproject, nextcloud) else {
@@ -108,6 +113,14 @@ pub fn plan(
     }
     if report.has(FindingCode::AlreadyConfigured) {
         plan.mode = PlanMode::ProveOnly;
+        return Ok(plan);
+    }
+    if report.has(FindingCode::ConvertToSso) || report.has(FindingCode::ConvertToOauth) {
+        let storage = facts.storage_for(nextcloud).ok_or_else(|| report.blockers().cloned().collect::<Vec<_>>())?;
+        plan.mode = PlanMode::Convert;
+        plan.convert_storage_id = Some(storage.id);
+        plan.reuse_project_folder = false;
+        sso_apply::conversion_changes(&mut plan, storage);
         return Ok(plan);
     }
     use journal::Phase;

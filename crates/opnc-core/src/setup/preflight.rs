@@ -20,6 +20,18 @@ pub struct NextcloudIntegration {
     pub has_openproject_client_secret: bool,
     pub authorization_method: String,
     pub has_nextcloud_client: bool,
+    /// In oidc mode: what the integration trusts (read only then).
+    #[serde(default)]
+    pub sso: Option<NextcloudSso>,
+}
+
+/// The SSO settings of Nextcloud's integration (`authorization_method` `oidc`).
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NextcloudSso {
+    pub provider_type: String,
+    pub oidc_provider: String,
+    pub targeted_audience_client_id: String,
+    pub token_exchange: bool,
 }
 
 impl NextcloudIntegration {
@@ -212,12 +224,21 @@ async fn setup_reads(op: &OpenProjectClient, nc: &NextcloudClient, options: &Set
                 has_openproject_client_secret: !secret.expose().is_empty(),
                 authorization_method: method?.expose().clone(),
                 has_nextcloud_client: !nc_client?.expose().is_empty(),
+                sso: None,
             };
             // Kept for a rollback in this process (never serialized): a second read before the write is not needed.
             previous_secret = Some(secret)
                 .filter(|s| !s.expose().is_empty() && s.expose() != crate::nextcloud::HIDDEN_SENSITIVE_VALUE);
             Ok(integration)
         })(),
+    };
+    // In oidc mode a conversion back (or a rollback) needs what it trusts: one more round, only then.
+    let app_config = match app_config {
+        Ok(mut integration) if integration.authorization_method == "oidc" => {
+            integration.sso = read_sso(nc).await.ok();
+            Ok(integration)
+        }
+        other => other,
     };
     let (integration_app, groupfolders_app) = match apps {
         Some((i, g)) => (i, g),
@@ -593,6 +614,7 @@ pub async fn run_scoped(
     let nc_points_here =
         facts.integration.as_ref().is_some_and(|i| i.is_set() && op.base().same_server(&i.openproject_url));
     let mut already_configured = false;
+    let mut converting = false;
     if let Some(storage) = &existing {
         let ids_match = facts
             .integration
@@ -603,7 +625,32 @@ pub async fn run_scoped(
             && storage.is_sso()
             && facts.integration.as_ref().is_some_and(|i| i.authorization_method == "oidc");
         let method_matches = if options.sso.is_some() { sso_in_place } else { ids_match && !storage.is_sso() };
-        if storage.is_configured() && nc_points_here && method_matches && facts.integration_complete == Some(true) {
+        let connected = storage.is_configured() && nc_points_here && facts.integration_complete == Some(true);
+        let nc_method = facts.integration.as_ref().map(|i| i.authorization_method.clone()).unwrap_or_default();
+        // Both methods' parts stay in place when Nextcloud's method is switched (measured on 3.1.1), so a working
+        // two-way OAuth pair can become SSO and back without losing file links; a pair made with SSO has no OAuth
+        // application in OpenProject, which only its admin pages make.
+        let to_sso =
+            options.sso.is_some() && !storage.is_sso() && ids_match && matches!(nc_method.as_str(), "oauth2" | "");
+        let oauth_parts = storage.oauth_application.is_some()
+            && storage.oauth_client_credentials.is_some()
+            && ids_match
+            && facts.integration.as_ref().is_some_and(|i| i.has_nextcloud_client);
+        let to_oauth = options.sso.is_none() && storage.is_sso() && nc_method == "oidc";
+        if connected && !options.replace_existing && to_sso {
+            converting = true;
+            push(Finding::new(C::ConvertToSso, Severity::Info, None, format!("OpenProject storage {:?} and Nextcloud are connected with two-way OAuth; they are switched to SSO in place (file links and project folders stay). Users then sign in through the identity provider.", storage.name))
+                .evidence(format!("storage {} TwoWayOAuth2, Nextcloud authorization_method {nc_method:?}", storage.id)));
+        } else if connected && !options.replace_existing && to_oauth && oauth_parts {
+            converting = true;
+            push(Finding::new(C::ConvertToOauth, Severity::Info, None, format!("OpenProject storage {:?} and Nextcloud are connected with SSO, and both still hold their OAuth parts: they are switched back to two-way OAuth in place. Users then connect their accounts with OAuth again.", storage.name))
+                .evidence(format!("storage {} OAuth2SSO with OAuth application {:?}", storage.id, storage.oauth_application.as_ref().map(|a| a.client_id.clone()))));
+        } else if !options.replace_existing && to_oauth {
+            push(Finding::new(C::SsoNotConvertible, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject storage {:?} was set up with SSO: it has no OAuth application, which OpenProject makes only on its admin pages, so it cannot be switched to two-way OAuth in place.", storage.name))
+                .evidence(format!("storage {} OAuth2SSO, no oauthApplication", storage.id))
+                .fix("Set the connection up again with two-way OAuth, replacing what is there (file links to the storage are lost), or keep SSO.")
+                .remedy(Remedy::SetupReplacing));
+        } else if connected && method_matches {
             already_configured = true;
             push(
                 Finding::new(
@@ -652,6 +699,7 @@ pub async fn run_scoped(
             // In SSO mode integration_openproject 3.1.1 makes a new app password on PATCH but returns before
             // showing it (`updateIntegration`, lib/Controller/ConfigController.php; measured), and a POST with the
             // project folder is a 409 for the existing user: the folder cannot be reused.
+            (Some(true), _) if converting => {}
             (Some(true), _) if options.sso.is_some() => push(Finding::new(C::SsoProjectFolderNotReusable, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud's \"OpenProject\" user exists from an earlier setup, and in SSO mode Nextcloud hands out no new app password for it (integration_openproject makes one but does not show it).")
                 .evidence("user OpenProject exists; PATCH /setup in oidc mode answers only {\"status\"}")
                 .fix("Set up SSO without project folders, or set the pair up with two-way OAuth (which reuses the folder) and then convert it to SSO.")),
@@ -706,6 +754,23 @@ pub async fn recheck(
     }
 }
 
+/// The integration's SSO settings.
+async fn read_sso(nc: &NextcloudClient) -> Result<NextcloudSso, crate::ClientError> {
+    let value = |key: &'static str| async move { nc.app_config_value(INTEGRATION_APP, key).await };
+    let (kind, provider, audience, exchange) = tokio::join!(
+        value("sso_provider_type"),
+        value("oidc_provider"),
+        value("targeted_audience_client_id"),
+        value("token_exchange")
+    );
+    Ok(NextcloudSso {
+        provider_type: kind?.expose().clone(),
+        oidc_provider: provider?.expose().clone(),
+        targeted_audience_client_id: audience?.expose().clone(),
+        token_exchange: exchange?.expose() == "1",
+    })
+}
+
 /// Reads the integration's settings through the provisioning API (admin only). The client secret is only
 /// checked for presence here; it is never kept.
 async fn read_integration(nc: &NextcloudClient) -> Result<NextcloudIntegration, crate::ClientError> {
@@ -717,12 +782,16 @@ async fn read_integration(nc: &NextcloudClient) -> Result<NextcloudIntegration, 
         value("authorization_method"),
         value("nc_oauth_client_id"),
     );
+    let authorization_method = method?.expose().clone();
+    // Only an oidc configuration has these worth reading (a second round, rarely taken).
+    let sso = if authorization_method == "oidc" { Some(read_sso(nc).await?) } else { None };
     Ok(NextcloudIntegration {
         openproject_url: url?.expose().clone(),
         openproject_client_id: client_id?.expose().clone(),
         has_openproject_client_secret: !secret?.expose().is_empty(),
-        authorization_method: method?.expose().clone(),
+        authorization_method,
         has_nextcloud_client: !nc_client?.expose().is_empty(),
+        sso,
     })
 }
 

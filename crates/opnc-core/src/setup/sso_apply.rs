@@ -159,18 +159,17 @@ fn handoff(plan: &Plan, sso: &SsoPlan, secrets: &Secrets) -> ProviderHandoff {
 type StepResult<T> = Result<T, (StepError, Option<Proof>)>;
 
 impl Runner<'_> {
-    /// The SSO steps of an apply (the replaced storage is already gone).
-    pub(crate) async fn sso_steps(
+    /// What Nextcloud needs before either server is switched to SSO: Hub's oidc client for OpenProject (its client
+    /// id is the audience), user_oidc's provider for an external identity provider, stored login tokens. Returns the
+    /// audience Nextcloud is to check.
+    async fn sso_prerequisites(
         &self,
         plan: &Plan,
         sso: &SsoPlan,
-        facts: &Facts,
         job: &mut Job,
         secrets: &mut Secrets,
-    ) -> StepResult<(Storage, Proof, ProviderHandoff)> {
+    ) -> StepResult<Option<String>> {
         let e = |err: StepError| (err, None);
-        let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
-        let pf = plan.options.project_folders;
         let mut audience = sso.targeted_audience.clone();
 
         if let Some(redirect) = &sso.oidc_client_redirect {
@@ -238,6 +237,22 @@ impl Runner<'_> {
                 job.log(EventKind::Changed { what: "switched on user_oidc's stored login tokens".into() });
             }
         }
+        Ok(audience)
+    }
+
+    /// The SSO steps of an apply (the replaced storage is already gone).
+    pub(crate) async fn sso_steps(
+        &self,
+        plan: &Plan,
+        sso: &SsoPlan,
+        facts: &Facts,
+        job: &mut Job,
+        secrets: &mut Secrets,
+    ) -> StepResult<(Storage, Proof, ProviderHandoff)> {
+        let e = |err: StepError| (err, None);
+        let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
+        let pf = plan.options.project_folders;
+        let audience = self.sso_prerequisites(plan, sso, job, secrets).await?;
 
         job.enter(Phase::CreateStorage);
         job.record(Compensation::DeleteStorage {
@@ -473,4 +488,167 @@ pub async fn prove_in_place(
         checks.push(check("openproject_storage_sso", false, format!("storage {} has no storageAudience", storage.id)));
     }
     Ok(Proof { storage_id: storage.id, checks })
+}
+
+/// The changes of a conversion in place: to SSO (Nextcloud's prerequisites first), or back to two-way OAuth.
+pub fn conversion_changes(plan: &mut Plan, storage: &Storage) {
+    let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
+    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
+    match plan.sso.clone() {
+        Some(sso) => {
+            if let Some(redirect) = &sso.oidc_client_redirect {
+                plan.changes.push(nc(Phase::CreateOidcClient, format!("Create the OpenID Connect client {OIDC_CLIENT_NAME:?} for OpenProject's sign-in (JWT access tokens, redirect to {redirect}) and let its refresh tokens never expire")));
+                plan.unrestorable.push("Refresh tokens of Nextcloud's OpenID Connect clients stay set to never expire after a rollback (a setting of the whole oidc app; its earlier value cannot be read).".into());
+            }
+            if let Some(new) = &sso.create_provider {
+                plan.changes.push(nc(Phase::ConfigureUserOidc, format!("Create the user_oidc provider {:?} for {} (Nextcloud's client {:?}, accepting its bearer tokens)", new.identifier, sso.discovery_url, new.client_id)));
+            }
+            if sso.store_login_token {
+                plan.changes.push(nc(
+                    Phase::ConfigureUserOidc,
+                    "Let user_oidc store users' login tokens (store_login_token)".into(),
+                ));
+                plan.unrestorable.push("user_oidc's stored login tokens stay switched on after a rollback (harmless: it only keeps tokens for apps that ask).".into());
+            }
+            let how = if sso.token_exchange {
+                format!("exchanging users' tokens for the audience {:?}", sso.storage.audience)
+            } else {
+                "sending users' identity-provider tokens as they are".into()
+            };
+            plan.changes.push(op(
+                Phase::SwitchStorage,
+                format!(
+                    "Switch the storage {:?} (id {}) to SSO ({how}); its OAuth application stays, for a way back",
+                    storage.name, storage.id
+                ),
+            ));
+            plan.changes.push(nc(
+                Phase::ConfigureNextcloud,
+                "Switch the OpenProject integration to SSO; its OAuth client for OpenProject stays, for a way back"
+                    .into(),
+            ));
+            plan.unrestorable.push("Users sign in through the identity provider from now on: what they connected with OAuth is no longer used (a rollback brings it back).".into());
+            plan.unrestorable.push("After a rollback Nextcloud keeps the SSO settings it was given, unused in two-way OAuth mode (integration_openproject refuses empty values for them).".into());
+        }
+        None => {
+            plan.changes.push(op(
+                Phase::SwitchStorage,
+                format!(
+                    "Switch the storage {:?} (id {}) back to two-way OAuth (its OAuth application is there)",
+                    storage.name, storage.id
+                ),
+            ));
+            plan.changes.push(nc(
+                Phase::ConfigureNextcloud,
+                "Switch the OpenProject integration back to two-way OAuth (its OAuth client for OpenProject is there)"
+                    .into(),
+            ));
+            plan.unrestorable.push(
+                "Users connect their accounts with OAuth again (OpenProject asks them the next time they open a file)."
+                    .into(),
+            );
+        }
+    }
+}
+
+impl Runner<'_> {
+    /// A conversion in place: the storage's method, then Nextcloud's, each with its way back recorded first; the
+    /// file links, the project folders and the other method's parts stay.
+    pub(crate) async fn convert_steps(
+        &self,
+        plan: &Plan,
+        storage_id: i64,
+        facts: &Facts,
+        job: &mut Job,
+        secrets: &mut Secrets,
+    ) -> StepResult<(Storage, Proof, Option<ProviderHandoff>)> {
+        let e = |err: StepError| (err, None);
+        let app_version = facts.integration_semver().unwrap_or(crate::compat::INTEGRATION_APP);
+        let before = facts
+            .storages
+            .iter()
+            .find(|s| s.id == storage_id)
+            .cloned()
+            .ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
+        let project_folders = before.has_application_password == Some(true);
+        let to_sso = plan.sso.clone();
+        let audience = match &to_sso {
+            Some(sso) => self.sso_prerequisites(plan, sso, job, secrets).await?,
+            None => None,
+        };
+
+        job.enter(Phase::SwitchStorage);
+        let was = before.is_sso().then(|| StorageSso {
+            audience: before.storage_audience.clone().unwrap_or_default(),
+            token_exchange_scope: before.token_exchange_scope.clone(),
+        });
+        job.record(Compensation::RestoreStorageMethod { storage_id, sso: was });
+        self.checkpoint(job).map_err(e)?;
+        let patch = match &to_sso {
+            Some(sso) => StoragePatch { sso: Some(sso.storage.clone()), ..StoragePatch::default() },
+            None => StoragePatch { two_way_oauth: true, ..StoragePatch::default() },
+        };
+        self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
+        job.log(EventKind::Changed {
+            what: format!(
+                "switched OpenProject storage {storage_id} to {}",
+                if to_sso.is_some() { "SSO" } else { "two-way OAuth" }
+            ),
+        });
+        self.checkpoint(job).map_err(e)?;
+
+        job.enter(Phase::ConfigureNextcloud);
+        let previous_sso = facts.integration.as_ref().and_then(|i| i.sso.clone());
+        job.record(Compensation::RestoreNextcloudMethod {
+            sso: previous_sso.filter(|_| to_sso.is_none()),
+            integration_version: facts.integration_version.clone(),
+        });
+        self.checkpoint(job).map_err(e)?;
+        let values = match &to_sso {
+            Some(sso) => {
+                let hub = matches!(sso.provider, IdentityProvider::NextcloudHub);
+                SetupValues {
+                    authorization_method: Some("oidc".into()),
+                    sso_provider_type: Some(if hub { "nextcloud_hub" } else { "external" }.into()),
+                    // A PATCH does not fill in Hub's label as the full setup does (3.1.1 `setUpIntegration`).
+                    oidc_provider: Some(sso.oidc_provider.clone().unwrap_or_else(|| "Nextcloud Hub".into())),
+                    targeted_audience_client_id: audience.clone().filter(|_| hub || sso.token_exchange),
+                    token_exchange: (!hub).then_some(sso.token_exchange),
+                    ..SetupValues::default()
+                }
+            }
+            None => SetupValues { authorization_method: Some("oauth2".into()), ..SetupValues::default() },
+        };
+        self.nc.update_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
+        job.log(EventKind::Changed {
+            what: format!(
+                "switched Nextcloud's integration to {}",
+                if to_sso.is_some() { "SSO" } else { "two-way OAuth" }
+            ),
+        });
+
+        job.enter(Phase::Proof);
+        self.checkpoint(job).map_err(e)?;
+        let storage = self.op.storage(storage_id).await.map_err(|err| e(err.into()))?;
+        let (checks, handoff) = match &to_sso {
+            Some(sso) => {
+                let checks = prove_sso(self.op, self.nc, &storage, sso, audience.as_deref(), project_folders)
+                    .await
+                    .map_err(|err| e(err.into()))?;
+                (checks, Some(handoff(plan, sso, secrets)))
+            }
+            None => {
+                let proof = crate::setup::proof::prove(self.op, self.nc, &storage, project_folders)
+                    .await
+                    .map_err(|err| e(err.into()))?;
+                (proof.checks, None)
+            }
+        };
+        let proof = Proof { storage_id, checks };
+        if !proof.ok() {
+            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+            return Err((StepError::Proof(failed), Some(proof)));
+        }
+        Ok((storage, proof, handoff))
+    }
 }
