@@ -313,3 +313,44 @@ async fn a_two_way_oauth_pair_is_converted_to_sso_and_back() {
     let out = run(&pair, &state, &["status"]).await;
     assert_eq!(out.status.code(), Some(0), "still connected with two-way OAuth: {}", text(&out));
 }
+
+/// OpenProject's OpenID provider has no API: after the setup the CLI watches OpenProject's sign-in page until the
+/// provider the admin enters by hand is offered there; a provider saved but not yet available is not taken for it;
+/// one that is offered already is named by the next plan.
+#[tokio::test]
+async fn the_openproject_provider_entered_by_hand_is_watched_for() {
+    let pair = sso_pair().await;
+    let state = state_dir("sso-watch");
+    let cmd = opnc(
+        &pair,
+        &state,
+        &["setup", "--yes", "--auth", "sso-hub", "--no-project-folders", "--watch-provider-seconds", "30"],
+    );
+    let running = tokio::spawn(output(cmd));
+    // The admin saves the provider: first incomplete (not offered), then complete.
+    let provider = |available| opnc_sim::openproject::OpOidcProvider {
+        slug: "oidc-nextcloud".into(),
+        display_name: "Nextcloud".into(),
+        client_id: String::new(),
+        available,
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    pair.openproject.sim.lock().oidc_providers.push(provider(false));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(!running.is_finished(), "a provider that is not available is not offered");
+    pair.openproject.sim.lock().oidc_providers[0].available = true;
+    let out = running.await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("now offers sign-in through its OpenID provider (/auth/oidc-nextcloud)"),
+        "{}",
+        text(&out)
+    );
+
+    let out = run(&pair, &state, &["plan", "--auth", "sso-hub", "--no-project-folders", "--json"]).await;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "sso_openproject_provider_offered"),
+        "{report}"
+    );
+}

@@ -718,6 +718,16 @@ async fn sso_run(app: &Path) {
     driver.click("#reveal-secret").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(driver.text("#handoff-secret").await, client.client_secret, "revealed on request");
+    // The admin enters the provider in OpenProject; the wizard watches its sign-in page until it is offered.
+    driver.click("#watch-provider").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    pair.openproject.sim.lock().oidc_providers.push(opnc_sim::openproject::OpOidcProvider {
+        slug: "oidc-nextcloud".into(),
+        display_name: "Nextcloud".into(),
+        client_id: client.client_id.clone(),
+        available: true,
+    });
+    driver.wait_for("#provider-seen").await;
     let storage = &pair.openproject.sim.state().storages[0];
     assert!(storage.sso(), "an SSO storage");
 }

@@ -183,6 +183,14 @@ pub async fn demo_identity_provider(state: State<'_, AppState>) -> Result<Option
     Ok(state.demo_idp.lock().await.as_ref().map(|idp| idp.discovery_url()))
 }
 
+/// Watches OpenProject's sign-in page until it offers the OpenID provider `slug` the admin is entering by hand.
+#[tauri::command]
+pub async fn watch_openproject_provider(state: State<'_, AppState>, slug: String) -> Result<bool, ErrorView> {
+    state.cancel_watch.store(false, std::sync::atomic::Ordering::SeqCst);
+    let pair = signed_in(&state).await?;
+    pair.watch_openproject_provider(&slug, WATCH, &state.cancel_watch).await.map_err(|e| e.view())
+}
+
 /// The client secret to enter in OpenProject's OpenID provider form, when the admin reveals it: the one place the
 /// app shows a secret (masked until then).
 #[tauri::command]

@@ -40,6 +40,9 @@ const state = {
   demoIdp: null as string | null,
   // The client secret for OpenProject's OpenID provider form, once revealed.
   revealed: null as string | null,
+  // OpenProject's sign-in page watched for that provider: null before, then whether it appeared.
+  providerSeen: null as boolean | null,
+  watchingProvider: false,
   notice: "",
   op: [] as Step[],
   nc: [] as Step[],
@@ -219,7 +222,8 @@ function handoffPanel(h: ProviderHandoff): string {
     ${h.client_id ? row(t("handoffClientId"), h.client_id, "handoff-client-id") : ""}
     <tr><th>${t("handoffSecret")}</th><td colspan="2">${secret}</td></tr>
     ${row(t("handoffScopes"), h.scopes, "handoff-scopes")}${row(t("handoffCallback"), h.callback_url, "handoff-callback")}</table>
-    ${h.token_exchange ? `<p class="hint">${t("handoffExchange")}</p>` : ""}</div>`;
+    ${h.token_exchange ? `<p class="hint">${t("handoffExchange")}</p>` : ""}
+    <p>${state.providerSeen === true ? `<span class="ok" id="provider-seen">${t("providerSeen", undefined, { slug: h.sign_in_slug })}</span>` : state.watchingProvider ? `<span class="hint">${t("providerWatching")}</span> <button type="button" class="secondary" id="stop-watch">${t("stopWatching")}</button>` : `<button type="button" id="watch-provider" data-slug="${esc(h.sign_in_slug)}">${t("providerWatch")}</button>${state.providerSeen === false ? ` <span class="hint">${t("providerNotSeen")}</span>` : ""}`}</p></div>`;
 }
 
 function findingsList(findings: Finding[]): string {
@@ -566,6 +570,15 @@ function bind(): void {
       document.querySelector<HTMLElement>("#method .sso-common")?.toggleAttribute("hidden", kind === "oauth");
     }),
   );
+  document.querySelector<HTMLButtonElement>("#watch-provider")?.addEventListener("click", async (ev) => {
+    const slug = (ev.currentTarget as HTMLButtonElement).dataset.slug ?? "";
+    state.watchingProvider = true;
+    render();
+    const seen = await run(() => invoke<boolean>("watch_openproject_provider", { slug }));
+    state.watchingProvider = false;
+    state.providerSeen = seen ?? false;
+    render();
+  });
   document.querySelector("#reveal-secret")?.addEventListener("click", async () => {
     state.revealed = (await run(() => invoke<string>("reveal_handoff_secret"))) ?? null;
     render();

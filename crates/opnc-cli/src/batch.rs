@@ -193,6 +193,7 @@ pub async fn run(args: BatchArgs) -> Exit {
             openproject_client_id: pair.openproject_client_id.clone(),
             token_exchange_scope: pair.token_exchange_scope.clone(),
             openproject_provider: pair.openproject_provider.clone(),
+            watch_provider_seconds: 0,
         };
         let code = match args.action {
             BatchAction::Plan => pair::plan(setup_args).await,

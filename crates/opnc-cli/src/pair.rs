@@ -148,6 +148,10 @@ pub struct SetupArgs {
     /// With SSO: the display name of OpenProject's OpenID provider (users sign in at /auth/oidc-<name>).
     #[arg(long)]
     pub openproject_provider: Option<String>,
+    /// With SSO: after the setup, watch OpenProject's sign-in page this long for the OpenID provider entered by
+    /// hand (0: do not watch).
+    #[arg(long, default_value_t = 0)]
+    pub watch_provider_seconds: u64,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -520,6 +524,19 @@ pub async fn setup(args: SetupArgs) -> Exit {
         confirmation = Confirmation::Confirmed;
     }
     let result = c.pair.apply(&store, confirmation, &progress, None).await;
+    let mut provider_seen = None;
+    if let ApplyResult::Ran { handoff: Some(handoff), .. } = &result {
+        if args.watch_provider_seconds > 0 && result.succeeded() {
+            eprint!("{}", handoff_text(handoff));
+            eprintln!(
+                "Watching OpenProject's sign-in page for /auth/{} (up to {} s)…",
+                handoff.sign_in_slug, args.watch_provider_seconds
+            );
+            let timeout = std::time::Duration::from_secs(args.watch_provider_seconds);
+            let never = std::sync::atomic::AtomicBool::new(false);
+            provider_seen = Some(c.pair.watch_openproject_provider(&handoff.sign_in_slug, timeout, &never).await);
+        }
+    }
     c.finish().await;
     if args.pair.json {
         emit_json(json!({ "findings": review.findings, "plan": plan, "outcome": result }));
@@ -532,8 +549,20 @@ pub async fn setup(args: SetupArgs) -> Exit {
                     storage_id.unwrap_or_default(),
                     proof.map(|p| p.checks.len()).unwrap_or(0)
                 );
-                if let Some(handoff) = &handoff {
-                    eprint!("{}", handoff_text(handoff));
+                match (&handoff, provider_seen) {
+                    (Some(h), Some(Ok(true))) => {
+                        eprintln!("OpenProject now offers sign-in through its OpenID provider (/auth/{}).", h.sign_in_slug)
+                    }
+                    (Some(h), Some(Ok(false))) => eprintln!(
+                        "OpenProject's sign-in page does not offer /auth/{} yet. If the provider is saved, save it once more (OpenProject offers a provider only after a save that follows its discovery).",
+                        h.sign_in_slug
+                    ),
+                    (Some(_), Some(Err(e))) => {
+                        let failure = Failure::from(e);
+                        eprintln!("Could not watch OpenProject's sign-in page: {}", failure.message)
+                    }
+                    (Some(h), None) => eprint!("{}", handoff_text(h)),
+                    (None, _) => {}
                 }
                 eprintln!("Next: enable the storage in projects: opnc enable-projects --project NAME (or OpenProject → Administration → Files → the storage → Projects).");
                 Exit::SUCCESS

@@ -119,6 +119,8 @@ pub enum FindingCode {
     ConvertToOauth,
     /// The pair was set up with SSO: OpenProject has no OAuth application for it, which only its admin pages make.
     SsoNotConvertible,
+    /// OpenProject's sign-in page already offers the OpenID provider the setup names.
+    SsoOpenprojectProviderOffered,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

@@ -132,6 +132,16 @@ const URN_AUTH: &str = "urn:openproject-org:api:v3:storages:authenticationMethod
 /// The Enterprise feature a storage with SSO needs (`general_information_contract.rb`: `enterprise_plan_required`).
 const SSO_FEATURE: &str = "nextcloud_sso";
 
+/// An OpenID provider of OpenProject (`openid_connect/provider.rb`): the slug is `oidc-` and the display name;
+/// `available` once saved complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpOidcProvider {
+    pub slug: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub available: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct OpProject {
     pub id: i64,
@@ -176,6 +186,9 @@ pub struct OpenProjectState {
     pub web_login: crate::openproject_session::WebLogin,
     /// The cached health report per storage (`Rails.cache`, 6 h).
     pub health_reports: BTreeMap<i64, String>,
+    /// OpenID providers (Administration → Authentication → OpenID providers); the sign-in page offers the available
+    /// ones as `/auth/<slug>` links.
+    pub oidc_providers: Vec<OpOidcProvider>,
     next_id: i64,
 }
 
@@ -306,6 +319,7 @@ impl OpenProjectSim {
             sessions: BTreeMap::new(),
             web_login: Default::default(),
             health_reports: BTreeMap::new(),
+            oidc_providers: Vec::new(),
             next_id: 100,
         };
         let client = crate::common::outbound_client();

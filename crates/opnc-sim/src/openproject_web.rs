@@ -368,6 +368,13 @@ fn login_form(s: &OpenProjectState, session_id: &str, back_url: Option<&str>, st
         .direct_login_provider
         .iter()
         .map(|p| format!("<a class=\"auth-provider\" href=\"/auth/{p}\">{p}</a>"))
+        .chain(s.oidc_providers.iter().filter(|p| p.available).map(|p| {
+            format!(
+                "<a class=\"auth-provider auth-provider-{slug}\" href=\"/auth/{slug}\">{name}</a>",
+                slug = esc(&p.slug),
+                name = esc(&p.display_name)
+            )
+        }))
         .collect::<String>();
     html(status, page(s, session_id, "Sign in", &format!("<h1>Sign in</h1>{form}{providers}")))
 }

@@ -63,6 +63,28 @@ impl ConnectedPair {
         Ok(reset::push_openproject_oauth(&self.op, &self.nc, &storage, client_id, secret).await?)
     }
 
+    /// Waits (up to `timeout`, or until `cancel`) for OpenProject's sign-in page to offer the OpenID provider `slug`
+    /// (`/auth/<slug>`), after the admin entered it on OpenProject's admin page: the hand-off verified without an
+    /// admin session. Returns whether it appeared.
+    pub async fn watch_openproject_provider(
+        &self,
+        slug: &str,
+        timeout: Duration,
+        cancel: &AtomicBool,
+    ) -> Result<bool, PairError> {
+        let started = Instant::now();
+        loop {
+            let offered = crate::openproject_web::sign_in_providers(self.op.http(), self.op.base()).await?;
+            if offered.iter().any(|s| s == slug) {
+                return Ok(true);
+            }
+            if started.elapsed() >= timeout || cancel.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
     /// Waits (up to `timeout`, or until `cancel`) for the projects to use the storage after the admin added them
     /// on OpenProject's pages. The ones still missing then are in `refused`.
     pub async fn watch_projects(

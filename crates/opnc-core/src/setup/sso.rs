@@ -51,6 +51,8 @@ pub struct SsoFacts {
     pub providers: Vec<crate::nextcloud::OidcProvider>,
     /// user_oidc's `store_login_token` (`None`: never set, or the app is not there).
     pub store_login_token: Option<bool>,
+    /// The OpenID providers OpenProject's sign-in page offers (slugs).
+    pub openproject_sign_in: Vec<String>,
     pub discovery: Option<Discovery>,
 }
 
@@ -103,7 +105,9 @@ pub async fn readiness(
         fetch_discovery,
         nc.store_login_token()
     );
-    let mut facts = SsoFacts { store_login_token: login_token.ok().flatten(), ..SsoFacts::default() };
+    let sign_in = crate::openproject_web::sign_in_providers(http, op.base()).await.unwrap_or_default();
+    let mut facts =
+        SsoFacts { store_login_token: login_token.ok().flatten(), openproject_sign_in: sign_in, ..SsoFacts::default() };
     let mut findings = Vec::new();
 
     // OpenProject: the version, then the Enterprise feature.
@@ -376,6 +380,8 @@ pub struct ProviderHandoff {
     pub token_exchange: bool,
     /// The redirect URI the identity provider must allow.
     pub callback_url: String,
+    /// The provider's slug on OpenProject's sign-in page (`/auth/<slug>`), what the watch waits for.
+    pub sign_in_slug: String,
 }
 
 /// What the chosen SSO setup needs beyond readiness: the details of the choice itself, project folders on this
@@ -451,9 +457,17 @@ pub fn choice_findings(
                 .fix("sudo -u www-data php occ config:system:set user_oidc oidc_provider_bearer_validation --value=true --type=boolean"),
         );
     }
-    findings.push(
-        Finding::new(C::SsoOpenprojectProviderByHand, Severity::Info, Some(Server::OpenProject), format!("OpenProject's OpenID provider {:?} has no API: after the setup, enter the values shown in OpenProject's form (Administration → Authentication → OpenID providers).", options.openproject_provider))
-            .evidence(format!("sign-in path /auth/{}", options.openproject_slug())),
-    );
+    let slug = options.openproject_slug();
+    if facts.openproject_sign_in.contains(&slug) {
+        findings.push(
+            Finding::new(C::SsoOpenprojectProviderOffered, Severity::Info, Some(Server::OpenProject), format!("OpenProject already offers sign-in through its OpenID provider {:?} (its client id and secret show only on its admin page; check that they are the ones shown after the setup).", options.openproject_provider))
+                .evidence(format!("sign-in page links /auth/{slug}")),
+        );
+    } else {
+        findings.push(
+            Finding::new(C::SsoOpenprojectProviderByHand, Severity::Info, Some(Server::OpenProject), format!("OpenProject's OpenID provider {:?} has no API: after the setup, enter the values shown in OpenProject's form (Administration → Authentication → OpenID providers); the assistant can watch its sign-in page until it is offered.", options.openproject_provider))
+                .evidence(format!("sign-in page offers {:?}, not /auth/{slug}", facts.openproject_sign_in)),
+        );
+    }
     findings
 }

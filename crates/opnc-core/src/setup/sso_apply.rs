@@ -153,6 +153,11 @@ fn handoff(plan: &Plan, sso: &SsoPlan, secrets: &Secrets) -> ProviderHandoff {
         scopes: OPENPROJECT_SCOPES.into(),
         token_exchange: sso.token_exchange,
         callback_url: sso.openproject_callback.clone(),
+        sign_in_slug: sso
+            .openproject_callback
+            .rsplit_once("/auth/")
+            .map(|(_, rest)| rest.trim_end_matches("/callback").to_owned())
+            .unwrap_or_default(),
     }
 }
 
