@@ -106,6 +106,10 @@ impl Driver {
     async fn click(&self, css: &str) {
         for _ in 0..5 {
             let e = self.wait_for(css).await;
+            // Centred first: an element near the bottom would be under the sticky rail, which takes the click.
+            let element = json!({ "element-6066-11e4-a52e-4f735466cecf": e });
+            let centre = json!({ "script": "arguments[0].scrollIntoView({block: 'center'});", "args": [element] });
+            self.call(reqwest::Method::POST, "/execute/sync", centre).await;
             let answer = self.call(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
             if answer.pointer("/value/error").and_then(Value::as_str) != Some("stale element reference") {
                 return;
