@@ -688,6 +688,36 @@ pub fn parse_health_report(yaml: &str) -> Vec<HealthCheckResult> {
     out
 }
 
+/// The OpenID providers OpenProject offers on its sign-in page (public): the slugs of its `/auth/<slug>` links, or
+/// the one it sends everybody to (`omniauth_direct_login_provider`). A provider shows there only once it is
+/// `available` — saved complete, and in 17.1 saved once more after its discovery was fetched (the contract notes'
+/// pitfall) — so this is how the hand-off is verified without an admin session.
+pub async fn sign_in_providers(http: &HttpClient, base: &ServerUrl) -> Result<Vec<String>, ClientError> {
+    let request = Request::new(Server::OpenProject, Method::GET, base.join("login"))
+        .without_redirects()
+        .header("accept", HTML_ACCEPT);
+    let page = http.send(request).await?;
+    let slug = |href: &str| -> Option<String> {
+        let path = href.split(['?', '#']).next()?;
+        let slug = path.rsplit_once("/auth/")?.1.trim_matches('/');
+        (!slug.is_empty() && !slug.contains('/')).then(|| slug.to_owned())
+    };
+    if page.status.is_redirection() {
+        return Ok(location_path(&page).as_deref().and_then(slug).into_iter().collect());
+    }
+    if !page.status.is_success() {
+        return Err(page.unexpected_status());
+    }
+    let html = String::from_utf8_lossy(&page.body);
+    let mut slugs: Vec<String> = crate::html_scan::tags(&html)
+        .into_iter()
+        .filter(|t| t.name == "a")
+        .filter_map(|t| t.attr("href").and_then(slug))
+        .collect();
+    slugs.dedup();
+    Ok(slugs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_health_report;
@@ -719,34 +749,4 @@ mod tests {
             assert!(parse_health_report(text).is_empty(), "{text:?}");
         }
     }
-}
-
-/// The OpenID providers OpenProject offers on its sign-in page (public): the slugs of its `/auth/<slug>` links, or
-/// the one it sends everybody to (`omniauth_direct_login_provider`). A provider shows there only once it is
-/// `available` — saved complete, and in 17.1 saved once more after its discovery was fetched (the contract notes'
-/// pitfall) — so this is how the hand-off is verified without an admin session.
-pub async fn sign_in_providers(http: &HttpClient, base: &ServerUrl) -> Result<Vec<String>, ClientError> {
-    let request = Request::new(Server::OpenProject, Method::GET, base.join("login"))
-        .without_redirects()
-        .header("accept", HTML_ACCEPT);
-    let page = http.send(request).await?;
-    let slug = |href: &str| -> Option<String> {
-        let path = href.split(['?', '#']).next()?;
-        let slug = path.rsplit_once("/auth/")?.1.trim_matches('/');
-        (!slug.is_empty() && !slug.contains('/')).then(|| slug.to_owned())
-    };
-    if page.status.is_redirection() {
-        return Ok(location_path(&page).as_deref().and_then(slug).into_iter().collect());
-    }
-    if !page.status.is_success() {
-        return Err(page.unexpected_status());
-    }
-    let html = String::from_utf8_lossy(&page.body);
-    let mut slugs: Vec<String> = crate::html_scan::tags(&html)
-        .into_iter()
-        .filter(|t| t.name == "a")
-        .filter_map(|t| t.attr("href").and_then(slug))
-        .collect();
-    slugs.dedup();
-    Ok(slugs)
 }
