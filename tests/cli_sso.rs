@@ -354,3 +354,56 @@ async fn the_openproject_provider_entered_by_hand_is_watched_for() {
         "{report}"
     );
 }
+
+/// Trainers' batch profiles take the SSO method per pair: one room through Nextcloud Hub, one through an external
+/// identity provider with the provider Nextcloud has, set up and deleted in one run each.
+#[tokio::test]
+async fn batch_profiles_set_up_sso_pairs() {
+    let hub = sso_pair().await;
+    let external = sso_pair().await;
+    let idp = RunningIdp::start(IdpProfile { token_exchange: false, ..IdpProfile::default() }, opnc_sim::loopback(0))
+        .await
+        .unwrap();
+    existing_provider(&external, "keycloak", "nextcloud", &idp.discovery_url());
+    let state = state_dir("sso-batch");
+    std::fs::create_dir_all(&state).unwrap();
+    let profile = state.join("training.toml");
+    let entry = |name: &str, p: &SimPair, extra: &str| {
+        format!(
+            "[[pair]]\nname = \"{name}\"\nopenproject = \"{}\"\nnextcloud = \"{}\"\nopenproject_token_env = \"T_OP\"\nnextcloud_user = \"admin\"\nnextcloud_password_env = \"T_NC\"\nproject_folders = false\n{extra}\n",
+            p.openproject.url(),
+            p.nextcloud.url()
+        )
+    };
+    let text_of = format!(
+        "{}{}",
+        entry("hub", &hub, "auth = \"sso-hub\""),
+        entry(
+            "external",
+            &external,
+            &format!(
+                "auth = \"sso-external\"\nidp_discovery = \"{}\"\noidc_provider = \"keycloak\"",
+                idp.discovery_url()
+            )
+        )
+    );
+    std::fs::write(&profile, text_of).unwrap();
+    for (action, storages) in [("setup", 1), ("delete", 0)] {
+        let mut cmd = std::process::Command::new(opnc_e2e::opnc_binary());
+        cmd.args(["batch", action, "--yes", "--profile"])
+            .arg(&profile)
+            .env("T_OP", opnc_sim::openproject::demo::ADMIN_TOKEN)
+            .env("T_NC", opnc_sim::nextcloud::demo::ADMIN_PASSWORD)
+            .env("OPNC_STATE_DIR", &state)
+            .stdin(std::process::Stdio::null());
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+        assert_eq!(out.status.code(), Some(0), "batch {action}: {}", text(&out));
+        for pair in [&hub, &external] {
+            let op = pair.openproject.sim.state();
+            assert_eq!(op.storages.len(), storages, "batch {action}");
+            if storages == 1 {
+                assert!(op.storages[0].sso(), "batch {action}: an SSO storage");
+            }
+        }
+    }
+}
