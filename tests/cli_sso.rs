@@ -116,6 +116,17 @@ async fn external_identity_provider_with_token_exchange_creates_the_provider() {
     assert_eq!(config(&pair, "token_exchange"), "1");
     assert_eq!(config(&pair, "targeted_audience_client_id"), "openproject");
     assert!(!text(&out).contains("nextcloud-secret-at-the-idp"));
+    let journals: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(journals.iter().all(|j| !j.contains("nextcloud-secret-at-the-idp")), "no secret in the journal");
+    assert!(
+        journals.iter().any(|j| j.contains("delete_user_oidc_provider")),
+        "the provider's undo was recorded before it was made"
+    );
     assert!(text(&out).contains(&format!("{}/auth/oidc-keycloak/callback", pair.openproject.url())), "{}", text(&out));
 
     let out = run(&pair, &state, &["status"]).await;

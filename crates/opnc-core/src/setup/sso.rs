@@ -95,7 +95,7 @@ pub async fn readiness(
             Err(e) => Err(e.clone()),
         }
     };
-    let (root, configuration, capabilities, oidc_app, user_oidc_app, providers, discovery, login_token) = tokio::join!(
+    let (root, configuration, capabilities, oidc_app, user_oidc_app, providers, discovery, login_token, sign_in) = tokio::join!(
         op.root(),
         op.configuration(),
         nc.capabilities(),
@@ -103,9 +103,10 @@ pub async fn readiness(
         nc.app("user_oidc"),
         nc.user_oidc_providers(),
         fetch_discovery,
-        nc.store_login_token()
+        nc.store_login_token(),
+        crate::openproject_web::sign_in_providers(http, op.base())
     );
-    let sign_in = crate::openproject_web::sign_in_providers(http, op.base()).await.unwrap_or_default();
+    let sign_in = sign_in.unwrap_or_default();
     let mut facts =
         SsoFacts { store_login_token: login_token.ok().flatten(), openproject_sign_in: sign_in, ..SsoFacts::default() };
     let mut findings = Vec::new();
