@@ -225,3 +225,24 @@ async fn a_failure_at_every_conversion_write_puts_both_methods_back() {
     }
     eprintln!("conversion fault matrix: {converged}/{total} cells put both methods back");
 }
+
+/// OpenProject before 16.3 drops `tokenExchangeScope` when a storage is created (opf/openproject#66442): the setup
+/// sets it with a PATCH and proves it is there.
+#[tokio::test]
+async fn the_exchange_scope_is_set_on_openproject_16_2_too() {
+    let idp = RunningIdp::start(IdpProfile::default(), loopback(0)).await.unwrap();
+    let mut op = OpenProjectProfile::with_version("16.2.1");
+    op.available_features = vec!["nextcloud_sso".into()];
+    let nc = NextcloudProfile { allow_local_remote_servers: true, ..NextcloudProfile::nc34() }.with_sso_apps();
+    let pair = SimPair::start(op, nc, loopback(0), loopback(0)).await.unwrap();
+    let mut options = external(&idp.discovery_url());
+    options.project_folders = false;
+    if let Some(sso) = options.sso.as_mut() {
+        sso.token_exchange_scope = Some("add-nextcloud-audience".into());
+    }
+    let outcome = run_setup(&pair, &options).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job);
+    let storage = pair.openproject.sim.state().storages[0].clone();
+    assert_eq!(storage.token_exchange_scope.as_deref(), Some("add-nextcloud-audience"));
+    assert!(outcome.job.events.iter().any(|e| matches!(&e.kind, opnc_core::setup::journal::EventKind::Changed { what } if what.contains("token exchange scope"))));
+}
