@@ -22,42 +22,7 @@ fn rand_suffix() -> u128 {
 }
 
 async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::apply::Outcome {
-    // Requests time out after 700 ms, so a 1 s delay is a timeout for the client.
-    let http = opnc_core::HttpClient::new(opnc_core::HttpConfig {
-        read_timeout: std::time::Duration::from_millis(700),
-        total_timeout: std::time::Duration::from_secs(5),
-        ..opnc_core::HttpConfig::default()
-    })
-    .unwrap();
-    let op = opnc_core::openproject::OpenProjectClient::new(
-        http.clone(),
-        url(&pair.openproject.url()),
-        opnc_core::openproject::OpenProjectAuth::ApiKey(opnc_core::SecretString::from(
-            opnc_sim::openproject::demo::ADMIN_TOKEN,
-        )),
-    );
-    let nc = opnc_core::nextcloud::NextcloudClient::new(
-        http,
-        url(&pair.nextcloud.url()),
-        Some(opnc_core::nextcloud::NextcloudCredentials {
-            login_name: nc_demo::ADMIN_LOGIN.into(),
-            password: opnc_core::SecretString::from(nc_demo::ADMIN_PASSWORD),
-        }),
-    );
-    let report = preflight::run(&op, &nc, options).await;
-    let plan =
-        plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
-    let store = store();
-    let runner = Runner {
-        op: &op,
-        nc: &nc,
-        store: &store,
-        progress: &|_| {},
-        settle: std::time::Duration::from_millis(1500),
-        cancel: None,
-        account: None,
-    };
-    runner.apply(&plan, &report.facts).await
+    apply_quickly(pair, options, false).await
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use http::Method;
-use opnc_core::nextcloud::{NextcloudClient, NextcloudCredentials};
+use opnc_core::nextcloud::NextcloudCredentials;
 use opnc_core::setup::apply::Runner;
 use opnc_core::setup::journal::{JobStatus, JobStore};
 use opnc_core::setup::sso::{IdentityProvider, NewProviderChoice, SsoOptions};
@@ -48,43 +48,8 @@ fn store() -> JobStore {
     JobStore::new(std::env::temp_dir().join(format!("opnc-sso-engine-{}-{nanos:x}", std::process::id())))
 }
 
-/// One setup with short timeouts (700 ms: a 1 s delay is a timeout), the account password for user_oidc.
 async fn run_setup(pair: &SimPair, options: &SetupOptions) -> opnc_core::setup::apply::Outcome {
-    let http = opnc_core::HttpClient::new(opnc_core::HttpConfig {
-        read_timeout: std::time::Duration::from_millis(700),
-        total_timeout: std::time::Duration::from_secs(5),
-        ..opnc_core::HttpConfig::default()
-    })
-    .unwrap();
-    let op = opnc_core::openproject::OpenProjectClient::new(
-        http.clone(),
-        url(&pair.openproject.url()),
-        opnc_core::openproject::OpenProjectAuth::ApiKey(opnc_core::SecretString::from(
-            opnc_sim::openproject::demo::ADMIN_TOKEN,
-        )),
-    );
-    let nc = NextcloudClient::new(
-        http,
-        url(&pair.nextcloud.url()),
-        Some(NextcloudCredentials {
-            login_name: nc_demo::ADMIN_LOGIN.into(),
-            password: opnc_core::SecretString::from(nc_demo::ADMIN_PASSWORD),
-        }),
-    );
-    let report = preflight::run(&op, &nc, options).await;
-    let plan =
-        plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
-    let store = store();
-    let runner = Runner {
-        op: &op,
-        nc: &nc,
-        store: &store,
-        progress: &|_| {},
-        settle: std::time::Duration::from_millis(1500),
-        cancel: None,
-        account: Some(&nc),
-    };
-    runner.apply(&plan, &report.facts).await
+    apply_quickly(pair, options, true).await
 }
 
 #[tokio::test]

@@ -151,6 +151,37 @@ impl Runner<'_> {
         }
     }
 
+    /// Creates the plan's storage (`sso`: one that authorises through the identity provider), its undo recorded
+    /// first: by host and name until OpenProject has answered with its id.
+    pub(crate) async fn create_storage(
+        &self,
+        plan: &Plan,
+        sso: Option<&crate::openproject::StorageSso>,
+        job: &mut Job,
+    ) -> Result<crate::openproject::CreatedStorage, StepError> {
+        job.enter(Phase::CreateStorage);
+        job.record(Compensation::DeleteStorage {
+            storage_id: None,
+            nextcloud_url: plan.nextcloud_url.clone(),
+            name: plan.options.storage_name.clone(),
+        });
+        self.checkpoint(job)?;
+        let new = NewStorage {
+            name: plan.options.storage_name.clone(),
+            nextcloud_url: plan.nextcloud_url.clone(),
+            application_password: None,
+        };
+        let created = self.op.create_storage_with(&new, sso).await?;
+        let storage_id = created.storage.id;
+        if let Some(Compensation::DeleteStorage { storage_id: id, .. }) = job.compensations.last_mut() {
+            *id = Some(storage_id);
+        }
+        let how = if sso.is_some() { " with SSO" } else { "" };
+        job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id}{how}") });
+        self.checkpoint(job)?;
+        Ok(created)
+    }
+
     /// Saves the job, then stops here if the admin cancelled.
     pub(crate) fn checkpoint(&self, job: &Job) -> Result<(), StepError> {
         self.save(job)?;
@@ -255,28 +286,8 @@ impl Runner<'_> {
         secrets.previous_nextcloud_secret =
             facts.previous_openproject_secret.clone().filter(|_| plan.nextcloud_had_settings);
 
-        job.enter(Phase::CreateStorage);
-        job.record(Compensation::DeleteStorage {
-            storage_id: None,
-            nextcloud_url: plan.nextcloud_url.clone(),
-            name: plan.options.storage_name.clone(),
-        });
-        self.checkpoint(job).map_err(e)?;
-        let created = self
-            .op
-            .create_storage(&NewStorage {
-                name: plan.options.storage_name.clone(),
-                nextcloud_url: nextcloud.clone(),
-                application_password: None,
-            })
-            .await
-            .map_err(|err| e(err.into()))?;
+        let created = self.create_storage(plan, None, job).await.map_err(e)?;
         let storage_id = created.storage.id;
-        if let Some(Compensation::DeleteStorage { storage_id: id, .. }) = job.compensations.last_mut() {
-            *id = Some(storage_id);
-        }
-        job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id}") });
-        self.checkpoint(job).map_err(e)?;
         let op_client_id = created
             .storage
             .oauth_application
@@ -287,13 +298,7 @@ impl Runner<'_> {
             created.oauth_client_secret.ok_or_else(|| e(StepError::Incomplete("the OAuth client secret".into())))?;
 
         job.enter(Phase::ConfigureNextcloud);
-        let compensation = match facts.integration.clone().filter(|i| i.is_set()) {
-            Some(previous) => {
-                Compensation::RestoreNextcloud { previous, integration_version: facts.integration_version.clone() }
-            }
-            None => Compensation::ResetNextcloud,
-        };
-        job.record(compensation);
+        job.record(nextcloud_undo(facts));
         self.checkpoint(job).map_err(e)?;
         let pf = plan.options.project_folders;
         let values =
@@ -637,6 +642,16 @@ impl Runner<'_> {
                 }
             }
         }
+    }
+}
+
+/// How to undo a full setup of Nextcloud's integration: put back what it held, or reset it.
+pub(crate) fn nextcloud_undo(facts: &Facts) -> Compensation {
+    match facts.integration.clone().filter(|i| i.is_set()) {
+        Some(previous) => {
+            Compensation::RestoreNextcloud { previous, integration_version: facts.integration_version.clone() }
+        }
+        None => Compensation::ResetNextcloud,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::error::Server;
 use crate::nextcloud::{NewUserOidcProvider, NextcloudClient, SetupValues, INTEGRATION_APP};
-use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch, StorageSso, IDP_AUDIENCE};
+use crate::openproject::{OpenProjectClient, Storage, StoragePatch, StorageSso, IDP_AUDIENCE};
 use crate::setup::apply::{Runner, Secrets, StepError};
 use crate::setup::journal::{Compensation, EventKind, Job, Phase};
 use crate::setup::preflight::Facts;
@@ -67,10 +67,10 @@ pub fn plan_sso(sso: &SsoOptions, facts: &Facts, openproject: &ServerUrl, nextcl
     }
 }
 
-/// The plan's changes for SSO, in the order the job makes them.
-pub fn sso_changes(plan: &mut Plan, sso: &SsoPlan) {
+/// What Nextcloud gets before either side is switched to SSO: Hub's oidc client, user_oidc's provider, stored
+/// login tokens — with what a rollback leaves of them.
+fn prerequisite_changes(plan: &mut Plan, sso: &SsoPlan) {
     let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
-    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
     if let Some(redirect) = &sso.oidc_client_redirect {
         plan.changes.push(nc(Phase::CreateOidcClient, format!("Create the OpenID Connect client {OIDC_CLIENT_NAME:?} for OpenProject's sign-in (JWT access tokens, redirect to {redirect}) and let its refresh tokens never expire")));
         plan.unrestorable.push("Refresh tokens of Nextcloud's OpenID Connect clients stay set to never expire after a rollback (a setting of the whole oidc app; its earlier value cannot be read).".into());
@@ -89,11 +89,23 @@ pub fn sso_changes(plan: &mut Plan, sso: &SsoPlan) {
             .push(nc(Phase::ConfigureUserOidc, "Let user_oidc store users' login tokens (store_login_token)".into()));
         plan.unrestorable.push("user_oidc's stored login tokens stay switched on after a rollback (harmless: it only keeps tokens for apps that ask).".into());
     }
-    let how = if sso.token_exchange {
+}
+
+/// How OpenProject's requests reach Nextcloud, in the plan's words.
+fn token_route(sso: &SsoPlan) -> String {
+    if sso.token_exchange {
         format!("exchanging users' tokens for the audience {:?}", sso.storage.audience)
     } else {
         "sending users' identity-provider tokens as they are".into()
-    };
+    }
+}
+
+/// The plan's changes for SSO, in the order the job makes them.
+pub fn sso_changes(plan: &mut Plan, sso: &SsoPlan) {
+    let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
+    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
+    prerequisite_changes(plan, sso);
+    let how = token_route(sso);
     plan.changes.push(op(
         Phase::CreateStorage,
         format!(
@@ -259,25 +271,8 @@ impl Runner<'_> {
         let pf = plan.options.project_folders;
         let audience = self.sso_prerequisites(plan, sso, job, secrets).await?;
 
-        job.enter(Phase::CreateStorage);
-        job.record(Compensation::DeleteStorage {
-            storage_id: None,
-            nextcloud_url: plan.nextcloud_url.clone(),
-            name: plan.options.storage_name.clone(),
-        });
-        self.checkpoint(job).map_err(e)?;
-        let new = NewStorage {
-            name: plan.options.storage_name.clone(),
-            nextcloud_url: plan.nextcloud_url.clone(),
-            application_password: None,
-        };
-        let created = self.op.create_storage_with(&new, Some(&sso.storage)).await.map_err(|err| e(err.into()))?;
+        let created = self.create_storage(plan, Some(&sso.storage), job).await.map_err(e)?;
         let storage_id = created.storage.id;
-        if let Some(Compensation::DeleteStorage { storage_id: id, .. }) = job.compensations.last_mut() {
-            *id = Some(storage_id);
-        }
-        job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id} with SSO") });
-        self.checkpoint(job).map_err(e)?;
         let mut storage = created.storage;
         if sso.storage.token_exchange_scope.is_some()
             && storage.token_exchange_scope != sso.storage.token_exchange_scope
@@ -289,13 +284,7 @@ impl Runner<'_> {
         }
 
         job.enter(Phase::ConfigureNextcloud);
-        let compensation = match facts.integration.clone().filter(|i| i.is_set()) {
-            Some(previous) => {
-                Compensation::RestoreNextcloud { previous, integration_version: facts.integration_version.clone() }
-            }
-            None => Compensation::ResetNextcloud,
-        };
-        job.record(compensation);
+        job.record(crate::setup::apply::nextcloud_undo(facts));
         self.checkpoint(job).map_err(e)?;
         let values = SetupValues::oidc(plan.openproject_url.clone(), sso, audience.clone(), pf);
         let answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
@@ -501,25 +490,8 @@ pub fn conversion_changes(plan: &mut Plan, storage: &Storage) {
     let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
     match plan.sso.clone() {
         Some(sso) => {
-            if let Some(redirect) = &sso.oidc_client_redirect {
-                plan.changes.push(nc(Phase::CreateOidcClient, format!("Create the OpenID Connect client {OIDC_CLIENT_NAME:?} for OpenProject's sign-in (JWT access tokens, redirect to {redirect}) and let its refresh tokens never expire")));
-                plan.unrestorable.push("Refresh tokens of Nextcloud's OpenID Connect clients stay set to never expire after a rollback (a setting of the whole oidc app; its earlier value cannot be read).".into());
-            }
-            if let Some(new) = &sso.create_provider {
-                plan.changes.push(nc(Phase::ConfigureUserOidc, format!("Create the user_oidc provider {:?} for {} (Nextcloud's client {:?}, accepting its bearer tokens)", new.identifier, sso.discovery_url, new.client_id)));
-            }
-            if sso.store_login_token {
-                plan.changes.push(nc(
-                    Phase::ConfigureUserOidc,
-                    "Let user_oidc store users' login tokens (store_login_token)".into(),
-                ));
-                plan.unrestorable.push("user_oidc's stored login tokens stay switched on after a rollback (harmless: it only keeps tokens for apps that ask).".into());
-            }
-            let how = if sso.token_exchange {
-                format!("exchanging users' tokens for the audience {:?}", sso.storage.audience)
-            } else {
-                "sending users' identity-provider tokens as they are".into()
-            };
+            prerequisite_changes(plan, &sso);
+            let how = token_route(&sso);
             plan.changes.push(op(
                 Phase::SwitchStorage,
                 format!(

@@ -143,3 +143,48 @@ pub async fn self_signed_tls_port() -> u16 {
     });
     port
 }
+
+/// One setup through the engine with short timeouts (700 ms: a 1 s delay is a timeout for the client) and a
+/// 1.5 s settle, as the fault matrices need; `with_account`: Nextcloud's account password confirms user_oidc's
+/// writes.
+pub async fn apply_quickly(
+    pair: &opnc_sim::SimPair,
+    options: &opnc_core::setup::SetupOptions,
+    with_account: bool,
+) -> opnc_core::setup::apply::Outcome {
+    use opnc_core::setup::{apply::Runner, journal::JobStore, plan, preflight};
+    let http = HttpClient::new(HttpConfig {
+        read_timeout: Duration::from_millis(700),
+        total_timeout: Duration::from_secs(5),
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let op = OpenProjectClient::new(
+        http.clone(),
+        url(&pair.openproject.url()),
+        OpenProjectAuth::ApiKey(SecretString::from(op_demo::ADMIN_TOKEN)),
+    );
+    let nc = NextcloudClient::new(
+        http,
+        url(&pair.nextcloud.url()),
+        Some(NextcloudCredentials {
+            login_name: nc_demo::ADMIN_LOGIN.into(),
+            password: SecretString::from(nc_demo::ADMIN_PASSWORD),
+        }),
+    );
+    let report = preflight::run(&op, &nc, options).await;
+    let plan =
+        plan(&report, op.base(), nc.base(), options).unwrap_or_else(|blockers| panic!("blockers: {blockers:#?}"));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let store = JobStore::new(std::env::temp_dir().join(format!("opnc-engine-{}-{nanos:x}", std::process::id())));
+    let runner = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: Duration::from_millis(1500),
+        cancel: None,
+        account: with_account.then_some(&nc),
+    };
+    runner.apply(&plan, &report.facts).await
+}
