@@ -342,8 +342,8 @@ async fn the_openproject_provider_entered_by_hand_is_watched_for() {
     let provider = |available| opnc_sim::openproject::OpOidcProvider {
         slug: "oidc-nextcloud".into(),
         display_name: "Nextcloud".into(),
-        client_id: String::new(),
         available,
+        ..Default::default()
     };
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     pair.openproject.sim.lock().oidc_providers.push(provider(false));
@@ -416,5 +416,51 @@ async fn batch_profiles_set_up_sso_pairs() {
                 assert!(op.storages[0].sso(), "batch {action}: an SSO storage");
             }
         }
+    }
+}
+
+/// Signed in to OpenProject's web interface, the setup makes OpenProject's OpenID provider on its admin page with
+/// the values of the client it made in Nextcloud Hub (discovery fetched by OpenProject, saved again so it is
+/// offered), proven by the sign-in page; without the Enterprise feature for providers the page is not the form and
+/// nothing is sent: the hand-off values are printed instead.
+#[tokio::test]
+async fn with_the_web_sign_in_the_openproject_provider_is_made_on_its_page() {
+    for with_feature in [true, false] {
+        let mut op = OpenProjectProfile::v17();
+        op.available_features = vec!["nextcloud_sso".into()];
+        if with_feature {
+            op.available_features.push("sso_auth_providers".into());
+        }
+        let nc = NextcloudProfile { allow_local_remote_servers: true, ..NextcloudProfile::nc34() }.with_sso_apps();
+        let pair = SimPair::start(op, nc, opnc_sim::loopback(0), opnc_sim::loopback(0)).await.unwrap();
+        let state = state_dir("sso-web-provider");
+        let mut cmd = opnc(&pair, &state, &["setup", "--yes", "--auth", "sso-hub", "--no-project-folders"]);
+        cmd.arg("--openproject-login")
+            .env_remove("OPNC_OPENPROJECT_TOKEN")
+            .env("OPNC_OPENPROJECT_USER", "admin")
+            .env("OPNC_OPENPROJECT_PASSWORD", opnc_sim::openproject::demo::PASSWORD);
+        let out = output(cmd).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let client = pair.nextcloud.sim.state().oidc_clients[0].clone();
+        let providers = pair.openproject.sim.state().oidc_providers;
+        if with_feature {
+            assert!(text(&out).contains("Made OpenProject's OpenID provider \"nextcloud\" on its admin page; its sign-in page offers /auth/oidc-nextcloud"), "{}", text(&out));
+            assert_eq!(providers.len(), 1);
+            let p = &providers[0];
+            assert_eq!(
+                (p.client_id.as_str(), p.client_secret.as_str()),
+                (client.client_id.as_str(), client.client_secret.as_str())
+            );
+            assert!(p.available && !p.issuer.is_empty(), "discovered and offered: {p:?}");
+            assert!(p.scope.contains("api_v3") && p.scope.contains("offline_access"));
+        } else {
+            assert!(providers.is_empty(), "nothing sent");
+            assert!(
+                text(&out).contains("could not be made on its page") && text(&out).contains("One step is left by hand"),
+                "{}",
+                text(&out)
+            );
+        }
+        assert!(!text(&out).contains(&client.client_secret), "the secret is never printed");
     }
 }

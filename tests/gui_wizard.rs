@@ -730,6 +730,7 @@ async fn sso_run(app: &Path) {
         display_name: "Nextcloud".into(),
         client_id: client.client_id.clone(),
         available: true,
+        ..Default::default()
     });
     driver.wait_for("#provider-seen").await;
     let storage = &pair.openproject.sim.state().storages[0];

@@ -191,11 +191,30 @@ pub async fn watch_openproject_provider(state: State<'_, AppState>, slug: String
     pair.watch_openproject_provider(&slug, WATCH, &state.cancel_watch).await.map_err(|e| e.view())
 }
 
+/// Makes OpenProject's OpenID provider on its admin page with the setup's values (needs the OpenProject web
+/// sign-in); whether its sign-in page offers it afterwards.
+#[tauri::command]
+pub async fn create_openproject_provider(state: State<'_, AppState>) -> Result<bool, ErrorView> {
+    let pair = signed_in(&state).await?;
+    let handoff = state.handoff.lock().await.clone().ok_or_else(|| ErrorView {
+        code: ErrorCode::MissingCredential,
+        message: "The setup's values for OpenProject's OpenID provider are no longer held.".into(),
+        hint: "Set the connection up again, or enter the provider by hand in OpenProject.".into(),
+    })?;
+    let secret = handoff.client_secret.clone().ok_or_else(|| ErrorView {
+        code: ErrorCode::MissingCredential,
+        message: "OpenProject's client secret at the identity provider is not known to the assistant.".into(),
+        hint: "Enter the provider by hand in OpenProject with the secret from the identity provider.".into(),
+    })?;
+    pair.create_openproject_provider(&handoff, secret).await.map_err(|e| e.view())
+}
+
 /// The client secret to enter in OpenProject's OpenID provider form, when the admin reveals it: the one place the
 /// app shows a secret (masked until then).
 #[tauri::command]
 pub async fn reveal_handoff_secret(state: State<'_, AppState>) -> Result<String, ErrorView> {
-    state.handoff_secret.lock().await.as_ref().map(|s| s.expose().clone()).ok_or_else(|| ErrorView {
+    let held = state.handoff.lock().await.as_ref().and_then(|h| h.client_secret.as_ref()).map(|s| s.expose().clone());
+    held.ok_or_else(|| ErrorView {
         code: ErrorCode::MissingCredential,
         message: "No client secret is held: it is kept only until the app is closed or signed out.".into(),
         hint: "Read it in Nextcloud: Administration settings → Security → OpenID Connect clients.".into(),
@@ -221,7 +240,7 @@ pub async fn apply(
     let result = pair.apply(&state.jobs, Confirmation::Confirmed, &progress, Some(&state.cancel_apply)).await;
     drop(guard);
     if let ApplyResult::Ran { handoff: Some(handoff), .. } = &result {
-        *state.handoff_secret.lock().await = handoff.client_secret.clone();
+        *state.handoff.lock().await = Some((**handoff).clone());
     }
     let (title, kind, text) = match &result {
         ApplyResult::Ran { job, storage_id, .. } => match (&job.error, &job.rollback_error) {

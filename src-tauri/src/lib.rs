@@ -65,6 +65,7 @@ pub fn run() {
             commands::demo_identity_provider,
             commands::reveal_handoff_secret,
             commands::watch_openproject_provider,
+            commands::create_openproject_provider,
             commands::apply,
             commands::cancel_apply,
             commands::diagnose,

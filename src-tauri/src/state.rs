@@ -24,9 +24,9 @@ pub struct AppState {
     pub op_session: Mutex<Option<opnc_core::openproject_web::WebSession>>,
     /// The demo's external identity provider (SSO), beside the demo servers.
     pub demo_idp: Mutex<Option<opnc_sim::idp::RunningIdp>>,
-    /// The client secret of the oidc client an SSO setup made for OpenProject, until the admin has entered it in
-    /// OpenProject's form (memory only; shown masked, revealed on request).
-    pub handoff_secret: Mutex<Option<opnc_core::SecretString>>,
+    /// What an SSO setup left for OpenProject's OpenID provider form, with the client secret of the oidc client it
+    /// made (memory only; shown masked, revealed on request, or used to make the provider on OpenProject's page).
+    pub handoff: Mutex<Option<opnc_core::setup::sso::ProviderHandoff>>,
 }
 
 impl AppState {
@@ -42,7 +42,7 @@ impl AppState {
             cancel_watch: std::sync::atomic::AtomicBool::new(false),
             op_session: Mutex::new(None),
             demo_idp: Mutex::new(None),
-            handoff_secret: Mutex::new(None),
+            handoff: Mutex::new(None),
         }
     }
 
@@ -63,7 +63,7 @@ impl AppState {
     pub async fn sign_out(&self) -> bool {
         *self.op_session.lock().await = None;
         *self.browser_credentials.lock().await = None;
-        *self.handoff_secret.lock().await = None;
+        *self.handoff.lock().await = None;
         let pair = self.pair.lock().await.take();
         match pair {
             Some(pair) => pair.sign_out().await,
@@ -138,7 +138,7 @@ impl AppState {
 /// Nextcloud with the oidc and user_oidc apps).
 async fn start_sims() -> Result<SimPair, ErrorView> {
     let mut op = opnc_sim::OpenProjectProfile::v17();
-    op.available_features.push("nextcloud_sso".into());
+    op.available_features.extend(["nextcloud_sso".into(), "sso_auth_providers".into()]);
     let nc = opnc_sim::NextcloudProfile { allow_local_remote_servers: true, ..opnc_sim::NextcloudProfile::nc34() };
     SimPair::start(op, nc.with_sso_apps(), opnc_sim::loopback(0), opnc_sim::loopback(0))
         .await

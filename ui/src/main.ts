@@ -223,6 +223,7 @@ function handoffPanel(h: ProviderHandoff): string {
     <tr><th>${t("handoffSecret")}</th><td colspan="2">${secret}</td></tr>
     ${row(t("handoffScopes"), h.scopes, "handoff-scopes")}${row(t("handoffCallback"), h.callback_url, "handoff-callback")}</table>
     ${h.token_exchange ? `<p class="hint">${t("handoffExchange")}</p>` : ""}
+    ${state.summary?.openproject_web && h.client_secret_source.startsWith("Nextcloud") && state.providerSeen !== true ? `<p><button type="button" id="create-provider">${t("providerCreate")}</button> <span class="hint">${t("providerCreateHint")}</span></p>` : ""}
     <p>${state.providerSeen === true ? `<span class="ok" id="provider-seen">${t("providerSeen", undefined, { slug: h.sign_in_slug })}</span>` : state.watchingProvider ? `<span class="hint">${t("providerWatching")}</span> <button type="button" class="secondary" id="stop-watch">${t("stopWatching")}</button>` : `<button type="button" id="watch-provider" data-slug="${esc(h.sign_in_slug)}">${t("providerWatch")}</button>${state.providerSeen === false ? ` <span class="hint">${t("providerNotSeen")}</span>` : ""}`}</p></div>`;
 }
 
@@ -577,6 +578,11 @@ function bind(): void {
     const seen = await run(() => invoke<boolean>("watch_openproject_provider", { slug }));
     state.watchingProvider = false;
     state.providerSeen = seen ?? false;
+    render();
+  });
+  document.querySelector("#create-provider")?.addEventListener("click", async () => {
+    const seen = await run(() => invoke<boolean>("create_openproject_provider"));
+    if (seen !== undefined) state.providerSeen = seen;
     render();
   });
   document.querySelector("#reveal-secret")?.addEventListener("click", async () => {

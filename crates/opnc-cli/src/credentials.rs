@@ -170,6 +170,10 @@ pub fn optional_nextcloud(url: &ServerUrl) -> Option<NextcloudCredentials> {
     }
 }
 
+/// OpenProject's client secret at an external identity provider: with `--openproject-login`, the setup makes
+/// OpenProject's OpenID provider with it on its admin page.
+pub const IDP_OPENPROJECT_CLIENT_SECRET: &str = "OPNC_IDP_OPENPROJECT_CLIENT_SECRET";
+
 /// The environment variable for Nextcloud's client secret at an external identity provider (a new user_oidc
 /// provider): never on the command line.
 pub const IDP_NEXTCLOUD_CLIENT_SECRET: &str = "OPNC_IDP_NEXTCLOUD_CLIENT_SECRET";

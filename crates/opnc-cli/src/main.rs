@@ -201,7 +201,7 @@ async fn sim(args: SimArgs) -> Exit {
     nc.strips_bearer_header = args.strip_bearer_header;
     let mut op = op;
     if args.sso {
-        op.available_features.push("nextcloud_sso".into());
+        op.available_features.extend(["nextcloud_sso".into(), "sso_auth_providers".into()]);
         nc = nc.with_sso_apps();
     }
     let pair = match SimPair::start(op, nc, loopback(args.openproject_port), loopback(args.nextcloud_port)).await {

@@ -525,8 +525,19 @@ pub async fn setup(args: SetupArgs) -> Exit {
     }
     let result = c.pair.apply(&store, confirmation, &progress, None).await;
     let mut provider_seen = None;
+    let mut provider_made = None;
     if let ApplyResult::Ran { handoff: Some(handoff), .. } = &result {
-        if args.watch_provider_seconds > 0 && result.succeeded() {
+        // Signed in to OpenProject's web interface: its provider is made on its admin page, not by hand. The
+        // secret: Hub's client (made by the setup), or OpenProject's at an external identity provider.
+        let secret = handoff.client_secret.clone().or_else(|| {
+            std::env::var(crate::credentials::IDP_OPENPROJECT_CLIENT_SECRET).ok().map(opnc_core::SecretString::from)
+        });
+        if let (true, true, Some(secret)) = (result.succeeded(), c.pair.web.is_some(), secret) {
+            if !handoff.client_id.is_empty() {
+                provider_made = Some(c.pair.create_openproject_provider(handoff, secret).await);
+            }
+        }
+        if args.watch_provider_seconds > 0 && result.succeeded() && !matches!(provider_made, Some(Ok(_))) {
             eprint!("{}", handoff_text(handoff));
             eprintln!(
                 "Watching OpenProject's sign-in page for /auth/{} (up to {} s)…",
@@ -549,7 +560,25 @@ pub async fn setup(args: SetupArgs) -> Exit {
                     storage_id.unwrap_or_default(),
                     proof.map(|p| p.checks.len()).unwrap_or(0)
                 );
+                match (&handoff, &provider_made) {
+                    (Some(h), Some(Ok(offered))) => eprintln!(
+                        "Made OpenProject's OpenID provider {:?} on its admin page{}.",
+                        h.display_name,
+                        if *offered {
+                            format!("; its sign-in page offers /auth/{}", h.sign_in_slug)
+                        } else {
+                            "; its sign-in page does not offer it yet (check it on the admin page)".into()
+                        }
+                    ),
+                    (Some(_), Some(Err(e))) => {
+                        let failure = Failure::from(e.clone());
+                        eprintln!("OpenProject's OpenID provider could not be made on its page: {}", failure.message)
+                    }
+                    _ => {}
+                }
+                let made = matches!(provider_made, Some(Ok(_)));
                 match (&handoff, provider_seen) {
+                    (Some(_), _) if made => {}
                     (Some(h), Some(Ok(true))) => {
                         eprintln!("OpenProject now offers sign-in through its OpenID provider (/auth/{}).", h.sign_in_slug)
                     }

@@ -597,6 +597,108 @@ impl AdminPages {
         })
     }
 
+    /// Creates OpenProject's OpenID provider through its admin pages (`OpenIDConnect::ProvidersController`, which
+    /// has no API counterpart): the create form (display name, type `custom`), then the updates its wizard makes —
+    /// the discovery URL with `fetch_metadata` (OpenProject fetches the document itself), the client id, secret and
+    /// scopes, and one more save, because a provider saved complete is offered only after the save that follows its
+    /// discovery. A page that is not the form this version should show sends nothing. Returns the provider's id.
+    pub async fn create_openid_provider(&self, new: &NewOpenidProvider) -> Result<i64, ClientError> {
+        let list = "admin/openid_connect/providers";
+        let (html, token) = self.page(&format!("{list}/new?oidc_provider=custom")).await.map_err(|e| match e.kind {
+            // Without the Enterprise feature `sso_auth_providers` the page redirects to the list.
+            ErrorKind::UnexpectedStatus { status, .. } if (300..400).contains(&status) => web_error(
+                &format!("GET /{list}/new"),
+                WebProblem::PageNotRecognized {
+                    expected: "the new OpenID provider form (OpenProject's Enterprise feature sso_auth_providers)"
+                        .into(),
+                },
+            ),
+            _ => e,
+        })?;
+        let has_form = html_scan::tags(&html)
+            .iter()
+            .any(|t| t.name == "input" && t.attr("name") == Some("openid_connect_provider[display_name]"));
+        if !has_form {
+            return Err(web_error(
+                &format!("GET /{list}/new"),
+                WebProblem::PageNotRecognized { expected: "the new OpenID provider form".into() },
+            ));
+        }
+        let field = |k: &str, v: &str| (format!("openid_connect_provider[{k}]"), v.to_owned());
+        let created = self
+            .http
+            .send(self.write(
+                Method::POST,
+                list,
+                &token,
+                vec![field("display_name", &new.display_name), field("oidc_provider", "custom")],
+                HTML_ACCEPT,
+            ))
+            .await?;
+        let id = self.saved(&created)?.and_then(|path| {
+            path.trim_start_matches('/').strip_prefix(list)?.trim_start_matches('/').split('/').next()?.parse().ok()
+        });
+        let Some(id) = id else {
+            return Err(not_recognized(&created, "a redirect to the new provider"));
+        };
+        let update = |fields: Vec<(String, String)>| {
+            let mut fields = fields;
+            fields.push(("_method".into(), "patch".into()));
+            self.write(Method::POST, &format!("{list}/{id}"), &token, fields, HTML_ACCEPT)
+        };
+        let steps = [
+            vec![field("metadata_url", &new.discovery_url), ("fetch_metadata".into(), "true".into())],
+            vec![
+                field("client_id", &new.client_id),
+                field("client_secret", new.client_secret.expose()),
+                field("scope", &new.scopes),
+            ],
+            vec![field("display_name", &new.display_name)],
+        ];
+        for fields in steps {
+            let r = self.http.send(update(fields)).await?;
+            if let Err(e) = self.saved(&r) {
+                // Half a provider is worse than none: what this call made goes again.
+                let _ = self.delete_openid_provider(id).await;
+                return Err(e);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Deletes an OpenID provider (its `destroy`).
+    pub async fn delete_openid_provider(&self, id: i64) -> Result<(), ClientError> {
+        let (_, token) = self.page(&format!("admin/openid_connect/providers/{id}")).await?;
+        let fields = vec![("_method".to_owned(), "delete".to_owned())];
+        let r = self
+            .http
+            .send(self.write(
+                Method::POST,
+                &format!("admin/openid_connect/providers/{id}"),
+                &token,
+                fields,
+                HTML_ACCEPT,
+            ))
+            .await?;
+        self.saved(&r).map(|_| ())
+    }
+
+    /// A provider form's answer: a 302 is a save (its location returned), a 422 the form again with the reason.
+    fn saved(&self, r: &RawResponse) -> Result<Option<String>, ClientError> {
+        if let Some(e) = self.common_failure(r) {
+            return Err(e);
+        }
+        if r.status.is_redirection() {
+            return Ok(location_path(r));
+        }
+        if r.status == StatusCode::UNPROCESSABLE_ENTITY {
+            let html = body_text(r);
+            let message = error_text(&html).unwrap_or_else(|| "the form was shown again".into());
+            return Err(web_error(&r.endpoint, WebProblem::PageMessage { status: 422, message }));
+        }
+        Err(r.unexpected_status())
+    }
+
     /// Runs OpenProject's health checks (16.0+) and downloads the text report.
     pub async fn health_report(&self, storage_id: i64) -> Result<String, ClientError> {
         if !self.at_least(&gates::HEALTH_REPORT) {
@@ -686,6 +788,16 @@ pub fn parse_health_report(yaml: &str) -> Vec<HealthCheckResult> {
         }
     }
     out
+}
+
+/// What OpenProject's OpenID provider is created with (its admin form).
+#[derive(Debug, Clone)]
+pub struct NewOpenidProvider {
+    pub display_name: String,
+    pub discovery_url: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: String,
 }
 
 /// The OpenID providers OpenProject offers on its sign-in page (public): the slugs of its `/auth/<slug>` links, or

@@ -134,12 +134,29 @@ const SSO_FEATURE: &str = "nextcloud_sso";
 
 /// An OpenID provider of OpenProject (`openid_connect/provider.rb`): the slug is `oidc-` and the display name;
 /// `available` once saved complete.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpOidcProvider {
+    pub id: i64,
     pub slug: String,
     pub display_name: String,
     pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+    pub metadata_url: String,
+    /// Discovered: the issuer, and the grant types (token exchange among them or not).
+    pub issuer: String,
+    pub grant_types_supported: Vec<String>,
     pub available: bool,
+}
+
+impl OpOidcProvider {
+    /// `Provider#configured?`: a display name, client id and secret, and the mandatory discovered endpoints.
+    pub fn configured(&self) -> bool {
+        !self.display_name.is_empty()
+            && !self.client_id.is_empty()
+            && !self.client_secret.is_empty()
+            && !self.issuer.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +250,11 @@ pub mod demo {
 pub struct OpenProjectSim(Arc<Mutex<OpenProjectState>>, reqwest::Client);
 
 impl OpenProjectSim {
+    /// The client OpenProject's own requests go out with (its provider's discovery fetch).
+    pub(crate) fn outbound(&self) -> &reqwest::Client {
+        &self.1
+    }
+
     pub fn new(profile: OpenProjectProfile) -> Self {
         let users = vec![
             OpUser {

@@ -76,6 +76,10 @@ fn routes() -> Router<OpenProjectSim> {
         .route("/auth/{provider}", get(identity_provider))
         .route("/two_factor_authentication/request", get(otp_page))
         .route("/two_factor_authentication/confirm", axum::routing::post(otp_confirm))
+        .route("/admin/openid_connect/providers", get(providers_index).post(provider_create))
+        .route("/admin/openid_connect/providers/new", get(provider_new))
+        .route("/admin/openid_connect/providers/{id}", get(provider_show).post(provider_update))
+        .route("/admin/openid_connect/providers/{id}/edit", get(provider_show))
         .route("/admin/settings/storages/{sid}/edit", get(storage_edit))
         .route("/admin/settings/storages/{sid}/project_storages", get(storage_projects).post(bulk_add))
         .route("/admin/settings/storages/{sid}/replace_oauth_application", axum::routing::any(replace_oauth))
@@ -1133,4 +1137,228 @@ mod tests {
         assert_eq!(h(Some("text/html,application/xhtml+xml,*/*;q=0.8")), Format::Html);
         assert_eq!(h(Some("application/json")), Format::Json);
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenID providers (Administration → Authentication → OpenID providers), as `OpenIDConnect::ProvidersController`
+// has them (openid_connect/providers_controller.rb): admin only; every page but the index needs the Enterprise
+// feature `sso_auth_providers` (a redirect to the index without); `create` takes the display name and provider
+// type only, `update` the options (`metadata_url`, `client_id`, `client_secret`, `scope`, …) and fetches the
+// discovery document when `fetch_metadata=true`; an HTML success is a 302 (to the next edit step or the provider),
+// a failure a 422 with the form. `available` is decided before the same request's discovery fetch, so a provider
+// saved complete in one go is offered only after the next save (the contract notes' pitfall).
+
+use serde_json::Value;
+
+const SSO_PROVIDERS_FEATURE: &str = "sso_auth_providers";
+
+fn providers_feature(s: &OpenProjectState) -> bool {
+    s.profile.available_features.iter().any(|f| f == SSO_PROVIDERS_FEATURE)
+}
+
+fn provider_param<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    field(fields, &format!("openid_connect_provider[{name}]"))
+}
+
+/// Rails' `parameterize` for the slug, as far as display names go.
+fn parameterize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+async fn providers_index(State(sim): State<OpenProjectSim>, uri: Uri, headers: HeaderMap) -> Response {
+    let s = sim.lock();
+    if let Err(r) = require_web_admin(&s, &headers, &uri) {
+        return r;
+    }
+    let rows: String = s
+        .oidc_providers
+        .iter()
+        .map(|p| format!("<li><a href=\"/admin/openid_connect/providers/{}\">{}</a></li>", p.id, esc(&p.display_name)))
+        .collect();
+    html(200, page(&s, &session_id(&headers), "OpenID providers", &format!("<h1>OpenID providers</h1><ul>{rows}</ul>")))
+}
+
+fn provider_form(id: Option<i64>, errors: &str) -> String {
+    let (action, method) = match id {
+        Some(id) => (
+            format!("/admin/openid_connect/providers/{id}"),
+            "<input type=\"hidden\" name=\"_method\" value=\"patch\">",
+        ),
+        None => ("/admin/openid_connect/providers".to_owned(), ""),
+    };
+    format!(
+        "{errors}<form id=\"openid-connect-providers-edit-form\" action=\"{action}\" method=\"post\">{method}\
+         <label for=\"openid_connect_provider_display_name\">Display name</label>\
+         <input type=\"text\" name=\"openid_connect_provider[display_name]\" id=\"openid_connect_provider_display_name\">\
+         <input type=\"hidden\" name=\"openid_connect_provider[oidc_provider]\" value=\"custom\">\
+         <button type=\"submit\">Continue</button></form>"
+    )
+}
+
+async fn provider_new(State(sim): State<OpenProjectSim>, uri: Uri, headers: HeaderMap) -> Response {
+    let s = sim.lock();
+    if let Err(r) = require_web_admin(&s, &headers, &uri) {
+        return r;
+    }
+    if !providers_feature(&s) {
+        return redirect(302, "/admin/openid_connect/providers", None);
+    }
+    html(200, page(&s, &session_id(&headers), "New OpenID provider", &provider_form(None, "")))
+}
+
+async fn provider_show(
+    State(sim): State<OpenProjectSim>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let s = sim.lock();
+    if let Err(r) = require_web_admin(&s, &headers, &uri) {
+        return r;
+    }
+    if !providers_feature(&s) {
+        return redirect(302, "/admin/openid_connect/providers", None);
+    }
+    let Some(p) = s.oidc_providers.iter().find(|p| p.id.to_string() == id) else { return not_found() };
+    let body = format!("<h1>{}</h1>{}", esc(&p.display_name), provider_form(Some(p.id), ""));
+    html(200, page(&s, &session_id(&headers), &p.display_name, &body))
+}
+
+fn provider_failure(s: &OpenProjectState, headers: &HeaderMap, id: Option<i64>, message: &str) -> Response {
+    let errors = format!("<div class=\"op-toast -error\" role=\"alert\">{}</div>", esc(message));
+    html(422, page(s, &session_id(headers), "OpenID provider", &provider_form(id, &errors)))
+}
+
+fn after_save(id: i64, fields: &[(String, String)]) -> Response {
+    let edit_mode = field(fields, "edit_mode") == Some("true");
+    match field(fields, "next_edit_state").filter(|_| edit_mode) {
+        Some(next) => redirect(
+            302,
+            &format!("/admin/openid_connect/providers/{id}/edit?edit_mode=true&edit_state={next}#openid-connect-providers-edit-form"),
+            None,
+        ),
+        None => redirect(302, &format!("/admin/openid_connect/providers/{id}"), None),
+    }
+}
+
+async fn provider_create(State(sim): State<OpenProjectSim>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = form_fields(&body);
+    let format = negotiate(&headers, uri.path());
+    let mut s = sim.lock();
+    if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
+        return r;
+    }
+    if !providers_feature(&s) {
+        return redirect(302, "/admin/openid_connect/providers", None);
+    }
+    let name = provider_param(&fields, "display_name").unwrap_or_default().trim().to_owned();
+    if name.is_empty() {
+        return provider_failure(&s, &headers, None, "Display name can't be blank.");
+    }
+    let slug = format!("oidc-{}", parameterize(&name));
+    if s.oidc_providers.iter().any(|p| p.slug == slug) {
+        return provider_failure(&s, &headers, None, "Display name has already been taken.");
+    }
+    let id = s.next();
+    s.oidc_providers.push(crate::openproject::OpOidcProvider {
+        id,
+        slug,
+        display_name: name,
+        scope: "openid email profile".into(),
+        grant_types_supported: vec!["authorization_code".into(), "implicit".into()],
+        ..Default::default()
+    });
+    after_save(id, &fields)
+}
+
+async fn provider_update(
+    State(sim): State<OpenProjectSim>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let format = negotiate(&headers, uri.path());
+    let method = field(&fields, "_method").map(str::to_lowercase);
+    {
+        let mut s = sim.lock();
+        if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
+            return r;
+        }
+        if !providers_feature(&s) {
+            return redirect(302, "/admin/openid_connect/providers", None);
+        }
+        if !s.oidc_providers.iter().any(|p| p.id.to_string() == id) {
+            return not_found();
+        }
+        if method.as_deref() == Some("delete") {
+            s.oidc_providers.retain(|p| p.id.to_string() != id);
+            return redirect(302, "/admin/openid_connect/providers", None);
+        }
+        if method.as_deref() != Some("patch") {
+            return not_found();
+        }
+    }
+    // The discovery document is fetched by OpenProject itself, without following redirects.
+    let metadata_url = provider_param(&fields, "metadata_url").map(str::to_owned);
+    let fetched = if field(&fields, "fetch_metadata") == Some("true") {
+        let url = metadata_url.clone().unwrap_or_default();
+        let answer = sim.outbound().get(&url).send().await;
+        match answer {
+            Ok(r) if r.status().is_success() => match r.json::<Value>().await {
+                Ok(doc) if doc.get("issuer").and_then(Value::as_str).is_some() => Some(doc),
+                _ => None,
+            },
+            _ => None,
+        }
+        .map(Some)
+        .ok_or(())
+    } else {
+        Ok(None)
+    };
+    let mut s = sim.lock();
+    let numeric = id.parse::<i64>().unwrap_or_default();
+    let document = match fetched {
+        Ok(doc) => doc,
+        Err(()) => {
+            return provider_failure(
+                &s,
+                &headers,
+                Some(numeric),
+                "The provider's metadata could not be fetched from the metadata URL.",
+            )
+        }
+    };
+    let Some(p) = s.oidc_providers.iter_mut().find(|p| p.id == numeric) else { return not_found() };
+    for (name, target) in [
+        ("display_name", &mut p.display_name),
+        ("client_id", &mut p.client_id),
+        ("client_secret", &mut p.client_secret),
+        ("scope", &mut p.scope),
+        ("metadata_url", &mut p.metadata_url),
+    ] {
+        if let Some(value) = provider_param(&fields, name) {
+            *target = value.trim().to_owned();
+        }
+    }
+    // Decided before the fetched metadata is applied (the pitfall above).
+    p.available = p.configured();
+    if let Some(doc) = document {
+        p.issuer = doc.get("issuer").and_then(Value::as_str).unwrap_or_default().to_owned();
+        p.grant_types_supported = doc
+            .get("grant_types_supported")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+    }
+    after_save(numeric, &fields)
 }

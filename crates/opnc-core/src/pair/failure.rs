@@ -51,6 +51,7 @@ pub enum PairError {
     /// The action happens on OpenProject's page (`page`), which needs its browser sign-in or a hand-off.
     WebSessionRequired {
         page: String,
+        action: WebAction,
     },
     WindowClosed,
     DemoOnly,
@@ -151,12 +152,20 @@ impl PairError {
             PairError::NotRemembered { message, hint } => {
                 view(format!("Signed in, but the credentials could not be remembered: {message}"), hint)
             }
-            PairError::WebSessionRequired { page } => ErrorView {
+            PairError::WebSessionRequired { page, action: WebAction::ReplaceOauth } => ErrorView {
                 code: self.code(),
                 message: "Replacing OpenProject's OAuth values happens in OpenProject's web interface.".into(),
                 hint: format!(
                     "Sign in to OpenProject's web interface, or replace them by hand on {page}: the assistant \
                      watches for the new client and passes it to Nextcloud."
+                ),
+            },
+            PairError::WebSessionRequired { page, action: WebAction::CreateOpenidProvider } => ErrorView {
+                code: self.code(),
+                message: "OpenProject's OpenID provider is made in OpenProject's web interface (it has no API).".into(),
+                hint: format!(
+                    "Sign in to OpenProject's web interface, or enter the values shown on {page}: the assistant \
+                     watches OpenProject's sign-in page until it offers the provider."
                 ),
             },
             PairError::WindowClosed => view(
@@ -186,4 +195,11 @@ impl PairError {
             PairError::Changed { message, hint } | PairError::Local { message, hint } => view(message.clone(), hint),
         }
     }
+}
+
+/// What needs OpenProject's web interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebAction {
+    ReplaceOauth,
+    CreateOpenidProvider,
 }

@@ -159,3 +159,30 @@ pub async fn nextcloud_browser_sign_in(
     }
     Err(PairError::WatchTimedOut(Watched::BrowserSignIn))
 }
+
+impl ConnectedPair {
+    /// Creates OpenProject's OpenID provider from the setup's hand-off values through OpenProject's admin pages
+    /// (its web sign-in is needed: there is no API), then proves it by its sign-in page offering it. `client_secret`:
+    /// the secret of OpenProject's client at the identity provider (Nextcloud Hub: the one the setup made). Where the
+    /// page is not what this version should show, nothing is sent and the error offers the hand-off.
+    pub async fn create_openproject_provider(
+        &self,
+        handoff: &crate::setup::sso::ProviderHandoff,
+        client_secret: crate::SecretString,
+    ) -> Result<bool, PairError> {
+        let web = self.web.as_ref().ok_or_else(|| PairError::WebSessionRequired {
+            page: handoff.page.clone(),
+            action: super::failure::WebAction::CreateOpenidProvider,
+        })?;
+        let new = crate::openproject_web::NewOpenidProvider {
+            display_name: handoff.display_name.clone(),
+            discovery_url: handoff.discovery_url.clone(),
+            client_id: handoff.client_id.clone(),
+            client_secret,
+            scopes: handoff.scopes.clone(),
+        };
+        web.create_openid_provider(&new).await?;
+        let offered = crate::openproject_web::sign_in_providers(self.op.http(), self.op.base()).await?;
+        Ok(offered.contains(&handoff.sign_in_slug))
+    }
+}

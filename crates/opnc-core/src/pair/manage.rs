@@ -91,7 +91,9 @@ impl ConnectedPair {
                     e
                 })
             }
-            (ResetKind::OpenprojectOauth, None) => return Err(PairError::WebSessionRequired { page }),
+            (ResetKind::OpenprojectOauth, None) => {
+                return Err(PairError::WebSessionRequired { page, action: super::failure::WebAction::ReplaceOauth })
+            }
         };
         Ok(result?)
     }
