@@ -1106,39 +1106,6 @@ async fn modules_update(
     redirect(302, &format!("/projects/{pid}/settings/modules"), None)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masked_tokens_differ_and_all_validate() {
-        let secret = WebSession::fresh().csrf_secret;
-        let a = masked_token(&secret);
-        let b = masked_token(&secret);
-        assert_ne!(a, b);
-        assert!(token_valid(&secret, &a) && token_valid(&secret, &b));
-        assert!(!token_valid(&WebSession::fresh().csrf_secret, &a));
-        assert!(!token_valid(&secret, "not base64!"));
-    }
-
-    #[test]
-    fn accept_negotiation_follows_rails() {
-        let h = |v: Option<&str>| {
-            let mut m = HeaderMap::new();
-            if let Some(v) = v {
-                m.insert("accept", v.parse().unwrap());
-            }
-            negotiate(&m, "/x")
-        };
-        assert_eq!(h(None), Format::Html);
-        assert_eq!(h(Some("text/vnd.turbo-stream.html, text/html, application/xhtml+xml")), Format::TurboStream);
-        assert_eq!(h(Some("*/*")), Format::Any);
-        assert_eq!(h(Some("text/vnd.turbo-stream.html, */*")), Format::Html);
-        assert_eq!(h(Some("text/html,application/xhtml+xml,*/*;q=0.8")), Format::Html);
-        assert_eq!(h(Some("application/json")), Format::Json);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // OpenID providers (Administration → Authentication → OpenID providers), as `OpenIDConnect::ProvidersController`
 // has them (openid_connect/providers_controller.rb): admin only; every page but the index needs the Enterprise
@@ -1361,4 +1328,37 @@ async fn provider_update(
             .unwrap_or_default();
     }
     after_save(numeric, &fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_tokens_differ_and_all_validate() {
+        let secret = WebSession::fresh().csrf_secret;
+        let a = masked_token(&secret);
+        let b = masked_token(&secret);
+        assert_ne!(a, b);
+        assert!(token_valid(&secret, &a) && token_valid(&secret, &b));
+        assert!(!token_valid(&WebSession::fresh().csrf_secret, &a));
+        assert!(!token_valid(&secret, "not base64!"));
+    }
+
+    #[test]
+    fn accept_negotiation_follows_rails() {
+        let h = |v: Option<&str>| {
+            let mut m = HeaderMap::new();
+            if let Some(v) = v {
+                m.insert("accept", v.parse().unwrap());
+            }
+            negotiate(&m, "/x")
+        };
+        assert_eq!(h(None), Format::Html);
+        assert_eq!(h(Some("text/vnd.turbo-stream.html, text/html, application/xhtml+xml")), Format::TurboStream);
+        assert_eq!(h(Some("*/*")), Format::Any);
+        assert_eq!(h(Some("text/vnd.turbo-stream.html, */*")), Format::Html);
+        assert_eq!(h(Some("text/html,application/xhtml+xml,*/*;q=0.8")), Format::Html);
+        assert_eq!(h(Some("application/json")), Format::Json);
+    }
 }
