@@ -32,7 +32,7 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
     };
     let (provider_type, oidc_provider, audience, exchange) =
         (text(provider_type), text(oidc_provider), text(audience), text(exchange) == "1");
-    let hub = provider_type == "nextcloud_hub";
+    let hub = provider_type == crate::setup::sso::NEXTCLOUD_HUB_TYPE;
     let storage_exchanges = storage.storage_audience.as_deref().is_some_and(|a| a != IDP_AUDIENCE);
 
     if storage.storage_audience.is_none() {
@@ -129,13 +129,7 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
                         );
                     }
                     if hub {
-                        if let Some(port) = url::Url::parse(&document.issuer).ok().and_then(|u| u.port()) {
-                            findings.push(
-                                Finding::new(C::SsoIssuerPortDropped, Severity::Warning, Some(Server::Nextcloud), format!("Nextcloud's issuer has a port ({port}); the oidc app (2.0.9) leaves it out of the tokens it makes for OpenProject, which then may not find its provider."))
-                                    .evidence(format!("issuer {}", document.issuer))
-                                    .fix("Serve Nextcloud on the default port (443) for SSO with Nextcloud Hub, or use an external identity provider."),
-                            );
-                        }
+                        findings.extend(crate::setup::sso::issuer_port_dropped(&document));
                     }
                 }
                 Err(e) => {

@@ -56,9 +56,9 @@ impl NextcloudClient {
     }
 
     /// `POST /index.php/apps/oidc/clients`: a confidential client with JWT access tokens (opaque tokens break
-    /// OpenProject's bearer check, user_oidc#1040), with the client id given (32–64 printable characters): a
-    /// second client with the same id is refused with a 500 (measured), which tells whether a create whose answer
-    /// never came has landed.
+    /// OpenProject's bearer check, user_oidc#1040), with the client id given (32–64 printable characters), so that a
+    /// create whose answer never came can be found again on the oidc app's admin page (`oidc_clients`); a second
+    /// client with the same id is refused with a 500 (measured).
     pub async fn create_oidc_client(
         &self,
         name: &str,

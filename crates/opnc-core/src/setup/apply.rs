@@ -248,16 +248,11 @@ impl Runner<'_> {
             let storage =
                 facts.storage_for(&nextcloud).cloned().ok_or_else(|| e(StepError::Incomplete("the storage".into())))?;
             if let Some(sso) = &plan.sso {
-                let checks =
-                    crate::setup::sso_apply::prove_sso(self.op, self.nc, &storage, sso, None, job.project_folders)
-                        .await
-                        .map_err(|err| e(err.into()))?;
-                let proof = Proof { storage_id: storage.id, checks };
-                if !proof.ok() {
-                    let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
-                    return Err((StepError::Proof(failed), Some(proof)));
-                }
-                return Ok((storage, proof, None));
+                let checks = crate::setup::sso_apply::prove_sso(self.nc, &storage, sso, None, job.project_folders)
+                    .await
+                    .map_err(|err| e(err.into()))?;
+                let storage_id = storage.id;
+                return proven(storage, Proof { storage_id, checks }).map(|(s, p)| (s, p, None));
             }
             return self.prove(job, storage).await.map(|(s, p)| (s, p, None));
         }
@@ -359,23 +354,12 @@ impl Runner<'_> {
         let host_name = facts.openproject_host_name.as_deref();
         let mut checks = prove_openproject_side(self.op, self.nc, &storage, host_name, &nc_client_id, pf);
         checks.extend(nextcloud_checks.map_err(|err| e(err.into()))?);
-        let proof = Proof { storage_id, checks };
-        if proof.ok() {
-            Ok((storage, proof, None))
-        } else {
-            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
-            Err((StepError::Proof(failed), Some(proof)))
-        }
+        proven(storage, Proof { storage_id, checks }).map(|(s, p)| (s, p, None))
     }
 
     async fn prove(&self, job: &Job, storage: Storage) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
         let proof = prove(self.op, self.nc, &storage, job.project_folders).await.map_err(|err| (err.into(), None))?;
-        if proof.ok() {
-            Ok((storage, proof))
-        } else {
-            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
-            Err((StepError::Proof(failed), Some(proof)))
-        }
+        proven(storage, proof)
     }
 
     /// Runs the recorded compensations, newest first. When a write may still be in flight (it timed out, its
@@ -438,8 +422,8 @@ impl Runner<'_> {
         for (at, compensation) in job.compensations.clone().iter().enumerate().rev() {
             match self.compensate(compensation, secrets).await {
                 Ok(what) => {
-                    // A client deleted by its number is gone for good; one probed for by its client id is probed
-                    // again (its create may still land).
+                    // A client deleted by its number is gone for good; one looked for by its client id is looked
+                    // for again (its create may still land).
                     if let Some(Compensation::DeleteOidcClient { deleted, id: Some(_), .. }) =
                         job.compensations.get_mut(at)
                     {
@@ -576,17 +560,7 @@ impl Runner<'_> {
                 ))
             }
             Compensation::RestoreNextcloudMethod { sso, integration_version } => {
-                let values = match sso {
-                    Some(sso) => SetupValues {
-                        authorization_method: Some("oidc".into()),
-                        sso_provider_type: Some(sso.provider_type.clone()).filter(|v| !v.is_empty()),
-                        oidc_provider: Some(sso.oidc_provider.clone()).filter(|v| !v.is_empty()),
-                        targeted_audience_client_id: Some(sso.targeted_audience_client_id.clone()).filter(|v| !v.is_empty()),
-                        token_exchange: Some(sso.token_exchange).filter(|_| sso.provider_type == "external"),
-                        ..SetupValues::default()
-                    },
-                    None => SetupValues { authorization_method: Some("oauth2".into()), ..SetupValues::default() },
-                };
+                let values = SetupValues::switch_method(sso.as_ref());
                 let version = integration_version
                     .as_deref()
                     .and_then(crate::version::parse_server_version)
@@ -643,6 +617,15 @@ impl Runner<'_> {
             }
         }
     }
+}
+
+/// A proof that passed, or the failure that names its failed checks (and keeps the proof for the face).
+pub(crate) fn proven(storage: Storage, proof: Proof) -> Result<(Storage, Proof), (StepError, Option<Proof>)> {
+    if proof.ok() {
+        return Ok((storage, proof));
+    }
+    let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+    Err((StepError::Proof(failed), Some(proof)))
 }
 
 /// How to undo a full setup of Nextcloud's integration: put back what it held, or reset it.

@@ -78,7 +78,7 @@ pub async fn state(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<Conne
     };
     let project_folders = storage.has_application_password == Some(true);
     let proof = if storage.is_sso() {
-        crate::setup::sso_apply::prove_in_place(op, nc, &storage, project_folders).await?
+        crate::setup::sso_apply::prove_in_place(nc, &storage, project_folders).await?
     } else {
         prove(op, nc, &storage, project_folders).await?
     };
@@ -142,7 +142,7 @@ async fn sso_parts(
     if method?.expose() != "oidc" {
         return Ok((None, None));
     }
-    if kind?.expose() == "nextcloud_hub" {
+    if kind?.expose() == crate::setup::sso::NEXTCLOUD_HUB_TYPE {
         let audience = audience?.expose().clone();
         let clients = nc.oidc_clients().await?.unwrap_or_default();
         return Ok((clients.into_iter().find(|c| c.client_id == audience), None));

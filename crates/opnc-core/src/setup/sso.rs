@@ -222,13 +222,7 @@ pub async fn readiness(
                 }
             }
             if hub {
-                if let Some(port) = url::Url::parse(&found.issuer).ok().and_then(|u| u.port()) {
-                    findings.push(
-                        Finding::new(C::SsoIssuerPortDropped, Severity::Warning, Some(Server::Nextcloud), format!("Nextcloud's issuer has a port ({port}); the oidc app (2.0.9) leaves the port out of the tokens it makes for OpenProject, which then may not find its provider."))
-                            .evidence(format!("issuer {}", found.issuer))
-                            .fix("Serve Nextcloud on the default port (443) for SSO with Nextcloud Hub, or use an external identity provider."),
-                    );
-                }
+                findings.extend(issuer_port_dropped(&found));
             }
             facts.discovery = Some(found);
         }
@@ -311,17 +305,41 @@ impl SsoOptions {
         }
     }
 
-    /// OpenProject's sign-in slug for its provider (`oidc-` and the display name, as OpenProject makes it).
+    /// OpenProject's sign-in slug for its provider.
     pub fn openproject_slug(&self) -> String {
-        let name: String = self
-            .openproject_provider
-            .trim()
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        format!("oidc-{}", name.trim_matches('-'))
+        openproject_slug(&self.openproject_provider)
     }
+}
+
+/// OpenProject's sign-in slug for a provider's display name (`oidc-` and the name, as OpenProject makes it).
+pub fn openproject_slug(display_name: &str) -> String {
+    let name: String =
+        display_name.trim().to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    format!("oidc-{}", name.trim_matches('-'))
+}
+
+/// integration_openproject's `sso_provider_type` for Nextcloud Hub (the other is `external`).
+pub const NEXTCLOUD_HUB_TYPE: &str = "nextcloud_hub";
+
+impl IdentityProvider {
+    /// integration_openproject's `sso_provider_type` for this choice.
+    pub fn provider_type(&self) -> &'static str {
+        match self {
+            IdentityProvider::NextcloudHub => NEXTCLOUD_HUB_TYPE,
+            IdentityProvider::External { .. } => "external",
+        }
+    }
+}
+
+/// oidc 2.0.9 leaves the port out of `iss` in the tokens it mints while discovery keeps it (recorded): on a
+/// non-default port OpenProject, which looks its provider up by exact issuer, may not find it.
+pub fn issuer_port_dropped(discovery: &Discovery) -> Option<Finding> {
+    let port = url::Url::parse(&discovery.issuer).ok()?.port()?;
+    Some(
+        Finding::new(C::SsoIssuerPortDropped, Severity::Warning, Some(Server::Nextcloud), format!("Nextcloud's issuer has a port ({port}); the oidc app (2.0.9) leaves the port out of the tokens it makes for OpenProject, which then may not find its provider."))
+            .evidence(format!("issuer {}", discovery.issuer))
+            .fix("Serve Nextcloud on the default port (443) for SSO with Nextcloud Hub, or use an external identity provider."),
+    )
 }
 
 /// What an SSO setup will do, decided by the review from what it saw (and shown before anything is written).

@@ -7,8 +7,8 @@
 
 use crate::error::Server;
 use crate::nextcloud::{NewUserOidcProvider, NextcloudClient, SetupValues, INTEGRATION_APP};
-use crate::openproject::{OpenProjectClient, Storage, StoragePatch, StorageSso, IDP_AUDIENCE};
-use crate::setup::apply::{Runner, Secrets, StepError};
+use crate::openproject::{Storage, StoragePatch, StorageSso, IDP_AUDIENCE};
+use crate::setup::apply::{proven, Runner, Secrets, StepError};
 use crate::setup::journal::{Compensation, EventKind, Job, Phase};
 use crate::setup::preflight::Facts;
 use crate::setup::proof::{check, Proof, ProofCheck};
@@ -165,11 +165,7 @@ fn handoff(plan: &Plan, sso: &SsoPlan, secrets: &Secrets) -> ProviderHandoff {
         scopes: OPENPROJECT_SCOPES.into(),
         token_exchange: sso.token_exchange,
         callback_url: sso.openproject_callback.clone(),
-        sign_in_slug: sso
-            .openproject_callback
-            .rsplit_once("/auth/")
-            .map(|(_, rest)| rest.trim_end_matches("/callback").to_owned())
-            .unwrap_or_default(),
+        sign_in_slug: crate::setup::sso::openproject_slug(&sso.openproject_provider),
     }
 }
 
@@ -305,13 +301,8 @@ impl Runner<'_> {
 
         job.enter(Phase::Proof);
         self.checkpoint(job).map_err(e)?;
-        let checks =
-            prove_sso(self.op, self.nc, &storage, sso, audience.as_deref(), pf).await.map_err(|err| e(err.into()))?;
-        let proof = Proof { storage_id, checks };
-        if !proof.ok() {
-            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
-            return Err((StepError::Proof(failed), Some(proof)));
-        }
+        let checks = prove_sso(self.nc, &storage, sso, audience.as_deref(), pf).await.map_err(|err| e(err.into()))?;
+        let (storage, proof) = proven(storage, Proof { storage_id, checks })?;
         Ok((storage, proof, handoff(plan, sso, secrets)))
     }
 }
@@ -328,11 +319,30 @@ impl SetupValues {
             default_enable_unified_search: Some(false),
             setup_project_folder: Some(project_folder),
             setup_app_password: Some(project_folder),
-            sso_provider_type: Some(if hub { "nextcloud_hub" } else { "external" }.into()),
+            sso_provider_type: Some(sso.provider.provider_type().into()),
             oidc_provider: sso.oidc_provider.clone().filter(|_| !hub),
             targeted_audience_client_id: audience.filter(|_| hub || sso.token_exchange),
             token_exchange: (!hub).then_some(sso.token_exchange),
             ..Self::default()
+        }
+    }
+
+    /// A PATCH that switches the integration's method only (`sso` `None`: two-way OAuth): the other method's
+    /// settings stay in place on 3.1.1 (measured), and empty values are refused, so only what is known is sent.
+    pub fn switch_method(sso: Option<&crate::setup::preflight::NextcloudSso>) -> Self {
+        match sso {
+            Some(sso) => {
+                let given = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+                Self {
+                    authorization_method: Some("oidc".into()),
+                    sso_provider_type: given(&sso.provider_type),
+                    oidc_provider: given(&sso.oidc_provider),
+                    targeted_audience_client_id: given(&sso.targeted_audience_client_id),
+                    token_exchange: Some(sso.token_exchange).filter(|_| sso.provider_type == "external"),
+                    ..Self::default()
+                }
+            }
+            None => Self { authorization_method: Some("oauth2".into()), ..Self::default() },
         }
     }
 }
@@ -341,14 +351,12 @@ impl SetupValues {
 /// and audience, Nextcloud's integration in oidc mode with the planned provider and audience, user_oidc knowing
 /// the provider (external) and accepting its bearer tokens, the stored login tokens, project folders.
 pub async fn prove_sso(
-    op: &OpenProjectClient,
     nc: &NextcloudClient,
     storage: &Storage,
     sso: &SsoPlan,
     audience: Option<&str>,
     project_folders: bool,
 ) -> Result<Vec<ProofCheck>, crate::ClientError> {
-    let _ = op;
     let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
     let (admin_config, method, provider_type, oidc_provider, held_audience, providers, login_token) = tokio::join!(
         nc.check_admin_config(),
@@ -391,13 +399,14 @@ pub async fn prove_sso(
             ),
         ),
     ];
-    let wanted_type = if matches!(sso.provider, IdentityProvider::NextcloudHub) { "nextcloud_hub" } else { "external" };
+    let wanted_type = sso.provider.provider_type();
     checks.push(check(
         "nextcloud_sso_mode",
         method.expose() == "oidc" && provider_type.expose() == wanted_type,
         format!("authorization_method={:?}, sso_provider_type={:?}", method.expose(), provider_type.expose()),
     ));
-    if let Some(wanted) = audience.filter(|_| wanted_type == "nextcloud_hub" || sso.token_exchange) {
+    let hub = matches!(sso.provider, IdentityProvider::NextcloudHub);
+    if let Some(wanted) = audience.filter(|_| hub || sso.token_exchange) {
         checks.push(check(
             "nextcloud_sso_audience",
             held_audience.expose() == wanted,
@@ -440,7 +449,6 @@ pub async fn prove_sso(
 /// Proof of an SSO pair that is there already (status, a re-run): the plan's expectations read back from what
 /// Nextcloud holds.
 pub async fn prove_in_place(
-    op: &OpenProjectClient,
     nc: &NextcloudClient,
     storage: &Storage,
     project_folders: bool,
@@ -450,7 +458,7 @@ pub async fn prove_in_place(
         tokio::join!(value("sso_provider_type"), value("oidc_provider"), value("token_exchange"));
     let (provider_type, oidc_provider, exchange) = (provider_type?, oidc_provider?, exchange?);
     let token_exchange = exchange.expose() == "1";
-    let provider = if provider_type.expose() == "nextcloud_hub" {
+    let provider = if provider_type.expose() == crate::setup::sso::NEXTCLOUD_HUB_TYPE {
         IdentityProvider::NextcloudHub
     } else {
         IdentityProvider::External {
@@ -476,7 +484,7 @@ pub async fn prove_in_place(
         openproject_provider: String::new(),
         openproject_callback: String::new(),
     };
-    let mut checks = prove_sso(op, nc, storage, &sso, None, project_folders).await?;
+    let mut checks = prove_sso(nc, storage, &sso, None, project_folders).await?;
     // The storage's method is SSO: its audience must be there (OpenProject's `storage_audience_configured`).
     if storage.storage_audience.is_none() {
         checks.push(check("openproject_storage_sso", false, format!("storage {} has no storageAudience", storage.id)));
@@ -581,21 +589,17 @@ impl Runner<'_> {
             integration_version: facts.integration_version.clone(),
         });
         self.checkpoint(job).map_err(e)?;
-        let values = match &to_sso {
-            Some(sso) => {
-                let hub = matches!(sso.provider, IdentityProvider::NextcloudHub);
-                SetupValues {
-                    authorization_method: Some("oidc".into()),
-                    sso_provider_type: Some(if hub { "nextcloud_hub" } else { "external" }.into()),
-                    // A PATCH does not fill in Hub's label as the full setup does (3.1.1 `setUpIntegration`).
-                    oidc_provider: Some(sso.oidc_provider.clone().unwrap_or_else(|| "Nextcloud Hub".into())),
-                    targeted_audience_client_id: audience.clone().filter(|_| hub || sso.token_exchange),
-                    token_exchange: (!hub).then_some(sso.token_exchange),
-                    ..SetupValues::default()
-                }
+        let target = to_sso.as_ref().map(|sso| {
+            let hub = matches!(sso.provider, IdentityProvider::NextcloudHub);
+            crate::setup::preflight::NextcloudSso {
+                provider_type: sso.provider.provider_type().into(),
+                // A PATCH does not fill in Hub's label as the full setup does (3.1.1 `setUpIntegration`).
+                oidc_provider: sso.oidc_provider.clone().unwrap_or_else(|| "Nextcloud Hub".into()),
+                targeted_audience_client_id: audience.clone().filter(|_| hub || sso.token_exchange).unwrap_or_default(),
+                token_exchange: sso.token_exchange,
             }
-            None => SetupValues { authorization_method: Some("oauth2".into()), ..SetupValues::default() },
-        };
+        });
+        let values = SetupValues::switch_method(target.as_ref());
         self.nc.update_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
         job.log(EventKind::Changed {
             what: format!(
@@ -609,7 +613,7 @@ impl Runner<'_> {
         let storage = self.op.storage(storage_id).await.map_err(|err| e(err.into()))?;
         let (checks, handoff) = match &to_sso {
             Some(sso) => {
-                let checks = prove_sso(self.op, self.nc, &storage, sso, audience.as_deref(), project_folders)
+                let checks = prove_sso(self.nc, &storage, sso, audience.as_deref(), project_folders)
                     .await
                     .map_err(|err| e(err.into()))?;
                 (checks, Some(handoff(plan, sso, secrets)))
@@ -621,11 +625,7 @@ impl Runner<'_> {
                 (proof.checks, None)
             }
         };
-        let proof = Proof { storage_id, checks };
-        if !proof.ok() {
-            let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
-            return Err((StepError::Proof(failed), Some(proof)));
-        }
+        let (storage, proof) = proven(storage, Proof { storage_id, checks })?;
         Ok((storage, proof, handoff))
     }
 }
