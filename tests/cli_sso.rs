@@ -464,3 +464,85 @@ async fn with_the_web_sign_in_the_openproject_provider_is_made_on_its_page() {
         assert!(!text(&out).contains(&client.client_secret), "the secret is never printed");
     }
 }
+
+/// `opnc diagnose --test-sign-in` with a person at the other end of stdin: the address to open on stderr, the
+/// address the browser ended on pasted back.
+async fn diagnose_with_sign_in(
+    pair: &SimPair,
+    state: &std::path::Path,
+    password: &str,
+) -> (std::process::Output, String) {
+    use std::io::{BufRead, Write};
+    let mut cmd = opnc(pair, state, &["diagnose", "--test-sign-in"]);
+    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("opnc runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (url_tx, url_rx) = tokio::sync::oneshot::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut said = String::new();
+        let mut url_tx = Some(url_tx);
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.trim().strip_prefix("http").map(|rest| format!("http{rest}")) {
+                if let Some(tx) = url_tx.take() {
+                    let _ = tx.send(url);
+                }
+            }
+            said.push_str(&line);
+            said.push('\n');
+        }
+        said
+    });
+    let authorize = url_rx.await.expect("the address to open");
+    let back = opnc_sim::oidc_issuer::browser_sign_in(&authorize, "admin", password).await.expect("signed in");
+    writeln!(stdin, "{back}").unwrap();
+    drop(stdin);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let said = reader.join().unwrap();
+    let all = format!("{}{said}", String::from_utf8_lossy(&out.stdout));
+    (out, all)
+}
+
+#[tokio::test]
+async fn the_test_sign_in_proves_a_hub_pair_and_names_bearer_validation_when_it_is_off() {
+    let pair = sso_pair().await;
+    let state = state_dir("sso-sign-in");
+    let out = run(&pair, &state, &["setup", "--yes", "--auth", "sso-hub", "--no-project-folders"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // What the admin does by hand afterwards: OpenProject's provider (values from the hand-off), a first sign-in.
+    let client_id = pair.nextcloud.sim.state().oidc_clients[0].client_id.clone();
+    let issuer = pair.nextcloud.url().trim_end_matches('/').to_owned();
+    {
+        let mut op = pair.openproject.sim.lock();
+        op.oidc_providers.push(opnc_sim::openproject::OpOidcProvider {
+            id: 1,
+            slug: "oidc-nextcloud".into(),
+            display_name: "nextcloud".into(),
+            client_id,
+            issuer,
+            client_secret: "x".into(),
+            available: true,
+            ..Default::default()
+        });
+        op.oidc_user_links.push(("oidc-nextcloud".into(), "admin".into()));
+    }
+    let password = opnc_sim::nextcloud::demo::ADMIN_PASSWORD;
+
+    // Bearer validation is occ-only and still off: the sign-in shows what a user would hit, with the command.
+    let (out, said) = diagnose_with_sign_in(&pair, &state, password).await;
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("Nextcloud refused the user's token"), "{said}");
+    assert!(
+        said.contains("occ config:system:set user_oidc --type boolean --value=true oidc_provider_bearer_validation"),
+        "{said}"
+    );
+
+    // The admin runs it; the test again: both servers accept the token, nothing is left unchecked.
+    pair.nextcloud.sim.lock().hub_bearer_validation = true;
+    let (out, said) = diagnose_with_sign_in(&pair, &state, password).await;
+    assert!(said.contains("✓ The test sign-in worked"), "{said}");
+    assert!(!said.contains("Could not check"), "{said}");
+    assert_eq!(out.status.code(), Some(6), "warnings only (no project yet, Nextcloud's issuer port): {said}");
+    let secret = pair.nextcloud.sim.state().oidc_clients[0].client_secret.clone();
+    assert!(!said.contains(&secret), "the oidc client's secret is never printed");
+}

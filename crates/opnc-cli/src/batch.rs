@@ -205,6 +205,10 @@ pub async fn run(args: BatchArgs) -> Exit {
                     json: false,
                     markdown: false,
                     output: None,
+                    // A batch runs unattended: nobody is there to sign in.
+                    test_sign_in: false,
+                    openproject_client_id: None,
+                    openproject_provider: None,
                     given: pair_args.given.clone(),
                 })
                 .await

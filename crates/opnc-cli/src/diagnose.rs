@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use opnc_core::doctor::{self, Verdict};
 use opnc_core::findings::Severity;
 use opnc_core::openproject::OpenProjectAuth;
+use opnc_core::sso_sign_in::{SignInAnswer, SignInPrompt, SignInRequest};
 
 use crate::credentials;
 use crate::exit::{Exit, Failure};
@@ -22,6 +23,17 @@ pub struct DiagnoseArgs {
     /// Also write the report to this file (`.json` for JSON, anything else Markdown).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// SSO pairs: also sign in once through the identity provider (in a browser; paste the address it ends on) and
+    /// check the user's token on both servers. Nothing is stored; the token is dropped afterwards.
+    #[arg(long)]
+    pub test_sign_in: bool,
+    /// For the test sign-in with an external identity provider: OpenProject's client id there (its secret from
+    /// OPNC_IDP_OPENPROJECT_CLIENT_SECRET, or asked for).
+    #[arg(long, value_name = "ID")]
+    pub openproject_client_id: Option<String>,
+    /// For the test sign-in: OpenProject's OpenID provider (`oidc-…`) when its sign-in page offers several.
+    #[arg(long, value_name = "SLUG")]
+    pub openproject_provider: Option<String>,
     /// Credentials handed over by a batch profile.
     #[arg(skip)]
     pub given: Option<crate::pair::GivenCredentials>,
@@ -45,7 +57,18 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     let ticket = crate::sessions::Ticket::default();
     let told = |session: &opnc_core::nextcloud_session::NextcloudSession| ticket.tell(session);
     let op_auth = op_token.map(OpenProjectAuth::ApiKey);
-    let diagnosis = opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told)).await;
+    let request = SignInRequest {
+        openproject_client_id: args.openproject_client_id.clone(),
+        openproject_client_secret: std::env::var(credentials::IDP_OPENPROJECT_CLIENT_SECRET)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(opnc_core::SecretString::from),
+        openproject_provider: args.openproject_provider.clone(),
+    };
+    let face = |prompt: SignInPrompt| -> SignInAnswer { Box::pin(ask_for_sign_in(prompt)) };
+    let sign_in = args.test_sign_in.then_some((&request, &face as &opnc_core::sso_sign_in::SignInFace));
+    let diagnosis =
+        opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told), sign_in).await;
     crate::sessions::closed(ticket.take());
     let markdown = diagnosis.to_markdown_with(&|r| format!("`{}`", crate::pair::remedy_command(r)));
     let json = diagnosis.to_json();
@@ -73,6 +96,36 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     }
 }
 
+/// The test sign-in on the command line: the address to open (opened in the browser where there is one), then
+/// the address the browser ended on, read without echo at a terminal (it carries a one-time code).
+async fn ask_for_sign_in(prompt: SignInPrompt) -> Option<opnc_core::SecretString> {
+    eprintln!("Test sign-in: open this address in a browser and sign in as a user of both servers:");
+    eprintln!("  {}", prompt.authorize_url);
+    eprintln!(
+        "The browser then ends on OpenProject's callback ({}); OpenProject may show an error there, as this sign-in \
+         is the assistant's. Copy that whole address from the address bar.",
+        prompt.redirect_uri
+    );
+    let interactive = credentials::interactive();
+    if interactive {
+        let _ = open::that_detached(&prompt.authorize_url);
+    }
+    let line = tokio::task::spawn_blocking(move || {
+        if interactive {
+            rpassword::prompt_password("Address the browser ended on (hidden; empty to give up): ").ok()
+        } else {
+            eprintln!("Address the browser ended on (empty to give up):");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).ok().map(|_| line)
+        }
+    })
+    .await
+    .ok()
+    .flatten()?;
+    let line = line.trim().to_owned();
+    (!line.is_empty()).then(|| opnc_core::SecretString::from(line))
+}
+
 /// The verdict, each problem and warning with its fix, and what could not be checked, in plain words.
 fn summary(diagnosis: &doctor::Diagnosis) -> String {
     let mut text = diagnosis.headline();
@@ -86,6 +139,10 @@ fn summary(diagnosis: &doctor::Diagnosis) -> String {
         if let Some(remedy) = &f.remedy {
             text.push_str(&format!("\n      run: {}", crate::pair::remedy_command(remedy)));
         }
+    }
+    // The one piece of good news worth a line: a test sign-in that went through.
+    for f in diagnosis.findings.iter().filter(|f| f.code == opnc_core::findings::FindingCode::SsoTestSignInPassed) {
+        text.push_str(&format!("\n  ✓ {}", f.message));
     }
     if !diagnosis.not_run.is_empty() {
         text.push_str("\n  Could not check:");

@@ -230,6 +230,38 @@ fn health_code(check: &HealthCheckResult) -> C {
     }
 }
 
+/// Folds a test sign-in through the identity provider into the diagnosis of an SSO pair: its findings, and the
+/// checks it settles — whether a user's token is accepted on both sides, and what only the servers show (bearer
+/// validation, OpenProject's provider client id and scopes), which the servers' own answers to the token prove.
+/// Nothing is done for a pair without an SSO storage.
+pub async fn add_test_sign_in(
+    diagnosis: &mut Diagnosis,
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    request: &crate::sso_sign_in::SignInRequest,
+    face: &crate::sso_sign_in::SignInFace,
+) {
+    let Some(storage_id) = diagnosis.storage_id else { return };
+    let storage = match op.storage(storage_id).await {
+        Ok(s) if s.is_sso() => s,
+        _ => return,
+    };
+    let outcome = Box::pin(crate::sso_sign_in::run(op, nc, &storage, request, face)).await;
+    if let Some(reason) = outcome.not_run {
+        if let Some(entry) = diagnosis.not_run.iter_mut().find(|n| n.check == Check::SsoTokenAccepted) {
+            entry.reason = format!("the test sign-in did not run: {reason}");
+        }
+        return;
+    }
+    diagnosis.not_run.retain(|n| n.check != Check::SsoTokenAccepted);
+    let passed = outcome.findings.iter().any(|f| f.code == C::SsoTestSignInPassed);
+    if passed {
+        diagnosis.not_run.retain(|n| n.check != Check::SsoServerOnlySettings);
+    }
+    diagnosis.findings.extend(outcome.findings);
+    sort(&mut diagnosis.findings);
+}
+
 /// Folds OpenProject's own health report (16.0+, run through the admin's browser session) into the diagnosis:
 /// every failed or warned check becomes a finding under the doctor's code for it, unless the doctor's own
 /// checks already found that. Where the report cannot run, the diagnosis says so under "could not run".

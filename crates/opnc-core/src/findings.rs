@@ -121,6 +121,28 @@ pub enum FindingCode {
     SsoNotConvertible,
     /// OpenProject's sign-in page already offers the OpenID provider the setup names.
     SsoOpenprojectProviderOffered,
+    /// The test sign-in: the identity provider gave no token (refused the sign-in, the client, the code).
+    SsoTestSignInFailed,
+    /// The test sign-in: the token's signature does not check out against the provider's JWKS.
+    SsoTokenSignatureInvalid,
+    /// The test sign-in: the token's `iss` is not the discovery document's issuer.
+    SsoTokenIssuerMismatch,
+    /// The test sign-in: the token's audience lacks OpenProject's client id.
+    SsoTokenAudienceWrong,
+    /// The test sign-in: the token lacks the scope `api_v3`.
+    SsoApiScopeMissing,
+    /// The test sign-in: no refresh token (no `offline_access`).
+    SsoOfflineAccessMissing,
+    /// The test sign-in: the identity provider refused the token exchange the storage relies on.
+    SsoTokenExchangeRefused,
+    /// The test sign-in: the token Nextcloud gets lacks user_oidc's client id in its audience.
+    SsoNextcloudAudienceWrong,
+    /// The test sign-in: Nextcloud answered the token with a 401.
+    SsoTokenRefusedByNextcloud,
+    /// The test sign-in: OpenProject answered the token with a 401.
+    SsoTokenRefusedByOpenproject,
+    /// The test sign-in worked end to end.
+    SsoTestSignInPassed,
 }
 
 /// What the assistant itself can do about a finding, as data: each face names it in its own terms (the CLI as

@@ -20,6 +20,7 @@ pub mod pair;
 pub mod secret;
 pub mod server_url;
 pub mod setup;
+pub mod sso_sign_in;
 pub mod version;
 
 pub use error::{ClientError, ConnectCause, ErrorCode, ErrorKind, ErrorView, Server, TlsProblem};

@@ -270,6 +270,10 @@ impl NextcloudClient {
         Self { http, base, credentials }
     }
 
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
     pub fn base(&self) -> &ServerUrl {
         &self.base
     }

@@ -521,7 +521,7 @@ impl OpenProjectClient {
         let http = self.http.clone();
         let send = move |req: oauth2::HttpRequest| {
             let http = http.clone();
-            async move { send_oauth_request(&http, req).await }
+            async move { send_oauth_request(&http, Server::OpenProject, req).await }
         };
         let result = client
             .exchange_code(AuthorizationCode::new("opnc-connection-probe-not-a-real-code".into()))
@@ -545,15 +545,20 @@ impl OpenProjectClient {
     }
 }
 
-async fn send_oauth_request(http: &HttpClient, req: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, ClientError> {
+/// Sends the OAuth library's request through the assistant's HTTP client (its timeouts, limits and redaction).
+pub(crate) async fn send_oauth_request(
+    http: &HttpClient,
+    server: Server,
+    req: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, ClientError> {
     let url = url::Url::parse(&req.uri().to_string()).map_err(|e| {
         ClientError::new(
-            Server::OpenProject,
-            "POST /oauth/token",
+            server,
+            format!("{} {}", req.method(), req.uri().path()),
             ErrorKind::InvalidUrl(crate::UrlProblem::Malformed { reason: e.to_string() }),
         )
     })?;
-    let mut request = Request::new(Server::OpenProject, req.method().clone(), url);
+    let mut request = Request::new(server, req.method().clone(), url);
     if let Some(auth) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         request = request.auth(Auth::Header(SecretString::from(auth)));
     }

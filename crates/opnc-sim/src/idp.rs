@@ -1,18 +1,24 @@
 //! A simulated external OpenID Connect identity provider (the role Keycloak plays in integration_openproject's
 //! `dev/keycloak/keycloak.sh`): its discovery document and JWKS, with or without the token-exchange grant (RFC
-//! 8693), or answering with a web page where the document should be — what an admin's wrong discovery URL gets.
+//! 8693), or answering with a web page where the document should be — what an admin's wrong discovery URL gets;
+//! its sign-in page, token endpoint and token exchange (`oidc_issuer.rs`) with clients, users and the audiences
+//! its client scopes add configured as Keycloak's are in `dev/keycloak/keycloak.sh`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use http::HeaderMap;
 use serde_json::json;
 
 use crate::common::{header, json_response};
+use crate::oidc_issuer::{Codes, IssuerClient, IssuerPolicy, TokenEndpoint};
 use crate::runner::{self, Running};
 
 /// How the identity provider behaves.
@@ -25,21 +31,40 @@ pub struct IdpProfile {
     /// The document leaves out `jwks_uri` and `token_endpoint` (user_oidc refuses such a provider: "Invalid
     /// discovery endpoint. Missing fields: …", recorded).
     pub incomplete: bool,
+    /// The clients (OpenProject's, Nextcloud's).
+    pub clients: Vec<IssuerClient>,
+    /// Users and their passwords.
+    pub users: Vec<(String, String)>,
+    /// Client scope → the audience it adds to a token.
+    pub scope_audiences: Vec<(String, String)>,
 }
 
 impl Default for IdpProfile {
     fn default() -> Self {
-        Self { token_exchange: true, answers_html: false, incomplete: false }
+        Self {
+            token_exchange: true,
+            answers_html: false,
+            incomplete: false,
+            clients: Vec::new(),
+            users: vec![("admin".into(), "IdP-admin-2026".into())],
+            scope_audiences: vec![("add-nextcloud-audience".into(), "nextcloud".into())],
+        }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct IdpSim(Arc<Mutex<IdpProfile>>);
+pub struct IdpSim(Arc<Mutex<IdpProfile>>, Codes);
 
 impl IdpSim {
     pub fn profile(&self) -> std::sync::MutexGuard<'_, IdpProfile> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The realm's issuer as the caller addresses the server (Keycloak derives it from the request's host too).
+fn realm(headers: &HeaderMap) -> String {
+    let host = header(headers, "host").unwrap_or_else(|| "localhost".into());
+    format!("http://{host}/realms/opnc")
 }
 
 /// A running simulated identity provider. Its realm lives under `/realms/opnc`, as Keycloak's do.
@@ -51,10 +76,12 @@ pub struct RunningIdp {
 
 impl RunningIdp {
     pub async fn start(profile: IdpProfile, addr: SocketAddr) -> std::io::Result<Self> {
-        let sim = IdpSim(Arc::new(Mutex::new(profile)));
+        let sim = IdpSim(Arc::new(Mutex::new(profile)), Codes::default());
         let router = Router::new()
             .route("/realms/opnc/.well-known/openid-configuration", get(discovery))
             .route("/realms/opnc/protocol/openid-connect/certs", get(jwks))
+            .route("/realms/opnc/protocol/openid-connect/auth", get(sign_in_page).post(sign_in))
+            .route("/realms/opnc/protocol/openid-connect/token", post(token))
             .with_state(sim.clone());
         let server = runner::serve(router, addr).await?;
         Ok(Self { sim, server })
@@ -79,8 +106,7 @@ async fn discovery(State(sim): State<IdpSim>, headers: HeaderMap) -> Response {
         r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=utf-8"));
         return r;
     }
-    let host = header(&headers, "host").unwrap_or_else(|| "localhost".into());
-    let realm = format!("http://{host}/realms/opnc");
+    let realm = realm(&headers);
     let mut grants = vec!["authorization_code", "refresh_token", "client_credentials"];
     if profile.token_exchange {
         grants.push("urn:ietf:params:oauth:grant-type:token-exchange");
@@ -107,8 +133,28 @@ async fn discovery(State(sim): State<IdpSim>, headers: HeaderMap) -> Response {
 }
 
 async fn jwks() -> Response {
-    json_response(
-        200,
-        &json!({ "keys": [{ "kid": "opnc-sim", "kty": "RSA", "alg": "RS256", "use": "sig", "n": "sXch", "e": "AQAB" }] }),
-    )
+    json_response(200, &crate::oidc_issuer::jwks())
+}
+
+async fn sign_in_page(State(sim): State<IdpSim>, Query(query): Query<HashMap<String, String>>) -> Response {
+    let clients = sim.profile().clients.clone();
+    crate::oidc_issuer::sign_in_page(&query, &clients, None)
+}
+
+async fn sign_in(State(sim): State<IdpSim>, body: Bytes) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let profile = sim.profile().clone();
+    let password_ok = |user: &str, password: &str| profile.users.iter().any(|(u, p)| u == user && p == password);
+    crate::oidc_issuer::sign_in(&form, &profile.clients, password_ok, &sim.1)
+}
+
+async fn token(State(sim): State<IdpSim>, headers: HeaderMap, body: Bytes) -> Response {
+    let profile = sim.profile().clone();
+    let issuer = realm(&headers);
+    let policy = IssuerPolicy {
+        token_exchange: profile.token_exchange,
+        scope_audiences: profile.scope_audiences.clone(),
+        refresh_needs_offline_access: true,
+    };
+    TokenEndpoint { issuer: &issuer, clients: &profile.clients, policy: &policy, codes: &sim.1 }.answer(&headers, &body)
 }

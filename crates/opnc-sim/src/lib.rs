@@ -10,6 +10,7 @@ mod common;
 pub mod idp;
 pub mod nextcloud;
 pub mod nextcloud_sso;
+pub mod oidc_issuer;
 pub mod openproject;
 mod openproject_session;
 pub mod openproject_web;

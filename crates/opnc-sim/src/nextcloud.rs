@@ -181,6 +181,12 @@ pub struct NextcloudState {
     /// App config of other apps than integration_openproject (`user_oidc`'s `store_login_token`, `oidc`'s
     /// `expire_time_refresh`…), as the provisioning API shows it.
     pub other_app_config: BTreeMap<String, BTreeMap<String, String>>,
+    /// System config `user_oidc.oidc_provider_bearer_validation` (occ only): user_oidc accepts the tokens the oidc
+    /// app minted as bearer tokens. Off by default; measured on 34.0.1: off, such a token is a 401 "Current user
+    /// is not logged in", on, the user.
+    pub hub_bearer_validation: bool,
+    /// The oidc app's authorization codes.
+    pub oidc_codes: crate::oidc_issuer::Codes,
 }
 
 /// A client of the oidc app (Nextcloud Hub as identity provider).
@@ -327,6 +333,8 @@ impl NextcloudSim {
             password_verifications: 0,
             issued_app_passwords: Vec::new(),
             user_oidc_providers: Vec::new(),
+            hub_bearer_validation: false,
+            oidc_codes: Default::default(),
             oidc_clients: Vec::new(),
             other_app_config: BTreeMap::new(),
         };
@@ -515,6 +523,9 @@ enum Caller {
 }
 
 fn caller(sim: &NextcloudSim, headers: &HeaderMap) -> Caller {
+    if let Some(token) = crate::common::bearer_token(headers) {
+        return bearer_caller(sim, headers, &token);
+    }
     let Some((login, password)) = basic_credentials(headers) else {
         return Caller::Anonymous { password_forbidden: false };
     };
@@ -534,6 +545,42 @@ fn caller(sim: &NextcloudSim, headers: &HeaderMap) -> Caller {
     }
     s.failed_logins += 1;
     Caller::Invalid
+}
+
+/// A bearer token as user_oidc checks it (`lib/User/Validator/SelfEncodedValidator.php`): signed by the issuer's
+/// JWKS, not expired, `iss` the issuer of the provider's discovery document, `aud` containing the provider's client
+/// id; its `sub` a user here. Nextcloud Hub's own tokens only with `oidc_provider_bearer_validation`, for any of
+/// the oidc app's clients. Behind a web server that strips the header, nothing arrives.
+fn bearer_caller(sim: &NextcloudSim, headers: &HeaderMap, token: &str) -> Caller {
+    let s = sim.lock();
+    if s.profile.strips_bearer_header {
+        return Caller::Anonymous { password_forbidden: false };
+    }
+    let Some(claims) = crate::oidc_issuer::verified_claims(token) else {
+        return Caller::Invalid;
+    };
+    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
+    let audiences = crate::oidc_issuer::audiences(&claims);
+    let host = header(headers, "host").unwrap_or_else(|| "localhost".into());
+    let own_issuer = format!("http://{host}{}", s.profile.base_path);
+    let hub = s.profile.oidc_version.is_some()
+        && s.hub_bearer_validation
+        && iss == own_issuer
+        && s.oidc_clients.iter().any(|c| audiences.contains(&c.client_id));
+    let external = s.profile.user_oidc_version.is_some()
+        && s.user_oidc_providers.iter().any(|p| {
+            let discovery = p.get("discoveryEndpoint").and_then(Value::as_str).unwrap_or_default();
+            let checks = p.pointer("/settings/checkBearer").and_then(Value::as_bool).unwrap_or(false);
+            let client_id = p.get("clientId").and_then(Value::as_str).unwrap_or_default();
+            checks
+                && discovery.strip_suffix("/.well-known/openid-configuration") == Some(iss)
+                && audiences.iter().any(|a| a == client_id)
+        });
+    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+    match s.users.iter().find(|u| u.uid == sub && u.enabled) {
+        Some(user) if hub || external => Caller::User { uid: user.uid.clone(), app_token: None },
+        _ => Caller::Invalid,
+    }
 }
 
 /// Brute-force protection: later failed attempts from the same address are slowed down.

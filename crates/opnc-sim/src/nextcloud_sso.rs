@@ -15,7 +15,9 @@
 //!   `lib/Controller/OcsApiController.php`, `lib/Service/DiscoveryService.php`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
@@ -37,6 +39,9 @@ pub fn routes() -> Router<NextcloudSim> {
         .route("/index.php/apps/oidc/clients/token_type/{id}", patch(set_token_type))
         .route("/index.php/apps/oidc/refreshExpire", post(refresh_expire))
         .route("/index.php/settings/admin/oidc_provider", get(admin_page))
+        .route("/index.php/apps/oidc/authorize", get(authorize_page).post(authorize))
+        .route("/index.php/apps/oidc/token", post(token))
+        .route("/index.php/apps/oidc/jwks", get(jwks))
         .route("/ocs/v2.php/apps/user_oidc/api/v1/provider", get(list_providers).post(create_provider))
         .route(
             "/ocs/v2.php/apps/user_oidc/api/v1/provider/{id}",
@@ -414,4 +419,70 @@ async fn admin_config(State(sim): State<NextcloudSim>, headers: HeaderMap, body:
 
 async fn method_not_allowed() -> Response {
     json_response(405, &json!({ "message": "Method not allowed" }))
+}
+
+/// The oidc app's clients as an issuer has them: one redirect URI each, any scope, the client as the audience.
+fn issuer_clients(sim: &NextcloudSim) -> Vec<crate::oidc_issuer::IssuerClient> {
+    sim.lock()
+        .oidc_clients
+        .iter()
+        .map(|c| crate::oidc_issuer::IssuerClient {
+            client_id: c.client_id.clone(),
+            secret: c.client_secret.clone(),
+            redirect_uris: vec![c.redirect_uri.clone()],
+            opaque: c.token_type != "jwt",
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn oidc_missing(sim: &NextcloudSim) -> bool {
+    sim.lock().profile.oidc_version.is_none()
+}
+
+/// The authorization endpoint. A browser without a Nextcloud session is sent to the login page first; the
+/// simulator shows that sign-in on the endpoint itself and then redirects as the app does.
+async fn authorize_page(State(sim): State<NextcloudSim>, Query(query): Query<HashMap<String, String>>) -> Response {
+    if oidc_missing(&sim) {
+        return not_found_page().await;
+    }
+    crate::oidc_issuer::sign_in_page(&query, &issuer_clients(&sim), None)
+}
+
+async fn authorize(State(sim): State<NextcloudSim>, body: Bytes) -> Response {
+    if oidc_missing(&sim) {
+        return not_found_page().await;
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let clients = issuer_clients(&sim);
+    let (users, codes) = {
+        let s = sim.lock();
+        (s.users.clone(), s.oidc_codes.clone())
+    };
+    let password_ok = |login: &str, password: &str| {
+        users.iter().any(|u| u.uid.eq_ignore_ascii_case(login) && u.password == password && u.enabled)
+    };
+    crate::oidc_issuer::sign_in(&form, &clients, password_ok, &codes)
+}
+
+async fn token(State(sim): State<NextcloudSim>, headers: HeaderMap, body: Bytes) -> Response {
+    if oidc_missing(&sim) {
+        return not_found_page().await;
+    }
+    let clients = issuer_clients(&sim);
+    let (issuer, codes) = {
+        let s = sim.lock();
+        let host = crate::common::header(&headers, "host").unwrap_or_else(|| "localhost".into());
+        (format!("http://{host}{}", s.profile.base_path), s.oidc_codes.clone())
+    };
+    let policy = crate::oidc_issuer::IssuerPolicy::default();
+    crate::oidc_issuer::TokenEndpoint { issuer: &issuer, clients: &clients, policy: &policy, codes: &codes }
+        .answer(&headers, &body)
+}
+
+async fn jwks(State(sim): State<NextcloudSim>) -> Response {
+    if oidc_missing(&sim) {
+        return not_found_page().await;
+    }
+    json_response(200, &crate::oidc_issuer::jwks())
 }

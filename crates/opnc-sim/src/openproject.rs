@@ -206,6 +206,9 @@ pub struct OpenProjectState {
     /// OpenID providers (Administration → Authentication → OpenID providers); the sign-in page offers the available
     /// ones as `/auth/<slug>` links.
     pub oidc_providers: Vec<OpOidcProvider>,
+    /// Users who have signed in through an OpenID provider: (provider slug, the token's `sub`); the user's login is
+    /// the `sub` here.
+    pub oidc_user_links: Vec<(String, String)>,
     next_id: i64,
 }
 
@@ -342,6 +345,7 @@ impl OpenProjectSim {
             web_login: Default::default(),
             health_reports: BTreeMap::new(),
             oidc_providers: Vec::new(),
+            oidc_user_links: Vec::new(),
             next_id: 100,
         };
         let client = crate::common::outbound_client();
@@ -424,6 +428,38 @@ enum Caller {
     User(OpUser),
     Anonymous,
     Rejected,
+    /// A JWT from an identity provider that OpenProject refuses, with the `error` and `error_description` of its
+    /// `WWW-Authenticate` header.
+    TokenRefused(&'static str, String),
+}
+
+/// A JWT from one of OpenProject's OpenID providers, as its API checks it (16.0+:
+/// `lib_static/open_project/authentication/strategies/warden/jwt_oidc.rb` and
+/// `modules/openid_connect/app/services/openid_connect/jwt_parser.rb`): the provider found by the exact `iss` among
+/// the available ones, the signature, `aud` containing the provider's client id, scope `api_v3`, and a user who
+/// has signed in through that provider before (an auth provider link for `sub`).
+fn oidc_bearer_caller(s: &OpenProjectState, token: &str) -> Option<Caller> {
+    if !s.profile.at_least((16, 0, 0)) {
+        return None;
+    }
+    let claims = crate::oidc_issuer::verified_claims(token)?;
+    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
+    let refused = |error: &'static str, text: &str| Some(Caller::TokenRefused(error, text.to_owned()));
+    let Some(provider) = s.oidc_providers.iter().find(|p| p.available && p.issuer == iss) else {
+        return refused("invalid_token", "The access token issuer is unknown");
+    };
+    if !crate::oidc_issuer::audiences(&claims).contains(&provider.client_id) {
+        return refused("invalid_token", "Invalid audience.");
+    }
+    if !crate::oidc_issuer::scopes(&claims).iter().any(|x| x == "api_v3") {
+        return refused("insufficient_scope", "Requires scope api_v3 to access this resource.");
+    }
+    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+    let linked = s.oidc_user_links.iter().find(|(slug, external)| *slug == provider.slug && external == sub);
+    match linked.and_then(|_| s.users.iter().find(|u| u.login == sub)) {
+        Some(u) => Some(Caller::User(u.clone())),
+        None => refused("invalid_token", "The user identified by the token is not known"),
+    }
 }
 
 fn caller(sim: &OpenProjectSim, headers: &HeaderMap) -> Caller {
@@ -438,6 +474,9 @@ fn caller(sim: &OpenProjectSim, headers: &HeaderMap) -> Caller {
         };
     }
     if let Some(token) = bearer_token(headers) {
+        if let Some(caller) = oidc_bearer_caller(&s, &token) {
+            return caller;
+        }
         let bearer_tokens = s.profile.at_least((17, 2, 0));
         return match s.users.iter().find(|u| u.api_token == token) {
             Some(u) if bearer_tokens && token.starts_with(API_TOKEN_PREFIX) => Caller::User(u.clone()),
@@ -460,6 +499,14 @@ fn caller(sim: &OpenProjectSim, headers: &HeaderMap) -> Caller {
 fn require_user(sim: &OpenProjectSim, headers: &HeaderMap) -> Result<OpUser, Response> {
     match caller(sim, headers) {
         Caller::User(u) => Ok(u),
+        Caller::TokenRefused(code, text) => {
+            let mut r = error(401, "Unauthenticated", &msg("en", "unauthenticated"), None);
+            let value = format!("Bearer realm=\"OpenProject API\", error=\"{code}\", error_description=\"{text}\"");
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                r.headers_mut().insert(http::header::WWW_AUTHENTICATE, value);
+            }
+            Err(r)
+        }
         Caller::Anonymous | Caller::Rejected => {
             let mut r = error(401, "Unauthenticated", &msg("en", "unauthenticated"), None);
             r.headers_mut().insert(

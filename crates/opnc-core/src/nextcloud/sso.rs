@@ -22,6 +22,13 @@ pub struct OidcClientCreated {
     pub token_type: String,
 }
 
+/// The oidc client's secret and redirect URIs, for a test sign-in as OpenProject.
+#[derive(Debug, Clone)]
+pub struct OidcClientSignIn {
+    pub client_secret: SecretString,
+    pub redirect_uris: Vec<String>,
+}
+
 /// A client of the oidc app as its admin page lists it (the secret it also shows is never read).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, ts_rs::TS)]
 pub struct OidcClientInfo {
@@ -87,6 +94,33 @@ impl NextcloudClient {
     /// the initial state `oidc-clients` (base64 JSON), with Basic auth or an app password (measured on Nextcloud
     /// 34.0.1 with oidc 2.0.9). `None`: the page has no such state (the app is not there, or another version).
     pub async fn oidc_clients(&self) -> Result<Option<Vec<OidcClientInfo>>, ClientError> {
+        let Some((state, r)) = self.oidc_client_state().await? else { return Ok(None) };
+        // Only the fields above are read: the secret in the same objects is dropped by the parser.
+        let clients: Vec<OidcClientInfo> = serde_json::from_slice(&state)
+            .map_err(|_| r.unparseable("the oidc clients' initial state is not the list of clients".into()))?;
+        Ok(Some(clients))
+    }
+
+    /// What the test sign-in needs of the oidc client with `client_id`: its secret and redirect URIs, from the same
+    /// admin page (Nextcloud shows the secret there to every admin). Held in memory for that sign-in only.
+    pub async fn oidc_client_for_sign_in(&self, client_id: &str) -> Result<Option<OidcClientSignIn>, ClientError> {
+        let Some((state, r)) = self.oidc_client_state().await? else { return Ok(None) };
+        let clients: Vec<Value> = serde_json::from_slice(&state)
+            .map_err(|_| r.unparseable("the oidc clients' initial state is not the list of clients".into()))?;
+        let Some(client) = clients.iter().find(|c| c.get("clientId").and_then(Value::as_str) == Some(client_id)) else {
+            return Ok(None);
+        };
+        let redirect_uris = client
+            .get("redirectUris")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(|u| u.get("redirect_uri")?.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let secret = client.get("clientSecret").and_then(Value::as_str).unwrap_or_default();
+        Ok(Some(OidcClientSignIn { client_secret: SecretString::from(secret), redirect_uris }))
+    }
+
+    /// The oidc app's admin page's initial state of its clients, decoded (`None` without the app or the page).
+    async fn oidc_client_state(&self) -> Result<Option<(Vec<u8>, crate::http::RawResponse)>, ClientError> {
         let r = self.call(self.plain(Method::GET, "index.php/settings/admin/oidc_provider"), &[200, 403, 404]).await?;
         if r.status.as_u16() != 200 {
             return Ok(None);
@@ -101,10 +135,7 @@ impl NextcloudClient {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(state.trim())
             .map_err(|_| r.unparseable("the oidc clients' initial state is not base64".into()))?;
-        // Only the fields above are read: the secret in the same objects is dropped by the parser.
-        let clients: Vec<OidcClientInfo> = serde_json::from_slice(&decoded)
-            .map_err(|_| r.unparseable("the oidc clients' initial state is not the list of clients".into()))?;
-        Ok(Some(clients))
+        Ok(Some((decoded, r)))
     }
 
     /// `DELETE /index.php/apps/oidc/clients/{id}`. A client that is not there is a 500 error page (measured).

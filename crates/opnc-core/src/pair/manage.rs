@@ -51,6 +51,17 @@ impl ConnectedPair {
         diagnosis
     }
 
+    /// The diagnosis with a test sign-in through the identity provider (SSO pairs; others are diagnosed as usual).
+    pub async fn diagnose_with_sign_in(
+        &self,
+        request: &crate::sso_sign_in::SignInRequest,
+        face: &crate::sso_sign_in::SignInFace,
+    ) -> Diagnosis {
+        let mut diagnosis = self.diagnose().await;
+        doctor::add_test_sign_in(&mut diagnosis, &self.op, &self.nc, request, face).await;
+        diagnosis
+    }
+
     /// What a delete would remove on each side, for the confirmation.
     pub async fn delete_impact(&self) -> Result<DeleteImpact, PairError> {
         Ok(connection::delete_impact(&self.op, &self.nc).await?)
@@ -180,6 +191,7 @@ pub async fn diagnose_with(
     nc_url: crate::ServerUrl,
     nc_credentials: Option<crate::nextcloud::NextcloudCredentials>,
     on_session: Option<&(dyn Fn(&crate::nextcloud_session::NextcloudSession) + Send + Sync)>,
+    sign_in: Option<(&crate::sso_sign_in::SignInRequest, &crate::sso_sign_in::SignInFace)>,
 ) -> Diagnosis {
     use crate::nextcloud_session::NextcloudSession;
     let (has_op, has_nc) = (op_auth.is_some(), nc_credentials.is_some());
@@ -196,7 +208,11 @@ pub async fn diagnose_with(
     if let (Some(session), Some(told)) = (&session, on_session) {
         told(session);
     }
-    let diagnosis = doctor::diagnose(&op, session.as_ref().map(|s| &s.client).unwrap_or(&nc), has_op, has_nc).await;
+    let nc = session.as_ref().map(|s| &s.client).unwrap_or(&nc);
+    let mut diagnosis = doctor::diagnose(&op, nc, has_op, has_nc).await;
+    if let (Some((request, face)), true) = (sign_in, has_op && has_nc) {
+        doctor::add_test_sign_in(&mut diagnosis, &op, nc, request, face).await;
+    }
     if let Some(session) = &session {
         session.close().await;
     }
