@@ -307,6 +307,30 @@ pub async fn diagnose(state: State<'_, AppState>) -> Result<Diagnosis, ErrorView
     Ok(signed_in(&state).await?.diagnose().await)
 }
 
+/// The diagnosis with a test sign-in through the identity provider in a window (SSO pairs). For an external
+/// provider, OpenProject's client there: its id and secret, held for this sign-in only.
+#[tauri::command]
+pub async fn test_sign_in(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    openproject_client_id: Option<String>,
+    openproject_client_secret: Option<String>,
+) -> Result<Diagnosis, ErrorView> {
+    let pair = signed_in(&state).await?;
+    let request = opnc_core::sso_sign_in::SignInRequest {
+        openproject_client_id: openproject_client_id.filter(|s| !s.trim().is_empty()),
+        openproject_client_secret: openproject_client_secret
+            .filter(|s| !s.is_empty())
+            .map(opnc_core::SecretString::from),
+        openproject_provider: None,
+    };
+    let face = move |prompt: opnc_core::sso_sign_in::SignInPrompt| -> opnc_core::sso_sign_in::SignInAnswer {
+        let app = app.clone();
+        Box::pin(async move { crate::signin_window::test_sign_in(&app, prompt).await })
+    };
+    Ok(pair.diagnose_with_sign_in(&request, &face).await)
+}
+
 /// Asks in a native dialog whose buttons name the action (`action`) and Cancel; `true` when the admin chose the
 /// action. On Linux the action's first letter is its keyboard shortcut (Alt+letter), as GTK marks it.
 async fn confirm(app: &AppHandle, title: &str, text: String, action: &str) -> bool {

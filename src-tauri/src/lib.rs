@@ -69,6 +69,7 @@ pub fn run() {
             commands::apply,
             commands::cancel_apply,
             commands::diagnose,
+            commands::test_sign_in,
             commands::connection_state,
             commands::reset,
             commands::delete_connection,

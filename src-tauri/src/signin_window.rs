@@ -88,6 +88,49 @@ pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, U
     }
 }
 
+pub const TEST_SIGN_IN_LABEL: &str = "idp-test-signin";
+
+/// The test sign-in through the identity provider in a window of the app: the provider's page as in a browser; when
+/// it sends the browser to OpenProject's callback, the window stops there (OpenProject never sees the code) and
+/// that address is the answer. Closing the window gives up. Own cookie store, nothing written to disk.
+pub async fn test_sign_in(
+    app: &AppHandle,
+    prompt: opnc_core::sso_sign_in::SignInPrompt,
+) -> Option<opnc_core::SecretString> {
+    if let Some(old) = app.get_webview_window(TEST_SIGN_IN_LABEL) {
+        let _ = old.destroy();
+    }
+    let callback = url::Url::parse(&prompt.redirect_uri).ok()?;
+    let start = url::Url::parse(&prompt.authorize_url).ok()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<opnc_core::SecretString>>();
+    let arrived = tx.clone();
+    let window = WebviewWindowBuilder::new(app, TEST_SIGN_IN_LABEL, WebviewUrl::External(start))
+        .title("Test sign-in")
+        .inner_size(920.0, 720.0)
+        .incognito(true)
+        .on_navigation(move |url| {
+            let at_callback = url.scheme() == callback.scheme()
+                && url.host_str() == callback.host_str()
+                && url.port_or_known_default() == callback.port_or_known_default()
+                && url.path() == callback.path();
+            if at_callback {
+                let _ = arrived.send(Some(opnc_core::SecretString::from(url.as_str())));
+                return false;
+            }
+            matches!(url.scheme(), "https" | "http")
+        })
+        .build()
+        .ok()?;
+    window.on_window_event(move |event| {
+        if matches!(event, tauri::WindowEvent::Destroyed) {
+            let _ = tx.send(None);
+        }
+    });
+    let answer = tokio::time::timeout(Duration::from_secs(20 * 60), rx.recv()).await.ok().flatten().flatten();
+    let _ = window.destroy();
+    answer
+}
+
 pub fn close(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(LABEL) {
         let _ = window.destroy();

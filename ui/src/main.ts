@@ -339,7 +339,16 @@ function diagnoseView(): string {
   const body = d
     ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(n.check)}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
     : `<p class="hint">${t("diagnoseHint")}</p>`;
-  return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>${body}</section>`;
+  // What only a user's token shows: offered where the diagnosis says so (by its check code, never its words).
+  const signIn = d?.not_run.some((n) => n.check === "sso_token_accepted")
+    ? `<div class="test-sign-in"><p class="hint">${t("testSignInHint")}</p>
+        <details><summary>${t("testSignInExternal")}</summary>
+          <label>${t("testSignInClientId")} <input id="tsi-client-id" autocomplete="off"></label>
+          <label>${t("testSignInClientSecret")} <input id="tsi-client-secret" type="password" autocomplete="off"></label>
+        </details>
+        <button id="run-test-sign-in" ${state.busy ? "disabled" : ""}>${t("testSignIn")}</button></div>`
+    : "";
+  return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>${signIn}${body}</section>`;
 }
 
 function manageView(): string {
@@ -685,6 +694,12 @@ function bind(): void {
   document.querySelector("#apply")?.addEventListener("click", () => void apply());
   document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
     state.diagnosis = (await run(() => invoke<Diagnosis>("diagnose"))) ?? null;
+    render();
+  });
+  document.querySelector("#run-test-sign-in")?.addEventListener("click", async () => {
+    const value = (id: string) => document.querySelector<HTMLInputElement>(id)?.value ?? "";
+    const args = { openprojectClientId: value("#tsi-client-id") || null, openprojectClientSecret: value("#tsi-client-secret") || null };
+    state.diagnosis = (await run(() => invoke<Diagnosis>("test_sign_in", args))) ?? state.diagnosis;
     render();
   });
   document.querySelectorAll<HTMLButtonElement>("nav button[data-view]").forEach((b) =>

@@ -492,7 +492,7 @@ async fn verified_claims(http: &HttpClient, discovery: &Discovery, token: &Secre
     validation.leeway = 60;
     jsonwebtoken::decode::<Value>(token.expose(), &decoding, &validation)
         .map(|t| t.claims)
-        .map_err(|e| invalid(format!("{} signed token: {e}", format!("{:?}", header.alg))))
+        .map_err(|e| invalid(format!("{:?} signed token: {e}", header.alg)))
 }
 
 fn audiences(claims: &Value) -> Vec<String> {
