@@ -6,10 +6,8 @@ mod common;
 use common::*;
 use opnc_core::doctor::{diagnose, Check};
 use opnc_core::findings::FindingCode;
-use opnc_core::setup::apply::Runner;
-use opnc_core::setup::journal::JobStore;
 use opnc_core::setup::sso::{IdentityProvider, SsoOptions};
-use opnc_core::setup::{plan, preflight, SetupOptions};
+use opnc_core::setup::SetupOptions;
 use opnc_sim::idp::{IdpProfile, RunningIdp};
 use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
 use serde_json::json;
@@ -33,22 +31,7 @@ async fn set_up(provider: IdentityProvider, idp: Option<&RunningIdp>) -> SimPair
     let mut sso = SsoOptions::new(provider);
     sso.openproject_client_id = Some("openproject".into());
     let options = SetupOptions { sso: Some(sso), project_folders: false, ..SetupOptions::default() };
-    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
-    let report = preflight::run(&op, &nc, &options).await;
-    let plan = plan(&report, op.base(), nc.base(), &options).unwrap_or_else(|b| panic!("{b:#?}"));
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let store = JobStore::new(std::env::temp_dir().join(format!("opnc-sso-doctor-{nanos:x}")));
-    let runner = Runner {
-        op: &op,
-        nc: &nc,
-        store: &store,
-        progress: &|_| {},
-        settle: std::time::Duration::ZERO,
-        cancel: None,
-        account: Some(&nc),
-    };
-    let outcome = runner.apply(&plan, &report.facts).await;
-    assert!(outcome.succeeded(), "{:#?}", outcome.job);
+    set_up_confirming(&pair, &options).await;
     pair
 }
 

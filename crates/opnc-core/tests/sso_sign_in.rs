@@ -10,10 +10,8 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use opnc_core::doctor::{add_test_sign_in, diagnose, Check, Diagnosis, Verdict};
 use opnc_core::findings::{FindingCode, Severity};
-use opnc_core::setup::apply::Runner;
-use opnc_core::setup::journal::JobStore;
 use opnc_core::setup::sso::{IdentityProvider, SsoOptions};
-use opnc_core::setup::{plan, preflight, SetupOptions};
+use opnc_core::setup::SetupOptions;
 use opnc_core::sso_sign_in::{SignInAnswer, SignInPrompt, SignInRequest};
 use opnc_core::SecretString;
 use opnc_sim::idp::{IdpProfile, RunningIdp};
@@ -102,22 +100,7 @@ async fn world(variant: Variant, tweak: impl FnOnce(&mut IdpProfile)) -> World {
         "openproject".into()
     });
     let options = SetupOptions { sso: Some(sso), project_folders: false, ..SetupOptions::default() };
-    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
-    let report = preflight::run(&op, &nc, &options).await;
-    let plan = plan(&report, op.base(), nc.base(), &options).unwrap_or_else(|b| panic!("{b:#?}"));
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let store = JobStore::new(std::env::temp_dir().join(format!("opnc-sso-sign-in-{nanos:x}")));
-    let runner = Runner {
-        op: &op,
-        nc: &nc,
-        store: &store,
-        progress: &|_| {},
-        settle: std::time::Duration::ZERO,
-        cancel: None,
-        account: Some(&nc),
-    };
-    let outcome = runner.apply(&plan, &report.facts).await;
-    assert!(outcome.succeeded(), "{:#?}", outcome.job);
+    set_up_confirming(&pair, &options).await;
     // What the admin does by hand next (no API): OpenProject's OpenID provider, and the user's first sign-in there;
     // for Nextcloud Hub, bearer validation on the server.
     let (issuer, client_id) = match &idp {

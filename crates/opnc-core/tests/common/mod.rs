@@ -72,6 +72,28 @@ pub async fn connected_pair(options: opnc_core::setup::SetupOptions) -> opnc_sim
     pair
 }
 
+/// `options` set up on `pair` by the demo admins, the account password at hand for user_oidc's writes; the apply
+/// must succeed.
+pub async fn set_up_confirming(pair: &opnc_sim::SimPair, options: &opnc_core::setup::SetupOptions) {
+    use opnc_core::setup::{apply::Runner, journal::JobStore, plan, preflight};
+    let (op, nc) = (op_admin(&pair.openproject.url()), nc_admin(&pair.nextcloud.url()));
+    let report = preflight::run(&op, &nc, options).await;
+    let plan = plan(&report, op.base(), nc.base(), options).unwrap_or_else(|b| panic!("{b:#?}"));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let store = JobStore::new(std::env::temp_dir().join(format!("opnc-set-up-{}-{nanos:x}", std::process::id())));
+    let runner = Runner {
+        op: &op,
+        nc: &nc,
+        store: &store,
+        progress: &|_| {},
+        settle: Duration::ZERO,
+        cancel: None,
+        account: Some(&nc),
+    };
+    let outcome = runner.apply(&plan, &report.facts).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job);
+}
+
 /// A log writer that keeps everything written to it, for tests that search the log for secrets.
 #[derive(Clone, Default)]
 pub struct Captured(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
