@@ -684,10 +684,10 @@ fn progress_printer() -> impl Fn(&Job) + Send + Sync {
         for event in &job.events[from..] {
             match &event.kind {
                 EventKind::PhaseStarted { phase } if *phase != opnc_core::setup::journal::Phase::RollingBack => {
-                    eprintln!("→ {}", phase.describe())
+                    eprintln!("→ {}", phase.describe_in(crate::language()))
                 }
                 EventKind::Changed { what } => eprintln!("  ✓ {what}"),
-                EventKind::Undone { what } => eprintln!("  ↶ {what}"),
+                EventKind::Undone { what, .. } => eprintln!("  ↶ {what}"),
                 EventKind::RollbackStarted => eprintln!("Rolling back both servers…"),
                 EventKind::WatchingForLateChanges { until } => {
                     let now = std::time::SystemTime::now()

@@ -384,7 +384,10 @@ impl Runner<'_> {
                 match self.drifted(job).await {
                     Ok(false) => {}
                     Ok(true) => {
-                        job.log(EventKind::Undone { what: "a change that landed after the rollback began".into() });
+                        job.log(EventKind::Undone {
+                            what: "a change that landed after the rollback began".into(),
+                            server: None,
+                        });
                         failures = self.undo(job, secrets).await;
                         if !failures.is_empty() {
                             break;
@@ -429,7 +432,7 @@ impl Runner<'_> {
                     {
                         *deleted = true;
                     }
-                    job.log(EventKind::Undone { what })
+                    job.log(EventKind::Undone { what, server: Some(compensation.server()) })
                 }
                 Err(err) => failures.push(err),
             }

@@ -50,22 +50,13 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// What the phase does, for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Phase::Started => "Starting",
-            Phase::ReplaceStorage => "Deleting the storage being replaced in OpenProject",
-            Phase::CreateOidcClient => "Creating Nextcloud's OpenID Connect client for OpenProject",
-            Phase::ConfigureUserOidc => "Letting Nextcloud trust the identity provider",
-            Phase::SwitchStorage => "Switching the storage's method in OpenProject",
-            Phase::CreateStorage => "Creating the file storage in OpenProject",
-            Phase::ConfigureNextcloud => "Configuring the OpenProject integration in Nextcloud",
-            Phase::SetNextcloudClient => "Giving OpenProject Nextcloud's OAuth client",
-            Phase::SetApplicationPassword => "Giving OpenProject the app password for project folders",
-            Phase::Proof => "Proving the connection from both sides",
-            Phase::RollingBack => "Rolling back both servers",
-            Phase::Done => "Done",
-        }
+    /// What the phase does, for people (the catalogue's English).
+    pub fn describe(self) -> String {
+        self.describe_in(crate::catalogue::Language::En)
+    }
+
+    pub fn describe_in(self, language: crate::catalogue::Language) -> String {
+        crate::catalogue::text(language, &crate::catalogue::key("phase", &self))
     }
 }
 
@@ -117,6 +108,21 @@ pub enum Compensation {
     },
 }
 
+impl Compensation {
+    /// The server the undo writes to.
+    pub fn server(&self) -> crate::error::Server {
+        use crate::error::Server;
+        match self {
+            Compensation::DeleteStorage { .. } | Compensation::RestoreStorageMethod { .. } => Server::OpenProject,
+            Compensation::ResetNextcloud
+            | Compensation::RestoreNextcloud { .. }
+            | Compensation::DeleteOidcClient { .. }
+            | Compensation::DeleteUserOidcProvider { .. }
+            | Compensation::RestoreNextcloudMethod { .. } => Server::Nextcloud,
+        }
+    }
+}
+
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
@@ -142,6 +148,9 @@ pub enum EventKind {
     },
     Undone {
         what: String,
+        /// The side that was put back (jobs written before this field read as unknown).
+        #[serde(default)]
+        server: Option<crate::error::Server>,
     },
     RollbackCompleted,
     RollbackFailed {

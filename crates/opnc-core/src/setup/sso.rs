@@ -393,8 +393,11 @@ pub struct ProviderHandoff {
     #[serde(skip)]
     #[ts(skip)]
     pub client_secret: Option<crate::SecretString>,
-    /// Where the secret can be read again.
+    /// Where the secret can be read again, in words.
     pub client_secret_source: String,
+    /// Who holds the secret: Nextcloud (Hub's client, which the assistant made and may enter itself) or the
+    /// identity provider (only the admin knows it).
+    pub secret_held_by: crate::error::Server,
     pub scopes: String,
     pub token_exchange: bool,
     /// The redirect URI the identity provider must allow.

@@ -162,6 +162,10 @@ fn handoff(plan: &Plan, sso: &SsoPlan, secrets: &Secrets) -> ProviderHandoff {
             }
             IdentityProvider::External { .. } => "the identity provider: OpenProject's client there".into(),
         },
+        secret_held_by: match &sso.provider {
+            IdentityProvider::NextcloudHub => crate::error::Server::Nextcloud,
+            IdentityProvider::External { .. } => crate::error::Server::IdentityProvider,
+        },
         scopes: OPENPROJECT_SCOPES.into(),
         token_exchange: sso.token_exchange,
         callback_url: sso.openproject_callback.clone(),
