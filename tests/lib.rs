@@ -45,6 +45,10 @@ pub fn opnc_at(openproject: &str, nextcloud: &str, state: &Path, args: &[&str]) 
         .env("OPNC_NEXTCLOUD_USER", nc_demo::ADMIN_LOGIN)
         .env("OPNC_NEXTCLOUD_PASSWORD", nc_demo::ADMIN_PASSWORD)
         .env("OPNC_STATE_DIR", state)
+        // English whatever the machine's locale: the tests read what opnc says.
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
         .stdin(Stdio::null());
     cmd
 }

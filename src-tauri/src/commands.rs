@@ -302,6 +302,12 @@ pub fn interrupted_jobs(state: State<'_, AppState>) -> Vec<Job> {
     state.jobs.interrupted()
 }
 
+/// The engine's words in `language` (findings, checks, phases, severities, servers), keyed by their codes.
+#[tauri::command]
+pub fn catalogue(language: opnc_core::catalogue::Language) -> std::collections::BTreeMap<String, String> {
+    opnc_core::catalogue::all(language)
+}
+
 #[tauri::command]
 pub async fn diagnose(state: State<'_, AppState>) -> Result<Diagnosis, ErrorView> {
     Ok(signed_in(&state).await?.diagnose().await)

@@ -70,6 +70,7 @@ pub fn run() {
             commands::cancel_apply,
             commands::diagnose,
             commands::test_sign_in,
+            commands::catalogue,
             commands::connection_state,
             commands::reset,
             commands::delete_connection,

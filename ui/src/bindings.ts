@@ -133,9 +133,14 @@ page: string, display_name: string, discovery_url: string,
  */
 client_id: string, 
 /**
- * Where the secret can be read again.
+ * Where the secret can be read again, in words.
  */
-client_secret_source: string, scopes: string, token_exchange: boolean, 
+client_secret_source: string, 
+/**
+ * Who holds the secret: Nextcloud (Hub's client, which the assistant made and may enter itself) or the
+ * identity provider (only the admin knows it).
+ */
+secret_held_by: Server, scopes: string, token_exchange: boolean, 
 /**
  * The redirect URI the identity provider must allow.
  */
@@ -213,12 +218,20 @@ export type Compensation = { "kind": "delete_storage", storage_id: number | null
  * learnt can be told apart, and named for removal on the server.
  */
 client_id: string | null, name: string, deleted: boolean, } | { "kind": "delete_user_oidc_provider", identifier: string, } | { "kind": "restore_storage_method", storage_id: number, sso: StorageSso | null, } | { "kind": "restore_nextcloud_method", sso: NextcloudSso | null, integration_version: string | null, };
-export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" };
+export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
+/**
+ * The side that was put back (jobs written before this field read as unknown).
+ */
+server: Server | null, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" };
 export type Event = { 
 /**
  * Seconds since the Unix epoch.
  */
-at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" });
+at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
+/**
+ * The side that was put back (jobs written before this field read as unknown).
+ */
+server: Server | null, } | { "event": "rollback_completed" } | { "event": "rollback_failed", error: ErrorView, } | { "event": "succeeded" } | { "event": "interrupted" });
 export type Job = { id: string, openproject_url: string, nextcloud_url: string, storage_name: string, project_folders: boolean, status: JobStatus, phase: Phase, events: Array<Event>, compensations: Array<Compensation>, error: ErrorView | null, rollback_error: ErrorView | null, 
 /**
  * The process that started the job (jobs recorded before owners were kept have none). Whether it still
@@ -249,6 +262,7 @@ export type Access = "admin" | "signed_in" | "anonymous";
 export type Check = "openproject_health_report" | "nextcloud_side" | "openproject_admin_checks" | "nextcloud_admin_checks" | "storage_drift" | "openproject_accepts_nextclouds_secret" | "nextcloud_configuration_drift" | "openproject_health_checks" | "nextcloud_to_openproject" | "sso_token_accepted" | "sso_server_only_settings";
 export type NotRun = { check: Check, reason: string, };
 export type Verdict = "healthy" | "warnings_only" | "problems" | "could_not_check";
+export type Language = "en" | "de";
 export type ServerSummary = { url: string, version: string | null, access: Access, };
 export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, findings: Array<Finding>, not_run: Array<NotRun>, };
 export type SignIn = { openproject_url: string, 

@@ -155,3 +155,20 @@ export function setLanguage(l: Language): void {
 export function currentLanguage(): Language {
   return language;
 }
+
+// The engine's words (findings, checks, phases, severities, servers) come from its catalogue, in the language
+// chosen here, keyed by their codes: the wizard never looks at the English text.
+let catalogue: Record<string, string> = {};
+
+export async function loadCatalogue(fetch: (language: Language) => Promise<Record<string, string>>): Promise<void> {
+  try {
+    catalogue = await fetch(language);
+  } catch {
+    catalogue = {};
+  }
+}
+
+/** The catalogue's text for a code's key (`finding-storage_missing`); the key itself until it is loaded. */
+export function said(key: string): string {
+  return catalogue[key] ?? key;
+}

@@ -4,7 +4,9 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { reaction } from "./errors";
 import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
 import "./style.css";
-import { currentLanguage, setLanguage, t } from "./i18n";
+import { currentLanguage, loadCatalogue, said, setLanguage, t } from "./i18n";
+
+const fetchCatalogue = (language: string) => invoke<Record<string, string>>("catalogue", { language });
 
 type Stage = "sign-in" | "review" | "apply" | "done";
 type View = "setup" | "manage" | "diagnose";
@@ -223,14 +225,14 @@ function handoffPanel(h: ProviderHandoff): string {
     <tr><th>${t("handoffSecret")}</th><td colspan="2">${secret}</td></tr>
     ${row(t("handoffScopes"), h.scopes, "handoff-scopes")}${row(t("handoffCallback"), h.callback_url, "handoff-callback")}</table>
     ${h.token_exchange ? `<p class="hint">${t("handoffExchange")}</p>` : ""}
-    ${state.summary?.openproject_web && h.client_secret_source.startsWith("Nextcloud") && state.providerSeen !== true ? `<p><button type="button" id="create-provider">${t("providerCreate")}</button> <span class="hint">${t("providerCreateHint")}</span></p>` : ""}
+    ${state.summary?.openproject_web && h.secret_held_by === "nextcloud" && state.providerSeen !== true ? `<p><button type="button" id="create-provider">${t("providerCreate")}</button> <span class="hint">${t("providerCreateHint")}</span></p>` : ""}
     <p>${state.providerSeen === true ? `<span class="ok" id="provider-seen">${t("providerSeen", undefined, { slug: h.sign_in_slug })}</span>` : state.watchingProvider ? `<span class="hint">${t("providerWatching")}</span> <button type="button" class="secondary" id="stop-watch">${t("stopWatching")}</button>` : `<button type="button" id="watch-provider" data-slug="${esc(h.sign_in_slug)}">${t("providerWatch")}</button>${state.providerSeen === false ? ` <span class="hint">${t("providerNotSeen")}</span>` : ""}`}</p></div>`;
 }
 
 function findingsList(findings: Finding[]): string {
   if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
   return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong>${f.severity}</strong> ${esc(f.message)}${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}${f.remedy.remedy === "setup_replacing" && !state.options.replace_existing ? ` <button type="button" class="secondary" id="remedy-replace">${t("doIt")}</button>` : ""}</div>` : ""}</li>`)
+    .map((f) => `<li class="finding ${f.severity}"><strong>${esc(said(`severity-${f.severity}`))}</strong> <span class="finding-title">${esc(said(`finding-${f.code}`))}</span><div class="finding-detail">${esc(f.message)}</div>${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}${f.remedy.remedy === "setup_replacing" && !state.options.replace_existing ? ` <button type="button" class="secondary" id="remedy-replace">${t("doIt")}</button>` : ""}</div>` : ""}</li>`)
     .join("")}</ul>`;
 }
 
@@ -337,7 +339,7 @@ function diagnoseView(): string {
   if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
   const d = state.diagnosis;
   const body = d
-    ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(n.check)}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
+    ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(said(`check-${n.check}`))}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
     : `<p class="hint">${t("diagnoseHint")}</p>`;
   // What only a user's token shows: offered where the diagnosis says so (by its check code, never its words).
   const signIn = d?.not_run.some((n) => n.check === "sso_token_accepted")
@@ -498,14 +500,14 @@ function follow(job: Job): void {
       if (e.phase === "set_nextcloud_client") state.crossing.push({ text: "client id, secret •••", to: "openproject" });
       if (e.phase === "set_application_password") state.crossing.push({ text: "app password •••", to: "openproject" });
     } else if (e.event === "changed" && current) {
-      const evidence = [`${t("atTime")} ${time(e.at)} · ${t("phase")} ${phase}`];
+      const evidence = [`${t("atTime")} ${time(e.at)} · ${t("phase")} ${said(`phase-${phase}`)}`];
       if (undo) evidence.push(`${t("undoRecorded")}: ${undo}`);
       state[current].push({ label: e.what, state: "done", evidence });
     } else if (e.event === "undone") {
-      // Undo lines name their server: "deleted OpenProject storage …", "reset Nextcloud's … settings".
-      (e.what.includes("Nextcloud's") ? state.nc : state.op).push({ label: e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
+      // Each undo says which side it put back (a late change found on either side says none: the OpenProject pane).
+      (e.server === "nextcloud" ? state.nc : state.op).push({ label: e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
     } else if (e.event === "failed" && current) {
-      state[current].push({ label: e.error.message, state: "failed", evidence: [`${e.error.code} · ${t("phase")} ${e.phase}`, e.error.hint] });
+      state[current].push({ label: e.error.message, state: "failed", evidence: [`${e.error.code} · ${t("phase")} ${said(`phase-${e.phase}`)}`, e.error.hint] });
     }
   }
 }
@@ -730,7 +732,7 @@ function bind(): void {
   document.querySelector("#cancel-apply")?.addEventListener("click", () => void invoke("cancel_apply"));
   document.querySelector("#language")?.addEventListener("click", () => {
     setLanguage(currentLanguage() === "en" ? "de" : "en");
-    render();
+    void loadCatalogue(fetchCatalogue).then(render);
   });
   document.querySelector("#open-logs")?.addEventListener("click", async () => {
     const folder = await run(() => invoke<string>("open_logs_folder"));
@@ -781,6 +783,7 @@ function bind(): void {
 }
 
 render();
+void loadCatalogue(fetchCatalogue).then(render);
 void invoke<Job[]>("interrupted_jobs").then((jobs) => {
   interrupted = jobs;
   if (jobs.length > 0) render();

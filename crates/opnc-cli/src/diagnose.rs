@@ -128,16 +128,19 @@ async fn ask_for_sign_in(prompt: SignInPrompt) -> Option<opnc_core::SecretString
 
 /// The verdict, each problem and warning with its fix, and what could not be checked, in plain words.
 fn summary(diagnosis: &doctor::Diagnosis) -> String {
-    let mut text = diagnosis.headline();
+    use opnc_core::catalogue::{key, text as said};
+    let language = crate::language();
+    let mut text = diagnosis.headline_in(language);
     for f in diagnosis.findings.iter().filter(|f| f.severity != Severity::Info) {
         let mark = if f.severity == Severity::Blocker { "✗" } else { "!" };
-        let side = f.server.map(|s| format!("{s}: ")).unwrap_or_default();
-        text.push_str(&format!("\n  {mark} {side}{}", f.message));
+        let side = f.server.map(|s| format!("{}: ", said(language, &key("server", &s)))).unwrap_or_default();
+        text.push_str(&format!("\n  {mark} {side}{}", said(language, &key("finding", &f.code))));
+        text.push_str(&format!("\n      {}", f.message));
         if let Some(fix) = &f.fix {
-            text.push_str(&format!("\n      fix: {fix}"));
+            text.push_str(&format!("\n      {}: {fix}", said(language, "label-fix")));
         }
         if let Some(remedy) = &f.remedy {
-            text.push_str(&format!("\n      run: {}", crate::pair::remedy_command(remedy)));
+            text.push_str(&format!("\n      {}: {}", said(language, "label-run"), crate::pair::remedy_command(remedy)));
         }
     }
     // The one piece of good news worth a line: a test sign-in that went through.
@@ -145,11 +148,11 @@ fn summary(diagnosis: &doctor::Diagnosis) -> String {
         text.push_str(&format!("\n  ✓ {}", f.message));
     }
     if !diagnosis.not_run.is_empty() {
-        text.push_str("\n  Could not check:");
+        text.push_str(&format!("\n  {}", said(language, "label-could_not_check")));
         for n in &diagnosis.not_run {
-            text.push_str(&format!("\n    - {} ({})", n.describe(), n.reason));
+            text.push_str(&format!("\n    - {} ({})", n.describe_in(language), n.reason));
         }
     }
-    text.push_str("\nThe whole report with the evidence: --markdown, or --json.");
+    text.push_str(&format!("\n{}", said(language, "label-whole_report")));
     text
 }

@@ -32,6 +32,17 @@ use opnc_sim::{loopback, NextcloudProfile, OpenProjectProfile, SimPair};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The language of what opnc says: en or de (default: the locale, LC_ALL / LC_MESSAGES / LANG).
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
+}
+
+/// The language of this run, set once at start.
+static LANGUAGE: std::sync::OnceLock<opnc_core::catalogue::Language> = std::sync::OnceLock::new();
+
+/// The language what opnc prints is in.
+pub fn language() -> opnc_core::catalogue::Language {
+    LANGUAGE.get().copied().unwrap_or_default()
 }
 
 #[derive(Subcommand)]
@@ -121,6 +132,11 @@ enum NextcloudVersion {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let language = match cli.lang.as_deref() {
+        Some(tag) => opnc_core::catalogue::Language::from_locale(tag),
+        None => opnc_core::catalogue::Language::from_environment(),
+    };
+    let _ = LANGUAGE.set(language);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return Failure::local(format!("could not start the async runtime: {e}")).report().into(),

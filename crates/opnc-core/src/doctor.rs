@@ -84,21 +84,13 @@ pub enum Verdict {
 }
 
 impl NotRun {
-    /// What the check would have looked at, in plain words.
-    pub fn describe(&self) -> &'static str {
-        match self.check {
-            Check::OpenprojectHealthReport => "OpenProject's own health report for the storage",
-            Check::NextcloudSide => "everything on the Nextcloud side",
-            Check::OpenprojectAdminChecks => "what only an OpenProject administrator can see",
-            Check::NextcloudAdminChecks => "what only a Nextcloud administrator can see",
-            Check::StorageDrift => "the storage's settings in OpenProject",
-            Check::OpenprojectAcceptsNextcloudsSecret => "whether OpenProject accepts the OAuth secret Nextcloud holds",
-            Check::NextcloudConfigurationDrift => "Nextcloud's OpenProject integration settings",
-            Check::OpenprojectHealthChecks => "OpenProject's background workers",
-            Check::NextcloudToOpenproject => "whether Nextcloud reaches OpenProject",
-            Check::SsoTokenAccepted => "whether a user's identity-provider token is accepted on both sides",
-            Check::SsoServerOnlySettings => "SSO settings that only the servers themselves show",
-        }
+    /// What the check would have looked at, in plain words (the catalogue's English).
+    pub fn describe(&self) -> String {
+        self.describe_in(crate::catalogue::Language::En)
+    }
+
+    pub fn describe_in(&self, language: crate::catalogue::Language) -> String {
+        crate::catalogue::text(language, &crate::catalogue::key("check", &self.check))
     }
 }
 
@@ -117,30 +109,18 @@ impl Diagnosis {
 
     /// The verdict as the first line of a report.
     pub fn headline(&self) -> String {
-        let count = |severity: Severity| self.findings.iter().filter(|f| f.severity == severity).count();
-        let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
-        match self.verdict() {
-            Verdict::Healthy => "Healthy: every check passed.".into(),
-            Verdict::WarningsOnly => {
-                format!("Working, with {}: nothing is broken.", plural(count(Severity::Warning), "warning", "warnings"))
-            }
-            Verdict::Problems => format!(
-                "Broken: {} found{}.",
-                plural(count(Severity::Blocker), "problem", "problems"),
-                match count(Severity::Warning) {
-                    0 => String::new(),
-                    n => format!(", and {}", plural(n, "warning", "warnings")),
-                }
-            ),
-            Verdict::CouldNotCheck => format!(
-                "Not fully checked: {} could not run, so this is no clean bill of health{}.",
-                plural(self.not_run.len(), "check", "checks"),
-                match count(Severity::Warning) {
-                    0 => String::new(),
-                    n => format!("; {} found", plural(n, "warning", "warnings")),
-                }
-            ),
-        }
+        self.headline_in(crate::catalogue::Language::En)
+    }
+
+    /// The verdict as the first line of a report, in `language`.
+    pub fn headline_in(&self, language: crate::catalogue::Language) -> String {
+        let count = |severity: Severity| self.findings.iter().filter(|f| f.severity == severity).count() as i64;
+        let args = [
+            ("problems", count(Severity::Blocker)),
+            ("warnings", count(Severity::Warning)),
+            ("not_run", self.not_run.len() as i64),
+        ];
+        crate::catalogue::text_with(language, &crate::catalogue::key("verdict", &self.verdict()), &args)
     }
 
     /// The finding to fix first.

@@ -67,6 +67,7 @@ fn bindings() -> String {
         declaration::<Check>(&cfg),
         declaration::<NotRun>(&cfg),
         declaration::<Verdict>(&cfg),
+        declaration::<opnc_core::catalogue::Language>(&cfg),
         declaration::<ServerSummary>(&cfg),
         declaration::<Diagnosis>(&cfg),
         declaration::<SignIn>(&cfg),

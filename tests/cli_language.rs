@@ -1,0 +1,34 @@
+//! The command line speaks the locale's language (English or German) or the one `--lang` names: the verdict, the
+//! findings' titles, the labels and the setup's phases come from the catalogue.
+
+use opnc_e2e::{opnc, output, state_dir, text};
+use opnc_sim::SimPair;
+
+#[tokio::test]
+async fn diagnose_speaks_german_by_lang_or_by_locale_and_english_by_default() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("language");
+
+    let out = output(opnc(&pair, &state, &["diagnose", "--lang", "de"])).await;
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.starts_with("Kaputt: "), "the verdict in German: {said}");
+    assert!(said.contains("OpenProject hat keinen Speicher für diese Nextcloud"), "a finding's German title: {said}");
+    assert!(said.contains("Abhilfe: "), "{said}");
+    assert!(said.contains("Der ganze Bericht mit den Belegen"), "{said}");
+
+    let mut by_locale = opnc(&pair, &state, &["diagnose"]);
+    by_locale.env("LANG", "de_DE.UTF-8");
+    let said = text(&output(by_locale).await);
+    assert!(said.starts_with("Kaputt: "), "LANG=de_DE picks German: {said}");
+
+    let said = text(&output(opnc(&pair, &state, &["diagnose"])).await);
+    assert!(said.starts_with("Broken: "), "{said}");
+    assert!(said.contains("OpenProject has no storage for this Nextcloud") && said.contains("fix: "), "{said}");
+
+    // The setup's phases too.
+    let out = output(opnc(&pair, &state, &["setup", "--yes", "--no-project-folders", "--lang", "de"])).await;
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("→ Den Dateispeicher in OpenProject anlegen"), "{said}");
+}
