@@ -83,6 +83,12 @@ impl Driver {
         r.json().await.unwrap_or_default()
     }
 
+    /// Runs a script in the page and returns its value.
+    async fn script(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", json!({ "script": script, "args": [] })).await["value"]
+            .clone()
+    }
+
     async fn find(&self, css: &str) -> Option<String> {
         let v = self.call(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": css })).await;
         v.pointer(&format!("/value/{ELEMENT}")).and_then(Value::as_str).map(str::to_owned)
@@ -131,9 +137,18 @@ impl Driver {
         panic!("{css} kept going stale");
     }
 
+    /// Types into the field and checks that the text arrived: a re-render between finding the element and typing
+    /// would send the keys to a detached element, and the test would go on with an empty field.
     async fn type_into(&self, css: &str, text: &str) {
-        let e = self.wait_for(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/value"), json!({ "text": text })).await;
+        for _ in 0..3 {
+            let e = self.wait_for(css).await;
+            self.call(reqwest::Method::POST, &format!("/element/{e}/value"), json!({ "text": text })).await;
+            let value = self.script(&format!("return document.querySelector({css:?})?.value ?? ''")).await;
+            if value.as_str().is_some_and(|v| v.ends_with(text)) {
+                return;
+            }
+        }
+        panic!("typing into {css} did not arrive");
     }
 
     async fn resize(&self, width: u32, height: u32) {
@@ -328,7 +343,21 @@ async fn browser_sign_in_run(app: &Path) {
     let driver = Driver::start(app).await;
     driver.resize(1280, 800).await;
     driver.type_into("#op-url", &pair.openproject.url()).await;
+    // The token first: the browser sign-in's re-renders must not wipe what was typed (issue 14 saw it wiped).
+    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
     driver.type_into("#nc-url", &pair.nextcloud.url()).await;
+    // Each server's sign-in in its own pane.
+    for (field, pane) in [
+        ("#op-url", "openproject"),
+        ("input[name=openproject_token]", "openproject"),
+        ("#nc-url", "nextcloud"),
+        ("#nc-browser", "nextcloud"),
+    ] {
+        let script = format!(
+            "return document.querySelector('{field}').closest('section.pane')?.classList.contains('{pane}') ?? false"
+        );
+        assert_eq!(driver.script(&script).await, json!(true), "{field} sits in the {pane} pane");
+    }
     driver.click("#nc-browser").await;
     let login_url = driver.text("#nc-login-url").await;
     screenshot("11-browser-sign-in", 1280, 800);
@@ -348,7 +377,8 @@ async fn browser_sign_in_run(app: &Path) {
     assert_eq!(granted.status(), 200, "the simulated browser grant");
     let signed_in = driver.text("#nc-signed-in").await;
     assert!(signed_in.contains("admin2fa"), "a two-factor admin signed in through the browser: {signed_in}");
-    driver.type_into("input[name=openproject_token]", opnc_sim::openproject::demo::ADMIN_TOKEN).await;
+    let kept = driver.script("return document.querySelector('input[name=openproject_token]').value").await;
+    assert_eq!(kept, json!(opnc_sim::openproject::demo::ADMIN_TOKEN), "the typed token survived the re-renders");
     driver.click("button[type=submit]").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     screenshot("12-signed-in-for-real", 1280, 800);

@@ -78,13 +78,9 @@ function side(summary: SideSummary | undefined, name: string, steps: Step[], for
   return `<section class="pane ${name.toLowerCase()}" aria-label="${name}"><h2>${name}</h2>${head}<ul class="steps">${list}</ul></section>`;
 }
 
-function signInForm(): string {
-  const browser = state.browser;
-  const ncBrowser = browser.login
-    ? `<p id="nc-signed-in" class="ok">${t("signedInBrowser")} ${esc(browser.login)} ✔</p>`
-    : browser.url
-    ? `<p class="hint">${t("waitingGrant")} <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> (${t("expiresIn")}) <button type="button" id="nc-cancel" class="secondary">${t("cancel")}</button></p>`
-    : `<button type="button" id="nc-browser" class="secondary">${t("browserSignIn")}</button>`;
+// One form, two panes: OpenProject's sign-in in its pane, Nextcloud's in its own; Nextcloud's fields belong to the
+// form through their `form` attribute, so one submit (the rail's button) sends both.
+function openProjectSignIn(): string {
   const w = state.opWindow;
   const opWindow = w.admin
     ? `<p id="op-signed-in" class="ok">${t("signedInWindow")} ${esc(w.admin)} ✔</p>`
@@ -101,18 +97,29 @@ function signInForm(): string {
       <label>${t("url")} <input id="op-url" name="openproject_url" placeholder="https://openproject.example.com" required value="${esc(state.form.op)}" /></label>
       ${resolvedLine("op")}
       ${opWindow}
-      <label>${t("orToken")} <input name="openproject_token" type="password" autocomplete="off" /></label>
+      <label>${t("orToken")} <input id="op-token" name="openproject_token" type="password" autocomplete="off" /></label>
       <button type="button" id="op-token-page" class="secondary">${t("getToken")}</button>
     </fieldset>
+    <label class="remember"><input type="checkbox" id="remember" name="remember" /> ${t("remember")}</label>
+  </form>`;
+}
+
+function nextcloudSignIn(): string {
+  const browser = state.browser;
+  const ncBrowser = browser.login
+    ? `<p id="nc-signed-in" class="ok">${t("signedInBrowser")} ${esc(browser.login)} ✔</p>`
+    : browser.url
+    ? `<p class="hint">${t("waitingGrant")} <a id="nc-login-url" href="${esc(browser.url)}">${esc(browser.url)}</a> (${t("expiresIn")}) <button type="button" id="nc-cancel" class="secondary">${t("cancel")}</button></p>`
+    : `<button type="button" id="nc-browser" class="secondary">${t("browserSignIn")}</button>`;
+  return `<div class="sign-in">
     <fieldset><legend>Nextcloud</legend>
-      <label>${t("url")} <input id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
+      <label>${t("url")} <input form="sign-in" id="nc-url" name="nextcloud_url" placeholder="https://cloud.example.com" required value="${esc(state.form.nc)}" /></label>
       ${resolvedLine("nc")}
       ${ncBrowser}
-      <label>${t("orAdmin")} <input name="nextcloud_login" autocomplete="username" value="${esc(state.form.ncLogin)}" /></label>
-      <label>${t("andAppPassword")} <input name="nextcloud_password" type="password" autocomplete="off" value="${esc(state.form.ncPassword)}" /></label>
+      <label>${t("orAdmin")} <input form="sign-in" id="nc-login" name="nextcloud_login" autocomplete="username" value="${esc(state.form.ncLogin)}" /></label>
+      <label>${t("andAppPassword")} <input form="sign-in" id="nc-password" name="nextcloud_password" type="password" autocomplete="off" value="${esc(state.form.ncPassword)}" /></label>
     </fieldset>
-    <label class="remember"><input type="checkbox" name="remember" /> ${t("remember")}</label>
-  </form>`;
+  </div>`;
 }
 
 // The demo offer sits in the middle column, which is empty until both sides are signed in.
@@ -232,7 +239,7 @@ function handoffPanel(h: ProviderHandoff): string {
 function findingsList(findings: Finding[]): string {
   if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
   return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong>${esc(said(`severity-${f.severity}`))}</strong> <span class="finding-title">${esc(said(`finding-${f.code}`))}</span><div class="finding-detail">${esc(f.message)}</div>${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}${f.remedy.remedy === "setup_replacing" && !state.options.replace_existing ? ` <button type="button" class="secondary" id="remedy-replace">${t("doIt")}</button>` : ""}</div>` : ""}</li>`)
+    .map((f) => `<li class="finding ${f.severity}"><strong class="severity">${esc(said(`severity-${f.severity}`))}:</strong> <span class="finding-title">${esc(said(`finding-${f.code}`))}</span><div class="finding-detail">${esc(f.message)}</div>${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}${f.remedy.remedy === "setup_replacing" && !state.options.replace_existing ? ` <button type="button" class="secondary" id="remedy-replace">${t("doIt")}</button>` : ""}</div>` : ""}</li>`)
     .join("")}</ul>`;
 }
 
@@ -406,7 +413,39 @@ async function loadState(): Promise<void> {
   render();
 }
 
+/** What a person typed, keyed by the field's id or name: a re-render keeps it unless the state gave the field a new
+ * value meanwhile (then the state's wins). Memory only, as the fields themselves. */
+type Draft = { value: string; checked: boolean; defaultValue: string; defaultChecked: boolean };
+
+function captureDrafts(): Map<string, Draft> {
+  const drafts = new Map<string, Draft>();
+  app.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input, textarea").forEach((el) => {
+    const key = el.id || el.getAttribute("name");
+    if (!key) return;
+    const box = el instanceof HTMLInputElement ? el : null;
+    drafts.set(key, { value: el.value, checked: box?.checked ?? false, defaultValue: el.defaultValue, defaultChecked: box?.defaultChecked ?? false });
+  });
+  return drafts;
+}
+
+function restoreDrafts(drafts: Map<string, Draft>): void {
+  app.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input, textarea").forEach((el) => {
+    const draft = drafts.get(el.id || el.getAttribute("name") || "");
+    if (!draft) return;
+    if (el.defaultValue === draft.defaultValue) el.value = draft.value;
+    if (el instanceof HTMLInputElement && el.defaultChecked === draft.defaultChecked) el.checked = draft.checked;
+  });
+}
+
 function render(): void {
+  const drafts = captureDrafts();
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.id : "";
+  renderView();
+  restoreDrafts(drafts);
+  if (focused) document.getElementById(focused)?.focus();
+}
+
+function renderView(): void {
   const s = state.summary;
   let banner = s?.simulated ? `<div class="banner" role="status">${t("demoBanner")}</div>` : "";
   if (!s) {
@@ -419,7 +458,7 @@ function render(): void {
       ? diagnoseView()
       : state.view === "manage"
       ? manageView()
-      : `<main class="wizard">${side(s?.openproject, "OpenProject", state.op, state.stage === "sign-in" ? signInForm() : "")}${middle()}${side(s?.nextcloud, "Nextcloud", state.nc, "")}</main>${rail()}`;
+      : `<main class="wizard">${side(s?.openproject, "OpenProject", state.op, state.stage === "sign-in" ? openProjectSignIn() : "")}${middle()}${side(s?.nextcloud, "Nextcloud", state.nc, state.stage === "sign-in" ? nextcloudSignIn() : "")}</main>${rail()}`;
   app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav>
       <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">${t("setUp")}</button>
       <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">${t("manage")}</button>
@@ -782,7 +821,8 @@ function bind(): void {
   });
 }
 
-render();
+// The first paint waits for the catalogue (one local call), so no second render replaces the page under a person
+// (or a test) already typing into it.
 void loadCatalogue(fetchCatalogue).then(render);
 void invoke<Job[]>("interrupted_jobs").then((jobs) => {
   interrupted = jobs;

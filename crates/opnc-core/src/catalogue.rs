@@ -209,7 +209,10 @@ mod tests {
         assert_eq!(text(Language::De, &key("severity", &Severity::Warning)), "Warnung");
         assert_eq!(text(Language::En, &key("phase", &Phase::Proof)), "Proving the connection from both sides");
         let check = key("check", &Check::SsoTokenAccepted);
-        assert_eq!(text(Language::De, &check), "Ob beide Seiten das Token eines Benutzers vom Identitätsanbieter annehmen");
+        assert_eq!(
+            text(Language::De, &check),
+            "Ob beide Seiten das Token eines Benutzers vom Identitätsanbieter annehmen"
+        );
         let verdict = key("verdict", &Verdict::WarningsOnly);
         assert_eq!(
             text_with(Language::En, &verdict, &[("warnings", 1)]),
