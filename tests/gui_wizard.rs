@@ -271,6 +271,10 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     let report = driver.text(".diagnose").await;
     screenshot("5-diagnose", width, height);
     assert!(report.contains("storage is enabled in no project"), "the doctor sees the new storage: {report}");
+    // The picture of the connection: every leg and credential link checked and green.
+    let green = driver.script("return document.querySelectorAll('.picture .link.good').length").await;
+    let red = driver.script("return document.querySelectorAll('.picture .link.broken').length").await;
+    assert!(green.as_u64().unwrap_or(0) >= 6 && red == json!(0), "a healthy pair's picture: {green} green, {red} red");
     // Each fix has a copy button.
     driver.click(".finding button.copy").await;
     let copied = driver.text(".finding button.copy").await;
@@ -387,6 +391,30 @@ async fn browser_sign_in_run(app: &Path) {
     let op_state = pair.openproject.sim.state();
     assert!(op_state.storages[0].oauth_client.is_some() && op_state.storages[0].application_password.is_some());
     assert!(pair.nextcloud.sim.state().integration_client().is_some());
+
+    // One broken leg: a firewall between OpenProject and Nextcloud. The picture shows that link red, alone.
+    pair.openproject.sim.lock().nextcloud_unreachable = true;
+    driver.click("nav button[data-view=diagnose]").await;
+    driver.click("#run-diagnose").await;
+    driver.wait_for(".picture .link.broken").await;
+    screenshot("27-diagnose-one-broken-leg", 1280, 800);
+    let broken = driver
+        .script("return Array.from(document.querySelectorAll('.picture .link.broken')).map(l => l.dataset.link)")
+        .await;
+    assert_eq!(broken, json!(["openproject_to_nextcloud"]), "only OpenProject → Nextcloud is red");
+    // Its evidence opens from the link.
+    driver.click(".picture .link.broken summary").await;
+    let evidence = driver.text(".picture .link.broken").await;
+    assert!(evidence.contains("OpenProject cannot reach Nextcloud"), "{evidence}");
+    // The same in German: the verdict, the links, the severities and the findings' titles come from the catalogue.
+    driver.click("#language").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    screenshot("27b-diagnose-one-broken-leg-de", 1280, 800);
+    let german = driver.text(".diagnose").await;
+    for words in ["Kaputt:", "OpenProject → Nextcloud kaputt", "Problem: OpenProject erreicht Nextcloud nicht", "Warnung:"] {
+        assert!(german.contains(words), "{words:?} in German: {german}");
+    }
+    driver.click("#language").await;
 }
 
 /// Types into the window with this title: focus it (there is no window manager under Xvfb), then send keys.

@@ -1,7 +1,6 @@
 //! Tauri commands: delegates into `opnc_core::pair`, errors as `{code, message, hint}`, progress through
 //! a `Channel`.
 
-use opnc_core::doctor::Diagnosis;
 use opnc_core::openproject_web::FolderMode;
 use opnc_core::pair::{
     ApplyResult, Cancelled, Confirmation, ConnectedPair, ConnectionState, DemoServers, PairError, PairSummary,
@@ -309,8 +308,8 @@ pub fn catalogue(language: opnc_core::catalogue::Language) -> std::collections::
 }
 
 #[tauri::command]
-pub async fn diagnose(state: State<'_, AppState>) -> Result<Diagnosis, ErrorView> {
-    Ok(signed_in(&state).await?.diagnose().await)
+pub async fn diagnose(state: State<'_, AppState>) -> Result<opnc_core::picture::DiagnosisView, ErrorView> {
+    Ok(signed_in(&state).await?.diagnose().await.into())
 }
 
 /// The diagnosis with a test sign-in through the identity provider in a window (SSO pairs). For an external
@@ -321,7 +320,7 @@ pub async fn test_sign_in(
     state: State<'_, AppState>,
     openproject_client_id: Option<String>,
     openproject_client_secret: Option<String>,
-) -> Result<Diagnosis, ErrorView> {
+) -> Result<opnc_core::picture::DiagnosisView, ErrorView> {
     let pair = signed_in(&state).await?;
     let request = opnc_core::sso_sign_in::SignInRequest {
         openproject_client_id: openproject_client_id.filter(|s| !s.trim().is_empty()),
@@ -334,7 +333,7 @@ pub async fn test_sign_in(
         let app = app.clone();
         Box::pin(async move { crate::signin_window::test_sign_in(&app, prompt).await })
     };
-    Ok(pair.diagnose_with_sign_in(&request, &face).await)
+    Ok(pair.diagnose_with_sign_in(&request, &face).await.into())
 }
 
 /// Asks in a native dialog whose buttons name the action (`action`) and Cancel; `true` when the admin chose the

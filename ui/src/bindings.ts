@@ -246,9 +246,14 @@ started_at: number, };
 export type UnreadableJob = { path: string, reason: string, };
 export type ProofCheck = { 
 /**
- * Stable name, for machines (`--json`) and tests; people read `summary`.
+ * Stable name, for machines (`--json`) and tests; people read `summary` (the catalogue's
+ * `proof-<name>-ok|failed`).
  */
-name: string, ok: boolean, 
+name: string, 
+/**
+ * The side the check looks at.
+ */
+server: Server, ok: boolean, 
 /**
  * The check's result as a sentence.
  */
@@ -263,8 +268,38 @@ export type Check = "openproject_health_report" | "nextcloud_side" | "openprojec
 export type NotRun = { check: Check, reason: string, };
 export type Verdict = "healthy" | "warnings_only" | "problems" | "could_not_check";
 export type Language = "en" | "de";
+export type LinkKind = "computer_to_openproject" | "computer_to_nextcloud" | "nextcloud_to_openproject" | "openproject_to_nextcloud" | "openproject_app_in_nextcloud" | "nextcloud_client_in_openproject" | "project_folder_password" | "identity_provider";
+export type LinkStatus = "good" | "doubtful" | "broken";
+export type Link = { kind: LinkKind, status: LinkStatus, 
+/**
+ * The findings that colour it (their codes; the diagnosis holds their evidence).
+ */
+findings: Array<FindingCode>, 
+/**
+ * Checks on it that could not run.
+ */
+not_run: Array<Check>, };
+export type Picture = { links: Array<Link>, 
+/**
+ * The pair authorises users through an identity provider (the credential links are then the IdP's).
+ */
+sso: boolean, };
+export type Headlines = { en: string, de: string, };
+export type DiagnosisView = { diagnosis: Diagnosis, picture: Picture, 
+/**
+ * The verdict line in each language (its plurals are the catalogue's).
+ */
+headline: Headlines, };
 export type ServerSummary = { url: string, version: string | null, access: Access, };
-export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, findings: Array<Finding>, not_run: Array<NotRun>, };
+export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, 
+/**
+ * The storage authorises users through an identity provider.
+ */
+sso: boolean, 
+/**
+ * The storage has automatically managed project folders (an app password).
+ */
+project_folders: boolean, findings: Array<Finding>, not_run: Array<NotRun>, };
 export type SignIn = { openproject_url: string, 
 /**
  * Empty: the token remembered in the system keyring.

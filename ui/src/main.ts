@@ -2,7 +2,7 @@
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { reaction } from "./errors";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, Diagnosis, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
 import "./style.css";
 import { currentLanguage, loadCatalogue, said, setLanguage, t } from "./i18n";
 
@@ -20,7 +20,7 @@ const state = {
   summary: null as PairSummary | null,
   review: null as Review | null,
   result: null as ApplyResult | null,
-  diagnosis: null as Diagnosis | null,
+  diagnosis: null as DiagnosisView | null,
   error: null as ErrorView | null,
   busy: false,
   view: "setup" as View,
@@ -342,12 +342,26 @@ function rail(): string {
   return `<footer class="rail"><ol>${items}</ol>${action}</footer>`;
 }
 
+/** The connection's picture: each leg and credential link with its colour, opening the findings behind it. */
+function pictureView(p: Picture, findings: Finding[]): string {
+  const rows = p.links
+    .map((l) => {
+      const evidence = findings.filter((f) => l.findings.includes(f.code));
+      const details = [
+        ...evidence.map((f) => `<li>${esc(said(`finding-${f.code}`))}${f.evidence ? ` — <span class="evidence-text">${esc(f.evidence)}</span>` : ""}</li>`),
+        ...l.not_run.map((c) => `<li>${esc(said(`check-${c}`))}: ${esc(t("couldNotCheck"))}</li>`),
+      ].join("");
+      const label = `<span class="dot" aria-hidden="true"></span>${esc(said(`link-${l.kind}`))} <span class="link-status">${esc(said(`linkstatus-${l.status}`))}</span>`;
+      return `<li class="link ${l.status}" data-link="${l.kind}">${details ? `<details><summary>${label}</summary><ul>${details}</ul></details>` : label}</li>`;
+    })
+    .join("");
+  return `<ul class="picture" aria-label="${esc(t("connectionPicture"))}">${rows}</ul>`;
+}
+
 function diagnoseView(): string {
   if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
-  const d = state.diagnosis;
-  const body = d
-    ? `${findingsList(d.findings)}${d.not_run.length ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(said(`check-${n.check}`))}: ${esc(n.reason)}</li>`).join("")}</ul>` : ""}`
-    : `<p class="hint">${t("diagnoseHint")}</p>`;
+  const view = state.diagnosis;
+  const d = view?.diagnosis;
   // What only a user's token shows: offered where the diagnosis says so (by its check code, never its words).
   const signIn = d?.not_run.some((n) => n.check === "sso_token_accepted")
     ? `<div class="test-sign-in"><p class="hint">${t("testSignInHint")}</p>
@@ -357,8 +371,20 @@ function diagnoseView(): string {
         </details>
         <button id="run-test-sign-in" ${state.busy ? "disabled" : ""}>${t("testSignIn")}</button></div>`
     : "";
-  return `<section class="diagnose"><button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>${signIn}${body}</section>`;
+  const run = `<button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>`;
+  if (!view || !d) return `<section class="diagnose">${run}<p class="hint">${t("diagnoseHint")}</p></section>`;
+  // Each side's findings in its own pane; what concerns both, or the identity provider, in the middle with the picture.
+  const of = (server: string | null) => d.findings.filter((f) => (f.server ?? null) === server);
+  const pane = (name: string, cls: string, server: string) =>
+    `<section class="pane ${cls}" aria-label="${name}"><h2>${name}</h2>${findingsList(of(server))}</section>`;
+  const notRun = d.not_run.length
+    ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(said(`check-${n.check}`))}: ${esc(n.reason)}</li>`).join("")}</ul>`
+    : "";
+  const middleFindings = [...of(null), ...of("identity_provider")];
+  const headline = `<p class="verdict ${d.findings.some((f) => f.severity === "blocker") ? "bad" : "good"}" role="status">${esc(view.headline[currentLanguage()])}</p>`;
+  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${headline}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
 }
+
 
 function manageView(): string {
   if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
@@ -366,10 +392,16 @@ function manageView(): string {
   let body = `<p class="hint">${t("manageHint")}</p>`;
   if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
   if (c && c.storage_id === null) body += `<p>${t("noStorage")}</p>`;
+  // Each side's proof in its own pane, in the catalogue's words; the evidence one click away.
+  const proofPane = (name: string, cls: string, server: string) => {
+    const checks = (c?.proof?.checks ?? []).filter((k) => k.server === server);
+    const items = checks
+      .map((k) => `<li class="step ${k.ok ? "done" : "failed"}"><details><summary><span class="icon" aria-hidden="true">${k.ok ? "✔" : "✖"}</span>${esc(said(`proof-${k.name}-${k.ok ? "ok" : "failed"}`))}</summary><ul class="evidence"><li>${esc(k.evidence)}</li></ul></details></li>`)
+      .join("");
+    return `<section class="pane ${cls}" aria-label="${name}"><h2>${name}</h2><ul class="checks">${items}</ul></section>`;
+  };
   if (c?.proof) {
-    body += `<h3>${t("storage")} “${esc(c.storage_name ?? "")}”</h3><ul class="checks">${c.proof.checks
-      .map((k) => `<li class="step ${k.ok ? "done" : "failed"}"><span class="icon" aria-hidden="true">${k.ok ? "✔" : "✖"}</span><span title="${esc(k.evidence)}">${esc(k.summary)}</span></li>`)
-      .join("")}</ul>
+    body += `<h3>${t("storage")} “${esc(c.storage_name ?? "")}”</h3>
       <div class="actions"><button id="reset-nextcloud_oauth" class="secondary">${t("resetNextcloud")}</button>
       <button id="reset-app_password" class="secondary">${t("rotatePassword")}</button>
       <button id="reset-openproject_oauth" class="secondary">${t("resetOpenProject")}</button>
@@ -389,7 +421,8 @@ function manageView(): string {
     }
     body += `</div>`;
   }
-  return `<section class="diagnose manage"><button id="load-state" ${state.busy ? "disabled" : ""}>${t("showConnection")}</button>${body}</section>`;
+  const load = `<div class="diagnose-bar"><button id="load-state" ${state.busy ? "disabled" : ""}>${t("showConnection")}</button></div>`;
+  return `${load}<main class="wizard manage">${proofPane("OpenProject", "openproject", "open_project")}<section class="middle">${body}</section>${proofPane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
 }
 
 // The Clipboard API where the webview grants it, else the selection-and-copy fallback WebKit always has.
@@ -734,13 +767,13 @@ function bind(): void {
   document.querySelector("#check")?.addEventListener("click", () => void check());
   document.querySelector("#apply")?.addEventListener("click", () => void apply());
   document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
-    state.diagnosis = (await run(() => invoke<Diagnosis>("diagnose"))) ?? null;
+    state.diagnosis = (await run(() => invoke<DiagnosisView>("diagnose"))) ?? null;
     render();
   });
   document.querySelector("#run-test-sign-in")?.addEventListener("click", async () => {
     const value = (id: string) => document.querySelector<HTMLInputElement>(id)?.value ?? "";
     const args = { openprojectClientId: value("#tsi-client-id") || null, openprojectClientSecret: value("#tsi-client-secret") || null };
-    state.diagnosis = (await run(() => invoke<Diagnosis>("test_sign_in", args))) ?? state.diagnosis;
+    state.diagnosis = (await run(() => invoke<DiagnosisView>("test_sign_in", args))) ?? state.diagnosis;
     render();
   });
   document.querySelectorAll<HTMLButtonElement>("nav button[data-view]").forEach((b) =>

@@ -178,10 +178,15 @@ mod tests {
             ("severity", "Severity"),
             ("verdict", "Verdict"),
             ("server", "Server"),
+            ("link", "LinkKind"),
+            ("linkstatus", "LinkStatus"),
         ] {
             let list = codes(type_name);
             assert!(list.len() > 2, "{type_name} not found in the bindings");
             required.extend(list.into_iter().map(|c| format!("{prefix}-{c}")));
+        }
+        for (name, _) in crate::setup::proof::CHECKS {
+            required.extend([format!("proof-{name}-ok"), format!("proof-{name}-failed")]);
         }
         for language in Language::ALL {
             let ids = &catalogue(language).ids;

@@ -65,6 +65,10 @@ pub struct Diagnosis {
     pub nextcloud: ServerSummary,
     pub integration_version: Option<String>,
     pub storage_id: Option<i64>,
+    /// The storage authorises users through an identity provider.
+    pub sso: bool,
+    /// The storage has automatically managed project folders (an app password).
+    pub project_folders: bool,
     pub findings: Vec<Finding>,
     pub not_run: Vec<NotRun>,
 }
@@ -121,6 +125,11 @@ impl Diagnosis {
             ("not_run", self.not_run.len() as i64),
         ];
         crate::catalogue::text_with(language, &crate::catalogue::key("verdict", &self.verdict()), &args)
+    }
+
+    /// The picture of the connection: its legs and credential links, coloured by these findings.
+    pub fn picture(&self) -> crate::picture::Picture {
+        crate::picture::picture(self, self.sso, self.project_folders)
     }
 
     /// The finding to fix first.
@@ -391,6 +400,7 @@ pub async fn diagnose(
     // The storage for this Nextcloud, or the closest one (drift: another scheme, host name or path).
     let storage = facts.storage_for(nc.base()).cloned();
     let mut storage_id = None;
+    let (mut sso, mut project_folders) = (false, false);
     if op_access == Access::Admin && op_reachable {
         if storage.is_none() {
             let same_port = facts.storages.iter().find(|s| {
@@ -424,6 +434,8 @@ pub async fn diagnose(
     let mut enabled_apps = None;
     if let Some(storage) = storage.as_ref().filter(|_| op_reachable) {
         storage_id = Some(storage.id);
+        sso = storage.is_sso();
+        project_folders = storage.has_application_password == Some(true);
         let op_app = storage.oauth_application.clone();
         let nc_client_id = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
         let by_storage = [Filter::new("storageId", "=", &[&storage.id.to_string()])];
@@ -671,6 +683,8 @@ pub async fn diagnose(
         },
         integration_version: facts.integration_version.clone(),
         storage_id,
+        sso,
+        project_folders,
         findings,
         not_run,
     }

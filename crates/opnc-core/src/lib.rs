@@ -18,6 +18,7 @@ pub mod oidc;
 pub mod openproject;
 pub mod openproject_web;
 pub mod pair;
+pub mod picture;
 pub mod secret;
 pub mod server_url;
 pub mod setup;

@@ -11,8 +11,11 @@ use crate::openproject::{OpenProjectClient, Storage, TokenProbe};
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProofCheck {
-    /// Stable name, for machines (`--json`) and tests; people read `summary`.
+    /// Stable name, for machines (`--json`) and tests; people read `summary` (the catalogue's
+    /// `proof-<name>-ok|failed`).
     pub name: &'static str,
+    /// The side the check looks at.
+    pub server: crate::error::Server,
     pub ok: bool,
     /// The check's result as a sentence.
     pub summary: String,
@@ -42,67 +45,36 @@ fn shown(value: Option<bool>) -> String {
 }
 
 pub(crate) fn check(name: &'static str, ok: bool, evidence: String) -> ProofCheck {
-    ProofCheck { name, ok, summary: summary(name, ok).to_owned(), evidence }
+    let server = CHECKS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).unwrap_or(crate::error::Server::OpenProject);
+    ProofCheck { name, server, ok, summary: summary(crate::catalogue::Language::En, name, ok), evidence }
 }
 
-/// Each check's result in plain words, as it passed or failed.
-fn summary(name: &str, ok: bool) -> &'static str {
-    match (name, ok) {
-        ("openproject_storage_configured", true) => "OpenProject's storage for this Nextcloud is complete.",
-        ("openproject_storage_configured", false) => "OpenProject's storage for this Nextcloud is incomplete.",
-        ("openproject_application_password", true) => "OpenProject holds the app password for project folders.",
-        ("openproject_application_password", false) => "OpenProject holds no app password for project folders.",
-        ("openproject_holds_nextclouds_client", true) => {
-            "OpenProject holds the OAuth client that Nextcloud issued for it."
-        }
-        ("openproject_holds_nextclouds_client", false) => {
-            "OpenProject holds another Nextcloud OAuth client than the one Nextcloud issued."
-        }
-        ("redirect_uri_openproject", true) => "OpenProject's OAuth application sends users back to this Nextcloud.",
-        ("redirect_uri_openproject", false) => {
-            "OpenProject's OAuth application sends users back to another address than this Nextcloud."
-        }
-        ("openproject_host_name", true) => "OpenProject's host name setting matches the address it is reached at.",
-        ("openproject_host_name", false) => {
-            "OpenProject's host name setting does not match the address it is reached at."
-        }
-        ("nextcloud_integration_complete", true) => "Nextcloud's OpenProject integration is fully configured.",
-        ("nextcloud_integration_complete", false) => "Nextcloud's OpenProject integration is not fully configured.",
-        ("nextcloud_project_folder", true) => {
-            "Nextcloud's project folders are set up (the OpenProject user, group, team folder and app password)."
-        }
-        ("nextcloud_project_folder", false) => "Nextcloud's project folders are not fully set up.",
-        ("client_id_openproject_in_nextcloud", true) => "Nextcloud holds OpenProject's OAuth client ID.",
-        ("client_id_openproject_in_nextcloud", false) => "Nextcloud holds another OAuth client ID than OpenProject's.",
-        ("client_id_nextcloud_in_openproject", true) => "Nextcloud knows the OAuth client that OpenProject uses.",
-        ("client_id_nextcloud_in_openproject", false) => {
-            "Nextcloud does not know the OAuth client that OpenProject uses."
-        }
-        ("nextcloud_points_at_openproject", true) => "Nextcloud's integration points at this OpenProject.",
-        ("nextcloud_points_at_openproject", false) => "Nextcloud's integration points at another OpenProject address.",
-        ("openproject_accepts_nextclouds_secret", true) => "OpenProject accepts the OAuth secret that Nextcloud holds.",
-        ("openproject_accepts_nextclouds_secret", false) => {
-            "OpenProject refuses the OAuth secret that Nextcloud holds."
-        }
-        ("openproject_storage_sso", true) => "OpenProject's storage authorises users through the identity provider.",
-        ("openproject_storage_sso", false) => "OpenProject's storage is not set up for SSO as planned.",
-        ("nextcloud_sso_mode", true) => {
-            "Nextcloud's integration authorises OpenProject's requests through the identity provider."
-        }
-        ("nextcloud_sso_mode", false) => "Nextcloud's integration is not in the planned SSO mode.",
-        ("nextcloud_sso_audience", true) => "Nextcloud expects the audience OpenProject's tokens carry.",
-        ("nextcloud_sso_audience", false) => "Nextcloud expects another audience than OpenProject's tokens carry.",
-        ("nextcloud_sso_provider", true) => {
-            "Nextcloud's user_oidc knows the identity provider and accepts its bearer tokens."
-        }
-        ("nextcloud_sso_provider", false) => {
-            "Nextcloud's user_oidc does not know the identity provider, or refuses its bearer tokens."
-        }
-        ("nextcloud_store_login_token", true) => "Nextcloud's user_oidc stores users' login tokens.",
-        ("nextcloud_store_login_token", false) => "Nextcloud's user_oidc does not store users' login tokens.",
-        (_, true) => "Passed.",
-        (_, false) => "Failed.",
-    }
+/// Every proof check and the side it looks at; the catalogue words each as passed and as failed.
+pub const CHECKS: [(&str, crate::error::Server); 16] = {
+    use crate::error::Server::{Nextcloud as N, OpenProject as O};
+    [
+        ("openproject_storage_configured", O),
+        ("openproject_application_password", O),
+        ("openproject_holds_nextclouds_client", O),
+        ("redirect_uri_openproject", O),
+        ("openproject_host_name", O),
+        ("openproject_accepts_nextclouds_secret", O),
+        ("openproject_storage_sso", O),
+        ("nextcloud_integration_complete", N),
+        ("nextcloud_project_folder", N),
+        ("client_id_openproject_in_nextcloud", N),
+        ("client_id_nextcloud_in_openproject", N),
+        ("nextcloud_points_at_openproject", N),
+        ("nextcloud_sso_mode", N),
+        ("nextcloud_sso_audience", N),
+        ("nextcloud_sso_provider", N),
+        ("nextcloud_store_login_token", N),
+    ]
+};
+
+/// A check's result in plain words, as it passed or failed.
+pub fn summary(language: crate::catalogue::Language, name: &str, ok: bool) -> String {
+    crate::catalogue::text(language, &format!("proof-{name}-{}", if ok { "ok" } else { "failed" }))
 }
 
 /// What Nextcloud's own answer to the setup just said, so the proof does not read it again: `status` (whether the

@@ -1,0 +1,240 @@
+//! The picture of a connection: its four network legs and its credential links, each green, amber or red from
+//! the diagnosis, with the findings that colour it as its evidence — so support staff see at a glance which link
+//! is broken. One function for every face (the desktop draws it, the CLI could print it); which finding colours
+//! which link is data here, not in any face.
+
+use serde::Serialize;
+
+use crate::doctor::{Check, Diagnosis};
+use crate::findings::{FindingCode as C, Severity};
+
+/// A link of the connection.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// This computer → OpenProject.
+    ComputerToOpenproject,
+    /// This computer → Nextcloud.
+    ComputerToNextcloud,
+    /// Nextcloud → OpenProject (its API, with users' tokens).
+    NextcloudToOpenproject,
+    /// OpenProject → Nextcloud (WebDAV and OCS).
+    OpenprojectToNextcloud,
+    /// Two-way OAuth: OpenProject's OAuth application, whose id and secret Nextcloud holds.
+    OpenprojectAppInNextcloud,
+    /// Two-way OAuth: Nextcloud's OAuth client, whose id and secret OpenProject holds.
+    NextcloudClientInOpenproject,
+    /// Project folders: the "OpenProject" user's app password, which OpenProject holds.
+    ProjectFolderPassword,
+    /// SSO: both servers trust one identity provider.
+    IdentityProvider,
+}
+
+/// How a link is.
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkStatus {
+    /// Checked, nothing wrong.
+    Good,
+    /// A warning, or not checked.
+    Doubtful,
+    /// A problem.
+    Broken,
+}
+
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub kind: LinkKind,
+    pub status: LinkStatus,
+    /// The findings that colour it (their codes; the diagnosis holds their evidence).
+    pub findings: Vec<C>,
+    /// Checks on it that could not run.
+    pub not_run: Vec<Check>,
+}
+
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Picture {
+    pub links: Vec<Link>,
+    /// The pair authorises users through an identity provider (the credential links are then the IdP's).
+    pub sso: bool,
+}
+
+/// A diagnosis with its picture, as the desktop shows it.
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct DiagnosisView {
+    pub diagnosis: Diagnosis,
+    pub picture: Picture,
+    /// The verdict line in each language (its plurals are the catalogue's).
+    pub headline: Headlines,
+}
+
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct Headlines {
+    pub en: String,
+    pub de: String,
+}
+
+impl From<Diagnosis> for DiagnosisView {
+    fn from(diagnosis: Diagnosis) -> Self {
+        use crate::catalogue::Language;
+        let picture = diagnosis.picture();
+        let headline = Headlines { en: diagnosis.headline_in(Language::En), de: diagnosis.headline_in(Language::De) };
+        Self { diagnosis, picture, headline }
+    }
+}
+
+/// Which findings and unrun checks belong to which link.
+fn belongs(kind: LinkKind) -> (&'static [C], &'static [Check]) {
+    use LinkKind as K;
+    match kind {
+        K::ComputerToOpenproject => (
+            &[C::OpenprojectUnreachable, C::OpenprojectCredentialsRejected, C::OpenprojectNotAdmin, C::InsecureHttp],
+            &[],
+        ),
+        K::ComputerToNextcloud => (
+            &[C::NextcloudUnreachable, C::NextcloudCredentialsRejected, C::NextcloudNotAdmin, C::NextcloudMaintenance],
+            &[Check::NextcloudSide],
+        ),
+        K::NextcloudToOpenproject => (
+            &[
+                C::NextcloudCannotReachOpenproject,
+                C::NextcloudReachabilityUnchecked,
+                C::OpenprojectUrlMismatch,
+                C::HostNameMismatch,
+            ],
+            &[Check::NextcloudToOpenproject],
+        ),
+        K::OpenprojectToNextcloud => (
+            &[
+                C::OpenprojectCannotReachNextcloud,
+                C::AuthorizationHeaderStripped,
+                C::StorageHostDrift,
+                C::StorageMissing,
+                C::OpenprojectHealthCheck,
+            ],
+            &[Check::OpenprojectHealthReport, Check::StorageDrift],
+        ),
+        K::OpenprojectAppInNextcloud => (
+            &[C::ClientIdMismatch, C::OpenprojectSecretRejected, C::RedirectUriMismatch, C::IntegrationIncomplete],
+            &[Check::OpenprojectAcceptsNextcloudsSecret, Check::NextcloudConfigurationDrift],
+        ),
+        K::NextcloudClientInOpenproject => (&[C::NextcloudClientUnknown, C::AuthenticationMethodMismatch], &[]),
+        K::ProjectFolderPassword => (&[C::UserlessAccess, C::ProjectFolderIncomplete, C::TermsOfService], &[]),
+        K::IdentityProvider => (
+            &[
+                C::SsoDiscoveryUnreachable,
+                C::SsoDiscoveryAddressInvalid,
+                C::SsoDiscoveryInvalid,
+                C::SsoTokenExchangeUnsupported,
+                C::SsoProviderUnknown,
+                C::SsoIssuerPortDropped,
+                C::SsoAudienceMissing,
+                C::SsoTokenExchangeMismatch,
+                C::SsoTargetedAudienceMissing,
+                C::SsoLoginTokenNotStored,
+                C::SsoBearerNotChecked,
+                C::SsoOidcClientMissing,
+                C::SsoTokenNotJwt,
+                C::SsoTestSignInFailed,
+                C::SsoTokenSignatureInvalid,
+                C::SsoTokenIssuerMismatch,
+                C::SsoTokenAudienceWrong,
+                C::SsoApiScopeMissing,
+                C::SsoOfflineAccessMissing,
+                C::SsoTokenExchangeRefused,
+                C::SsoNextcloudAudienceWrong,
+                C::SsoTokenRefusedByNextcloud,
+                C::SsoTokenRefusedByOpenproject,
+                C::AuthenticationMethodMismatch,
+            ],
+            &[Check::SsoTokenAccepted, Check::SsoServerOnlySettings],
+        ),
+    }
+}
+
+/// The picture of `diagnosis`. `sso` says which credential links the pair has; `project_folders` whether the
+/// project-folder password is one of them.
+pub fn picture(diagnosis: &Diagnosis, sso: bool, project_folders: bool) -> Picture {
+    use LinkKind as K;
+    let mut kinds =
+        vec![K::ComputerToOpenproject, K::ComputerToNextcloud, K::NextcloudToOpenproject, K::OpenprojectToNextcloud];
+    if sso {
+        kinds.push(K::IdentityProvider);
+    } else {
+        kinds.extend([K::OpenprojectAppInNextcloud, K::NextcloudClientInOpenproject]);
+    }
+    if project_folders {
+        kinds.push(K::ProjectFolderPassword);
+    }
+    let links = kinds
+        .into_iter()
+        .map(|kind| {
+            let (codes, checks) = belongs(kind);
+            let found: Vec<_> = diagnosis.findings.iter().filter(|f| codes.contains(&f.code)).collect();
+            let not_run: Vec<Check> =
+                diagnosis.not_run.iter().map(|n| n.check).filter(|c| checks.contains(c)).collect();
+            let status = if found.iter().any(|f| f.severity == Severity::Blocker) {
+                LinkStatus::Broken
+            } else if found.iter().any(|f| f.severity == Severity::Warning) || !not_run.is_empty() {
+                LinkStatus::Doubtful
+            } else {
+                LinkStatus::Good
+            };
+            Link { kind, status, findings: found.iter().map(|f| f.code).collect(), not_run }
+        })
+        .collect();
+    Picture { links, sso }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::{Access, NotRun, ServerSummary};
+    use crate::findings::Finding;
+
+    fn diagnosis(findings: Vec<Finding>, not_run: Vec<NotRun>) -> Diagnosis {
+        let side = || ServerSummary { url: "https://x".into(), version: None, access: Access::Admin };
+        Diagnosis {
+            openproject: side(),
+            nextcloud: side(),
+            integration_version: None,
+            storage_id: Some(1),
+            sso: false,
+            project_folders: false,
+            findings,
+            not_run,
+        }
+    }
+
+    fn status(p: &Picture, kind: LinkKind) -> Option<LinkStatus> {
+        p.links.iter().find(|l| l.kind == kind).map(|l| l.status)
+    }
+
+    #[test]
+    fn a_healthy_pair_is_all_green_and_one_broken_leg_is_red_alone() {
+        let healthy = picture(&diagnosis(vec![], vec![]), false, true);
+        assert_eq!(healthy.links.len(), 7);
+        assert!(healthy.links.iter().all(|l| l.status == LinkStatus::Good));
+
+        let broken =
+            diagnosis(vec![Finding::new(C::NextcloudCannotReachOpenproject, Severity::Blocker, None, "x")], vec![]);
+        let p = picture(&broken, false, true);
+        assert_eq!(status(&p, LinkKind::NextcloudToOpenproject), Some(LinkStatus::Broken));
+        let red: Vec<_> = p.links.iter().filter(|l| l.status == LinkStatus::Broken).map(|l| l.kind).collect();
+        assert_eq!(red, vec![LinkKind::NextcloudToOpenproject], "only the broken leg is red");
+        let leg = p.links.iter().find(|l| l.kind == LinkKind::NextcloudToOpenproject).unwrap();
+        assert_eq!(leg.findings, vec![C::NextcloudCannotReachOpenproject], "its evidence");
+    }
+
+    #[test]
+    fn unchecked_is_amber_and_sso_pairs_show_the_identity_provider() {
+        let d = diagnosis(vec![], vec![NotRun { check: Check::SsoTokenAccepted, reason: "r".into() }]);
+        let p = picture(&d, true, false);
+        assert_eq!(status(&p, LinkKind::IdentityProvider), Some(LinkStatus::Doubtful));
+        assert_eq!(status(&p, LinkKind::OpenprojectAppInNextcloud), None, "no OAuth links on an SSO pair");
+        let d = diagnosis(vec![Finding::new(C::SsoTokenRefusedByNextcloud, Severity::Blocker, None, "x")], vec![]);
+        assert_eq!(status(&picture(&d, true, false), LinkKind::IdentityProvider), Some(LinkStatus::Broken));
+        let d = diagnosis(vec![Finding::new(C::OpenprojectSecretRejected, Severity::Blocker, None, "x")], vec![]);
+        assert_eq!(status(&picture(&d, false, false), LinkKind::OpenprojectAppInNextcloud), Some(LinkStatus::Broken));
+    }
+}
