@@ -411,10 +411,47 @@ async fn browser_sign_in_run(app: &Path) {
     tokio::time::sleep(Duration::from_millis(600)).await;
     screenshot("27b-diagnose-one-broken-leg-de", 1280, 800);
     let german = driver.text(".diagnose").await;
-    for words in ["Kaputt:", "OpenProject → Nextcloud kaputt", "Problem: OpenProject erreicht Nextcloud nicht", "Warnung:"] {
+    for words in
+        ["Kaputt:", "OpenProject → Nextcloud kaputt", "Problem: OpenProject erreicht Nextcloud nicht", "Warnung:"]
+    {
         assert!(german.contains(words), "{words:?} in German: {german}");
     }
     driver.click("#language").await;
+
+    // Support staff: export the report through the native save dialog, then open it as a customer's file.
+    let dir = std::env::temp_dir().join(format!("opnc-gui-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("customer.json");
+    let _ = std::fs::remove_file(&path);
+    driver.click("#export-json").await;
+    let typed = path.display().to_string();
+    let saved = tokio::task::spawn_blocking(move || {
+        type_into_window("Export report", &[("key", "ctrl+a"), ("type", &typed), ("key", "Return")])
+    });
+    assert!(saved.await.unwrap(), "the save dialog appeared");
+    let started = Instant::now();
+    while !path.exists() && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let text = std::fs::read_to_string(&path).expect("the report was written where the dialog said");
+    let report = opnc_core::doctor::ReportFile::read(&text).expect("the exported report opens");
+    assert_eq!(report.made_by.map(|m| m.version), Some(env!("CARGO_PKG_VERSION").to_owned()));
+    assert!(!text.contains(opnc_sim::openproject::demo::ADMIN_TOKEN), "no credential in the report");
+    driver.click("#open-report").await;
+    let typed = path.display().to_string();
+    // The path, then Return on its own once GTK's location completion has settled (at once, it swallows it).
+    let opened = tokio::task::spawn_blocking(move || {
+        type_into_window("Open a report", &[("key", "ctrl+l"), ("type", &typed)])
+            && type_into_window("Open a report", &[("key", "Return")])
+    });
+    assert!(opened.await.unwrap(), "the open dialog appeared");
+    let origin = driver.text("#report-origin").await;
+    assert!(origin.contains("customer.json") && origin.contains(env!("CARGO_PKG_VERSION")), "{origin}");
+    screenshot("28-opened-report", 1280, 800);
+    let broken = driver
+        .script("return Array.from(document.querySelectorAll('.picture .link.broken')).map(l => l.dataset.link)")
+        .await;
+    assert_eq!(broken, json!(["openproject_to_nextcloud"]), "the opened report shows the same picture");
 }
 
 /// Types into the window with this title: focus it (there is no window manager under Xvfb), then send keys.

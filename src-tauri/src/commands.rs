@@ -309,7 +309,74 @@ pub fn catalogue(language: opnc_core::catalogue::Language) -> std::collections::
 
 #[tauri::command]
 pub async fn diagnose(state: State<'_, AppState>) -> Result<opnc_core::picture::DiagnosisView, ErrorView> {
-    Ok(signed_in(&state).await?.diagnose().await.into())
+    let diagnosis = signed_in(&state).await?.diagnose().await;
+    *state.last_diagnosis.lock().await = Some(diagnosis.clone());
+    Ok(diagnosis.into())
+}
+
+/// Saves the last diagnosis as a report where the admin chooses in the native save dialog: Markdown to read,
+/// JSON to open again (`open_report`). `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn export_report(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    json: bool,
+    language: opnc_core::catalogue::Language,
+) -> Result<Option<String>, ErrorView> {
+    let Some(diagnosis) = state.last_diagnosis.lock().await.clone() else {
+        return Err(PairError::Local {
+            message: "There is no diagnosis to export yet.".into(),
+            hint: "Diagnose the connection first.".into(),
+        }
+        .view());
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (name, filter) = if json { ("opnc-report.json", "json") } else { ("opnc-report.md", "md") };
+    app.dialog()
+        .file()
+        .set_title("Export report")
+        .set_file_name(name)
+        .add_filter(if json { "JSON" } else { "Markdown" }, &[filter])
+        .save_file(move |path| {
+            let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
+    let text = if json { diagnosis.to_json_in(language) } else { diagnosis.to_markdown() };
+    std::fs::write(&path, text).map_err(|e| {
+        PairError::Local {
+            message: format!("The report could not be written to {}: {e}", path.display()),
+            hint: "Choose another folder.".into(),
+        }
+        .view()
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// A report opened in the native open dialog (a customer's, say), for the same two-pane view and picture; no
+/// sign-in needed. `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn open_report(app: AppHandle) -> Result<Option<opnc_core::picture::OpenedReport>, ErrorView> {
+    use opnc_core::picture::OpenedReport;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_title("Open a report").add_filter("JSON report", &["json"]).pick_file(move |path| {
+        let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+    });
+    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        PairError::Local {
+            message: format!("{} could not be read: {e}", path.display()),
+            hint: "Choose the report's JSON file.".into(),
+        }
+        .view()
+    })?;
+    let report = opnc_core::doctor::ReportFile::read(&text).map_err(|e| {
+        PairError::Local {
+            message: format!("{}: {e}", path.display()),
+            hint: "Choose a JSON report the assistant exported.".into(),
+        }
+        .view()
+    })?;
+    Ok(Some(OpenedReport { path: path.display().to_string(), made_by: report.made_by, view: report.diagnosis.into() }))
 }
 
 /// The diagnosis with a test sign-in through the identity provider in a window (SSO pairs). For an external
@@ -333,7 +400,9 @@ pub async fn test_sign_in(
         let app = app.clone();
         Box::pin(async move { crate::signin_window::test_sign_in(&app, prompt).await })
     };
-    Ok(pair.diagnose_with_sign_in(&request, &face).await.into())
+    let diagnosis = pair.diagnose_with_sign_in(&request, &face).await;
+    *state.last_diagnosis.lock().await = Some(diagnosis.clone());
+    Ok(diagnosis.into())
 }
 
 /// Asks in a native dialog whose buttons name the action (`action`) and Cancel; `true` when the admin chose the

@@ -71,6 +71,8 @@ pub fn run() {
             commands::diagnose,
             commands::test_sign_in,
             commands::catalogue,
+            commands::export_report,
+            commands::open_report,
             commands::connection_state,
             commands::reset,
             commands::delete_connection,

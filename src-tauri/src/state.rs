@@ -27,6 +27,8 @@ pub struct AppState {
     /// What an SSO setup left for OpenProject's OpenID provider form, with the client secret of the oidc client it
     /// made (memory only; shown masked, revealed on request, or used to make the provider on OpenProject's page).
     pub handoff: Mutex<Option<opnc_core::setup::sso::ProviderHandoff>>,
+    /// The last diagnosis, for "Export report" (it holds no secret).
+    pub last_diagnosis: Mutex<Option<opnc_core::doctor::Diagnosis>>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             op_session: Mutex::new(None),
             demo_idp: Mutex::new(None),
             handoff: Mutex::new(None),
+            last_diagnosis: Mutex::new(None),
         }
     }
 

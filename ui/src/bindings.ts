@@ -290,10 +290,12 @@ export type DiagnosisView = { diagnosis: Diagnosis, picture: Picture,
  * The verdict line in each language (its plurals are the catalogue's).
  */
 headline: Headlines, };
+export type MadeBy = { version: string, language: Language, };
+export type OpenedReport = { path: string, made_by: MadeBy | null, view: DiagnosisView, };
 export type ServerSummary = { url: string, version: string | null, access: Access, };
 export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, 
 /**
- * The storage authorises users through an identity provider.
+ * The storage authorises users through an identity provider (reports of versions before it: false).
  */
 sso: boolean, 
 /**

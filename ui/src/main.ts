@@ -2,7 +2,7 @@
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { reaction } from "./errors";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
+import type { ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, MadeBy, OpenedReport, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
 import "./style.css";
 import { currentLanguage, loadCatalogue, said, setLanguage, t } from "./i18n";
 
@@ -21,6 +21,8 @@ const state = {
   review: null as Review | null,
   result: null as ApplyResult | null,
   diagnosis: null as DiagnosisView | null,
+  /** A report opened from a file (then `diagnosis` is its view, and nothing is live). */
+  openedReport: null as { path: string; made_by: MadeBy | null } | null,
   error: null as ErrorView | null,
   busy: false,
   view: "setup" as View,
@@ -359,11 +361,13 @@ function pictureView(p: Picture, findings: Finding[]): string {
 }
 
 function diagnoseView(): string {
-  if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
+  const openReport = `<button id="open-report" class="secondary" ${state.busy ? "disabled" : ""}>${t("openReport")}</button>`;
+  // Support staff open a customer's report without signing in anywhere.
+  if (!state.summary && !state.openedReport) return `<div class="diagnose-bar">${openReport}</div><p class="hint">${t("signInFirst")}</p>`;
   const view = state.diagnosis;
   const d = view?.diagnosis;
   // What only a user's token shows: offered where the diagnosis says so (by its check code, never its words).
-  const signIn = d?.not_run.some((n) => n.check === "sso_token_accepted")
+  const signIn = !state.openedReport && d?.not_run.some((n) => n.check === "sso_token_accepted")
     ? `<div class="test-sign-in"><p class="hint">${t("testSignInHint")}</p>
         <details><summary>${t("testSignInExternal")}</summary>
           <label>${t("testSignInClientId")} <input id="tsi-client-id" autocomplete="off"></label>
@@ -371,8 +375,15 @@ function diagnoseView(): string {
         </details>
         <button id="run-test-sign-in" ${state.busy ? "disabled" : ""}>${t("testSignIn")}</button></div>`
     : "";
-  const run = `<button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>`;
-  if (!view || !d) return `<section class="diagnose">${run}<p class="hint">${t("diagnoseHint")}</p></section>`;
+  const exports = view && !state.openedReport
+    ? ` <button id="export-markdown" class="secondary">${t("exportMarkdown")}</button> <button id="export-json" class="secondary">${t("exportJson")}</button>`
+    : "";
+  const run = `${state.summary ? `<button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>` : ""}${exports} ${openReport}${state.notice ? ` <span class="hint" role="status">${esc(state.notice)}</span>` : ""}`;
+  if (!view || !d) return `<div class="diagnose-bar">${run}</div><section class="diagnose"><p class="hint">${t("diagnoseHint")}</p></section>`;
+  const r = state.openedReport;
+  const origin = r
+    ? `<p class="notice" id="report-origin">${esc(r.made_by ? t("reportFrom", undefined, { path: r.path, version: r.made_by.version, language: r.made_by.language.toUpperCase() }) : t("reportFromOlder", undefined, { path: r.path }))}</p>`
+    : "";
   // Each side's findings in its own pane; what concerns both, or the identity provider, in the middle with the picture.
   const of = (server: string | null) => d.findings.filter((f) => (f.server ?? null) === server);
   const pane = (name: string, cls: string, server: string) =>
@@ -382,7 +393,7 @@ function diagnoseView(): string {
     : "";
   const middleFindings = [...of(null), ...of("identity_provider")];
   const headline = `<p class="verdict ${d.findings.some((f) => f.severity === "blocker") ? "bad" : "good"}" role="status">${esc(view.headline[currentLanguage()])}</p>`;
-  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${headline}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
+  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${origin}${headline}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
 }
 
 
@@ -767,7 +778,26 @@ function bind(): void {
   document.querySelector("#check")?.addEventListener("click", () => void check());
   document.querySelector("#apply")?.addEventListener("click", () => void apply());
   document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
+    state.openedReport = null;
+    state.notice = "";
     state.diagnosis = (await run(() => invoke<DiagnosisView>("diagnose"))) ?? null;
+    render();
+  });
+  for (const json of [false, true]) {
+    document.querySelector(json ? "#export-json" : "#export-markdown")?.addEventListener("click", async () => {
+      const path = await run(() => invoke<string | null>("export_report", { json, language: currentLanguage() }));
+      if (path) state.notice = t("exported", undefined, { path });
+      render();
+    });
+  }
+  document.querySelector("#open-report")?.addEventListener("click", async () => {
+    const opened = await run(() => invoke<OpenedReport | null>("open_report"));
+    if (opened) {
+      state.notice = "";
+      state.openedReport = { path: opened.path, made_by: opened.made_by };
+      state.diagnosis = opened.view;
+      state.view = "diagnose";
+    }
     render();
   });
   document.querySelector("#run-test-sign-in")?.addEventListener("click", async () => {

@@ -17,7 +17,7 @@ use crate::setup::reset::ResetKind;
 use crate::setup::SetupOptions;
 
 /// How much the doctor could see of a server.
-#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     Admin,
@@ -26,7 +26,7 @@ pub enum Access {
 }
 
 /// The doctor's checks that can fail to run (for lack of access, or a side out of reach).
-#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     OpenprojectHealthReport,
@@ -45,13 +45,13 @@ pub enum Check {
 }
 
 /// A check that could not run, and why.
-#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NotRun {
     pub check: Check,
     pub reason: String,
 }
 
-#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ServerSummary {
     pub url: String,
     pub version: Option<String>,
@@ -59,18 +59,48 @@ pub struct ServerSummary {
 }
 
 /// The diagnosis: findings in a stable order (blockers first, network legs before what depends on them).
-#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Diagnosis {
     pub openproject: ServerSummary,
     pub nextcloud: ServerSummary,
     pub integration_version: Option<String>,
     pub storage_id: Option<i64>,
-    /// The storage authorises users through an identity provider.
+    /// The storage authorises users through an identity provider (reports of versions before it: false).
+    #[serde(default)]
     pub sso: bool,
     /// The storage has automatically managed project folders (an app password).
+    #[serde(default)]
     pub project_folders: bool,
     pub findings: Vec<Finding>,
     pub not_run: Vec<NotRun>,
+}
+
+/// What wrote a report: the assistant's version and the language of its words.
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MadeBy {
+    pub version: String,
+    pub language: crate::catalogue::Language,
+}
+
+/// A report opened from a file (a customer's, say): the diagnosis it holds, and what made it — `None` for the
+/// reports of versions before reports said so.
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct ReportFile {
+    pub diagnosis: Diagnosis,
+    pub made_by: Option<MadeBy>,
+}
+
+impl ReportFile {
+    /// Reads a JSON report. Fields it does not know (a newer version's) are passed over; a file that is not a
+    /// report says so.
+    pub fn read(text: &str) -> Result<Self, String> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("not a JSON report ({e}); a Markdown report is for reading"))?;
+        let made_by = value.get("made_by").and_then(|m| serde_json::from_value(m.clone()).ok());
+        let diagnosis: Diagnosis =
+            serde_json::from_value(value).map_err(|e| format!("not a report of this assistant: {e}"))?;
+        Ok(Self { diagnosis, made_by })
+    }
 }
 
 /// The diagnosis in one word, for exit codes and the first line a person reads.
@@ -141,9 +171,16 @@ impl Diagnosis {
         self.primary().is_none()
     }
 
-    /// The report as JSON: the verdict and its headline first, then everything the diagnosis holds.
+    /// The report as JSON: the verdict and its headline first, what made it (the app's version, the language),
+    /// then everything the diagnosis holds. `ReportFile::read` opens it again, as it opens the reports of versions
+    /// before `made_by`.
     pub fn to_json(&self) -> String {
-        let mut value = serde_json::json!({ "verdict": self.verdict(), "headline": self.headline() });
+        self.to_json_in(crate::catalogue::Language::En)
+    }
+
+    pub fn to_json_in(&self, language: crate::catalogue::Language) -> String {
+        let made_by = MadeBy { version: env!("CARGO_PKG_VERSION").into(), language };
+        let mut value = serde_json::json!({ "verdict": self.verdict(), "headline": self.headline_in(language), "made_by": made_by });
         if let (Some(object), Ok(serde_json::Value::Object(fields))) =
             (value.as_object_mut(), serde_json::to_value(self))
         {
@@ -159,6 +196,7 @@ impl Diagnosis {
     /// The report, with each remedy named as the face that writes it names it (the CLI: its command).
     pub fn to_markdown_with(&self, remedy_text: &dyn Fn(&Remedy) -> String) -> String {
         let mut md = String::from("# OpenProject ⇄ Nextcloud connection report\n\n");
+        md.push_str(&format!("Made by the OpenProject ⇄ Nextcloud setup assistant {}.\n\n", env!("CARGO_PKG_VERSION")));
         let access = |a: Access| match a {
             Access::Admin => "administrator",
             Access::SignedIn => "signed in, not an administrator",

@@ -83,6 +83,14 @@ impl From<Diagnosis> for DiagnosisView {
     }
 }
 
+/// A report opened from a file, as the desktop shows it: where it came from, what made it, and its view.
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct OpenedReport {
+    pub path: String,
+    pub made_by: Option<crate::doctor::MadeBy>,
+    pub view: DiagnosisView,
+}
+
 /// Which findings and unrun checks belong to which link.
 fn belongs(kind: LinkKind) -> (&'static [C], &'static [Check]) {
     use LinkKind as K;

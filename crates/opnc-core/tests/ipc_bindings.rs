@@ -74,6 +74,8 @@ fn bindings() -> String {
         declaration::<opnc_core::picture::Picture>(&cfg),
         declaration::<opnc_core::picture::Headlines>(&cfg),
         declaration::<opnc_core::picture::DiagnosisView>(&cfg),
+        declaration::<opnc_core::doctor::MadeBy>(&cfg),
+        declaration::<opnc_core::picture::OpenedReport>(&cfg),
         declaration::<ServerSummary>(&cfg),
         declaration::<Diagnosis>(&cfg),
         declaration::<SignIn>(&cfg),
