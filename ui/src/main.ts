@@ -293,9 +293,11 @@ function projectsPicker(): string {
   if (!list) return `<h3>${t("projectsTitle")}</h3><p class="hint">…</p>`;
   const rows = treeOrder(list)
     .map((p) => {
-      const note = p.enabled ? ` <span class="hint">(${t("alreadyEnabled")})</span>` : !p.active ? ` <span class="hint">(${t("archived")})</span>` : "";
+      // A project enabled just now says so (not "already enabled" beside "Added"); an archived one cannot be chosen.
+      const addedNow = state.enabled?.added.includes(p.name) ?? false;
+      const note = p.enabled ? ` <span class="hint">(${t(addedNow ? "addedNow" : "alreadyEnabled")})</span>` : !p.active ? ` <span class="hint">(${t("archivedUnarchive")})</span>` : "";
       const depth = depthOf(p, list);
-      return `<li style="padding-left:${depth * 1.2}em" data-search="${esc(`${p.name} ${p.identifier}`.toLowerCase())}"><label><input type="checkbox" class="project" value="${p.id}" ${p.enabled ? "checked disabled" : ""} /> ${esc(p.name)}${note}</label></li>`;
+      return `<li style="padding-left:${depth * 1.2}em" data-search="${esc(`${p.name} ${p.identifier}`.toLowerCase())}"><label><input type="checkbox" class="project" value="${p.id}" ${p.enabled ? "checked disabled" : !p.active ? "disabled" : ""} /> ${esc(p.name)}${note}</label></li>`;
     })
     .join("");
   let result = "";
@@ -321,7 +323,7 @@ function projectsPicker(): string {
       <label><input type="radio" name="folder-mode" value="manual" /> ${t("folderManual")}
         <input id="folder-link" autocomplete="off" placeholder="${t("folderLinkHint")}" /></label>
     </fieldset>
-    <p><button id="enable-projects" ${state.busy ? "disabled" : ""}>${t("enableProjects")}</button>${how}</p><div class="enabled-result">${result}</div>`;
+    <p><button id="enable-projects" ${state.summary?.openproject_web ? "" : `class="secondary"`} ${state.busy ? "disabled" : ""}>${t(state.summary?.openproject_web ? "enableProjects" : "enableProjectsHandoff")}</button>${how}</p><div class="enabled-result">${result}</div>`;
 }
 
 function rail(): string {
