@@ -265,7 +265,7 @@ async fn sign_in_client(
     let client_secret = request
         .openproject_client_secret
         .clone()
-        .ok_or("OpenProject's client secret at the identity provider is needed (OPNC_IDP_OPENPROJECT_CLIENT_SECRET or the prompt)")?;
+        .ok_or("OpenProject's client secret at the identity provider is needed (on the command line in OPNC_IDP_OPENPROJECT_CLIENT_SECRET, in the desktop its field)")?;
     let slug = match &request.openproject_provider {
         Some(slug) => slug.clone(),
         None => {
