@@ -14,25 +14,46 @@ fn blocker(code: C, server: Option<Server>, message: impl Into<String>) -> Findi
     Finding::new(code, Severity::Blocker, server, message)
 }
 
+/// Nextcloud's integration settings for SSO, as the doctor and the test sign-in read them.
+pub(crate) struct NextcloudSso {
+    /// Nextcloud Hub is the identity provider (`sso_provider_type`).
+    pub hub: bool,
+    /// user_oidc's provider the integration names (external identity providers).
+    pub oidc_provider: String,
+    /// `targeted_audience_client_id`.
+    pub audience: String,
+    /// `token_exchange`.
+    pub exchange: bool,
+}
+
+impl NextcloudSso {
+    /// The four values, read at once; a value that cannot be read counts as empty.
+    pub(crate) async fn read(nc: &NextcloudClient) -> Self {
+        let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
+        let (provider_type, oidc_provider, audience, exchange) = tokio::join!(
+            value("sso_provider_type"),
+            value("oidc_provider"),
+            value("targeted_audience_client_id"),
+            value("token_exchange"),
+        );
+        let text = |v: Result<crate::SecretString, crate::ClientError>| {
+            v.map(|s| s.expose().trim().to_owned()).unwrap_or_default()
+        };
+        Self {
+            hub: text(provider_type) == crate::setup::sso::NEXTCLOUD_HUB_TYPE,
+            oidc_provider: text(oidc_provider),
+            audience: text(audience),
+            exchange: text(exchange) == "1",
+        }
+    }
+}
+
 /// The SSO findings for `storage`, and the checks that cannot run without a user's token.
 pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Storage) -> (Vec<Finding>, Vec<NotRun>) {
-    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
-    let (provider_type, oidc_provider, audience, exchange, providers, login_token, clients) = tokio::join!(
-        value("sso_provider_type"),
-        value("oidc_provider"),
-        value("targeted_audience_client_id"),
-        value("token_exchange"),
-        nc.user_oidc_providers(),
-        nc.store_login_token(),
-        nc.oidc_clients(),
-    );
+    let (settings, providers, login_token, clients) =
+        tokio::join!(NextcloudSso::read(nc), nc.user_oidc_providers(), nc.store_login_token(), nc.oidc_clients());
     let mut findings = Vec::new();
-    let text = |v: Result<crate::SecretString, crate::ClientError>| {
-        v.map(|s| s.expose().trim().to_owned()).unwrap_or_default()
-    };
-    let (provider_type, oidc_provider, audience, exchange) =
-        (text(provider_type), text(oidc_provider), text(audience), text(exchange) == "1");
-    let hub = provider_type == crate::setup::sso::NEXTCLOUD_HUB_TYPE;
+    let NextcloudSso { hub, oidc_provider, audience, exchange } = settings;
     let storage_exchanges = storage.storage_audience.as_deref().is_some_and(|a| a != IDP_AUDIENCE);
 
     if storage.storage_audience.is_none() {

@@ -21,10 +21,10 @@ use http::Method;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{ClientError, Server};
+use crate::error::Server;
 use crate::findings::{Finding, FindingCode as C, Severity};
 use crate::http::{Auth, HttpClient, Request};
-use crate::nextcloud::{NextcloudClient, OidcProvider, INTEGRATION_APP};
+use crate::nextcloud::{NextcloudClient, OidcProvider};
 use crate::oidc::Discovery;
 use crate::openproject::{OpenProjectClient, Storage, IDP_AUDIENCE};
 use crate::secret::SecretString;
@@ -201,16 +201,8 @@ async fn expectations(
     storage: &Storage,
     request: &SignInRequest,
 ) -> Result<Expectations, String> {
-    let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
-    let (provider_type, oidc_provider, audience, providers) = tokio::join!(
-        value("sso_provider_type"),
-        value("oidc_provider"),
-        value("targeted_audience_client_id"),
-        nc.user_oidc_providers()
-    );
-    let text = |v: Result<SecretString, ClientError>| v.map(|s| s.expose().trim().to_owned()).unwrap_or_default();
-    let (provider_type, oidc_provider, audience) = (text(provider_type), text(oidc_provider), text(audience));
-    let hub = provider_type == crate::setup::sso::NEXTCLOUD_HUB_TYPE;
+    let (settings, providers) = tokio::join!(crate::doctor_sso::NextcloudSso::read(nc), nc.user_oidc_providers());
+    let crate::doctor_sso::NextcloudSso { hub, oidc_provider, audience, .. } = settings;
     let exchange = storage
         .storage_audience
         .as_deref()
