@@ -648,7 +648,8 @@ function bind(): void {
       const server = side === "op" ? "open_project" : "nextcloud";
       // What will be used; a wrong address is said when signing in, not while typing.
       state.resolved[side] = await invoke<string>("check_url", { server, input, allowInsecureHttp: false }).catch(() => "");
-      // Only the line changes: a re-render would empty the secret fields the admin may have filled in already.
+      // Only the line changes: the change event fires as the admin moves on to the next field, and a whole render
+      // would replace that field under their typing (its value would survive, the caret and the keys in flight not).
       const line = document.querySelector<HTMLParagraphElement>(`#${side}-resolved`);
       const wrapper = document.createElement("div");
       wrapper.innerHTML = resolvedLine(side);

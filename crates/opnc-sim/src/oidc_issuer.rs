@@ -197,8 +197,12 @@ pub fn sign_in(
             scopes.push(s.clone());
         }
     }
-    let code = urlsafe_token();
     let redirect_uri = form.get("redirect_uri").cloned().unwrap_or_default();
+    // Registered, so an address; a client registered with something else gets the issuer's error page.
+    let Ok(mut target) = url::Url::parse(&redirect_uri) else {
+        return error_page(400, "Invalid parameter: redirect_uri");
+    };
+    let code = urlsafe_token();
     codes.lock().insert(
         code.clone(),
         Grant {
@@ -211,8 +215,6 @@ pub fn sign_in(
             used: false,
         },
     );
-    let mut target = url::Url::parse(&redirect_uri)
-        .unwrap_or_else(|_| url::Url::parse("http://invalid/").unwrap_or_else(|_| unreachable!()));
     {
         let mut pairs = target.query_pairs_mut();
         if let Some(state) = form.get("state") {
