@@ -1,6 +1,7 @@
 //! Tauri commands: delegates into `opnc_core::pair`, errors as `{code, message, hint}`, progress through
 //! a `Channel`.
 
+use opnc_core::catalogue::Language;
 use opnc_core::openproject_web::FolderMode;
 use opnc_core::pair::{
     ApplyResult, Cancelled, Confirmation, ConnectedPair, ConnectionState, DemoServers, PairError, PairSummary,
@@ -150,7 +151,7 @@ pub async fn give_openproject_oauth(
     secret: opnc_core::SecretString,
 ) -> Result<ResetOutcome, ErrorView> {
     let outcome = signed_in(&state).await?.give_openproject_oauth(&client_id, &secret).await.map_err(ErrorView::from);
-    show_reset_result(&app, &outcome);
+    show_reset_result(&app, language(&state), &outcome);
     outcome
 }
 
@@ -195,15 +196,19 @@ pub async fn watch_openproject_provider(state: State<'_, AppState>, slug: String
 #[tauri::command]
 pub async fn create_openproject_provider(state: State<'_, AppState>) -> Result<bool, ErrorView> {
     let pair = signed_in(&state).await?;
-    let handoff = state.handoff.lock().await.clone().ok_or_else(|| ErrorView {
-        code: ErrorCode::MissingCredential,
-        message: "The setup's values for OpenProject's OpenID provider are no longer held.".into(),
-        hint: "Set the connection up again, or enter the provider by hand in OpenProject.".into(),
+    let handoff = state.handoff.lock().await.clone().ok_or_else(|| {
+        ErrorView::new(
+            ErrorCode::MissingCredential,
+            opnc_core::said!("error-handoff_gone"),
+            opnc_core::said!("hint-handoff_gone"),
+        )
     })?;
-    let secret = handoff.client_secret.clone().ok_or_else(|| ErrorView {
-        code: ErrorCode::MissingCredential,
-        message: "OpenProject's client secret at the identity provider is not known to the assistant.".into(),
-        hint: "Enter the provider by hand in OpenProject with the secret from the identity provider.".into(),
+    let secret = handoff.client_secret.clone().ok_or_else(|| {
+        ErrorView::new(
+            ErrorCode::MissingCredential,
+            opnc_core::said!("error-handoff_secret_unknown"),
+            opnc_core::said!("hint-handoff_secret_unknown"),
+        )
     })?;
     pair.create_openproject_provider(&handoff, secret).await.map_err(|e| e.view())
 }
@@ -213,10 +218,12 @@ pub async fn create_openproject_provider(state: State<'_, AppState>) -> Result<b
 #[tauri::command]
 pub async fn reveal_handoff_secret(state: State<'_, AppState>) -> Result<String, ErrorView> {
     let held = state.handoff.lock().await.as_ref().and_then(|h| h.client_secret.as_ref()).map(|s| s.expose().clone());
-    held.ok_or_else(|| ErrorView {
-        code: ErrorCode::MissingCredential,
-        message: "No client secret is held: it is kept only until the app is closed or signed out.".into(),
-        hint: "Read it in Nextcloud: Administration settings → Security → OpenID Connect clients.".into(),
+    held.ok_or_else(|| {
+        ErrorView::new(
+            ErrorCode::MissingCredential,
+            opnc_core::said!("error-secret_not_held"),
+            opnc_core::said!("hint-secret_not_held"),
+        )
     })
 }
 
@@ -241,48 +248,61 @@ pub async fn apply(
     if let ApplyResult::Ran { handoff: Some(handoff), .. } = &result {
         *state.handoff.lock().await = Some((**handoff).clone());
     }
+    let l = *state.language.lock().unwrap_or_else(|p| p.into_inner());
+    let say = |key: &str| opnc_core::catalogue::Said::new(key).in_language(l);
+    // A failure the demo was asked for is said to be one, not given a fix.
+    let simulated = state.simulated_failure.swap(false, std::sync::atomic::Ordering::SeqCst);
+    let advice = |e: &ErrorView| if simulated { say("dialog-simulated_failure") } else { e.hint_in(l) };
     let (title, kind, text) = match &result {
         ApplyResult::Ran { job, storage_id, .. } => match (&job.error, &job.rollback_error) {
             (None, _) => (
-                "Connected",
+                say("dialog-connected_title"),
                 MessageDialogKind::Info,
                 format!(
-                    "OpenProject and Nextcloud are connected and proven from both sides (storage {}).{}",
-                    storage_id.unwrap_or_default(),
+                    "{}{}",
+                    opnc_core::said!("dialog-connected", storage = storage_id.unwrap_or_default()).in_language(l),
                     if matches!(&result, ApplyResult::Ran { handoff: Some(_), .. }) {
-                        "\n\nOne step is left by hand: OpenProject's OpenID provider. The window shows the values to enter."
+                        format!("\n\n{}", say("dialog-connected_handoff"))
                     } else {
-                        ""
+                        String::new()
                     }
                 ),
             ),
             (Some(e), None) => (
-                "Setup rolled back",
+                say("dialog-rolled_back_title"),
                 MessageDialogKind::Warning,
-                format!("{}\n\nBoth servers were rolled back.\n\n{}", e.message, e.hint),
+                format!("{}\n\n{}\n\n{}", e.message_in(l), say("dialog-rolled_back"), advice(e)),
             ),
             (Some(e), Some(r)) => (
-                "Rollback failed",
+                say("dialog-rollback_failed_title"),
                 MessageDialogKind::Error,
-                format!("{}\n\nThe rollback failed too: {}\n\n{}", e.message, r.message, r.hint),
+                format!(
+                    "{}\n\n{}\n\n{}",
+                    e.message_in(l),
+                    opnc_core::said!("dialog-rollback_failed_too", reason = r.message_in(l)).in_language(l),
+                    r.hint_in(l)
+                ),
             ),
         },
         // Nothing of the plan was written, so nothing was rolled back either.
-        ApplyResult::NotApplied { reason, .. } if reason.code == ErrorCode::PlanChanged => {
-            ("Plan changed", MessageDialogKind::Info, format!("{}\n\n{}", reason.message, reason.hint))
-        }
+        ApplyResult::NotApplied { reason, .. } if reason.code == ErrorCode::PlanChanged => (
+            say("dialog-plan_changed_title"),
+            MessageDialogKind::Info,
+            format!("{}\n\n{}", reason.message_in(l), reason.hint_in(l)),
+        ),
         ApplyResult::NotApplied { reason, .. } => (
-            "Nothing was changed",
+            say("dialog-nothing_changed_title"),
             MessageDialogKind::Warning,
-            format!("{}\n\nNothing was written to either server.\n\n{}", reason.message, reason.hint),
+            format!("{}\n\n{}\n\n{}", reason.message_in(l), say("dialog-nothing_written"), reason.hint_in(l)),
         ),
         ApplyResult::RecoveryFailed { job } => (
-            "Rollback failed",
+            say("dialog-rollback_failed_title"),
             MessageDialogKind::Error,
-            format!(
-                "An interrupted setup of this pair could not be rolled back, so nothing else was started: {}",
-                job.rollback_error.as_ref().map(|e| e.message.as_str()).unwrap_or_default()
-            ),
+            opnc_core::said!(
+                "dialog-recovery_failed",
+                reason = job.rollback_error.as_ref().map(|e| e.message_in(l)).unwrap_or_default()
+            )
+            .in_language(l),
         ),
     };
     app.dialog().message(text).title(title).kind(kind).show(|_| {});
@@ -299,12 +319,6 @@ pub async fn sign_out(state: State<'_, AppState>) -> Result<bool, ErrorView> {
 #[tauri::command]
 pub fn interrupted_jobs(state: State<'_, AppState>) -> Vec<Job> {
     state.jobs.interrupted()
-}
-
-/// The engine's words in `language` (findings, checks, phases, severities, servers), keyed by their codes.
-#[tauri::command]
-pub fn catalogue(language: opnc_core::catalogue::Language) -> std::collections::BTreeMap<String, String> {
-    opnc_core::catalogue::all(language)
 }
 
 #[tauri::command]
@@ -341,7 +355,11 @@ pub async fn export_report(
             let _ = tx.send(path.and_then(|p| p.into_path().ok()));
         });
     let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
-    let text = if json { diagnosis.to_json_in(language) } else { diagnosis.to_markdown() };
+    let text = if json {
+        diagnosis.to_json_in(language)
+    } else {
+        diagnosis.to_markdown_in(language, &|r| r.describe_in(language))
+    };
     std::fs::write(&path, text).map_err(|e| {
         PairError::Local {
             message: format!("The report could not be written to {}: {e}", path.display()),
@@ -407,14 +425,15 @@ pub async fn test_sign_in(
 
 /// Asks in a native dialog whose buttons name the action (`action`) and Cancel; `true` when the admin chose the
 /// action. On Linux the action's first letter is its keyboard shortcut (Alt+letter), as GTK marks it.
-async fn confirm(app: &AppHandle, title: &str, text: String, action: &str) -> bool {
+async fn confirm(app: &AppHandle, l: Language, title: &str, text: String, action: &str) -> bool {
     let label = if cfg!(target_os = "linux") { format!("_{action}") } else { action.to_owned() };
+    let cancel = opnc_core::catalogue::text(l, "dialog-cancel");
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .message(text)
         .title(title)
         .kind(MessageDialogKind::Warning)
-        .buttons(MessageDialogButtons::OkCancelCustom(label, "Cancel".into()))
+        .buttons(MessageDialogButtons::OkCancelCustom(label, cancel))
         .show(move |ok| {
             let _ = tx.send(ok);
         });
@@ -436,53 +455,77 @@ pub async fn connection_state(state: State<'_, AppState>) -> Result<ConnectionSt
 pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) -> Result<ResetOutcome, ErrorView> {
     let pair = signed_in(&state).await?;
     let impact = pair.reset_impact(kind).await?;
+    let l = language(&state);
     let (title, action) = match kind {
-        ResetKind::NextcloudOauth => ("Replace Nextcloud OAuth values?", "Replace"),
-        ResetKind::AppPassword => ("Rotate the app password?", "Rotate"),
-        ResetKind::OpenprojectOauth => ("Replace OpenProject OAuth values?", "Replace"),
+        ResetKind::NextcloudOauth => ("dialog-reset_nextcloud_title", "dialog-replace"),
+        ResetKind::AppPassword => ("dialog-rotate_title", "dialog-rotate"),
+        ResetKind::OpenprojectOauth => ("dialog-reset_openproject_title", "dialog-replace"),
     };
-    if !confirm(&app, title, impact.text, action).await {
+    let (title, action) = (opnc_core::catalogue::text(l, title), opnc_core::catalogue::text(l, action));
+    if !confirm(&app, l, &title, impact.text, &action).await {
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;
     // Where the hand-off is offered instead, the wizard shows it; there is no result to tell yet.
     if !outcome.as_ref().is_err_and(PairError::offers_handoff) {
-        show_reset_result(&app, &outcome.clone().map_err(ErrorView::from));
+        show_reset_result(&app, l, &outcome.clone().map_err(ErrorView::from));
     }
     Ok(outcome?)
 }
 
-fn show_reset_result(app: &AppHandle, outcome: &Result<ResetOutcome, ErrorView>) {
+fn show_reset_result(app: &AppHandle, l: Language, outcome: &Result<ResetOutcome, ErrorView>) {
     let text = match outcome {
-        Ok(o) => format!("Done and proven ({} checks). {}", o.proof.checks.len(), o.kind.afterwards()),
-        Err(e) => format!("{}\n\n{}", e.message, e.hint),
+        Ok(o) => format!(
+            "{} {}",
+            opnc_core::said!("dialog-reset_done", checks = o.proof.checks.len()).in_language(l),
+            o.kind.afterwards()
+        ),
+        Err(e) => format!("{}\n\n{}", e.message_in(l), e.hint_in(l)),
     };
-    app.dialog().message(text).title(if outcome.is_ok() { "Reset done" } else { "Reset failed" }).show(|_| {});
+    let title = opnc_core::catalogue::text(
+        l,
+        if outcome.is_ok() { "dialog-reset_done_title" } else { "dialog-reset_failed_title" },
+    );
+    app.dialog().message(text).title(title).show(|_| {});
+}
+
+/// The window's language, which its dialogs speak.
+fn language(state: &State<'_, AppState>) -> Language {
+    *state.language.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The window switched its language (and says it at start): the native dialogs follow.
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, language: Language) {
+    *state.language.lock().unwrap_or_else(|p| p.into_inner()) = language;
 }
 
 /// Deletes the connection on both servers after a native confirmation that states the impact; says so, without
 /// asking, when there is nothing to delete.
 #[tauri::command]
 pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Result<(), ErrorView> {
+    let l = language(&state);
     let pair = signed_in(&state).await?;
     let impact = pair.delete_impact().await?;
+    let text = |key: &str| opnc_core::catalogue::text(l, key);
     if impact.nothing_to_delete() {
         app.dialog()
             .message(opnc_core::setup::connection::describe_nothing(&impact))
-            .title("Nothing to delete")
+            .title(text("dialog-nothing_to_delete_title"))
             .show(|_| {});
         return Ok(());
     }
-    if !confirm(&app, "Delete the connection?", opnc_core::setup::connection::describe_impact(&impact), "Delete").await
-    {
+    let impact_text = opnc_core::setup::connection::describe_impact(&impact);
+    if !confirm(&app, l, &text("dialog-delete_title"), impact_text, &text("dialog-delete")).await {
         return Err(cancelled());
     }
     let result = pair.delete(&impact).await.map_err(ErrorView::from);
-    let text = match &result {
+    let body = match &result {
         Ok(deleted) => opnc_core::setup::connection::describe_deleted(deleted),
-        Err(e) => format!("{}\n\n{}", e.message, e.hint),
+        Err(e) => format!("{}\n\n{}", e.message_in(l), e.hint_in(l)),
     };
-    app.dialog().message(text).title(if result.is_ok() { "Deleted" } else { "Delete failed" }).show(|_| {});
+    let title = text(if result.is_ok() { "dialog-deleted_title" } else { "dialog-delete_failed_title" });
+    app.dialog().message(body).title(title).show(|_| {});
     result.map(drop)
 }
 

@@ -43,6 +43,7 @@ pub fn run() {
         .manage(state::AppState::new())
         .invoke_handler(tauri::generate_handler![
             commands::check_url,
+            commands::set_language,
             commands::start_demo,
             commands::sign_in,
             commands::nextcloud_browser_sign_in,
@@ -70,7 +71,6 @@ pub fn run() {
             commands::cancel_apply,
             commands::diagnose,
             commands::test_sign_in,
-            commands::catalogue,
             commands::export_report,
             commands::open_report,
             commands::connection_state,

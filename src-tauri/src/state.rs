@@ -29,6 +29,10 @@ pub struct AppState {
     pub handoff: Mutex<Option<opnc_core::setup::sso::ProviderHandoff>>,
     /// The last diagnosis, for "Export report" (it holds no secret).
     pub last_diagnosis: Mutex<Option<opnc_core::doctor::Diagnosis>>,
+    /// The language the window shows, which its native dialogs speak too.
+    pub language: std::sync::Mutex<opnc_core::catalogue::Language>,
+    /// The demo's next apply fails on purpose: its dialog says so instead of advising a fix.
+    pub simulated_failure: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -36,6 +40,8 @@ impl AppState {
         Self {
             pair: Mutex::new(None),
             demo: Mutex::new(None),
+            language: std::sync::Mutex::new(opnc_core::catalogue::Language::from_environment()),
+            simulated_failure: std::sync::atomic::AtomicBool::new(false),
             jobs: JobStore::in_user_data_folder(),
             keychain: opnc_core::keychain::Keychain::default(),
             browser_credentials: Mutex::new(None),
@@ -133,6 +139,7 @@ impl AppState {
             1,
             opnc_sim::FaultAction::Status { status: 500, body: r#"{"error":"Simulated failure for the demo"}"#.into() },
         ));
+        self.simulated_failure.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 }

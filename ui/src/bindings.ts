@@ -3,22 +3,47 @@
 
 export type Server = "open_project" | "nextcloud" | "identity_provider";
 export type ErrorCode = "invalid_url" | "insecure_url" | "dns_failed" | "connection_refused" | "tls_certificate" | "tls_failed" | "could_not_connect" | "timeout" | "connection_dropped" | "redirected_to_other_host" | "credentials_rejected" | "two_factor_requires_app_password" | "not_admin" | "password_confirmation_required" | "openproject_api_error" | "nextcloud_api_error" | "unexpected_status" | "unparseable_body" | "response_too_large" | "incomplete_answer" | "proof_failed" | "interrupted" | "journal_failed" | "two_factor_requires_browser_sign_in" | "single_sign_on_only" | "sign_in_step_needs_browser" | "session_ended" | "page_not_recognized" | "result_not_shown" | "plan_changed" | "not_signed_in" | "missing_credential" | "cancelled" | "no_storage" | "preflight_blocked" | "keyring_unavailable" | "web_session_required" | "window_closed" | "demo_only" | "watch_timed_out" | "client_setup_failed" | "demo_unavailable" | "invalid_input" | "local_failure" | "manual_cleanup_required";
-export type ErrorView = { code: ErrorCode, message: string, hint: string, };
+export type ErrorView = { code: ErrorCode, 
+/**
+ * In English (logs, scripts); faces say `said` in their language.
+ */
+message: string, hint: string, 
+/**
+ * Boxed: views travel in every `Result` of the faces, which stay small.
+ */
+said?: Said, hint_said?: Said, };
 export type Severity = "blocker" | "warning" | "info";
 export type FindingCode = "openproject_unreachable" | "nextcloud_unreachable" | "openproject_credentials_rejected" | "nextcloud_credentials_rejected" | "openproject_not_admin" | "nextcloud_not_admin" | "openproject_too_old" | "openproject_without_configured_field" | "openproject_needs_storages_module" | "openproject_no_active_project" | "nextcloud_too_old" | "nextcloud_maintenance" | "integration_app_missing" | "integration_app_disabled" | "integration_app_too_old" | "groupfolders_missing" | "groupfolders_disabled" | "groupfolders_too_old" | "authorization_header_stripped" | "nextcloud_cannot_reach_openproject" | "openproject_cannot_reach_nextcloud" | "nextcloud_reachability_unchecked" | "insecure_http" | "storage_exists_for_host" | "storage_name_taken" | "integration_configured_for_this_openproject" | "integration_configured_for_other_openproject" | "project_folder_entities_exist" | "project_folder_group_conflict" | "already_configured" | "storage_missing" | "storage_host_drift" | "openproject_url_mismatch" | "client_id_mismatch" | "nextcloud_client_unknown" | "openproject_secret_rejected" | "redirect_uri_mismatch" | "authentication_method_mismatch" | "integration_incomplete" | "userless_access" | "project_folder_incomplete" | "host_name_mismatch" | "terms_of_service" | "workers_backed_up" | "storage_in_no_project" | "openproject_health_check" | "admin_not_connected_to_nextcloud" | "sso_openproject_too_old" | "sso_enterprise_feature_missing" | "sso_integration_too_old" | "sso_nextcloud_app_missing" | "sso_discovery_unreachable" | "sso_discovery_address_invalid" | "sso_discovery_invalid" | "sso_token_exchange_unsupported" | "sso_provider_unknown" | "sso_providers_found" | "sso_issuer_port_dropped" | "sso_choice_incomplete" | "sso_provider_exists" | "sso_project_folders_too_old" | "sso_password_confirmation_needed" | "sso_bearer_validation_by_hand" | "sso_openproject_provider_by_hand" | "sso_audience_missing" | "sso_token_exchange_mismatch" | "sso_targeted_audience_missing" | "sso_login_token_not_stored" | "sso_bearer_not_checked" | "sso_project_folder_not_reusable" | "sso_oidc_client_missing" | "sso_token_not_jwt" | "convert_to_sso" | "convert_to_oauth" | "sso_not_convertible" | "sso_openproject_provider_offered" | "sso_test_sign_in_failed" | "sso_token_signature_invalid" | "sso_token_issuer_mismatch" | "sso_token_audience_wrong" | "sso_api_scope_missing" | "sso_offline_access_missing" | "sso_token_exchange_refused" | "sso_nextcloud_audience_wrong" | "sso_token_refused_by_nextcloud" | "sso_token_refused_by_openproject" | "sso_test_sign_in_passed";
-export type Finding = { code: FindingCode, severity: Severity, server: Server | null, message: string, 
+export type Finding = { code: FindingCode, severity: Severity, server: Server | null, 
 /**
- * What was observed, never containing a secret.
+ * In English (logs, JSON readers, reports of earlier versions); faces say [`Finding::said`] in their language.
+ */
+message: string, 
+/**
+ * What was observed, never containing a secret: the servers' own values, not translated.
  */
 evidence: string, 
 /**
- * What fixes it, in words for every face, where something does.
+ * What fixes it, in English, where something does.
  */
 fix: string | null, 
 /**
  * The assistant's own action that fixes it, where it has one.
  */
-remedy: Remedy | null, };
+remedy: Remedy | null, 
+/**
+ * The message by its catalogue key (absent in reports of versions before the catalogue).
+ */
+said?: Said, 
+/**
+ * The fix by its catalogue key.
+ */
+fix_said?: Said, 
+/**
+ * A command that must run on a server (`occ`, a web-server setting), shown as it is with Copy: it is the
+ * one part of a fix no face translates or runs.
+ */
+command?: string, };
 export type IdentityProvider = { "kind": "nextcloud_hub" } | { "kind": "external", 
 /**
  * Its discovery document's address.
@@ -173,12 +198,20 @@ replace_existing: boolean,
  */
 sso: SsoOptions | null, };
 export type PlanMode = "create" | "prove_only" | "convert";
-export type PlannedChange = { server: Server, action: string, phase: Phase, };
+export type PlannedChange = { server: Server, 
+/**
+ * In English; faces say `said` in their language.
+ */
+action: string, phase: Phase, said: Said, };
 export type Plan = { mode: PlanMode, openproject_url: string, nextcloud_url: string, options: SetupOptions, changes: Array<PlannedChange>, 
 /**
  * What a rollback cannot bring back, named before anything is written.
  */
 unrestorable: Array<string>, 
+/**
+ * The same, by their catalogue keys.
+ */
+unrestorable_said: Array<Said>, 
 /**
  * Delete this existing storage first (with --replace).
  */
@@ -265,9 +298,15 @@ evidence: string, };
 export type Proof = { storage_id: number, checks: Array<ProofCheck>, };
 export type Access = "admin" | "signed_in" | "anonymous";
 export type Check = "openproject_health_report" | "nextcloud_side" | "openproject_admin_checks" | "nextcloud_admin_checks" | "storage_drift" | "openproject_accepts_nextclouds_secret" | "nextcloud_configuration_drift" | "openproject_health_checks" | "nextcloud_to_openproject" | "sso_token_accepted" | "sso_server_only_settings";
-export type NotRun = { check: Check, reason: string, };
+export type NotRun = { check: Check, 
+/**
+ * In English; faces say `reason_said` in their language.
+ */
+reason: string, reason_said?: Said, };
 export type Verdict = "healthy" | "warnings_only" | "problems" | "could_not_check";
 export type Language = "en" | "de";
+export type Said = { key: string, args: { [key in string]: SaidArg }, };
+export type SaidArg = string | Said;
 export type LinkKind = "computer_to_openproject" | "computer_to_nextcloud" | "nextcloud_to_openproject" | "openproject_to_nextcloud" | "openproject_app_in_nextcloud" | "nextcloud_client_in_openproject" | "project_folder_password" | "identity_provider";
 export type LinkStatus = "good" | "doubtful" | "broken";
 export type Link = { kind: LinkKind, status: LinkStatus, 
@@ -278,7 +317,11 @@ findings: Array<FindingCode>,
 /**
  * Checks on it that could not run.
  */
-not_run: Array<Check>, };
+not_run: Array<Check>, 
+/**
+ * The proof's checks on it (Manage's picture), by their names; the proof holds their evidence.
+ */
+proofs: Array<string>, };
 export type Picture = { links: Array<Link>, 
 /**
  * The pair authorises users through an identity provider (the credential links are then the IdP's).
@@ -365,7 +408,11 @@ oidc_client: OidcClientInfo | null,
  */
 user_oidc_provider: string | null, };
 export type Deleted = { openproject_storage: boolean, nextcloud_integration: boolean, };
-export type ConnectionState = { storage_id: number | null, storage_name: string | null, proof: Proof | null, };
+export type ConnectionState = { storage_id: number | null, storage_name: string | null, proof: Proof | null, 
+/**
+ * The connection's links, coloured by the proof.
+ */
+picture: Picture | null, };
 export type ResetKind = "nextcloud_oauth" | "app_password" | "openproject_oauth";
 export type ResetOutcome = { kind: ResetKind, steps: Array<string>, proof: Proof, 
 /**

@@ -1,14 +1,14 @@
 // The two-pane wizard: OpenProject on the left, Nextcloud on the right, the values crossing between them
 // in the middle, and the job's stages along the bottom. All logic lives in Rust; this only renders.
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel } from "@tauri-apps/api/core";
+import { call } from "./backend";
 import { reaction } from "./errors";
-import type { ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, MadeBy, OpenedReport, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
+import { remedyStep } from "./remedy";
+import { progress, railAction, STAGES, type Stage } from "./stages";
+import type { ProofCheck, ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, MadeBy, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
 import "./style.css";
-import { currentLanguage, loadCatalogue, said, setLanguage, t } from "./i18n";
+import { currentLanguage, sayText, said, setLanguage, t } from "./i18n";
 
-const fetchCatalogue = (language: string) => invoke<Record<string, string>>("catalogue", { language });
-
-type Stage = "sign-in" | "review" | "apply" | "done";
 type View = "setup" | "manage" | "diagnose";
 type StepState = "pending" | "running" | "done" | "failed" | "rolled-back";
 // `evidence`: what the step rests on (the change's time and the undo recorded before it, the proof's
@@ -77,7 +77,7 @@ function side(summary: SideSummary | undefined, name: string, steps: Step[], for
         : `<li class="step ${s.state}">${line(s)}</li>`,
     )
     .join("");
-  return `<section class="pane ${name.toLowerCase()}" aria-label="${name}"><h2>${name}</h2>${head}<ul class="steps">${list}</ul></section>`;
+  return `<section class="pane ${name.toLowerCase()}" aria-label="${name}"><h2>${name}</h2>${head}<ul class="steps" aria-live="polite">${list}</ul></section>`;
 }
 
 // One form, two panes: OpenProject's sign-in in its pane, Nextcloud's in its own; Nextcloud's fields belong to the
@@ -91,7 +91,10 @@ function openProjectSignIn(): string {
     : `<button type="button" id="op-window" class="secondary">${t("windowSignIn")}</button>`;
   const demo = state.demoServers;
   const accounts = demo
-    ? `<p id="demo-accounts" class="hint">${esc(t("demoAccounts", undefined, { op: `${demo.openproject_login} / ${demo.openproject_password}`, nc: `${demo.nextcloud_login} / ${demo.nextcloud_password}` }))}</p>`
+    ? `<p id="demo-accounts" class="hint">${esc(t("demoAccounts", undefined, { op: "\u0001", nc: "\u0002" }))
+        // Each account whole on its line: a password is not broken at its hyphens.
+        .replace("\u0001", `<code class="nowrap">${esc(`${demo.openproject_login} / ${demo.openproject_password}`)}</code>`)
+        .replace("\u0002", `<code class="nowrap">${esc(`${demo.nextcloud_login} / ${demo.nextcloud_password}`)}</code>`)}</p>`
     : "";
   return `<form id="sign-in" class="sign-in">
     ${accounts}
@@ -238,30 +241,53 @@ function handoffPanel(h: ProviderHandoff): string {
     <p>${state.providerSeen === true ? `<span class="ok" id="provider-seen">${t("providerSeen", undefined, { slug: h.sign_in_slug })}</span>` : state.watchingProvider ? `<span class="hint">${t("providerWatching")}</span> <button type="button" class="secondary" id="stop-watch">${t("stopWatching")}</button>` : `<button type="button" id="watch-provider" data-slug="${esc(h.sign_in_slug)}">${t("providerWatch")}</button>${state.providerSeen === false ? ` <span class="hint">${t("providerNotSeen")}</span>` : ""}`}</p></div>`;
 }
 
+/** An error in the window's language (an earlier version's report: its English as it is). */
+function errorBox(e: ErrorView): string {
+  const message = e.said ? sayText(e.said) : e.message;
+  const hint = e.hint_said ? sayText(e.hint_said) : e.hint;
+  return `<div class="error" role="alert" tabindex="-1" data-focus><strong>${esc(message)}</strong>${hint ? `<p>${esc(hint)}</p>` : ""}</div>`;
+}
+
+/**
+ * A finding as a person reads it: its title, its message and fix in the window's language; a command only where
+ * it must run on a server (with Copy); and where this app can do the fix, the button that does it.
+ */
+function findingItem(f: Finding): string {
+  const message = f.said ? sayText(f.said) : f.message;
+  const fix = f.fix_said ? sayText(f.fix_said) : f.fix;
+  const command = f.command
+    ? `<div class="command"><pre><code>${esc(f.command)}</code></pre><button type="button" class="secondary copy" data-copy="${esc(f.command)}" aria-label="${esc(`${t("copy")}: ${f.command}`)}">${t("copy")}</button></div>`
+    : "";
+  const remedy = f.remedy && !state.openedReport
+    ? `<div class="remedy"><button type="button" class="remedy-button" data-remedy="${esc(JSON.stringify(f.remedy))}">${esc(remedyLabel(f.remedy))}</button></div>`
+    : "";
+  return `<li class="finding ${f.severity}"><strong class="severity">${esc(said(`severity-${f.severity}`))}:</strong> <span class="finding-title">${esc(said(`finding-${f.code}`))}</span><div class="finding-detail">${esc(message)}</div>${fix ? `<div class="fix"><span class="fix-label">${t("fix")}:</span> ${esc(fix)}</div>` : ""}${command}${remedy}</li>`;
+}
+
 function findingsList(findings: Finding[]): string {
   if (findings.length === 0) return `<p class="ok">${t("allPassed")}</p>`;
-  return `<ul class="findings">${findings
-    .map((f) => `<li class="finding ${f.severity}"><strong class="severity">${esc(said(`severity-${f.severity}`))}:</strong> <span class="finding-title">${esc(said(`finding-${f.code}`))}</span><div class="finding-detail">${esc(f.message)}</div>${f.fix ? `<div class="fix">${t("fix")}: <code>${esc(f.fix)}</code> <button type="button" class="secondary copy" data-copy="${esc(f.fix)}">${t("copy")}</button></div>` : ""}${f.remedy ? `<div class="remedy">${t("inAssistant")}: ${esc(remedyLabel(f.remedy))}${f.remedy.remedy === "setup_replacing" && !state.options.replace_existing ? ` <button type="button" class="secondary" id="remedy-replace">${t("doIt")}</button>` : ""}</div>` : ""}</li>`)
-    .join("")}</ul>`;
+  return `<ul class="findings">${findings.map(findingItem).join("")}</ul>`;
 }
 
 function middle(): string {
-  const rows = state.crossing.map((c) => `<li class="crossing ${c.to}">${c.to === "nextcloud" ? `${esc(c.text)} ───▶` : `◀─── ${esc(c.text)}`}</li>`).join("");
+  const rows = state.crossing.map((c) => `<li class="crossing ${c.to}">${c.to === "nextcloud" ? `${esc(c.text)} <span class="arrow" aria-hidden="true">───▶</span>` : `<span class="arrow" aria-hidden="true">◀───</span> ${esc(c.text)}`}</li>`).join("");
   let body = "";
-  if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
+  if (state.error) body += errorBox(state.error);
   if (state.stage === "review" && state.review) {
     for (const j of state.review.interrupted) body += `<p class="notice" id="interrupted-notice">${esc(t("willRecover", undefined, { phase: j.phase }))}</p>`;
     for (const u of state.review.unreadable_jobs) body += `<p class="notice warn">${esc(t("unreadableJob", undefined, { path: u.path, reason: u.reason }))}</p>`;
-    body += `${identityProviderBox()}<h3>${t("preflight")}</h3>${findingsList(state.review.findings)}${setupOptions()}`;
+    body += `${identityProviderBox()}<h3 tabindex="-1"${state.error ? "" : " data-focus"}>${t("preflight")}</h3>${findingsList(state.review.findings)}${setupOptions()}`;
     if (state.review.plan) {
-      const unrestorable = state.review.plan.unrestorable.map((u) => `<li>${esc(u)}</li>`).join("");
+      const plan = state.review.plan;
+      const said_ = plan.unrestorable_said ?? [];
+      const unrestorable = plan.unrestorable.map((u, i) => `<li>${esc(said_[i] ? sayText(said_[i]) : u)}</li>`).join("");
       body += `<h3>${t("cannotUndo")}</h3><ul class="unrestorable">${unrestorable}</ul>`;
     }
   }
   if (state.stage === "done" && state.result?.outcome === "ran" && state.result.handoff) body += handoffPanel(state.result.handoff);
   if (state.stage === "done") body += projectsPicker();
   if (state.stage === "sign-in") body += demoOffer();
-  return `<section class="middle" aria-label="Values crossing"><ul class="crossings">${rows}</ul>${body}</section>`;
+  return `<section class="middle" aria-label="${esc(t("crossingLabel"))}"><ul class="crossings" aria-live="polite">${rows}</ul>${body}</section>`;
 }
 
 // Parents first, each followed by its sub-projects.
@@ -313,7 +339,7 @@ function projectsPicker(): string {
     }
   }
   const how = state.summary?.openproject_web ? "" : ` <span class="hint">(${t("windowOnly")})</span>`;
-  return `<h3>${t("projectsTitle")}</h3>
+  return `<h3 tabindex="-1" data-focus>${t("projectsTitle")}</h3>
     <label class="search">${t("search")} <input id="project-search" type="search" autocomplete="off" /></label>
     <ul class="projects">${rows}</ul>
     <label><input type="checkbox" id="include-sub-projects" /> ${t("subProjects")}</label>
@@ -327,23 +353,34 @@ function projectsPicker(): string {
 }
 
 function rail(): string {
-  const stages: [Stage, string][] = [["sign-in", t("stageSignIn")], ["review", t("stageReview")], ["apply", t("stageApply")], ["done", t("stageProjects")]];
-  const order = stages.map((s) => s[0]);
-  const now = order.indexOf(state.stage);
-  const items = stages.map(([, label], i) => `<li class="${i < now ? "done" : i === now ? "current" : ""}">${label}</li>`).join("");
+  const items = STAGES.map((s) => {
+    const p = progress(s.id, state.stage);
+    return `<li class="${p === "later" ? "" : p}"${p === "current" ? ' aria-current="step"' : ""}>${t(s.label)}</li>`;
+  }).join("");
+  const written = [...state.op, ...state.nc].some((s) => s.state === "done");
   let action = "";
-  if (state.stage === "sign-in") action = `<button type="submit" form="sign-in" ${state.busy ? "disabled" : ""}>${t("signInBoth")}</button>`;
-  if (state.stage === "review" && state.review?.plan) {
-    const demoFail = state.summary?.simulated ? `<button id="demo-fail" class="secondary">${t("simulateFailure")}</button> ` : "";
-    action = `<span class="notice">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>${t("apply")}</button>`;
+  switch (railAction(state.stage, { hasPlan: Boolean(state.review?.plan), written })) {
+    case "sign_in":
+      action = `<button type="submit" form="sign-in" ${state.busy ? "disabled" : ""}>${t("signInBoth")}</button>`;
+      break;
+    case "apply": {
+      const demoFail = state.summary?.simulated ? `<button id="demo-fail" class="secondary">${t("simulateFailure")}</button> ` : "";
+      action = `<span class="notice" role="status">${esc(state.notice)}</span> ${demoFail}<button id="apply" ${state.busy ? "disabled" : ""}>${t("apply")}</button>`;
+      break;
+    }
+    case "check_again":
+      action = `<button id="check">${t("checkAgain")}</button>`;
+      break;
+    case "cancel":
+      action = `<button id="cancel-apply" class="danger">${t("cancelApply")}</button>`;
+      break;
+    case "cancel_and_roll_back":
+      action = `<button id="cancel-apply" class="danger">${t("cancelRollBack")}</button>`;
+      break;
+    case null:
+      break;
   }
-  if (state.stage === "review" && !state.review?.plan) action = `<button id="check">${t("checkAgain")}</button>`;
-  if (state.stage === "apply") {
-    // Before the first change a cancel costs nothing; after it, the engine rolls both sides back.
-    const written = [...state.op, ...state.nc].some((s) => s.state === "done");
-    action = `<button id="cancel-apply" class="danger">${written ? t("cancelRollBack") : t("cancelApply")}</button>`;
-  }
-  return `<footer class="rail"><ol>${items}</ol>${action}</footer>`;
+  return `<footer class="rail" aria-label="${esc(t("stepsLabel"))}"><ol>${items}</ol>${action}</footer>`;
 }
 
 /** The connection's picture: each leg and credential link with its colour, opening the findings behind it. */
@@ -391,10 +428,10 @@ function diagnoseView(): string {
   const pane = (name: string, cls: string, server: string) =>
     `<section class="pane ${cls}" aria-label="${name}"><h2>${name}</h2>${findingsList(of(server))}</section>`;
   const notRun = d.not_run.length
-    ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(said(`check-${n.check}`))}: ${esc(n.reason)}</li>`).join("")}</ul>`
+    ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(said(`check-${n.check}`))}: ${esc(n.reason_said ? sayText(n.reason_said) : n.reason)}</li>`).join("")}</ul>`
     : "";
   const middleFindings = [...of(null), ...of("identity_provider")];
-  const headline = `<p class="verdict ${d.findings.some((f) => f.severity === "blocker") ? "bad" : "good"}" role="status">${esc(view.headline[currentLanguage()])}</p>`;
+  const headline = `<p class="verdict ${d.findings.some((f) => f.severity === "blocker") ? "bad" : "good"}" role="status" tabindex="-1" data-focus>${esc(view.headline[currentLanguage()])}</p>`;
   return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${origin}${headline}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
 }
 
@@ -403,8 +440,9 @@ function manageView(): string {
   if (!state.summary) return `<p class="hint">${t("signInFirst")}</p>`;
   const c = state.connection;
   let body = `<p class="hint">${t("manageHint")}</p>`;
-  if (state.error) body += `<div class="error" role="alert"><strong>${esc(state.error.message)}</strong><p>${esc(state.error.hint)}</p></div>`;
+  if (state.error) body += errorBox(state.error);
   if (c && c.storage_id === null) body += `<p>${t("noStorage")}</p>`;
+  if (c?.picture && c.proof) body += pictureOfProof(c.picture, c.proof.checks);
   // Each side's proof in its own pane, in the catalogue's words; the evidence one click away.
   const proofPane = (name: string, cls: string, server: string) => {
     const checks = (c?.proof?.checks ?? []).filter((k) => k.server === server);
@@ -455,7 +493,7 @@ async function copyText(text: string): Promise<boolean> {
 }
 
 async function loadState(): Promise<void> {
-  state.connection = (await run(() => invoke<ConnectionState>("connection_state"))) ?? null;
+  state.connection = (await run(() => call("connection_state"))) ?? null;
   render();
 }
 
@@ -483,12 +521,24 @@ function restoreDrafts(drafts: Map<string, Draft>): void {
   });
 }
 
+// Where the window is (view and stage): when it changes, focus moves to the new content, so keyboard and
+// screen-reader users land on it rather than at the top of the page.
+let place = "";
+
 function render(): void {
   const drafts = captureDrafts();
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement.id : "";
   renderView();
   restoreDrafts(drafts);
-  if (focused) document.getElementById(focused)?.focus();
+  const now = `${state.view}/${state.stage}/${state.diagnosis ? "d" : ""}/${state.connection ? "c" : ""}/${state.error ? "e" : ""}`;
+  const moved = now !== place;
+  place = now;
+  const again = focused ? document.getElementById(focused) : null;
+  if (moved && !again?.closest("nav")) {
+    document.querySelector<HTMLElement>("[data-focus]")?.focus();
+  } else {
+    again?.focus();
+  }
 }
 
 function renderView(): void {
@@ -505,13 +555,13 @@ function renderView(): void {
       : state.view === "manage"
       ? manageView()
       : `<main class="wizard">${side(s?.openproject, "OpenProject", state.op, state.stage === "sign-in" ? openProjectSignIn() : "")}${middle()}${side(s?.nextcloud, "Nextcloud", state.nc, state.stage === "sign-in" ? nextcloudSignIn() : "")}</main>${rail()}`;
-  app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav>
+  app.innerHTML = `<header><h1>OpenProject ⇄ Nextcloud</h1><nav aria-label="${esc(t("viewsLabel"))}">
       <button data-view="setup" class="${state.view === "setup" ? "active" : ""}">${t("setUp")}</button>
       <button data-view="manage" class="${state.view === "manage" ? "active" : ""}">${t("manage")}</button>
       <button data-view="diagnose" class="${state.view === "diagnose" ? "active" : ""}">${t("diagnose")}</button>
       ${s ? `<button id="sign-out" class="secondary">${t("signOut")}</button>` : ""}
       <button id="open-logs" class="secondary" title="${t("logsTitle")}">${t("logs")}</button>
-      <button id="language" class="secondary" aria-label="Language">${currentLanguage() === "en" ? "DE" : "EN"}</button></nav></header>${banner}${main}`;
+      <button id="language" class="secondary" aria-label="${esc(t("languageSwitch"))}">${currentLanguage() === "en" ? "DE" : "EN"}</button></nav></header>${banner}${main}`;
   bind();
 }
 
@@ -541,13 +591,34 @@ async function signedIn(summary: PairSummary | undefined): Promise<void> {
 
 async function check(): Promise<void> {
   const options = state.options;
-  const review = await run(() => invoke<Review>("review", { options }));
+  const review = await run(() => call("review", { options }));
   if (!review) return;
   state.review = review;
-  const plan = review.plan;
-  state.op = (plan?.changes ?? []).filter((c) => c.server === "open_project").map((c) => ({ label: c.action, state: "pending" as StepState }));
-  state.nc = (plan?.changes ?? []).filter((c) => c.server === "nextcloud").map((c) => ({ label: c.action, state: "pending" as StepState }));
+  showPlan(review.plan);
   render();
+}
+
+/** The plan's changes as each pane's pending steps, in the window's language. */
+function showPlan(plan: Review["plan"]): void {
+  const steps = (server: string) =>
+    (plan?.changes ?? []).filter((c) => c.server === server).map((c) => ({ label: sayText(c.said), state: "pending" as StepState }));
+  state.op = steps("open_project");
+  state.nc = steps("nextcloud");
+}
+
+/** Manage's picture: each link coloured by the proof's checks on it, which open under it. */
+function pictureOfProof(p: Picture, checks: ProofCheck[]): string {
+  const rows = p.links
+    .map((l) => {
+      const details = checks
+        .filter((k) => l.proofs.includes(k.name))
+        .map((k) => `<li>${k.ok ? "✔" : "✖"} ${esc(said(`proof-${k.name}-${k.ok ? "ok" : "failed"}`))} — <span class="evidence-text">${esc(k.evidence)}</span></li>`)
+        .join("");
+      const label = `<span class="dot" aria-hidden="true"></span>${esc(said(`link-${l.kind}`))} <span class="link-status">${esc(said(`linkstatus-${l.status}`))}</span>`;
+      return `<li class="link ${l.status}" data-link="${l.kind}">${details ? `<details><summary>${label}</summary><ul>${details}</ul></details>` : label}</li>`;
+    })
+    .join("");
+  return `<ul class="picture" id="manage-picture" aria-label="${esc(t("connectionPicture"))}" tabindex="-1" data-focus>${rows}</ul>`;
 }
 
 // Which pane's steps a phase belongs to, and what crosses over when it completes.
@@ -592,7 +663,7 @@ function follow(job: Job): void {
       // Each undo says which side it put back (a late change found on either side says none: the OpenProject pane).
       (e.server === "nextcloud" ? state.nc : state.op).push({ label: e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
     } else if (e.event === "failed" && current) {
-      state[current].push({ label: e.error.message, state: "failed", evidence: [`${e.error.code} · ${t("phase")} ${said(`phase-${e.phase}`)}`, e.error.hint] });
+      state[current].push({ label: e.error.said ? sayText(e.error.said) : e.error.message, state: "failed", evidence: [`${e.error.code} · ${t("phase")} ${said(`phase-${e.phase}`)}`, e.error.hint_said ? sayText(e.error.hint_said) : e.error.hint] });
     }
   }
 }
@@ -610,7 +681,7 @@ async function apply(): Promise<void> {
     follow(job);
     render();
   };
-  const result = await run(() => invoke<ApplyResult>("apply", { progress }));
+  const result = await run(() => call("apply", { progress }));
   if (!result) return;
   state.result = result;
   if (result.outcome === "ran" && result.job.status === "succeeded") {
@@ -618,7 +689,7 @@ async function apply(): Promise<void> {
     state.stage = "done";
     const checks = result.proof?.checks ?? [];
     state.op.push({ label: t("proven", checks.length), state: "done", evidence: checks.map((c) => `${c.ok ? "✔" : "✖"} ${c.summary} (${c.evidence})`) });
-    state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? [];
+    state.projects = (await run(() => call("list_projects"))) ?? [];
   } else if (result.outcome === "ran") {
     follow(result.job);
     state.error = result.job.error;
@@ -647,7 +718,7 @@ function bind(): void {
       if (!input) return;
       const server = side === "op" ? "open_project" : "nextcloud";
       // What will be used; a wrong address is said when signing in, not while typing.
-      state.resolved[side] = await invoke<string>("check_url", { server, input, allowInsecureHttp: false }).catch(() => "");
+      state.resolved[side] = await call("check_url", { server, input, allowInsecureHttp: false }).catch(() => "");
       // Only the line changes: the change event fires as the admin moves on to the next field, and a whole render
       // would replace that field under their typing (its value would survive, the caret and the keys in flight not).
       const line = document.querySelector<HTMLParagraphElement>(`#${side}-resolved`);
@@ -656,10 +727,6 @@ function bind(): void {
       if (line && wrapper.firstElementChild) line.replaceWith(wrapper.firstElementChild);
     });
   }
-  document.querySelector("#remedy-replace")?.addEventListener("click", async () => {
-    state.options = { ...state.options, replace_existing: true };
-    await check();
-  });
   // The method's own fields show and hide in place: a re-render would empty a secret typed already.
   document.querySelectorAll<HTMLInputElement>("input[name=auth]").forEach((radio) =>
     radio.addEventListener("change", () => {
@@ -672,18 +739,18 @@ function bind(): void {
     const slug = (ev.currentTarget as HTMLButtonElement).dataset.slug ?? "";
     state.watchingProvider = true;
     render();
-    const seen = await run(() => invoke<boolean>("watch_openproject_provider", { slug }));
+    const seen = await run(() => call("watch_openproject_provider", { slug }));
     state.watchingProvider = false;
     state.providerSeen = seen ?? false;
     render();
   });
   document.querySelector("#create-provider")?.addEventListener("click", async () => {
-    const seen = await run(() => invoke<boolean>("create_openproject_provider"));
+    const seen = await run(() => call("create_openproject_provider"));
     if (seen !== undefined) state.providerSeen = seen;
     render();
   });
   document.querySelector("#reveal-secret")?.addEventListener("click", async () => {
-    state.revealed = (await run(() => invoke<string>("reveal_handoff_secret"))) ?? null;
+    state.revealed = (await run(() => call("reveal_handoff_secret"))) ?? null;
     render();
   });
   document.querySelector("#apply-options")?.addEventListener("click", async () => {
@@ -709,7 +776,7 @@ function bind(): void {
     (ev.target as HTMLFormElement).reset(); // the secrets leave the webview once sent
     state.form.ncLogin = "";
     state.form.ncPassword = "";
-    await signedIn(await run(() => invoke<PairSummary>("sign_in", { request })));
+    await signedIn(await run(() => call("sign_in", { request })));
   });
   document.querySelector("#nc-browser")?.addEventListener("click", async () => {
     keepUrls();
@@ -718,22 +785,22 @@ function bind(): void {
       state.browser.url = url;
       render();
     };
-    const login = await run(() => invoke<string>("nextcloud_browser_sign_in", { url: state.form.nc, allowInsecureHttp: false, page }));
+    const login = await run(() => call("nextcloud_browser_sign_in", { url: state.form.nc, allowInsecureHttp: false, page }));
     state.browser = { url: "", login: login ?? "" };
     render();
   });
-  document.querySelector("#nc-cancel")?.addEventListener("click", () => void invoke("cancel_browser_sign_in"));
+  document.querySelector("#nc-cancel")?.addEventListener("click", () => void call("cancel_browser_sign_in"));
   document.querySelector("#op-token-page")?.addEventListener("click", () => {
     keepUrls();
-    void run(() => invoke("open_openproject_tokens", { url: state.form.op, allowInsecureHttp: false }));
+    void run(() => call("open_openproject_tokens", { url: state.form.op, allowInsecureHttp: false }));
   });
   document.querySelector("#demo")?.addEventListener("click", async () => {
-    const summary = await run(() => invoke<PairSummary>("start_demo"));
-    state.demoIdp = (await invoke<string | null>("demo_identity_provider").catch(() => null)) ?? null;
+    const summary = await run(() => call("start_demo"));
+    state.demoIdp = (await call("demo_identity_provider").catch(() => null)) ?? null;
     signedIn(summary);
   });
   document.querySelector("#demo-self")?.addEventListener("click", async () => {
-    const demo = await run(() => invoke<DemoServers>("start_demo_servers"));
+    const demo = await run(() => call("start_demo_servers"));
     if (!demo) return;
     state.demoServers = demo;
     state.form = { op: demo.openproject_url, nc: demo.nextcloud_url, ncLogin: demo.nextcloud_login, ncPassword: demo.nextcloud_password };
@@ -742,11 +809,11 @@ function bind(): void {
   document.querySelector("#op-window")?.addEventListener("click", async () => {
     keepUrls();
     state.opWindow = { waiting: true, admin: "" };
-    const admin = await run(() => invoke<string>("openproject_window_sign_in", { url: state.form.op, allowInsecureHttp: false }));
+    const admin = await run(() => call("openproject_window_sign_in", { url: state.form.op, allowInsecureHttp: false }));
     state.opWindow = { waiting: false, admin: admin ?? "" };
     render();
   });
-  document.querySelector("#op-window-cancel")?.addEventListener("click", () => void invoke("cancel_openproject_window"));
+  document.querySelector("#op-window-cancel")?.addEventListener("click", () => void call("cancel_openproject_window"));
   document.querySelector("#enable-projects")?.addEventListener("click", async () => {
     const projectIds = Array.from(document.querySelectorAll<HTMLInputElement>("input.project:checked")).map((i) => Number(i.value));
     state.lastProjectIds = projectIds;
@@ -755,7 +822,7 @@ function bind(): void {
     let mode: FolderMode = chosen === "inactive" ? { mode: "inactive" } : { mode: "automatic" };
     if (chosen === "manual") {
       const link = document.querySelector<HTMLInputElement>("#folder-link")?.value ?? "";
-      const folderId = await invoke<string | null>("folder_id_from_link", { link });
+      const folderId = await call("folder_id_from_link", { link });
       if (!folderId) {
         state.error = { code: "invalid_input", message: t("folderLinkInvalid"), hint: t("folderLinkHint") };
         render();
@@ -763,10 +830,10 @@ function bind(): void {
       }
       mode = { mode: "manual", folder_id: folderId };
     }
-    state.enabled = (await run(() => invoke<EnableOutcome>("enable_projects", { projectIds, includeSubProjects, mode }))) ?? null;
+    state.enabled = (await run(() => call("enable_projects", { projectIds, includeSubProjects, mode }))) ?? null;
     for (const name of state.enabled?.added ?? []) state.op.push({ label: t("enabledIn", undefined, { project: name }), state: "done", evidence: [t("readBack")] });
     for (const r of state.enabled?.refused ?? []) state.op.push({ label: `${r.project}: ${r.reason}`, state: "failed" });
-    state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? state.projects;
+    state.projects = (await run(() => call("list_projects"))) ?? state.projects;
     render();
   });
   document.querySelector<HTMLInputElement>("#project-search")?.addEventListener("input", (ev) => {
@@ -776,25 +843,25 @@ function bind(): void {
     });
   });
   document.querySelectorAll<HTMLButtonElement>("button.open-page").forEach((b) =>
-    b.addEventListener("click", () => void run(() => invoke("open_page", { url: b.dataset.url }))),
+    b.addEventListener("click", () => void run(() => call("open_page", { url: b.dataset.url ?? "" }))),
   );
   document.querySelector("#check")?.addEventListener("click", () => void check());
   document.querySelector("#apply")?.addEventListener("click", () => void apply());
   document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
     state.openedReport = null;
     state.notice = "";
-    state.diagnosis = (await run(() => invoke<DiagnosisView>("diagnose"))) ?? null;
+    state.diagnosis = (await run(() => call("diagnose"))) ?? null;
     render();
   });
   for (const json of [false, true]) {
     document.querySelector(json ? "#export-json" : "#export-markdown")?.addEventListener("click", async () => {
-      const path = await run(() => invoke<string | null>("export_report", { json, language: currentLanguage() }));
+      const path = await run(() => call("export_report", { json, language: currentLanguage() }));
       if (path) state.notice = t("exported", undefined, { path });
       render();
     });
   }
   document.querySelector("#open-report")?.addEventListener("click", async () => {
-    const opened = await run(() => invoke<OpenedReport | null>("open_report"));
+    const opened = await run(() => call("open_report"));
     if (opened) {
       state.notice = "";
       state.openedReport = { path: opened.path, made_by: opened.made_by };
@@ -806,7 +873,7 @@ function bind(): void {
   document.querySelector("#run-test-sign-in")?.addEventListener("click", async () => {
     const value = (id: string) => document.querySelector<HTMLInputElement>(id)?.value ?? "";
     const args = { openprojectClientId: value("#tsi-client-id") || null, openprojectClientSecret: value("#tsi-client-secret") || null };
-    state.diagnosis = (await run(() => invoke<DiagnosisView>("test_sign_in", args))) ?? state.diagnosis;
+    state.diagnosis = (await run(() => call("test_sign_in", args))) ?? state.diagnosis;
     render();
   });
   document.querySelectorAll<HTMLButtonElement>("nav button[data-view]").forEach((b) =>
@@ -817,7 +884,7 @@ function bind(): void {
     }),
   );
   document.querySelector("#demo-fail")?.addEventListener("click", async () => {
-    await run(() => invoke("demo_fail_next_apply"));
+    await run(() => call("demo_fail_next_apply"));
     state.notice = t("willFail");
     render();
   });
@@ -828,25 +895,28 @@ function bind(): void {
     }),
   );
   document.querySelector("#sign-out")?.addEventListener("click", async () => {
-    await run(() => invoke<boolean>("sign_out"));
+    await run(() => call("sign_out"));
     Object.assign(state, { stage: "sign-in", summary: null, review: null, revealed: null, result: null, diagnosis: null, connection: null, projects: null, enabled: null, op: [], nc: [], crossing: [], view: "setup" });
     state.browser = { url: "", login: "" };
     state.opWindow = { waiting: false, admin: "" };
     render();
   });
-  document.querySelector("#cancel-apply")?.addEventListener("click", () => void invoke("cancel_apply"));
+  document.querySelector("#cancel-apply")?.addEventListener("click", () => void call("cancel_apply"));
   document.querySelector("#language")?.addEventListener("click", () => {
     setLanguage(currentLanguage() === "en" ? "de" : "en");
-    void loadCatalogue(fetchCatalogue).then(render);
+    void call("set_language", { language: currentLanguage() });
+    // The plan's lines were said when it came; they are said again in the new language.
+    if (state.stage === "review" && state.review) showPlan(state.review.plan);
+    render();
   });
   document.querySelector("#open-logs")?.addEventListener("click", async () => {
-    const folder = await run(() => invoke<string>("open_logs_folder"));
+    const folder = await run(() => call("open_logs_folder"));
     if (folder) state.notice = `Logs: ${folder}`;
     render();
   });
   for (const kind of ["nextcloud_oauth", "app_password", "openproject_oauth"] as ResetKind[]) {
     document.querySelector(`#reset-${kind}`)?.addEventListener("click", async () => {
-      await run(() => invoke("reset", { kind }));
+      await run(() => call("reset", { kind }));
       // Where OpenProject's page could not be used (nothing was sent), the replace is offered by hand.
       const byHand = state.error !== null && reaction(state.error.code) === "offer_handoff";
       if (kind === "openproject_oauth" && byHand) {
@@ -859,7 +929,7 @@ function bind(): void {
   }
   document.querySelector("#replace-by-hand")?.addEventListener("click", async () => {
     state.replaceHandoff = { watching: true, clientId: "" };
-    const clientId = await run(() => invoke<string>("watch_openproject_replace"));
+    const clientId = await run(() => call("watch_openproject_replace"));
     state.replaceHandoff = { watching: false, clientId: clientId ?? "" };
     render();
   });
@@ -868,29 +938,61 @@ function bind(): void {
     const secret = input?.value.trim() ?? "";
     if (input) input.value = ""; // the secret leaves the webview once sent
     const clientId = state.replaceHandoff?.clientId ?? "";
-    const outcome = await run(() => invoke("give_openproject_oauth", { clientId, secret }));
+    const outcome = await run(() => call("give_openproject_oauth", { clientId, secret }));
     if (outcome) {
       state.replaceHandoff = null;
       await loadState();
     }
   });
-  document.querySelector("#stop-watch")?.addEventListener("click", () => void invoke("cancel_watch"));
+  document.querySelector("#stop-watch")?.addEventListener("click", () => void call("cancel_watch"));
   document.querySelector("#watch-projects")?.addEventListener("click", async () => {
     const projectIds = state.lastProjectIds;
-    state.enabled = (await run(() => invoke<EnableOutcome>("watch_projects", { projectIds }))) ?? state.enabled;
-    state.projects = (await run(() => invoke<ProjectChoice[]>("list_projects"))) ?? state.projects;
+    state.enabled = (await run(() => call("watch_projects", { projectIds }))) ?? state.enabled;
+    state.projects = (await run(() => call("list_projects"))) ?? state.projects;
     render();
   });
   document.querySelector("#delete")?.addEventListener("click", async () => {
-    await run(() => invoke("delete_connection"));
+    await run(() => call("delete_connection"));
     if (!state.error) await loadState();
   });
 }
 
-// The first paint waits for the catalogue (one local call), so no second render replaces the page under a person
-// (or a test) already typing into it.
-void loadCatalogue(fetchCatalogue).then(render);
-void invoke<Job[]>("interrupted_jobs").then((jobs) => {
+/** A finding's fix button: the remedy's step, carried out here. */
+async function doRemedy(remedy: Remedy): Promise<void> {
+  const step = remedyStep(remedy, state.options);
+  state.options = step.options;
+  state.view = step.to;
+  state.error = null;
+  if (step.then === "check") {
+    state.stage = "review";
+    await check();
+  } else if (step.then === "focus_storage_name") {
+    state.stage = "review";
+    render();
+    document.querySelector<HTMLInputElement>("#storage-name")?.focus();
+  } else if (step.then === "projects") {
+    state.stage = "done";
+    state.projects = (await run(() => call("list_projects"))) ?? [];
+    render();
+  } else {
+    render();
+    await run(() => call("reset", { kind: step.kind }));
+    if (!state.error) await loadState();
+  }
+}
+
+// Bound once on the page, not on each rendered button: fix buttons come and go with every render.
+app.addEventListener("click", (ev) => {
+  const button = (ev.target as HTMLElement).closest<HTMLButtonElement>("button[data-remedy]");
+  if (button?.dataset.remedy) void doRemedy(JSON.parse(button.dataset.remedy) as Remedy);
+});
+
+// The catalogue is bundled: the first paint is the whole page, in the system's language, which the native
+// dialogs follow too.
+setLanguage(currentLanguage());
+void call("set_language", { language: currentLanguage() });
+render();
+void call("interrupted_jobs").then((jobs) => {
   interrupted = jobs;
   if (jobs.length > 0) render();
 });

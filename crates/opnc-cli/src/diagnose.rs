@@ -70,7 +70,7 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     let diagnosis =
         opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told), sign_in).await;
     crate::sessions::closed(ticket.take());
-    let markdown = diagnosis.to_markdown_with(&|r| format!("`{}`", crate::pair::remedy_command(r)));
+    let markdown = diagnosis.to_markdown_in(crate::language(), &|r| format!("`{}`", crate::pair::remedy_command(r)));
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {
         let text = if path.extension().is_some_and(|e| e == "json") { &json } else { &markdown };
@@ -135,8 +135,8 @@ fn summary(diagnosis: &doctor::Diagnosis) -> String {
         let mark = if f.severity == Severity::Blocker { "✗" } else { "!" };
         let side = f.server.map(|s| format!("{}: ", said(language, &key("server", &s)))).unwrap_or_default();
         text.push_str(&format!("\n  {mark} {side}{}", said(language, &key("finding", &f.code))));
-        text.push_str(&format!("\n      {}", f.message));
-        if let Some(fix) = &f.fix {
+        text.push_str(&format!("\n      {}", f.message_in(language)));
+        if let Some(fix) = &f.fix_in(language) {
             text.push_str(&format!("\n      {}: {fix}", said(language, "label-fix")));
         }
         if let Some(remedy) = &f.remedy {
@@ -145,12 +145,12 @@ fn summary(diagnosis: &doctor::Diagnosis) -> String {
     }
     // The one piece of good news worth a line: a test sign-in that went through.
     for f in diagnosis.findings.iter().filter(|f| f.code == opnc_core::findings::FindingCode::SsoTestSignInPassed) {
-        text.push_str(&format!("\n  ✓ {}", f.message));
+        text.push_str(&format!("\n  ✓ {}", f.message_in(language)));
     }
     if !diagnosis.not_run.is_empty() {
         text.push_str(&format!("\n  {}", said(language, "label-could_not_check")));
         for n in &diagnosis.not_run {
-            text.push_str(&format!("\n    - {} ({})", n.describe_in(language), n.reason));
+            text.push_str(&format!("\n    - {} ({})", n.describe_in(language), n.reason_in(language)));
         }
     }
     text.push_str(&format!("\n{}", said(language, "label-whole_report")));

@@ -95,7 +95,9 @@ impl Failure {
             opnc_core::ErrorKind::InvalidUrl(_) => Exit::USAGE,
             _ => Exit::FAILED,
         };
-        Self { exit, code: error.code(), message: error.message(), hint: None }.hint(error.hint())
+        let view = error.view();
+        let language = crate::language();
+        Self { exit, code: view.code, message: view.message_in(language), hint: None }.hint(view.hint_in(language))
     }
 
     /// Prints it on stderr (and as JSON on stdout with `--json`) and gives the exit code.
@@ -105,6 +107,8 @@ impl Failure {
                 code: self.code,
                 message: self.message.clone(),
                 hint: self.hint.clone().unwrap_or_default(),
+                said: None,
+                hint_said: None,
             };
             println!("{}", serde_json::json!({ "error": view }));
         }
@@ -134,11 +138,12 @@ impl From<PairError> for Failure {
             _ => Exit::FAILED,
         };
         let view = e.view();
+        let language = crate::language();
         let hint = match &e {
             // The core's hints are for every face; here they can name the command.
-            PairError::NoStorage => "Connect them first: opnc setup".to_owned(),
-            _ => view.hint,
+            PairError::NoStorage => opnc_core::said!("cli-hint-no_storage").in_language(language),
+            _ => view.hint_in(language),
         };
-        Self { exit, code: view.code, message: view.message, hint: None }.hint(hint)
+        Self { exit, code: view.code, message: view.message_in(language), hint: None }.hint(hint)
     }
 }

@@ -335,11 +335,11 @@ fn findings_under(findings: &[Finding], ready: &str, blocked: &str) -> String {
     };
     for f in findings {
         let side = f.server.map(|s| format!("{s}: ")).unwrap_or_default();
-        text.push_str(&format!("  {} {side}{}\n", severity_mark(f.severity), f.message));
+        text.push_str(&format!("  {} {side}{}\n", severity_mark(f.severity), f.message_in(crate::language())));
         if f.severity != Severity::Info && !f.evidence.is_empty() {
             text.push_str(&format!("      seen: {}\n", f.evidence));
         }
-        if let Some(fix) = &f.fix {
+        if let Some(fix) = &f.fix_in(crate::language()) {
             text.push_str(&format!("      fix: {fix}\n"));
         }
         if let Some(remedy) = &f.remedy {
@@ -372,12 +372,12 @@ fn plan_text(plan: &Plan) -> String {
     for server in [Server::OpenProject, Server::Nextcloud] {
         text.push_str(&format!("  {server}:\n"));
         for change in plan.changes.iter().filter(|c| c.server == server) {
-            text.push_str(&format!("    - {}\n", change.action));
+            text.push_str(&format!("    - {}\n", change.said.in_language(crate::language())));
         }
     }
     text.push_str("  Cannot be undone by a rollback:\n");
-    for item in &plan.unrestorable {
-        text.push_str(&format!("    - {item}\n"));
+    for item in &plan.unrestorable_said {
+        text.push_str(&format!("    - {}\n", item.in_language(crate::language())));
     }
     text
 }
@@ -666,11 +666,11 @@ fn handoff_text(h: &opnc_core::setup::sso::ProviderHandoff) -> String {
 }
 
 fn missing_view() -> opnc_core::ErrorView {
-    opnc_core::ErrorView {
-        code: opnc_core::ErrorCode::Interrupted,
-        message: "no details were recorded".into(),
-        hint: "See the job file.".into(),
-    }
+    opnc_core::ErrorView::new(
+        opnc_core::ErrorCode::Interrupted,
+        opnc_core::said!("error-no_details"),
+        opnc_core::said!("hint-see_job_file"),
+    )
 }
 
 /// Live progress on stderr: each phase as it starts and each change as it is made or undone. Remembers

@@ -105,6 +105,81 @@ pub fn text_with(language: Language, key: &str, args: &[(&str, i64)]) -> String 
     c.bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
 }
 
+/// A text by its catalogue key and the values of its placeholders, so that each face says it in its own
+/// language (the desktop follows its switch, the CLI its locale, a report the language it is exported in).
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said {
+    pub key: String,
+    #[serde(default)]
+    pub args: BTreeMap<String, SaidArg>,
+}
+
+/// A placeholder's value: shown as it is (names, addresses, versions, counts), or itself a text of the catalogue
+/// (a server's name, which German says differently).
+#[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SaidArg {
+    Shown(String),
+    Said(Said),
+}
+
+impl Said {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self { key: key.into(), args: BTreeMap::new() }
+    }
+
+    /// A placeholder's value, as it is shown (names, addresses, versions, counts).
+    pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.args.insert(name.to_owned(), SaidArg::Shown(value.to_string()));
+        self
+    }
+
+    /// A placeholder whose value is itself said in the language.
+    pub fn arg_said(mut self, name: &str, value: Said) -> Self {
+        self.args.insert(name.to_owned(), SaidArg::Said(value));
+        self
+    }
+
+    /// A placeholder naming a server.
+    pub fn server(self, name: &str, server: crate::error::Server) -> Self {
+        self.arg_said(name, Said::new(key("server", &server)))
+    }
+
+    /// The text in `language`.
+    pub fn in_language(&self, language: Language) -> String {
+        let c = catalogue(language);
+        let Some(pattern) = c.bundle.get_message(&self.key).and_then(|m| m.value()) else {
+            return self.key.clone();
+        };
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in &self.args {
+            match value {
+                // Counts stay numbers, so that plural rules apply to them.
+                SaidArg::Shown(v) => match v.parse::<i64>() {
+                    Ok(n) => fluent_args.set(name.as_str(), n),
+                    Err(_) => fluent_args.set(name.as_str(), v.clone()),
+                },
+                SaidArg::Said(inner) => fluent_args.set(name.as_str(), inner.in_language(language)),
+            }
+        }
+        let mut errors = Vec::new();
+        c.bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
+    }
+
+    /// The text in English, the language of logs and of the fields older reports have.
+    pub fn english(&self) -> String {
+        self.in_language(Language::En)
+    }
+}
+
+/// A [`Said`]: `said!("finding-host-name-mismatch", setting = host_name, reached = reached_as)`.
+#[macro_export]
+macro_rules! said {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::catalogue::Said::new($key)$(.arg(stringify!($name), $value))*
+    };
+}
+
 /// The text for a key without placeholders.
 pub fn text(language: Language, key: &str) -> String {
     text_with(language, key, &[])
@@ -116,9 +191,14 @@ pub fn key<T: Serialize>(prefix: &str, code: &T) -> String {
     format!("{prefix}-{name}")
 }
 
-/// Every text without placeholders, for a face that renders them itself (the desktop, on a language switch).
-pub fn all(language: Language) -> BTreeMap<String, String> {
-    catalogue(language).ids.iter().map(|id| (id.clone(), text(language, id))).collect()
+/// The catalogue's source in `language`, for a face that formats with Fluent itself (the desktop, on a switch).
+pub fn source(language: Language) -> &'static str {
+    language.source()
+}
+
+/// Whether the catalogue has `key` in every language.
+pub fn has(key: &str) -> bool {
+    Language::ALL.iter().all(|l| catalogue(*l).ids.iter().any(|id| id == key))
 }
 
 #[cfg(test)]
@@ -147,7 +227,8 @@ mod tests {
                 break;
             }
             if in_message {
-                for part in line.split('$').skip(1) {
+                // A placeholder is `{ $name` (or a selector `{ $name ->`); a `$` in the text itself is text.
+                for part in line.replace("{$", "{ $").split("{ $").skip(1) {
                     let name: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
                     if !found.contains(&name) {
                         found.push(name);
@@ -180,6 +261,7 @@ mod tests {
             ("server", "Server"),
             ("link", "LinkKind"),
             ("linkstatus", "LinkStatus"),
+            ("access", "Access"),
         ] {
             let list = codes(type_name);
             assert!(list.len() > 2, "{type_name} not found in the bindings");
@@ -199,6 +281,136 @@ mod tests {
             assert_eq!(placeholders(Language::En, id), placeholders(Language::De, id), "placeholders of {id}");
         }
         println!("catalogue: {} keys in each of {} languages", en.len(), Language::ALL.len());
+    }
+
+    /// The Rust and TypeScript sources of every face, to find the keys they name.
+    fn sources(extension: &str) -> Vec<(std::path::PathBuf, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut found = Vec::new();
+        let mut stack: Vec<std::path::PathBuf> =
+            ["crates/opnc-core/src", "crates/opnc-cli/src", "src-tauri/src", "ui/src"]
+                .iter()
+                .map(|d| root.join(d))
+                .collect();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == extension) {
+                    found.push((path.clone(), std::fs::read_to_string(&path).unwrap_or_default()));
+                }
+            }
+        }
+        found
+    }
+
+    /// The string literals of a source that look like catalogue keys.
+    fn key_literals(source: &str) -> Vec<String> {
+        let prefixes = [
+            "fm-", "ff-", "notrun-", "error-", "hint-", "url-", "tls-", "cli-", "dialog-", "plan-", "report-",
+            "remedy-",
+        ];
+        source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| prefixes.iter().any(|p| s.starts_with(p)))
+            .filter(|s| s.len() > 4 && s.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '-'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The placeholders a `said!("key", a = …, b = …)` gives, with the key.
+    fn said_macros(source: &str) -> Vec<(String, Vec<String>)> {
+        let mut found = Vec::new();
+        for part in source.split("said!(\"").skip(1) {
+            let Some((key, rest)) = part.split_once('"') else { continue };
+            let (mut depth, mut names, mut current) = (0i32, Vec::new(), String::new());
+            for c in rest.chars() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' if depth == 0 => break,
+                    ')' | ']' | '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        if let Some((name, _)) = current.split_once('=') {
+                            names.push(name.trim().to_owned());
+                        }
+                        current.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 {
+                    current.push(c);
+                }
+            }
+            if let Some((name, _)) = current.split_once('=') {
+                names.push(name.trim().to_owned());
+            }
+            names.retain(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            found.push((key.to_owned(), names));
+        }
+        found
+    }
+
+    #[test]
+    fn every_key_the_code_names_is_in_the_catalogue_with_the_placeholders_it_gives() {
+        let ids = &catalogue(Language::En).ids;
+        let mut named = 0;
+        // This file's own examples of keys that are not there are left out.
+        for (path, source) in sources("rs").into_iter().filter(|(p, _)| !p.ends_with("catalogue.rs")) {
+            for key in key_literals(&source) {
+                named += 1;
+                assert!(ids.contains(&key), "{} names {key:?}, which the catalogue lacks", path.display());
+            }
+            for (key, given) in said_macros(&source) {
+                assert!(ids.contains(&key), "{} says {key:?}, which the catalogue lacks", path.display());
+                for needed in placeholders(Language::En, &key) {
+                    // Values the caller adds after the macro (`.server(…)`, `.arg_said(…)`) are chained on it.
+                    let chained = source.contains(&format!("(\"{needed}\""));
+                    assert!(
+                        given.contains(&needed) || chained,
+                        "{}: {key:?} needs ${needed}, given {given:?}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        for (path, source) in sources("ts") {
+            let parts: Vec<&str> = source.split("t(\"").collect();
+            for (before, part) in parts.iter().zip(parts.iter().skip(1)) {
+                // `t("…")` itself, not `createElement("…")`.
+                let called = before.chars().last().is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+                let word: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
+                if called && part[word.len()..].starts_with('"') && !word.is_empty() {
+                    named += 1;
+                    let key = format!("ui-{word}");
+                    assert!(ids.contains(&key), "{} uses t({word:?}), which the catalogue lacks", path.display());
+                }
+            }
+        }
+        assert!(named > 300, "only {named} keys found in the sources: the scan is broken");
+    }
+
+    #[test]
+    fn a_key_the_code_names_but_the_catalogue_lacks_is_found() {
+        let source = "let m = said!(\"fm-no_such_message\", name = x); t(\"noSuchWord\")";
+        assert_eq!(said_macros(source), vec![("fm-no_such_message".to_owned(), vec!["name".to_owned()])]);
+        assert_eq!(key_literals(source), vec!["fm-no_such_message".to_owned()]);
+        assert!(!catalogue(Language::En).ids.contains(&"fm-no_such_message".to_owned()));
+        let nested = "said!(\"fm-host_name_mismatch\", setting = f(a, b), reached = &r)";
+        assert_eq!(said_macros(nested)[0].1, vec!["setting".to_owned(), "reached".to_owned()]);
+    }
+
+    #[test]
+    fn a_said_text_renders_its_placeholders_and_nested_texts_in_each_language() {
+        let s = Said::new("error-timeout").server("server", crate::error::Server::IdentityProvider).arg("at", "GET /x");
+        assert_eq!(s.in_language(Language::En), "Identity provider did not answer in time (GET /x).");
+        assert_eq!(s.in_language(Language::De), "Identitätsanbieter hat nicht rechtzeitig geantwortet (GET /x).");
+        let json = serde_json::to_string(&s).unwrap_or_default();
+        let back: Said = serde_json::from_str(&json).unwrap_or_else(|_| Said::new("x"));
+        assert_eq!(back, s);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::findings::{sort, Finding, FindingCode as C, Remedy, Severity};
 use crate::nextcloud::NextcloudClient;
 use crate::openproject::{Filter, OpenProjectClient, TokenProbe};
 use crate::openproject_web::{parse_health_report, AdminPages, HealthCheckResult};
+use crate::said;
 use crate::setup::preflight::{self, PreflightReport};
 use crate::setup::reset::ResetKind;
 use crate::setup::SetupOptions;
@@ -48,7 +49,22 @@ pub enum Check {
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NotRun {
     pub check: Check,
+    /// In English; faces say `reason_said` in their language.
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reason_said: Option<crate::catalogue::Said>,
+}
+
+impl NotRun {
+    pub fn new(check: Check, reason: crate::catalogue::Said) -> Self {
+        Self { check, reason: reason.english(), reason_said: Some(reason) }
+    }
+
+    /// Why it could not run, in `language`.
+    pub fn reason_in(&self, language: crate::catalogue::Language) -> String {
+        self.reason_said.as_ref().map_or_else(|| self.reason.clone(), |s| s.in_language(language))
+    }
 }
 
 #[derive(ts_rs::TS, Debug, Clone, Serialize, serde::Deserialize)]
@@ -190,54 +206,73 @@ impl Diagnosis {
     }
 
     pub fn to_markdown(&self) -> String {
-        self.to_markdown_with(&Remedy::describe)
+        self.to_markdown_in(crate::catalogue::Language::En, &|r| r.describe_in(crate::catalogue::Language::En))
     }
 
-    /// The report, with each remedy named as the face that writes it names it (the CLI: its command).
-    pub fn to_markdown_with(&self, remedy_text: &dyn Fn(&Remedy) -> String) -> String {
-        let mut md = String::from("# OpenProject ⇄ Nextcloud connection report\n\n");
-        md.push_str(&format!("Made by the OpenProject ⇄ Nextcloud setup assistant {}.\n\n", env!("CARGO_PKG_VERSION")));
-        let access = |a: Access| match a {
-            Access::Admin => "administrator",
-            Access::SignedIn => "signed in, not an administrator",
-            Access::Anonymous => "anonymous",
-        };
+    /// The report in `language`, with each remedy named as the face that writes it names it (the CLI: its
+    /// command). The servers' own values (addresses, versions, evidence, codes) stay as they are.
+    pub fn to_markdown_in(
+        &self,
+        language: crate::catalogue::Language,
+        remedy_text: &dyn Fn(&Remedy) -> String,
+    ) -> String {
+        use crate::catalogue::{key, text};
+        let say = |k: &str| text(language, k);
+        let mut md = format!("# {}\n\n", say("report-title"));
+        md.push_str(&format!(
+            "{}\n\n",
+            said!("report-made_by", version = env!("CARGO_PKG_VERSION")).in_language(language)
+        ));
+        let access = |a: Access| say(&key("access", &a));
+        let version = |v: &Option<String>| v.clone().unwrap_or_else(|| say("report-unknown"));
         md.push_str("| | OpenProject | Nextcloud |\n|---|---|---|\n");
         md.push_str(&format!("| URL | {} | {} |\n", self.openproject.url, self.nextcloud.url));
-        let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
         md.push_str(&format!(
-            "| version | {} | {} |\n",
+            "| {} | {} | {} |\n",
+            say("report-version"),
             version(&self.openproject.version),
             version(&self.nextcloud.version)
         ));
-        md.push_str(&format!("| access | {} | {} |\n", access(self.openproject.access), access(self.nextcloud.access)));
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            say("report-access"),
+            access(self.openproject.access),
+            access(self.nextcloud.access)
+        ));
         md.push_str(&format!("| OpenProject Integration app | | {} |\n\n", version(&self.integration_version)));
-        md.push_str(&format!("**{}**", self.headline()));
+        md.push_str(&format!("**{}**", self.headline_in(language)));
         match self.primary() {
             None => md.push_str("\n\n"),
-            Some(p) => md.push_str(&format!(" First: {} Fix: {}\n\n", p.message, p.fix.clone().unwrap_or_default())),
+            Some(p) => md.push_str(&format!(
+                " {}: {} {}: {}\n\n",
+                say("report-first"),
+                p.message_in(language),
+                say("label-fix"),
+                p.fix_in(language).unwrap_or_default()
+            )),
         }
-        md.push_str("## Findings\n\n");
+        md.push_str(&format!("## {}\n\n", say("report-findings")));
         if self.findings.is_empty() {
-            md.push_str("None.\n\n");
+            md.push_str(&format!("{}\n\n", say("report-none")));
         }
         for f in &self.findings {
-            let side = f.server.map(|s| format!(" [{s}]")).unwrap_or_default();
-            md.push_str(&format!("- **{:?}**{side} `{}` — {}\n", f.severity, code_name(f.code), f.message));
+            let side = f.server.map(|s| format!(" [{}]", say(&key("server", &s)))).unwrap_or_default();
+            let severity = say(&key("severity", &f.severity));
+            md.push_str(&format!("- **{severity}**{side} `{}` — {}\n", code_name(f.code), f.message_in(language)));
             if !f.evidence.is_empty() {
-                md.push_str(&format!("  - evidence: {}\n", f.evidence));
+                md.push_str(&format!("  - {}: {}\n", say("report-evidence"), f.evidence));
             }
-            if let Some(fix) = &f.fix {
-                md.push_str(&format!("  - fix: {fix}\n"));
+            if let Some(fix) = f.fix_in(language) {
+                md.push_str(&format!("  - {}: {fix}\n", say("label-fix")));
             }
             if let Some(remedy) = &f.remedy {
-                md.push_str(&format!("  - with the assistant: {}\n", remedy_text(remedy)));
+                md.push_str(&format!("  - {}: {}\n", say("report-with_assistant"), remedy_text(remedy)));
             }
         }
         if !self.not_run.is_empty() {
-            md.push_str("\n## Checks that could not run\n\n");
+            md.push_str(&format!("\n## {}\n\n", say("report-not_run")));
             for n in &self.not_run {
-                md.push_str(&format!("- {}: {}\n", n.describe(), n.reason));
+                md.push_str(&format!("- {}: {}\n", n.describe_in(language), n.reason_in(language)));
             }
         }
         md
@@ -299,16 +334,15 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
     let text = match web.health_report(storage_id).await {
         Ok(t) => t,
         Err(e) => {
-            diagnosis.not_run.push(NotRun { check: Check::OpenprojectHealthReport, reason: e.message() });
+            diagnosis.not_run.push(NotRun::new(Check::OpenprojectHealthReport, e.said().0));
             return;
         }
     };
     let checks = parse_health_report(&text);
     if checks.is_empty() {
-        diagnosis.not_run.push(NotRun {
-            check: Check::OpenprojectHealthReport,
-            reason: "OpenProject's health report had no checks in a known shape".into(),
-        });
+        diagnosis
+            .not_run
+            .push(NotRun::new(Check::OpenprojectHealthReport, said!("notrun-health_report_unknown_shape")));
         return;
     }
     for check in checks.iter().filter(|c| c.state == "failure" || c.state == "warning") {
@@ -323,8 +357,8 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
         };
         let name = check.code.clone().unwrap_or_else(|| check.check.clone());
         let message = match code {
-            C::AdminNotConnectedToNextcloud => "OpenProject's health report could not run its user checks: the administrator who ran it has not connected their own Nextcloud account.".to_owned(),
-            _ => format!("OpenProject's health report: the check \"{}\" ended in {} ({name}).", check.check, check.state),
+            C::AdminNotConnectedToNextcloud => said!("fm-admin_not_connected_to_nextcloud"),
+            _ => said!("fm-openproject_health_check", check = &check.check, state = &check.state, name = &name),
         };
         let mut finding = Finding::new(code, severity, Some(Server::OpenProject), message).evidence(
             format!(
@@ -338,9 +372,9 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
             .to_owned(),
         );
         if code == C::AdminNotConnectedToNextcloud {
-            finding = finding.fix("Open a work package's Files tab in OpenProject once and log in to Nextcloud, then run the report again.");
+            finding = finding.fix(said!("ff-admin_not_connected_to_nextcloud"));
         } else {
-            finding = finding.fix(format!("Open OpenProject's health report for the storage (Administration → Files → the storage → Health status) and follow its help for {name}."));
+            finding = finding.fix(said!("ff-openproject_health_check", name = &name));
         }
         diagnosis.findings.push(finding);
     }
@@ -408,21 +442,17 @@ pub async fn diagnose(
         };
         if without_credentials {
             let reason = match f.server {
-                Some(Server::OpenProject) => {
-                    "no OpenProject administrator credentials: give an admin's API token for the drift checks"
-                }
-                _ => {
-                    "no Nextcloud administrator credentials: give an admin's app password for the Nextcloud-side checks"
-                }
+                Some(Server::OpenProject) => said!("notrun-no_openproject_admin"),
+                _ => said!("notrun-no_nextcloud_admin"),
             };
-            not_run.push(NotRun {
-                check: if f.server == Some(Server::OpenProject) {
+            not_run.push(NotRun::new(
+                if f.server == Some(Server::OpenProject) {
                     Check::OpenprojectAdminChecks
                 } else {
                     Check::NextcloudAdminChecks
                 },
-                reason: reason.into(),
-            });
+                reason,
+            ));
             continue;
         }
         if !setup_only(f.code) {
@@ -432,7 +462,7 @@ pub async fn diagnose(
     let op_reachable = !findings.iter().any(|f| f.code == C::OpenprojectUnreachable);
     let nc_reachable = !findings.iter().any(|f| f.code == C::NextcloudUnreachable);
     if !nc_reachable {
-        not_run.push(NotRun { check: Check::NextcloudSide, reason: "this computer cannot reach Nextcloud".into() });
+        not_run.push(NotRun::new(Check::NextcloudSide, said!("notrun-nextcloud_unreachable")));
     }
 
     // The storage for this Nextcloud, or the closest one (drift: another scheme, host name or path).
@@ -447,23 +477,30 @@ pub async fn diagnose(
             });
             match same_port.or(facts.storages.first()) {
                 Some(other) => findings.push(
-                    Finding::new(C::StorageHostDrift, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject's storage {:?} points at {}, not at {}.", other.name, other.host, nc.base()))
-                        .evidence(format!("storage {} host {}", other.id, other.host))
-                        .fix("Use the same Nextcloud address on both sides: change the storage's host in OpenProject (Administration → Files), or Nextcloud's overwrite.cli.url and trusted domains."),
+                    Finding::new(
+                        C::StorageHostDrift,
+                        Severity::Blocker,
+                        Some(Server::OpenProject),
+                        said!("fm-storage_host_drift", name = &other.name, host = &other.host, nextcloud = nc.base()),
+                    )
+                    .evidence(format!("storage {} host {}", other.id, other.host))
+                    .fix(said!("ff-storage_host_drift")),
                 ),
                 None => findings.push(
-                    Finding::new(C::StorageMissing, Severity::Blocker, Some(Server::OpenProject), "OpenProject has no file storage for this Nextcloud.")
-                        .evidence(format!("{} storages, none for {}", facts.storages.len(), nc.base()))
-                        .fix("Set the connection up again: the storage is created and connected.")
-                        .remedy(Remedy::Setup),
+                    Finding::new(
+                        C::StorageMissing,
+                        Severity::Blocker,
+                        Some(Server::OpenProject),
+                        said!("fm-storage_missing"),
+                    )
+                    .evidence(format!("{} storages, none for {}", facts.storages.len(), nc.base()))
+                    .fix(said!("ff-storage_missing"))
+                    .remedy(Remedy::Setup),
                 ),
             }
         }
     } else if op_access != Access::Admin {
-        not_run.push(NotRun {
-            check: Check::StorageDrift,
-            reason: "the storage's settings are visible to OpenProject administrators only".into(),
-        });
+        not_run.push(NotRun::new(Check::StorageDrift, said!("notrun-storage_admins_only")));
     }
 
     // Round two: the checks that need the storage or the secret Nextcloud holds.
@@ -504,10 +541,7 @@ pub async fn diagnose(
         );
         enabled_apps = apps;
         if nc_admin && secret.is_none() && integration.has_openproject_client_secret {
-            not_run.push(NotRun {
-                check: Check::OpenprojectAcceptsNextcloudsSecret,
-                reason: "Nextcloud hides the OpenProject client secret it holds".into(),
-            });
+            not_run.push(NotRun::new(Check::OpenprojectAcceptsNextcloudsSecret, said!("notrun-secret_hidden")));
         }
         let probe = match (&op_app, &secret) {
             (Some(app), Some(secret)) => {
@@ -517,33 +551,57 @@ pub async fn diagnose(
         };
         if storage.authorization_state.as_deref().is_some_and(|s| s.ends_with(":Error")) {
             findings.push(
-                Finding::new(C::OpenprojectCannotReachNextcloud, Severity::Blocker, Some(Server::OpenProject), "OpenProject reports that it cannot reach Nextcloud (its own request fails).")
-                    .evidence(format!("storage {} authorizationState Error", storage.id))
-                    .fix("Check DNS, firewall and TLS trust from the OpenProject server to Nextcloud (for a private CA: add it to the system store, update-ca-certificates, and restart OpenProject)."),
+                Finding::new(
+                    C::OpenprojectCannotReachNextcloud,
+                    Severity::Blocker,
+                    Some(Server::OpenProject),
+                    said!("fm-openproject_cannot_reach_nextcloud"),
+                )
+                .evidence(format!("storage {} authorizationState Error", storage.id))
+                .fix(said!("ff-openproject_cannot_reach_nextcloud")),
             );
         }
         if nc_admin {
             if !op.base().same_server(&integration.openproject_url) {
                 findings.push(
-                    Finding::new(C::OpenprojectUrlMismatch, Severity::Blocker, Some(Server::Nextcloud), format!("Nextcloud's OpenProject URL {:?} is not the OpenProject at {}.", integration.openproject_url, op.base()))
-                        .evidence(format!("openproject_instance_url {:?}", integration.openproject_url))
-                        .fix("Set the OpenProject URL in Nextcloud (Administration → OpenProject) to the address users reach OpenProject at."),
+                    Finding::new(
+                        C::OpenprojectUrlMismatch,
+                        Severity::Blocker,
+                        Some(Server::Nextcloud),
+                        said!(
+                            "fm-openproject_url_mismatch",
+                            held = &integration.openproject_url,
+                            openproject = op.base()
+                        ),
+                    )
+                    .evidence(format!("openproject_instance_url {:?}", integration.openproject_url))
+                    .fix(said!("ff-openproject_url_mismatch")),
                 );
             }
             if let Some(app) = &op_app {
                 if integration.openproject_client_id != app.client_id {
                     findings.push(
-                        Finding::new(C::ClientIdMismatch, Severity::Blocker, None, "Nextcloud holds another OpenProject client id than OpenProject's OAuth application for this storage.")
-                            .evidence(format!("Nextcloud {:?}, OpenProject {:?}", integration.openproject_client_id, app.client_id))
-                            .fix("Replace OpenProject's OAuth values and give them to Nextcloud (or copy the client id and secret from OpenProject into Nextcloud by hand).")
+                        Finding::new(C::ClientIdMismatch, Severity::Blocker, None, said!("fm-client_id_mismatch"))
+                            .evidence(format!(
+                                "Nextcloud {:?}, OpenProject {:?}",
+                                integration.openproject_client_id, app.client_id
+                            ))
+                            .fix(said!("ff-client_id_mismatch"))
                             .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
                     );
                 } else if probe == Some(TokenProbe::InvalidClient) {
                     findings.push(
-                        Finding::new(C::OpenprojectSecretRejected, Severity::Blocker, None, "OpenProject rejects the client secret Nextcloud holds (invalid_client): Nextcloud users cannot connect to OpenProject.")
-                            .evidence("OpenProject token endpoint: invalid_client for the client id and secret Nextcloud holds")
-                            .fix("Replace OpenProject's OAuth values and give them to Nextcloud.")
-                            .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
+                        Finding::new(
+                            C::OpenprojectSecretRejected,
+                            Severity::Blocker,
+                            None,
+                            said!("fm-openproject_secret_rejected"),
+                        )
+                        .evidence(
+                            "OpenProject token endpoint: invalid_client for the client id and secret Nextcloud holds",
+                        )
+                        .fix(said!("ff-openproject_secret_rejected"))
+                        .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
                     );
                 }
             }
@@ -566,15 +624,13 @@ pub async fn diagnose(
                             C::AuthenticationMethodMismatch,
                             Severity::Blocker,
                             None,
-                            format!(
-                                "OpenProject authenticates this storage with {method_op}, Nextcloud with {method_nc}."
-                            ),
+                            said!("fm-authentication_method_mismatch", openproject = method_op, nextcloud = method_nc),
                         )
                         .evidence(format!(
                             "OpenProject authenticationMethod {:?}, Nextcloud authorization_method {:?}",
                             storage.authentication_method, integration.authorization_method
                         ))
-                        .fix("Use the same method on both sides: for two-way OAuth, set the connection up again, replacing what is there.")
+                        .fix(said!("ff-authentication_method_mismatch"))
                         .remedy(Remedy::SetupReplacing),
                     );
                 }
@@ -589,10 +645,15 @@ pub async fn diagnose(
             let cause_named = findings.iter().any(|f| f.code == C::SsoTargetedAudienceMissing);
             if facts.integration_complete == Some(false) && !cause_named {
                 findings.push(
-                    Finding::new(C::IntegrationIncomplete, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud reports its OpenProject integration as incomplete.")
-                        .evidence("check-admin-config: config_status_without_project_folder=false")
-                        .fix("Set the connection up again to complete it (on integration_openproject up to 3.1.1 an empty authorization method also causes this).")
-                        .remedy(Remedy::Setup),
+                    Finding::new(
+                        C::IntegrationIncomplete,
+                        Severity::Blocker,
+                        Some(Server::Nextcloud),
+                        said!("fm-integration_incomplete"),
+                    )
+                    .evidence("check-admin-config: config_status_without_project_folder=false")
+                    .fix(said!("ff-integration_incomplete"))
+                    .remedy(Remedy::Setup),
                 );
             }
             if storage.has_application_password == Some(true) {
@@ -607,52 +668,60 @@ pub async fn diagnose(
                             C::GroupfoldersTooOld,
                             Severity::Blocker,
                             Some(Server::Nextcloud),
-                            format!(
-                                "OpenProject needs Team folders {} or later for automatically managed project folders.",
-                                preflight::compat::GROUPFOLDERS
-                            ),
+                            said!("fm-groupfolders_too_old", needed = preflight::compat::GROUPFOLDERS),
                         )
                         .evidence(format!("groupfolders {version}"))
-                        .fix("sudo -u www-data php occ app:update groupfolders"),
+                        .fix(said!("ff-update_app_on_nextcloud"))
+                        .command("sudo -u www-data php occ app:update groupfolders"),
                     );
                 }
                 if facts.project_folder_complete == Some(false) {
                     findings.push(
-                        Finding::new(C::ProjectFolderIncomplete, Severity::Blocker, Some(Server::Nextcloud), "Automatically managed project folders are on, but Nextcloud's \"OpenProject\" user, group or team folder is incomplete.")
-                            .evidence("project-folder-status: false")
-                            .fix("Check in Nextcloud: user and group \"OpenProject\", the user a member and group admin of the group, the Team folders app enabled, and the team folder \"OpenProject\"."),
+                        Finding::new(
+                            C::ProjectFolderIncomplete,
+                            Severity::Blocker,
+                            Some(Server::Nextcloud),
+                            said!("fm-project_folder_incomplete"),
+                        )
+                        .evidence("project-folder-status: false")
+                        .fix(said!("ff-project_folder_incomplete")),
                     );
                 }
                 if facts.app_password_present == Some(false) {
                     findings.push(
-                        Finding::new(C::UserlessAccess, Severity::Blocker, None, "OpenProject holds an app password for Nextcloud's \"OpenProject\" user, but Nextcloud has none: project folders cannot be managed.")
+                        Finding::new(C::UserlessAccess, Severity::Blocker, None, said!("fm-userless_access"))
                             .evidence("OpenProject hasApplicationPassword=true, Nextcloud app password missing")
-                            .fix("Rotate the project folders' app password: a new one is given to OpenProject.")
+                            .fix(said!("ff-userless_access"))
                             .remedy(Remedy::Reset { kind: ResetKind::AppPassword }),
                     );
                 }
             }
         } else {
-            not_run.push(NotRun {
-                check: Check::NextcloudConfigurationDrift,
-                reason: "Nextcloud's integration settings are visible to Nextcloud administrators only".into(),
-            });
+            not_run.push(NotRun::new(Check::NextcloudConfigurationDrift, said!("notrun-integration_admins_only")));
         }
         if known == Some(false) {
             findings.push(
-                Finding::new(C::NextcloudClientUnknown, Severity::Blocker, None, "OpenProject holds a Nextcloud OAuth client that Nextcloud no longer knows (it was recreated or deleted): OpenProject users cannot connect to Nextcloud.")
+                Finding::new(C::NextcloudClientUnknown, Severity::Blocker, None, said!("fm-nextcloud_client_unknown"))
                     .evidence(format!("Nextcloud's authorize endpoint does not know client {nc_client_id:?}"))
-                    .fix("Replace Nextcloud's OAuth values: a new client is given to OpenProject.")
+                    .fix(said!("ff-nextcloud_client_unknown"))
                     .remedy(Remedy::Reset { kind: ResetKind::NextcloudOauth }),
             );
         }
         let expected_redirect = nc.openproject_redirect_uri();
         if op_app.as_ref().is_some_and(|a| !a.redirect_uris.iter().any(|u| u == &expected_redirect)) {
             findings.push(
-                Finding::new(C::RedirectUriMismatch, Severity::Blocker, Some(Server::OpenProject), "OpenProject's OAuth application redirects to another address than this Nextcloud.")
-                    .evidence(format!("redirect URIs {:?}, expected {expected_redirect}", op_app.as_ref().map(|a| a.redirect_uris.clone()).unwrap_or_default()))
-                    .fix("Save the storage's host in OpenProject again with the Nextcloud address (OpenProject rewrites the redirect URI), or replace OpenProject's OAuth values.")
-                    .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
+                Finding::new(
+                    C::RedirectUriMismatch,
+                    Severity::Blocker,
+                    Some(Server::OpenProject),
+                    said!("fm-redirect_uri_mismatch"),
+                )
+                .evidence(format!(
+                    "redirect URIs {:?}, expected {expected_redirect}",
+                    op_app.as_ref().map(|a| a.redirect_uris.clone()).unwrap_or_default()
+                ))
+                .fix(said!("ff-redirect_uri_mismatch"))
+                .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
             );
         }
         if let Ok(links) = &links {
@@ -662,10 +731,10 @@ pub async fn diagnose(
                         C::StorageInNoProject,
                         Severity::Warning,
                         Some(Server::OpenProject),
-                        "The storage is enabled in no project, so nobody sees it yet.",
+                        said!("fm-storage_in_no_project"),
                     )
                     .evidence("project_storages: none")
-                    .fix("Enable it in the projects that need it.")
+                    .fix(said!("ff-storage_in_no_project"))
                     .remedy(Remedy::EnableProjects),
                 );
             }
@@ -674,16 +743,21 @@ pub async fn diagnose(
             Ok(checks) => {
                 for c in checks.iter().filter(|c| !c.success && c.name.starts_with("worker")) {
                     findings.push(
-                        Finding::new(C::WorkersBackedUp, Severity::Warning, Some(Server::OpenProject), "OpenProject's background workers are behind: project folders and other jobs are delayed.")
-                            .evidence(format!("health check {}: {}", c.name, c.message))
-                            .fix("Check OpenProject's worker processes (e.g. `systemctl status openproject-worker`, or the worker container) and its logs."),
+                        Finding::new(
+                            C::WorkersBackedUp,
+                            Severity::Warning,
+                            Some(Server::OpenProject),
+                            said!("fm-workers_backed_up"),
+                        )
+                        .evidence(format!("health check {}: {}", c.name, c.message))
+                        .fix(said!("ff-workers_backed_up"))
+                        .command("systemctl status openproject-worker"),
                     );
                 }
             }
-            Err(_) => not_run.push(NotRun {
-                check: Check::OpenprojectHealthChecks,
-                reason: "/health_checks/all is not reachable (it may need its own credentials)".into(),
-            }),
+            Err(_) => {
+                not_run.push(NotRun::new(Check::OpenprojectHealthChecks, said!("notrun-health_checks_unreachable")))
+            }
         }
     }
     if nc_admin {
@@ -693,9 +767,14 @@ pub async fn diagnose(
         if let Some(apps) = enabled_apps {
             if apps.iter().any(|a| a == "terms_of_service") {
                 findings.push(
-                    Finding::new(C::TermsOfService, Severity::Warning, Some(Server::Nextcloud), "The Terms of Service app is enabled: Nextcloud's \"OpenProject\" user must have accepted every term, or project folders stop working.")
-                        .evidence("terms_of_service enabled")
-                        .fix("In Nextcloud's OpenProject admin settings, sign the terms for the \"OpenProject\" user (POST /index.php/apps/integration_openproject/sign-term-of-service)."),
+                    Finding::new(
+                        C::TermsOfService,
+                        Severity::Warning,
+                        Some(Server::Nextcloud),
+                        said!("fm-terms_of_service"),
+                    )
+                    .evidence("terms_of_service enabled")
+                    .fix(said!("ff-terms_of_service")),
                 );
             }
         }
@@ -704,7 +783,7 @@ pub async fn diagnose(
         && facts.reachability.is_none()
         && nc_reachable
     {
-        not_run.push(NotRun { check: Check::NextcloudToOpenproject, reason: "needs a Nextcloud account".into() });
+        not_run.push(NotRun::new(Check::NextcloudToOpenproject, said!("notrun-needs_nextcloud_account")));
     }
     sort(&mut findings);
     findings.dedup_by(|a, b| a.code == b.code && a.message == b.message);

@@ -4,13 +4,15 @@
 //! token exchange on both sides and at the identity provider; the identity provider's discovery document from this
 //! machine. What only a user's token can show is listed as not checked, with the test sign-in that would.
 
+use crate::catalogue::Said;
 use crate::doctor::{Check, NotRun};
 use crate::error::Server;
 use crate::findings::{Finding, FindingCode as C, Severity};
 use crate::nextcloud::{NextcloudClient, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage, IDP_AUDIENCE};
+use crate::said;
 
-fn blocker(code: C, server: Option<Server>, message: impl Into<String>) -> Finding {
+fn blocker(code: C, server: Option<Server>, message: Said) -> Finding {
     Finding::new(code, Severity::Blocker, server, message)
 }
 
@@ -58,9 +60,9 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
 
     if storage.storage_audience.is_none() {
         findings.push(
-            blocker(C::SsoAudienceMissing, Some(Server::OpenProject), "OpenProject's SSO storage has no audience: it cannot tell which token to send Nextcloud.")
+            blocker(C::SsoAudienceMissing, Some(Server::OpenProject), said!("fm-sso_audience_missing"))
                 .evidence(format!("storage {} storageAudience null (storage_audience_configured false)", storage.id))
-                .fix("Set the storage's audience in OpenProject (Administration → Files → the storage): __op-idp__ to send the identity provider's token as it is, or Nextcloud's client id at the identity provider to exchange for it."),
+                .fix(said!("ff-sso_audience_missing")),
         );
     }
     if !hub && storage_exchanges != exchange {
@@ -69,23 +71,25 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
                 C::SsoTokenExchangeMismatch,
                 None,
                 if storage_exchanges {
-                    "OpenProject exchanges users' tokens for Nextcloud, but Nextcloud does not expect exchanged tokens."
+                    said!("fm-sso_token_exchange_mismatch_openproject")
                 } else {
-                    "Nextcloud expects exchanged tokens, but OpenProject sends the identity provider's token as it is."
+                    said!("fm-sso_token_exchange_mismatch_nextcloud")
                 },
             )
             .evidence(format!(
                 "OpenProject storageAudience {:?}; Nextcloud token_exchange {exchange}",
                 storage.storage_audience
             ))
-            .fix("Make both sides agree: set the connection up again with or without token exchange."),
+            .fix(said!("ff-sso_token_exchange_mismatch"))
+            .remedy(crate::findings::Remedy::SetupReplacing),
         );
     }
     if (hub || exchange) && audience.is_empty() {
         findings.push(
-            blocker(C::SsoTargetedAudienceMissing, Some(Server::Nextcloud), "Nextcloud does not know which audience OpenProject's tokens carry, so it refuses them.")
+            blocker(C::SsoTargetedAudienceMissing, Some(Server::Nextcloud), said!("fm-sso_targeted_audience_missing"))
                 .evidence("targeted_audience_client_id empty")
-                .fix("Set the connection up again (Nextcloud Hub: the oidc client's id; with token exchange: OpenProject's client id at the identity provider)."),
+                .fix(said!("ff-sso_targeted_audience_missing"))
+                .remedy(crate::findings::Remedy::SetupReplacing),
         );
     }
     // Nextcloud Hub: the audience is the oidc client made for OpenProject; it must be there and make JWTs.
@@ -95,14 +99,22 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
             clients_listed = true;
             match clients.iter().find(|c| c.client_id == audience) {
                 None => findings.push(
-                    blocker(C::SsoOidcClientMissing, Some(Server::Nextcloud), "The OpenID Connect client Nextcloud's integration expects OpenProject's tokens from is not among the oidc app's clients.")
-                        .evidence(format!("targeted_audience_client_id {audience:?}; oidc clients {:?}", clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()))
-                        .fix("Set the connection up again (a new client is made for OpenProject), then enter its values in OpenProject's OpenID provider."),
+                    blocker(C::SsoOidcClientMissing, Some(Server::Nextcloud), said!("fm-sso_oidc_client_missing"))
+                        .evidence(format!(
+                            "targeted_audience_client_id {audience:?}; oidc clients {:?}",
+                            clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()
+                        ))
+                        .fix(said!("ff-sso_oidc_client_missing"))
+                        .remedy(crate::findings::Remedy::SetupReplacing),
                 ),
                 Some(client) if client.token_type != "jwt" => findings.push(
-                    blocker(C::SsoTokenNotJwt, Some(Server::Nextcloud), format!("The OpenID Connect client {:?} makes opaque tokens, which OpenProject cannot check (user_oidc#1040).", client.name))
-                        .evidence(format!("oidc client {} tokenType {:?}", client.id, client.token_type))
-                        .fix("Nextcloud → Administration settings → Security → OpenID Connect clients → the client → Access token type: JWT."),
+                    blocker(
+                        C::SsoTokenNotJwt,
+                        Some(Server::Nextcloud),
+                        said!("fm-sso_token_not_jwt", name = &client.name),
+                    )
+                    .evidence(format!("oidc client {} tokenType {:?}", client.id, client.token_type))
+                    .fix(said!("ff-sso_token_not_jwt")),
                 ),
                 Some(_) => {}
             }
@@ -111,9 +123,10 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
     match login_token {
         Ok(Some(true)) => {}
         Ok(stored) => findings.push(
-            blocker(C::SsoLoginTokenNotStored, Some(Server::Nextcloud), "Nextcloud's user_oidc does not store users' login tokens, so integration_openproject has no token to call OpenProject with (user_oidc#1150).")
+            blocker(C::SsoLoginTokenNotStored, Some(Server::Nextcloud), said!("fm-sso_login_token_not_stored"))
                 .evidence(format!("user_oidc store_login_token {stored:?}"))
-                .fix("Switch it on: Nextcloud → Administration → OpenID Connect → \"Store login tokens\", or set the connection up again."),
+                .fix(said!("ff-sso_login_token_not_stored"))
+                .remedy(crate::findings::Remedy::SetupReplacing),
         ),
         Err(_) => {}
     }
@@ -122,17 +135,28 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
     if !hub {
         match list.iter().find(|p| p.identifier == oidc_provider) {
             None => findings.push(
-                blocker(C::SsoProviderUnknown, Some(Server::Nextcloud), format!("Nextcloud's integration names the user_oidc provider {oidc_provider:?}, which user_oidc does not have: no OpenProject token is accepted."))
-                    .evidence(format!("oidc_provider {oidc_provider:?}; user_oidc providers {:?}", list.iter().map(|p| p.identifier.as_str()).collect::<Vec<_>>()))
-                    .fix("Set the connection up again naming one of user_oidc's providers, or create that provider in Nextcloud (Administration → OpenID Connect)."),
+                blocker(
+                    C::SsoProviderUnknown,
+                    Some(Server::Nextcloud),
+                    said!("fm-sso_provider_unknown", provider = &oidc_provider),
+                )
+                .evidence(format!(
+                    "oidc_provider {oidc_provider:?}; user_oidc providers {:?}",
+                    list.iter().map(|p| p.identifier.as_str()).collect::<Vec<_>>()
+                ))
+                .fix(said!("ff-sso_provider_unknown")),
             ),
             Some(provider) => {
                 discovery_url = Some(provider.discovery_endpoint.clone());
                 if !provider.check_bearer {
                     findings.push(
-                        blocker(C::SsoBearerNotChecked, Some(Server::Nextcloud), format!("user_oidc's provider {:?} does not accept bearer tokens, which is how OpenProject calls Nextcloud.", provider.identifier))
-                            .evidence(format!("provider {} settings.checkBearer false", provider.id))
-                            .fix("Nextcloud → Administration → OpenID Connect → the provider → \"Check Bearer token on API and WebDAV requests\"."),
+                        blocker(
+                            C::SsoBearerNotChecked,
+                            Some(Server::Nextcloud),
+                            said!("fm-sso_bearer_not_checked", provider = &provider.identifier),
+                        )
+                        .evidence(format!("provider {} settings.checkBearer false", provider.id))
+                        .fix(said!("ff-sso_bearer_not_checked")),
                     );
                 }
             }
@@ -144,9 +168,13 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
                 Ok(document) => {
                     if (storage_exchanges || exchange) && !document.token_exchange() {
                         findings.push(
-                            blocker(C::SsoTokenExchangeUnsupported, Some(Server::IdentityProvider), "The pair exchanges tokens, but the identity provider does not offer token exchange.")
-                                .evidence(format!("grant_types_supported {:?}", document.grant_types_supported))
-                                .fix("Enable standard token exchange for both clients at the identity provider, or set the pair up without token exchange."),
+                            blocker(
+                                C::SsoTokenExchangeUnsupported,
+                                Some(Server::IdentityProvider),
+                                said!("fm-sso_token_exchange_unsupported"),
+                            )
+                            .evidence(format!("grant_types_supported {:?}", document.grant_types_supported))
+                            .fix(said!("ff-sso_token_exchange_unsupported")),
                         );
                     }
                     if hub {
@@ -155,10 +183,10 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
                 }
                 Err(e) => {
                     let mut finding = Finding::from_error(C::SsoDiscoveryUnreachable, &e);
-                    finding.message = format!(
-                        "The identity provider's discovery document cannot be read from this computer: {}",
-                        finding.message
-                    );
+                    let cause = finding.said.take().unwrap_or_else(|| Said::new("error-timeout"));
+                    let message = said!("fm-sso_discovery_unreachable").arg_said("cause", cause);
+                    finding.message = message.english();
+                    finding.said = Some(message);
                     findings.push(finding);
                 }
             },
@@ -167,20 +195,17 @@ pub async fn checks(op: &OpenProjectClient, nc: &NextcloudClient, storage: &Stor
         }
     }
     let not_run = vec![
-        NotRun {
-            check: Check::SsoTokenAccepted,
-            reason: "whether a real user's token is accepted on both sides shows only after a sign-in through the identity provider: the test sign-in checks its audience and scopes".into(),
-        },
-        NotRun {
-            check: Check::SsoServerOnlySettings,
-            reason: if hub && clients_listed {
-                "on the Nextcloud server only: bearer validation (occ config:system:get user_oidc oidc_provider_bearer_validation); in OpenProject's admin pages only: its OpenID provider's client id and scopes (api_v3, offline_access)".into()
+        NotRun::new(Check::SsoTokenAccepted, said!("notrun-sso_token_accepted")),
+        NotRun::new(
+            Check::SsoServerOnlySettings,
+            if hub && clients_listed {
+                said!("notrun-sso_server_only_hub_listed")
             } else if hub {
-                "on the Nextcloud server only: the oidc client's token type (occ oidc:list: token_type jwt) and bearer validation (occ config:system:get user_oidc oidc_provider_bearer_validation); in OpenProject's admin pages only: its OpenID provider's client id and scopes (api_v3, offline_access)".into()
+                said!("notrun-sso_server_only_hub")
             } else {
-                "in OpenProject's admin pages only: its OpenID provider's client id, scopes (api_v3, offline_access) and token-exchange grant".into()
+                said!("notrun-sso_server_only_external")
             },
-        },
+        ),
     ];
     (findings, not_run)
 }

@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::Said;
 use crate::server_url::UrlProblem;
 
 /// Which server an error or finding is about.
@@ -163,8 +164,38 @@ impl ErrorCode {
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorView {
     pub code: ErrorCode,
+    /// In English (logs, scripts); faces say `said` in their language.
     pub message: String,
     pub hint: String,
+    /// Boxed: views travel in every `Result` of the faces, which stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<Said>")]
+    pub said: Option<Box<Said>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<Said>")]
+    pub hint_said: Option<Box<Said>>,
+}
+
+impl ErrorView {
+    /// A view of the assistant's own (not a server's) error, said in each face's language.
+    pub fn new(code: ErrorCode, message: Said, hint: Said) -> Self {
+        Self {
+            code,
+            message: message.english(),
+            hint: hint.english(),
+            said: Some(Box::new(message)),
+            hint_said: Some(Box::new(hint)),
+        }
+    }
+
+    /// The message in `language` (an earlier version's English one as it is).
+    pub fn message_in(&self, language: crate::catalogue::Language) -> String {
+        self.said.as_ref().map_or_else(|| self.message.clone(), |s| s.in_language(language))
+    }
+
+    pub fn hint_in(&self, language: crate::catalogue::Language) -> String {
+        self.hint_said.as_ref().map_or_else(|| self.hint.clone(), |s| s.in_language(language))
+    }
 }
 
 /// The certificate problem, named so the admin knows which fix applies.
@@ -359,124 +390,139 @@ impl ClientError {
         }
     }
 
+    /// The message, in English.
     pub fn message(&self) -> String {
-        let s = self.server;
-        let at = &self.endpoint;
-        match &self.kind {
-            ErrorKind::InvalidUrl(p) => {
-                let text = p.to_string();
-                let end = if text.ends_with(['?', '.']) { "" } else { "." };
-                // "The OpenProject address", "The identity provider's address".
-                let whose = match s {
-                    Server::IdentityProvider => "The identity provider's".to_owned(),
-                    _ => format!("The {s}"),
-                };
-                format!("{whose} address cannot be used: {text}{end}")
-            }
-            ErrorKind::CouldNotConnect { cause, detail } => match cause {
-                ConnectCause::Dns => format!("The {s} host name could not be found ({detail})."),
-                ConnectCause::Refused => format!("{s} refused the connection: nothing is listening at that address and port."),
-                ConnectCause::Tls(p) => format!("The secure connection to {s} failed: {p}."),
-                ConnectCause::Other => format!("Could not connect to {s}: {detail}."),
-            },
-            ErrorKind::Timeout => format!("{s} did not answer in time ({at})."),
-            ErrorKind::ConnectionDropped => format!("{s} closed the connection without an answer ({at})."),
-            ErrorKind::RedirectedToOtherHost { location } => {
-                format!("{s} redirected the request to another address ({location}); credentials were not sent there.")
-            }
-            ErrorKind::CredentialsRejected { two_factor: true } => format!(
-                "{s} refused the password for this account because it uses two-factor authentication or requires app passwords."
-            ),
-            ErrorKind::CredentialsRejected { two_factor: false } => format!("{s} rejected the credentials ({at})."),
-            ErrorKind::NotAdmin { user } => match user {
-                Some(u) => format!("The {s} account {u:?} is not an administrator."),
-                None => format!("The {s} account is not an administrator."),
-            },
-            ErrorKind::PasswordConfirmationRequired => format!(
-                "{s} requires the account's real password to confirm this action ({at}); an app password is not enough."
-            ),
-            ErrorKind::OpenProjectApi(e) => {
-                let attr = e.attribute.as_deref().map(|a| format!(" (field {a})")).unwrap_or_default();
-                let leaves: Vec<String> = e.leaves().iter().map(|l| l.message.clone()).collect();
-                format!("OpenProject refused {at}: {}{attr} [{}].", leaves.join(" "), e.identifier)
-            }
-            ErrorKind::NextcloudApi(e) => format!("Nextcloud refused {at} (HTTP {}): {}", e.status, non_empty(e.text())),
-            ErrorKind::UnexpectedStatus { status, .. } => format!("{s} answered {at} with an unexpected HTTP {status}."),
-            ErrorKind::UnparseableBody { status, reason, .. } => {
-                format!("{s} answered {at} (HTTP {status}) with something that is not the expected JSON: {reason}.")
-            }
-            ErrorKind::ResponseTooLarge { limit } => {
-                format!("{s} sent more than {} for {at}; the answer was not read.", human_bytes(*limit))
-            }
-            ErrorKind::OpenProjectWeb(p) => match p {
-                WebProblem::PasswordRejected => "OpenProject did not accept the user name and password (or the account is blocked after too many failed attempts).".into(),
-                WebProblem::TwoFactorRequired => "This OpenProject account uses two-factor authentication, which a sign-in without a browser cannot complete.".into(),
-                WebProblem::SingleSignOnOnly => "This OpenProject signs in only through its identity provider (single sign-on); a user name and password cannot be used.".into(),
-                WebProblem::ExtraStep { step } => format!("OpenProject asks for another step before the sign-in completes ({step})."),
-                WebProblem::SessionEnded => format!("The OpenProject browser session has ended ({at})."),
-                WebProblem::PageNotRecognized { expected } => format!("OpenProject's page for {at} did not look as expected for this version ({expected}); nothing was guessed."),
-                WebProblem::ResultNotShown { what } => format!("OpenProject made the change at {at} but did not show its result: {what}."),
-                WebProblem::PageMessage { status, message } => format!("OpenProject refused {at} (HTTP {status}): {}", non_empty(message)),
-            },
-        }
+        self.said().0.english()
     }
 
+    /// What to do about it, in English.
     pub fn hint(&self) -> String {
+        self.said().1.english()
+    }
+
+    /// The message and the hint by their catalogue keys (`error-…`, `hint-…`), for each face's language.
+    pub fn said(&self) -> (Said, Said) {
         let s = self.server;
-        match &self.kind {
-            ErrorKind::InvalidUrl(UrlProblem::MissingScheme { suggestion }) => format!("Use {suggestion}."),
-            ErrorKind::InvalidUrl(UrlProblem::InsecureHttp { .. }) => {
-                "Use the https:// address. Plain http is only for local test servers, and must be allowed explicitly.".into()
-            }
-            ErrorKind::InvalidUrl(_) if s == Server::IdentityProvider => "Enter the address of the identity provider's discovery document, e.g. https://idp.example.com/realms/main/.well-known/openid-configuration.".into(),
-            ErrorKind::InvalidUrl(_) => format!("Enter the {s} base address, e.g. https://{}.example.com.", s.to_string().to_lowercase()),
-            ErrorKind::CouldNotConnect { cause, .. } => match cause {
-                ConnectCause::Dns => "Check the spelling of the host name, and that this computer's DNS (or VPN) can resolve it.".into(),
-                ConnectCause::Refused => "Check the port, and that the server is running and not blocked by a firewall.".into(),
-                ConnectCause::Tls(TlsProblem::UnknownIssuer) if s == Server::IdentityProvider => "Install the certificate authority that signed the identity provider's certificate on this computer, or use a certificate from a public CA. OpenProject and Nextcloud need to trust it too (update-ca-certificates; on Nextcloud `occ security:certificates:import`).".into(),
-                ConnectCause::Tls(TlsProblem::UnknownIssuer) => format!(
-                    "Install the certificate authority that signed {s}'s certificate on this computer, or use a certificate from a public CA. The other server needs to trust it too (update-ca-certificates; on Nextcloud `occ security:certificates:import`)."
-                ),
-                ConnectCause::Tls(TlsProblem::Expired) => format!("Renew {s}'s certificate."),
-                ConnectCause::Tls(TlsProblem::NotYetValid) => "Check the clock of this computer and of the server.".into(),
-                ConnectCause::Tls(TlsProblem::WrongName) => format!("Use the host name the certificate was issued for, or reissue {s}'s certificate for this name."),
-                ConnectCause::Tls(_) => format!("Check {s}'s TLS configuration (certificate chain, protocol versions)."),
-                ConnectCause::Other => "Check the address, the network and any proxy between this computer and the server.".into(),
+        let at = self.endpoint.as_str();
+        let e = |key: &str| Said::new(key).server("server", s).arg("at", at);
+        let url_problem = |p: &UrlProblem| match p {
+            UrlProblem::Empty => Said::new("url-empty"),
+            UrlProblem::MissingScheme { suggestion } => Said::new("url-missing_scheme").arg("suggestion", suggestion),
+            UrlProblem::UnsupportedScheme { scheme } => Said::new("url-unsupported_scheme").arg("scheme", scheme),
+            UrlProblem::Malformed { reason } => Said::new("url-malformed").arg("reason", reason),
+            UrlProblem::CredentialsInUrl => Said::new("url-credentials_in_url"),
+            UrlProblem::QueryOrFragment { part } => Said::new("url-query_or_fragment").arg("part", part),
+            UrlProblem::InsecureHttp { host } => Said::new("url-insecure_http").arg("host", host),
+        };
+        let tls = |p: &TlsProblem| match p {
+            TlsProblem::UnknownIssuer => Said::new("tls-unknown_issuer"),
+            TlsProblem::Expired => Said::new("tls-expired"),
+            TlsProblem::NotYetValid => Said::new("tls-not_yet_valid"),
+            TlsProblem::WrongName => Said::new("tls-wrong_name"),
+            TlsProblem::Revoked => Said::new("tls-revoked"),
+            TlsProblem::Other(d) => Said::new("tls-other").arg("detail", d),
+        };
+        let message = match &self.kind {
+            ErrorKind::InvalidUrl(p) => e("error-invalid_url").arg_said("problem", url_problem(p)),
+            ErrorKind::CouldNotConnect { cause, detail } => match cause {
+                ConnectCause::Dns => e("error-dns").arg("detail", detail),
+                ConnectCause::Refused => e("error-refused"),
+                ConnectCause::Tls(p) => e("error-tls").arg_said("problem", tls(p)),
+                ConnectCause::Other => e("error-could_not_connect").arg("detail", detail),
             },
-            ErrorKind::Timeout => format!("{s} may be overloaded or behind a firewall that drops packets; try again, or check the server."),
-            ErrorKind::ConnectionDropped => format!("Check {s}'s logs and any reverse proxy in front of it; try again."),
-            ErrorKind::RedirectedToOtherHost { location } => {
-                format!("If {location} is the right address, enter that one instead; otherwise check the server's base URL (overwrite.cli.url / host name settings).")
+            ErrorKind::Timeout => e("error-timeout"),
+            ErrorKind::ConnectionDropped => e("error-connection_dropped"),
+            ErrorKind::RedirectedToOtherHost { location } => e("error-redirected").arg("location", location),
+            ErrorKind::CredentialsRejected { two_factor: true } => e("error-two_factor"),
+            ErrorKind::CredentialsRejected { two_factor: false } => e("error-credentials_rejected"),
+            ErrorKind::NotAdmin { user: Some(u) } => e("error-not_admin_named").arg("user", u),
+            ErrorKind::NotAdmin { user: None } => e("error-not_admin"),
+            ErrorKind::PasswordConfirmationRequired => e("error-password_confirmation"),
+            ErrorKind::OpenProjectApi(api) => {
+                let leaves: Vec<String> = api.leaves().iter().map(|l| l.message.clone()).collect();
+                let text = match &api.attribute {
+                    Some(a) => format!("{} (field {a})", leaves.join(" ")),
+                    None => leaves.join(" "),
+                };
+                // OpenProject's own words, in the language of its admin's account: shown as they are.
+                e("error-openproject_api").arg("text", text).arg("identifier", &api.identifier)
             }
-            ErrorKind::CredentialsRejected { two_factor: true } => {
-                "Sign in through the browser (Login Flow), or create an app password under Personal settings → Security and use it instead of the password.".into()
+            ErrorKind::NextcloudApi(api) => {
+                e("error-nextcloud_api").arg("status", api.status).arg("text", non_empty(api.text()))
             }
-            ErrorKind::CredentialsRejected { two_factor: false } => match s {
-                Server::OpenProject => "Create a new API token under My account → Access tokens and use it; user names and passwords do not work for the API.".into(),
-                Server::Nextcloud => "Check the user name and the (app) password; repeated failures are throttled by Nextcloud's brute-force protection.".into(),
-                Server::IdentityProvider => "Check the client id and secret registered at the identity provider.".into(),
-            },
-            ErrorKind::NotAdmin { .. } => format!("Sign in with an {s} administrator account."),
-            ErrorKind::PasswordConfirmationRequired => format!("Do this step in the {s} web interface, or sign in with the account password (not possible with two-factor authentication)."),
-            ErrorKind::OpenProjectApi(_) | ErrorKind::NextcloudApi(_) => format!("The message above comes from {s}; fix what it names and try again."),
-            ErrorKind::UnexpectedStatus { .. } => format!("Check that the address points at {s} itself and not at a proxy or login portal."),
-            ErrorKind::UnparseableBody { .. } => format!("The address may point at a login portal, a proxy error page or another application instead of {s}'s API. Open it in a browser to see."),
-            ErrorKind::ResponseTooLarge { .. } => format!("Check that the address points at {s}'s API."),
+            ErrorKind::UnexpectedStatus { status, .. } => e("error-unexpected_status").arg("status", status),
+            ErrorKind::UnparseableBody { status, reason, .. } => {
+                e("error-unparseable_body").arg("status", status).arg("reason", reason)
+            }
+            ErrorKind::ResponseTooLarge { limit } => e("error-too_large").arg("limit", human_bytes(*limit)),
             ErrorKind::OpenProjectWeb(p) => match p {
-                WebProblem::PasswordRejected => "Check the user name and password. Do not retry blindly: OpenProject blocks the account for 30 minutes after 20 failed attempts.".into(),
-                WebProblem::TwoFactorRequired => "Sign in with the desktop app's OpenProject window, or create an API token under My account → Access tokens and use that.".into(),
-                WebProblem::SingleSignOnOnly => "Sign in with the desktop app's OpenProject window (it shows the identity provider's pages), or use an API token.".into(),
-                WebProblem::ExtraStep { .. } => "Sign in once in a browser to complete that step, then try again (or use the desktop app's OpenProject window).".into(),
-                WebProblem::SessionEnded => "Sign in to OpenProject again; nothing was changed by the request that failed.".into(),
-                WebProblem::PageNotRecognized { .. } => "Do this step on the OpenProject page the assistant opens; it watches the API until the change shows.".into(),
-                WebProblem::ResultNotShown { .. } => "Open the storage's page in OpenProject, click \"Replace OpenProject OAuth\" once more and copy the new client ID and secret into Nextcloud's OpenProject integration settings — or run the replace again here.".into(),
-                WebProblem::PageMessage { .. } => "Fix what OpenProject names and try again.".into(),
+                WebProblem::PasswordRejected => e("error-web_password_rejected"),
+                WebProblem::TwoFactorRequired => e("error-web_two_factor"),
+                WebProblem::SingleSignOnOnly => e("error-web_single_sign_on"),
+                WebProblem::ExtraStep { step } => e("error-web_extra_step").arg("step", step),
+                WebProblem::SessionEnded => e("error-web_session_ended"),
+                WebProblem::PageNotRecognized { expected } => {
+                    e("error-web_page_not_recognized").arg("expected", expected)
+                }
+                WebProblem::ResultNotShown { what } => e("error-web_result_not_shown").arg("what", what),
+                WebProblem::PageMessage { status, message } => {
+                    e("error-web_page_message").arg("status", status).arg("text", non_empty(message))
+                }
             },
-        }
+        };
+        let h = |key: &str| Said::new(key).server("server", s);
+        let hint = match &self.kind {
+            ErrorKind::InvalidUrl(UrlProblem::MissingScheme { suggestion }) => {
+                h("hint-missing_scheme").arg("suggestion", suggestion)
+            }
+            ErrorKind::InvalidUrl(UrlProblem::InsecureHttp { .. }) => h("hint-insecure_http"),
+            ErrorKind::InvalidUrl(_) if s == Server::IdentityProvider => h("hint-invalid_discovery_url"),
+            ErrorKind::InvalidUrl(_) => h("hint-invalid_url").arg("example", s.to_string().to_lowercase()),
+            ErrorKind::CouldNotConnect { cause, .. } => match cause {
+                ConnectCause::Dns => h("hint-dns"),
+                ConnectCause::Refused => h("hint-refused"),
+                ConnectCause::Tls(TlsProblem::UnknownIssuer) if s == Server::IdentityProvider => {
+                    h("hint-tls_unknown_issuer_idp")
+                }
+                ConnectCause::Tls(TlsProblem::UnknownIssuer) => h("hint-tls_unknown_issuer"),
+                ConnectCause::Tls(TlsProblem::Expired) => h("hint-tls_expired"),
+                ConnectCause::Tls(TlsProblem::NotYetValid) => h("hint-tls_not_yet_valid"),
+                ConnectCause::Tls(TlsProblem::WrongName) => h("hint-tls_wrong_name"),
+                ConnectCause::Tls(_) => h("hint-tls_other"),
+                ConnectCause::Other => h("hint-could_not_connect"),
+            },
+            ErrorKind::Timeout => h("hint-timeout"),
+            ErrorKind::ConnectionDropped => h("hint-connection_dropped"),
+            ErrorKind::RedirectedToOtherHost { location } => h("hint-redirected").arg("location", location),
+            ErrorKind::CredentialsRejected { two_factor: true } => h("hint-two_factor"),
+            ErrorKind::CredentialsRejected { two_factor: false } => match s {
+                Server::OpenProject => h("hint-credentials_rejected_openproject"),
+                Server::Nextcloud => h("hint-credentials_rejected_nextcloud"),
+                Server::IdentityProvider => h("hint-credentials_rejected_idp"),
+            },
+            ErrorKind::NotAdmin { .. } => h("hint-not_admin"),
+            ErrorKind::PasswordConfirmationRequired => h("hint-password_confirmation"),
+            ErrorKind::OpenProjectApi(_) | ErrorKind::NextcloudApi(_) => h("hint-api_error"),
+            ErrorKind::UnexpectedStatus { .. } => h("hint-unexpected_status"),
+            ErrorKind::UnparseableBody { .. } => h("hint-unparseable_body"),
+            ErrorKind::ResponseTooLarge { .. } => h("hint-too_large"),
+            ErrorKind::OpenProjectWeb(p) => match p {
+                WebProblem::PasswordRejected => h("hint-web_password_rejected"),
+                WebProblem::TwoFactorRequired => h("hint-web_two_factor"),
+                WebProblem::SingleSignOnOnly => h("hint-web_single_sign_on"),
+                WebProblem::ExtraStep { .. } => h("hint-web_extra_step"),
+                WebProblem::SessionEnded => h("hint-web_session_ended"),
+                WebProblem::PageNotRecognized { .. } => h("hint-web_page_not_recognized"),
+                WebProblem::ResultNotShown { .. } => h("hint-web_result_not_shown"),
+                WebProblem::PageMessage { .. } => h("hint-web_page_message"),
+            },
+        };
+        (message, hint)
     }
 
     pub fn view(&self) -> ErrorView {
-        ErrorView { code: self.code(), message: self.message(), hint: self.hint() }
+        let (message, hint) = self.said();
+        ErrorView::new(self.code(), message, hint)
     }
 
     /// The documented OpenProject error, if that is what this is.

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ClientError, ErrorView, Server};
+use crate::catalogue::{Language, Said};
+use crate::error::{ClientError, Server};
 
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -166,17 +167,21 @@ pub enum Remedy {
 impl Remedy {
     /// The remedy in words for any face (a report read by someone using either).
     pub fn describe(&self) -> String {
+        self.describe_in(Language::En)
+    }
+
+    pub fn describe_in(&self, language: Language) -> String {
         use crate::setup::reset::ResetKind;
-        match self {
-            Remedy::Setup => "set the connection up",
-            Remedy::SetupReplacing => "set the connection up, replacing what is there",
-            Remedy::SetupWithAnotherName => "set the connection up with another storage name",
-            Remedy::Reset { kind: ResetKind::NextcloudOauth } => "replace Nextcloud's OAuth values",
-            Remedy::Reset { kind: ResetKind::AppPassword } => "rotate the project folders' app password",
-            Remedy::Reset { kind: ResetKind::OpenprojectOauth } => "replace OpenProject's OAuth values",
-            Remedy::EnableProjects => "enable the storage in projects",
-        }
-        .to_owned()
+        let key = match self {
+            Remedy::Setup => "remedy-setup",
+            Remedy::SetupReplacing => "remedy-setup_replacing",
+            Remedy::SetupWithAnotherName => "remedy-setup_with_another_name",
+            Remedy::Reset { kind: ResetKind::NextcloudOauth } => "remedy-reset_nextcloud_oauth",
+            Remedy::Reset { kind: ResetKind::AppPassword } => "remedy-reset_app_password",
+            Remedy::Reset { kind: ResetKind::OpenprojectOauth } => "remedy-reset_openproject_oauth",
+            Remedy::EnableProjects => "remedy-enable_projects",
+        };
+        crate::catalogue::text(language, key)
     }
 }
 
@@ -186,18 +191,43 @@ pub struct Finding {
     pub code: FindingCode,
     pub severity: Severity,
     pub server: Option<Server>,
+    /// In English (logs, JSON readers, reports of earlier versions); faces say [`Finding::said`] in their language.
     pub message: String,
-    /// What was observed, never containing a secret.
+    /// What was observed, never containing a secret: the servers' own values, not translated.
     pub evidence: String,
-    /// What fixes it, in words for every face, where something does.
+    /// What fixes it, in English, where something does.
     pub fix: Option<String>,
     /// The assistant's own action that fixes it, where it has one.
     pub remedy: Option<Remedy>,
+    /// The message by its catalogue key (absent in reports of versions before the catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub said: Option<Said>,
+    /// The fix by its catalogue key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub fix_said: Option<Said>,
+    /// A command that must run on a server (`occ`, a web-server setting), shown as it is with Copy: it is the
+    /// one part of a fix no face translates or runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub command: Option<String>,
 }
 
 impl Finding {
-    pub fn new(code: FindingCode, severity: Severity, server: Option<Server>, message: impl Into<String>) -> Self {
-        Self { code, severity, server, message: message.into(), evidence: String::new(), fix: None, remedy: None }
+    pub fn new(code: FindingCode, severity: Severity, server: Option<Server>, message: Said) -> Self {
+        Self {
+            code,
+            severity,
+            server,
+            message: message.english(),
+            evidence: String::new(),
+            fix: None,
+            remedy: None,
+            said: Some(message),
+            fix_said: None,
+            command: None,
+        }
     }
 
     pub fn evidence(mut self, evidence: impl Into<String>) -> Self {
@@ -205,8 +235,21 @@ impl Finding {
         self
     }
 
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.fix = Some(fix.into());
+    pub fn fix(mut self, fix: Said) -> Self {
+        self.fix = Some(fix.english());
+        self.fix_said = Some(fix);
+        self
+    }
+
+    /// A command to run on a server, beside the fix in words (after them in the English `fix`, which readers of
+    /// the JSON and earlier reports take as the whole fix).
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        let command = command.into();
+        self.fix = Some(match self.fix.take() {
+            Some(words) => format!("{words} {command}"),
+            None => command.clone(),
+        });
+        self.command = Some(command);
         self
     }
 
@@ -215,17 +258,36 @@ impl Finding {
         self
     }
 
+    /// The message in `language` (the English one of an earlier version's report as it is).
+    pub fn message_in(&self, language: Language) -> String {
+        self.said.as_ref().map_or_else(|| self.message.clone(), |s| s.in_language(language))
+    }
+
+    /// The fix in `language`, with the command after it.
+    pub fn fix_in(&self, language: Language) -> Option<String> {
+        let Some(words) = self.fix_said.as_ref().map(|s| s.in_language(language)) else {
+            return self.fix.clone();
+        };
+        Some(match &self.command {
+            Some(c) => format!("{words} {c}"),
+            None => words,
+        })
+    }
+
     /// A client error as a finding: the error's own message, hint and code.
     pub fn from_error(code: FindingCode, error: &ClientError) -> Self {
-        let view: ErrorView = error.view();
+        let (message, hint) = error.said();
         Self {
             code,
             severity: Severity::Blocker,
             server: Some(error.server),
-            message: view.message,
-            evidence: format!("{} ({})", error.endpoint, view.code.as_str()),
-            fix: Some(view.hint),
+            message: message.english(),
+            evidence: format!("{} ({})", error.endpoint, error.code().as_str()),
+            fix: Some(hint.english()),
             remedy: None,
+            said: Some(message),
+            fix_said: Some(hint),
+            command: None,
         }
     }
 }

@@ -50,6 +50,9 @@ pub struct Link {
     pub findings: Vec<C>,
     /// Checks on it that could not run.
     pub not_run: Vec<Check>,
+    /// The proof's checks on it (Manage's picture), by their names; the proof holds their evidence.
+    #[serde(default)]
+    pub proofs: Vec<String>,
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
@@ -188,7 +191,69 @@ pub fn picture(diagnosis: &Diagnosis, sso: bool, project_folders: bool) -> Pictu
             } else {
                 LinkStatus::Good
             };
-            Link { kind, status, findings: found.iter().map(|f| f.code).collect(), not_run }
+            Link { kind, status, findings: found.iter().map(|f| f.code).collect(), not_run, proofs: Vec::new() }
+        })
+        .collect();
+    Picture { links, sso }
+}
+
+/// Which of the proof's checks belong to which link (`setup::proof::CHECKS`).
+fn proven_by(kind: LinkKind) -> &'static [&'static str] {
+    use LinkKind as K;
+    match kind {
+        // The proof read both servers from this computer: that it exists is the leg's evidence.
+        K::ComputerToOpenproject | K::ComputerToNextcloud => &[],
+        K::NextcloudToOpenproject => &["nextcloud_points_at_openproject", "openproject_host_name"],
+        K::OpenprojectToNextcloud => &["openproject_storage_configured", "redirect_uri_openproject"],
+        K::OpenprojectAppInNextcloud => &[
+            "client_id_openproject_in_nextcloud",
+            "openproject_accepts_nextclouds_secret",
+            "nextcloud_integration_complete",
+        ],
+        K::NextcloudClientInOpenproject => {
+            &["client_id_nextcloud_in_openproject", "openproject_holds_nextclouds_client"]
+        }
+        K::ProjectFolderPassword => &["openproject_application_password", "nextcloud_project_folder"],
+        K::IdentityProvider => &[
+            "openproject_storage_sso",
+            "nextcloud_sso_mode",
+            "nextcloud_sso_audience",
+            "nextcloud_sso_provider",
+            "nextcloud_store_login_token",
+        ],
+    }
+}
+
+/// Manage's picture: the links of a proven connection, each coloured by the proof's checks on it — red where one
+/// failed, green where they passed. A leg between the two servers that no proof check looks at stays amber
+/// (only the doctor asks the servers about each other).
+pub fn picture_of_proof(proof: &crate::setup::proof::Proof, sso: bool, project_folders: bool) -> Picture {
+    use LinkKind as K;
+    let mut kinds =
+        vec![K::ComputerToOpenproject, K::ComputerToNextcloud, K::NextcloudToOpenproject, K::OpenprojectToNextcloud];
+    if sso {
+        kinds.push(K::IdentityProvider);
+    } else {
+        kinds.extend([K::OpenprojectAppInNextcloud, K::NextcloudClientInOpenproject]);
+    }
+    if project_folders {
+        kinds.push(K::ProjectFolderPassword);
+    }
+    let links = kinds
+        .into_iter()
+        .map(|kind| {
+            let names = proven_by(kind);
+            let checks: Vec<_> = proof.checks.iter().filter(|c| names.contains(&c.name)).collect();
+            let between_servers = matches!(kind, K::NextcloudToOpenproject | K::OpenprojectToNextcloud);
+            let status = if checks.iter().any(|c| !c.ok) {
+                LinkStatus::Broken
+            } else if checks.is_empty() && between_servers {
+                LinkStatus::Doubtful
+            } else {
+                LinkStatus::Good
+            };
+            let proofs = checks.iter().map(|c| c.name.to_owned()).collect();
+            Link { kind, status, findings: Vec::new(), not_run: Vec::new(), proofs }
         })
         .collect();
     Picture { links, sso }
@@ -224,8 +289,15 @@ mod tests {
         assert_eq!(healthy.links.len(), 7);
         assert!(healthy.links.iter().all(|l| l.status == LinkStatus::Good));
 
-        let broken =
-            diagnosis(vec![Finding::new(C::NextcloudCannotReachOpenproject, Severity::Blocker, None, "x")], vec![]);
+        let broken = diagnosis(
+            vec![Finding::new(
+                C::NextcloudCannotReachOpenproject,
+                Severity::Blocker,
+                None,
+                crate::said!("fm-storage_missing"),
+            )],
+            vec![],
+        );
         let p = picture(&broken, false, true);
         assert_eq!(status(&p, LinkKind::NextcloudToOpenproject), Some(LinkStatus::Broken));
         let red: Vec<_> = p.links.iter().filter(|l| l.status == LinkStatus::Broken).map(|l| l.kind).collect();
@@ -236,13 +308,32 @@ mod tests {
 
     #[test]
     fn unchecked_is_amber_and_sso_pairs_show_the_identity_provider() {
-        let d = diagnosis(vec![], vec![NotRun { check: Check::SsoTokenAccepted, reason: "r".into() }]);
+        let d = diagnosis(
+            vec![],
+            vec![NotRun::new(Check::SsoTokenAccepted, crate::said!("notrun-needs_nextcloud_account"))],
+        );
         let p = picture(&d, true, false);
         assert_eq!(status(&p, LinkKind::IdentityProvider), Some(LinkStatus::Doubtful));
         assert_eq!(status(&p, LinkKind::OpenprojectAppInNextcloud), None, "no OAuth links on an SSO pair");
-        let d = diagnosis(vec![Finding::new(C::SsoTokenRefusedByNextcloud, Severity::Blocker, None, "x")], vec![]);
+        let d = diagnosis(
+            vec![Finding::new(
+                C::SsoTokenRefusedByNextcloud,
+                Severity::Blocker,
+                None,
+                crate::said!("fm-storage_missing"),
+            )],
+            vec![],
+        );
         assert_eq!(status(&picture(&d, true, false), LinkKind::IdentityProvider), Some(LinkStatus::Broken));
-        let d = diagnosis(vec![Finding::new(C::OpenprojectSecretRejected, Severity::Blocker, None, "x")], vec![]);
+        let d = diagnosis(
+            vec![Finding::new(
+                C::OpenprojectSecretRejected,
+                Severity::Blocker,
+                None,
+                crate::said!("fm-storage_missing"),
+            )],
+            vec![],
+        );
         assert_eq!(status(&picture(&d, false, false), LinkKind::OpenprojectAppInNextcloud), Some(LinkStatus::Broken));
     }
 }

@@ -21,12 +21,14 @@ use http::Method;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::catalogue::Said;
 use crate::error::Server;
 use crate::findings::{Finding, FindingCode as C, Severity};
 use crate::http::{Auth, HttpClient, Request};
 use crate::nextcloud::{NextcloudClient, OidcProvider};
 use crate::oidc::Discovery;
 use crate::openproject::{OpenProjectClient, Storage, IDP_AUDIENCE};
+use crate::said;
 use crate::secret::SecretString;
 
 /// The scopes OpenProject's provider asks for: API v3 access (16.0+) and refresh tokens.
@@ -92,7 +94,7 @@ struct SignInClient {
     redirect_uri: String,
 }
 
-fn blocker(code: C, server: Option<Server>, message: impl Into<String>) -> Finding {
+fn blocker(code: C, server: Option<Server>, message: Said) -> Finding {
     Finding::new(code, Severity::Blocker, server, message)
 }
 
@@ -180,7 +182,7 @@ pub async fn run(
                 C::SsoTestSignInPassed,
                 Severity::Info,
                 Some(Server::IdentityProvider),
-                "The test sign-in worked: both servers accepted the user's token from the identity provider.",
+                said!("fm-sso_test_sign_in_passed"),
             )
             .evidence(format!(
                 "issuer {}; OpenProject's client {}; {}",
@@ -347,17 +349,13 @@ impl Flow {
         answer: &SecretString,
     ) -> Result<Tokens, Box<Finding>> {
         use oauth2::TokenResponse;
-        let failed = |message: String, evidence: String, fix: &str| {
+        let failed = |message: Said, evidence: String, fix: Said| {
             Box::new(
                 blocker(C::SsoTestSignInFailed, Some(Server::IdentityProvider), message).evidence(evidence).fix(fix),
             )
         };
         let back = url::Url::parse(answer.expose().trim()).map_err(|_| {
-            failed(
-                "What was pasted is not the address the browser was sent back to.".into(),
-                "not an address".into(),
-                "Paste the whole address from the browser's address bar after signing in (it begins with OpenProject's callback).",
-            )
+            failed(said!("fm-sign_in_not_an_address"), "not an address".into(), said!("ff-sign_in_not_an_address"))
         })?;
         let expected = url::Url::parse(&client.redirect_uri).ok();
         let same_place = expected.as_ref().is_some_and(|e| {
@@ -369,7 +367,7 @@ impl Flow {
         let query = |key: &str| back.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
         if !same_place {
             return Err(failed(
-                "The browser came back somewhere else than OpenProject's callback.".into(),
+                said!("fm-sign_in_elsewhere"),
                 format!(
                     "expected {}, came back to {}://{}{}",
                     client.redirect_uri,
@@ -377,37 +375,33 @@ impl Flow {
                     back.host_str().unwrap_or_default(),
                     back.path()
                 ),
-                "Sign in again from the address this test gave and paste the address the browser ends on.",
+                said!("ff-sign_in_elsewhere"),
             ));
         }
         if let Some(error) = query("error") {
             let description = query("error_description").unwrap_or_default();
             return Err(failed(
-                format!("The identity provider refused the sign-in: {error}."),
+                said!("fm-sign_in_refused", error = &error),
                 format!("error {error:?}, error_description {description:?}"),
                 match error.as_str() {
-                    "invalid_scope" => "Allow OpenProject's client at the identity provider the scopes api_v3 and offline_access.",
-                    "access_denied" => "Sign in as a user who may use OpenProject, and grant the access asked for.",
-                    _ => "Check OpenProject's client at the identity provider (redirect URI, allowed scopes) and try again.",
+                    "invalid_scope" => said!("ff-sign_in_invalid_scope"),
+                    "access_denied" => said!("ff-sign_in_access_denied"),
+                    _ => said!("ff-sign_in_refused"),
                 },
             ));
         }
         if query("state").as_deref() != Some(self.state.expose().as_str()) {
             return Err(failed(
-                "The address pasted belongs to another sign-in (its state does not match this one).".into(),
+                said!("fm-sign_in_state_mismatch"),
                 "state mismatch".into(),
-                "Start the test sign-in again and paste the address of that sign-in.",
+                said!("ff-sign_in_state_mismatch"),
             ));
         }
         let Some(code) = query("code") else {
-            return Err(failed(
-                "The address the browser came back to has no authorization code.".into(),
-                "no code parameter".into(),
-                "Sign in again and paste the whole address.",
-            ));
+            return Err(failed(said!("fm-sign_in_no_code"), "no code parameter".into(), said!("ff-sign_in_no_code")));
         };
         let oauth = flow_client(discovery, client)
-            .map_err(|e| failed(e, String::new(), "Check the identity provider's discovery document."))?;
+            .map_err(|e| failed(said!("fm-sign_in_flow", reason = e), String::new(), said!("ff-sign_in_flow")))?;
         let send = move |req: oauth2::HttpRequest| {
             let http = http.clone();
             async move { crate::openproject::send_oauth_request(&http, Server::IdentityProvider, req).await }
@@ -428,27 +422,25 @@ impl Flow {
                 let invalid_client = error == "invalid_client" || error == "unauthorized_client";
                 Err(failed(
                     if invalid_client {
-                        "The identity provider does not accept OpenProject's client id and secret.".to_owned()
+                        said!("fm-sign_in_invalid_client")
                     } else {
-                        format!("The identity provider did not give a token for the code: {error}.")
+                        said!("fm-sign_in_no_token", error = &error)
                     },
                     format!("token endpoint: error {error:?}, error_description {description:?}"),
-                    if invalid_client {
-                        "Compare OpenProject's OpenID provider (client id and secret) with the client at the identity provider."
-                    } else {
-                        "Sign in again (a code is good for one use, for a short time) and paste the address at once."
-                    },
+                    if invalid_client { said!("ff-sign_in_invalid_client") } else { said!("ff-sign_in_no_token") },
                 ))
             }
             Err(oauth2::RequestTokenError::Request(e)) => {
                 Err(Box::new(Finding::from_error(C::SsoTestSignInFailed, &e)))
             }
             Err(oauth2::RequestTokenError::Parse(_, body)) => Err(failed(
-                "The identity provider's token endpoint answered something that is not a token response.".into(),
+                said!("fm-sign_in_not_a_token_response"),
                 crate::http::redacted_excerpt(&body),
-                "Check the token endpoint in the identity provider's discovery document.",
+                said!("ff-sign_in_not_a_token_response"),
             )),
-            Err(oauth2::RequestTokenError::Other(o)) => Err(failed(o, String::new(), "Try again.")),
+            Err(oauth2::RequestTokenError::Other(o)) => {
+                Err(failed(said!("fm-sign_in_flow", reason = o), String::new(), said!("ff-try_again")))
+            }
         }
     }
 }
@@ -456,14 +448,14 @@ impl Flow {
 /// The token's verified claims: signed by a key of the provider's JWKS, not expired.
 async fn verified_claims(http: &HttpClient, discovery: &Discovery, token: &SecretString) -> Result<Value, Finding> {
     let header = jsonwebtoken::decode_header(token.expose()).map_err(|_| {
-        blocker(C::SsoTokenNotJwt, Some(Server::IdentityProvider), "The identity provider's access token is not a JWT: neither OpenProject nor Nextcloud can check it (user_oidc#1040).")
+        blocker(C::SsoTokenNotJwt, Some(Server::IdentityProvider), said!("fm-sign_in_token_not_jwt"))
             .evidence("the access token has no JWT header")
-            .fix("Make the identity provider issue JWT access tokens for OpenProject's client (Nextcloud Hub: the oidc client's access token type JWT).")
+            .fix(said!("ff-sign_in_token_not_jwt"))
     })?;
     let invalid = |evidence: String| {
-        blocker(C::SsoTokenSignatureInvalid, Some(Server::IdentityProvider), "The access token's signature does not check out against the identity provider's published keys (JWKS), so both servers refuse it.")
+        blocker(C::SsoTokenSignatureInvalid, Some(Server::IdentityProvider), said!("fm-sso_token_signature_invalid"))
             .evidence(evidence)
-            .fix("Check that the discovery document's jwks_uri is the one the identity provider signs with (a proxy or a second realm may answer it).")
+            .fix(said!("ff-sso_token_signature_invalid"))
     };
     let jwks_url = url::Url::parse(&discovery.jwks_uri)
         .map_err(|_| invalid(format!("jwks_uri {:?} is not an address", discovery.jwks_uri)))?;
@@ -509,32 +501,37 @@ async fn check_token(http: &HttpClient, discovery: &Discovery, tokens: &Tokens, 
     let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
     if iss != discovery.issuer {
         findings.push(
-            blocker(C::SsoTokenIssuerMismatch, Some(Server::IdentityProvider), "The token's issuer is not the one the discovery document names: OpenProject finds its provider by the exact issuer, and user_oidc compares it too.")
+            blocker(C::SsoTokenIssuerMismatch, Some(Server::IdentityProvider), said!("fm-sso_token_issuer_mismatch"))
                 .evidence(format!("token iss {iss:?}; discovery issuer {:?}", discovery.issuer))
-                .fix("Make the identity provider's public address the same everywhere (its hostname setting, the proxy in front of it)."),
+                .fix(said!("ff-sso_token_issuer_mismatch")),
         );
     }
     let aud = audiences(&claims);
     if !aud.contains(&expect.openproject_audience) {
         findings.push(
-            blocker(C::SsoTokenAudienceWrong, Some(Server::OpenProject), "The token is not meant for OpenProject: its audience lacks OpenProject's client id, so OpenProject's API refuses it.")
+            blocker(C::SsoTokenAudienceWrong, Some(Server::OpenProject), said!("fm-sso_token_audience_wrong"))
                 .evidence(format!("token aud {aud:?}; OpenProject's client {:?}", expect.openproject_audience))
-                .fix("At the identity provider, add OpenProject's client id to the audience of its tokens (Keycloak: an audience mapper on the api_v3 client scope)."),
+                .fix(said!("ff-sso_token_audience_wrong")),
         );
     }
     let granted = scopes(&claims);
     if !granted.iter().any(|s| s == "api_v3") {
         findings.push(
-            blocker(C::SsoApiScopeMissing, Some(Server::OpenProject), "The token lacks the scope api_v3, without which OpenProject's API refuses identity-provider tokens (OpenProject 16.0+).")
+            blocker(C::SsoApiScopeMissing, Some(Server::OpenProject), said!("fm-sso_api_scope_missing"))
                 .evidence(format!("token scope {:?}", granted.join(" ")))
-                .fix("At the identity provider, give OpenProject's client the scope api_v3, and include it in OpenProject's OpenID provider's scopes."),
+                .fix(said!("ff-sso_api_scope_missing")),
         );
     }
     if !tokens.refresh {
         findings.push(
-            Finding::new(C::SsoOfflineAccessMissing, Severity::Warning, Some(Server::IdentityProvider), "The identity provider gave no refresh token: users' file access stops when their token expires, until they sign in again.")
-                .evidence(format!("no refresh_token; token scope {:?}", granted.join(" ")))
-                .fix("Allow OpenProject's client the scope offline_access at the identity provider and add it to OpenProject's OpenID provider's scopes."),
+            Finding::new(
+                C::SsoOfflineAccessMissing,
+                Severity::Warning,
+                Some(Server::IdentityProvider),
+                said!("fm-sso_offline_access_missing"),
+            )
+            .evidence(format!("no refresh_token; token scope {:?}", granted.join(" ")))
+            .fix(said!("ff-sso_offline_access_missing")),
         );
     }
     findings
@@ -548,12 +545,16 @@ fn nextcloud_audience(token: &SecretString, expect: &Expectations) -> Vec<Findin
     if aud.contains(&provider.client_id) {
         return Vec::new();
     }
-    vec![blocker(C::SsoNextcloudAudienceWrong, Some(Server::Nextcloud), format!("The token Nextcloud gets is not meant for Nextcloud: user_oidc's provider {:?} expects its client id in the audience.", provider.identifier))
-        .evidence(format!("token aud {aud:?}; user_oidc client id {:?}", provider.client_id))
-        .fix(match &expect.exchange {
-            Some(_) => "At the identity provider, make the exchange scope add Nextcloud's client id to the audience (Keycloak: add-nextcloud-audience with an audience mapper).",
-            None => "At the identity provider, add Nextcloud's client id to the audience of OpenProject's tokens, or set the pair up with token exchange.",
-        })]
+    vec![blocker(
+        C::SsoNextcloudAudienceWrong,
+        Some(Server::Nextcloud),
+        said!("fm-sso_nextcloud_audience_wrong", provider = &provider.identifier),
+    )
+    .evidence(format!("token aud {aud:?}; user_oidc client id {:?}", provider.client_id))
+    .fix(match &expect.exchange {
+        Some(_) => said!("ff-sso_nextcloud_audience_wrong_exchange"),
+        None => said!("ff-sso_nextcloud_audience_wrong"),
+    })]
 }
 
 /// The claims without checking the signature: only to explain a refusal the servers made for themselves.
@@ -575,9 +576,13 @@ async fn exchange(
 ) -> Result<SecretString, Box<Finding>> {
     let refused = |evidence: String| {
         Box::new(
-            blocker(C::SsoTokenExchangeRefused, Some(Server::IdentityProvider), format!("The identity provider refused to exchange the user's token for one meant for {audience:?}: OpenProject cannot call Nextcloud for this user."))
-                .evidence(evidence)
-                .fix("At the identity provider, enable standard token exchange for OpenProject's client and let the exchange scope add Nextcloud's audience; or set the pair up without token exchange."),
+            blocker(
+                C::SsoTokenExchangeRefused,
+                Some(Server::IdentityProvider),
+                said!("fm-sso_token_exchange_refused", audience = audience),
+            )
+            .evidence(evidence)
+            .fix(said!("ff-sso_token_exchange_refused")),
         )
     };
     let url = url::Url::parse(&discovery.token_endpoint).map_err(|_| refused("no usable token endpoint".into()))?;
@@ -624,15 +629,14 @@ async fn nextcloud_answers(nc: &NextcloudClient, token: &SecretString, expect: &
         .ok()
         .and_then(|v| v.pointer("/ocs/meta/message").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
-    let finding = blocker(
-        C::SsoTokenRefusedByNextcloud,
-        Some(Server::Nextcloud),
-        "Nextcloud refused the user's token: OpenProject's requests for this user's files will fail.",
-    )
-    .evidence(format!("GET /ocs/v2.php/cloud/user with the token: HTTP {} {message:?}", r.status.as_u16()));
+    let finding =
+        blocker(C::SsoTokenRefusedByNextcloud, Some(Server::Nextcloud), said!("fm-sso_token_refused_by_nextcloud"))
+            .evidence(format!("GET /ocs/v2.php/cloud/user with the token: HTTP {} {message:?}", r.status.as_u16()));
     vec![match expect.hub {
-        true => finding.fix("Switch on bearer validation on the Nextcloud server, then run this test again: occ config:system:set user_oidc --type boolean --value=true oidc_provider_bearer_validation"),
-        false => finding.fix("Check user_oidc's provider: \"Check Bearer token on API and WebDAV requests\" on, its client id in the token's audience, and the user known to Nextcloud (bearer provisioning or a first sign-in)."),
+        true => finding.fix(said!("ff-sso_token_refused_by_nextcloud_hub")).command(
+            "sudo -u www-data php occ config:system:set user_oidc --type boolean --value=true oidc_provider_bearer_validation",
+        ),
+        false => finding.fix(said!("ff-sso_token_refused_by_nextcloud")),
     }]
 }
 
@@ -651,13 +655,17 @@ async fn openproject_answers(op: &OpenProjectClient, token: &SecretString) -> Ve
     let reason =
         r.headers.get(http::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let unknown_user = reason.contains("not known");
-    vec![blocker(C::SsoTokenRefusedByOpenproject, Some(Server::OpenProject), "OpenProject refused the user's token: Nextcloud's requests to OpenProject for this user will fail.")
-        .evidence(format!("GET /api/v3/users/me with the token: HTTP {}; {reason}", r.status.as_u16()))
-        .fix(if unknown_user {
-            "The user has not signed in to OpenProject through the identity provider yet: sign in there once (OpenProject links the account then), and run this test again."
-        } else {
-            "Check OpenProject's OpenID provider: available on the sign-in page, its client id in the token's audience, the scope api_v3."
-        })]
+    vec![blocker(
+        C::SsoTokenRefusedByOpenproject,
+        Some(Server::OpenProject),
+        said!("fm-sso_token_refused_by_openproject"),
+    )
+    .evidence(format!("GET /api/v3/users/me with the token: HTTP {}; {reason}", r.status.as_u16()))
+    .fix(if unknown_user {
+        said!("ff-sso_token_refused_by_openproject_unknown_user")
+    } else {
+        said!("ff-sso_token_refused_by_openproject")
+    })]
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ fn bindings() -> String {
         declaration::<NotRun>(&cfg),
         declaration::<Verdict>(&cfg),
         declaration::<opnc_core::catalogue::Language>(&cfg),
+        declaration::<opnc_core::catalogue::Said>(&cfg),
+        declaration::<opnc_core::catalogue::SaidArg>(&cfg),
         declaration::<opnc_core::picture::LinkKind>(&cfg),
         declaration::<opnc_core::picture::LinkStatus>(&cfg),
         declaration::<opnc_core::picture::Link>(&cfg),
@@ -112,4 +114,32 @@ fn typescript_bindings_match_the_rust_types() {
     // The error codes the UI switches on are the ones Rust serializes.
     let code = serde_json::to_string(&ErrorCode::TwoFactorRequiresAppPassword).unwrap();
     assert!(generated.contains(&code), "{code} in the bindings");
+}
+
+/// The front end's typed list of commands (`ui/src/backend.ts`) names exactly the commands the desktop shell
+/// registers (`generate_handler!` in `src-tauri/src/lib.rs`): a command added, renamed or dropped on one side fails
+/// here.
+#[test]
+fn the_front_ends_command_list_matches_the_shells() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shell = std::fs::read_to_string(root.join("src-tauri/src/lib.rs")).unwrap_or_default();
+    let handler = shell.split("generate_handler![").nth(1).and_then(|s| s.split(']').next()).unwrap_or_default();
+    let mut registered: Vec<String> = handler
+        .split(',')
+        .filter_map(|c| c.trim().rsplit("::").next().map(str::to_owned))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let backend = std::fs::read_to_string(root.join("ui/src/backend.ts")).unwrap_or_default();
+    let list =
+        backend.split("export interface Commands {").nth(1).and_then(|s| s.split("\n}").next()).unwrap_or_default();
+    let mut typed: Vec<String> = list
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.trim().split(':').next().map(str::to_owned))
+        .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        .collect();
+    registered.sort();
+    typed.sort();
+    assert!(registered.len() > 30, "the shell's handler list was not found: {registered:?}");
+    assert_eq!(typed, registered, "ui/src/backend.ts and generate_handler! differ");
 }

@@ -1,6 +1,7 @@
 //! What the pair API's calls fail with, typed. A face turns it into `{code, message, hint}` (the desktop) or an
 //! exit code and lines of text (the CLI) only at its own boundary, so a code keeps one meaning end to end.
 
+use crate::catalogue::Said;
 use crate::error::{ClientError, ErrorCode, ErrorView, Server};
 use crate::findings::Finding;
 use crate::setup::reset::ResetError;
@@ -41,7 +42,7 @@ pub enum PairError {
     NoStorage,
     /// The preflight found a blocker; nothing was changed.
     PreflightBlocked {
-        blocker: Option<Finding>,
+        blocker: Option<Box<Finding>>,
     },
     /// Signed in, but the keyring refused to keep the credentials.
     NotRemembered {
@@ -60,7 +61,7 @@ pub enum PairError {
     ClientSetup(String),
     DemoUnavailable(String),
     /// A reset stopped; what it had done already is in it.
-    Reset(ResetError),
+    Reset(Box<ResetError>),
     /// The servers changed after the admin was shown them; nothing was written.
     Changed {
         message: String,
@@ -81,7 +82,7 @@ impl From<ClientError> for PairError {
 
 impl From<ResetError> for PairError {
     fn from(e: ResetError) -> Self {
-        PairError::Reset(e)
+        PairError::Reset(Box::new(e))
     }
 }
 
@@ -114,85 +115,64 @@ impl PairError {
     }
 
     pub fn view(&self) -> ErrorView {
-        let view = |message: String, hint: &str| ErrorView { code: self.code(), message, hint: hint.to_owned() };
+        use crate::said;
+        let view = |message: Said, hint: Said| ErrorView::new(self.code(), message, hint);
         match self {
             PairError::Client(e) => e.view(),
             PairError::Reset(e) => e.error.clone(),
-            PairError::MissingCredential { server: Server::OpenProject } => view(
-                "No API token for OpenProject.".into(),
-                "Create an API token in OpenProject (My account → Access tokens) and give it to the assistant.",
-            ),
-            PairError::MissingCredential { server: Server::IdentityProvider } => view(
-                "No client credentials for the identity provider.".into(),
-                "Give the client id and secret the identity provider issued for OpenProject.",
-            ),
-            PairError::MissingCredential { server: Server::Nextcloud } => view(
-                "No credentials for Nextcloud.".into(),
-                "Sign in through the browser, or give an admin user and app password.",
-            ),
-            PairError::NotSignedIn => view("Not signed in to both servers yet.".into(), "Sign in first."),
-            PairError::Cancelled(Cancelled::Confirmation) => view("Cancelled: nothing was changed.".into(), ""),
+            PairError::MissingCredential { server: Server::OpenProject } => {
+                view(said!("error-no_openproject_token"), said!("hint-no_openproject_token"))
+            }
+            PairError::MissingCredential { server: Server::IdentityProvider } => {
+                view(said!("error-no_idp_client"), said!("hint-no_idp_client"))
+            }
+            PairError::MissingCredential { server: Server::Nextcloud } => {
+                view(said!("error-no_nextcloud_credentials"), said!("hint-no_nextcloud_credentials"))
+            }
+            PairError::NotSignedIn => view(said!("error-not_signed_in"), said!("hint-not_signed_in")),
+            PairError::Cancelled(Cancelled::Confirmation) => view(said!("error-cancelled"), said!("hint-none")),
             PairError::Cancelled(Cancelled::BrowserSignIn) => {
-                view("The browser sign-in was cancelled.".into(), "Start it again when you are ready.")
+                view(said!("error-browser_sign_in_cancelled"), said!("hint-browser_sign_in_cancelled"))
             }
-            PairError::Cancelled(Cancelled::Watch) => view(
-                "Stopped watching OpenProject; nothing was changed in Nextcloud.".into(),
-                "Watch again after the change on OpenProject's page.",
-            ),
-            PairError::NoStorage => {
-                view("OpenProject has no storage for this Nextcloud.".into(), "Set the connection up first.")
+            PairError::Cancelled(Cancelled::Watch) => view(said!("error-watch_stopped"), said!("hint-watch_stopped")),
+            PairError::NoStorage => view(said!("error-no_storage"), said!("hint-no_storage")),
+            PairError::PreflightBlocked { blocker } => {
+                let (message, hint) = match blocker {
+                    Some(f) => (
+                        f.said.clone().unwrap_or_else(|| Said::new("error-preflight_unfinished")),
+                        f.fix_said.clone().unwrap_or_else(|| Said::new("hint-preflight_blocked")),
+                    ),
+                    None => (said!("error-preflight_unfinished"), said!("hint-preflight_blocked")),
+                };
+                view(said!("error-preflight_blocked").arg_said("reason", message), hint)
             }
-            PairError::PreflightBlocked { blocker } => view(
-                format!(
-                    "Nothing was changed: {}",
-                    blocker.as_ref().map(|f| f.message.as_str()).unwrap_or("the preflight could not finish")
-                ),
-                blocker.as_ref().and_then(|f| f.fix.as_deref()).unwrap_or("Check both servers again."),
-            ),
             PairError::NotRemembered { message, hint } => {
-                view(format!("Signed in, but the credentials could not be remembered: {message}"), hint)
+                view(said!("error-not_remembered", reason = message), said!("hint-as_is", text = hint))
             }
-            PairError::WebSessionRequired { page, action: WebAction::ReplaceOauth } => ErrorView {
-                code: self.code(),
-                message: "Replacing OpenProject's OAuth values happens in OpenProject's web interface.".into(),
-                hint: format!(
-                    "Sign in to OpenProject's web interface, or replace them by hand on {page}: the assistant \
-                     watches for the new client and passes it to Nextcloud."
-                ),
-            },
-            PairError::WebSessionRequired { page, action: WebAction::CreateOpenidProvider } => ErrorView {
-                code: self.code(),
-                message: "OpenProject's OpenID provider is made in OpenProject's web interface (it has no API).".into(),
-                hint: format!(
-                    "Sign in to OpenProject's web interface, or enter the values shown on {page}: the assistant \
-                     watches OpenProject's sign-in page until it offers the provider."
-                ),
-            },
-            PairError::WindowClosed => view(
-                "The OpenProject sign-in window was closed before the sign-in finished.".into(),
-                "Open it again, or give an API token instead.",
-            ),
-            PairError::DemoOnly => {
-                view("Only the demo's simulated servers can do this.".into(), "Start the demo first.")
+            PairError::WebSessionRequired { page, action: WebAction::ReplaceOauth } => {
+                view(said!("error-web_session_replace"), said!("hint-web_session_replace", page = page))
             }
-            PairError::WatchTimedOut(Watched::OpenProjectReplace) => view(
-                "OpenProject still shows the old OAuth client; nothing was changed in Nextcloud.".into(),
-                "Replace it on OpenProject's page, then watch again.",
-            ),
+            PairError::WebSessionRequired { page, action: WebAction::CreateOpenidProvider } => {
+                view(said!("error-web_session_provider"), said!("hint-web_session_provider", page = page))
+            }
+            PairError::WindowClosed => view(said!("error-window_closed"), said!("hint-window_closed")),
+            PairError::DemoOnly => view(said!("error-demo_only"), said!("hint-demo_only")),
+            PairError::WatchTimedOut(Watched::OpenProjectReplace) => {
+                view(said!("error-watch_replace_timed_out"), said!("hint-watch_replace_timed_out"))
+            }
             PairError::WatchTimedOut(Watched::BrowserSignIn) => {
-                view("The Nextcloud sign-in expired after 20 minutes.".into(), "Start the browser sign-in again.")
+                view(said!("error-browser_sign_in_expired"), said!("hint-browser_sign_in_expired"))
             }
-            PairError::WatchTimedOut(Watched::SignInWindow) => view(
-                "The OpenProject sign-in did not finish within 20 minutes.".into(),
-                "Open the sign-in window again.",
-            ),
-            PairError::ClientSetup(e) => {
-                view(format!("The assistant could not set up HTTPS: {e}"), "Reinstall the assistant.")
+            PairError::WatchTimedOut(Watched::SignInWindow) => {
+                view(said!("error-window_timed_out"), said!("hint-window_timed_out"))
             }
+            PairError::ClientSetup(e) => view(said!("error-client_setup", reason = e), said!("hint-client_setup")),
             PairError::DemoUnavailable(e) => {
-                view(format!("The demo servers could not start: {e}"), "Restart the assistant.")
+                view(said!("error-demo_unavailable", reason = e), said!("hint-demo_unavailable"))
             }
-            PairError::Changed { message, hint } | PairError::Local { message, hint } => view(message.clone(), hint),
+            PairError::Changed { message, hint } | PairError::Local { message, hint } => {
+                view(said!("hint-as_is", text = message), said!("hint-as_is", text = hint))
+            }
         }
     }
 }

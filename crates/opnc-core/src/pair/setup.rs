@@ -207,7 +207,7 @@ impl ConnectedPair {
         };
         let review = self.take_report(report, store);
         let (Some(plan), Some(facts)) = (review.plan.clone(), self.facts.clone()) else {
-            let reason = PairError::PreflightBlocked { blocker: review.blocker().cloned() }.view();
+            let reason = PairError::PreflightBlocked { blocker: review.blocker().cloned().map(Box::new) }.view();
             return ApplyResult::NotApplied { reason, review: Box::new(review) };
         };
         let same = |a: &Plan, b: &Plan| serde_json::to_value(a).ok() == serde_json::to_value(b).ok();

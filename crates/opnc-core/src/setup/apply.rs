@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 
+use crate::catalogue::Said;
 use crate::error::{ClientError, ErrorCode, ErrorKind, ErrorView};
 use crate::nextcloud::{NextcloudClient, SetupValues};
 use crate::openproject::{NewStorage, OpenProjectClient, Storage, StoragePatch};
+use crate::said;
 use crate::secret::SecretString;
 use crate::setup::journal::{Compensation, EventKind, Job, JobStatus, JobStore, Phase};
 use crate::setup::preflight::Facts;
@@ -32,27 +34,24 @@ impl StepError {
     pub fn view(&self) -> ErrorView {
         match self {
             StepError::Client(e) => e.view(),
-            StepError::Incomplete(what) => ErrorView {
-                code: ErrorCode::IncompleteAnswer,
-                message: format!("The server's answer did not contain {what}."),
-                hint: "Check the server version and its logs; nothing is left half-configured.".into(),
-            },
-            StepError::Proof(failed) => ErrorView {
-                code: ErrorCode::ProofFailed,
-                message: format!("The pair was configured but does not work: {}.", failed.join("; ")),
-                hint: "Both sides were rolled back. Run the preflight again; the failed checks name what differs."
-                    .into(),
-            },
-            StepError::Cancelled => ErrorView {
-                code: ErrorCode::Cancelled,
-                message: "The setup was cancelled.".into(),
-                hint: "Whatever it had changed was rolled back on both servers.".into(),
-            },
-            StepError::Journal(e) => ErrorView {
-                code: ErrorCode::JournalFailed,
-                message: format!("The setup job could not be recorded on this computer: {e}."),
-                hint: "Check that the app data folder is writable and the disk is not full.".into(),
-            },
+            StepError::Incomplete(what) => ErrorView::new(
+                ErrorCode::IncompleteAnswer,
+                said!("error-step_incomplete", what = what),
+                said!("hint-step_incomplete"),
+            ),
+            StepError::Proof(failed) => ErrorView::new(
+                ErrorCode::ProofFailed,
+                said!("error-step_proof_failed", failed = failed.join("; ")),
+                said!("hint-step_proof_failed"),
+            ),
+            StepError::Cancelled => {
+                ErrorView::new(ErrorCode::Cancelled, said!("error-step_cancelled"), said!("hint-step_cancelled"))
+            }
+            StepError::Journal(e) => ErrorView::new(
+                ErrorCode::JournalFailed,
+                said!("error-step_journal", reason = e),
+                said!("hint-step_journal"),
+            ),
         }
     }
 }
@@ -404,14 +403,15 @@ impl Runner<'_> {
             job.status = JobStatus::RolledBack;
             job.log(EventKind::RollbackCompleted);
         } else {
-            let view = ErrorView {
-                code: failures[0].code,
-                message: failures.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
-                hint: format!(
-                    "{} Then finish the rollback: the assistant offers it again before the next setup of this pair.",
-                    failures[0].hint
-                ),
-            };
+            let mut message = failures[0].said.as_deref().cloned().unwrap_or_else(|| Said::new("error-step_cancelled"));
+            for f in &failures[1..] {
+                let next = f.said.as_deref().cloned().unwrap_or_else(|| Said::new("error-step_cancelled"));
+                message = said!("error-joined").arg_said("first", message).arg_said("second", next);
+            }
+            let first_hint =
+                failures[0].hint_said.as_deref().cloned().unwrap_or_else(|| Said::new("hint-step_cancelled"));
+            let view =
+                ErrorView::new(failures[0].code, message, said!("hint-rollback_failed").arg_said("hint", first_hint));
             job.log(EventKind::RollbackFailed { error: view.clone() });
             job.rollback_error = Some(view);
             job.status = JobStatus::RollbackFailed;
@@ -535,25 +535,27 @@ impl Runner<'_> {
             Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), name, .. } => {
                 // The number to delete it by was never learnt: the oidc app's admin page lists its clients.
                 match self.nc.oidc_clients().await.map_err(|e| e.view())? {
-                    Some(clients) => match clients.iter().find(|c| c.client_id == *client_id) {
-                        Some(client) => {
-                            self.nc.delete_oidc_client(client.id).await.map_err(|e| e.view())?;
-                            Ok(format!("deleted Nextcloud's OpenID Connect client {} (created before its number was recorded)", client.id))
+                    Some(clients) => {
+                        match clients.iter().find(|c| c.client_id == *client_id) {
+                            Some(client) => {
+                                self.nc.delete_oidc_client(client.id).await.map_err(|e| e.view())?;
+                                Ok(format!("deleted Nextcloud's OpenID Connect client {} (created before its number was recorded)", client.id))
+                            }
+                            None => Ok("Nextcloud's OpenID Connect client had not been created".into()),
                         }
-                        None => Ok("Nextcloud's OpenID Connect client had not been created".into()),
-                    },
-                    None => Err(ErrorView {
-                        code: ErrorCode::ManualCleanupRequired,
-                        message: format!("Nextcloud may hold the OpenID Connect client {name:?} ({client_id}) this setup created while its answer was lost, and its admin page does not list the clients here."),
-                        hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:remove {client_id} if occ oidc:list shows it (or delete it under Administration settings → Security → OpenID Connect clients)."),
-                    }),
+                    }
+                    None => Err(ErrorView::new(
+                        ErrorCode::ManualCleanupRequired,
+                        said!("error-oidc_client_may_remain", name = name, client_id = client_id),
+                        said!("hint-oidc_client_may_remain", client_id = client_id),
+                    )),
                 }
             }
-            Compensation::DeleteOidcClient { id: None, name, .. } => Err(ErrorView {
-                code: ErrorCode::ManualCleanupRequired,
-                message: format!("Nextcloud may hold an OpenID Connect client {name:?} that this setup created before it could record which one; Nextcloud lists its clients only on the server."),
-                hint: format!("On the Nextcloud server: sudo -u www-data php occ oidc:list, then sudo -u www-data php occ oidc:remove <client_id> for the client named {name:?} that no OpenProject uses (or delete it under Administration settings → Security → OpenID Connect clients)."),
-            }),
+            Compensation::DeleteOidcClient { id: None, name, .. } => Err(ErrorView::new(
+                ErrorCode::ManualCleanupRequired,
+                said!("error-oidc_client_unrecorded", name = name),
+                said!("hint-oidc_client_unrecorded", name = name),
+            )),
             Compensation::RestoreStorageMethod { storage_id, sso } => {
                 let patch = StoragePatch { sso: sso.clone(), two_way_oauth: sso.is_none(), ..StoragePatch::default() };
                 self.op.update_storage(*storage_id, &patch).await.map_err(|e| e.view())?;
@@ -579,10 +581,12 @@ impl Runner<'_> {
                 let Some(provider) = providers.iter().find(|p| p.identifier == *identifier) else {
                     return Ok(format!("Nextcloud's user_oidc had no provider {identifier:?} to delete"));
                 };
-                let confirmed = self.account.ok_or_else(|| ErrorView {
-                    code: ErrorCode::PasswordConfirmationRequired,
-                    message: format!("The user_oidc provider {identifier:?} this setup created could not be deleted: Nextcloud asks for password confirmation, which an app password cannot give."),
-                    hint: format!("Sign in to Nextcloud with the account password and finish the rollback, or delete the provider {identifier:?} under Administration settings → OpenID Connect."),
+                let confirmed = self.account.ok_or_else(|| {
+                    ErrorView::new(
+                        ErrorCode::PasswordConfirmationRequired,
+                        said!("error-user_oidc_provider_remains", provider = identifier),
+                        said!("hint-user_oidc_provider_remains", provider = identifier),
+                    )
                 })?;
                 confirmed.delete_user_oidc_provider(provider.id).await.map_err(|e| e.view())?;
                 Ok(format!("deleted Nextcloud's user_oidc provider {identifier:?}"))
@@ -672,11 +676,11 @@ pub async fn recover(runner: &Runner<'_>, job: &mut Job) {
         && failure.is_none_or(|code| matches!(code, ErrorCode::Timeout | ErrorCode::ConnectionDropped));
     job.log(EventKind::Interrupted);
     if job.error.is_none() {
-        job.error = Some(ErrorView {
-            code: ErrorCode::Interrupted,
-            message: format!("The setup was interrupted during \"{}\".", was.describe()),
-            hint: "Both sides are rolled back to the state before; then the setup can run again.".into(),
-        });
+        job.error = Some(ErrorView::new(
+            ErrorCode::Interrupted,
+            said!("error-interrupted").arg_said("phase", Said::new(crate::catalogue::key("phase", &was))),
+            said!("hint-interrupted"),
+        ));
     }
     runner.roll_back(job, &Secrets::default(), in_flight).await;
 }

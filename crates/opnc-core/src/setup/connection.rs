@@ -57,6 +57,9 @@ pub struct ConnectionState {
     pub storage_id: Option<i64>,
     pub storage_name: Option<String>,
     pub proof: Option<Proof>,
+    /// The connection's links, coloured by the proof.
+    #[serde(default)]
+    pub picture: Option<crate::picture::Picture>,
 }
 
 impl ConnectionState {
@@ -74,7 +77,7 @@ pub async fn storage(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<Opt
 /// The connection as it is now, proven from both sides (no proof when OpenProject has no storage for it).
 pub async fn state(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<ConnectionState, ClientError> {
     let Some(storage) = storage(op, nc).await? else {
-        return Ok(ConnectionState { storage_id: None, storage_name: None, proof: None });
+        return Ok(ConnectionState { storage_id: None, storage_name: None, proof: None, picture: None });
     };
     let project_folders = storage.has_application_password == Some(true);
     let proof = if storage.is_sso() {
@@ -82,7 +85,13 @@ pub async fn state(op: &OpenProjectClient, nc: &NextcloudClient) -> Result<Conne
     } else {
         prove(op, nc, &storage, project_folders).await?
     };
-    Ok(ConnectionState { storage_id: Some(storage.id), storage_name: Some(storage.name), proof: Some(proof) })
+    let picture = crate::picture::picture_of_proof(&proof, storage.is_sso(), project_folders);
+    Ok(ConnectionState {
+        storage_id: Some(storage.id),
+        storage_name: Some(storage.name),
+        proof: Some(proof),
+        picture: Some(picture),
+    })
 }
 
 /// What Nextcloud's integration points at, from its `openproject_instance_url`.

@@ -53,8 +53,24 @@ pub enum PlanMode {
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedChange {
     pub server: Server,
+    /// In English; faces say `said` in their language.
     pub action: String,
     pub phase: journal::Phase,
+    pub said: crate::catalogue::Said,
+}
+
+impl PlannedChange {
+    pub fn new(server: Server, phase: journal::Phase, said: crate::catalogue::Said) -> Self {
+        Self { server, action: said.english(), phase, said }
+    }
+}
+
+impl Plan {
+    /// Names what a rollback cannot bring back.
+    pub(crate) fn cannot_undo(&mut self, said: crate::catalogue::Said) {
+        self.unrestorable.push(said.english());
+        self.unrestorable_said.push(said);
+    }
 }
 
 /// Exactly what apply will change on each side, shown before anything is written.
@@ -69,6 +85,8 @@ pub struct Plan {
     pub changes: Vec<PlannedChange>,
     /// What a rollback cannot bring back, named before anything is written.
     pub unrestorable: Vec<String>,
+    /// The same, by their catalogue keys.
+    pub unrestorable_said: Vec<crate::catalogue::Said>,
     /// Delete this existing storage first (with --replace).
     pub replace_storage_id: Option<i64>,
     /// Nextcloud's "OpenProject" user exists: reuse it (new app password) instead of creating it.
@@ -99,6 +117,7 @@ pub fn plan(
         options: options.clone(),
         changes: Vec::new(),
         unrestorable: Vec::new(),
+        unrestorable_said: Vec::new(),
         replace_storage_id: None,
         reuse_project_folder: options.project_folders && facts.openproject_user_exists == Some(true),
         nextcloud_had_settings: facts.integration.as_ref().is_some_and(|i| i.is_set()),
@@ -123,63 +142,53 @@ pub fn plan(
         sso_apply::conversion_changes(&mut plan, storage);
         return Ok(plan);
     }
+    use crate::said;
     use journal::Phase;
-    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
-    let nc = |action: String| PlannedChange { server: Server::Nextcloud, action, phase: Phase::ConfigureNextcloud };
+    let op = |phase: Phase, action: crate::catalogue::Said| PlannedChange::new(Server::OpenProject, phase, action);
+    let nc = |action: crate::catalogue::Said| PlannedChange::new(Server::Nextcloud, Phase::ConfigureNextcloud, action);
     if let Some(existing) = facts.storage_for(nextcloud) {
         plan.replace_storage_id = Some(existing.id);
-        plan.changes.push(op(
-            Phase::ReplaceStorage,
-            format!("Delete the existing storage {:?} (id {}) for this Nextcloud", existing.name, existing.id),
-        ));
-        plan.unrestorable.push(format!(
-            "The replaced OpenProject storage {:?}, with its project links and file links, cannot be restored.",
-            existing.name
-        ));
+        plan.changes
+            .push(op(Phase::ReplaceStorage, said!("plan-delete_storage", name = &existing.name, id = existing.id)));
+        plan.cannot_undo(said!("plan-undo-replaced_storage", name = &existing.name));
     }
     if let Some(sso) = plan.sso.clone() {
         sso_apply::sso_changes(&mut plan, &sso);
         return Ok(plan);
     }
-    plan.changes.push(op(Phase::CreateStorage, format!("Create the file storage {:?} for {nextcloud} with a new OAuth application (its secret is shown once and copied to Nextcloud)", options.storage_name)));
+    plan.changes.push(op(
+        Phase::CreateStorage,
+        said!("plan-create_storage_oauth", name = &options.storage_name, nextcloud = nextcloud),
+    ));
     if plan.nextcloud_had_settings {
-        plan.changes.push(nc(
-            "Replace the OpenProject integration settings (the OpenProject URL, client id and secret)".into(),
-        ));
+        plan.changes.push(nc(said!("plan-replace_integration")));
     } else {
-        plan.changes.push(nc(format!("Set up the OpenProject integration for {openproject}")));
+        plan.changes.push(nc(said!("plan-set_up_integration", openproject = openproject)));
     }
-    plan.changes.push(nc("Create a new OAuth client \"OpenProject client\" (any earlier one is deleted)".into()));
+    plan.changes.push(nc(said!("plan-create_nextcloud_client")));
     if options.project_folders {
         if plan.reuse_project_folder {
-            plan.changes.push(nc(
-                "Reuse the existing \"OpenProject\" user, group and team folder, with a new app password".into(),
-            ));
+            plan.changes.push(nc(said!("plan-reuse_project_folder")));
         } else {
-            plan.changes
-                .push(nc("Create the \"OpenProject\" user, groups and team folder, and an app password".into()));
+            plan.changes.push(nc(said!("plan-create_project_folder")));
         }
-        plan.unrestorable.push("Nextcloud's \"OpenProject\" user, group and team folder stay after a rollback (the app protects them); the next run reuses them.".into());
+        plan.cannot_undo(said!("plan-undo-project_folder_stays"));
     } else {
-        plan.changes.push(nc("No project folders: any app password of the \"OpenProject\" user is removed".into()));
+        plan.changes.push(nc(said!("plan-no_project_folders")));
     }
-    plan.changes
-        .push(op(Phase::SetNextcloudClient, "Store Nextcloud's OAuth client id and secret in the storage".into()));
+    plan.changes.push(op(Phase::SetNextcloudClient, said!("plan-store_nextcloud_client")));
     if options.project_folders {
-        plan.changes.push(op(
-            Phase::SetApplicationPassword,
-            "Store the app password for automatically managed project folders".into(),
-        ));
+        plan.changes.push(op(Phase::SetApplicationPassword, said!("plan-store_app_password")));
     }
     if plan.nextcloud_had_settings {
-        plan.unrestorable.push("Nextcloud's previous OAuth client cannot come back (Nextcloud keeps only a hash of its secret): an OpenProject that used it must be given the new one.".into());
+        plan.cannot_undo(said!("plan-undo-previous_client"));
     }
     // Only what had users: a fresh pair has no user tokens to lose.
     if plan.replace_storage_id.is_some() {
-        plan.unrestorable.push("OpenProject users who had connected to Nextcloud must connect again: their tokens go with the replaced storage.".into());
+        plan.cannot_undo(said!("plan-undo-openproject_users_reconnect"));
     }
     if plan.nextcloud_had_settings {
-        plan.unrestorable.push("Nextcloud users who had connected to OpenProject must connect again: Nextcloud clears their tokens when its OpenProject client changes.".into());
+        plan.cannot_undo(said!("plan-undo-nextcloud_users_reconnect"));
     }
     Ok(plan)
 }

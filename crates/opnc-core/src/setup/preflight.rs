@@ -3,10 +3,12 @@
 use semver::Version;
 use serde::Serialize;
 
+use crate::catalogue::Said;
 use crate::error::{ErrorKind, Server};
 use crate::findings::{sort, Finding, FindingCode as C, Remedy, Severity};
 use crate::nextcloud::{NextcloudClient, OpenProjectReachability, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage};
+use crate::said;
 use crate::setup::SetupOptions;
 use crate::version::parse_server_version;
 
@@ -357,13 +359,21 @@ pub async fn run_scoped(
                             C::OpenprojectTooOld,
                             Severity::Blocker,
                             Some(Server::OpenProject),
-                            format!("OpenProject {version} has no API to create file storages."),
+                            said!("fm-openproject_too_old", version = version),
                         )
                         .evidence(format!("coreVersion {version}"))
-                        .fix("Upgrade OpenProject to 14.2 or later (12.5 at the very least)."),
+                        .fix(said!("ff-openproject_too_old")),
                     );
                 } else if *version < compat::OPENPROJECT_CONFIGURED_FIELD {
-                    push(Finding::new(C::OpenprojectWithoutConfiguredField, Severity::Info, Some(Server::OpenProject), "This OpenProject does not report `configured`; the assistant computes it from the OAuth application and client.").evidence(format!("coreVersion {version}")));
+                    push(
+                        Finding::new(
+                            C::OpenprojectWithoutConfiguredField,
+                            Severity::Info,
+                            Some(Server::OpenProject),
+                            said!("fm-openproject_without_configured_field"),
+                        )
+                        .evidence(format!("coreVersion {version}")),
+                    );
                 }
                 if *version < compat::OPENPROJECT_NO_STORAGES_MODULE {
                     push(
@@ -371,12 +381,10 @@ pub async fn run_scoped(
                             C::OpenprojectNeedsStoragesModule,
                             Severity::Warning,
                             Some(Server::OpenProject),
-                            "Before OpenProject 14.1 each project also needs the \"File storages\" module enabled.",
+                            said!("fm-openproject_needs_storages_module"),
                         )
                         .evidence(format!("coreVersion {version}"))
-                        .fix(
-                            "Project settings → Modules → tick \"File storages\" in each project that uses Nextcloud.",
-                        ),
+                        .fix(said!("ff-openproject_needs_storages_module")),
                     );
                 }
             }
@@ -386,10 +394,10 @@ pub async fn run_scoped(
                 C::OpenprojectNotAdmin,
                 Severity::Blocker,
                 Some(Server::OpenProject),
-                "The OpenProject account is not an administrator.",
+                said!("fm-openproject_not_admin"),
             )
             .evidence("GET /api/v3 has no coreVersion")
-            .fix("Use an API token of an OpenProject administrator."),
+            .fix(said!("ff-openproject_not_admin")),
         ),
         Err(e) if matches!(e.kind, ErrorKind::CredentialsRejected { .. }) => {
             push(Finding::from_error(C::OpenprojectCredentialsRejected, e))
@@ -403,9 +411,14 @@ pub async fn run_scoped(
         {
             let reached_as = crate::openproject::reached_as(op.base());
             push(
-                Finding::new(C::HostNameMismatch, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject's host name setting is {host_name:?}, but it is reached as {reached_as:?}: OAuth callbacks would go to the wrong address."))
-                    .evidence(format!("configuration hostName {host_name:?}"))
-                    .fix(format!("Set Administration → System settings → Host name in OpenProject (or OPENPROJECT_HOST__NAME) to {reached_as:?}, or use the address it names.")),
+                Finding::new(
+                    C::HostNameMismatch,
+                    Severity::Blocker,
+                    Some(Server::OpenProject),
+                    said!("fm-host_name_mismatch", setting = host_name, reached = &reached_as),
+                )
+                .evidence(format!("configuration hostName {host_name:?}"))
+                .fix(said!("ff-host_name_mismatch", reached = &reached_as)),
             );
         }
     }
@@ -416,9 +429,14 @@ pub async fn run_scoped(
         // opf/openproject `Storages::Storage.visible`: storages are visible through project permissions,
         // so with no active project even an admin may get 404 for the storage just created.
         push(
-            Finding::new(C::OpenprojectNoActiveProject, Severity::Warning, Some(Server::OpenProject), "OpenProject has no active project: it may then hide the new storage even from administrators, and nobody can use it.")
-                .evidence("GET /api/v3/projects?filters=[active=t]: total 0")
-                .fix("Create (or unarchive) at least one project in OpenProject first."),
+            Finding::new(
+                C::OpenprojectNoActiveProject,
+                Severity::Warning,
+                Some(Server::OpenProject),
+                said!("fm-openproject_no_active_project"),
+            )
+            .evidence("GET /api/v3/projects?filters=[active=t]: total 0")
+            .fix(said!("ff-openproject_no_active_project")),
         );
     }
 
@@ -432,10 +450,11 @@ pub async fn run_scoped(
                         C::NextcloudMaintenance,
                         Severity::Blocker,
                         Some(Server::Nextcloud),
-                        "Nextcloud is in maintenance mode.",
+                        said!("fm-nextcloud_maintenance"),
                     )
                     .evidence("status.php maintenance=true")
-                    .fix("sudo -u www-data php occ maintenance:mode --off"),
+                    .fix(said!("ff-nextcloud_maintenance"))
+                    .command("sudo -u www-data php occ maintenance:mode --off"),
                 );
             }
             let major = status.versionstring.split('.').next().and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
@@ -445,10 +464,10 @@ pub async fn run_scoped(
                         C::NextcloudTooOld,
                         Severity::Blocker,
                         Some(Server::Nextcloud),
-                        format!("OpenProject needs Nextcloud {} or later.", compat::NEXTCLOUD_MAJOR),
+                        said!("fm-nextcloud_too_old", needed = compat::NEXTCLOUD_MAJOR),
                     )
                     .evidence(format!("Nextcloud {}", status.versionstring))
-                    .fix("Upgrade Nextcloud."),
+                    .fix(said!("ff-nextcloud_too_old")),
                 );
             }
         }
@@ -461,10 +480,10 @@ pub async fn run_scoped(
                 C::NextcloudNotAdmin,
                 Severity::Blocker,
                 Some(Server::Nextcloud),
-                format!("The Nextcloud account {:?} is not an administrator.", u.id),
+                said!("fm-nextcloud_not_admin", user = &u.id),
             )
             .evidence("not in group admin")
-            .fix("Sign in with a Nextcloud administrator."),
+            .fix(said!("ff-nextcloud_not_admin")),
         ),
         Err(e) if matches!(e.kind, ErrorKind::CredentialsRejected { .. }) => {
             push(Finding::from_error(C::NextcloudCredentialsRejected, e))
@@ -482,19 +501,28 @@ pub async fn run_scoped(
         }
         (None, Ok(Some(app))) => {
             facts.integration_version = Some(app.version.clone());
-            push(Finding::new(C::IntegrationAppDisabled, Severity::Blocker, Some(Server::Nextcloud), "The OpenProject Integration app is installed but not enabled.")
+            push(
+                Finding::new(
+                    C::IntegrationAppDisabled,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    said!("fm-integration_app_disabled"),
+                )
                 .evidence(format!("{INTEGRATION_APP} {} is not in the capabilities", app.version))
-                .fix("sudo -u www-data php occ app:enable integration_openproject (or let the assistant enable it: that needs the account password, not an app password)"));
+                .fix(said!("ff-integration_app_disabled"))
+                .command("sudo -u www-data php occ app:enable integration_openproject"),
+            );
         }
         (None, _) if status.is_ok() => push(
             Finding::new(
                 C::IntegrationAppMissing,
                 Severity::Blocker,
                 Some(Server::Nextcloud),
-                "The OpenProject Integration app is not installed in Nextcloud.",
+                said!("fm-integration_app_missing"),
             )
             .evidence("no integration_openproject capability")
-            .fix("sudo -u www-data php occ app:install integration_openproject"),
+            .fix(said!("ff-install_app_on_nextcloud"))
+            .command("sudo -u www-data php occ app:install integration_openproject"),
         ),
         _ => {}
     }
@@ -505,10 +533,11 @@ pub async fn run_scoped(
                     C::IntegrationAppTooOld,
                     Severity::Blocker,
                     Some(Server::Nextcloud),
-                    format!("OpenProject needs the OpenProject Integration app {} or later.", compat::INTEGRATION_APP),
+                    said!("fm-integration_app_too_old", needed = compat::INTEGRATION_APP),
                 )
                 .evidence(format!("installed {version}"))
-                .fix("sudo -u www-data php occ app:update integration_openproject"),
+                .fix(said!("ff-update_app_on_nextcloud"))
+                .command("sudo -u www-data php occ app:update integration_openproject"),
             );
         }
     }
@@ -522,20 +551,22 @@ pub async fn run_scoped(
                     C::GroupfoldersMissing,
                     Severity::Blocker,
                     Some(Server::Nextcloud),
-                    "Automatically managed project folders need the Team folders (groupfolders) app.",
+                    said!("fm-groupfolders_missing"),
                 )
                 .evidence("groupfolders not installed")
-                .fix("sudo -u www-data php occ app:install groupfolders"),
+                .fix(said!("ff-install_app_on_nextcloud"))
+                .command("sudo -u www-data php occ app:install groupfolders"),
             ),
             (Some(_), false) => push(
                 Finding::new(
                     C::GroupfoldersDisabled,
                     Severity::Blocker,
                     Some(Server::Nextcloud),
-                    "The Team folders (groupfolders) app is installed but not enabled.",
+                    said!("fm-groupfolders_disabled"),
                 )
                 .evidence("groupfolders_enabled=false")
-                .fix("sudo -u www-data php occ app:enable groupfolders"),
+                .fix(said!("ff-enable_app_on_nextcloud"))
+                .command("sudo -u www-data php occ app:enable groupfolders"),
             ),
             (Some(version), true) => {
                 if parse_server_version(version).is_some_and(|v| v < compat::GROUPFOLDERS) {
@@ -544,10 +575,11 @@ pub async fn run_scoped(
                             C::GroupfoldersTooOld,
                             Severity::Blocker,
                             Some(Server::Nextcloud),
-                            format!("OpenProject needs Team folders {} or later.", compat::GROUPFOLDERS),
+                            said!("fm-groupfolders_too_old_plain", needed = compat::GROUPFOLDERS),
                         )
                         .evidence(format!("groupfolders {version}"))
-                        .fix("sudo -u www-data php occ app:update groupfolders"),
+                        .fix(said!("ff-update_app_on_nextcloud"))
+                        .command("sudo -u www-data php occ app:update groupfolders"),
                     );
                 }
             }
@@ -557,9 +589,10 @@ pub async fn run_scoped(
         Ok(echo) => {
             facts.authorization_header_intact = Some(echo.intact());
             if !echo.intact() {
-                push(Finding::new(C::AuthorizationHeaderStripped, Severity::Blocker, Some(Server::Nextcloud), "The web server in front of Nextcloud removes the Authorization header, so OpenProject's requests cannot authenticate.")
+                push(Finding::new(C::AuthorizationHeaderStripped, Severity::Blocker, Some(Server::Nextcloud), said!("fm-authorization_header_stripped"))
                     .evidence(format!("check-config echoed {:?}", echo.authorization_header.clone().unwrap_or_default()))
-                    .fix("Apache: in the Nextcloud vhost or .htaccess add `RewriteEngine On` and `RewriteRule .* - [env=HTTP_AUTHORIZATION:%{HTTP:Authorization}]` (or `SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1`); nginx with PHP-FPM: `fastcgi_param HTTP_AUTHORIZATION $http_authorization;`"));
+                    .fix(said!("ff-authorization_header_stripped"))
+                    .command("RewriteEngine On\nRewriteRule .* - [env=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n# nginx with PHP-FPM instead:\nfastcgi_param HTTP_AUTHORIZATION $http_authorization;"));
             }
         }
         Err(e) if facts.integration_enabled => push(Finding::from_error(C::AuthorizationHeaderStripped, e)),
@@ -568,18 +601,35 @@ pub async fn run_scoped(
     match &reach {
         Ok(r) => {
             facts.reachability = Some(r.clone());
-            let blocked = |evidence: String, fix: &str| {
-                Finding::new(C::NextcloudCannotReachOpenproject, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud cannot reach OpenProject at this address.").evidence(evidence).fix(fix.to_owned())
+            let blocked = |evidence: String, fix: Said| {
+                Finding::new(
+                    C::NextcloudCannotReachOpenproject,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    said!("fm-nextcloud_cannot_reach_openproject"),
+                )
+                .evidence(evidence)
+                .fix(fix)
             };
             match r {
                 OpenProjectReachability::Valid => {}
-                OpenProjectReachability::LocalRemoteServersNotAllowed => push(blocked("is-valid-op-instance: local_remote_servers_not_allowed".into(), "OpenProject is on a local or private address, which Nextcloud refuses by default: sudo -u www-data php occ config:system:set allow_local_remote_servers --value true --type bool")),
-                OpenProjectReachability::NetworkError(d) | OpenProjectReachability::RequestException(d) => push(blocked(format!("is-valid-op-instance: {d}"), "Check DNS, firewall and TLS trust from the Nextcloud server to OpenProject (for a private CA: sudo -u www-data php occ security:certificates:import <ca.pem>).")),
-                OpenProjectReachability::ClientException(d) | OpenProjectReachability::ServerException(d) => push(blocked(format!("is-valid-op-instance: {d}"), "From Nextcloud's side this address is not OpenProject: check the URL and any reverse proxy.")),
-                OpenProjectReachability::NotValidUrl | OpenProjectReachability::Other(_) => push(blocked(format!("is-valid-op-instance: {r:?}"), "Check the OpenProject URL.")),
+                OpenProjectReachability::LocalRemoteServersNotAllowed => push(blocked("is-valid-op-instance: local_remote_servers_not_allowed".into(), said!("ff-local_remote_servers")).command("sudo -u www-data php occ config:system:set allow_local_remote_servers --value true --type bool")),
+                OpenProjectReachability::NetworkError(d) | OpenProjectReachability::RequestException(d) => push(blocked(format!("is-valid-op-instance: {d}"), said!("ff-nextcloud_network_to_openproject"))),
+                OpenProjectReachability::ClientException(d) | OpenProjectReachability::ServerException(d) => push(blocked(format!("is-valid-op-instance: {d}"), said!("ff-nextcloud_sees_no_openproject"))),
+                OpenProjectReachability::NotValidUrl | OpenProjectReachability::Other(_) => push(blocked(format!("is-valid-op-instance: {r:?}"), said!("ff-check_openproject_url"))),
             }
         }
-        Err(e) if e.status() == Some(412) => push(Finding::new(C::NextcloudReachabilityUnchecked, Severity::Warning, Some(Server::Nextcloud), "This Nextcloud version cannot be asked over the API whether it reaches OpenProject; OpenProject's own check runs when the storage is created.").evidence("is-valid-op-instance: 412 CSRF check failed").fix("If users later cannot open work packages from Nextcloud, test from the Nextcloud server: curl -sS <OpenProject URL>/api/v3 (a 401 JSON answer means it is reachable).")),
+        Err(e) if e.status() == Some(412) => push(
+            Finding::new(
+                C::NextcloudReachabilityUnchecked,
+                Severity::Warning,
+                Some(Server::Nextcloud),
+                said!("fm-nextcloud_reachability_unchecked"),
+            )
+            .evidence("is-valid-op-instance: 412 CSRF check failed")
+            .fix(said!("ff-nextcloud_reachability_unchecked"))
+            .command(format!("curl -sS {}/api/v3", op.base())),
+        ),
         Err(_) => {}
     }
     for (server, url) in [(Server::OpenProject, op.base()), (Server::Nextcloud, nc.base())] {
@@ -589,10 +639,10 @@ pub async fn run_scoped(
                     C::InsecureHttp,
                     Severity::Warning,
                     Some(server),
-                    format!("{server} is reached over plain http: OAuth secrets cross the network unencrypted."),
+                    said!("fm-insecure_http").server("server", server),
                 )
                 .evidence(url.to_string())
-                .fix("Serve it over https."),
+                .fix(said!("ff-insecure_http")),
             );
         }
     }
@@ -639,17 +689,40 @@ pub async fn run_scoped(
         let to_oauth = options.sso.is_none() && storage.is_sso() && nc_method == "oidc";
         if connected && !options.replace_existing && to_sso {
             converting = true;
-            push(Finding::new(C::ConvertToSso, Severity::Info, None, format!("OpenProject storage {:?} and Nextcloud are connected with two-way OAuth; they are switched to SSO in place (file links and project folders stay). Users then sign in through the identity provider.", storage.name))
-                .evidence(format!("storage {} TwoWayOAuth2, Nextcloud authorization_method {nc_method:?}", storage.id)));
+            push(
+                Finding::new(C::ConvertToSso, Severity::Info, None, said!("fm-convert_to_sso", name = &storage.name))
+                    .evidence(format!(
+                        "storage {} TwoWayOAuth2, Nextcloud authorization_method {nc_method:?}",
+                        storage.id
+                    )),
+            );
         } else if connected && !options.replace_existing && to_oauth && oauth_parts {
             converting = true;
-            push(Finding::new(C::ConvertToOauth, Severity::Info, None, format!("OpenProject storage {:?} and Nextcloud are connected with SSO, and both still hold their OAuth parts: they are switched back to two-way OAuth in place. Users then connect their accounts with OAuth again.", storage.name))
-                .evidence(format!("storage {} OAuth2SSO with OAuth application {:?}", storage.id, storage.oauth_application.as_ref().map(|a| a.client_id.clone()))));
+            push(
+                Finding::new(
+                    C::ConvertToOauth,
+                    Severity::Info,
+                    None,
+                    said!("fm-convert_to_oauth", name = &storage.name),
+                )
+                .evidence(format!(
+                    "storage {} OAuth2SSO with OAuth application {:?}",
+                    storage.id,
+                    storage.oauth_application.as_ref().map(|a| a.client_id.clone())
+                )),
+            );
         } else if !options.replace_existing && to_oauth {
-            push(Finding::new(C::SsoNotConvertible, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject storage {:?} was set up with SSO: it has no OAuth application, which OpenProject makes only on its admin pages, so it cannot be switched to two-way OAuth in place.", storage.name))
+            push(
+                Finding::new(
+                    C::SsoNotConvertible,
+                    Severity::Blocker,
+                    Some(Server::OpenProject),
+                    said!("fm-sso_not_convertible", name = &storage.name),
+                )
                 .evidence(format!("storage {} OAuth2SSO, no oauthApplication", storage.id))
-                .fix("Set the connection up again with two-way OAuth, replacing what is there (file links to the storage are lost), or keep SSO.")
-                .remedy(Remedy::SetupReplacing));
+                .fix(said!("ff-sso_not_convertible"))
+                .remedy(Remedy::SetupReplacing),
+            );
         } else if connected && method_matches {
             already_configured = true;
             push(
@@ -657,18 +730,22 @@ pub async fn run_scoped(
                     C::AlreadyConfigured,
                     Severity::Info,
                     None,
-                    format!(
-                        "OpenProject storage {:?} and Nextcloud are already connected; setup will only prove it.",
-                        storage.name
-                    ),
+                    said!("fm-already_configured", name = &storage.name),
                 )
                 .evidence(format!("storage {} configured, client ids match", storage.id)),
             );
         } else if !options.replace_existing {
-            push(Finding::new(C::StorageExistsForHost, Severity::Blocker, Some(Server::OpenProject), format!("OpenProject already has a storage for this Nextcloud ({:?}), and the pair is not fully connected.", storage.name))
+            push(
+                Finding::new(
+                    C::StorageExistsForHost,
+                    Severity::Blocker,
+                    Some(Server::OpenProject),
+                    said!("fm-storage_exists_for_host", name = &storage.name),
+                )
                 .evidence(format!("storage {} host {}", storage.id, storage.host))
-                .fix("Replace it (it is deleted and created again; file links to it are lost), or delete it in OpenProject under Administration → Files.")
-                .remedy(Remedy::SetupReplacing));
+                .fix(said!("ff-storage_exists_for_host"))
+                .remedy(Remedy::SetupReplacing),
+            );
         }
     } else if facts.storages.iter().any(|s| s.name == options.storage_name) {
         push(
@@ -676,22 +753,35 @@ pub async fn run_scoped(
                 C::StorageNameTaken,
                 Severity::Blocker,
                 Some(Server::OpenProject),
-                format!("A storage named {:?} already exists in OpenProject for another host.", options.storage_name),
+                said!("fm-storage_name_taken", name = &options.storage_name),
             )
             .evidence("name taken")
-            .fix("Choose another name for the storage.")
+            .fix(said!("ff-storage_name_taken"))
             .remedy(Remedy::SetupWithAnotherName),
         );
     }
     if let Some(integration) = facts.integration.clone().filter(NextcloudIntegration::is_set) {
         if !nc_points_here {
-            let f = Finding::new(C::IntegrationConfiguredForOtherOpenproject, if options.replace_existing { Severity::Warning } else { Severity::Blocker }, Some(Server::Nextcloud), "Nextcloud's OpenProject integration points at another OpenProject; setting it up here replaces that connection.")
-                .evidence(format!("openproject_instance_url {}", integration.openproject_url))
-                .fix("Replace Nextcloud's integration settings with this OpenProject's (the other OpenProject's connection ends).")
-                .remedy(Remedy::SetupReplacing);
+            let f = Finding::new(
+                C::IntegrationConfiguredForOtherOpenproject,
+                if options.replace_existing { Severity::Warning } else { Severity::Blocker },
+                Some(Server::Nextcloud),
+                said!("fm-integration_configured_for_other_openproject"),
+            )
+            .evidence(format!("openproject_instance_url {}", integration.openproject_url))
+            .fix(said!("ff-integration_configured_for_other_openproject"))
+            .remedy(Remedy::SetupReplacing);
             push(f);
         } else if !already_configured {
-            push(Finding::new(C::IntegrationConfiguredForThisOpenproject, Severity::Info, Some(Server::Nextcloud), "Nextcloud already has settings for this OpenProject; they are replaced (Nextcloud's OAuth client is recreated).").evidence(format!("openproject_instance_url {}", integration.openproject_url)));
+            push(
+                Finding::new(
+                    C::IntegrationConfiguredForThisOpenproject,
+                    Severity::Info,
+                    Some(Server::Nextcloud),
+                    said!("fm-integration_configured_for_this_openproject"),
+                )
+                .evidence(format!("openproject_instance_url {}", integration.openproject_url)),
+            );
         }
     }
     if options.project_folders {
@@ -700,11 +790,35 @@ pub async fn run_scoped(
             // showing it (`updateIntegration`, lib/Controller/ConfigController.php; measured), and a POST with the
             // project folder is a 409 for the existing user: the folder cannot be reused.
             (Some(true), _) if converting => {}
-            (Some(true), _) if options.sso.is_some() => push(Finding::new(C::SsoProjectFolderNotReusable, Severity::Blocker, Some(Server::Nextcloud), "Nextcloud's \"OpenProject\" user exists from an earlier setup, and in SSO mode Nextcloud hands out no new app password for it (integration_openproject makes one but does not show it).")
+            (Some(true), _) if options.sso.is_some() => push(
+                Finding::new(
+                    C::SsoProjectFolderNotReusable,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    said!("fm-sso_project_folder_not_reusable"),
+                )
                 .evidence("user OpenProject exists; PATCH /setup in oidc mode answers only {\"status\"}")
-                .fix("Set up SSO without project folders, or set the pair up with two-way OAuth (which reuses the folder) and then convert it to SSO.")),
-            (Some(true), _) => push(Finding::new(C::ProjectFolderEntitiesExist, Severity::Info, Some(Server::Nextcloud), "Nextcloud's \"OpenProject\" user, group and team folder exist from an earlier setup; they are reused and get a new app password.").evidence("user OpenProject exists")),
-            (Some(false), Some(true)) => push(Finding::new(C::ProjectFolderGroupConflict, Severity::Blocker, Some(Server::Nextcloud), "A group \"OpenProject\" exists without the \"OpenProject\" user; Nextcloud refuses to set up project folders then.").evidence("group OpenProject exists, user does not").fix("Rename or delete the group \"OpenProject\" in Nextcloud (Accounts → Groups), or set up without project folders.")),
+                .fix(said!("ff-sso_project_folder_not_reusable")),
+            ),
+            (Some(true), _) => push(
+                Finding::new(
+                    C::ProjectFolderEntitiesExist,
+                    Severity::Info,
+                    Some(Server::Nextcloud),
+                    said!("fm-project_folder_entities_exist"),
+                )
+                .evidence("user OpenProject exists"),
+            ),
+            (Some(false), Some(true)) => push(
+                Finding::new(
+                    C::ProjectFolderGroupConflict,
+                    Severity::Blocker,
+                    Some(Server::Nextcloud),
+                    said!("fm-project_folder_group_conflict"),
+                )
+                .evidence("group OpenProject exists, user does not")
+                .fix(said!("ff-project_folder_group_conflict")),
+            ),
             _ => {}
         }
     }

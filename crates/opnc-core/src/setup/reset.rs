@@ -110,11 +110,11 @@ impl ResetError {
 
     fn incomplete(what: &str, done: &[String]) -> Self {
         Self {
-            error: ErrorView {
-                code: ErrorCode::IncompleteAnswer,
-                message: format!("Nextcloud's answer did not contain {what}."),
-                hint: "Run the same reset again.".into(),
-            },
+            error: ErrorView::new(
+                ErrorCode::IncompleteAnswer,
+                crate::said!("error-reset_incomplete", what = what),
+                crate::said!("hint-reset_again"),
+            ),
             done: done.to_vec(),
         }
     }
@@ -139,11 +139,11 @@ async fn finish(
     if !proof.ok() {
         let failed: Vec<String> = proof.failed().iter().map(|c| c.name.to_owned()).collect();
         return Err(ResetError {
-            error: ErrorView {
-                code: ErrorCode::ProofFailed,
-                message: format!("After the reset the pair does not work: {}.", failed.join(", ")),
-                hint: "Look at the connection's state for the details, then run the same reset again.".into(),
-            },
+            error: ErrorView::new(
+                ErrorCode::ProofFailed,
+                crate::said!("error-reset_proof_failed", failed = failed.join(", ")),
+                crate::said!("hint-reset_proof_failed"),
+            ),
             done: steps,
         });
     }
@@ -167,11 +167,11 @@ pub async fn replace_nextcloud_oauth(
     let (client_id, secret) = (client_id.map_err(|e| fail(e, &done))?, secret.map_err(|e| fail(e, &done))?);
     let Some(secret) = secret else {
         return Err(ResetError {
-            error: ErrorView {
-                code: ErrorCode::IncompleteAnswer,
-                message: "Nextcloud does not show the OpenProject client secret it holds, which a new Nextcloud client needs.".into(),
-                hint: "Replace OpenProject's OAuth values instead: that gives Nextcloud new OpenProject values and a new client with them.".into(),
-            },
+            error: ErrorView::new(
+                ErrorCode::IncompleteAnswer,
+                crate::said!("error-reset_secret_hidden"),
+                crate::said!("hint-reset_secret_hidden"),
+            ),
             done,
         });
     };
@@ -290,14 +290,11 @@ pub async fn replace_openproject_oauth(
     let now_id = now.oauth_application.as_ref().map(|a| a.client_id.clone());
     if now_id.as_deref() != Some(replaced.client_id.as_str()) || now_id == before {
         return Err(ResetError {
-            error: ErrorView {
-                code: ErrorCode::ProofFailed,
-                message: "OpenProject's API does not show the new OAuth client id after the replace.".into(),
-                hint: format!(
-                    "Check the storage at {} and run the reset again.",
-                    openproject_oauth_page(op, storage.id)
-                ),
-            },
+            error: ErrorView::new(
+                ErrorCode::ProofFailed,
+                crate::said!("error-reset_client_not_shown"),
+                crate::said!("hint-reset_client_not_shown", page = openproject_oauth_page(op, storage.id)),
+            ),
             done,
         });
     }

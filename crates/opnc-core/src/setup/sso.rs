@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::Said;
 use crate::compat;
 use crate::error::{ClientError, Server};
 use crate::findings::{sort, Finding, FindingCode as C, Severity};
@@ -15,7 +16,7 @@ use crate::nextcloud::NextcloudClient;
 use crate::oidc::{self, Discovery};
 use crate::openproject::OpenProjectClient;
 use crate::version::parse_server_version;
-use crate::{ServerUrl, UrlPolicy};
+use crate::{said, ServerUrl, UrlPolicy};
 
 /// Which identity provider the pair would trust.
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +72,7 @@ impl SsoReadiness {
     }
 }
 
-fn blocker(code: C, server: Server, message: impl Into<String>) -> Finding {
+fn blocker(code: C, server: Server, message: Said) -> Finding {
     Finding::new(code, Severity::Blocker, Some(server), message)
 }
 
@@ -120,13 +121,10 @@ pub async fn readiness(
                     blocker(
                         C::SsoOpenprojectTooOld,
                         Server::OpenProject,
-                        format!(
-                            "Storages with SSO need OpenProject {} or later; this one is {version}.",
-                            compat::OPENPROJECT_SSO
-                        ),
+                        said!("fm-sso_openproject_too_old", needed = compat::OPENPROJECT_SSO, version = &version),
                     )
                     .evidence(format!("coreVersion {version}"))
-                    .fix("Update OpenProject, or connect the pair with two-way OAuth."),
+                    .fix(said!("ff-sso_openproject_too_old")),
                 );
             }
         }
@@ -137,9 +135,13 @@ pub async fn readiness(
         facts.sso_feature = Some(has);
         if !has {
             findings.push(
-                blocker(C::SsoEnterpriseFeatureMissing, Server::OpenProject, format!("OpenProject's Enterprise token does not include `{}`: it refuses storages with SSO (enterprise_plan_required).", compat::OPENPROJECT_SSO_FEATURE))
-                    .evidence(format!("availableFeatures {:?}", configuration.available_features))
-                    .fix("Add an Enterprise token with the Nextcloud SSO feature (Administration → Enterprise edition), or connect the pair with two-way OAuth."),
+                blocker(
+                    C::SsoEnterpriseFeatureMissing,
+                    Server::OpenProject,
+                    said!("fm-sso_enterprise_feature_missing", feature = compat::OPENPROJECT_SSO_FEATURE),
+                )
+                .evidence(format!("availableFeatures {:?}", configuration.available_features))
+                .fix(said!("ff-sso_enterprise_feature_missing")),
             );
         }
     }
@@ -157,13 +159,11 @@ pub async fn readiness(
                 blocker(
                     C::SsoIntegrationTooOld,
                     Server::Nextcloud,
-                    format!(
-                        "SSO needs the OpenProject Integration app {} or later in Nextcloud.",
-                        compat::INTEGRATION_AUTHORIZATION_METHOD
-                    ),
+                    said!("fm-sso_integration_too_old", needed = compat::INTEGRATION_AUTHORIZATION_METHOD),
                 )
                 .evidence(format!("integration_openproject {}", version.unwrap_or_default()))
-                .fix("sudo -u www-data php occ app:update integration_openproject"),
+                .fix(said!("ff-update_app_on_nextcloud"))
+                .command("sudo -u www-data php occ app:update integration_openproject"),
             );
         }
     }
@@ -176,10 +176,11 @@ pub async fn readiness(
                 blocker(
                     C::SsoNextcloudAppMissing,
                     Server::Nextcloud,
-                    format!("SSO needs the Nextcloud app `{id}` {min} or later."),
+                    said!("fm-sso_nextcloud_app_missing", app = id, needed = min),
                 )
                 .evidence(seen)
-                .fix(format!("sudo -u www-data php occ app:install {id} (or app:update / app:enable {id})")),
+                .fix(said!("ff-sso_nextcloud_app_missing", app = id))
+                .command(format!("sudo -u www-data php occ app:install {id}")),
             );
         }
         version
@@ -196,14 +197,24 @@ pub async fn readiness(
     }
     if let IdentityProvider::External { oidc_provider, .. } = choice {
         match oidc_provider {
-            Some(wanted) if facts.user_oidc_app.is_some() && !facts.user_oidc_providers.contains(wanted) => findings.push(
-                blocker(C::SsoProviderUnknown, Server::Nextcloud, format!("Nextcloud's user_oidc has no provider {wanted:?}."))
+            Some(wanted) if facts.user_oidc_app.is_some() && !facts.user_oidc_providers.contains(wanted) => findings
+                .push(
+                    blocker(
+                        C::SsoProviderUnknown,
+                        Server::Nextcloud,
+                        said!("fm-sso_provider_unknown_named", provider = wanted),
+                    )
                     .evidence(format!("user_oidc providers: {:?}", facts.user_oidc_providers))
-                    .fix("Name one of the providers user_oidc has, or leave it out to have one created for the identity provider."),
-            ),
+                    .fix(said!("ff-sso_provider_unknown_named")),
+                ),
             None if !facts.user_oidc_providers.is_empty() => findings.push(
-                Finding::new(C::SsoProvidersFound, Severity::Info, Some(Server::Nextcloud), format!("Nextcloud's user_oidc already trusts {}: one of them can stand for the identity provider.", facts.user_oidc_providers.join(", ")))
-                    .evidence(format!("user_oidc providers: {:?}", facts.user_oidc_providers)),
+                Finding::new(
+                    C::SsoProvidersFound,
+                    Severity::Info,
+                    Some(Server::Nextcloud),
+                    said!("fm-sso_providers_found", providers = facts.user_oidc_providers.join(", ")),
+                )
+                .evidence(format!("user_oidc providers: {:?}", facts.user_oidc_providers)),
             ),
             _ => {}
         }
@@ -215,9 +226,13 @@ pub async fn readiness(
             if let IdentityProvider::External { token_exchange: true, .. } = choice {
                 if !found.token_exchange() {
                     findings.push(
-                        blocker(C::SsoTokenExchangeUnsupported, Server::IdentityProvider, "The identity provider does not offer token exchange, which this setup asks for.")
-                            .evidence(format!("grant_types_supported {:?}", found.grant_types_supported))
-                            .fix("Enable standard token exchange for both clients at the identity provider (Keycloak: the client's \"Standard token exchange\"), or set the pair up without token exchange."),
+                        blocker(
+                            C::SsoTokenExchangeUnsupported,
+                            Server::IdentityProvider,
+                            said!("fm-sso_token_exchange_unsupported_choice"),
+                        )
+                        .evidence(format!("grant_types_supported {:?}", found.grant_types_supported))
+                        .fix(said!("ff-sso_token_exchange_unsupported_choice")),
                     );
                 }
             }
@@ -336,9 +351,14 @@ impl IdentityProvider {
 pub fn issuer_port_dropped(discovery: &Discovery) -> Option<Finding> {
     let port = url::Url::parse(&discovery.issuer).ok()?.port()?;
     Some(
-        Finding::new(C::SsoIssuerPortDropped, Severity::Warning, Some(Server::Nextcloud), format!("Nextcloud's issuer has a port ({port}); the oidc app (2.0.9) leaves the port out of the tokens it makes for OpenProject, which then may not find its provider."))
-            .evidence(format!("issuer {}", discovery.issuer))
-            .fix("Serve Nextcloud on the default port (443) for SSO with Nextcloud Hub, or use an external identity provider."),
+        Finding::new(
+            C::SsoIssuerPortDropped,
+            Severity::Warning,
+            Some(Server::Nextcloud),
+            said!("fm-sso_issuer_port_dropped", port = port),
+        )
+        .evidence(format!("issuer {}", discovery.issuer))
+        .fix(said!("ff-sso_issuer_port_dropped")),
     )
 }
 
@@ -416,29 +436,29 @@ pub fn choice_findings(
     account_password: bool,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let incomplete = |message: String, fix: &str| {
-        blocker(C::SsoChoiceIncomplete, Server::Nextcloud, message).evidence("the SSO choice").fix(fix.to_owned())
+    let incomplete = |message: Said, fix: Said| {
+        blocker(C::SsoChoiceIncomplete, Server::Nextcloud, message).evidence("the SSO choice").fix(fix)
     };
     let mut user_oidc_writes = facts.store_login_token != Some(true);
     if let IdentityProvider::External { token_exchange, oidc_provider, .. } = &options.provider {
         match (oidc_provider, &options.new_provider) {
-            (None, None) => findings.push(incomplete(
-                "Nextcloud needs a user_oidc provider for the identity provider: name one, or give Nextcloud's client at the identity provider to have one created.".into(),
-                "Name the user_oidc provider (its identifier), or give Nextcloud's client id and secret at the identity provider.",
-            )),
+            (None, None) => {
+                findings.push(incomplete(said!("fm-sso_choice_no_provider"), said!("ff-sso_choice_no_provider")))
+            }
             (None, Some(new)) => {
                 user_oidc_writes = true;
                 if new.client_id.trim().is_empty() || new.client_secret.expose().is_empty() {
-                    findings.push(incomplete(
-                        "Creating the user_oidc provider needs Nextcloud's client id and secret at the identity provider.".into(),
-                        "Give both: the client id, and the secret (asked for, or from the environment; never on the command line).",
-                    ));
+                    findings.push(incomplete(said!("fm-sso_choice_no_client"), said!("ff-sso_choice_no_client")));
                 }
                 if facts.user_oidc_providers.contains(&new.identifier) {
                     findings.push(
-                        blocker(C::SsoProviderExists, Server::Nextcloud, format!("Nextcloud's user_oidc already has a provider {:?}.", new.identifier))
-                            .evidence(format!("user_oidc providers: {:?}", facts.user_oidc_providers))
-                            .fix("Use that provider (name it), or choose another identifier for the new one."),
+                        blocker(
+                            C::SsoProviderExists,
+                            Server::Nextcloud,
+                            said!("fm-sso_provider_exists", provider = &new.identifier),
+                        )
+                        .evidence(format!("user_oidc providers: {:?}", facts.user_oidc_providers))
+                        .fix(said!("ff-sso_provider_exists")),
                     );
                 }
             }
@@ -446,8 +466,8 @@ pub fn choice_findings(
         }
         if *token_exchange && options.openproject_client_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
             findings.push(incomplete(
-                "With token exchange, Nextcloud checks that OpenProject's tokens are made for OpenProject's client at the identity provider: its client id is needed.".into(),
-                "Give OpenProject's client id at the identity provider (the client of OpenProject's OpenID provider).",
+                said!("fm-sso_choice_no_openproject_client"),
+                said!("ff-sso_choice_no_openproject_client"),
             ));
         }
     }
@@ -459,36 +479,55 @@ pub fn choice_findings(
             .filter(|v| *v < compat::OPENPROJECT_SSO_PROJECT_FOLDERS)
         {
             findings.push(
-                blocker(C::SsoProjectFoldersTooOld, Server::OpenProject, format!("Automatically managed project folders with SSO need OpenProject {} or later; this one is {version}.", compat::OPENPROJECT_SSO_PROJECT_FOLDERS))
-                    .evidence(format!("coreVersion {version}"))
-                    .fix("Set up without project folders, or update OpenProject first."),
+                blocker(
+                    C::SsoProjectFoldersTooOld,
+                    Server::OpenProject,
+                    said!(
+                        "fm-sso_project_folders_too_old",
+                        needed = compat::OPENPROJECT_SSO_PROJECT_FOLDERS,
+                        version = &version
+                    ),
+                )
+                .evidence(format!("coreVersion {version}"))
+                .fix(said!("ff-sso_project_folders_too_old")),
             );
         }
     }
     if user_oidc_writes && !account_password {
         findings.push(
-            blocker(C::SsoPasswordConfirmationNeeded, Server::Nextcloud, "Nextcloud's user_oidc asks for password confirmation on every change, which an app password cannot give.")
+            blocker(C::SsoPasswordConfirmationNeeded, Server::Nextcloud, said!("fm-sso_password_confirmation_needed"))
                 .evidence("signed in to Nextcloud with an app password")
-                .fix("Sign in to Nextcloud with the account password for this setup (it is kept in memory for that call only), or make the user_oidc changes in Nextcloud's admin settings (OpenID Connect) first."),
+                .fix(said!("ff-sso_password_confirmation_needed")),
         );
     }
     if matches!(options.provider, IdentityProvider::NextcloudHub) {
         findings.push(
-            Finding::new(C::SsoBearerValidationByHand, Severity::Warning, Some(Server::Nextcloud), "Nextcloud must validate the oidc app's tokens itself, a system setting without an API: run this on the Nextcloud server.")
+            Finding::new(C::SsoBearerValidationByHand, Severity::Warning, Some(Server::Nextcloud), said!("fm-sso_bearer_validation_by_hand"))
                 .evidence("user_oidc.oidc_provider_bearer_validation (config.php)")
-                .fix("sudo -u www-data php occ config:system:set user_oidc oidc_provider_bearer_validation --value=true --type=boolean"),
+                .fix(said!("ff-sso_bearer_validation_by_hand"))
+                .command("sudo -u www-data php occ config:system:set user_oidc oidc_provider_bearer_validation --value=true --type=boolean"),
         );
     }
     let slug = options.openproject_slug();
     if facts.openproject_sign_in.contains(&slug) {
         findings.push(
-            Finding::new(C::SsoOpenprojectProviderOffered, Severity::Info, Some(Server::OpenProject), format!("OpenProject already offers sign-in through its OpenID provider {:?} (its client id and secret show only on its admin page; check that they are the ones shown after the setup).", options.openproject_provider))
-                .evidence(format!("sign-in page links /auth/{slug}")),
+            Finding::new(
+                C::SsoOpenprojectProviderOffered,
+                Severity::Info,
+                Some(Server::OpenProject),
+                said!("fm-sso_openproject_provider_offered", provider = &options.openproject_provider),
+            )
+            .evidence(format!("sign-in page links /auth/{slug}")),
         );
     } else {
         findings.push(
-            Finding::new(C::SsoOpenprojectProviderByHand, Severity::Info, Some(Server::OpenProject), format!("OpenProject's OpenID provider {:?} has no API: after the setup, enter the values shown in OpenProject's form (Administration → Authentication → OpenID providers); the assistant can watch its sign-in page until it is offered.", options.openproject_provider))
-                .evidence(format!("sign-in page offers {:?}, not /auth/{slug}", facts.openproject_sign_in)),
+            Finding::new(
+                C::SsoOpenprojectProviderByHand,
+                Severity::Info,
+                Some(Server::OpenProject),
+                said!("fm-sso_openproject_provider_by_hand", provider = &options.openproject_provider),
+            )
+            .evidence(format!("sign-in page offers {:?}, not /auth/{slug}", facts.openproject_sign_in)),
         );
     }
     findings

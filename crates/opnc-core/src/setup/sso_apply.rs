@@ -5,9 +5,11 @@
 //! (`recorded/nextcloud-34.0.1-sso-apps.json`). OpenProject's own OpenID provider has no API: the outcome carries
 //! the values to enter in its form (`ProviderHandoff`).
 
+use crate::catalogue::Said;
 use crate::error::Server;
 use crate::nextcloud::{NewUserOidcProvider, NextcloudClient, SetupValues, INTEGRATION_APP};
 use crate::openproject::{Storage, StoragePatch, StorageSso, IDP_AUDIENCE};
+use crate::said;
 use crate::setup::apply::{proven, Runner, Secrets, StepError};
 use crate::setup::journal::{Compensation, EventKind, Job, Phase};
 use crate::setup::preflight::Facts;
@@ -70,80 +72,69 @@ pub fn plan_sso(sso: &SsoOptions, facts: &Facts, openproject: &ServerUrl, nextcl
 /// What Nextcloud gets before either side is switched to SSO: Hub's oidc client, user_oidc's provider, stored
 /// login tokens — with what a rollback leaves of them.
 fn prerequisite_changes(plan: &mut Plan, sso: &SsoPlan) {
-    let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
+    let nc = |phase: Phase, action: Said| PlannedChange::new(Server::Nextcloud, phase, action);
     if let Some(redirect) = &sso.oidc_client_redirect {
-        plan.changes.push(nc(Phase::CreateOidcClient, format!("Create the OpenID Connect client {OIDC_CLIENT_NAME:?} for OpenProject's sign-in (JWT access tokens, redirect to {redirect}) and let its refresh tokens never expire")));
-        plan.unrestorable.push("Refresh tokens of Nextcloud's OpenID Connect clients stay set to never expire after a rollback (a setting of the whole oidc app; its earlier value cannot be read).".into());
+        plan.changes.push(nc(
+            Phase::CreateOidcClient,
+            said!("plan-create_oidc_client", name = OIDC_CLIENT_NAME, redirect = redirect),
+        ));
+        plan.cannot_undo(said!("plan-undo-refresh_tokens"));
     }
     if let Some(new) = &sso.create_provider {
         plan.changes.push(nc(
             Phase::ConfigureUserOidc,
-            format!(
-                "Create the user_oidc provider {:?} for {} (Nextcloud's client {:?}, accepting its bearer tokens)",
-                new.identifier, sso.discovery_url, new.client_id
+            said!(
+                "plan-create_user_oidc_provider",
+                identifier = &new.identifier,
+                discovery = &sso.discovery_url,
+                client = &new.client_id
             ),
         ));
     }
     if sso.store_login_token {
-        plan.changes
-            .push(nc(Phase::ConfigureUserOidc, "Let user_oidc store users' login tokens (store_login_token)".into()));
-        plan.unrestorable.push("user_oidc's stored login tokens stay switched on after a rollback (harmless: it only keeps tokens for apps that ask).".into());
+        plan.changes.push(nc(Phase::ConfigureUserOidc, said!("plan-store_login_token")));
+        plan.cannot_undo(said!("plan-undo-login_tokens"));
     }
 }
 
 /// How OpenProject's requests reach Nextcloud, in the plan's words.
-fn token_route(sso: &SsoPlan) -> String {
+fn token_route(sso: &SsoPlan) -> Said {
     if sso.token_exchange {
-        format!("exchanging users' tokens for the audience {:?}", sso.storage.audience)
+        said!("plan-route_exchange", audience = &sso.storage.audience)
     } else {
-        "sending users' identity-provider tokens as they are".into()
+        said!("plan-route_as_is")
     }
 }
 
 /// The plan's changes for SSO, in the order the job makes them.
 pub fn sso_changes(plan: &mut Plan, sso: &SsoPlan) {
-    let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
-    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
+    let nc = |phase: Phase, action: Said| PlannedChange::new(Server::Nextcloud, phase, action);
+    let op = |phase: Phase, action: Said| PlannedChange::new(Server::OpenProject, phase, action);
     prerequisite_changes(plan, sso);
     let how = token_route(sso);
-    plan.changes.push(op(
-        Phase::CreateStorage,
-        format!(
-            "Create the file storage {:?} for {} with SSO ({how}; no OAuth application)",
-            plan.options.storage_name, plan.nextcloud_url
-        ),
-    ));
+    let storage = said!("plan-create_storage_sso", name = &plan.options.storage_name, nextcloud = &plan.nextcloud_url)
+        .arg_said("route", how);
+    plan.changes.push(op(Phase::CreateStorage, storage));
     let idp = match &sso.provider {
-        IdentityProvider::NextcloudHub => "Nextcloud Hub (the new client as audience)".to_owned(),
+        IdentityProvider::NextcloudHub => said!("plan-idp_hub"),
+        IdentityProvider::External { .. } if sso.token_exchange => {
+            said!("plan-idp_external_exchange", provider = sso.oidc_provider.clone().unwrap_or_default())
+        }
         IdentityProvider::External { .. } => {
-            format!(
-                "the user_oidc provider {:?}{}",
-                sso.oidc_provider.clone().unwrap_or_default(),
-                if sso.token_exchange { " with token exchange" } else { "" }
-            )
+            said!("plan-idp_external", provider = sso.oidc_provider.clone().unwrap_or_default())
         }
     };
-    let what = if plan.nextcloud_had_settings {
-        "Replace the OpenProject integration settings with"
-    } else {
-        "Set up the OpenProject integration with"
-    };
-    plan.changes.push(nc(Phase::ConfigureNextcloud, format!("{what} SSO through {idp} for {}", plan.openproject_url)));
+    let key = if plan.nextcloud_had_settings { "plan-replace_integration_sso" } else { "plan-set_up_integration_sso" };
+    let integration = Said::new(key).arg_said("idp", idp).arg("openproject", &plan.openproject_url);
+    plan.changes.push(nc(Phase::ConfigureNextcloud, integration));
     if plan.options.project_folders {
         // (An existing "OpenProject" user blocks SSO with project folders: see `SsoProjectFolderNotReusable`.)
-        let folder = "Create the \"OpenProject\" user, groups and team folder, and an app password";
-        plan.changes.push(nc(Phase::ConfigureNextcloud, folder.into()));
-        plan.unrestorable.push("Nextcloud's \"OpenProject\" user, group and team folder stay after a rollback (the app protects them); the next run reuses them.".into());
-        plan.changes.push(op(
-            Phase::SetApplicationPassword,
-            "Store the app password for automatically managed project folders".into(),
-        ));
+        plan.changes.push(nc(Phase::ConfigureNextcloud, said!("plan-create_project_folder")));
+        plan.cannot_undo(said!("plan-undo-project_folder_stays"));
+        plan.changes.push(op(Phase::SetApplicationPassword, said!("plan-store_app_password")));
     }
     if plan.replace_storage_id.is_some() || plan.nextcloud_had_settings {
-        plan.unrestorable.push(
-            "Users sign in again through the identity provider: tokens of the earlier connection no longer count."
-                .into(),
-        );
+        plan.cannot_undo(said!("plan-undo-sso_sign_in_again"));
     }
 }
 
@@ -498,44 +489,26 @@ pub async fn prove_in_place(
 
 /// The changes of a conversion in place: to SSO (Nextcloud's prerequisites first), or back to two-way OAuth.
 pub fn conversion_changes(plan: &mut Plan, storage: &Storage) {
-    let nc = |phase: Phase, action: String| PlannedChange { server: Server::Nextcloud, action, phase };
-    let op = |phase: Phase, action: String| PlannedChange { server: Server::OpenProject, action, phase };
+    let nc = |phase: Phase, action: Said| PlannedChange::new(Server::Nextcloud, phase, action);
+    let op = |phase: Phase, action: Said| PlannedChange::new(Server::OpenProject, phase, action);
     match plan.sso.clone() {
         Some(sso) => {
             prerequisite_changes(plan, &sso);
             let how = token_route(&sso);
-            plan.changes.push(op(
-                Phase::SwitchStorage,
-                format!(
-                    "Switch the storage {:?} (id {}) to SSO ({how}); its OAuth application stays, for a way back",
-                    storage.name, storage.id
-                ),
-            ));
-            plan.changes.push(nc(
-                Phase::ConfigureNextcloud,
-                "Switch the OpenProject integration to SSO; its OAuth client for OpenProject stays, for a way back"
-                    .into(),
-            ));
-            plan.unrestorable.push("Users sign in through the identity provider from now on: what they connected with OAuth is no longer used (a rollback brings it back).".into());
-            plan.unrestorable.push("After a rollback Nextcloud keeps the SSO settings it was given, unused in two-way OAuth mode (integration_openproject refuses empty values for them).".into());
+            let switch =
+                said!("plan-switch_storage_to_sso", name = &storage.name, id = storage.id).arg_said("route", how);
+            plan.changes.push(op(Phase::SwitchStorage, switch));
+            plan.changes.push(nc(Phase::ConfigureNextcloud, said!("plan-switch_integration_to_sso")));
+            plan.cannot_undo(said!("plan-undo-oauth_unused"));
+            plan.cannot_undo(said!("plan-undo-sso_settings_stay"));
         }
         None => {
             plan.changes.push(op(
                 Phase::SwitchStorage,
-                format!(
-                    "Switch the storage {:?} (id {}) back to two-way OAuth (its OAuth application is there)",
-                    storage.name, storage.id
-                ),
+                said!("plan-switch_storage_to_oauth", name = &storage.name, id = storage.id),
             ));
-            plan.changes.push(nc(
-                Phase::ConfigureNextcloud,
-                "Switch the OpenProject integration back to two-way OAuth (its OAuth client for OpenProject is there)"
-                    .into(),
-            ));
-            plan.unrestorable.push(
-                "Users connect their accounts with OAuth again (OpenProject asks them the next time they open a file)."
-                    .into(),
-            );
+            plan.changes.push(nc(Phase::ConfigureNextcloud, said!("plan-switch_integration_to_oauth")));
+            plan.cannot_undo(said!("plan-undo-oauth_reconnect"));
         }
     }
 }
