@@ -151,20 +151,67 @@ impl Driver {
         panic!("typing into {css} did not arrive");
     }
 
+    /// A screenshot once the page has painted what the DOM holds (two animation frames, then the compositor's
+    /// moment): without it a shot can show the frame before the last render.
+    async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        let paint = "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.call(reqwest::Method::POST, "/execute/async", json!({ "script": paint, "args": [] })).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || screenshot(&name, width, height)).await.unwrap();
+    }
+
     async fn resize(&self, width: u32, height: u32) {
         self.call(reqwest::Method::POST, "/window/rect", json!({ "x": 0, "y": 0, "width": width, "height": height }))
             .await;
     }
 }
 
+/// The last screenshot's pixels' digest, to catch a frame that did not change.
+static LAST_SHOT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// How much the shot's pixels vary (0 for one colour: a page not painted yet), and a digest of them.
+fn shot_facts(path: &Path) -> (f64, String) {
+    let out = Command::new("convert")
+        .arg(path)
+        .args(["-format", "%[fx:standard_deviation] %#", "info:"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut parts = text.split_whitespace();
+    let spread = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    (spread, parts.next().unwrap_or_default().to_owned())
+}
+
+/// A screenshot of the screen's top-left `width`×`height`, taken again until the page has painted and shows
+/// something other than the previous shot: a blank or unchanged frame fails the test instead of being kept.
 fn screenshot(name: &str, width: u32, height: u32) {
     let path = screenshots_dir().join(format!("{width}x{height}-{name}.png"));
-    let status = Command::new("import")
-        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0")])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "screenshot {name}");
+    let mut last = (0.0, String::new());
+    for _ in 0..24 {
+        let status = Command::new("import")
+            .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0")])
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "screenshot {name}");
+        last = shot_facts(&path);
+        let previous = LAST_SHOT.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if last.0 > 0.02 && last.1 != previous {
+            *LAST_SHOT.lock().unwrap_or_else(|p| p.into_inner()) = last.1;
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("screenshot {name}: the page stayed blank or unchanged (pixel spread {:.3})", last.0);
+}
+
+/// The GUI tests share one display, one WebDriver port range and the native dialogs' titles: one at a time.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn app() -> PathBuf {
+    assert!(std::env::var_os("DISPLAY").is_some(), "run through scripts/test, which provides a display (Xvfb)");
+    desktop_binary()
 }
 
 /// Waits for a native dialog by title and presses `key` in it (`Return` closes an OK-only box; a confirmation's
@@ -235,12 +282,12 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     let driver = Driver::start(app).await;
     driver.resize(width, height).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    screenshot("1-sign-in", width, height);
+    driver.screenshot("1-sign-in", width, height).await;
     driver.click("#demo").await;
     driver.wait_for("#apply").await;
     let findings = driver.text(".middle").await;
     assert!(findings.contains("All checks passed"), "{findings}");
-    screenshot("2-preflight-and-plan", width, height);
+    driver.screenshot("2-preflight-and-plan", width, height).await;
     let op_url = driver.text(".pane.openproject .url").await;
     let nc_url = driver.text(".pane.nextcloud .url").await;
     driver.click("#apply").await;
@@ -256,7 +303,7 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     assert_eq!(stage, "Projects", "set up and proven, the projects come next");
     let op_steps = driver.text(".pane.openproject .steps").await;
     assert!(op_steps.contains("proven"), "{op_steps}");
-    screenshot("4-done", width, height);
+    driver.screenshot("4-done", width, height).await;
 
     // The simulators inside the app hold a configured pair.
     let (op, nc) = demo_admin_clients(&op_url, &nc_url);
@@ -269,22 +316,26 @@ async fn wizard_run(app: &Path, width: u32, height: u32) {
     driver.click("#run-diagnose").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let report = driver.text(".diagnose").await;
-    screenshot("5-diagnose", width, height);
+    driver.screenshot("5-diagnose", width, height).await;
     assert!(report.contains("storage is enabled in no project"), "the doctor sees the new storage: {report}");
     // The picture of the connection: every leg and credential link checked and green.
     let green = driver.script("return document.querySelectorAll('.picture .link.good').length").await;
     let red = driver.script("return document.querySelectorAll('.picture .link.broken').length").await;
     assert!(green.as_u64().unwrap_or(0) >= 6 && red == json!(0), "a healthy pair's picture: {green} green, {red} red");
-    // Each fix has a copy button.
-    driver.click(".finding button.copy").await;
-    let copied = driver.text(".finding button.copy").await;
-    assert_eq!(copied, "Copied ✔", "the fix went to the clipboard");
+    // The fix is in words, and what the app can do is a button that does it: here, the projects step.
+    let fix = driver.text(".finding .fix").await;
+    assert!(!fix.contains('`') && !fix.contains("opnc ") && !fix.contains("--"), "a fix in words: {fix}");
+    let copies = driver.script("return document.querySelectorAll('.finding button.copy').length").await;
+    assert_eq!(copies, json!(0), "Copy only beside a command that runs on a server, and there is none here");
+    driver.click(".finding .remedy-button").await;
+    driver.wait_for(".projects").await;
+    assert_eq!(driver.text(".rail li.current").await, "Projects", "the remedy button opened the projects step");
 
     // Manage: the state side by side, a reset and the delete, each behind a native confirmation.
     driver.click("nav button[data-view=manage]").await;
     driver.click("#load-state").await;
     driver.wait_for(".manage .checks").await;
-    screenshot("6-manage", width, height);
+    driver.screenshot("6-manage", width, height).await;
     assert!(
         click_and_answer(
             &driver,
@@ -334,7 +385,7 @@ async fn failure_run(app: &Path) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let op_steps = driver.text(".pane.openproject .steps").await;
     assert!(op_steps.contains("deleted OpenProject storage"), "the rollback is shown: {op_steps}");
-    screenshot("10-rolled-back", 1280, 800);
+    driver.screenshot("10-rolled-back", 1280, 800).await;
     let nc_url = driver.text(".pane.nextcloud .url").await;
     let (op, _) = demo_admin_clients(&op_url, &nc_url);
     assert!(op.storages().await.unwrap().is_empty(), "OpenProject is as before");
@@ -364,7 +415,7 @@ async fn browser_sign_in_run(app: &Path) {
     }
     driver.click("#nc-browser").await;
     let login_url = driver.text("#nc-login-url").await;
-    screenshot("11-browser-sign-in", 1280, 800);
+    driver.screenshot("11-browser-sign-in", 1280, 800).await;
     let token = login_url.rsplit('/').next().unwrap().to_owned();
     let granted = reqwest::Client::new()
         .post(format!("{}/index.php/login/v2/grant", pair.nextcloud.url()))
@@ -385,7 +436,7 @@ async fn browser_sign_in_run(app: &Path) {
     assert_eq!(kept, json!(opnc_sim::openproject::demo::ADMIN_TOKEN), "the typed token survived the re-renders");
     driver.click("button[type=submit]").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    screenshot("12-signed-in-for-real", 1280, 800);
+    driver.screenshot("12-signed-in-for-real", 1280, 800).await;
     driver.wait_for("#apply").await;
     assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
     let op_state = pair.openproject.sim.state();
@@ -397,7 +448,7 @@ async fn browser_sign_in_run(app: &Path) {
     driver.click("nav button[data-view=diagnose]").await;
     driver.click("#run-diagnose").await;
     driver.wait_for(".picture .link.broken").await;
-    screenshot("27-diagnose-one-broken-leg", 1280, 800);
+    driver.screenshot("27-diagnose-one-broken-leg", 1280, 800).await;
     let broken = driver
         .script("return Array.from(document.querySelectorAll('.picture .link.broken')).map(l => l.dataset.link)")
         .await;
@@ -409,7 +460,7 @@ async fn browser_sign_in_run(app: &Path) {
     // The same in German: the verdict, the links, the severities and the findings' titles come from the catalogue.
     driver.click("#language").await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    screenshot("27b-diagnose-one-broken-leg-de", 1280, 800);
+    driver.screenshot("27b-diagnose-one-broken-leg-de", 1280, 800).await;
     let german = driver.text(".diagnose").await;
     for words in
         ["Kaputt:", "OpenProject → Nextcloud kaputt", "Problem: OpenProject erreicht Nextcloud nicht", "Warnung:"]
@@ -447,7 +498,7 @@ async fn browser_sign_in_run(app: &Path) {
     assert!(opened.await.unwrap(), "the open dialog appeared");
     let origin = driver.text("#report-origin").await;
     assert!(origin.contains("customer.json") && origin.contains(env!("CARGO_PKG_VERSION")), "{origin}");
-    screenshot("28-opened-report", 1280, 800);
+    driver.screenshot("28-opened-report", 1280, 800).await;
     let broken = driver
         .script("return Array.from(document.querySelectorAll('.picture .link.broken')).map(l => l.dataset.link)")
         .await;
@@ -510,7 +561,7 @@ async fn openproject_window_run(app: &Path) {
     assert!(typed.await.unwrap(), "the sign-in window appeared");
     let signed_in = driver.text("#op-signed-in").await;
     assert!(signed_in.contains("OpenProject Admin"), "{signed_in}");
-    screenshot("14-signed-in-through-the-window", 1280, 800);
+    driver.screenshot("14-signed-in-through-the-window", 1280, 800).await;
     driver.click("button[type=submit]").await;
     driver.wait_for("#apply").await;
 
@@ -521,14 +572,14 @@ async fn openproject_window_run(app: &Path) {
     driver.click(".pane.openproject .step.done:last-child summary").await;
     let evidence = driver.text(".pane.openproject .step.done:last-child .evidence").await;
     assert!(evidence.matches('✔').count() >= 8, "the proof's checks with their evidence: {evidence}");
-    screenshot("14b-evidence", 1280, 800);
+    driver.screenshot("14b-evidence", 1280, 800).await;
     let storage = op.storages().await.unwrap().remove(0);
     assert!(storage.is_configured() && storage.has_application_password == Some(true));
     assert!(nc.check_admin_config().await.unwrap().config_status_without_project_folder);
 
     // Projects, round one: one project, so that round two has one already enabled.
     driver.wait_for("input.project").await;
-    screenshot("15-projects", 1280, 800);
+    driver.screenshot("15-projects", 1280, 800).await;
     let linked = || async {
         let filter = [opnc_core::openproject::Filter::new("storageId", "=", &[&storage.id.to_string()])];
         let mut ids: Vec<i64> =
@@ -539,7 +590,7 @@ async fn openproject_window_run(app: &Path) {
     driver.click("input.project[value='2']").await;
     driver.click("#enable-projects").await;
     driver.wait_for("#enabled-added").await;
-    screenshot("15b-first-project", 1280, 800);
+    driver.screenshot("15b-first-project", 1280, 800).await;
     let added = driver.text(".enabled-result").await;
     assert!(added.contains("Scrum project"), "{added}");
     assert_eq!(linked().await, vec![2]);
@@ -558,7 +609,7 @@ async fn openproject_window_run(app: &Path) {
         tokio::time::sleep(Duration::from_millis(300)).await;
         result = driver.text(".enabled-result").await;
     }
-    screenshot("16-projects-enabled", 1280, 800);
+    driver.screenshot("16-projects-enabled", 1280, 800).await;
     assert!(result.contains("Added: Demo project"), "{result}");
     assert!(result.contains("Already enabled: Scrum project"), "{result}");
     assert_eq!(linked().await, vec![1, 2], "nothing else linked, the archived project never offered");
@@ -587,7 +638,7 @@ async fn openproject_window_run(app: &Path) {
     let probe = op.probe_oauth_client(&after, &secret, &nc.openproject_redirect_uri()).await.unwrap();
     assert_eq!(probe, opnc_core::openproject::TokenProbe::Valid, "and the secret OpenProject issued");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    screenshot("18-replaced", 1280, 800);
+    driver.screenshot("18-replaced", 1280, 800).await;
 
     // Nothing of the session, the password or the new secret in any file the app wrote (logs, jobs, WebKit's
     // data), then sign out.
@@ -660,7 +711,7 @@ async fn replace_by_hand_run(app: &Path) {
         pair.openproject.sim.replace_oauth_application_with_secret(storage_id, "pasted-by-the-admin-77").unwrap();
     let seen = driver.text("#replace-handoff code").await;
     assert_eq!(seen, client_id, "the new client id was seen through the API");
-    screenshot("21-replace-by-hand", 1280, 800);
+    driver.screenshot("21-replace-by-hand", 1280, 800).await;
     driver.type_into("#new-secret", "pasted-by-the-admin-77").await;
     assert!(click_and_answer(&driver, "#give-secret", "Reset done", "Return", None).await, "proven");
     let nc = pair.nextcloud.sim.state();
@@ -711,7 +762,7 @@ async fn options_run(app: &Path) {
     driver.wait_for("#remedy-replace").await;
     let blocked = driver.text(".middle").await;
     assert!(blocked.contains("already has a storage for this Nextcloud"), "{blocked}");
-    screenshot("23-storage-in-the-way", 1280, 800);
+    driver.screenshot("23-storage-in-the-way", 1280, 800).await;
     driver.click("#remedy-replace").await;
     driver.wait_for("#apply").await;
     // SSO through Nextcloud Hub as the method: the plan is made for it, and this Nextcloud (no SSO apps) and this
@@ -721,7 +772,7 @@ async fn options_run(app: &Path) {
     driver.wait_for("#check").await;
     let blocked = driver.text(".middle").await;
     assert!(blocked.contains("user_oidc") && blocked.contains("nextcloud_sso"), "{blocked}");
-    screenshot("22-sso-method-blocked", 1280, 800);
+    driver.screenshot("22-sso-method-blocked", 1280, 800).await;
     // The same in German: the wizard's own words switch (the findings' texts come from the core, in English until
     // its catalogue has German).
     driver.click("#language").await;
@@ -731,7 +782,7 @@ async fn options_run(app: &Path) {
         "{german}"
     );
     tokio::time::sleep(Duration::from_millis(500)).await; // the DOM changes before the window repaints
-    screenshot("24-options-and-sso-de", 1280, 800);
+    driver.screenshot("24-options-and-sso-de", 1280, 800).await;
     driver.click("#language").await;
     // Back to two-way OAuth, without project folders; then the plan is made again.
     driver.click("input[name=auth][value=oauth]").await;
@@ -762,7 +813,7 @@ async fn cancel_run(app: &Path) {
     driver.wait_for(".pane.openproject .step.done").await;
     let label = driver.text("#cancel-apply").await;
     assert_eq!(label, "Cancel and roll back", "after the first change, cancel means roll back");
-    screenshot("19-cancel-after-first-change", 1280, 800);
+    driver.screenshot("19-cancel-after-first-change", 1280, 800).await;
     driver.click("#cancel-apply").await;
     let dialog = tokio::task::spawn_blocking(|| accept_dialog("Setup rolled back")).await.unwrap();
     assert!(dialog, "the rollback dialog");
@@ -771,23 +822,247 @@ async fn cancel_run(app: &Path) {
     assert_eq!(pair.restorable_state(), before, "both servers as before");
 }
 
+// Each scenario is a test of its own (`cargo test -p opnc-e2e --test gui_wizard -- <name>` runs one).
 #[tokio::test]
-async fn demo_setup_through_the_real_window() {
-    assert!(std::env::var_os("DISPLAY").is_some(), "run through scripts/test, which provides a display (Xvfb)");
-    let app = desktop_binary();
-    // OPNC_GUI_ONLY=window runs just the OpenProject sign-in window run (while working on it).
-    if std::env::var("OPNC_GUI_ONLY").as_deref() != Ok("window") {
-        wizard_run(&app, 1280, 800).await;
-        wizard_run(&app, 1024, 700).await;
-        failure_run(&app).await;
-        browser_sign_in_run(&app).await;
-        cancel_run(&app).await;
+async fn demo_setup_at_1280x800() {
+    let _one = ONE_WINDOW.lock().await;
+    wizard_run(&app(), 1280, 800).await;
+}
+
+#[tokio::test]
+async fn demo_setup_at_1024x700() {
+    let _one = ONE_WINDOW.lock().await;
+    wizard_run(&app(), 1024, 700).await;
+}
+
+#[tokio::test]
+async fn a_failed_apply_is_rolled_back_on_both_sides() {
+    let _one = ONE_WINDOW.lock().await;
+    failure_run(&app()).await;
+}
+
+#[tokio::test]
+async fn browser_sign_in_diagnose_and_reports() {
+    let _one = ONE_WINDOW.lock().await;
+    browser_sign_in_run(&app()).await;
+}
+
+#[tokio::test]
+async fn a_cancelled_apply() {
+    let _one = ONE_WINDOW.lock().await;
+    cancel_run(&app()).await;
+}
+
+#[tokio::test]
+async fn openproject_sign_in_window() {
+    let _one = ONE_WINDOW.lock().await;
+    openproject_window_run(&app()).await;
+}
+
+#[tokio::test]
+async fn two_factor_in_the_sign_in_window() {
+    let _one = ONE_WINDOW.lock().await;
+    two_factor_window_run(&app()).await;
+}
+
+#[tokio::test]
+async fn replace_by_hand() {
+    let _one = ONE_WINDOW.lock().await;
+    replace_by_hand_run(&app()).await;
+}
+
+#[tokio::test]
+async fn setup_options() {
+    let _one = ONE_WINDOW.lock().await;
+    options_run(&app()).await;
+}
+
+#[tokio::test]
+async fn sso_through_nextcloud_hub() {
+    let _one = ONE_WINDOW.lock().await;
+    sso_run(&app()).await;
+}
+
+#[tokio::test]
+async fn german_at_1280x800() {
+    let _one = ONE_WINDOW.lock().await;
+    german_run(&app(), 1280, 800).await;
+}
+
+#[tokio::test]
+async fn german_at_1024x700() {
+    let _one = ONE_WINDOW.lock().await;
+    german_run(&app(), 1024, 700).await;
+}
+
+#[tokio::test]
+async fn keyboard_only_from_sign_in_to_the_native_dialog() {
+    let _one = ONE_WINDOW.lock().await;
+    keyboard_run(&app()).await;
+}
+
+/// Presses Tab (the real key, into the window) until the element with `id` has the focus; the number of presses.
+async fn tab_to(driver: &Driver, id: &str) -> usize {
+    for presses in 1..=80 {
+        let _ = Command::new("xdotool").args(["key", "Tab"]).status();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        if driver.script("return document.activeElement?.id ?? ''").await == json!(id) {
+            return presses;
+        }
     }
-    openproject_window_run(&app).await;
-    two_factor_window_run(&app).await;
-    replace_by_hand_run(&app).await;
-    options_run(&app).await;
-    sso_run(&app).await;
+    panic!("Tab never reached #{id}");
+}
+
+/// Controls without an accessible name (a label, their text, aria-label or title), by their outer HTML.
+async fn unnamed_controls(driver: &Driver) -> Value {
+    driver
+        .script(
+            "return Array.from(document.querySelectorAll('button, input:not([type=hidden]), select, textarea, a[href], summary'))
+               .filter(e => e.offsetParent !== null)
+               .filter(e => !((e.getAttribute('aria-label') || '').trim() || (e.labels && Array.from(e.labels).some(l => l.textContent.trim()))
+                 || (e.textContent || '').trim() || (e.getAttribute('title') || '').trim() || (e.getAttribute('aria-labelledby'))))
+               .map(e => e.outerHTML.slice(0, 120))",
+        )
+        .await
+}
+
+/// The whole run with the keyboard only: Tab and Enter from the sign-in to the native success dialog, focus moving
+/// to the new content at each stage, and every control named for a screen reader.
+async fn keyboard_run(app: &Path) {
+    let driver = Driver::start(app).await;
+    driver.resize(1280, 800).await;
+    driver.wait_for("#demo").await;
+    // The window has the keyboard (no window manager under Xvfb gives it).
+    let window = tokio::task::spawn_blocking(|| type_into_window("Setup Assistant", &[])).await.unwrap();
+    assert!(window, "the main window was found to give it the keyboard");
+    assert_eq!(unnamed_controls(&driver).await, json!([]), "every control on the sign-in has a name");
+    let presses = tab_to(&driver, "demo").await;
+    driver.screenshot("30-keyboard-demo-focused", 1280, 800).await;
+    let _ = Command::new("xdotool").args(["key", "Return"]).status();
+    driver.wait_for("#apply").await;
+    // Focus moved to the new content: the preflight's heading.
+    let focused = driver.script("return document.activeElement?.tagName + ' ' + document.activeElement?.textContent").await;
+    assert_eq!(focused, json!("H3 Preflight"), "focus on the preflight after signing in");
+    assert_eq!(unnamed_controls(&driver).await, json!([]), "every control of the plan has a name");
+    let live = driver.script("return document.querySelectorAll('[aria-live], [role=status], [role=alert]').length").await;
+    assert!(live.as_u64().unwrap_or(0) >= 3, "progress and results are announced: {live}");
+    tab_to(&driver, "apply").await;
+    driver.screenshot("31-keyboard-apply-focused", 1280, 800).await;
+    let dialog = tokio::task::spawn_blocking(|| {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("xdotool").args(["key", "Return"]).status();
+        std::thread::sleep(Duration::from_millis(1500));
+        screenshot("32-keyboard-success-dialog", 1280, 800);
+        // The dialog's OK is its default button: Return closes it, as a keyboard user would.
+        accept_dialog("Connected")
+    });
+    assert!(dialog.await.unwrap(), "the native success dialog, reached and closed with the keyboard");
+    let stage = driver.text(".rail li.current").await;
+    assert_eq!(stage, "Projects");
+    let focused = driver.script("return document.activeElement?.tagName").await;
+    assert_eq!(focused, json!("H3"), "focus on the projects step");
+    eprintln!("keyboard only: {presses} Tab presses to the demo, Return, Tab to Apply, Return, Return");
+}
+
+/// German, as a German admin sees it (`LANG=de_DE` picks it at start; here the switch): sign-in, the plan, the native
+/// success dialog, Manage's picture healthy and with one broken link, the diagnosis, and an opened report. Then
+/// the same plan at 150% text size, which still fits the window.
+async fn german_run(app: &Path, width: u32, height: u32) {
+    let pair = opnc_sim::SimPair::start_default().await.unwrap();
+    let driver = Driver::start(app).await;
+    driver.resize(width, height).await;
+    driver.click("#language").await;
+    let sign_in = driver.text("#app").await;
+    assert!(sign_in.contains("Mit Demo-Servern ausprobieren") && sign_in.contains("Bei beiden anmelden"), "{sign_in}");
+    driver.screenshot("40-de-sign-in", width, height).await;
+    sign_in_with_token(&driver, &pair).await;
+    driver.wait_for("#apply").await;
+    let plan = driver.text("main").await;
+    for words in ["Den Dateispeicher „Nextcloud“ für", "Die OpenProject-Integration für", "Vorabprüfung"] {
+        assert!(plan.contains(words), "{words:?} in the German plan: {plan}");
+    }
+    assert!(!plan.contains("Create the file storage"), "no English plan line: {plan}");
+    driver.screenshot("41-de-plan", width, height).await;
+    let shot = format!("{width}");
+    assert!(
+        click_and_answer(&driver, "#apply", "Verbunden", "Return", Some(("42-de-success-dialog", width, height))).await,
+        "the native success dialog in German ({shot})"
+    );
+
+    driver.click("nav button[data-view=manage]").await;
+    driver.click("#load-state").await;
+    driver.wait_for("#manage-picture").await;
+    let red = driver.script("return document.querySelectorAll('#manage-picture .link.broken').length").await;
+    assert_eq!(red, json!(0), "a healthy pair's picture in Manage has no red link");
+    driver.screenshot("43-de-manage-picture-healthy", width, height).await;
+    // One credential link broken outside the app: Nextcloud now holds another client id for OpenProject.
+    pair.nextcloud.sim.lock().app_config.insert("openproject_client_id".into(), "another-client".into());
+    driver.click("#load-state").await;
+    driver.wait_for("#manage-picture .link.broken").await;
+    let broken = driver
+        .script("return Array.from(document.querySelectorAll('#manage-picture .link.broken')).map(l => l.dataset.link)")
+        .await;
+    assert_eq!(broken, json!(["openproject_app_in_nextcloud"]), "only the link whose proof failed is red");
+    driver.click("#manage-picture .link.broken summary").await;
+    let evidence = driver.text("#manage-picture .link.broken").await;
+    assert!(evidence.contains("✖"), "its failed proof check opens under it: {evidence}");
+    driver.screenshot("44-de-manage-picture-broken", width, height).await;
+
+    driver.click("nav button[data-view=diagnose]").await;
+    driver.click("#run-diagnose").await;
+    driver.wait_for(".verdict").await;
+    let diagnosis = driver.text(".diagnose").await;
+    assert!(diagnosis.contains("Kaputt:"), "{diagnosis}");
+    assert!(
+        diagnosis.contains("Nextcloud hält eine andere OpenProject-Client-ID"),
+        "the finding's message in German: {diagnosis}"
+    );
+    // The fix the app can do is a button, not a command line.
+    let remedies =
+        driver.script("return Array.from(document.querySelectorAll('.finding .remedy-button')).map(b => b.textContent)").await;
+    assert!(
+        remedies.as_array().is_some_and(|r| r.contains(&json!("OpenProject-OAuth-Werte ersetzen"))),
+        "the client id's remedy is a button, in German: {remedies}"
+    );
+    assert!(!diagnosis.contains("opnc ") && !diagnosis.contains("--replace"), "no CLI flags in the desktop");
+    driver.screenshot("45-de-diagnose", width, height).await;
+    assert_eq!(unnamed_controls(&driver).await, json!([]), "every control of the diagnosis has a name");
+
+    // An exported customer report, opened again: the same two panes and picture, in German.
+    let dir = std::env::temp_dir().join(format!("opnc-gui-de-{}-{width}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kunde.json");
+    let _ = std::fs::remove_file(&path);
+    driver.click("#export-json").await;
+    let typed = path.display().to_string();
+    let saved = tokio::task::spawn_blocking(move || {
+        type_into_window("Export report", &[("key", "ctrl+a"), ("type", &typed), ("key", "Return")])
+    });
+    assert!(saved.await.unwrap(), "the save dialog appeared");
+    let started = Instant::now();
+    while !path.exists() && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let text = std::fs::read_to_string(&path).expect("the German report was written");
+    assert!(text.contains("\"language\": \"de\""), "the report says the language it was made in");
+    driver.click("#open-report").await;
+    let typed = path.display().to_string();
+    let opened = tokio::task::spawn_blocking(move || {
+        type_into_window("Open a report", &[("key", "ctrl+l"), ("type", &typed)])
+            && type_into_window("Open a report", &[("key", "Return")])
+    });
+    assert!(opened.await.unwrap(), "the open dialog appeared");
+    let origin = driver.text("#report-origin").await;
+    assert!(origin.contains("kunde.json") && origin.contains("Bericht"), "{origin}");
+    driver.screenshot("46-de-opened-report", width, height).await;
+
+    // 150% text: the plan still fits the window's width (nothing scrolls sideways).
+    driver.click("nav button[data-view=setup]").await;
+    driver.script("document.documentElement.style.fontSize = '150%'; return true").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let overflow = driver.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "at 150% text nothing scrolls sideways: {overflow} px");
+    driver.screenshot("47-de-150-percent-text", width, height).await;
 }
 
 /// SSO through Nextcloud Hub from the wizard: the method chosen, the identity provider in the middle of the plan,
@@ -813,14 +1088,14 @@ async fn sso_run(app: &Path) {
     let plan = driver.text(".pane.nextcloud").await;
     assert!(plan.contains("OpenID Connect client"), "the SSO steps are the plan: {plan}");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    screenshot("25-sso-plan", 1280, 800);
+    driver.screenshot("25-sso-plan", 1280, 800).await;
     assert!(click_and_answer(&driver, "#apply", "Connected", "Return", None).await, "the success dialog");
     driver.wait_for("#provider-handoff").await;
     let handoff = driver.text("#provider-handoff").await;
     let client = pair.nextcloud.sim.state().oidc_clients[0].clone();
     assert!(handoff.contains(&client.client_id), "{handoff}");
     assert!(!handoff.contains(&client.client_secret), "masked until revealed");
-    screenshot("26-sso-provider-handoff", 1280, 800);
+    driver.screenshot("26-sso-provider-handoff", 1280, 800).await;
     driver.click("#reveal-secret").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(driver.text("#handoff-secret").await, client.client_secret, "revealed on request");

@@ -524,18 +524,25 @@ function restoreDrafts(drafts: Map<string, Draft>): void {
 // Where the window is (view and stage): when it changes, focus moves to the new content, so keyboard and
 // screen-reader users land on it rather than at the top of the page.
 let place = "";
+// The place changed before its content came (the plan follows the sign-in): focus goes there when it does.
+let focusPending = false;
 
 function render(): void {
   const drafts = captureDrafts();
   const focused = document.activeElement instanceof HTMLElement ? document.activeElement.id : "";
+  // A heading focused for new content has no id: it is found again by its mark.
+  const onNewContent = document.activeElement instanceof HTMLElement && document.activeElement.hasAttribute("data-focus");
   renderView();
   restoreDrafts(drafts);
   const now = `${state.view}/${state.stage}/${state.diagnosis ? "d" : ""}/${state.connection ? "c" : ""}/${state.error ? "e" : ""}`;
   const moved = now !== place;
   place = now;
   const again = focused ? document.getElementById(focused) : null;
-  if (moved && !again?.closest("nav")) {
-    document.querySelector<HTMLElement>("[data-focus]")?.focus();
+  if (moved && !again?.closest("nav")) focusPending = true;
+  const target = document.querySelector<HTMLElement>("[data-focus]");
+  if ((focusPending || (!again && onNewContent)) && target) {
+    target.focus();
+    focusPending = false;
   } else {
     again?.focus();
   }
