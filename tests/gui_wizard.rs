@@ -37,6 +37,8 @@ struct Driver {
     http: reqwest::Client,
     session: String,
     base: String,
+    /// The app's home folder, fresh and empty: where its report dialogs start (no documents folder in it).
+    home: PathBuf,
 }
 
 impl Drop for Driver {
@@ -54,8 +56,12 @@ impl Driver {
     /// Starts tauri-driver on free ports (fixed ones would collide with any other run on the machine).
     async fn start(app: &Path) -> Self {
         let (port, native_port) = (free_port(), free_port());
+        let home = std::env::temp_dir().join(format!("opnc-gui-home-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
         let child = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("HOME", &home)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -74,7 +80,7 @@ impl Driver {
             assert!(started.elapsed() < Duration::from_secs(30), "no WebDriver session");
             tokio::time::sleep(Duration::from_millis(250)).await;
         };
-        Self { child, http, session, base }
+        Self { child, http, session, base, home }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -172,11 +178,8 @@ static LAST_SHOT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new()
 
 /// How much the shot's pixels vary (0 for one colour: a page not painted yet), and a digest of them.
 fn shot_facts(path: &Path) -> (f64, String) {
-    let out = Command::new("convert")
-        .arg(path)
-        .args(["-format", "%[fx:standard_deviation] %#", "info:"])
-        .output()
-        .unwrap();
+    let out =
+        Command::new("convert").arg(path).args(["-format", "%[fx:standard_deviation] %#", "info:"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let mut parts = text.split_whitespace();
     let spread = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
@@ -470,39 +473,43 @@ async fn browser_sign_in_run(app: &Path) {
     driver.click("#language").await;
 
     // Support staff: export the report through the native save dialog, then open it as a customer's file.
-    let dir = std::env::temp_dir().join(format!("opnc-gui-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("customer.json");
-    let _ = std::fs::remove_file(&path);
-    driver.click("#export-json").await;
-    let typed = path.display().to_string();
-    let saved = tokio::task::spawn_blocking(move || {
-        type_into_window("Export report", &[("key", "ctrl+a"), ("type", &typed), ("key", "Return")])
-    });
-    assert!(saved.await.unwrap(), "the save dialog appeared");
-    let started = Instant::now();
-    while !path.exists() && started.elapsed() < Duration::from_secs(15) {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let path = export_and_open(&driver, "Export report", "Open a report").await;
     let text = std::fs::read_to_string(&path).expect("the report was written where the dialog said");
     let report = opnc_core::doctor::ReportFile::read(&text).expect("the exported report opens");
     assert_eq!(report.made_by.map(|m| m.version), Some(env!("CARGO_PKG_VERSION").to_owned()));
     assert!(!text.contains(opnc_sim::openproject::demo::ADMIN_TOKEN), "no credential in the report");
-    driver.click("#open-report").await;
-    let typed = path.display().to_string();
-    // The path, then Return on its own once GTK's location completion has settled (at once, it swallows it).
-    let opened = tokio::task::spawn_blocking(move || {
-        type_into_window("Open a report", &[("key", "ctrl+l"), ("type", &typed)])
-            && type_into_window("Open a report", &[("key", "Return")])
-    });
-    assert!(opened.await.unwrap(), "the open dialog appeared");
     let origin = driver.text("#report-origin").await;
-    assert!(origin.contains("customer.json") && origin.contains(env!("CARGO_PKG_VERSION")), "{origin}");
+    assert!(origin.contains("opnc-report.json") && origin.contains(env!("CARGO_PKG_VERSION")), "{origin}");
     driver.screenshot("28-opened-report", 1280, 800).await;
     let broken = driver
         .script("return Array.from(document.querySelectorAll('.picture .link.broken')).map(l => l.dataset.link)")
         .await;
     assert_eq!(broken, json!(["openproject_to_nextcloud"]), "the opened report shows the same picture");
+}
+
+/// Exports the diagnosis as JSON through the native save dialog (its proposed name, in the folder it starts in:
+/// the app's empty home), then opens that file through the native open dialog, which starts in the same folder
+/// and lists only it. Nothing is typed into GTK's location field, whose completion races fast typing.
+async fn export_and_open(driver: &Driver, save_title: &'static str, open_title: &'static str) -> PathBuf {
+    let path = driver.home.join("opnc-report.json");
+    driver.click("#export-json").await;
+    let saved = tokio::task::spawn_blocking(move || type_into_window(save_title, &[("key", "Return")]));
+    assert!(saved.await.unwrap(), "the save dialog {save_title:?} appeared");
+    let started = Instant::now();
+    while !path.exists() && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if !path.exists() {
+        screenshot("failure-export", 1280, 800);
+    }
+    assert!(path.exists(), "the report was saved in the folder the dialog started in");
+    driver.click("#open-report").await;
+    let opened = tokio::task::spawn_blocking(move || {
+        type_into_window(open_title, &[("key", "ctrl+Home"), ("key", "Down")])
+            && type_into_window(open_title, &[("key", "Return")])
+    });
+    assert!(opened.await.unwrap(), "the open dialog {open_title:?} appeared");
+    path
 }
 
 /// Types into the window with this title: focus it (there is no window manager under Xvfb), then send keys.
@@ -515,7 +522,10 @@ fn type_into_window(title: &str, steps: &[(&str, &str)]) -> bool {
     Command::new("xdotool").args(["windowfocus", "--sync", &id]).status().unwrap();
     for (verb, arg) in steps {
         std::thread::sleep(Duration::from_millis(200));
-        Command::new("xdotool").args([verb, arg]).status().unwrap();
+        // Typed slowly: GTK's location field completes a folder as it is typed, and a fast key lands in the
+        // completion instead of after it ("/tmp/" + "mp/…").
+        let args: Vec<&str> = if *verb == "type" { vec!["type", "--delay", "60", arg] } else { vec![verb, arg] };
+        Command::new("xdotool").args(args).status().unwrap();
     }
     true
 }
@@ -941,10 +951,12 @@ async fn keyboard_run(app: &Path) {
     let _ = Command::new("xdotool").args(["key", "Return"]).status();
     driver.wait_for("#apply").await;
     // Focus moved to the new content: the preflight's heading.
-    let focused = driver.script("return document.activeElement?.tagName + ' ' + document.activeElement?.textContent").await;
+    let focused =
+        driver.script("return document.activeElement?.tagName + ' ' + document.activeElement?.textContent").await;
     assert_eq!(focused, json!("H3 Preflight"), "focus on the preflight after signing in");
     assert_eq!(unnamed_controls(&driver).await, json!([]), "every control of the plan has a name");
-    let live = driver.script("return document.querySelectorAll('[aria-live], [role=status], [role=alert]').length").await;
+    let live =
+        driver.script("return document.querySelectorAll('[aria-live], [role=status], [role=alert]').length").await;
     assert!(live.as_u64().unwrap_or(0) >= 3, "progress and results are announced: {live}");
     tab_to(&driver, "apply").await;
     driver.screenshot("31-keyboard-apply-focused", 1280, 800).await;
@@ -1018,8 +1030,9 @@ async fn german_run(app: &Path, width: u32, height: u32) {
         "the finding's message in German: {diagnosis}"
     );
     // The fix the app can do is a button, not a command line.
-    let remedies =
-        driver.script("return Array.from(document.querySelectorAll('.finding .remedy-button')).map(b => b.textContent)").await;
+    let remedies = driver
+        .script("return Array.from(document.querySelectorAll('.finding .remedy-button')).map(b => b.textContent)")
+        .await;
     assert!(
         remedies.as_array().is_some_and(|r| r.contains(&json!("OpenProject-OAuth-Werte ersetzen"))),
         "the client id's remedy is a button, in German: {remedies}"
@@ -1028,39 +1041,20 @@ async fn german_run(app: &Path, width: u32, height: u32) {
     driver.screenshot("45-de-diagnose", width, height).await;
     assert_eq!(unnamed_controls(&driver).await, json!([]), "every control of the diagnosis has a name");
 
-    // An exported customer report, opened again: the same two panes and picture, in German.
-    let dir = std::env::temp_dir().join(format!("opnc-gui-de-{}-{width}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("kunde.json");
-    let _ = std::fs::remove_file(&path);
-    driver.click("#export-json").await;
-    let typed = path.display().to_string();
-    let saved = tokio::task::spawn_blocking(move || {
-        type_into_window("Export report", &[("key", "ctrl+a"), ("type", &typed), ("key", "Return")])
-    });
-    assert!(saved.await.unwrap(), "the save dialog appeared");
-    let started = Instant::now();
-    while !path.exists() && started.elapsed() < Duration::from_secs(15) {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // An exported customer report, opened again: the same two panes and picture, in German (the dialogs too).
+    let path = export_and_open(&driver, "Bericht exportieren", "Bericht öffnen").await;
     let text = std::fs::read_to_string(&path).expect("the German report was written");
     assert!(text.contains("\"language\": \"de\""), "the report says the language it was made in");
-    driver.click("#open-report").await;
-    let typed = path.display().to_string();
-    let opened = tokio::task::spawn_blocking(move || {
-        type_into_window("Open a report", &[("key", "ctrl+l"), ("type", &typed)])
-            && type_into_window("Open a report", &[("key", "Return")])
-    });
-    assert!(opened.await.unwrap(), "the open dialog appeared");
     let origin = driver.text("#report-origin").await;
-    assert!(origin.contains("kunde.json") && origin.contains("Bericht"), "{origin}");
+    assert!(origin.contains("opnc-report.json") && origin.contains("Bericht"), "{origin}");
     driver.screenshot("46-de-opened-report", width, height).await;
 
     // 150% text: the plan still fits the window's width (nothing scrolls sideways).
     driver.click("nav button[data-view=setup]").await;
     driver.script("document.documentElement.style.fontSize = '150%'; return true").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let overflow = driver.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    let overflow =
+        driver.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
     assert!(overflow.as_i64().unwrap_or(1) <= 0, "at 150% text nothing scrolls sideways: {overflow} px");
     driver.screenshot("47-de-150-percent-text", width, height).await;
 }

@@ -337,10 +337,11 @@ pub async fn export_report(
     json: bool,
     language: opnc_core::catalogue::Language,
 ) -> Result<Option<String>, ErrorView> {
+    use opnc_core::said;
     let Some(diagnosis) = state.last_diagnosis.lock().await.clone() else {
         return Err(PairError::Local {
-            message: "There is no diagnosis to export yet.".into(),
-            hint: "Diagnose the connection first.".into(),
+            message: said!("error-no_diagnosis").in_language(language),
+            hint: said!("hint-no_diagnosis").in_language(language),
         }
         .view());
     };
@@ -348,7 +349,8 @@ pub async fn export_report(
     let (name, filter) = if json { ("opnc-report.json", "json") } else { ("opnc-report.md", "md") };
     app.dialog()
         .file()
-        .set_title("Export report")
+        .set_title(said!("dialog-export_title").in_language(language))
+        .set_directory(report_folder(&app, &state))
         .set_file_name(name)
         .add_filter(if json { "JSON" } else { "Markdown" }, &[filter])
         .save_file(move |path| {
@@ -362,38 +364,64 @@ pub async fn export_report(
     };
     std::fs::write(&path, text).map_err(|e| {
         PairError::Local {
-            message: format!("The report could not be written to {}: {e}", path.display()),
-            hint: "Choose another folder.".into(),
+            message: said!("error-report_not_written", path = path.display(), reason = e).in_language(language),
+            hint: said!("hint-report_not_written").in_language(language),
         }
         .view()
     })?;
+    remember_report_folder(&state, &path);
     Ok(Some(path.display().to_string()))
 }
 
-/// A report opened in the native open dialog (a customer's, say), for the same two-pane view and picture; no
-/// sign-in needed. `None` when the dialog was cancelled.
+/// Where the report dialogs start: the folder of the last report saved or opened, else the documents folder.
+fn report_folder(app: &AppHandle, state: &State<'_, AppState>) -> std::path::PathBuf {
+    use tauri::Manager;
+    let last = state.report_folder.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    last.or_else(|| app.path().document_dir().ok().filter(|d| d.is_dir()))
+        .or_else(|| app.path().home_dir().ok())
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+fn remember_report_folder(state: &State<'_, AppState>, path: &std::path::Path) {
+    if let Some(folder) = path.parent() {
+        *state.report_folder.lock().unwrap_or_else(|p| p.into_inner()) = Some(folder.to_owned());
+    }
+}
+
+/// Opens a customer's exported report (JSON) in the same two-pane view, without signing in anywhere.
 #[tauri::command]
-pub async fn open_report(app: AppHandle) -> Result<Option<opnc_core::picture::OpenedReport>, ErrorView> {
+pub async fn open_report(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<opnc_core::picture::OpenedReport>, ErrorView> {
     use opnc_core::picture::OpenedReport;
+    use opnc_core::said;
+    let l = language(&state);
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog().file().set_title("Open a report").add_filter("JSON report", &["json"]).pick_file(move |path| {
-        let _ = tx.send(path.and_then(|p| p.into_path().ok()));
-    });
+    app.dialog()
+        .file()
+        .set_title(said!("dialog-open_title").in_language(l))
+        .set_directory(report_folder(&app, &state))
+        .add_filter(said!("dialog-json_report").in_language(l), &["json"])
+        .pick_file(move |path| {
+            let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+        });
     let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         PairError::Local {
-            message: format!("{} could not be read: {e}", path.display()),
-            hint: "Choose the report's JSON file.".into(),
+            message: said!("error-report_not_read", path = path.display(), reason = e).in_language(l),
+            hint: said!("hint-report_not_read").in_language(l),
         }
         .view()
     })?;
     let report = opnc_core::doctor::ReportFile::read(&text).map_err(|e| {
         PairError::Local {
-            message: format!("{}: {e}", path.display()),
-            hint: "Choose a JSON report the assistant exported.".into(),
+            message: said!("error-report_not_a_report", path = path.display(), reason = e).in_language(l),
+            hint: said!("hint-report_not_a_report").in_language(l),
         }
         .view()
     })?;
+    remember_report_folder(&state, &path);
     Ok(Some(OpenedReport { path: path.display().to_string(), made_by: report.made_by, view: report.diagnosis.into() }))
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     pub language: std::sync::Mutex<opnc_core::catalogue::Language>,
     /// The demo's next apply fails on purpose: its dialog says so instead of advising a fix.
     pub simulated_failure: std::sync::atomic::AtomicBool,
+    /// The folder of the last report saved or opened, where the report dialogs start.
+    pub report_folder: std::sync::Mutex<Option<std::path::PathBuf>>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             demo: Mutex::new(None),
             language: std::sync::Mutex::new(opnc_core::catalogue::Language::from_environment()),
             simulated_failure: std::sync::atomic::AtomicBool::new(false),
+            report_folder: std::sync::Mutex::new(None),
             jobs: JobStore::in_user_data_folder(),
             keychain: opnc_core::keychain::Keychain::default(),
             browser_credentials: Mutex::new(None),
