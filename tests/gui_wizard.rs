@@ -769,11 +769,12 @@ async fn options_run(app: &Path) {
     driver.type_into("input[name=nextcloud_login]", "admin").await;
     driver.type_into("input[name=nextcloud_password]", opnc_sim::nextcloud::demo::ADMIN_PASSWORD).await;
     driver.click("button[type=submit]").await;
-    driver.wait_for("#remedy-replace").await;
+    let replace = "button.remedy-button[data-remedy*='setup_replacing']";
+    driver.wait_for(replace).await;
     let blocked = driver.text(".middle").await;
     assert!(blocked.contains("already has a storage for this Nextcloud"), "{blocked}");
     driver.screenshot("23-storage-in-the-way", 1280, 800).await;
-    driver.click("#remedy-replace").await;
+    driver.click(replace).await;
     driver.wait_for("#apply").await;
     // SSO through Nextcloud Hub as the method: the plan is made for it, and this Nextcloud (no SSO apps) and this
     // OpenProject (no Enterprise feature) block it, each named.
@@ -783,12 +784,13 @@ async fn options_run(app: &Path) {
     let blocked = driver.text(".middle").await;
     assert!(blocked.contains("user_oidc") && blocked.contains("nextcloud_sso"), "{blocked}");
     driver.screenshot("22-sso-method-blocked", 1280, 800).await;
-    // The same in German: the wizard's own words switch (the findings' texts come from the core, in English until
-    // its catalogue has German).
+    // The same in German: the wizard's own words and the findings' (the one catalogue's) switch together.
     driver.click("#language").await;
     let german = driver.text(".middle").await;
     assert!(
-        german.contains("Was eingerichtet wird") && german.contains("Wie Anfragen der Benutzer autorisiert werden"),
+        german.contains("Was eingerichtet wird")
+            && german.contains("Wie Anfragen der Benutzer autorisiert werden")
+            && german.contains("SSO braucht die Nextcloud-App „user_oidc“"),
         "{german}"
     );
     tokio::time::sleep(Duration::from_millis(500)).await; // the DOM changes before the window repaints

@@ -251,7 +251,11 @@ export type Compensation = { "kind": "delete_storage", storage_id: number | null
  * learnt can be told apart, and named for removal on the server.
  */
 client_id: string | null, name: string, deleted: boolean, } | { "kind": "delete_user_oidc_provider", identifier: string, } | { "kind": "restore_storage_method", storage_id: number, sso: StorageSso | null, } | { "kind": "restore_nextcloud_method", sso: NextcloudSso | null, integration_version: string | null, };
-export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
+export type EventKind = { "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", 
+/**
+ * In English (the job file, logs); faces say `said` (jobs written before it have none).
+ */
+what: string, said?: Said, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
 /**
  * The side that was put back (jobs written before this field read as unknown).
  */
@@ -260,7 +264,11 @@ export type Event = {
 /**
  * Seconds since the Unix epoch.
  */
-at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", what: string, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
+at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase: Phase, } | { "event": "compensation_recorded", compensation: Compensation, } | { "event": "changed", 
+/**
+ * In English (the job file, logs); faces say `said` (jobs written before it have none).
+ */
+what: string, said?: Said, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
 /**
  * The side that was put back (jobs written before this field read as unknown).
  */

@@ -634,14 +634,22 @@ const phaseSide: Partial<Record<Phase, "op" | "nc">> = {
   create_oidc_client: "nc", configure_user_oidc: "nc", switch_storage: "op",
 };
 
+/** The undo recorded before a change, in the catalogue's words (the compensation is data; its values shown). */
 function compensationText(c: Compensation): string {
-  if (c.kind === "delete_storage") return `delete OpenProject storage “${c.name}” ${c.storage_id ?? ""}`.trim();
-  if (c.kind === "reset_nextcloud") return "reset Nextcloud's integration settings";
-  if (c.kind === "delete_oidc_client") return `delete Nextcloud's OpenID Connect client “${c.name}” ${c.id ?? ""}`.trim();
-  if (c.kind === "delete_user_oidc_provider") return `delete the user_oidc provider “${c.identifier}”`;
-  if (c.kind === "restore_storage_method") return `switch OpenProject storage ${c.storage_id} back to ${c.sso ? "SSO" : "two-way OAuth"}`;
-  if (c.kind === "restore_nextcloud_method") return `switch Nextcloud's integration back to ${c.sso ? "SSO" : "two-way OAuth"}`;
-  return `restore Nextcloud's settings for ${c.previous.openproject_url}`;
+  const method = (sso: unknown) => t(sso ? "methodSso" : "methodOauthShort");
+  switch (c.kind) {
+    case "delete_storage": return t("undoDeleteStorage", undefined, { name: c.name, id: String(c.storage_id ?? "") });
+    case "reset_nextcloud": return t("undoResetNextcloud");
+    case "delete_oidc_client": return t("undoDeleteOidcClient", undefined, { name: c.name, id: String(c.id ?? "") });
+    case "delete_user_oidc_provider": return t("undoDeleteUserOidcProvider", undefined, { identifier: c.identifier });
+    case "restore_storage_method": return t("undoRestoreStorageMethod", undefined, { id: String(c.storage_id), method: method(c.sso) });
+    case "restore_nextcloud_method": return t("undoRestoreNextcloudMethod", undefined, { method: method(c.sso) });
+    case "restore_nextcloud": return t("undoRestoreNextcloud", undefined, { url: c.previous.openproject_url });
+    default: {
+      const unhandled: never = c;
+      return unhandled;
+    }
+  }
 }
 
 function follow(job: Job): void {
@@ -659,13 +667,13 @@ function follow(job: Job): void {
       current = phaseSide[e.phase] ?? null;
       // With SSO no secret crosses: Nextcloud learns only the audience OpenProject's tokens carry.
       const sso = Boolean(state.review?.plan?.sso);
-      if (e.phase === "configure_nextcloud") state.crossing.push({ text: sso ? "audience (client id)" : "client id, secret •••", to: "nextcloud" });
-      if (e.phase === "set_nextcloud_client") state.crossing.push({ text: "client id, secret •••", to: "openproject" });
-      if (e.phase === "set_application_password") state.crossing.push({ text: "app password •••", to: "openproject" });
+      if (e.phase === "configure_nextcloud") state.crossing.push({ text: t(sso ? "crossAudience" : "crossClient"), to: "nextcloud" });
+      if (e.phase === "set_nextcloud_client") state.crossing.push({ text: t("crossClient"), to: "openproject" });
+      if (e.phase === "set_application_password") state.crossing.push({ text: t("crossAppPassword"), to: "openproject" });
     } else if (e.event === "changed" && current) {
       const evidence = [`${t("atTime")} ${time(e.at)} · ${t("phase")} ${said(`phase-${phase}`)}`];
       if (undo) evidence.push(`${t("undoRecorded")}: ${undo}`);
-      state[current].push({ label: e.what, state: "done", evidence });
+      state[current].push({ label: e.said ? sayText(e.said) : e.what, state: "done", evidence });
     } else if (e.event === "undone") {
       // Each undo says which side it put back (a late change found on either side says none: the OpenProject pane).
       (e.server === "nextcloud" ? state.nc : state.op).push({ label: e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
@@ -918,7 +926,7 @@ function bind(): void {
   });
   document.querySelector("#open-logs")?.addEventListener("click", async () => {
     const folder = await run(() => call("open_logs_folder"));
-    if (folder) state.notice = `Logs: ${folder}`;
+    if (folder) state.notice = t("logsAt", undefined, { folder });
     render();
   });
   for (const kind of ["nextcloud_oauth", "app_password", "openproject_oauth"] as ResetKind[]) {

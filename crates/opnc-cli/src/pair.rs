@@ -686,7 +686,10 @@ fn progress_printer() -> impl Fn(&Job) + Send + Sync {
                 EventKind::PhaseStarted { phase } if *phase != opnc_core::setup::journal::Phase::RollingBack => {
                     eprintln!("→ {}", phase.describe_in(crate::language()))
                 }
-                EventKind::Changed { what } => eprintln!("  ✓ {what}"),
+                EventKind::Changed { what, said } => {
+                    let text = said.as_ref().map_or_else(|| what.clone(), |s| s.in_language(crate::language()));
+                    eprintln!("  ✓ {text}")
+                }
                 EventKind::Undone { what, .. } => eprintln!("  ↶ {what}"),
                 EventKind::RollbackStarted => eprintln!("Rolling back both servers…"),
                 EventKind::WatchingForLateChanges { until } => {

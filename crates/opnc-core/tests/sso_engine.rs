@@ -209,5 +209,5 @@ async fn the_exchange_scope_is_set_on_openproject_16_2_too() {
     assert!(outcome.succeeded(), "{:#?}", outcome.job);
     let storage = pair.openproject.sim.state().storages[0].clone();
     assert_eq!(storage.token_exchange_scope.as_deref(), Some("add-nextcloud-audience"));
-    assert!(outcome.job.events.iter().any(|e| matches!(&e.kind, opnc_core::setup::journal::EventKind::Changed { what } if what.contains("token exchange scope"))));
+    assert!(outcome.job.events.iter().any(|e| matches!(&e.kind, opnc_core::setup::journal::EventKind::Changed { what, .. } if what.contains("token exchange scope"))));
 }

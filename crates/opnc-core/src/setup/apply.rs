@@ -175,8 +175,11 @@ impl Runner<'_> {
         if let Some(Compensation::DeleteStorage { storage_id: id, .. }) = job.compensations.last_mut() {
             *id = Some(storage_id);
         }
-        let how = if sso.is_some() { " with SSO" } else { "" };
-        job.log(EventKind::Changed { what: format!("created OpenProject storage {storage_id}{how}") });
+        job.log(EventKind::changed(if sso.is_some() {
+            said!("job-created_storage_sso", id = storage_id)
+        } else {
+            said!("job-created_storage", id = storage_id)
+        }));
         self.checkpoint(job)?;
         Ok(created)
     }
@@ -267,7 +270,7 @@ impl Runner<'_> {
                 Err(err) if err.status() == Some(404) => {}
                 Err(err) => return Err(e(err.into())),
             }
-            job.log(EventKind::Changed { what: format!("deleted the earlier storage {id}") });
+            job.log(EventKind::changed(said!("job-deleted_earlier_storage", id = id)));
         }
         if let Some(sso) = &plan.sso {
             secrets.previous_nextcloud_secret =
@@ -298,7 +301,7 @@ impl Runner<'_> {
         let values =
             SetupValues::oauth2(openproject.clone(), op_client_id, op_secret, pf && !plan.reuse_project_folder);
         let mut answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
-        job.log(EventKind::Changed { what: "configured Nextcloud's OpenProject integration".into() });
+        job.log(EventKind::changed(said!("job-configured_integration")));
         if pf && plan.reuse_project_folder {
             // The user, group and team folder exist: only a new app password (a second POST would be a 409).
             let patch = SetupValues {
@@ -309,9 +312,7 @@ impl Runner<'_> {
             };
             let patched = self.nc.update_setup(&patch, &app_version).await.map_err(|err| e(err.into()))?;
             answer.openproject_user_app_password = patched.openproject_user_app_password;
-            job.log(EventKind::Changed {
-                what: "created a new app password for the existing \"OpenProject\" user".into(),
-            });
+            job.log(EventKind::changed(said!("job-new_app_password")));
         }
         self.checkpoint(job).map_err(e)?;
         let answered = SetupAnswer::from_response(&answer, pf && !plan.reuse_project_folder);
@@ -339,14 +340,14 @@ impl Runner<'_> {
         let nextcloud_side = prove_nextcloud_side(self.op, self.nc, &op_client_id, &nc_client_id, pf, Some(&answered));
         let (written, nextcloud_checks) = tokio::join!(op_writes, nextcloud_side);
         let storage = written.map_err(|err| e(err.into()))?;
-        job.log(EventKind::Changed { what: "stored Nextcloud's OAuth client in OpenProject".into() });
+        job.log(EventKind::changed(said!("job-stored_nextcloud_client")));
         let storage = match storage {
             Some(storage) => storage,
             None => return Err(e(StepError::Incomplete("the app password of the \"OpenProject\" user".into()))),
         };
         if pf {
             job.enter(Phase::SetApplicationPassword);
-            job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
+            job.log(EventKind::changed(said!("job-stored_app_password")));
         }
         job.enter(Phase::Proof);
         self.checkpoint(job).map_err(e)?;

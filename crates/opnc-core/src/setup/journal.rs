@@ -134,7 +134,11 @@ pub enum EventKind {
         compensation: Compensation,
     },
     Changed {
+        /// In English (the job file, logs); faces say `said` (jobs written before it have none).
         what: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        said: Option<crate::catalogue::Said>,
     },
     Failed {
         phase: Phase,
@@ -158,6 +162,13 @@ pub enum EventKind {
     },
     Succeeded,
     Interrupted,
+}
+
+impl EventKind {
+    /// A change made, said in each face's language.
+    pub fn changed(said: crate::catalogue::Said) -> Self {
+        EventKind::Changed { what: said.english(), said: Some(said) }
+    }
 }
 
 #[derive(ts_rs::TS, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -198,14 +198,12 @@ impl Runner<'_> {
             if let Some(Compensation::DeleteOidcClient { id, .. }) = job.compensations.last_mut() {
                 *id = Some(client.id);
             }
-            job.log(EventKind::Changed {
-                what: format!("created the OpenID Connect client {} for OpenProject", client.id),
-            });
+            job.log(EventKind::changed(said!("job-created_oidc_client", id = client.id)));
             self.checkpoint(job).map_err(e)?;
             audience = Some(client.client_id.clone());
             secrets.oidc_client = Some(client);
             self.nc.set_oidc_refresh_expire_never().await.map_err(|err| e(err.into()))?;
-            job.log(EventKind::Changed { what: "set the oidc app's refresh tokens to never expire".into() });
+            job.log(EventKind::changed(said!("job-refresh_tokens_never_expire")));
         }
 
         if sso.create_provider.is_some() || sso.store_login_token {
@@ -237,12 +235,12 @@ impl Runner<'_> {
                     scope: "openid profile email api_v3".into(),
                 };
                 confirmed.create_user_oidc_provider(&provider).await.map_err(|err| e(err.into()))?;
-                job.log(EventKind::Changed { what: format!("created the user_oidc provider {:?}", new.identifier) });
+                job.log(EventKind::changed(said!("job-created_user_oidc_provider", identifier = &new.identifier)));
                 self.checkpoint(job).map_err(e)?;
             }
             if sso.store_login_token {
                 confirmed.set_store_login_token(true).await.map_err(|err| e(err.into()))?;
-                job.log(EventKind::Changed { what: "switched on user_oidc's stored login tokens".into() });
+                job.log(EventKind::changed(said!("job-stored_login_tokens_on")));
             }
         }
         Ok(audience)
@@ -271,7 +269,7 @@ impl Runner<'_> {
             // Before 16.3 the create service dropped the scope (opf/openproject#66442): a PATCH sets it.
             let patch = StoragePatch { sso: Some(sso.storage.clone()), ..StoragePatch::default() };
             storage = self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
-            job.log(EventKind::Changed { what: "set the storage's token exchange scope".into() });
+            job.log(EventKind::changed(said!("job-token_exchange_scope")));
         }
 
         job.enter(Phase::ConfigureNextcloud);
@@ -279,7 +277,7 @@ impl Runner<'_> {
         self.checkpoint(job).map_err(e)?;
         let values = SetupValues::oidc(plan.openproject_url.clone(), sso, audience.clone(), pf);
         let answer = self.nc.create_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
-        job.log(EventKind::Changed { what: "configured Nextcloud's OpenProject integration for SSO".into() });
+        job.log(EventKind::changed(said!("job-configured_integration_sso")));
         self.checkpoint(job).map_err(e)?;
 
         if pf {
@@ -291,7 +289,7 @@ impl Runner<'_> {
                 .ok_or_else(|| e(StepError::Incomplete("the app password of the \"OpenProject\" user".into())))?;
             let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
             storage = self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
-            job.log(EventKind::Changed { what: "stored the app password for project folders".into() });
+            job.log(EventKind::changed(said!("job-stored_app_password")));
         }
 
         job.enter(Phase::Proof);
@@ -551,12 +549,11 @@ impl Runner<'_> {
             None => StoragePatch { two_way_oauth: true, ..StoragePatch::default() },
         };
         self.op.update_storage(storage_id, &patch).await.map_err(|err| e(err.into()))?;
-        job.log(EventKind::Changed {
-            what: format!(
-                "switched OpenProject storage {storage_id} to {}",
-                if to_sso.is_some() { "SSO" } else { "two-way OAuth" }
-            ),
-        });
+        job.log(EventKind::changed(if to_sso.is_some() {
+            said!("job-switched_storage_to_sso", id = storage_id)
+        } else {
+            said!("job-switched_storage_to_oauth", id = storage_id)
+        }));
         self.checkpoint(job).map_err(e)?;
 
         job.enter(Phase::ConfigureNextcloud);
@@ -578,12 +575,11 @@ impl Runner<'_> {
         });
         let values = SetupValues::switch_method(target.as_ref());
         self.nc.update_setup(&values, &app_version).await.map_err(|err| e(err.into()))?;
-        job.log(EventKind::Changed {
-            what: format!(
-                "switched Nextcloud's integration to {}",
-                if to_sso.is_some() { "SSO" } else { "two-way OAuth" }
-            ),
-        });
+        job.log(EventKind::changed(if to_sso.is_some() {
+            said!("job-switched_integration_to_sso")
+        } else {
+            said!("job-switched_integration_to_oauth")
+        }));
 
         job.enter(Phase::Proof);
         self.checkpoint(job).map_err(e)?;
