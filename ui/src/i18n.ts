@@ -16,7 +16,13 @@ function bundle(language: Language, source: string): FluentBundle {
   return b;
 }
 
-const bundles: Record<Language, FluentBundle> = { en: bundle("en", enSource), de: bundle("de", deSource) };
+// Parsed when first needed: a window that never switches holds one language's messages, not both.
+const parsed: Partial<Record<Language, FluentBundle>> = {};
+const bundles = {
+  get(l: Language): FluentBundle {
+    return (parsed[l] ??= bundle(l, l === "de" ? deSource : enSource));
+  },
+};
 
 /** The system's language, as the desktop starts in it. */
 export function systemLanguage(languages: readonly string[] = navigator.languages ?? [navigator.language]): Language {
@@ -38,12 +44,12 @@ export function currentLanguage(): Language {
 
 /** Whether the catalogue has a text for `key`. */
 export function has(key: string, l: Language = language): boolean {
-  return bundles[l].hasMessage(key);
+  return bundles.get(l).hasMessage(key);
 }
 
 /** The text for a catalogue key with its values; the key itself where the catalogue has none. */
 export function said(key: string, args: Record<string, FluentVariable> = {}, l: Language = language): string {
-  const b = bundles[l];
+  const b = bundles.get(l);
   const message = b.getMessage(key);
   if (!message?.value) return key;
   return b.formatPattern(message.value, args);
