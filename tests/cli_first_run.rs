@@ -108,7 +108,7 @@ async fn exit_codes_are_the_readmes() {
 
     let out = output(opnc_at("htp://x", &pair.nextcloud.url(), &state, &["plan"])).await;
     let all = row("plan with a malformed URL (htp://x)", 2, &out);
-    assert!(all.contains("\"htp\" is not supported"), "{all}");
+    assert!(all.contains("“htp” is not supported"), "{all}");
     let mut cmd = opnc(&pair, &state, &["plan"]);
     cmd.env_remove("OPNC_OPENPROJECT_TOKEN").env("OPNC_KEYCHAIN_SERVICE", "opnc-e2e-empty");
     let all = row("plan without a token, no terminal to ask", 2, &output(cmd).await);
