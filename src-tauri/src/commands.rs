@@ -248,8 +248,8 @@ pub async fn apply(
     if let ApplyResult::Ran { handoff: Some(handoff), .. } = &result {
         *state.handoff.lock().await = Some((**handoff).clone());
     }
-    let l = *state.language.lock().unwrap_or_else(|p| p.into_inner());
-    let say = |key: &str| opnc_core::catalogue::Said::new(key).in_language(l);
+    let l = language(&state);
+    let say = |key: &str| opnc_core::catalogue::text(l, key);
     // A failure the demo was asked for is said to be one, not given a fix.
     let simulated = state.simulated_failure.swap(false, std::sync::atomic::Ordering::SeqCst);
     let advice = |e: &ErrorView| if simulated { say("dialog-simulated_failure") } else { e.hint_in(l) };
@@ -339,11 +339,7 @@ pub async fn export_report(
 ) -> Result<Option<String>, ErrorView> {
     use opnc_core::said;
     let Some(diagnosis) = state.last_diagnosis.lock().await.clone() else {
-        return Err(PairError::Local {
-            message: said!("error-no_diagnosis").in_language(language),
-            hint: said!("hint-no_diagnosis").in_language(language),
-        }
-        .view());
+        return Err(local_failure(said!("error-no_diagnosis"), said!("hint-no_diagnosis")));
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let (name, filter) = if json { ("opnc-report.json", "json") } else { ("opnc-report.md", "md") };
@@ -363,14 +359,18 @@ pub async fn export_report(
         diagnosis.to_markdown_in(language, &|r| r.describe_in(language))
     };
     std::fs::write(&path, text).map_err(|e| {
-        PairError::Local {
-            message: said!("error-report_not_written", path = path.display(), reason = e).in_language(language),
-            hint: said!("hint-report_not_written").in_language(language),
-        }
-        .view()
+        local_failure(
+            said!("error-report_not_written", path = path.display(), reason = e),
+            said!("hint-report_not_written"),
+        )
     })?;
     remember_report_folder(&state, &path);
     Ok(Some(path.display().to_string()))
+}
+
+/// A failure on this computer, by its catalogue keys: the window says it in its language, also after a switch.
+fn local_failure(message: opnc_core::catalogue::Said, hint: opnc_core::catalogue::Said) -> ErrorView {
+    ErrorView::new(ErrorCode::LocalFailure, message, hint)
 }
 
 /// Where the report dialogs start: the folder of the last report saved or opened, else the documents folder.
@@ -408,18 +408,13 @@ pub async fn open_report(
         });
     let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        PairError::Local {
-            message: said!("error-report_not_read", path = path.display(), reason = e).in_language(l),
-            hint: said!("hint-report_not_read").in_language(l),
-        }
-        .view()
+        local_failure(said!("error-report_not_read", path = path.display(), reason = e), said!("hint-report_not_read"))
     })?;
     let report = opnc_core::doctor::ReportFile::read(&text).map_err(|e| {
-        PairError::Local {
-            message: said!("error-report_not_a_report", path = path.display(), reason = e).in_language(l),
-            hint: said!("hint-report_not_a_report").in_language(l),
-        }
-        .view()
+        local_failure(
+            said!("error-report_not_a_report", path = path.display(), reason = e),
+            said!("hint-report_not_a_report"),
+        )
     })?;
     remember_report_folder(&state, &path);
     Ok(Some(OpenedReport { path: path.display().to_string(), made_by: report.made_by, view: report.diagnosis.into() }))

@@ -61,7 +61,6 @@ impl Language {
 
 struct Catalogue {
     bundle: FluentBundle<FluentResource>,
-    ids: Vec<String>,
 }
 
 fn catalogue(language: Language) -> &'static Catalogue {
@@ -74,19 +73,12 @@ fn catalogue(language: Language) -> &'static Catalogue {
     cell.get_or_init(|| {
         // A syntax error is a test failure (below), never a crash: the entries that parse are used.
         let resource = FluentResource::try_new(language.source().to_owned()).unwrap_or_else(|(partial, _)| partial);
-        let ids = resource
-            .entries()
-            .filter_map(|e| match e {
-                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
-                _ => None,
-            })
-            .collect();
         let lang: unic_langid::LanguageIdentifier = language.tag().parse().unwrap_or_default();
         let mut bundle = FluentBundle::new_concurrent(vec![lang]);
         // Placeholders go into sentences as they are, without Unicode isolation marks around them.
         bundle.set_use_isolating(false);
         let _ = bundle.add_resource(resource);
-        Catalogue { bundle, ids }
+        Catalogue { bundle }
     })
 }
 
@@ -191,22 +183,24 @@ pub fn key<T: Serialize>(prefix: &str, code: &T) -> String {
     format!("{prefix}-{name}")
 }
 
-/// The catalogue's source in `language`, for a face that formats with Fluent itself (the desktop, on a switch).
-pub fn source(language: Language) -> &'static str {
-    language.source()
-}
-
-/// Whether the catalogue has `key` in every language.
-pub fn has(key: &str) -> bool {
-    Language::ALL.iter().all(|l| catalogue(*l).ids.iter().any(|id| id == key))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::doctor::{Check, Verdict};
     use crate::findings::Severity;
     use crate::setup::journal::Phase;
+
+    /// The catalogue's keys in `language`, in file order.
+    fn ids(language: Language) -> Vec<String> {
+        let resource = FluentResource::try_new(language.source().to_owned()).unwrap_or_else(|(partial, _)| partial);
+        resource
+            .entries()
+            .filter_map(|e| match e {
+                fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
 
     /// Every code of the enums the faces show, from the TypeScript bindings generated from them (drift-checked).
     fn codes(type_name: &str) -> Vec<String> {
@@ -271,11 +265,11 @@ mod tests {
             required.extend([format!("proof-{name}-ok"), format!("proof-{name}-failed")]);
         }
         for language in Language::ALL {
-            let ids = &catalogue(language).ids;
+            let ids = &ids(language);
             let missing: Vec<&String> = required.iter().filter(|k| !ids.contains(k)).collect();
             assert!(missing.is_empty(), "{language:?} lacks {missing:?}");
         }
-        let (en, de) = (&catalogue(Language::En).ids, &catalogue(Language::De).ids);
+        let (en, de) = (&ids(Language::En), &ids(Language::De));
         assert_eq!(en, de, "the two languages have different keys (or orders)");
         for id in en {
             assert_eq!(placeholders(Language::En, id), placeholders(Language::De, id), "placeholders of {id}");
@@ -356,7 +350,7 @@ mod tests {
 
     #[test]
     fn every_key_the_code_names_is_in_the_catalogue_with_the_placeholders_it_gives() {
-        let ids = &catalogue(Language::En).ids;
+        let ids = &ids(Language::En);
         let mut named = 0;
         // This file's own examples of keys that are not there are left out.
         for (path, source) in sources("rs").into_iter().filter(|(p, _)| !p.ends_with("catalogue.rs")) {
@@ -398,7 +392,7 @@ mod tests {
         let source = "let m = said!(\"fm-no_such_message\", name = x); t(\"noSuchWord\")";
         assert_eq!(said_macros(source), vec![("fm-no_such_message".to_owned(), vec!["name".to_owned()])]);
         assert_eq!(key_literals(source), vec!["fm-no_such_message".to_owned()]);
-        assert!(!catalogue(Language::En).ids.contains(&"fm-no_such_message".to_owned()));
+        assert!(!ids(Language::En).contains(&"fm-no_such_message".to_owned()));
         let nested = "said!(\"fm-host_name_mismatch\", setting = f(a, b), reached = &r)";
         assert_eq!(said_macros(nested)[0].1, vec!["setting".to_owned(), "reached".to_owned()]);
     }
@@ -416,7 +410,7 @@ mod tests {
     #[test]
     fn a_missing_key_is_found() {
         // The check above would fail: a key German lacks is reported by name.
-        let ids = &catalogue(Language::De).ids;
+        let ids = &ids(Language::De);
         assert!(!ids.contains(&"finding-no_such_code".to_owned()));
         assert_eq!(text(Language::De, "finding-no_such_code"), "finding-no_such_code");
     }

@@ -163,9 +163,9 @@ fn belongs(kind: LinkKind) -> (&'static [C], &'static [Check]) {
     }
 }
 
-/// The picture of `diagnosis`. `sso` says which credential links the pair has; `project_folders` whether the
-/// project-folder password is one of them.
-pub fn picture(diagnosis: &Diagnosis, sso: bool, project_folders: bool) -> Picture {
+/// The links a pair has: the four network legs, then the credential links of its method, then the project
+/// folders' password where it has them.
+fn link_kinds(sso: bool, project_folders: bool) -> Vec<LinkKind> {
     use LinkKind as K;
     let mut kinds =
         vec![K::ComputerToOpenproject, K::ComputerToNextcloud, K::NextcloudToOpenproject, K::OpenprojectToNextcloud];
@@ -177,7 +177,13 @@ pub fn picture(diagnosis: &Diagnosis, sso: bool, project_folders: bool) -> Pictu
     if project_folders {
         kinds.push(K::ProjectFolderPassword);
     }
-    let links = kinds
+    kinds
+}
+
+/// The picture of `diagnosis`. `sso` says which credential links the pair has; `project_folders` whether the
+/// project-folder password is one of them.
+pub fn picture(diagnosis: &Diagnosis, sso: bool, project_folders: bool) -> Picture {
+    let links = link_kinds(sso, project_folders)
         .into_iter()
         .map(|kind| {
             let (codes, checks) = belongs(kind);
@@ -229,17 +235,7 @@ fn proven_by(kind: LinkKind) -> &'static [&'static str] {
 /// (only the doctor asks the servers about each other).
 pub fn picture_of_proof(proof: &crate::setup::proof::Proof, sso: bool, project_folders: bool) -> Picture {
     use LinkKind as K;
-    let mut kinds =
-        vec![K::ComputerToOpenproject, K::ComputerToNextcloud, K::NextcloudToOpenproject, K::OpenprojectToNextcloud];
-    if sso {
-        kinds.push(K::IdentityProvider);
-    } else {
-        kinds.extend([K::OpenprojectAppInNextcloud, K::NextcloudClientInOpenproject]);
-    }
-    if project_folders {
-        kinds.push(K::ProjectFolderPassword);
-    }
-    let links = kinds
+    let links = link_kinds(sso, project_folders)
         .into_iter()
         .map(|kind| {
             let names = proven_by(kind);
@@ -281,6 +277,31 @@ mod tests {
 
     fn status(p: &Picture, kind: LinkKind) -> Option<LinkStatus> {
         p.links.iter().find(|l| l.kind == kind).map(|l| l.status)
+    }
+
+    #[test]
+    fn manages_picture_is_red_only_where_a_proof_check_on_that_link_failed() {
+        use crate::setup::proof::{check, Proof, CHECKS};
+        let oauth: Vec<&str> =
+            CHECKS.iter().map(|(n, _)| *n).filter(|n| !n.contains("sso") && !n.contains("store_login")).collect();
+        let proven = |failed: &str| Proof {
+            storage_id: 1,
+            checks: oauth.iter().map(|n| check(n, *n != failed, "seen".into())).collect(),
+        };
+        let healthy = picture_of_proof(&proven(""), false, true);
+        assert_eq!(healthy.links.len(), 7);
+        assert!(healthy.links.iter().all(|l| l.status == LinkStatus::Good), "{healthy:?}");
+        let p = picture_of_proof(&proven("client_id_openproject_in_nextcloud"), false, true);
+        let red: Vec<LinkKind> = p.links.iter().filter(|l| l.status == LinkStatus::Broken).map(|l| l.kind).collect();
+        assert_eq!(red, vec![LinkKind::OpenprojectAppInNextcloud]);
+        let link = p.links.iter().find(|l| l.kind == LinkKind::OpenprojectAppInNextcloud);
+        assert!(link.is_some_and(|l| l.proofs.contains(&"client_id_openproject_in_nextcloud".to_owned())));
+        // A leg between the servers that no check of this proof looks at is not called good.
+        let none = Proof { storage_id: 1, checks: Vec::new() };
+        assert_eq!(
+            status(&picture_of_proof(&none, true, false), LinkKind::OpenprojectToNextcloud),
+            Some(LinkStatus::Doubtful)
+        );
     }
 
     #[test]
