@@ -210,7 +210,7 @@ async fn the_verdict_comes_first_and_checks_read_as_sentences() {
     let mut lines = status.lines();
     let verdict = lines.next().unwrap_or_default();
     assert!(
-        verdict.starts_with("Connected: OpenProject's storage \"Nextcloud\"") && verdict.contains("11 of 11 checks"),
+        verdict.starts_with("Connected: OpenProject's storage “Nextcloud”") && verdict.contains("11 of 11 checks"),
         "{status}"
     );
     for line in lines {
@@ -247,7 +247,7 @@ async fn impact_texts_say_exactly_what_each_reset_and_delete_takes_away() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(5), "{all}");
     assert!(all.contains("Every OpenProject user must connect to Nextcloud again"), "{all}");
-    assert!(all.contains("new app password for the \"OpenProject\" user"), "the app password goes too: {all}");
+    assert!(all.contains("new app password for the “OpenProject” user"), "the app password goes too: {all}");
     assert!(all.contains("Nextcloud users' connections to OpenProject are not affected"), "{all}");
     let out = run(&pair, &state, &["reset", "app-password"]).await;
     let all = text(&out);

@@ -176,7 +176,7 @@ async fn resets_from_the_command_line() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("Every OpenProject user must connect to Nextcloud again."), "{}", text(&out));
     assert!(
-        text(&out).contains("a new app password for the \"OpenProject\" user"),
+        text(&out).contains("a new app password for the “OpenProject” user"),
         "the impact names the app password: {}",
         text(&out)
     );

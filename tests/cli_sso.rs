@@ -67,7 +67,7 @@ async fn nextcloud_hub_set_up_proven_rerun_and_deleted() {
 
     let out = run(&pair, &state, &["delete", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("OpenID Connect client \"OpenProject\""), "the impact names it: {}", text(&out));
+    assert!(text(&out).contains("OpenID Connect client “OpenProject”"), "the impact names it: {}", text(&out));
     assert!(pair.openproject.sim.state().storages.is_empty());
     assert_eq!(config(&pair, "openproject_instance_url"), "");
     assert!(pair.nextcloud.sim.state().oidc_clients.is_empty(), "the client made for OpenProject goes with the pair");
@@ -444,7 +444,7 @@ async fn with_the_web_sign_in_the_openproject_provider_is_made_on_its_page() {
         let client = pair.nextcloud.sim.state().oidc_clients[0].clone();
         let providers = pair.openproject.sim.state().oidc_providers;
         if with_feature {
-            assert!(text(&out).contains("Made OpenProject's OpenID provider \"nextcloud\" on its admin page; its sign-in page offers /auth/oidc-nextcloud"), "{}", text(&out));
+            assert!(text(&out).contains("Made OpenProject's OpenID provider “nextcloud” on its admin page; its sign-in page offers /auth/oidc-nextcloud"), "{}", text(&out));
             assert_eq!(providers.len(), 1);
             let p = &providers[0];
             assert_eq!(

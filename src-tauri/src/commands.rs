@@ -485,7 +485,7 @@ pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) 
         ResetKind::OpenprojectOauth => ("dialog-reset_openproject_title", "dialog-replace"),
     };
     let (title, action) = (opnc_core::catalogue::text(l, title), opnc_core::catalogue::text(l, action));
-    if !confirm(&app, l, &title, impact.text, &action).await {
+    if !confirm(&app, l, &title, impact.text.in_language(l), &action).await {
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;
@@ -501,7 +501,7 @@ fn show_reset_result(app: &AppHandle, l: Language, outcome: &Result<ResetOutcome
         Ok(o) => format!(
             "{} {}",
             opnc_core::said!("dialog-reset_done", checks = o.proof.checks.len()).in_language(l),
-            o.kind.afterwards()
+            o.kind.afterwards().in_language(l)
         ),
         Err(e) => format!("{}\n\n{}", e.message_in(l), e.hint_in(l)),
     };
@@ -533,18 +533,18 @@ pub async fn delete_connection(app: AppHandle, state: State<'_, AppState>) -> Re
     let text = |key: &str| opnc_core::catalogue::text(l, key);
     if impact.nothing_to_delete() {
         app.dialog()
-            .message(opnc_core::setup::connection::describe_nothing(&impact))
+            .message(opnc_core::setup::connection::describe_nothing(&impact).in_language(l))
             .title(text("dialog-nothing_to_delete_title"))
             .show(|_| {});
         return Ok(());
     }
-    let impact_text = opnc_core::setup::connection::describe_impact(&impact);
+    let impact_text = opnc_core::setup::connection::describe_impact(&impact).in_language(l);
     if !confirm(&app, l, &text("dialog-delete_title"), impact_text, &text("dialog-delete")).await {
         return Err(cancelled());
     }
     let result = pair.delete(&impact).await.map_err(ErrorView::from);
     let body = match &result {
-        Ok(deleted) => opnc_core::setup::connection::describe_deleted(deleted),
+        Ok(deleted) => opnc_core::setup::connection::describe_deleted(deleted).in_language(l),
         Err(e) => format!("{}\n\n{}", e.message_in(l), e.hint_in(l)),
     };
     let title = text(if result.is_ok() { "dialog-deleted_title" } else { "dialog-delete_failed_title" });

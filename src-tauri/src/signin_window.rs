@@ -41,8 +41,8 @@ pub async fn sign_in(app: &AppHandle, base: &ServerUrl) -> Result<(WebSession, U
         })
         .build()
         .map_err(|e| PairError::Local {
-            message: format!("The sign-in window could not open: {e}"),
-            hint: "Paste an API token instead.".into(),
+            message: opnc_core::said!("error-window_not_opened", reason = e),
+            hint: opnc_core::said!("hint-window_not_opened"),
         })?;
     window.on_window_event(move |event| {
         if matches!(event, tauri::WindowEvent::Destroyed) {

@@ -255,7 +255,11 @@ export type EventKind = { "event": "job_started" } | { "event": "phase_started",
 /**
  * In English (the job file, logs); faces say `said` (jobs written before it have none).
  */
-what: string, said?: Said, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
+what: string, said?: Said, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", 
+/**
+ * In English (the job file, logs); faces say `said` (jobs written before it have none).
+ */
+what: string, said?: Said, 
 /**
  * The side that was put back (jobs written before this field read as unknown).
  */
@@ -268,7 +272,11 @@ at: number, } & ({ "event": "job_started" } | { "event": "phase_started", phase:
 /**
  * In English (the job file, logs); faces say `said` (jobs written before it have none).
  */
-what: string, said?: Said, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", what: string, 
+what: string, said?: Said, } | { "event": "failed", phase: Phase, error: ErrorView, } | { "event": "rollback_started" } | { "event": "watching_for_late_changes", until: number, } | { "event": "undone", 
+/**
+ * In English (the job file, logs); faces say `said` (jobs written before it have none).
+ */
+what: string, said?: Said, 
 /**
  * The side that was put back (jobs written before this field read as unknown).
  */
@@ -422,7 +430,7 @@ export type ConnectionState = { storage_id: number | null, storage_name: string 
  */
 picture: Picture | null, };
 export type ResetKind = "nextcloud_oauth" | "app_password" | "openproject_oauth";
-export type ResetOutcome = { kind: ResetKind, steps: Array<string>, proof: Proof, 
+export type ResetOutcome = { kind: ResetKind, steps: Array<Said>, proof: Proof, 
 /**
  * Users must connect their accounts again (not after an app-password rotation).
  */

@@ -676,7 +676,7 @@ function follow(job: Job): void {
       state[current].push({ label: e.said ? sayText(e.said) : e.what, state: "done", evidence });
     } else if (e.event === "undone") {
       // Each undo says which side it put back (a late change found on either side says none: the OpenProject pane).
-      (e.server === "nextcloud" ? state.nc : state.op).push({ label: e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
+      (e.server === "nextcloud" ? state.nc : state.op).push({ label: e.said ? sayText(e.said) : e.what, state: "rolled-back", evidence: [`${t("atTime")} ${time(e.at)}`] });
     } else if (e.event === "failed" && current) {
       state[current].push({ label: e.error.said ? sayText(e.error.said) : e.error.message, state: "failed", evidence: [`${e.error.code} · ${t("phase")} ${said(`phase-${e.phase}`)}`, e.error.hint_said ? sayText(e.error.hint_said) : e.error.hint] });
     }

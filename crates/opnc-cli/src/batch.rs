@@ -98,7 +98,7 @@ impl ProfilePair {
             "oauth" => Ok(AuthArg::Oauth),
             "sso-hub" => Ok(AuthArg::SsoHub),
             "sso-external" => Ok(AuthArg::SsoExternal),
-            other => Err(format!("{}: auth {other:?} is not one of oauth, sso-hub, sso-external", self.name)),
+            other => Err(say!("cli-batch-auth", pair = &self.name, auth = other)),
         }
     }
 }
@@ -112,15 +112,16 @@ fn yes() -> bool {
 }
 
 pub fn load(path: &PathBuf) -> Result<Profile, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the profile {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| say!("cli-batch-not_read", path = path.display(), reason = e))?;
     // The parser's own rendering quotes the offending line, which may hold a secret someone pasted into the
     // file: report the line number and the message only.
     let profile: Profile = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(0);
-        format!("the profile {} is not valid (line {line}): {}", path.display(), e.message())
+        say!("cli-batch-invalid", path = path.display(), line = line, reason = e.message())
     })?;
     if profile.pairs.is_empty() {
-        return Err(format!("the profile {} names no [[pair]]", path.display()));
+        return Err(say!("cli-batch-no_pair", path = path.display()));
     }
     Ok(profile)
 }
@@ -130,7 +131,7 @@ fn credentials(pair: &ProfilePair) -> Result<GivenCredentials, String> {
         std::env::var(name)
             .ok()
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| format!("{}: the environment variable {name} is not set", pair.name))
+            .ok_or_else(|| say!("cli-batch-variable_unset", pair = &pair.name, variable = name))
     };
     Ok(GivenCredentials {
         openproject_token: opnc_core::SecretString::from(env(&pair.openproject_token_env)?),
@@ -217,7 +218,7 @@ pub async fn run(args: BatchArgs) -> Exit {
         };
         results.push((pair.name.clone(), code));
     }
-    eprintln!("== summary ({:?}) ==", args.action);
+    eprintln!("== {} ({:?}) ==", say!("cli-batch-summary"), args.action);
     for (name, code) in &results {
         let mark = match *code {
             Exit::SUCCESS => "✓",
@@ -227,6 +228,6 @@ pub async fn run(args: BatchArgs) -> Exit {
         eprintln!("  {mark} {name} (exit {})", code.0);
     }
     let done = results.iter().filter(|(_, c)| *c == Exit::SUCCESS).count();
-    eprintln!("{done} of {} pairs succeeded", results.len());
+    eprintln!("{}", say!("cli-batch-succeeded", done = done, total = results.len()));
     Exit::worst(results.into_iter().map(|(_, c)| c))
 }

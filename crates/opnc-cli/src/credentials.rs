@@ -35,9 +35,13 @@ fn from_keychain<T>(lookup: Result<Option<T>, opnc_core::keychain::KeychainError
         Err(e) => {
             if !KEYRING_UNAVAILABLE_SAID.swap(true, Ordering::SeqCst) {
                 eprintln!(
-                    "opnc: the system keyring is not available here, so no saved credentials were read (and \
-                     --remember cannot save any). Give them through the environment ({OPENPROJECT_TOKEN}, \
-                     {NEXTCLOUD_USER}, {NEXTCLOUD_PASSWORD}) or at the prompt."
+                    "opnc: {}",
+                    say!(
+                        "cli-keyring_unavailable",
+                        token = OPENPROJECT_TOKEN,
+                        user = NEXTCLOUD_USER,
+                        password = NEXTCLOUD_PASSWORD
+                    )
                 );
             }
             tracing::debug!("keyring: {e}");
@@ -70,14 +74,14 @@ pub fn openproject(url: &ServerUrl) -> Result<OpenProjectAuth, Failure> {
         return Ok(OpenProjectAuth::ApiKey(token));
     }
     if !interactive() {
-        return Err(Failure::missing_credential(format!("no OpenProject API token: set {OPENPROJECT_TOKEN}"))
-            .hint(format!("Create one in OpenProject under My account → Access tokens: {url}/my/access_tokens")));
+        return Err(Failure::missing_credential(say!("cli-no_token", variable = OPENPROJECT_TOKEN))
+            .hint(say!("cli-hint-create_token", url = url)));
     }
-    eprintln!("OpenProject API token (create one under My account → Access tokens: {url}/my/access_tokens)");
-    let token =
-        rpassword::prompt_password("Token: ").map_err(|e| Failure::local(format!("could not read the token: {e}")))?;
+    eprintln!("{}", say!("cli-ask_token", url = url));
+    let token = rpassword::prompt_password(format!("{} ", say!("cli-prompt_token")))
+        .map_err(|e| Failure::local(say!("cli-token_not_read", reason = e)))?;
     if token.trim().is_empty() {
-        return Err(Failure::usage("no OpenProject API token given"));
+        return Err(Failure::usage(say!("cli-no_token_given")));
     }
     Ok(OpenProjectAuth::ApiKey(SecretString::from(token.trim())))
 }
@@ -93,15 +97,17 @@ pub async fn openproject_web(
         (Some(user), Some(password)) => (user, SecretString::from(password)),
         _ if interactive() => {
             let user = env(OPENPROJECT_USER)
-                .or_else(|| ask("OpenProject admin user: "))
-                .ok_or_else(|| Failure::usage("no OpenProject user given"))?;
-            let password = rpassword::prompt_password("OpenProject password: ")
-                .map_err(|e| Failure::local(format!("could not read the password: {e}")))?;
+                .or_else(|| ask(&format!("{} ", say!("cli-prompt_openproject_user"))))
+                .ok_or_else(|| Failure::usage(say!("cli-no_openproject_user")))?;
+            let password = rpassword::prompt_password(format!("{} ", say!("cli-prompt_openproject_password")))
+                .map_err(|e| Failure::local(say!("cli-password_not_read", reason = e)))?;
             (user, SecretString::from(password))
         }
         _ => {
-            return Err(Failure::missing_credential(format!(
-                "--openproject-login needs {OPENPROJECT_USER} and {OPENPROJECT_PASSWORD} (or a terminal to ask)"
+            return Err(Failure::missing_credential(say!(
+                "cli-web_login_needs",
+                user = OPENPROJECT_USER,
+                password = OPENPROJECT_PASSWORD
             )))
         }
     };
@@ -124,23 +130,27 @@ pub async fn nextcloud(
             return Ok((credentials, false));
         }
         if !interactive() {
-            return Err(Failure::missing_credential(format!("no Nextcloud credentials: set {NEXTCLOUD_USER} and {NEXTCLOUD_PASSWORD}"))
-                .hint("An admin's app password (Nextcloud: Personal settings → Security), or sign in through the browser with --login-flow."));
+            return Err(Failure::missing_credential(say!(
+                "cli-no_nextcloud_credentials",
+                user = NEXTCLOUD_USER,
+                password = NEXTCLOUD_PASSWORD
+            ))
+            .hint(say!("cli-hint-nextcloud_credentials")));
         }
         let user = env(NEXTCLOUD_USER)
-            .or_else(|| ask("Nextcloud admin user: "))
-            .ok_or_else(|| Failure::usage("no Nextcloud user given"))?;
-        let password = rpassword::prompt_password("Nextcloud app password (empty: sign in through the browser): ")
-            .map_err(|e| Failure::local(format!("could not read the password: {e}")))?;
+            .or_else(|| ask(&format!("{} ", say!("cli-prompt_nextcloud_user"))))
+            .ok_or_else(|| Failure::usage(say!("cli-no_nextcloud_user")))?;
+        let password = rpassword::prompt_password(format!("{} ", say!("cli-prompt_nextcloud_password")))
+            .map_err(|e| Failure::local(say!("cli-password_not_read", reason = e)))?;
         if !password.is_empty() {
             return Ok((NextcloudCredentials { login_name: user, password: SecretString::from(password) }, false));
         }
     }
     // Login Flow v2, polled by the core as for the desktop app; the page is printed and opened.
     let open_page = |login_url: &str| {
-        eprintln!("Sign in to Nextcloud in the browser and grant access:\n  {login_url}");
+        eprintln!("{}\n  {login_url}", say!("cli-login_flow"));
         if open::that_detached(login_url).is_err() {
-            eprintln!("(open the address above yourself)");
+            eprintln!("{}", say!("cli-open_yourself"));
         }
     };
     let never = AtomicBool::new(false);
@@ -148,10 +158,10 @@ pub async fn nextcloud(
         .await
         .map_err(|e| {
             let failure = Failure::from(e);
-            let hint = failure.hint.clone().map(|_| "Run the command again.".to_owned()).unwrap_or_default();
+            let hint = failure.hint.clone().map(|_| say!("cli-hint-run_again")).unwrap_or_default();
             failure.hint(hint)
         })?;
-    eprintln!("Signed in to Nextcloud as {}.", granted.login_name);
+    eprintln!("{}", say!("cli-signed_in_nextcloud", user = &granted.login_name));
     Ok((granted, true))
 }
 
@@ -184,14 +194,12 @@ pub fn idp_nextcloud_client_secret() -> Result<SecretString, Failure> {
         return Ok(SecretString::from(secret));
     }
     if !interactive() {
-        return Err(Failure::missing_credential(format!(
-            "no client secret for Nextcloud's client at the identity provider: set {IDP_NEXTCLOUD_CLIENT_SECRET}"
-        )));
+        return Err(Failure::missing_credential(say!("cli-no_idp_secret", variable = IDP_NEXTCLOUD_CLIENT_SECRET)));
     }
-    let secret = rpassword::prompt_password("Nextcloud's client secret at the identity provider: ")
-        .map_err(|e| Failure::local(format!("could not read the secret: {e}")))?;
+    let secret = rpassword::prompt_password(format!("{} ", say!("cli-prompt_idp_secret")))
+        .map_err(|e| Failure::local(say!("cli-secret_not_read", reason = e)))?;
     if secret.trim().is_empty() {
-        return Err(Failure::usage("no client secret given"));
+        return Err(Failure::usage(say!("cli-no_secret_given")));
     }
     Ok(SecretString::from(secret.trim()))
 }

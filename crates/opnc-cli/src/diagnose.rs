@@ -75,15 +75,15 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     if let Some(path) = &args.output {
         let text = if path.extension().is_some_and(|e| e == "json") { &json } else { &markdown };
         if let Err(e) = std::fs::write(path, text) {
-            return Failure::local(format!("could not write {}: {e}", path.display())).report();
+            return Failure::local(say!("cli-not_written", path = path.display(), reason = e)).report();
         }
     }
     if args.json {
         println!("{json}");
-        eprintln!("{}", diagnosis.headline());
+        eprintln!("{}", diagnosis.headline_in(crate::language()));
     } else if args.markdown {
         println!("{markdown}");
-        eprintln!("{}", diagnosis.headline());
+        eprintln!("{}", diagnosis.headline_in(crate::language()));
     } else {
         // The summary is the report: on stdout.
         println!("{}", summary(&diagnosis));
@@ -99,22 +99,18 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
 /// The test sign-in on the command line: the address to open (opened in the browser where there is one), then
 /// the address the browser ended on, read without echo at a terminal (it carries a one-time code).
 async fn ask_for_sign_in(prompt: SignInPrompt) -> Option<opnc_core::SecretString> {
-    eprintln!("Test sign-in: open this address in a browser and sign in as a user of both servers:");
+    eprintln!("{}", say!("cli-test_sign_in"));
     eprintln!("  {}", prompt.authorize_url);
-    eprintln!(
-        "The browser then ends on OpenProject's callback ({}); OpenProject may show an error there, as this sign-in \
-         is the assistant's. Copy that whole address from the address bar.",
-        prompt.redirect_uri
-    );
+    eprintln!("{}", say!("cli-test_sign_in_callback", callback = &prompt.redirect_uri));
     let interactive = credentials::interactive();
     if interactive {
         let _ = open::that_detached(&prompt.authorize_url);
     }
     let line = tokio::task::spawn_blocking(move || {
         if interactive {
-            rpassword::prompt_password("Address the browser ended on (hidden; empty to give up): ").ok()
+            rpassword::prompt_password(format!("{} ", say!("cli-prompt_callback_hidden"))).ok()
         } else {
-            eprintln!("Address the browser ended on (empty to give up):");
+            eprintln!("{}", say!("cli-prompt_callback"));
             let mut line = String::new();
             std::io::stdin().read_line(&mut line).ok().map(|_| line)
         }

@@ -114,7 +114,7 @@ impl Failure {
         }
         eprintln!("opnc: {}", self.message);
         if let Some(hint) = &self.hint {
-            eprintln!("  hint: {hint}");
+            eprintln!("  {}: {hint}", say!("label-hint"));
         }
         self.exit
     }

@@ -1,5 +1,12 @@
 //! `opnc`: the headless face of the OpenProject ⇄ Nextcloud setup assistant.
 
+/// A catalogue text in the language of this run: `say!(key, name = value, …)`, as `said!` takes them.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        opnc_core::said!($($arg)*).in_language(crate::language())
+    };
+}
+
 mod batch;
 mod credentials;
 mod diagnose;
@@ -139,7 +146,7 @@ fn main() -> ExitCode {
     let _ = LANGUAGE.set(language);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => return Failure::local(format!("could not start the async runtime: {e}")).report().into(),
+        Err(e) => return Failure::local(say!("cli-no_runtime", reason = e)).report().into(),
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -223,8 +230,7 @@ async fn sim(args: SimArgs) -> Exit {
     let pair = match SimPair::start(op, nc, loopback(args.openproject_port), loopback(args.nextcloud_port)).await {
         Ok(p) => p,
         Err(e) => {
-            let failure = Failure::local(format!("could not listen on loopback: {e}"))
-                .hint("Is the port in use? Use 0 for any free port.");
+            let failure = Failure::local(say!("cli-sim-no_listen", reason = e)).hint(say!("cli-hint-port_in_use"));
             if args.background {
                 // The parent reads stdout only.
                 println!("ERROR {}", failure.message);
@@ -233,14 +239,17 @@ async fn sim(args: SimArgs) -> Exit {
         }
     };
     let versions = format!(
-        "# Simulated OpenProject {} and Nextcloud {} (demo accounts, not real servers).",
-        pair.openproject.sim.lock().profile.version,
-        pair.nextcloud.sim.lock().profile.version_string()
+        "# {}",
+        say!(
+            "cli-sim-versions",
+            openproject = &pair.openproject.sim.lock().profile.version,
+            nextcloud = pair.nextcloud.sim.lock().profile.version_string()
+        )
     );
     let idp = if args.sso {
         match opnc_sim::idp::RunningIdp::start(Default::default(), loopback(0)).await {
             Ok(idp) => Some(idp),
-            Err(e) => return Failure::local(format!("could not listen on loopback: {e}")).report(),
+            Err(e) => return Failure::local(say!("cli-sim-no_listen", reason = e)).report(),
         }
     } else {
         None
@@ -259,11 +268,7 @@ async fn sim(args: SimArgs) -> Exit {
     let _ = out.flush();
     drop(out);
     if !args.background {
-        eprintln!(
-            "opnc sim: running until Ctrl-C. In another shell, paste the export lines above, then e.g. `opnc plan` \
-             (the URLs and credentials come from them). Or run `eval \"$(opnc sim --env)\"` there for a pair of \
-             its own in the background."
-        );
+        eprintln!("opnc sim: {}", say!("cli-sim-running"));
     }
     let _ = tokio::signal::ctrl_c().await;
     Exit::SUCCESS
@@ -276,7 +281,7 @@ fn sim_in_background() -> Exit {
     use std::process::{Command, Stdio};
     let exe = match std::env::current_exe() {
         Ok(e) => e,
-        Err(e) => return Failure::local(format!("cannot find the opnc program: {e}")).report(),
+        Err(e) => return Failure::local(say!("cli-sim-no_program", reason = e)).report(),
     };
     // The same flags, without --env, plus --background.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--env").collect();
@@ -290,10 +295,10 @@ fn sim_in_background() -> Exit {
         .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return Failure::local(format!("could not start the simulated servers: {e}")).report(),
+        Err(e) => return Failure::local(say!("cli-sim-not_started", reason = e)).report(),
     };
     let Some(stdout) = child.stdout.take() else {
-        return Failure::local("could not read from the simulated servers").report();
+        return Failure::local(say!("cli-sim-not_read")).report();
     };
     let mut lines = Vec::new();
     for line in std::io::BufReader::new(stdout).lines() {
@@ -304,22 +309,18 @@ fn sim_in_background() -> Exit {
                 let _ = writeln!(out, "{line}");
             }
             let _ = writeln!(out, "{}", export_line("OPNC_SIM_PID", &child.id().to_string()));
-            let _ = writeln!(out, "# Stop them with: kill \"$OPNC_SIM_PID\"");
+            let _ = writeln!(out, "# {}", say!("cli-sim-stop"));
             let _ = out.flush();
-            eprintln!(
-                "opnc sim: simulated servers running in the background (process {}); `opnc plan` and the other \
-                 commands now use them. Stop them with: kill \"$OPNC_SIM_PID\"",
-                child.id()
-            );
+            eprintln!("opnc sim: {}", say!("cli-sim-background", process = child.id()));
             return Exit::SUCCESS;
         }
         if let Some(message) = line.strip_prefix("ERROR ") {
             let _ = child.wait();
-            return Failure::local(message.to_owned()).hint("Is the port in use? Use 0 for any free port.").report();
+            return Failure::local(message.to_owned()).hint(say!("cli-hint-port_in_use")).report();
         }
         lines.push(line);
     }
     let _ = child.kill();
     let _ = child.wait();
-    Failure::local("the simulated servers stopped before they were ready").report()
+    Failure::local(say!("cli-sim-stopped_early")).report()
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use opnc_core::findings::{Finding, Severity};
 use opnc_core::pair::{ApplyResult, Confirmation, ConnectOptions, ConnectedPair, Credentials, PairError, Review};
+use opnc_core::said;
 use opnc_core::setup::journal::{Job, JobStatus, JobStore};
 use opnc_core::setup::{Plan, PlanMode, SetupOptions};
 use opnc_core::{HttpClient, Server, ServerUrl, UrlPolicy};
@@ -52,7 +53,7 @@ impl ServerArgs {
         );
         let (op, nc) = (op?, nc?);
         for note in [op.note(Server::OpenProject), nc.note(Server::Nextcloud)].into_iter().flatten() {
-            eprintln!("{note}");
+            eprintln!("{}", note.in_language(crate::language()));
         }
         Ok((op.url, nc.url))
     }
@@ -177,9 +178,7 @@ impl SetupArgs {
                     token_exchange: self.token_exchange,
                     oidc_provider: self.oidc_provider.clone(),
                 })),
-                None => {
-                    Err(Failure::usage("--auth sso-external needs --idp-discovery (the discovery document's address)"))
-                }
+                None => Err(Failure::usage(say!("cli-idp_discovery_needed"))),
             },
         }
     }
@@ -271,11 +270,7 @@ pub async fn connect(args: &PairArgs) -> Result<Connected, Failure> {
     match connected {
         Ok(pair) => {
             if args.remember {
-                eprintln!(
-                    "Credentials kept in the system keyring for {} and {} (for Nextcloud an app password named after the assistant).",
-                    pair.op.base(),
-                    pair.nc.base()
-                );
+                eprintln!("{}", say!("cli-remembered", openproject = pair.op.base(), nextcloud = pair.nc.base()));
             }
             Ok(Connected { pair, ticket })
         }
@@ -294,12 +289,15 @@ pub async fn forget(args: PairArgs) -> Exit {
     };
     match credentials::keychain().forget(&op_url, &nc_url) {
         Ok(()) => {
-            eprintln!("Forgot the credentials for {op_url} and {nc_url}.");
+            eprintln!("{}", say!("cli-forgot", openproject = &op_url, nextcloud = &nc_url));
             Exit::SUCCESS
         }
-        Err(e) => Failure { code: opnc_core::ErrorCode::KeyringUnavailable, ..Failure::local(e.message) }
-            .hint(e.hint)
-            .report(),
+        Err(e) => {
+            let l = crate::language();
+            Failure { code: opnc_core::ErrorCode::KeyringUnavailable, ..Failure::local(e.message.in_language(l)) }
+                .hint(e.hint.in_language(l))
+                .report()
+        }
     }
 }
 
@@ -318,32 +316,28 @@ fn severity_mark(s: Severity) -> &'static str {
 /// The preflight's verdict, then each finding as a sentence with what was seen and the fix. Codes are for
 /// `--json` only.
 fn findings_text(findings: &[Finding]) -> String {
-    findings_under(findings, "Ready", "Blocked")
-}
-
-/// The verdict (`ready`/`blocked` name the subject), then each finding.
-fn findings_under(findings: &[Finding], ready: &str, blocked: &str) -> String {
     let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
     let (blockers, warnings) = (count(Severity::Blocker), count(Severity::Warning));
-    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
     let mut text = match (blockers, warnings) {
-        (0, 0) => format!("{ready}: every check passed.\n"),
-        (0, w) => format!("{ready}, with {}.\n", plural(w, "warning", "warnings")),
-        (b, _) => {
-            format!("{blocked}: {} must be fixed first; nothing was changed.\n", plural(b, "problem", "problems"))
-        }
+        (0, 0) => say!("cli-preflight-ready"),
+        (0, w) => say!("cli-preflight-warnings", warnings = w),
+        (b, _) => say!("cli-preflight-blocked", problems = b),
     };
+    text.push('\n');
+    let language = crate::language();
+    let label = |key: &str| opnc_core::catalogue::text(language, key);
     for f in findings {
-        let side = f.server.map(|s| format!("{s}: ")).unwrap_or_default();
-        text.push_str(&format!("  {} {side}{}\n", severity_mark(f.severity), f.message_in(crate::language())));
+        let side = f.server.map(|s| format!("{}: ", said!("cli-server").server("name", s).in_language(language)));
+        let side = side.unwrap_or_default();
+        text.push_str(&format!("  {} {side}{}\n", severity_mark(f.severity), f.message_in(language)));
         if f.severity != Severity::Info && !f.evidence.is_empty() {
-            text.push_str(&format!("      seen: {}\n", f.evidence));
+            text.push_str(&format!("      {}: {}\n", label("label-seen"), f.evidence));
         }
-        if let Some(fix) = &f.fix_in(crate::language()) {
-            text.push_str(&format!("      fix: {fix}\n"));
+        if let Some(fix) = &f.fix_in(language) {
+            text.push_str(&format!("      {}: {fix}\n", label("label-fix")));
         }
         if let Some(remedy) = &f.remedy {
-            text.push_str(&format!("      run: {}\n", remedy_command(remedy)));
+            text.push_str(&format!("      {}: {}\n", label("label-run"), remedy_command(remedy)));
         }
     }
     text
@@ -366,16 +360,16 @@ pub fn remedy_command(remedy: &opnc_core::findings::Remedy) -> String {
 
 fn plan_text(plan: &Plan) -> String {
     if plan.mode == PlanMode::ProveOnly {
-        return "Plan: nothing to change; the pair is already connected and will be proven.\n".into();
+        return format!("{}\n", say!("cli-plan-prove_only"));
     }
-    let mut text = String::from("Plan:\n");
+    let mut text = format!("{}\n", say!("cli-plan"));
     for server in [Server::OpenProject, Server::Nextcloud] {
-        text.push_str(&format!("  {server}:\n"));
+        text.push_str(&format!("  {}:\n", said!("cli-server").server("name", server).in_language(crate::language())));
         for change in plan.changes.iter().filter(|c| c.server == server) {
             text.push_str(&format!("    - {}\n", change.said.in_language(crate::language())));
         }
     }
-    text.push_str("  Cannot be undone by a rollback:\n");
+    text.push_str(&format!("  {}\n", say!("cli-plan-cannot_undo")));
     for item in &plan.unrestorable_said {
         text.push_str(&format!("    - {}\n", item.in_language(crate::language())));
     }
@@ -387,17 +381,19 @@ fn confirm(question: &str, yes: bool) -> Result<(), Exit> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        eprintln!("Not applied: there is no terminal to ask, and --yes was not given.");
+        eprintln!("{}", say!("cli-not_applied_no_terminal"));
         return Err(Exit::NOT_CONFIRMED);
     }
-    eprint!("{question} [y/N] ");
+    eprint!("{question} {} ", say!("cli-yes_no"));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().read_line(&mut answer);
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
+    // "y"/"yes" in every language (scripts pipe them), and the language's own word.
+    let answer = answer.trim().to_lowercase();
+    if matches!(answer.as_str(), "y" | "yes") || answer == say!("cli-yes_short") || answer == say!("cli-yes_word") {
         Ok(())
     } else {
-        eprintln!("Not applied.");
+        eprintln!("{}", say!("cli-not_applied"));
         Err(Exit::NOT_CONFIRMED)
     }
 }
@@ -410,11 +406,7 @@ fn emit_json(value: serde_json::Value) {
 /// changes are still to undo).
 fn say_unreadable(unreadable: &[opnc_core::setup::journal::UnreadableJob]) {
     for file in unreadable {
-        eprintln!(
-            "A file in the job folder could not be read as a setup job and was left alone: {} ({}). Check it, then \
-             move it away.",
-            file.path, file.reason
-        );
+        eprintln!("{}", say!("cli-unreadable_job", path = &file.path, reason = &file.reason));
     }
 }
 
@@ -426,17 +418,14 @@ async fn review(c: &mut Connected, options: SetupOptions, args: &SetupArgs, stor
         match c.pair.enable_disabled_apps(store).await {
             Ok((apps, again)) => {
                 if !apps.is_empty() {
-                    eprintln!("Enabled in Nextcloud: {}. Checked again.", apps.join(", "));
+                    eprintln!("{}", say!("cli-apps_enabled", apps = apps.join(", ")));
                 }
                 review = again;
             }
             Err(e) => {
                 let failure = Failure::from(e);
-                eprintln!(
-                    "Could not enable the apps: {}\n  hint: {}",
-                    failure.message,
-                    failure.hint.unwrap_or_default()
-                )
+                eprintln!("{}", say!("cli-apps_not_enabled", reason = &failure.message));
+                eprintln!("  {}: {}", say!("label-hint"), failure.hint.unwrap_or_default());
             }
         }
     }
@@ -485,14 +474,11 @@ pub async fn setup(args: SetupArgs) -> Exit {
     let progress = progress_printer();
     // Interrupted setups of this pair are rolled back before the plan is made, so it is made on what is there.
     if !c.pair.interrupted(&store).is_empty() {
-        eprintln!("An interrupted setup of this pair is rolled back first.");
+        eprintln!("{}", say!("cli-recover_first"));
         for job in c.pair.recover(&store, &progress).await {
             if job.status != JobStatus::RolledBack {
-                eprintln!(
-                    "The interrupted setup {} could not be rolled back: {}",
-                    job.id,
-                    job.rollback_error.map(|e| e.message).unwrap_or_default()
-                );
+                let reason = job.rollback_error.map(|e| e.message_in(crate::language())).unwrap_or_default();
+                eprintln!("{}", say!("cli-recover_failed", job = &job.id, reason = reason));
                 c.finish().await;
                 return Exit::ROLLBACK_FAILED;
             }
@@ -507,7 +493,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
         if args.pair.json {
             emit_json(json!({ "findings": review.findings, "outcome": null }));
         }
-        eprintln!("Nothing was changed: fix the problems above and run again.");
+        eprintln!("{}", say!("cli-nothing_changed_fix"));
         c.finish().await;
         return Exit::BLOCKED;
     };
@@ -516,7 +502,7 @@ pub async fn setup(args: SetupArgs) -> Exit {
     }
     let mut confirmation = Confirmation::Unattended;
     if plan.mode == PlanMode::Create && !args.yes {
-        if let Err(code) = confirm("Apply these changes to both servers?", false) {
+        if let Err(code) = confirm(&say!("cli-confirm_apply"), false) {
             c.finish().await;
             return code;
         }
@@ -540,8 +526,8 @@ pub async fn setup(args: SetupArgs) -> Exit {
         if args.watch_provider_seconds > 0 && result.succeeded() && !matches!(provider_made, Some(Ok(_))) {
             eprint!("{}", handoff_text(handoff));
             eprintln!(
-                "Watching OpenProject's sign-in page for /auth/{} (up to {} s)…",
-                handoff.sign_in_slug, args.watch_provider_seconds
+                "{}",
+                say!("cli-watching_provider", slug = &handoff.sign_in_slug, seconds = args.watch_provider_seconds)
             );
             let timeout = std::time::Duration::from_secs(args.watch_provider_seconds);
             let never = std::sync::atomic::AtomicBool::new(false);
@@ -555,24 +541,19 @@ pub async fn setup(args: SetupArgs) -> Exit {
     match result {
         ApplyResult::Ran { job, storage_id, proof, handoff } => match job.status {
             JobStatus::Succeeded => {
-                eprintln!(
-                    "Done: OpenProject storage {} and Nextcloud are connected, proven from both sides ({} checks).",
-                    storage_id.unwrap_or_default(),
-                    proof.map(|p| p.checks.len()).unwrap_or(0)
-                );
+                let checks = proof.map(|p| p.checks.len()).unwrap_or(0);
+                eprintln!("{}", say!("cli-setup_done", id = storage_id.unwrap_or_default(), checks = checks));
                 match (&handoff, &provider_made) {
-                    (Some(h), Some(Ok(offered))) => eprintln!(
-                        "Made OpenProject's OpenID provider {:?} on its admin page{}.",
-                        h.display_name,
-                        if *offered {
-                            format!("; its sign-in page offers /auth/{}", h.sign_in_slug)
-                        } else {
-                            "; its sign-in page does not offer it yet (check it on the admin page)".into()
-                        }
-                    ),
+                    (Some(h), Some(Ok(true))) => {
+                        eprintln!(
+                            "{}",
+                            say!("cli-provider_made_offered", name = &h.display_name, slug = &h.sign_in_slug)
+                        )
+                    }
+                    (Some(h), Some(Ok(false))) => eprintln!("{}", say!("cli-provider_made", name = &h.display_name)),
                     (Some(_), Some(Err(e))) => {
                         let failure = Failure::from(e.clone());
-                        eprintln!("OpenProject's OpenID provider could not be made on its page: {}", failure.message)
+                        eprintln!("{}", say!("cli-provider_not_made", reason = &failure.message))
                     }
                     _ => {}
                 }
@@ -580,57 +561,53 @@ pub async fn setup(args: SetupArgs) -> Exit {
                 match (&handoff, provider_seen) {
                     (Some(_), _) if made => {}
                     (Some(h), Some(Ok(true))) => {
-                        eprintln!("OpenProject now offers sign-in through its OpenID provider (/auth/{}).", h.sign_in_slug)
+                        eprintln!("{}", say!("cli-provider_offered", slug = &h.sign_in_slug))
                     }
-                    (Some(h), Some(Ok(false))) => eprintln!(
-                        "OpenProject's sign-in page does not offer /auth/{} yet. If the provider is saved, save it once more (OpenProject offers a provider only after a save that follows its discovery).",
-                        h.sign_in_slug
-                    ),
+                    (Some(h), Some(Ok(false))) => {
+                        eprintln!("{}", say!("cli-provider_not_offered", slug = &h.sign_in_slug))
+                    }
                     (Some(_), Some(Err(e))) => {
                         let failure = Failure::from(e);
-                        eprintln!("Could not watch OpenProject's sign-in page: {}", failure.message)
+                        eprintln!("{}", say!("cli-provider_not_watched", reason = &failure.message))
                     }
                     (Some(h), None) => eprint!("{}", handoff_text(h)),
                     (None, _) => {}
                 }
-                eprintln!("Next: enable the storage in projects: opnc enable-projects --project NAME (or OpenProject → Administration → Files → the storage → Projects).");
+                eprintln!("{}", say!("cli-next_enable_projects"));
                 Exit::SUCCESS
             }
             JobStatus::RolledBack => {
                 let error = job.error.unwrap_or_else(missing_view);
-                eprintln!(
-                    "Failed: {}\n  hint: {}\nBoth servers were rolled back to the state before.",
-                    error.message, error.hint
-                );
+                let l = crate::language();
+                eprintln!("{}", say!("cli-failed", reason = error.message_in(l)));
+                eprintln!("  {}: {}", say!("label-hint"), error.hint_in(l));
+                eprintln!("{}", say!("cli-both_rolled_back"));
                 Exit::FAILED
             }
             JobStatus::RollbackFailed | JobStatus::Running => {
                 let error = job.error.unwrap_or_else(missing_view);
                 let rollback = job.rollback_error.unwrap_or_else(missing_view);
-                eprintln!(
-                    "Failed: {}\nThe rollback failed too: {}\n  hint: {}",
-                    error.message, rollback.message, rollback.hint
-                );
+                let l = crate::language();
+                eprintln!("{}", say!("cli-failed", reason = error.message_in(l)));
+                eprintln!("{}", say!("cli-rollback_failed_too", rollback = rollback.message_in(l)));
+                eprintln!("  {}: {}", say!("label-hint"), rollback.hint_in(l));
                 Exit::ROLLBACK_FAILED
             }
         },
         ApplyResult::NotApplied { reason, review } => {
-            eprintln!("{} Now:", reason.message);
+            eprintln!("{}", say!("cli-not_applied_now", reason = reason.message_in(crate::language())));
             eprint!("{}", findings_text(&review.findings));
             if let Some(p) = &review.plan {
                 eprint!("{}", plan_text(p));
-                eprintln!("Run the setup again to apply this plan.");
+                eprintln!("{}", say!("cli-run_again"));
                 Exit::NOT_CONFIRMED
             } else {
                 Exit::BLOCKED
             }
         }
         ApplyResult::RecoveryFailed { job } => {
-            eprintln!(
-                "An interrupted setup ({}) of this pair could not be rolled back, so nothing else was started: {}",
-                job.id,
-                job.rollback_error.map(|e| e.message).unwrap_or_default()
-            );
+            let reason = job.rollback_error.map(|e| e.message_in(crate::language())).unwrap_or_default();
+            eprintln!("{}", say!("cli-recovery_failed", job = &job.id, reason = reason));
             Exit::ROLLBACK_FAILED
         }
     }
@@ -639,29 +616,24 @@ pub async fn setup(args: SetupArgs) -> Exit {
 /// OpenProject's OpenID provider, which has no API: what to enter in its form. The client secret is not printed
 /// (a terminal's scrollback and logs keep it); the text says where it is shown.
 fn handoff_text(h: &opnc_core::setup::sso::ProviderHandoff) -> String {
-    let client_id = if h.client_id.is_empty() {
-        "OpenProject's client id at the identity provider".into()
-    } else {
-        h.client_id.clone()
-    };
-    let mut out = format!(
-        "One step is left by hand: OpenProject has no API for its OpenID provider. Open {}
-  and enter:
-    Display name:   {}
-    Discovery URL:  {}
-    Client ID:      {}
-    Client secret:  shown in {}
-    Scopes:         {}
-    Redirect URI at the identity provider: {}
-",
-        h.page, h.display_name, h.discovery_url, client_id, h.client_secret_source, h.scopes, h.callback_url
-    );
+    let client_id = if h.client_id.is_empty() { say!("cli-handoff-client_id_at_idp") } else { h.client_id.clone() };
+    let mut fields = vec![
+        (say!("cli-handoff-display_name"), h.display_name.clone()),
+        (say!("cli-handoff-discovery_url"), h.discovery_url.clone()),
+        (say!("cli-handoff-client_id"), client_id),
+        (say!("cli-handoff-client_secret"), say!("cli-handoff-shown_in", source = &h.client_secret_source)),
+        (say!("cli-handoff-scopes"), h.scopes.clone()),
+    ];
     if h.token_exchange {
-        out.push_str(
-            "    Grant types:    include urn:ietf:params:oauth:grant-type:token-exchange
-",
-        );
+        fields.push((say!("cli-handoff-grant_types"), say!("cli-handoff-include_token_exchange")));
     }
+    let width = fields.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0) + 1;
+    let mut out = format!("{}\n  {}\n", say!("cli-handoff", page = &h.page), say!("cli-handoff-enter"));
+    for (label, value) in fields {
+        out.push_str(&format!("    {label:<width$}{value}\n"));
+    }
+    // The long label on a line of its own width.
+    out.push_str(&format!("    {} {}\n", say!("cli-handoff-redirect_uri"), h.callback_url));
     out
 }
 
@@ -690,17 +662,17 @@ fn progress_printer() -> impl Fn(&Job) + Send + Sync {
                     let text = said.as_ref().map_or_else(|| what.clone(), |s| s.in_language(crate::language()));
                     eprintln!("  ✓ {text}")
                 }
-                EventKind::Undone { what, .. } => eprintln!("  ↶ {what}"),
-                EventKind::RollbackStarted => eprintln!("Rolling back both servers…"),
+                EventKind::Undone { what, said, .. } => {
+                    let text = said.as_ref().map_or_else(|| what.clone(), |s| s.in_language(crate::language()));
+                    eprintln!("  ↶ {text}")
+                }
+                EventKind::RollbackStarted => eprintln!("{}", say!("cli-rolling_back")),
                 EventKind::WatchingForLateChanges { until } => {
                     let now = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_secs())
                         .unwrap_or(*until);
-                    eprintln!(
-                        "  … a write was still under way when the setup stopped: watching both servers for up to {} s, and undoing what lands late",
-                        until.saturating_sub(now)
-                    )
+                    eprintln!("  {}", say!("cli-watching_late", seconds = until.saturating_sub(now)))
                 }
                 _ => {}
             }
@@ -723,9 +695,9 @@ pub async fn status(args: PairArgs) -> Exit {
             if args.json {
                 emit_json(json!({ "verdict": "could_not_check", "error": e.view() }));
             } else {
-                println!("Could not check the connection: {}", failure.message);
+                println!("{}", say!("cli-status-not_checked", reason = &failure.message));
                 if let Some(hint) = &failure.hint {
-                    println!("  hint: {hint}");
+                    println!("  {}: {hint}", say!("label-hint"));
                 }
             }
             return Exit::NOT_CHECKED;
@@ -749,28 +721,26 @@ pub async fn status(args: PairArgs) -> Exit {
     let name = state.storage_name.clone().unwrap_or_default();
     match &state.proof {
         None => {
-            println!("Not connected: OpenProject has no storage for this Nextcloud.");
-            println!("  Connect them with: opnc setup");
+            println!("{}", say!("cli-status-not_connected"));
+            println!("  {}", say!("cli-status-connect_with"));
         }
         Some(proof) => {
             let failed = proof.failed().len();
             let total = proof.checks.len();
             if failed == 0 {
-                println!(
-                    "Connected: OpenProject's storage \"{name}\" (id {}) and Nextcloud work together, proven from both sides ({total} of {total} checks passed).",
-                    proof.storage_id
-                );
+                println!("{}", say!("cli-status-connected", name = &name, id = proof.storage_id, total = total));
             } else {
                 println!(
-                    "Not working: {failed} of {total} checks failed for OpenProject's storage \"{name}\" (id {}).",
-                    proof.storage_id
+                    "{}",
+                    say!("cli-status-broken", name = &name, id = proof.storage_id, failed = failed, total = total)
                 );
             }
             for check in &proof.checks {
-                println!("  {} {}", if check.ok { "✓" } else { "✗" }, check.summary);
+                let summary = opnc_core::setup::proof::summary(crate::language(), check.name, check.ok);
+                println!("  {} {summary}", if check.ok { "✓" } else { "✗" });
             }
             if failed > 0 {
-                println!("  What to fix, with the evidence: opnc diagnose");
+                println!("  {}", say!("cli-status-what_to_fix"));
             }
         }
     }
@@ -795,11 +765,12 @@ pub async fn delete(args: SetupArgs) -> Exit {
         if args.pair.json {
             emit_json(json!({ "deleted": null, "impact": impact }));
         }
-        eprintln!("{}", connection::describe_nothing(&impact));
+        eprintln!("{}", connection::describe_nothing(&impact).in_language(crate::language()));
         return Exit::SUCCESS;
     }
-    eprintln!("Delete the connection:\n{}", connection::describe_impact(&impact));
-    if let Err(code) = confirm("Delete on both servers?", args.yes) {
+    eprintln!("{}", say!("cli-delete_heading"));
+    eprintln!("{}", connection::describe_impact(&impact).in_language(crate::language()));
+    if let Err(code) = confirm(&say!("cli-confirm_delete"), args.yes) {
         c.finish().await;
         return code;
     }
@@ -810,7 +781,7 @@ pub async fn delete(args: SetupArgs) -> Exit {
             if args.pair.json {
                 emit_json(json!({ "deleted": deleted, "impact": impact }));
             }
-            eprintln!("{}", connection::describe_deleted(&deleted));
+            eprintln!("{}", connection::describe_deleted(&deleted).in_language(crate::language()));
             Exit::SUCCESS
         }
         Err(e) => Failure::from(e).report(),
@@ -839,21 +810,27 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
         c.finish().await;
         if !unreadable.is_empty() {
             // One of them may be a setup of this pair still to undo: no clean bill.
-            eprintln!("No readable interrupted setup of this pair, but the files above could not be checked.");
+            eprintln!("{}", say!("cli-recover-unreadable_only"));
             return Exit::FAILED;
         }
-        eprintln!("No interrupted setup of this pair.");
+        eprintln!("{}", say!("cli-recover-none"));
         return Exit::SUCCESS;
     }
     for job in &jobs {
         let how = match job.status {
-            JobStatus::RollbackFailed => "its rollback failed".to_owned(),
-            _ => format!("it was interrupted during \"{}\"", job.phase.describe()),
+            JobStatus::RollbackFailed => said!("cli-recover-rollback_failed"),
+            _ => said!("cli-recover-interrupted_during", phase = job.phase.describe_in(crate::language())),
         };
-        let by = job.owner.as_ref().map(|o| format!(" (started by {})", o.describe())).unwrap_or_default();
-        eprintln!("Setup {}{by}: {how}; {} change(s) recorded to undo.", job.id, job.compensations.len());
+        let line = match &job.owner {
+            Some(owner) => {
+                said!("cli-recover-job", job = &job.id, changes = job.compensations.len()).arg_said("by", owner.said())
+            }
+            None => said!("cli-recover-job_unowned", job = &job.id, changes = job.compensations.len()),
+        };
+        let line = line.arg_said("how", how);
+        eprintln!("{}", line.in_language(crate::language()));
     }
-    if let Err(code) = confirm("Roll these back on both servers?", args.yes) {
+    if let Err(code) = confirm(&say!("cli-confirm_recover"), args.yes) {
         c.finish().await;
         return code;
     }
@@ -861,13 +838,10 @@ pub async fn recover_jobs(args: RecoverArgs) -> Exit {
     let mut worst = Exit::SUCCESS;
     for job in c.pair.recover(&store, &progress).await {
         match job.status {
-            JobStatus::RolledBack => eprintln!("Rolled back {}: both servers are as before.", job.id),
+            JobStatus::RolledBack => eprintln!("{}", say!("cli-recover-done", job = &job.id)),
             _ => {
-                eprintln!(
-                    "Could not roll back {}: {}",
-                    job.id,
-                    job.rollback_error.as_ref().map(|e| e.message.clone()).unwrap_or_default()
-                );
+                let reason = job.rollback_error.as_ref().map(|e| e.message_in(crate::language())).unwrap_or_default();
+                eprintln!("{}", say!("cli-recover-job_failed", job = &job.id, reason = reason));
                 worst = Exit::ROLLBACK_FAILED;
             }
         }
@@ -908,7 +882,7 @@ pub struct ResetArgs {
 fn open_page(url: &str, no_browser: bool) {
     eprintln!("  {url}");
     if !no_browser && open::that_detached(url).is_err() {
-        eprintln!("  (open the address above yourself)");
+        eprintln!("  {}", say!("cli-open_yourself"));
     }
 }
 
@@ -930,8 +904,13 @@ pub async fn reset(args: ResetArgs) -> Exit {
             return Failure::from(e).report();
         }
     };
-    eprintln!("Reset of OpenProject's storage \"{}\": {}", impact.storage.name, impact.text);
-    if let Err(code) = confirm("Go ahead?", args.yes) {
+    eprintln!(
+        "{}",
+        said!("cli-reset_heading", storage = &impact.storage.name)
+            .arg_said("impact", impact.text)
+            .in_language(crate::language())
+    );
+    if let Err(code) = confirm(&say!("cli-confirm_reset"), args.yes) {
         c.finish().await;
         return code;
     }
@@ -939,7 +918,7 @@ pub async fn reset(args: ResetArgs) -> Exit {
         // OpenProject's page could not be used (nothing was sent): the verified hand-off instead.
         Err(e) if e.offers_handoff() => {
             if c.pair.web.is_some() {
-                eprintln!("{} Falling back to the hand-off.", e.view().message);
+                eprintln!("{}", say!("cli-falling_back", reason = e.view().message_in(crate::language())));
             }
             replace_openproject_oauth_by_hand(&c.pair, &args).await
         }
@@ -952,9 +931,14 @@ pub async fn reset(args: ResetArgs) -> Exit {
                 emit_json(json!({ "reset": outcome }));
             }
             for step in &outcome.steps {
-                eprintln!("  ✓ {step}");
+                eprintln!("  ✓ {}", step.in_language(crate::language()));
             }
-            eprintln!("Done, proven from both sides ({} checks). {}", outcome.proof.checks.len(), kind.afterwards());
+            eprintln!(
+                "{}",
+                said!("cli-reset_done", checks = outcome.proof.checks.len())
+                    .arg_said("afterwards", kind.afterwards())
+                    .in_language(crate::language())
+            );
             Exit::SUCCESS
         }
         Err(failure) => failure.report(),
@@ -965,7 +949,7 @@ pub async fn reset(args: ResetArgs) -> Exit {
 fn stopped_reset(e: PairError) -> Failure {
     if let PairError::Reset(reset) = &e {
         for step in &reset.done {
-            eprintln!("  ✓ {step}");
+            eprintln!("  ✓ {}", step.in_language(crate::language()));
         }
     }
     Failure::from(e)
@@ -978,27 +962,20 @@ async fn replace_openproject_oauth_by_hand(
     pair: &ConnectedPair,
     args: &ResetArgs,
 ) -> Result<opnc_core::setup::reset::ResetOutcome, Failure> {
-    eprintln!("On this page, choose \"Replace OpenProject OAuth\" and keep the page open (with --openproject-login the assistant does it itself):");
+    eprintln!("{}", say!("cli-replace_by_hand"));
     let timeout = Duration::from_secs(args.timeout_seconds);
     let never = AtomicBool::new(false);
     let client_id = pair
         .watch_openproject_replace(|page| open_page(page, args.no_browser), timeout, &never)
         .await
         .map_err(Failure::from)?;
-    eprintln!("OpenProject shows the new client id {client_id}.");
+    eprintln!("{}", say!("cli-new_client_id", client_id = &client_id));
     let secret = match std::env::var("OPNC_OPENPROJECT_CLIENT_SECRET").ok().filter(|s| !s.is_empty()) {
         Some(s) => s,
-        None if std::io::stdin().is_terminal() => {
-            rpassword::prompt_password("Paste the new client secret shown on that page: ")
-                .map(|s| s.trim().to_owned())
-                .map_err(|e| Failure::local(format!("could not read the secret: {e}")))?
-        }
-        None => {
-            return Err(Failure::missing_credential(
-                "the new client secret is needed: paste it at the prompt, or set OPNC_OPENPROJECT_CLIENT_SECRET",
-            )
-            .hint("Nextcloud still holds the old values, so the pair is broken until then."))
-        }
+        None if std::io::stdin().is_terminal() => rpassword::prompt_password(format!("{} ", say!("cli-paste_secret")))
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| Failure::local(say!("cli-secret_not_read", reason = e)))?,
+        None => return Err(Failure::missing_credential(say!("cli-secret_needed")).hint(say!("cli-hint-secret_needed"))),
     };
     pair.give_openproject_oauth(&client_id, &opnc_core::SecretString::from(secret)).await.map_err(stopped_reset)
 }
@@ -1035,15 +1012,8 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
     use opnc_core::openproject_web::FolderMode;
     let folder_id = args.folder.as_deref().map(opnc_core::openproject_web::folder_id_from_link);
     let mode = match (args.folder_mode, folder_id) {
-        (Some(FolderModeArg::Manual), None) => {
-            return Failure::usage("--folder-mode manual needs --folder (a Nextcloud folder link or file id)").report()
-        }
-        (_, Some(None)) => {
-            return Failure::usage(
-                "--folder is neither a file id nor a Nextcloud Files link with one (…/f/123 or …?fileid=123)",
-            )
-            .report()
-        }
+        (Some(FolderModeArg::Manual), None) => return Failure::usage(say!("cli-folder_needed")).report(),
+        (_, Some(None)) => return Failure::usage(say!("cli-folder_unreadable")).report(),
         (Some(FolderModeArg::Manual), Some(Some(folder_id))) => Some(FolderMode::Manual { folder_id }),
         (Some(FolderModeArg::Inactive), _) => Some(FolderMode::Inactive),
         (Some(FolderModeArg::Automatic), _) => Some(FolderMode::Automatic),
@@ -1059,20 +1029,18 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
         let mut outcome = c.pair.enable_projects(&ids, false, mode).await?;
         if !outcome.handoff_pages.is_empty() {
             if c.pair.web.is_some() {
-                eprintln!("{}: falling back to the hand-off.", outcome.handoff_reason.clone().unwrap_or_default());
+                let reason = outcome.handoff_reason.clone().unwrap_or_default();
+                eprintln!("{}", say!("cli-falling_back", reason = reason));
             }
             let storage = c.pair.storage().await?;
-            eprintln!(
-                "OpenProject has no API for this. Add these projects to storage {:?} on this page:",
-                storage.name
-            );
+            eprintln!("{}", say!("cli-projects_by_hand", storage = &storage.name));
             for name in &outcome.handoff_projects {
                 eprintln!("  - {name}");
             }
             for page in &outcome.handoff_pages {
                 open_page(page, args.no_browser);
             }
-            eprintln!("Waiting for them to appear…");
+            eprintln!("{}", say!("cli-projects_waiting"));
             let never = AtomicBool::new(false);
             outcome = c.pair.watch_projects(&ids, Duration::from_secs(args.timeout_seconds), &never).await?;
         }
@@ -1080,22 +1048,22 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
     }
     .await;
     c.finish().await;
-    let list = |items: &[String]| if items.is_empty() { "none".to_owned() } else { items.join(", ") };
+    let list = |items: &[String]| if items.is_empty() { say!("cli-none") } else { items.join(", ") };
     match result {
         Ok((outcome, unknown)) => {
             if args.pair.json {
                 emit_json(json!({ "enabled": outcome, "unknown": unknown }));
             }
-            eprintln!("Added: {}", list(&outcome.added));
-            eprintln!("Already enabled: {}", list(&outcome.already));
+            eprintln!("{}", say!("cli-projects-added", projects = list(&outcome.added)));
+            eprintln!("{}", say!("cli-projects-already", projects = list(&outcome.already)));
             if !outcome.archived.is_empty() {
-                eprintln!("Archived, skipped (unarchive them first): {}", list(&outcome.archived));
+                eprintln!("{}", say!("cli-projects-archived", projects = list(&outcome.archived)));
             }
             for r in &outcome.refused {
-                eprintln!("Not enabled: {} — {}", r.project, r.reason);
+                eprintln!("{}", say!("cli-projects-refused", project = &r.project, reason = &r.reason));
             }
             if !unknown.is_empty() {
-                eprintln!("Unknown projects: {}", unknown.join(", "));
+                eprintln!("{}", say!("cli-projects-unknown", projects = unknown.join(", ")));
             }
             if outcome.refused.is_empty() && outcome.archived.is_empty() && unknown.is_empty() {
                 Exit::SUCCESS

@@ -28,7 +28,7 @@ pub fn opened(session: &NextcloudSession) -> Option<u64> {
         tokio::spawn(async {
             if tokio::signal::ctrl_c().await.is_ok() {
                 close_all().await;
-                eprintln!("\nopnc: interrupted; the temporary Nextcloud app password was revoked.");
+                eprintln!("\nopnc: {}", say!("cli-interrupted_revoked"));
                 std::process::exit(130);
             }
         });

@@ -89,8 +89,9 @@ fn as_string<S: serde::Serializer>(url: &ServerUrl, s: S) -> Result<S::Ok, S::Er
 impl ResolvedAddress {
     /// "Nextcloud: using https://cloud.example.com (the server's address under the page given: …)", when the
     /// address was not given as it is used.
-    pub fn note(&self, server: Server) -> Option<String> {
-        self.from_page.as_ref().map(|page| format!("{server}: using {} — the server's address under {page}", self.url))
+    pub fn note(&self, server: Server) -> Option<crate::catalogue::Said> {
+        let note = |page| crate::said!("url-note-using", url = &self.url, page = page).server("server", server);
+        self.from_page.as_ref().map(note)
     }
 }
 

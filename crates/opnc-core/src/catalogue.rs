@@ -158,6 +158,25 @@ impl Said {
         c.bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned()
     }
 
+    /// Texts in a row, "first; second; third" (`None` for none).
+    pub fn list(items: &[Said]) -> Option<Said> {
+        let (last, rest) = items.split_last()?;
+        Some(rest.iter().rev().fold(last.clone(), |tail, item| {
+            Said::new("list-next").arg_said("item", item.clone()).arg_said("rest", tail)
+        }))
+    }
+
+    /// Sentences one after the other, separated by a space.
+    pub fn sentences(items: &[Said]) -> Said {
+        match items.split_first() {
+            None => Said::new("plain").arg("text", ""),
+            Some((first, [])) => first.clone(),
+            Some((first, rest)) => {
+                Said::new("list-sentences").arg_said("item", first.clone()).arg_said("rest", Self::sentences(rest))
+            }
+        }
+    }
+
     /// The text in English, the language of logs and of the fields older reports have.
     pub fn english(&self) -> String {
         self.in_language(Language::En)
@@ -303,7 +322,7 @@ mod tests {
     fn key_literals(source: &str) -> Vec<String> {
         let prefixes = [
             "fm-", "ff-", "notrun-", "error-", "hint-", "url-", "tls-", "cli-", "dialog-", "plan-", "report-",
-            "remedy-",
+            "remedy-", "job-", "undone-", "reset-", "list-", "delete-", "deleted-", "label-", "signin-",
         ];
         source
             .split('"')
@@ -318,7 +337,8 @@ mod tests {
     /// The placeholders a `said!("key", a = …, b = …)` gives, with the key.
     fn said_macros(source: &str) -> Vec<(String, Vec<String>)> {
         let mut found = Vec::new();
-        for part in source.split("said!(\"").skip(1) {
+        // The CLI's `say!` takes the same arguments.
+        for part in source.replace("say!(\"", "said!(\"").split("said!(\"").skip(1) {
             let Some((key, rest)) = part.split_once('"') else { continue };
             let (mut depth, mut names, mut current) = (0i32, Vec::new(), String::new());
             for c in rest.chars() {

@@ -311,7 +311,8 @@ pub async fn add_test_sign_in(
     let outcome = Box::pin(crate::sso_sign_in::run(op, nc, &storage, request, face)).await;
     if let Some(reason) = outcome.not_run {
         if let Some(entry) = diagnosis.not_run.iter_mut().find(|n| n.check == Check::SsoTokenAccepted) {
-            entry.reason = format!("the test sign-in did not run: {reason}");
+            *entry =
+                NotRun::new(Check::SsoTokenAccepted, crate::said!("notrun-test_sign_in").arg_said("reason", reason));
         }
         return;
     }

@@ -196,6 +196,12 @@ impl ErrorView {
     pub fn hint_in(&self, language: crate::catalogue::Language) -> String {
         self.hint_said.as_ref().map_or_else(|| self.hint.clone(), |s| s.in_language(language))
     }
+
+    /// A hint of the assistant's own in place of the one the view had.
+    pub fn set_hint(&mut self, hint: Said) {
+        self.hint = hint.english();
+        self.hint_said = Some(Box::new(hint));
+    }
 }
 
 /// The certificate problem, named so the admin knows which fix applies.

@@ -7,10 +7,10 @@ use crate::server_url::ServerUrl;
 
 /// The keyring could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} ({hint})")]
+#[error("{} ({})", message.english(), hint.english())]
 pub struct KeychainError {
-    pub message: String,
-    pub hint: String,
+    pub message: crate::catalogue::Said,
+    pub hint: crate::catalogue::Said,
 }
 
 impl KeychainError {
@@ -20,14 +20,12 @@ impl KeychainError {
         tracing::debug!("keyring: {error}");
         match &error {
             keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => Self {
-                message: "the system keyring is not available here".into(),
-                hint: "Unlock it, or on Linux start a Secret Service (GNOME Keyring, KWallet) in the desktop session; \
-                       until then, give credentials through the environment or at the prompt."
-                    .into(),
+                message: crate::said!("error-keyring_unavailable"),
+                hint: crate::said!("hint-keyring_unavailable"),
             },
             other => Self {
-                message: format!("the system keyring refused the entry: {other}"),
-                hint: "Give the credentials through the environment instead.".into(),
+                message: crate::said!("error-keyring_refused", reason = other),
+                hint: crate::said!("hint-keyring_refused"),
             },
         }
     }

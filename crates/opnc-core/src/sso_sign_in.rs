@@ -65,13 +65,13 @@ pub struct SignInOutcome {
     pub findings: Vec<Finding>,
     /// The sign-in went as far as both servers answering for the token.
     pub completed: bool,
-    /// The sign-in could not start or was given up: why, in words.
-    pub not_run: Option<String>,
+    /// The sign-in could not start or was given up: why.
+    pub not_run: Option<Said>,
 }
 
 impl SignInOutcome {
-    fn not_run(reason: impl Into<String>) -> Self {
-        Self { findings: Vec::new(), completed: false, not_run: Some(reason.into()) }
+    fn not_run(reason: Said) -> Self {
+        Self { findings: Vec::new(), completed: false, not_run: Some(reason) }
     }
 }
 
@@ -115,19 +115,14 @@ pub async fn run(
         (Some(p), false) => {
             match crate::ServerUrl::parse(&p.discovery_endpoint, crate::UrlPolicy { allow_insecure_http: true }) {
                 Ok(url) => url,
-                Err(_) => return SignInOutcome::not_run("user_oidc's provider has no usable discovery address"),
+                Err(_) => return SignInOutcome::not_run(said!("signin-provider_no_discovery")),
             }
         }
-        (None, false) => return SignInOutcome::not_run("Nextcloud names no user_oidc provider for OpenProject"),
+        (None, false) => return SignInOutcome::not_run(said!("signin-no_provider_named")),
     };
     let discovery = match crate::oidc::discovery(op.http(), &discovery_url).await {
         Ok(d) => d,
-        Err(e) => {
-            return SignInOutcome::not_run(format!(
-                "the identity provider's discovery document cannot be read: {}",
-                e.message()
-            ))
-        }
+        Err(e) => return SignInOutcome::not_run(said!("signin-discovery_unreadable").arg_said("reason", e.said().0)),
     };
     let client = match sign_in_client(op, nc, &expectations, request).await {
         Ok(c) => c,
@@ -139,7 +134,7 @@ pub async fn run(
     };
     let prompt = SignInPrompt { authorize_url: flow.authorize_url.clone(), redirect_uri: client.redirect_uri.clone() };
     let Some(answer) = face(prompt).await else {
-        return SignInOutcome::not_run("the test sign-in was given up before the browser came back");
+        return SignInOutcome::not_run(said!("signin-given_up"));
     };
     let mut findings = Vec::new();
     let tokens = match flow.redeem(op.http(), &discovery, &client, &answer).await {
@@ -198,11 +193,7 @@ pub async fn run(
     SignInOutcome { findings, completed, not_run: None }
 }
 
-async fn expectations(
-    nc: &NextcloudClient,
-    storage: &Storage,
-    request: &SignInRequest,
-) -> Result<Expectations, String> {
+async fn expectations(nc: &NextcloudClient, storage: &Storage, request: &SignInRequest) -> Result<Expectations, Said> {
     let (settings, providers) = tokio::join!(crate::doctor_sso::NextcloudSso::read(nc), nc.user_oidc_providers());
     let crate::doctor_sso::NextcloudSso { hub, oidc_provider, audience, .. } = settings;
     let exchange = storage
@@ -215,19 +206,17 @@ async fn expectations(
         false => providers.ok().flatten().unwrap_or_default().into_iter().find(|p| p.identifier == oidc_provider),
     };
     if !hub && nextcloud_provider.is_none() {
-        return Err(format!("user_oidc has no provider {oidc_provider:?}, which Nextcloud's integration names"));
+        return Err(said!("signin-provider_missing", provider = &oidc_provider));
     }
     let openproject_audience = match (hub, request.openproject_client_id.clone()) {
         (_, Some(id)) => id,
         (true, None) => audience,
         // With token exchange Nextcloud knows OpenProject's client id as the audience it exchanges for.
         (false, None) if !audience.is_empty() => audience,
-        (false, None) => {
-            return Err("OpenProject's client id at the identity provider is needed (--openproject-client-id)".into())
-        }
+        (false, None) => return Err(said!("signin-client_id_needed")),
     };
     if openproject_audience.is_empty() {
-        return Err("Nextcloud does not name OpenProject's client at the identity provider".into());
+        return Err(said!("signin-client_not_named"));
     }
     Ok(Expectations { hub, openproject_audience, exchange, nextcloud_provider })
 }
@@ -237,15 +226,15 @@ async fn sign_in_client(
     nc: &NextcloudClient,
     expectations: &Expectations,
     request: &SignInRequest,
-) -> Result<SignInClient, String> {
+) -> Result<SignInClient, Said> {
     let client_id = expectations.openproject_audience.clone();
     if expectations.hub {
         let found = nc
             .oidc_client_for_sign_in(&client_id)
             .await
-            .map_err(|e| format!("the oidc app's clients cannot be read: {}", e.message()))?;
+            .map_err(|e| said!("signin-clients_unreadable").arg_said("reason", e.said().0))?;
         let Some(found) = found else {
-            return Err(format!("the oidc app has no client {client_id:?}"));
+            return Err(said!("signin-no_client", client_id = &client_id));
         };
         let redirect_uri = found
             .redirect_uris
@@ -253,29 +242,21 @@ async fn sign_in_client(
             .find(|u| u.contains("/auth/oidc-"))
             .or(found.redirect_uris.first())
             .cloned()
-            .ok_or("the oidc client for OpenProject has no redirect URI")?;
+            .ok_or_else(|| said!("signin-no_redirect_uri"))?;
         return Ok(SignInClient { client_id, client_secret: found.client_secret, redirect_uri });
     }
-    let client_secret = request
-        .openproject_client_secret
-        .clone()
-        .ok_or("OpenProject's client secret at the identity provider is needed (on the command line in OPNC_IDP_OPENPROJECT_CLIENT_SECRET, in the desktop its field)")?;
+    let client_secret = request.openproject_client_secret.clone().ok_or_else(|| said!("signin-secret_needed"))?;
     let slug = match &request.openproject_provider {
         Some(slug) => slug.clone(),
         None => {
             let offered = crate::openproject_web::sign_in_providers(op.http(), op.base())
                 .await
-                .map_err(|e| format!("OpenProject's sign-in page cannot be read: {}", e.message()))?;
+                .map_err(|e| said!("signin-page_unreadable").arg_said("reason", e.said().0))?;
             let oidc: Vec<String> = offered.into_iter().filter(|s| s.starts_with("oidc-")).collect();
             match oidc.as_slice() {
                 [one] => one.clone(),
-                [] => return Err("OpenProject's sign-in page offers no OpenID provider".into()),
-                _ => {
-                    return Err(format!(
-                        "OpenProject offers several OpenID providers ({}): name one (--openproject-provider)",
-                        oidc.join(", ")
-                    ))
-                }
+                [] => return Err(said!("signin-no_openid_provider")),
+                _ => return Err(said!("signin-several_providers", providers = oidc.join(", "))),
             }
         }
     };
@@ -303,18 +284,20 @@ type FlowClient = oauth2::Client<
     oauth2::EndpointSet,
 >;
 
-fn flow_client(discovery: &Discovery, client: &SignInClient) -> Result<FlowClient, String> {
+fn flow_client(discovery: &Discovery, client: &SignInClient) -> Result<FlowClient, Said> {
     use oauth2::{AuthUrl, ClientId, ClientSecret, RedirectUrl, TokenUrl};
-    let bad = |what: &str| format!("the identity provider's {what} is not a usable address");
+    let bad = |what: Said| said!("signin-endpoint_unusable").arg_said("endpoint", what);
     Ok(oauth2::basic::BasicClient::new(ClientId::new(client.client_id.clone()))
         .set_client_secret(ClientSecret::new(client.client_secret.expose().clone()))
         .set_auth_uri(
-            AuthUrl::new(discovery.authorization_endpoint.clone()).map_err(|_| bad("authorization endpoint"))?,
+            AuthUrl::new(discovery.authorization_endpoint.clone())
+                .map_err(|_| bad(said!("signin-authorization_endpoint")))?,
         )
-        .set_token_uri(TokenUrl::new(discovery.token_endpoint.clone()).map_err(|_| bad("token endpoint"))?)
+        .set_token_uri(
+            TokenUrl::new(discovery.token_endpoint.clone()).map_err(|_| bad(said!("signin-token_endpoint")))?,
+        )
         .set_redirect_uri(
-            RedirectUrl::new(client.redirect_uri.clone())
-                .map_err(|_| "OpenProject's callback is not a usable address".to_owned())?,
+            RedirectUrl::new(client.redirect_uri.clone()).map_err(|_| said!("signin-callback_unusable"))?,
         ))
 }
 
@@ -325,7 +308,7 @@ struct Tokens {
 }
 
 impl Flow {
-    fn new(discovery: &Discovery, client: &SignInClient) -> Result<Self, String> {
+    fn new(discovery: &Discovery, client: &SignInClient) -> Result<Self, Said> {
         let oauth = flow_client(discovery, client)?;
         let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
         let mut authorize = oauth.authorize_url(oauth2::CsrfToken::new_random).set_pkce_challenge(challenge);
@@ -400,8 +383,9 @@ impl Flow {
         let Some(code) = query("code") else {
             return Err(failed(said!("fm-sign_in_no_code"), "no code parameter".into(), said!("ff-sign_in_no_code")));
         };
-        let oauth = flow_client(discovery, client)
-            .map_err(|e| failed(said!("fm-sign_in_flow", reason = e), String::new(), said!("ff-sign_in_flow")))?;
+        let oauth = flow_client(discovery, client).map_err(|e| {
+            failed(said!("fm-sign_in_flow").arg_said("reason", e), String::new(), said!("ff-sign_in_flow"))
+        })?;
         let send = move |req: oauth2::HttpRequest| {
             let http = http.clone();
             async move { crate::openproject::send_oauth_request(&http, Server::IdentityProvider, req).await }

@@ -230,7 +230,7 @@ async fn pages_pasted_from_the_browser_sign_in_at_the_servers_base() {
     .await
     .unwrap();
     assert_eq!(resolved.url.as_str(), pair.nextcloud.url());
-    assert!(resolved.note(opnc_core::Server::Nextcloud).unwrap().starts_with("Nextcloud: using "));
+    assert!(resolved.note(opnc_core::Server::Nextcloud).unwrap().english().starts_with("Nextcloud: using "));
 }
 
 /// Why an apply wrote nothing; `None` when the plan ran.

@@ -46,8 +46,8 @@ pub enum PairError {
     },
     /// Signed in, but the keyring refused to keep the credentials.
     NotRemembered {
-        message: String,
-        hint: String,
+        message: crate::catalogue::Said,
+        hint: crate::catalogue::Said,
     },
     /// The action happens on OpenProject's page (`page`), which needs its browser sign-in or a hand-off.
     WebSessionRequired {
@@ -64,13 +64,13 @@ pub enum PairError {
     Reset(Box<ResetError>),
     /// The servers changed after the admin was shown them; nothing was written.
     Changed {
-        message: String,
-        hint: String,
+        message: crate::catalogue::Said,
+        hint: crate::catalogue::Said,
     },
     /// Something on this computer failed (a window, a file), not a server.
     Local {
-        message: String,
-        hint: String,
+        message: crate::catalogue::Said,
+        hint: crate::catalogue::Said,
     },
 }
 
@@ -147,7 +147,7 @@ impl PairError {
                 view(said!("error-preflight_blocked").arg_said("reason", message), hint)
             }
             PairError::NotRemembered { message, hint } => {
-                view(said!("error-not_remembered", reason = message), said!("hint-as_is", text = hint))
+                view(said!("error-not_remembered").arg_said("reason", message.clone()), hint.clone())
             }
             PairError::WebSessionRequired { page, action: WebAction::ReplaceOauth } => {
                 view(said!("error-web_session_replace"), said!("hint-web_session_replace", page = page))
@@ -171,7 +171,7 @@ impl PairError {
                 view(said!("error-demo_unavailable", reason = e), said!("hint-demo_unavailable"))
             }
             PairError::Changed { message, hint } | PairError::Local { message, hint } => {
-                view(said!("hint-as_is", text = message), said!("hint-as_is", text = hint))
+                view(message.clone(), hint.clone())
             }
         }
     }

@@ -56,8 +56,8 @@ impl ConnectedPair {
         let shown = storage.oauth_application.as_ref().map(|a| a.client_id.as_str());
         if shown != Some(client_id) {
             return Err(PairError::Changed {
-                message: "OpenProject shows another OAuth client id than the one watched; nothing was changed.".into(),
-                hint: "Watch for the replacement again.".into(),
+                message: crate::said!("error-other_client_shown"),
+                hint: crate::said!("hint-other_client_shown"),
             });
         }
         Ok(reset::push_openproject_oauth(&self.op, &self.nc, &storage, client_id, secret).await?)

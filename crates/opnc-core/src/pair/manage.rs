@@ -16,7 +16,7 @@ use crate::ErrorCode;
 #[derive(Debug, Clone)]
 pub struct ResetImpact {
     pub storage: Storage,
-    pub text: String,
+    pub text: crate::catalogue::Said,
 }
 
 /// A project as the picker shows it.
@@ -94,10 +94,7 @@ impl ConnectedPair {
             (ResetKind::OpenprojectOauth, Some(web)) => {
                 reset::replace_openproject_oauth(&self.op, &self.nc, web, &storage).await.map_err(|mut e| {
                     if e.error.code == ErrorCode::PageNotRecognized {
-                        e.error.hint = format!(
-                            "Nothing was changed. Replace them by hand on {page}: the assistant watches for the new \
-                             client and passes it to Nextcloud."
-                        );
+                        e.error.set_hint(crate::said!("hint-replace_by_hand", page = &page));
                     }
                     e
                 })

@@ -214,8 +214,8 @@ impl ConnectedPair {
         if confirmed.as_ref().is_some_and(|c| !same(c, &plan)) {
             self.reviewed = Some(plan);
             let reason = PairError::Changed {
-                message: "The servers changed since the plan was shown; nothing was written.".into(),
-                hint: "Look at the new plan and apply again.".into(),
+                message: crate::said!("error-plan_changed"),
+                hint: crate::said!("hint-plan_changed"),
             }
             .view();
             return ApplyResult::NotApplied { reason, review: Box::new(review) };

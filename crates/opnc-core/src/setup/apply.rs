@@ -384,10 +384,7 @@ impl Runner<'_> {
                 match self.drifted(job).await {
                     Ok(false) => {}
                     Ok(true) => {
-                        job.log(EventKind::Undone {
-                            what: "a change that landed after the rollback began".into(),
-                            server: None,
-                        });
+                        job.log(EventKind::undone(said!("undone-late_change"), None));
                         failures = self.undo(job, secrets).await;
                         if !failures.is_empty() {
                             break;
@@ -433,7 +430,7 @@ impl Runner<'_> {
                     {
                         *deleted = true;
                     }
-                    job.log(EventKind::Undone { what, server: Some(compensation.server()) })
+                    job.log(EventKind::undone(what, Some(compensation.server())))
                 }
                 Err(err) => failures.push(err),
             }
@@ -504,11 +501,11 @@ impl Runner<'_> {
         Ok(false)
     }
 
-    async fn compensate(&self, compensation: &Compensation, secrets: &Secrets) -> Result<String, ErrorView> {
+    async fn compensate(&self, compensation: &Compensation, secrets: &Secrets) -> Result<Said, ErrorView> {
         match compensation {
             Compensation::DeleteStorage { storage_id: Some(id), .. } => match self.op.delete_storage(*id).await {
-                Ok(()) => Ok(format!("deleted OpenProject storage {id}")),
-                Err(err) if err.status() == Some(404) => Ok(format!("OpenProject storage {id} was already gone")),
+                Ok(()) => Ok(said!("undone-deleted_storage", id = id)),
+                Err(err) if err.status() == Some(404) => Ok(said!("undone-storage_already_gone", id = id)),
                 Err(err) => Err(err.view()),
             },
             Compensation::DeleteStorage { storage_id: None, nextcloud_url, name } => {
@@ -517,34 +514,32 @@ impl Runner<'_> {
                 match storages.iter().find(|s| s.name == *name && nextcloud.same_server(&s.host)) {
                     Some(s) => {
                         self.op.delete_storage(s.id).await.map_err(|e| e.view())?;
-                        Ok(format!("deleted OpenProject storage {} (created before its id was recorded)", s.id))
+                        Ok(said!("undone-deleted_unrecorded_storage", id = s.id))
                     }
-                    None => Ok("no OpenProject storage had been created".into()),
+                    None => Ok(said!("undone-no_storage_created")),
                 }
             }
             Compensation::ResetNextcloud => {
                 self.nc.delete_setup().await.map_err(|e| e.view())?;
-                Ok("reset Nextcloud's OpenProject integration settings".into())
+                Ok(said!("undone-reset_integration"))
             }
             Compensation::DeleteOidcClient { deleted: true, id, .. } => {
-                Ok(format!("Nextcloud's OpenID Connect client {} was already deleted", id.unwrap_or_default()))
+                Ok(said!("undone-oidc_client_already_deleted", id = id.unwrap_or_default()))
             }
             Compensation::DeleteOidcClient { id: Some(id), .. } => {
                 self.nc.delete_oidc_client(*id).await.map_err(|e| e.view())?;
-                Ok(format!("deleted Nextcloud's OpenID Connect client {id}"))
+                Ok(said!("undone-deleted_oidc_client", id = id))
             }
             Compensation::DeleteOidcClient { id: None, client_id: Some(client_id), name, .. } => {
                 // The number to delete it by was never learnt: the oidc app's admin page lists its clients.
                 match self.nc.oidc_clients().await.map_err(|e| e.view())? {
-                    Some(clients) => {
-                        match clients.iter().find(|c| c.client_id == *client_id) {
-                            Some(client) => {
-                                self.nc.delete_oidc_client(client.id).await.map_err(|e| e.view())?;
-                                Ok(format!("deleted Nextcloud's OpenID Connect client {} (created before its number was recorded)", client.id))
-                            }
-                            None => Ok("Nextcloud's OpenID Connect client had not been created".into()),
+                    Some(clients) => match clients.iter().find(|c| c.client_id == *client_id) {
+                        Some(client) => {
+                            self.nc.delete_oidc_client(client.id).await.map_err(|e| e.view())?;
+                            Ok(said!("undone-deleted_unrecorded_oidc_client", id = client.id))
                         }
-                    }
+                        None => Ok(said!("undone-no_oidc_client_created")),
+                    },
                     None => Err(ErrorView::new(
                         ErrorCode::ManualCleanupRequired,
                         said!("error-oidc_client_may_remain", name = name, client_id = client_id),
@@ -560,10 +555,11 @@ impl Runner<'_> {
             Compensation::RestoreStorageMethod { storage_id, sso } => {
                 let patch = StoragePatch { sso: sso.clone(), two_way_oauth: sso.is_none(), ..StoragePatch::default() };
                 self.op.update_storage(*storage_id, &patch).await.map_err(|e| e.view())?;
-                Ok(format!(
-                    "switched OpenProject storage {storage_id} back to {}",
-                    if sso.is_some() { "SSO" } else { "two-way OAuth" }
-                ))
+                Ok(if sso.is_some() {
+                    said!("undone-storage_back_to_sso", id = storage_id)
+                } else {
+                    said!("undone-storage_back_to_oauth", id = storage_id)
+                })
             }
             Compensation::RestoreNextcloudMethod { sso, integration_version } => {
                 let values = SetupValues::switch_method(sso.as_ref());
@@ -572,15 +568,16 @@ impl Runner<'_> {
                     .and_then(crate::version::parse_server_version)
                     .unwrap_or(crate::compat::INTEGRATION_NEWEST_KNOWN);
                 self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
-                Ok(format!(
-                    "switched Nextcloud's integration back to {}",
-                    if sso.is_some() { "SSO" } else { "two-way OAuth" }
-                ))
+                Ok(if sso.is_some() {
+                    said!("undone-integration_back_to_sso")
+                } else {
+                    said!("undone-integration_back_to_oauth")
+                })
             }
             Compensation::DeleteUserOidcProvider { identifier } => {
                 let providers = self.nc.user_oidc_providers().await.map_err(|e| e.view())?.unwrap_or_default();
                 let Some(provider) = providers.iter().find(|p| p.identifier == *identifier) else {
-                    return Ok(format!("Nextcloud's user_oidc had no provider {identifier:?} to delete"));
+                    return Ok(said!("undone-no_user_oidc_provider", provider = identifier));
                 };
                 let confirmed = self.account.ok_or_else(|| {
                     ErrorView::new(
@@ -590,7 +587,7 @@ impl Runner<'_> {
                     )
                 })?;
                 confirmed.delete_user_oidc_provider(provider.id).await.map_err(|e| e.view())?;
-                Ok(format!("deleted Nextcloud's user_oidc provider {identifier:?}"))
+                Ok(said!("undone-deleted_user_oidc_provider", provider = identifier))
             }
             Compensation::RestoreNextcloud { previous, integration_version } => {
                 // What Nextcloud held is put back only as it was: an address that does not parse is not guessed.
@@ -615,11 +612,11 @@ impl Runner<'_> {
                             .and_then(crate::version::parse_server_version)
                             .unwrap_or(crate::compat::INTEGRATION_NEWEST_KNOWN);
                         self.nc.update_setup(&values, &version).await.map_err(|e| e.view())?;
-                        Ok("restored Nextcloud's previous OpenProject settings (its OAuth client is new)".into())
+                        Ok(said!("undone-restored_integration"))
                     }
                     _ => {
                         self.nc.delete_setup().await.map_err(|e| e.view())?;
-                        Ok("reset Nextcloud's integration settings: the previous ones could not be restored after the interruption".into())
+                        Ok(said!("undone-reset_integration_unrestorable"))
                     }
                 }
             }

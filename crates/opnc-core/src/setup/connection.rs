@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 
+use crate::catalogue::Said;
 use crate::error::ClientError;
 use crate::nextcloud::{NextcloudClient, INTEGRATION_APP};
 use crate::openproject::{Filter, OpenProjectClient, Storage};
+use crate::said;
 use crate::setup::proof::{prove, Proof};
 
 /// What Nextcloud's OpenProject integration points at.
@@ -186,59 +188,45 @@ pub async fn delete(
 /// `lib/Controller/ConfigController.php` `resetIntegration`): its OAuth client for OpenProject is deleted and every
 /// user's OpenProject token revoked and cleared, while the "OpenProject" user, group, team folder and app password
 /// stay (the app password is only removed by an explicit `setup_app_password: false`).
-pub fn describe_impact(impact: &DeleteImpact) -> String {
+pub fn describe_impact(impact: &DeleteImpact) -> Said {
     let openproject = match (&impact.storage_id, &impact.storage_name) {
-        (Some(id), Some(name)) => format!(
-            "OpenProject: the storage \"{name}\" (id {id}) is deleted with every file link to it; {}. Every user's \
-             connection to this Nextcloud is deleted with it.",
-            match impact.projects.len() {
-                0 => "no project uses it".to_owned(),
-                1 => format!("1 project uses it: {}", impact.projects[0]),
-                n => format!("{n} projects use it: {}", impact.projects.join(", ")),
-            }
+        (Some(id), Some(name)) => said!(
+            "delete-openproject-storage",
+            name = name,
+            id = id,
+            count = impact.projects.len(),
+            projects = impact.projects.join(", ")
         ),
-        _ => "OpenProject: has no storage for this Nextcloud; nothing to delete there.".into(),
+        _ => said!("delete-openproject-none"),
     };
     let nextcloud = match &impact.nextcloud {
         NextcloudPointsAt::ThisOpenproject => {
-            let mut text = "Nextcloud: the OpenProject integration settings and its OAuth client \
-             for OpenProject are removed, and every user's connection to OpenProject is revoked. The \"OpenProject\" \
-             user, group, team folder and app password stay."
-                .to_owned();
+            let mut sentences = vec![said!("delete-nextcloud-this")];
             if let Some(client) = &impact.oidc_client {
-                text.push_str(&format!(
-                    " The OpenID Connect client {:?} made for OpenProject's sign-in is deleted.",
-                    client.name
-                ));
+                sentences.push(said!("delete-nextcloud-oidc_client", name = &client.name));
             }
             if let Some(provider) = &impact.user_oidc_provider {
-                text.push_str(&format!(
-                    " The user_oidc provider {provider:?} stays (users may sign in to Nextcloud through it)."
-                ));
+                sentences.push(said!("delete-nextcloud-provider_stays", provider = provider));
             }
-            text
+            Said::sentences(&sentences)
         }
-        NextcloudPointsAt::NotConfigured => {
-            "Nextcloud: the OpenProject integration is not configured; nothing to delete there.".into()
-        }
-        NextcloudPointsAt::OtherOpenproject { url } => {
-            format!("Nextcloud: the OpenProject integration points at another OpenProject ({url}); it is left alone.")
-        }
+        NextcloudPointsAt::NotConfigured => said!("delete-nextcloud-not_configured"),
+        NextcloudPointsAt::OtherOpenproject { url } => said!("delete-nextcloud-other", url = url),
     };
-    format!("{openproject}\n{nextcloud}")
+    said!("delete-impact").arg_said("openproject", openproject).arg_said("nextcloud", nextcloud)
 }
 
 /// Why there is nothing to delete.
-pub fn describe_nothing(impact: &DeleteImpact) -> String {
-    format!("Nothing to delete: neither server holds a connection of this pair.\n{}", describe_impact(impact))
+pub fn describe_nothing(impact: &DeleteImpact) -> Said {
+    said!("delete-nothing").arg_said("impact", describe_impact(impact))
 }
 
 /// What a delete did.
-pub fn describe_deleted(deleted: &Deleted) -> String {
+pub fn describe_deleted(deleted: &Deleted) -> Said {
     match (deleted.openproject_storage, deleted.nextcloud_integration) {
-        (true, true) => "Deleted on both servers: OpenProject's storage and Nextcloud's integration settings.".into(),
-        (true, false) => "Deleted OpenProject's storage; Nextcloud held nothing of this pair.".into(),
-        (false, true) => "Deleted Nextcloud's integration settings; OpenProject held no storage for it.".into(),
-        (false, false) => "Nothing was deleted.".into(),
+        (true, true) => said!("deleted-both"),
+        (true, false) => said!("deleted-openproject"),
+        (false, true) => said!("deleted-nextcloud"),
+        (false, false) => said!("deleted-nothing"),
     }
 }

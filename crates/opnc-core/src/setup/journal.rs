@@ -151,7 +151,11 @@ pub enum EventKind {
         until: u64,
     },
     Undone {
+        /// In English (the job file, logs); faces say `said` (jobs written before it have none).
         what: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        said: Option<crate::catalogue::Said>,
         /// The side that was put back (jobs written before this field read as unknown).
         #[serde(default)]
         server: Option<crate::error::Server>,
@@ -168,6 +172,11 @@ impl EventKind {
     /// A change made, said in each face's language.
     pub fn changed(said: crate::catalogue::Said) -> Self {
         EventKind::Changed { what: said.english(), said: Some(said) }
+    }
+
+    /// A change put back on `server` (none: a late change found on either side), said in each face's language.
+    pub fn undone(said: crate::catalogue::Said, server: Option<crate::error::Server>) -> Self {
+        EventKind::Undone { what: said.english(), said: Some(said), server }
     }
 }
 
@@ -221,10 +230,10 @@ impl Owner {
     }
 
     /// "process 1234 on host-name", for the admin.
-    pub fn describe(&self) -> String {
+    pub fn said(&self) -> crate::catalogue::Said {
         match self.host.is_empty() {
-            true => format!("process {}", self.process_id),
-            false => format!("process {} on {}", self.process_id, self.host),
+            true => crate::said!("job-owner", process = self.process_id),
+            false => crate::said!("job-owner_on_host", process = self.process_id, host = &self.host),
         }
     }
 }

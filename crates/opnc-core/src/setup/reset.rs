@@ -7,10 +7,12 @@
 
 use serde::Serialize;
 
+use crate::catalogue::Said;
 use crate::error::{ClientError, ErrorCode, ErrorView};
 use crate::nextcloud::{NextcloudClient, SetupValues, INTEGRATION_APP};
 use crate::openproject::{OpenProjectClient, Storage, StoragePatch};
 use crate::openproject_web::AdminPages;
+use crate::said;
 use crate::secret::SecretString;
 use crate::setup::proof::{prove, Proof};
 use crate::version::parse_server_version;
@@ -34,45 +36,21 @@ impl ResetKind {
     /// (`oauth_client_tokens` references it `on_delete: :cascade`); a new OpenProject client id or secret makes
     /// Nextcloud revoke and clear every user's OpenProject token (`setIntegrationConfig`); `setup_app_password:
     /// true` alone replaces only the app password.
-    pub fn impact(self, project_folders: bool) -> String {
+    pub fn impact(self, project_folders: bool) -> Said {
         match self {
-            ResetKind::NextcloudOauth => {
-                let mut text = String::from(
-                    "Nextcloud deletes its OAuth client for OpenProject, with every token issued by it, and creates a \
-                     new one, which OpenProject is given; OpenProject deletes its users' Nextcloud tokens of the old \
-                     client. Every OpenProject user must connect to Nextcloud again (file links stay).",
-                );
-                if project_folders {
-                    text.push_str(
-                        " Nextcloud issues a new client only with a full setup, which also removes the project-folder \
-                         app password: a new app password for the \"OpenProject\" user is created and given to \
-                         OpenProject, and the old one stops working at once.",
-                    );
-                }
-                text.push_str(" Nextcloud users' connections to OpenProject are not affected.");
-                text
-            }
-            ResetKind::AppPassword => {
-                "Nextcloud replaces the app password of its \"OpenProject\" user, and OpenProject \
-                 is given the new one; the old one stops working at once. Only OpenProject's access to project folders \
-                 uses it: no user needs to do anything, and nobody's connection is affected."
-                    .into()
-            }
-            ResetKind::OpenprojectOauth => "OpenProject replaces its OAuth application for Nextcloud (the old one and \
-                 every token issued by it stop working), and Nextcloud is given the new client ID and secret; \
-                 Nextcloud then revokes and forgets every user's OpenProject token. Every Nextcloud user must connect \
-                 to OpenProject again. OpenProject users' connections to Nextcloud and the project-folder app \
-                 password are not affected."
-                .into(),
+            ResetKind::NextcloudOauth if project_folders => said!("reset-impact-nextcloud_oauth-project_folders"),
+            ResetKind::NextcloudOauth => said!("reset-impact-nextcloud_oauth"),
+            ResetKind::AppPassword => said!("reset-impact-app_password"),
+            ResetKind::OpenprojectOauth => said!("reset-impact-openproject_oauth"),
         }
     }
 
     /// What the admin tells users once the reset is done.
-    pub fn afterwards(self) -> &'static str {
+    pub fn afterwards(self) -> Said {
         match self {
-            ResetKind::NextcloudOauth => "Every OpenProject user must connect to Nextcloud again.",
-            ResetKind::AppPassword => "No user needs to do anything.",
-            ResetKind::OpenprojectOauth => "Every Nextcloud user must connect to OpenProject again.",
+            ResetKind::NextcloudOauth => said!("reset-afterwards-nextcloud_oauth"),
+            ResetKind::AppPassword => said!("reset-afterwards-app_password"),
+            ResetKind::OpenprojectOauth => said!("reset-afterwards-openproject_oauth"),
         }
     }
 
@@ -85,7 +63,7 @@ impl ResetKind {
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ResetOutcome {
     pub kind: ResetKind,
-    pub steps: Vec<String>,
+    pub steps: Vec<Said>,
     pub proof: Proof,
     /// Users must connect their accounts again (not after an app-password rotation).
     pub users_must_reauthorize: bool,
@@ -95,25 +73,26 @@ pub struct ResetOutcome {
 #[derive(Debug, Clone)]
 pub struct ResetError {
     pub error: ErrorView,
-    pub done: Vec<String>,
+    pub done: Vec<Said>,
 }
 
 impl ResetError {
-    fn from_client(error: ClientError, done: &[String]) -> Self {
+    fn from_client(error: ClientError, done: &[Said]) -> Self {
         let mut view = error.view();
-        if !done.is_empty() {
-            view.hint =
-                format!("{} Already done: {}. Run the same reset again to finish it.", view.hint, done.join("; "));
+        if let Some(done_list) = Said::list(done) {
+            let hint = view.hint_said.take().map_or_else(|| said!("plain", text = &view.hint), |h| *h);
+            view.set_hint(said!("hint-reset_partly_done").arg_said("hint", hint).arg_said("done", done_list));
         }
         Self { error: view, done: done.to_vec() }
     }
 
-    fn incomplete(what: &str, done: &[String]) -> Self {
+    /// `what`: the part of the answer that was missing.
+    fn incomplete(what: Said, done: &[Said]) -> Self {
         Self {
             error: ErrorView::new(
                 ErrorCode::IncompleteAnswer,
-                crate::said!("error-reset_incomplete", what = what),
-                crate::said!("hint-reset_again"),
+                said!("error-reset_incomplete").arg_said("what", what),
+                said!("hint-reset_again"),
             ),
             done: done.to_vec(),
         }
@@ -130,18 +109,19 @@ async fn finish(
     nc: &NextcloudClient,
     kind: ResetKind,
     storage_id: i64,
-    steps: Vec<String>,
+    steps: Vec<Said>,
 ) -> Result<ResetOutcome, ResetError> {
     let storage = op.storage(storage_id).await.map_err(|e| ResetError::from_client(e, &steps))?;
     let proof = prove(op, nc, &storage, storage.has_application_password == Some(true))
         .await
         .map_err(|e| ResetError::from_client(e, &steps))?;
     if !proof.ok() {
-        let failed: Vec<String> = proof.failed().iter().map(|c| c.name.to_owned()).collect();
+        let failed: Vec<Said> = proof.failed().iter().map(|c| Said::new(format!("proof-{}-failed", c.name))).collect();
         return Err(ResetError {
             error: ErrorView::new(
                 ErrorCode::ProofFailed,
-                crate::said!("error-reset_proof_failed", failed = failed.join(", ")),
+                said!("error-reset_proof_failed")
+                    .arg_said("failed", Said::list(&failed).unwrap_or_else(|| said!("plain", text = ""))),
                 crate::said!("hint-reset_proof_failed"),
             ),
             done: steps,
@@ -159,7 +139,7 @@ pub async fn replace_nextcloud_oauth(
     storage: &Storage,
 ) -> Result<ResetOutcome, ResetError> {
     let mut done = Vec::new();
-    let fail = |e: ClientError, done: &Vec<String>| ResetError::from_client(e, done);
+    let fail = |e: ClientError, done: &Vec<Said>| ResetError::from_client(e, done);
     let version = app_version(nc).await.map_err(|e| fail(e, &done))?;
     let value = |key: &'static str| nc.app_config_value(INTEGRATION_APP, key);
     // The OpenProject client id and secret Nextcloud holds go into the full POST unchanged.
@@ -169,8 +149,8 @@ pub async fn replace_nextcloud_oauth(
         return Err(ResetError {
             error: ErrorView::new(
                 ErrorCode::IncompleteAnswer,
-                crate::said!("error-reset_secret_hidden"),
-                crate::said!("hint-reset_secret_hidden"),
+                said!("error-reset_secret_hidden"),
+                said!("hint-reset_secret_hidden"),
             ),
             done,
         });
@@ -178,12 +158,12 @@ pub async fn replace_nextcloud_oauth(
     let project_folders = storage.has_application_password == Some(true);
     let values = SetupValues::oauth2(op.base().clone(), client_id.expose().clone(), secret, false);
     let answer = nc.create_setup(&values, &version).await.map_err(|e| fail(e, &done))?;
-    done.push("Nextcloud created a new OAuth client".into());
+    done.push(said!("reset-done-new_nextcloud_client"));
     let (Some(nc_client_id), Some(nc_secret)) = (answer.nextcloud_client_id, answer.nextcloud_client_secret) else {
-        return Err(ResetError::incomplete("the new OAuth client", &done));
+        return Err(ResetError::incomplete(said!("reset-part-oauth_client"), &done));
     };
     op.set_oauth_client_credentials(storage.id, &nc_client_id, &nc_secret).await.map_err(|e| fail(e, &done))?;
-    done.push("OpenProject was given the new Nextcloud client".into());
+    done.push(said!("reset-done-openproject_given_nextcloud_client"));
     if project_folders {
         push_new_app_password(op, nc, storage.id, &version, &mut done).await?;
     }
@@ -195,7 +175,7 @@ async fn push_new_app_password(
     nc: &NextcloudClient,
     storage_id: i64,
     version: &semver::Version,
-    done: &mut Vec<String>,
+    done: &mut Vec<Said>,
 ) -> Result<(), ResetError> {
     let patch = SetupValues {
         authorization_method: Some("oauth2".into()),
@@ -204,13 +184,13 @@ async fn push_new_app_password(
         ..SetupValues::default()
     };
     let answer = nc.update_setup(&patch, version).await.map_err(|e| ResetError::from_client(e, done))?;
-    done.push("Nextcloud created a new app password".into());
+    done.push(said!("reset-done-new_app_password"));
     let Some(password) = answer.openproject_user_app_password else {
-        return Err(ResetError::incomplete("the new app password", done));
+        return Err(ResetError::incomplete(said!("reset-part-app_password"), done));
     };
     let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
     op.update_storage(storage_id, &patch).await.map_err(|e| ResetError::from_client(e, done))?;
-    done.push("OpenProject was given the new app password".into());
+    done.push(said!("reset-done-openproject_given_app_password"));
     Ok(())
 }
 
@@ -244,7 +224,7 @@ pub async fn push_openproject_oauth(
         ..SetupValues::default()
     };
     nc.update_setup(&values, &version).await.map_err(|e| ResetError::from_client(e, &done))?;
-    done.push("Nextcloud was given OpenProject's new OAuth client".into());
+    done.push(said!("reset-done-nextcloud_given_openproject_client"));
     finish(op, nc, ResetKind::OpenprojectOauth, storage.id, done).await
 }
 
@@ -263,21 +243,16 @@ pub async fn replace_openproject_oauth(
     let replaced = match web.replace_oauth_application(storage.id).await {
         Ok(r) => r,
         Err(e) if e.code() == ErrorCode::ResultNotShown => {
-            let done = vec!["OpenProject replaced its OAuth application; the old one no longer works".to_owned()];
+            let done = vec![said!("reset-done-openproject_replaced_old_gone")];
             let mut failure = ResetError::from_client(e, &[]);
-            failure.error.hint = format!(
-                "Nextcloud still holds the old values, so users cannot connect until this is finished. Run this reset \
-                 again (it replaces once more and reads the new secret), or open {} , click \"Replace OpenProject \
-                 OAuth\" and copy the client ID and secret into Nextcloud's OpenProject integration settings.",
-                openproject_oauth_page(op, storage.id)
-            );
+            failure.error.set_hint(said!("hint-reset_secret_not_shown", page = openproject_oauth_page(op, storage.id)));
             failure.done = done;
             return Err(failure);
         }
         Err(e) => return Err(ResetError::from_client(e, &[])),
     };
     let version = app_version(nc).await.map_err(|e| ResetError::from_client(e, &[]))?;
-    let mut done = vec!["OpenProject replaced its OAuth application".to_owned()];
+    let mut done = vec![said!("reset-done-openproject_replaced")];
     let values = SetupValues {
         authorization_method: Some("oauth2".into()),
         openproject_client_id: Some(replaced.client_id.clone()),
@@ -285,20 +260,20 @@ pub async fn replace_openproject_oauth(
         ..SetupValues::default()
     };
     nc.update_setup(&values, &version).await.map_err(|e| ResetError::from_client(e, &done))?;
-    done.push("Nextcloud was given OpenProject's new OAuth client".into());
+    done.push(said!("reset-done-nextcloud_given_openproject_client"));
     let now = op.storage(storage.id).await.map_err(|e| ResetError::from_client(e, &done))?;
     let now_id = now.oauth_application.as_ref().map(|a| a.client_id.clone());
     if now_id.as_deref() != Some(replaced.client_id.as_str()) || now_id == before {
         return Err(ResetError {
             error: ErrorView::new(
                 ErrorCode::ProofFailed,
-                crate::said!("error-reset_client_not_shown"),
-                crate::said!("hint-reset_client_not_shown", page = openproject_oauth_page(op, storage.id)),
+                said!("error-reset_client_not_shown"),
+                said!("hint-reset_client_not_shown", page = openproject_oauth_page(op, storage.id)),
             ),
             done,
         });
     }
-    done.push("OpenProject's API shows the new client id".into());
+    done.push(said!("reset-done-api_shows_new_client"));
     finish(op, nc, ResetKind::OpenprojectOauth, storage.id, done).await
 }
 
