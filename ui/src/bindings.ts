@@ -446,7 +446,7 @@ export type ProjectChoice = { id: number, name: string, identifier: string, acti
  */
 enabled: boolean, };
 export type FolderMode = { "mode": "inactive" } | { "mode": "automatic" } | { "mode": "manual", folder_id: string, };
-export type Refused = { project: string, reason: string, };
+export type Refused = { project: string, reason: Said, };
 export type EnableOutcome = { 
 /**
  * Names of projects enabled now.
@@ -467,7 +467,7 @@ handoff_pages: Array<string>,
 /**
  * Why the hand-off was needed.
  */
-handoff_reason: string | null, 
+handoff_reason: Said | null, 
 /**
  * The projects to add on the hand-off pages.
  */

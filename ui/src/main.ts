@@ -331,9 +331,9 @@ function projectsPicker(): string {
   if (e) {
     const line = (id: string, label: string, items: string[]) => (items.length ? `<p id="${id}"><strong>${label}:</strong> ${items.map(esc).join(", ")}</p>` : "");
     result += line("enabled-added", t("added"), e.added) + line("enabled-already", t("already"), e.already) + line("enabled-archived", t("archivedSkipped"), e.archived);
-    result += line("enabled-refused", t("refused"), e.refused.map((r) => `${r.project} — ${r.reason}`));
+    result += line("enabled-refused", t("refused"), e.refused.map((r) => `${r.project} — ${sayText(r.reason)}`));
     if (e.handoff_pages.length) {
-      result += `<p class="hint">${esc(e.handoff_reason ?? "")}</p><p>${t("handoff")}</p><ul>${e.handoff_pages
+      result += `<p class="hint">${esc(e.handoff_reason ? sayText(e.handoff_reason) : "")}</p><p>${t("handoff")}</p><ul>${e.handoff_pages
         .map((u, i) => `<li><button class="secondary open-page" data-url="${esc(u)}" id="handoff-${i}">${t("openPage")}</button> ${esc(u)}</li>`)
         .join("")}</ul><button id="watch-projects">${t("watchProjects")}</button> <button id="stop-watch" class="secondary">${t("stopWatching")}</button>`;
     }
@@ -847,7 +847,7 @@ function bind(): void {
     }
     state.enabled = (await run(() => call("enable_projects", { projectIds, includeSubProjects, mode }))) ?? null;
     for (const name of state.enabled?.added ?? []) state.op.push({ label: t("enabledIn", undefined, { project: name }), state: "done", evidence: [t("readBack")] });
-    for (const r of state.enabled?.refused ?? []) state.op.push({ label: `${r.project}: ${r.reason}`, state: "failed" });
+    for (const r of state.enabled?.refused ?? []) state.op.push({ label: `${r.project}: ${sayText(r.reason)}`, state: "failed" });
     state.projects = (await run(() => call("list_projects"))) ?? state.projects;
     render();
   });

@@ -1029,7 +1029,8 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
         let mut outcome = c.pair.enable_projects(&ids, false, mode).await?;
         if !outcome.handoff_pages.is_empty() {
             if c.pair.web.is_some() {
-                let reason = outcome.handoff_reason.clone().unwrap_or_default();
+                let reason =
+                    outcome.handoff_reason.as_ref().map(|r| r.in_language(crate::language())).unwrap_or_default();
                 eprintln!("{}", say!("cli-falling_back", reason = reason));
             }
             let storage = c.pair.storage().await?;
@@ -1060,7 +1061,14 @@ pub async fn enable_projects(args: EnableProjectsArgs) -> Exit {
                 eprintln!("{}", say!("cli-projects-archived", projects = list(&outcome.archived)));
             }
             for r in &outcome.refused {
-                eprintln!("{}", say!("cli-projects-refused", project = &r.project, reason = &r.reason));
+                eprintln!(
+                    "{}",
+                    say!(
+                        "cli-projects-refused",
+                        project = &r.project,
+                        reason = r.reason.in_language(crate::language())
+                    )
+                );
             }
             if !unknown.is_empty() {
                 eprintln!("{}", say!("cli-projects-unknown", projects = unknown.join(", ")));

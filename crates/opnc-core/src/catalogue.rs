@@ -321,8 +321,29 @@ mod tests {
     /// The string literals of a source that look like catalogue keys.
     fn key_literals(source: &str) -> Vec<String> {
         let prefixes = [
-            "fm-", "ff-", "notrun-", "error-", "hint-", "url-", "tls-", "cli-", "dialog-", "plan-", "report-",
-            "remedy-", "job-", "undone-", "reset-", "list-", "delete-", "deleted-", "label-", "signin-",
+            "fm-",
+            "ff-",
+            "notrun-",
+            "error-",
+            "hint-",
+            "url-",
+            "tls-",
+            "cli-",
+            "dialog-",
+            "plan-",
+            "report-",
+            "remedy-",
+            "job-",
+            "undone-",
+            "reset-",
+            "list-",
+            "delete-",
+            "deleted-",
+            "label-",
+            "signin-",
+            "projects-not",
+            "projects-version",
+            "projects-other",
         ];
         source
             .split('"')

@@ -110,7 +110,7 @@ impl ConnectedPair {
                         .iter()
                         .map(|p| Refused {
                             project: p.name.clone(),
-                            reason: "not added on OpenProject's page while the assistant watched".into(),
+                            reason: crate::said!("projects-not_added_while_watched"),
                         })
                         .collect(),
                     ..EnableOutcome::default()

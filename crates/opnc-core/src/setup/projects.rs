@@ -70,7 +70,7 @@ pub async fn already_enabled(
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Refused {
     pub project: String,
-    pub reason: String,
+    pub reason: crate::catalogue::Said,
 }
 
 /// What enabling through the session did, as confirmed by the API afterwards.
@@ -86,7 +86,7 @@ pub struct EnableOutcome {
     /// Pages for the hand-off, when the forms could not be used (no session, unknown version or page).
     pub handoff_pages: Vec<String>,
     /// Why the hand-off was needed.
-    pub handoff_reason: Option<String>,
+    pub handoff_reason: Option<crate::catalogue::Said>,
     /// The projects to add on the hand-off pages.
     pub handoff_projects: Vec<String>,
 }
@@ -110,7 +110,7 @@ pub async fn enable(
     }
     // The hand-off, when the forms cannot be used: its pages depend on the version the API reports (admins see
     // it), else the session's. Asked only when needed.
-    let handoff = |mut outcome: EnableOutcome, reason: String| {
+    let handoff = |mut outcome: EnableOutcome, reason: crate::catalogue::Said| {
         let todo = &todo;
         async move {
             let version = match op.root().await.ok().and_then(|r| r.version()) {
@@ -124,10 +124,10 @@ pub async fn enable(
         }
     };
     let Some(web) = web else {
-        return handoff(outcome, "not signed in to OpenProject's web interface".into()).await;
+        return handoff(outcome, crate::said!("projects-not_signed_in")).await;
     };
     let Some(version) = web.version().cloned() else {
-        return handoff(outcome, "OpenProject's version is unknown".into()).await;
+        return handoff(outcome, crate::said!("projects-version_unknown")).await;
     };
     let mut refused: Vec<Refused> = Vec::new();
     let fallback = |e: &ClientError| e.code() == ErrorCode::PageNotRecognized;
@@ -136,10 +136,10 @@ pub async fn enable(
         match web.add_projects(storage_id, &ids, mode).await {
             Ok(()) => {}
             Err(e) if fallback(&e) => {
-                return handoff(outcome, e.message()).await;
+                return handoff(outcome, e.said().0).await;
             }
             Err(e) if e.code() == ErrorCode::OpenprojectApiError => {
-                refused.extend(todo.iter().map(|p| Refused { project: p.name.clone(), reason: e.message() }));
+                refused.extend(todo.iter().map(|p| Refused { project: p.name.clone(), reason: e.said().0 }));
             }
             Err(e) => return Err(e),
         }
@@ -149,7 +149,7 @@ pub async fn enable(
                 match web.enable_storages_module(&project.identifier).await {
                     Ok(()) => {}
                     Err(e) if fallback(&e) => {
-                        return handoff(outcome, e.message()).await;
+                        return handoff(outcome, e.said().0).await;
                     }
                     Err(e) => return Err(e),
                 }
@@ -157,10 +157,10 @@ pub async fn enable(
             match web.add_to_project(&project.identifier, storage_id, mode).await {
                 Ok(()) => {}
                 Err(e) if fallback(&e) => {
-                    return handoff(outcome, e.message()).await;
+                    return handoff(outcome, e.said().0).await;
                 }
                 Err(e) if e.code() == ErrorCode::OpenprojectApiError => {
-                    refused.push(Refused { project: project.name.clone(), reason: e.message() })
+                    refused.push(Refused { project: project.name.clone(), reason: e.said().0 })
                 }
                 Err(e) => return Err(e),
             }
@@ -178,17 +178,14 @@ pub async fn enable(
         } else if let Some(link) = link {
             refused.push(Refused {
                 project: project.name.clone(),
-                reason: format!(
-                    "enabled, but with the project folder {} {} instead of what was asked",
-                    link.project_folder_mode.as_deref().unwrap_or("?"),
-                    link.project_folder_id.as_deref().unwrap_or("")
+                reason: crate::said!(
+                    "projects-other_folder",
+                    mode = link.project_folder_mode.as_deref().unwrap_or("?"),
+                    folder = link.project_folder_id.as_deref().unwrap_or("")
                 ),
             });
         } else if !refused.iter().any(|r| r.project == project.name) {
-            refused.push(Refused {
-                project: project.name.clone(),
-                reason: "OpenProject accepted the form, but the API does not list the project".into(),
-            });
+            refused.push(Refused { project: project.name.clone(), reason: crate::said!("projects-not_listed") });
         }
     }
     refused.retain(|r| !outcome.added.contains(&r.project));
