@@ -325,7 +325,9 @@ pub fn interrupted_jobs(state: State<'_, AppState>) -> Vec<Job> {
 pub async fn diagnose(state: State<'_, AppState>) -> Result<opnc_core::picture::DiagnosisView, ErrorView> {
     let diagnosis = signed_in(&state).await?.diagnose().await;
     *state.last_diagnosis.lock().await = Some(diagnosis.clone());
-    Ok(diagnosis.into())
+    let baselines = opnc_core::compare::Baselines::beside(&state.jobs);
+    let changed = opnc_core::compare::since_last_good(&baselines, &diagnosis);
+    Ok(opnc_core::picture::DiagnosisView { changed, ..diagnosis.into() })
 }
 
 /// Saves the last diagnosis as a report where the admin chooses in the native save dialog: Markdown to read,
@@ -489,6 +491,9 @@ pub async fn reset(app: AppHandle, state: State<'_, AppState>, kind: ResetKind) 
         return Err(cancelled());
     }
     let outcome = pair.reset(kind).await;
+    if outcome.is_ok() {
+        pair.keep_baseline(&state.jobs).await;
+    }
     // Where the hand-off is offered instead, the wizard shows it; there is no result to tell yet.
     if !outcome.as_ref().is_err_and(PairError::offers_handoff) {
         show_reset_result(&app, l, &outcome.clone().map_err(ErrorView::from));

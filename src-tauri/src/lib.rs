@@ -25,7 +25,19 @@ fn start_logging(dir: &std::path::Path) -> Option<tracing_appender::non_blocking
     Some(guard)
 }
 
+/// WebKitGTK draws the wizard in software, without its GPU compositing: a page of forms and lists gains nothing
+/// from it, and it costs about 100 MB (the GL stack, llvmpipe's LLVM among it, mapped into both processes, and the
+/// layers' backing stores) — a third of the app's memory. It also avoids the blank windows some GPU drivers give
+/// WebKitGTK. An admin's own setting of the variable wins. Set before any thread or web process starts.
+fn render_without_compositing() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 pub fn run() {
+    render_without_compositing();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {

@@ -348,8 +348,43 @@ export type DiagnosisView = { diagnosis: Diagnosis, picture: Picture,
 /**
  * The verdict line in each language (its plurals are the catalogue's).
  */
-headline: Headlines, };
+headline: Headlines, 
+/**
+ * What changed since the pair last worked (empty when it works, or no good state was kept).
+ */
+changed: Array<Change>, };
 export type MadeBy = { version: string, language: Language, };
+export type ConnectionFacts = { storage_name: string | null, 
+/**
+ * The Nextcloud address OpenProject's storage holds.
+ */
+storage_host: string | null, 
+/**
+ * OpenProject's OAuth application for Nextcloud, as OpenProject shows it.
+ */
+openproject_client_id: string | null, 
+/**
+ * The OpenProject OAuth client id Nextcloud holds.
+ */
+openproject_client_id_in_nextcloud: string | null, 
+/**
+ * Nextcloud's OAuth client, as OpenProject holds it.
+ */
+nextcloud_client_id: string | null, 
+/**
+ * The OpenProject address Nextcloud's integration holds ("" when its settings are empty).
+ */
+nextcloud_points_at: string | null, 
+/**
+ * Nextcloud's integration's `authorization_method` (`oauth2`, `oidc`).
+ */
+nextcloud_method: string | null, };
+export type ChangeKind = "openproject_url" | "nextcloud_url" | "openproject_version" | "nextcloud_version" | "integration_version" | "storage" | "storage_name" | "storage_host" | "method" | "project_folders" | "openproject_client_id" | "openproject_client_id_in_nextcloud" | "nextcloud_client_id" | "nextcloud_points_at" | "nextcloud_method" | "link" | "finding_appeared" | "finding_gone";
+export type Change = { kind: ChangeKind, before: string | null, after: string | null, link?: LinkKind, finding?: FindingCode, 
+/**
+ * The change as a sentence, for every face.
+ */
+said: Said, };
 export type OpenedReport = { path: string, made_by: MadeBy | null, view: DiagnosisView, };
 export type ServerSummary = { url: string, version: string | null, access: Access, };
 export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, 
@@ -360,7 +395,11 @@ sso: boolean,
 /**
  * The storage has automatically managed project folders (an app password).
  */
-project_folders: boolean, findings: Array<Finding>, not_run: Array<NotRun>, };
+project_folders: boolean, 
+/**
+ * What the connection is made of, as identifiers (no secret): for "what changed since it worked".
+ */
+connection: ConnectionFacts, findings: Array<Finding>, not_run: Array<NotRun>, };
 export type SignIn = { openproject_url: string, 
 /**
  * Empty: the token remembered in the system keyring.

@@ -431,8 +431,12 @@ function diagnoseView(): string {
     ? `<h3>${t("couldNotCheck")}</h3><ul>${d.not_run.map((n) => `<li>${esc(said(`check-${n.check}`))}: ${esc(n.reason_said ? sayText(n.reason_said) : n.reason)}</li>`).join("")}</ul>`
     : "";
   const middleFindings = [...of(null), ...of("identity_provider")];
+  // What differs from the last state that worked leads: it is often the cause.
+  const changed = view.changed.length
+    ? `<section class="changed" aria-label="${esc(t("changedSinceWorked"))}"><h3>${t("changedSinceWorked")}</h3><ul>${view.changed.map((c) => `<li data-change="${c.kind}">${esc(sayText(c.said))}</li>`).join("")}</ul></section>`
+    : "";
   const headline = `<p class="verdict ${d.findings.some((f) => f.severity === "blocker") ? "bad" : "good"}" role="status" tabindex="-1" data-focus>${esc(view.headline[currentLanguage()])}</p>`;
-  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${origin}${headline}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
+  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${origin}${headline}${changed}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
 }
 
 

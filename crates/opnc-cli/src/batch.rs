@@ -210,6 +210,11 @@ pub async fn run(args: BatchArgs) -> Exit {
                     test_sign_in: false,
                     openproject_client_id: None,
                     openproject_provider: None,
+                    compare: None,
+                    watch: false,
+                    interval: 10,
+                    rounds: None,
+                    state_dir: args.state_dir.clone(),
                     given: pair_args.given.clone(),
                 })
                 .await

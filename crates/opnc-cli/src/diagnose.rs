@@ -34,9 +34,43 @@ pub struct DiagnoseArgs {
     /// For the test sign-in: OpenProject's OpenID provider (`oidc-…`) when its sign-in page offers several.
     #[arg(long, value_name = "SLUG")]
     pub openproject_provider: Option<String>,
+    /// Compare with an earlier JSON report of this pair (a customer's, or one exported before a change): what
+    /// differs leads the summary.
+    #[arg(long, value_name = "OLD.json")]
+    pub compare: Option<PathBuf>,
+    /// Check again every --interval seconds and print each change as it happens (for "try again now" on a call);
+    /// Ctrl-C stops.
+    #[arg(long, conflicts_with_all = ["json", "markdown", "test_sign_in"])]
+    pub watch: bool,
+    /// Seconds between the checks of --watch (at least 3: a check is some 30 requests to each server).
+    #[arg(long, default_value_t = 10, value_name = "S")]
+    pub interval: u64,
+    /// With --watch: stop after this many checks.
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<u32>,
+    /// The folder of the setup jobs, beside which the last good state of each pair is kept (default: the user's
+    /// data folder).
+    #[arg(long, value_name = "DIR", env = "OPNC_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Credentials handed over by a batch profile.
     #[arg(skip)]
     pub given: Option<crate::pair::GivenCredentials>,
+}
+
+/// The least time between two checks of --watch.
+const LEAST_INTERVAL: u64 = 3;
+
+/// Changes as lines under a heading; nothing when there are none.
+fn changes_text(heading: String, changes: &[opnc_core::compare::Change]) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let mut text = heading;
+    for change in changes {
+        text.push_str(&format!("\n  ~ {}", change.said.in_language(crate::language())));
+    }
+    text.push('\n');
+    text
 }
 
 /// Exit codes: 0 healthy, 6 warnings only, 1 problems found, 7 some checks could not run (and nothing broken was
@@ -67,9 +101,50 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     };
     let face = |prompt: SignInPrompt| -> SignInAnswer { Box::pin(ask_for_sign_in(prompt)) };
     let sign_in = args.test_sign_in.then_some((&request, &face as &opnc_core::sso_sign_in::SignInFace));
+    let compared = match &args.compare {
+        Some(path) => {
+            match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| doctor::ReportFile::read(&t)) {
+                Ok(report) => Some(report),
+                Err(reason) => {
+                    return Failure::usage(say!("cli-compare_unreadable", path = path.display(), reason = reason))
+                        .report()
+                }
+            }
+        }
+        None => None,
+    };
+    let baselines = opnc_core::compare::Baselines::beside(
+        &args
+            .state_dir
+            .clone()
+            .map(opnc_core::setup::journal::JobStore::new)
+            .unwrap_or_else(opnc_core::setup::journal::JobStore::in_user_data_folder),
+    );
+    if args.watch {
+        let again = || {
+            opnc_core::pair::diagnose_with(
+                &http,
+                op_url.clone(),
+                op_auth.clone(),
+                nc_url.clone(),
+                nc_credentials.clone(),
+                Some(&told),
+                None,
+            )
+        };
+        let exit = watch(&args, again).await;
+        crate::sessions::closed(ticket.take());
+        return exit;
+    }
     let diagnosis =
         opnc_core::pair::diagnose_with(&http, op_url, op_auth, nc_url, nc_credentials, Some(&told), sign_in).await;
     crate::sessions::closed(ticket.take());
+    // What differs from the report given, else from the last state that worked (a healthy pair becomes that).
+    let (heading, changes) = match &compared {
+        Some(old) => (say!("cli-changed_since_report"), opnc_core::compare::compare(&old.diagnosis, &diagnosis)),
+        None => (say!("cli-changed_since_it_worked"), opnc_core::compare::since_last_good(&baselines, &diagnosis)),
+    };
+    let lead = changes_text(heading, &changes);
     let markdown = diagnosis.to_markdown_in(crate::language(), &|r| format!("`{}`", crate::pair::remedy_command(r)));
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {
@@ -85,10 +160,47 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         println!("{markdown}");
         eprintln!("{}", diagnosis.headline_in(crate::language()));
     } else {
-        // The summary is the report: on stdout.
+        // The summary is the report: on stdout, after what changed.
+        print!("{lead}");
         println!("{}", summary(&diagnosis));
     }
     match diagnosis.verdict() {
+        Verdict::Healthy => Exit::SUCCESS,
+        Verdict::WarningsOnly => Exit::WARNINGS,
+        Verdict::Problems => Exit::FAILED,
+        Verdict::CouldNotCheck => Exit::NOT_CHECKED,
+    }
+}
+
+/// `--watch`: the diagnosis again and again, each change printed as it happens with the time it was seen.
+async fn watch<F, Fut>(args: &DiagnoseArgs, again: F) -> Exit
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = doctor::Diagnosis>,
+{
+    let interval = std::time::Duration::from_secs(args.interval.max(LEAST_INTERVAL));
+    let clock = || {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        format!("{:02}:{:02}:{:02}", secs / 3600 % 24, secs / 60 % 60, secs % 60)
+    };
+    let mut last = again().await;
+    println!("{} {}", clock(), last.headline_in(crate::language()));
+    eprintln!("{}", say!("cli-watching", seconds = interval.as_secs()));
+    let mut round = 1;
+    while args.rounds.is_none_or(|n| round < n) {
+        tokio::time::sleep(interval).await;
+        let now = again().await;
+        round += 1;
+        let changes = opnc_core::compare::compare(&last, &now);
+        if !changes.is_empty() || now.verdict() != last.verdict() {
+            println!("{} {}", clock(), now.headline_in(crate::language()));
+            for change in &changes {
+                println!("  ~ {}", change.said.in_language(crate::language()));
+            }
+        }
+        last = now;
+    }
+    match last.verdict() {
         Verdict::Healthy => Exit::SUCCESS,
         Verdict::WarningsOnly => Exit::WARNINGS,
         Verdict::Problems => Exit::FAILED,

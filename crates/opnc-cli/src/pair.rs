@@ -924,6 +924,9 @@ pub async fn reset(args: ResetArgs) -> Exit {
         }
         other => other.map_err(stopped_reset),
     };
+    if result.is_ok() {
+        c.pair.keep_baseline(&store(&args.pair)).await;
+    }
     c.finish().await;
     match result {
         Ok(outcome) => {

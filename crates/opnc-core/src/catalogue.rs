@@ -275,6 +275,7 @@ mod tests {
             ("link", "LinkKind"),
             ("linkstatus", "LinkStatus"),
             ("access", "Access"),
+            ("change", "ChangeKind"),
         ] {
             let list = codes(type_name);
             assert!(list.len() > 2, "{type_name} not found in the bindings");

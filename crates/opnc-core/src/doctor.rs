@@ -87,8 +87,30 @@ pub struct Diagnosis {
     /// The storage has automatically managed project folders (an app password).
     #[serde(default)]
     pub project_folders: bool,
+    /// What the connection is made of, as identifiers (no secret): for "what changed since it worked".
+    #[serde(default)]
+    pub connection: ConnectionFacts,
     pub findings: Vec<Finding>,
     pub not_run: Vec<NotRun>,
+}
+
+/// The identifiers of a connection as the doctor read them, each `None` where it could not be read. Client ids are
+/// public in OAuth (the secrets never appear here).
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ConnectionFacts {
+    pub storage_name: Option<String>,
+    /// The Nextcloud address OpenProject's storage holds.
+    pub storage_host: Option<String>,
+    /// OpenProject's OAuth application for Nextcloud, as OpenProject shows it.
+    pub openproject_client_id: Option<String>,
+    /// The OpenProject OAuth client id Nextcloud holds.
+    pub openproject_client_id_in_nextcloud: Option<String>,
+    /// Nextcloud's OAuth client, as OpenProject holds it.
+    pub nextcloud_client_id: Option<String>,
+    /// The OpenProject address Nextcloud's integration holds ("" when its settings are empty).
+    pub nextcloud_points_at: Option<String>,
+    /// Nextcloud's integration's `authorization_method` (`oauth2`, `oidc`).
+    pub nextcloud_method: Option<String>,
 }
 
 /// What wrote a report: the assistant's version and the language of its words.
@@ -803,6 +825,21 @@ pub async fn diagnose(
         storage_id,
         sso,
         project_folders,
+        connection: ConnectionFacts {
+            storage_name: storage.as_ref().map(|s| s.name.clone()),
+            storage_host: storage.as_ref().map(|s| s.host.clone()),
+            openproject_client_id: storage
+                .as_ref()
+                .and_then(|s| s.oauth_application.as_ref())
+                .map(|a| a.client_id.clone()),
+            openproject_client_id_in_nextcloud: facts.integration.as_ref().map(|i| i.openproject_client_id.clone()),
+            nextcloud_client_id: storage
+                .as_ref()
+                .and_then(|s| s.oauth_client_credentials.as_ref())
+                .map(|c| c.client_id.clone()),
+            nextcloud_points_at: facts.integration.as_ref().map(|i| i.openproject_url.clone()),
+            nextcloud_method: facts.integration.as_ref().map(|i| i.authorization_method.clone()),
+        },
         findings,
         not_run,
     }

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod catalogue;
+pub mod compare;
 pub mod compat;
 pub mod doctor;
 pub mod doctor_sso;

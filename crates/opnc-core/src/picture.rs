@@ -9,7 +9,7 @@ use crate::doctor::{Check, Diagnosis};
 use crate::findings::{FindingCode as C, Severity};
 
 /// A link of the connection.
-#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkKind {
     /// This computer → OpenProject.
@@ -69,6 +69,8 @@ pub struct DiagnosisView {
     pub picture: Picture,
     /// The verdict line in each language (its plurals are the catalogue's).
     pub headline: Headlines,
+    /// What changed since the pair last worked (empty when it works, or no good state was kept).
+    pub changed: Vec<crate::compare::Change>,
 }
 
 #[derive(ts_rs::TS, Debug, Clone, Serialize)]
@@ -82,7 +84,7 @@ impl From<Diagnosis> for DiagnosisView {
         use crate::catalogue::Language;
         let picture = diagnosis.picture();
         let headline = Headlines { en: diagnosis.headline_in(Language::En), de: diagnosis.headline_in(Language::De) };
-        Self { diagnosis, picture, headline }
+        Self { diagnosis, picture, headline, changed: Vec::new() }
     }
 }
 
@@ -270,6 +272,7 @@ mod tests {
             storage_id: Some(1),
             sso: false,
             project_folders: false,
+            connection: Default::default(),
             findings,
             not_run,
         }

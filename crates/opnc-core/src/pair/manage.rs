@@ -62,6 +62,19 @@ impl ConnectedPair {
         diagnosis
     }
 
+    /// Keeps the pair's state as its last good one (after a setup or reset that worked), for a later diagnosis to
+    /// say what changed since; a pair that is not healthy now is not kept. Where it was kept.
+    pub async fn keep_baseline(&self, store: &crate::setup::journal::JobStore) -> Option<std::path::PathBuf> {
+        let diagnosis = self.diagnose().await;
+        match crate::compare::Baselines::beside(store).keep(&diagnosis) {
+            Ok(path) => path,
+            Err(e) => {
+                tracing::warn!("the pair's last good state could not be kept: {e}");
+                None
+            }
+        }
+    }
+
     /// What a delete would remove on each side, for the confirmation.
     pub async fn delete_impact(&self) -> Result<DeleteImpact, PairError> {
         Ok(connection::delete_impact(&self.op, &self.nc).await?)

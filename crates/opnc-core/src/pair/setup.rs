@@ -222,9 +222,12 @@ impl ConnectedPair {
         }
         let account = self.nc_session.account();
         let runner = Runner { op: &self.op, nc: &self.nc, store, progress, settle: settle(), cancel, account };
-        let result = runner.apply(&plan, &facts).await.into();
+        let result: ApplyResult = runner.apply(&plan, &facts).await.into();
         // Nothing needs it any more.
         self.nc_session.forget_account_password();
+        if result.succeeded() {
+            self.keep_baseline(store).await;
+        }
         result
     }
 }
