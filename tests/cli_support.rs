@@ -114,8 +114,9 @@ async fn a_watch_sees_the_fix_land() {
     }
     let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     let seen = seen.join("\n");
-    assert_eq!(status.code(), Some(6), "working again at the end (the warning of a fresh setup): {seen}");
-    assert!(seen.contains("Working, with 1 warning"), "{seen}");
+    assert_eq!(status.code(), Some(6), "working again at the end (with warnings): {seen}");
+    // With Nextcloud 35 under this release the upgrade advisor warns too.
+    assert!(seen.contains("Working, with 3 warnings"), "{seen}");
     assert!(
         seen.contains("~ The OpenProject address Nextcloud's integration holds: empty →"),
         "the fix, as it landed: {seen}"

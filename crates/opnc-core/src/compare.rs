@@ -129,7 +129,9 @@ pub fn compare(old: &Diagnosis, new: &Diagnosis) -> Vec<Change> {
         |l: &crate::picture::Link| serde_json::to_value(l.status).ok().and_then(|v| v.as_str().map(str::to_owned));
     let (before, after) = (old.picture(), new.picture());
     for link in &after.links {
-        if let Some(earlier) = before.links.iter().find(|l| l.kind == link.kind) {
+        // A link that is only unchecked now (its checks did not run) did not change.
+        let unchecked = link.status == crate::picture::LinkStatus::Doubtful && link.findings.is_empty();
+        if let Some(earlier) = before.links.iter().find(|l| l.kind == link.kind).filter(|_| !unchecked) {
             if earlier.status != link.status {
                 changes.push(Change {
                     link: Some(link.kind),
@@ -149,7 +151,8 @@ pub fn compare(old: &Diagnosis, new: &Diagnosis) -> Vec<Change> {
     for code in is.iter().filter(|c| !was.contains(c)) {
         changes.push(Change { finding: Some(*code), ..Change::value(ChangeKind::FindingAppeared, None, None) });
     }
-    for code in was.iter().filter(|c| !is.contains(c)) {
+    // What is not found now is gone only where everything was checked.
+    for code in was.iter().filter(|c| !is.contains(c) && new.not_run.is_empty()) {
         changes.push(Change { finding: Some(*code), ..Change::value(ChangeKind::FindingGone, None, None) });
     }
     for change in &mut changes {
@@ -158,14 +161,19 @@ pub fn compare(old: &Diagnosis, new: &Diagnosis) -> Vec<Change> {
     changes
 }
 
-/// What changed since the pair last worked, for a diagnosis of a pair that does not work now (none for one that
-/// works — healthy, or with warnings only —, which becomes the new last good state instead).
+/// What changed since the pair last worked, for a diagnosis that found it broken (none for one that works —
+/// healthy, or with warnings only —, which becomes the new last good state instead).
 pub fn since_last_good(baselines: &Baselines, diagnosis: &Diagnosis) -> Vec<Change> {
-    if matches!(diagnosis.verdict(), Verdict::Healthy | Verdict::WarningsOnly) {
-        if let Err(e) = baselines.keep(diagnosis) {
-            tracing::warn!("the pair's last good state could not be kept: {e}");
+    match diagnosis.verdict() {
+        Verdict::Healthy | Verdict::WarningsOnly => {
+            if let Err(e) = baselines.keep(diagnosis) {
+                tracing::warn!("the pair's last good state could not be kept: {e}");
+            }
+            return Vec::new();
         }
-        return Vec::new();
+        // Nothing broken was found: what could not be checked is no change.
+        Verdict::CouldNotCheck => return Vec::new(),
+        Verdict::Problems => {}
     }
     match baselines.last_good(&diagnosis.openproject.url, &diagnosis.nextcloud.url) {
         Some((_, good)) => compare(&good.diagnosis, diagnosis),

@@ -57,3 +57,52 @@ pub const USER_OIDC: Version = v(7, 2, 0);
 pub const OIDC_APP: Version = v(1, 14, 1);
 /// The grant an identity provider lists when it can exchange tokens (RFC 8693).
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+// The upgrade advisor.
+/// The Nextcloud majors each integration_openproject release declares (`appinfo/info.xml`, `<nextcloud
+/// min-version max-version>`, read per release tag): (first release of the range, min, max). A release not listed
+/// has the range of the newest listed release before it.
+pub const INTEGRATION_NEXTCLOUD_RANGES: [(Version, u64, u64); 10] = [
+    (v(2, 5, 0), 25, 28),
+    (v(2, 6, 3), 26, 29),
+    (v(2, 6, 4), 26, 30),
+    (v(2, 7, 0), 27, 30),
+    (v(2, 8, 0), 27, 31),
+    (v(2, 9, 0), 28, 31),
+    (v(2, 10, 1), 28, 32),
+    (v(2, 11, 0), 30, 32),
+    (v(3, 0, 0), 33, 33),
+    (v(3, 1, 0), 33, 34),
+];
+
+/// The Nextcloud majors `integration` declares it runs on.
+pub fn nextcloud_range(integration: &Version) -> Option<(u64, u64)> {
+    // A release newer than those read may declare more: not judged.
+    if integration > &INTEGRATION_NEWEST_KNOWN {
+        return None;
+    }
+    INTEGRATION_NEXTCLOUD_RANGES
+        .iter()
+        .rev()
+        .find(|(first, _, _)| integration >= first)
+        .map(|(_, min, max)| (*min, *max))
+}
+
+/// The first integration_openproject release that declares `nextcloud_major`, where one is known.
+pub fn integration_for_nextcloud(nextcloud_major: u64) -> Option<Version> {
+    INTEGRATION_NEXTCLOUD_RANGES
+        .iter()
+        .find(|(_, min, max)| (*min..=*max).contains(&nextcloud_major))
+        .map(|(first, _, _)| first.clone())
+}
+
+/// integration_openproject sets the OpenProject user's password confirmation on its app-password logins from
+/// these on (integration_openproject #1097/#1098, `lib/Listener/UserLoggedInEventListener.php`; the Nextcloud
+/// side: nextcloud/server #61646): 2.11.4 on the 2.x line, 3.1.1 on 3.x.
+pub const INTEGRATION_PASSWORD_CONFIRMATION_2: Version = v(2, 11, 4);
+pub const INTEGRATION_PASSWORD_CONFIRMATION_3: Version = v(3, 1, 1);
+
+/// Nextcloud 35 replays integration_openproject's migrations; releases before 3.3.0 lose the admin settings then
+/// (integration_openproject #1193, as reported in the field; not in the sources this was checked against).
+pub const NEXTCLOUD_REPLAYS_MIGRATIONS: u64 = 35;
+pub const INTEGRATION_KEEPS_SETTINGS: Version = v(3, 3, 0);

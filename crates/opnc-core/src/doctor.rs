@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::catalogue::Said;
 use crate::error::Server;
 use crate::findings::{sort, Finding, FindingCode as C, Remedy, Severity};
 use crate::nextcloud::NextcloudClient;
@@ -426,6 +427,88 @@ fn setup_only(code: C) -> bool {
     )
 }
 
+/// The upgrade advisor, from the two versions Nextcloud reports: a pair outside what the integration release
+/// declares, the release that breaks project folders on Nextcloud's newer patch releases, and the upgrade that may
+/// wipe the integration's settings (with what to upgrade first).
+pub fn upgrade_advice(nextcloud: Option<&str>, integration: Option<&str>, project_folders: bool) -> Vec<Finding> {
+    use crate::compat;
+    let (Some(nextcloud), Some(integration)) = (nextcloud, integration) else { return Vec::new() };
+    let (Some(nc), Some(app)) =
+        (crate::version::parse_server_version(nextcloud), crate::version::parse_server_version(integration))
+    else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    let evidence = format!("Nextcloud {nextcloud}, integration_openproject {integration}");
+    let warning = |code: C, message: Said, fix: Said| {
+        Finding::new(code, Severity::Warning, Some(Server::Nextcloud), message).evidence(evidence.clone()).fix(fix)
+    };
+    if let Some((min, max)) = compat::nextcloud_range(&app) {
+        if !(min..=max).contains(&nc.major) {
+            let fix = match compat::integration_for_nextcloud(nc.major) {
+                Some(release) if nc.major > max => said!("ff-version_pair_update_app", release = release),
+                _ if nc.major > max => said!("ff-version_pair_no_release", nextcloud = nc.major),
+                _ => said!("ff-version_pair_update_nextcloud", min = min),
+            };
+            findings.push(
+                warning(
+                    C::VersionPairUnsupported,
+                    said!(
+                        "fm-version_pair_unsupported",
+                        integration = &app,
+                        min = min,
+                        max = max,
+                        nextcloud = nc.major
+                    ),
+                    fix,
+                )
+                .command("occ app:update integration_openproject"),
+            );
+        }
+    }
+    let needs_confirmation = if app.major >= 3 {
+        app < compat::INTEGRATION_PASSWORD_CONFIRMATION_3
+    } else {
+        app < compat::INTEGRATION_PASSWORD_CONFIRMATION_2
+    };
+    if project_folders && needs_confirmation {
+        let fixed_in = if app.major >= 3 {
+            compat::INTEGRATION_PASSWORD_CONFIRMATION_3
+        } else {
+            compat::INTEGRATION_PASSWORD_CONFIRMATION_2
+        };
+        findings.push(
+            warning(
+                C::IntegrationPasswordConfirmation,
+                said!("fm-integration_password_confirmation", integration = &app),
+                said!("ff-integration_password_confirmation", release = fixed_in),
+            )
+            .command("occ app:update integration_openproject"),
+        );
+    }
+    if app < compat::INTEGRATION_KEEPS_SETTINGS {
+        let keeps = compat::INTEGRATION_KEEPS_SETTINGS;
+        if nc.major >= compat::NEXTCLOUD_REPLAYS_MIGRATIONS {
+            findings.push(warning(
+                C::UpgradeWipesSettings,
+                said!("fm-upgrade_wipes_settings", integration = &app, nextcloud = nc.major),
+                said!("ff-upgrade_wipes_settings", release = &keeps),
+            ));
+        } else if nc.major + 1 == compat::NEXTCLOUD_REPLAYS_MIGRATIONS {
+            findings.push(
+                Finding::new(
+                    C::UpgradeWipesSettings,
+                    Severity::Info,
+                    Some(Server::Nextcloud),
+                    said!("fm-upgrade_advice", nextcloud = compat::NEXTCLOUD_REPLAYS_MIGRATIONS, release = &keeps),
+                )
+                .evidence(evidence.clone()),
+            );
+        }
+    }
+    findings
+}
+
 /// Diagnoses the pair. `has_*_credentials` says whether credentials were given at all (without them the
 /// doctor runs the public checks only and says which checks could not run).
 pub async fn diagnose(
@@ -808,6 +891,11 @@ pub async fn diagnose(
     {
         not_run.push(NotRun::new(Check::NextcloudToOpenproject, said!("notrun-needs_nextcloud_account")));
     }
+    findings.extend(upgrade_advice(
+        facts.nextcloud_version.as_deref(),
+        facts.integration_version.as_deref(),
+        project_folders,
+    ));
     sort(&mut findings);
     findings.dedup_by(|a, b| a.code == b.code && a.message == b.message);
     Diagnosis {

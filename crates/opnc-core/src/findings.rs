@@ -38,6 +38,14 @@ pub enum FindingCode {
     GroupfoldersMissing,
     GroupfoldersDisabled,
     GroupfoldersTooOld,
+    /// The Nextcloud version is outside what the installed integration_openproject release supports.
+    VersionPairUnsupported,
+    /// integration_openproject before 3.1.1 / 2.11.4 with project folders: Nextcloud's patch releases ask the
+    /// OpenProject user's app-password requests for a password confirmation, and project-folder sync fails.
+    IntegrationPasswordConfirmation,
+    /// Nextcloud 35 with integration_openproject before 3.3.0: the admin settings may be lost when migrations
+    /// replay; before such an upgrade, the advice to update the app first.
+    UpgradeWipesSettings,
     AuthorizationHeaderStripped,
     NextcloudCannotReachOpenproject,
     OpenprojectCannotReachNextcloud,

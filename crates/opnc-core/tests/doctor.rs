@@ -334,3 +334,56 @@ async fn no_secret_reaches_the_report() {
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed["findings"][0]["code"], "openproject_secret_rejected");
 }
+
+/// The upgrade advisor: each version pair that breaks one thing is named first, with the release to update to.
+#[tokio::test]
+async fn version_pairs_that_break_something_are_named_with_what_to_upgrade_first() {
+    let scenarios: Vec<(&str, Break, C, &str)> = vec![
+        (
+            "Nextcloud 35 under integration_openproject 3.1.1 (declares 33 to 34)",
+            Box::new(|p| p.nextcloud.sim.lock().profile.version = "35.0.0.1".into()),
+            C::VersionPairUnsupported,
+            "occ app:update integration_openproject",
+        ),
+        (
+            "Nextcloud 34 under integration_openproject 2.11.4 (declares 30 to 32)",
+            Box::new(|p| p.nextcloud.sim.lock().profile.integration_version = Some("2.11.4".into())),
+            C::VersionPairUnsupported,
+            "3.1.0 or later",
+        ),
+        (
+            "project folders with integration_openproject 3.1.0",
+            Box::new(|p| p.nextcloud.sim.lock().profile.integration_version = Some("3.1.0".into())),
+            C::IntegrationPasswordConfirmation,
+            "3.1.1 or later",
+        ),
+    ];
+    for (name, break_it, code, fix) in scenarios {
+        let pair = healthy().await;
+        break_it(&pair);
+        let d = diagnose(&pair).await;
+        expect_primary(name, &d, code, fix);
+        assert_eq!(d.verdict(), Verdict::WarningsOnly, "{name}: still working: {:#?}", d.findings);
+    }
+
+    // On Nextcloud 35 the settings-wipe warning joins in; on 34 it is advice for the next upgrade only.
+    let pair = healthy().await;
+    pair.nextcloud.sim.lock().profile.version = "35.0.0.1".into();
+    let d = diagnose(&pair).await;
+    let wipe = d.findings.iter().find(|f| f.code == C::UpgradeWipesSettings).expect("the wipe warning");
+    assert_eq!(wipe.severity, opnc_core::findings::Severity::Warning);
+    assert!(wipe.fix.as_deref().is_some_and(|f| f.contains("3.3.0")), "{wipe:#?}");
+    let pair = healthy().await;
+    let d = diagnose(&pair).await;
+    assert_eq!(d.verdict(), Verdict::Healthy, "advice is no warning: {:#?}", d.findings);
+    let advice = d.findings.iter().find(|f| f.code == C::UpgradeWipesSettings).expect("the advice before 35");
+    assert_eq!(advice.severity, opnc_core::findings::Severity::Info);
+    assert!(advice.message.contains("Before upgrading Nextcloud to 35"), "{}", advice.message);
+
+    // Without project folders the password confirmation does not matter; a release newer than those read is not
+    // judged.
+    let pair = connected_pair(SetupOptions { project_folders: false, ..SetupOptions::default() }).await;
+    pair.nextcloud.sim.lock().profile.integration_version = Some("3.1.0".into());
+    assert!(!diagnose(&pair).await.findings.iter().any(|f| f.code == C::IntegrationPasswordConfirmation));
+    assert!(opnc_core::doctor::upgrade_advice(Some("36.0.0"), Some("3.4.0"), true).is_empty());
+}
