@@ -123,3 +123,72 @@ async fn a_watch_sees_the_fix_land() {
     );
     assert!(seen.contains("~ Gone: "), "the problems that went: {seen}");
 }
+
+/// The support bundle: both sides' report, the last good state, the pair's jobs and the newest log lines — and
+/// no secret of the run, not even one a log line let slip; `--compare` reads it back.
+#[tokio::test]
+async fn the_support_bundle_holds_everything_but_the_secrets_and_reads_back() {
+    let pair = SimPair::start_default().await.unwrap();
+    let state = state_dir("bundle");
+    let out = output(opnc(&pair, &state, &["setup", "--yes"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    upgrade_that_wipes_the_settings(&pair);
+
+    // Every secret of the run: the accounts', and what the setup made and copied between the servers.
+    let mut secrets = vec![
+        opnc_sim::nextcloud::demo::ADMIN_PASSWORD.to_owned(),
+        opnc_sim::openproject::demo::ADMIN_TOKEN.to_owned(),
+        opnc_sim::openproject::demo::PASSWORD.to_owned(),
+    ];
+    {
+        let nc = pair.nextcloud.sim.state();
+        secrets.extend(nc.openproject_app_password().map(|p| p.token.clone()));
+        secrets.extend(nc.oauth_clients.iter().map(|c| c.client_secret.clone()));
+    }
+    {
+        let op = pair.openproject.sim.state();
+        secrets.extend(op.storages.iter().filter_map(|s| s.oauth_app.as_ref().map(|a| a.client_secret.clone())));
+        secrets.extend(op.storages.iter().filter_map(|s| s.oauth_client.as_ref().map(|c| c.client_secret.clone())));
+    }
+    secrets.retain(|s| s.len() >= 6);
+    assert!(secrets.len() >= 5, "the run's secrets are known: {}", secrets.len());
+
+    // A log folder as the desktop app writes it, with a line that (against the rules) carries a secret.
+    let logs = state.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("opnc-desktop.2026-12-01.log"),
+        format!(
+            "2026-12-01T10:00:00Z INFO desktop app started\n2026-12-01T10:00:01Z DEBUG sent password={}\n",
+            secrets[0]
+        ),
+    )
+    .unwrap();
+
+    let file = state.join("bundle.json");
+    let args = ["diagnose", "--bundle", file.to_str().unwrap(), "--log-folder", logs.to_str().unwrap()];
+    let out = output(opnc(&pair, &state, &args)).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("Support bundle written to"), "{}", text(&out));
+    let bundle = std::fs::read_to_string(&file).unwrap();
+    for secret in &secrets {
+        assert!(!bundle.contains(secret.as_str()), "a secret of the run is in the bundle");
+    }
+    let read = opnc_core::bundle::SupportBundle::read(&bundle).expect("it reads back");
+    assert!(read.baseline.is_some(), "with the last good state");
+    assert!(
+        read.changed.iter().any(|c| c.kind == opnc_core::compare::ChangeKind::NextcloudPointsAt),
+        "{:#?}",
+        read.changed
+    );
+    assert_eq!(read.jobs.len(), 1, "the setup's job");
+    assert_eq!(read.log_lines.len(), 2);
+    assert!(read.log_lines[1].contains("password=<redacted>"), "{:?}", read.log_lines);
+    assert_eq!(read.diagnosis.nextcloud.version.as_deref(), Some("35.0.0"));
+
+    // Read back by the faces: --compare takes it as the report it holds.
+    let out = output(opnc(&pair, &state, &["diagnose", "--compare", file.to_str().unwrap()])).await;
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!said.starts_with("Changed since the report given:"), "nothing changed since the bundle: {said}");
+    assert!(opnc_core::bundle::SupportBundle::read("{\"verdict\": \"healthy\"}").is_err());
+}

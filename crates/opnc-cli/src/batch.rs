@@ -215,6 +215,8 @@ pub async fn run(args: BatchArgs) -> Exit {
                     interval: 10,
                     rounds: None,
                     state_dir: args.state_dir.clone(),
+                    bundle: None,
+                    log_folder: None,
                     given: pair_args.given.clone(),
                 })
                 .await

@@ -48,6 +48,14 @@ pub struct DiagnoseArgs {
     /// With --watch: stop after this many checks.
     #[arg(long, value_name = "N")]
     pub rounds: Option<u32>,
+    /// Write a support bundle to this file: this report, the last good state and what changed since, the pair's
+    /// setup jobs and the desktop app's recent log lines — no secret. `--compare` and the desktop's "Open a report"
+    /// read it.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// The log folder whose newest lines go into the bundle (default: the desktop app's).
+    #[arg(long, value_name = "DIR")]
+    pub log_folder: Option<PathBuf>,
     /// The folder of the setup jobs, beside which the last good state of each pair is kept (default: the user's
     /// data folder).
     #[arg(long, value_name = "DIR", env = "OPNC_STATE_DIR")]
@@ -145,6 +153,23 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         None => (say!("cli-changed_since_it_worked"), opnc_core::compare::since_last_good(&baselines, &diagnosis)),
     };
     let lead = changes_text(heading, &changes);
+    if let Some(path) = &args.bundle {
+        let store = args
+            .state_dir
+            .clone()
+            .map(opnc_core::setup::journal::JobStore::new)
+            .unwrap_or_else(opnc_core::setup::journal::JobStore::in_user_data_folder);
+        let logs = args.log_folder.clone().or_else(opnc_core::bundle::desktop_log_folder);
+        let bundle =
+            opnc_core::bundle::SupportBundle::gather(diagnosis.clone(), &store, logs.as_deref(), crate::language());
+        if let Err(e) = std::fs::write(path, bundle.to_json()) {
+            return Failure::local(say!("cli-not_written", path = path.display(), reason = e)).report();
+        }
+        eprintln!(
+            "{}",
+            say!("cli-bundle_written", path = path.display(), jobs = bundle.jobs.len(), lines = bundle.log_lines.len())
+        );
+    }
     let markdown = diagnosis.to_markdown_in(crate::language(), &|r| format!("`{}`", crate::pair::remedy_command(r)));
     let json = diagnosis.to_json();
     if let Some(path) = &args.output {

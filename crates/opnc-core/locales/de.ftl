@@ -700,6 +700,7 @@ cli-compare_unreadable = { $path } lässt sich nicht vergleichen: { $reason }
 cli-changed_since_report = Geändert seit dem angegebenen Bericht:
 cli-changed_since_it_worked = Geändert, seit es zuletzt funktionierte:
 cli-watching = Beobachtung: alle { $seconds } s erneut geprüft, jede Änderung wird gezeigt, sobald sie geschieht (Strg-C beendet).
+cli-bundle_written = Supportpaket geschrieben nach { $path }: der Bericht, der letzte gute Stand, { $jobs } Einrichtungsaufträge und { $lines } Protokollzeilen, ohne Geheimnisse.
 cli-batch-auth = { $pair }: auth „{ $auth }“ ist keines von oauth, sso-hub, sso-external
 cli-batch-not_read = das Profil { $path } lässt sich nicht lesen: { $reason }
 cli-batch-invalid = das Profil { $path } ist ungültig (Zeile { $line }): { $reason }

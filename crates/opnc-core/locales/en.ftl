@@ -701,6 +701,7 @@ cli-compare_unreadable = { $path } cannot be compared: { $reason }
 cli-changed_since_report = Changed since the report given:
 cli-changed_since_it_worked = Changed since it last worked:
 cli-watching = Watching: checked again every { $seconds } s, each change shown as it happens (Ctrl-C stops).
+cli-bundle_written = Support bundle written to { $path }: the report, the last good state, { $jobs } setup jobs and { $lines } log lines, without secrets.
 cli-batch-auth = { $pair }: auth “{ $auth }” is not one of oauth, sso-hub, sso-external
 cli-batch-not_read = cannot read the profile { $path }: { $reason }
 cli-batch-invalid = the profile { $path } is not valid (line { $line }): { $reason }

@@ -135,6 +135,11 @@ impl ReportFile {
     pub fn read(text: &str) -> Result<Self, String> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| format!("not a JSON report ({e}); a Markdown report is for reading"))?;
+        // A support bundle holds its report.
+        if value.get("kind").and_then(|k| k.as_str()) == Some("opnc-support-bundle") {
+            let bundle = crate::bundle::SupportBundle::read(text)?;
+            return Ok(Self { diagnosis: bundle.diagnosis, made_by: Some(bundle.made_by) });
+        }
         let made_by = value.get("made_by").and_then(|m| serde_json::from_value(m.clone()).ok());
         let diagnosis: Diagnosis =
             serde_json::from_value(value).map_err(|e| format!("not a report of this assistant: {e}"))?;

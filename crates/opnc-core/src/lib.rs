@@ -3,6 +3,7 @@
 //! Nothing here depends on Tauri; the desktop app and the `opnc` CLI are two faces of this crate.
 
 pub mod address;
+pub mod bundle;
 pub mod catalogue;
 pub mod compare;
 pub mod compat;
