@@ -152,10 +152,7 @@ async fn the_journal_holds_no_secret() {
     secrets.push(storage.oauth_app.as_ref().unwrap().client_secret.clone());
     secrets.push(storage.oauth_client.as_ref().unwrap().client_secret.clone());
     secrets.push(storage.application_password.clone().unwrap());
-    let mut journal = String::new();
-    for entry in std::fs::read_dir(&state).unwrap() {
-        journal.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
-    }
+    let journal = opnc_e2e::all_files_text(&state);
     assert!(journal.contains("rolled_back") && journal.contains("succeeded"), "both jobs recorded");
     for secret in &secrets {
         assert!(!journal.contains(secret.as_str()), "a secret reached the journal");
@@ -257,10 +254,7 @@ async fn a_full_setup_at_trace_leaks_no_secret() {
     assert_eq!(temporary.len(), 1, "one exchange for the whole run");
     assert!(!nc_state.app_tokens.iter().any(|t| t.token == temporary[0]), "revoked at the end");
     let secrets: Vec<String> = secrets.into_iter().chain(temporary).collect();
-    let mut files = String::new();
-    for entry in std::fs::read_dir(&state).unwrap() {
-        files.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
-    }
+    let files = opnc_e2e::all_files_text(&state);
     for secret in &secrets {
         assert!(!all.contains(secret.as_str()), "a secret reached the output or the TRACE log");
         assert!(!files.contains(secret.as_str()), "a secret reached a file");
@@ -354,10 +348,8 @@ async fn credentials_remembered_in_the_system_keyring_and_forgotten() {
     assert_eq!(out.status.code(), Some(2), "no credentials and no terminal to ask: wrong usage");
     assert!(text(&out).contains("OPNC_OPENPROJECT_TOKEN"), "forgotten: {}", text(&out));
     // Nothing of it in the job folder.
-    for entry in std::fs::read_dir(&state).unwrap() {
-        let journal = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        assert!(!journal.contains(op_demo::ADMIN_TOKEN) && !journal.contains(nc_demo::ADMIN_PASSWORD));
-    }
+    let journal = opnc_e2e::all_files_text(&state);
+    assert!(!journal.contains(op_demo::ADMIN_TOKEN) && !journal.contains(nc_demo::ADMIN_PASSWORD));
 }
 
 #[tokio::test]

@@ -53,10 +53,8 @@ async fn nextcloud_hub_set_up_proven_rerun_and_deleted() {
     assert!(said.contains(&client.client_id), "the client id to enter in OpenProject: {said}");
     assert!(!said.contains(&client.client_secret), "the client secret is never printed");
     assert!(said.contains("occ config:system:set user_oidc oidc_provider_bearer_validation"), "{said}");
-    let journal = std::fs::read_dir(&state).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap());
-    for file in journal {
-        assert!(!file.contains(&client.client_secret), "no secret in the journal");
-    }
+    let journal = opnc_e2e::all_files_text(&state);
+    assert!(!journal.contains(&client.client_secret), "no secret in the journal or the baseline");
 
     let out = run(&pair, &state, &["status"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

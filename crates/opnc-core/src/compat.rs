@@ -58,6 +58,15 @@ pub const OIDC_APP: Version = v(1, 14, 1);
 /// The grant an identity provider lists when it can exchange tokens (RFC 8693).
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
+// OpenProject's SSRF protection.
+/// OpenProject refuses storage hosts on private, loopback and link-local addresses unless allow-listed (its 17.6
+/// release notes; opf/openproject #22211, #23048 "ssrf protection to nextcloud validator", #23267).
+pub const OPENPROJECT_SSRF_STORAGES: Version = v(17, 6, 0);
+/// The variable that allow-lists addresses (one or more IPs or CIDR ranges). OpenProject puts its name into its
+/// refusal (`errors.add(attribute, :ssrf_filtered, env_name:)`), in every language: the one part of its localised
+/// message that is safe to recognise.
+pub const SSRF_ALLOWLIST_VARIABLE: &str = "OPENPROJECT_SSRF_PROTECTION_IP_ALLOWLIST";
+
 // The upgrade advisor.
 /// The Nextcloud majors each integration_openproject release declares (`appinfo/info.xml`, `<nextcloud
 /// min-version max-version>`, read per release tag): (first release of the range, min, max). A release not listed

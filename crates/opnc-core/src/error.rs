@@ -508,6 +508,11 @@ impl ClientError {
             },
             ErrorKind::NotAdmin { .. } => h("hint-not_admin"),
             ErrorKind::PasswordConfirmationRequired => h("hint-password_confirmation"),
+            ErrorKind::OpenProjectApi(api)
+                if api.leaves().iter().any(|l| l.message.contains(crate::compat::SSRF_ALLOWLIST_VARIABLE)) =>
+            {
+                h("hint-ssrf_filtered").arg("variable", crate::compat::SSRF_ALLOWLIST_VARIABLE)
+            }
             ErrorKind::OpenProjectApi(_) | ErrorKind::NextcloudApi(_) => h("hint-api_error"),
             ErrorKind::UnexpectedStatus { .. } => h("hint-unexpected_status"),
             ErrorKind::UnparseableBody { .. } => h("hint-unparseable_body"),

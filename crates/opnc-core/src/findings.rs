@@ -38,6 +38,8 @@ pub enum FindingCode {
     GroupfoldersMissing,
     GroupfoldersDisabled,
     GroupfoldersTooOld,
+    /// OpenProject 17.6+ refuses storage hosts on private addresses unless allow-listed; the Nextcloud host is on one.
+    OpenprojectSsrfProtection,
     /// The Nextcloud version is outside what the installed integration_openproject release supports.
     VersionPairUnsupported,
     /// integration_openproject before 3.1.1 / 2.11.4 with project folders: Nextcloud's patch releases ask the

@@ -408,3 +408,48 @@ async fn the_plan_shown_and_the_steps_run_are_the_same() {
         let _ = std::fs::remove_dir_all(store.dir());
     }
 }
+
+/// OpenProject 17.6's SSRF protection: a Nextcloud on a private (here loopback) address is refused when the storage
+/// is created. The preflight notes it with the value to allow; the failed setup changes nothing and its hint names
+/// the variable; allow-listed, the same setup goes through.
+#[tokio::test]
+async fn openproject_refusing_a_private_nextcloud_is_named_with_the_variable_and_changes_nothing() {
+    let op_profile = OpenProjectProfile::with_version("17.6.0");
+    let mut nc_profile = NextcloudProfile::nc34();
+    nc_profile.allow_local_remote_servers = true;
+    let pair = SimPair::start(op_profile, nc_profile, loopback(0), loopback(0)).await.unwrap();
+    let options = SetupOptions::default();
+    let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &options).await;
+    let note = report
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::OpenprojectSsrfProtection)
+        .unwrap_or_else(|| panic!("the note: {:#?}", report.findings));
+    assert_eq!(note.severity, Severity::Info, "OpenProject's environment cannot be seen: a note, not a warning");
+    assert_eq!(note.command.as_deref(), Some("OPENPROJECT_SSRF_PROTECTION_IP_ALLOWLIST=127.0.0.1"));
+
+    let outcome = apply_quickly(&pair, &options, false).await;
+    assert!(!outcome.succeeded());
+    let error = outcome.job.error.as_ref().expect("an error");
+    assert_eq!(error.code, opnc_core::ErrorCode::OpenprojectApiError);
+    assert!(
+        error.hint.contains("OPENPROJECT_SSRF_PROTECTION_IP_ALLOWLIST") && error.hint.contains("Nothing was changed"),
+        "{error:#?}"
+    );
+    let german = error.hint_in(opnc_core::catalogue::Language::De);
+    assert!(german.contains("SSRF-Schutz"), "{german}");
+    assert!(pair.openproject.sim.state().storages.is_empty(), "nothing was created");
+    assert_eq!(
+        pair.nextcloud.sim.state().app_config.get("openproject_instance_url").map(String::as_str).unwrap_or(""),
+        ""
+    );
+
+    pair.openproject.sim.lock().ssrf_allowlist = vec!["127.0.0.1".parse().unwrap()];
+    let outcome = apply_quickly(&pair, &options, false).await;
+    assert!(outcome.succeeded(), "allow-listed: {:#?}", outcome.job.error);
+
+    // Before 17.6 there is no such refusal, and no note.
+    let pair = SimPair::start_default().await.unwrap();
+    let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &options).await;
+    assert!(!report.findings.iter().any(|f| f.code == FindingCode::OpenprojectSsrfProtection));
+}

@@ -191,6 +191,9 @@ pub struct OpenProjectState {
     pub project_storages: Vec<OpProjectStorage>,
     /// A firewall between OpenProject and Nextcloud: OpenProject's own requests to Nextcloud fail.
     pub nextcloud_unreachable: bool,
+    /// `OPENPROJECT_SSRF_PROTECTION_IP_ALLOWLIST`: the private addresses OpenProject 17.6 and later still talks to
+    /// (storage hosts on other private, loopback or link-local addresses are refused).
+    pub ssrf_allowlist: Vec<std::net::IpAddr>,
     /// The background workers are behind (`/health_checks/all` reports `worker_backed_up`).
     pub workers_backed_up: bool,
     /// A reverse proxy in front of the web pages rewrites `Accept` to what browsers send.
@@ -338,6 +341,7 @@ impl OpenProjectSim {
             projects,
             project_storages: vec![],
             nextcloud_unreachable: false,
+            ssrf_allowlist: Vec::new(),
             workers_backed_up: false,
             proxy_rewrites_accept: false,
             web_pages_redesigned: false,
@@ -614,6 +618,14 @@ fn msg(lang: &str, key: &str) -> String {
                 "Host konnte nicht erreicht werden. Bitte stellen Sie sicher, dass der Host erreichbar und die OpenProject-Integrations-App installiert ist."
             } else {
                 "Host could not be reached. Please ensure the host is reachable and the OpenProject integration app is installed."
+            }
+        }
+        // OpenProject names the variable in its message (`errors.add(attribute, :ssrf_filtered, env_name:)`).
+        "ssrf_filtered" => {
+            if de {
+                "Host wird zu einer privaten IP-Adresse aufgelöst und ist deshalb gesperrt. Falls das beabsichtigt ist, fügen Sie die Adresse über die Umgebungsvariable OPENPROJECT_SSRF_PROTECTION_IP_ALLOWLIST zur Erlaubnisliste hinzu."
+            } else {
+                "Host resolves to a private IP address and is therefore blocked. If this is intentional, add the address to the allowlist via the OPENPROJECT_SSRF_PROTECTION_IP_ALLOWLIST environment variable."
             }
         }
         "not_nextcloud_server" => {
@@ -965,6 +977,24 @@ fn is_loopback(u: &url::Url) -> bool {
     }
 }
 
+/// OpenProject 17.6's SSRF protection of storage hosts (`OpenProject::SsrfProtection.safe_ip?`): a host on a
+/// loopback, private or link-local address that is not allow-listed is refused.
+fn ssrf_refuses(host: &str, allowlist: &[std::net::IpAddr]) -> bool {
+    let Some(ip) = url::Url::parse(host).ok().and_then(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        Some(url::Host::Domain("localhost")) => Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        _ => None,
+    }) else {
+        return false;
+    };
+    let private = match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+    };
+    private && !allowlist.contains(&ip)
+}
+
 /// OpenProject's `NextcloudCompatibleHostValidator`, run from the server: capabilities (major ≥ 22),
 /// then `check-config` must echo the Bearer header. Returns the message key of the first failure.
 async fn validate_nextcloud_host(client: &reqwest::Client, host: &str, blocked: bool) -> Result<(), &'static str> {
@@ -1075,8 +1105,13 @@ async fn validate_storage(
     };
     if problems.is_empty() {
         if let Some(host) = &host_checks_needed {
-            let blocked = sim.lock().nextcloud_unreachable;
-            if let Err(key) = validate_nextcloud_host(&sim.1, host, blocked).await {
+            let (blocked, refused) = {
+                let s = sim.lock();
+                (s.nextcloud_unreachable, s.profile.at_least((17, 6, 0)) && ssrf_refuses(host, &s.ssrf_allowlist))
+            };
+            if refused {
+                problems.push(("host", msg(lang, "ssrf_filtered")));
+            } else if let Err(key) = validate_nextcloud_host(&sim.1, host, blocked).await {
                 problems.push(("host", msg(lang, key)));
             }
         }

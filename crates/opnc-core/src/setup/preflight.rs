@@ -299,6 +299,53 @@ async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient) -> Nextcl
 }
 
 /// Runs the checks of `scope`. OpenProject and Nextcloud are read at the same time.
+/// OpenProject 17.6 and later refuse a storage host on a private address unless it is allow-listed: where the
+/// Nextcloud host resolves to private addresses from here, a note with the value to allow (OpenProject's own
+/// environment cannot be read from outside, so this is no warning; its refusal names the variable when it comes).
+async fn ssrf_note(openproject_version: Option<&str>, nextcloud: &crate::ServerUrl) -> Option<Finding> {
+    let version = crate::version::parse_server_version(openproject_version?)?;
+    if version < crate::compat::OPENPROJECT_SSRF_STORAGES {
+        return None;
+    }
+    let url = nextcloud.url();
+    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addresses: Vec<std::net::IpAddr> = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => tokio::net::lookup_host((host.as_str(), port)).await.ok()?.map(|a| a.ip()).collect(),
+    };
+    let private = |ip: &std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64)
+        }
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    };
+    if addresses.is_empty() || !addresses.iter().all(private) {
+        return None;
+    }
+    let mut listed: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+    listed.sort();
+    listed.dedup();
+    let value = listed.join(",");
+    let variable = crate::compat::SSRF_ALLOWLIST_VARIABLE;
+    Some(
+        Finding::new(
+            C::OpenprojectSsrfProtection,
+            Severity::Info,
+            Some(Server::OpenProject),
+            said!("fm-openproject_ssrf_protection", host = &host, addresses = &value, variable = variable),
+        )
+        .evidence(format!("OpenProject {version}; {host} resolves here to {value}"))
+        .fix(said!("ff-openproject_ssrf_protection", variable = variable))
+        .command(format!("{variable}={value}")),
+    )
+}
+
 pub async fn run_scoped(
     op: &OpenProjectClient,
     nc: &NextcloudClient,
@@ -645,6 +692,10 @@ pub async fn run_scoped(
                 .fix(said!("ff-insecure_http")),
             );
         }
+    }
+
+    if let Some(finding) = ssrf_note(facts.openproject_version.as_deref(), nc.base()).await {
+        push(finding);
     }
 
     // Conflicts.
