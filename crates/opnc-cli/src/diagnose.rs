@@ -75,7 +75,8 @@ fn changes_text(heading: String, changes: &[opnc_core::compare::Change]) -> Stri
     }
     let mut text = heading;
     for change in changes {
-        text.push_str(&format!("\n  ~ {}", change.said.in_language(crate::language())));
+        text.push('\n');
+        text.push_str(&change_line(change));
     }
     text.push('\n');
     text
@@ -121,13 +122,8 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         }
         None => None,
     };
-    let baselines = opnc_core::compare::Baselines::beside(
-        &args
-            .state_dir
-            .clone()
-            .map(opnc_core::setup::journal::JobStore::new)
-            .unwrap_or_else(opnc_core::setup::journal::JobStore::in_user_data_folder),
-    );
+    let store = crate::pair::store_in(&args.state_dir);
+    let baselines = opnc_core::compare::Baselines::beside(&store);
     if args.watch {
         let again = || {
             opnc_core::pair::diagnose_with(
@@ -154,11 +150,6 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     };
     let lead = changes_text(heading, &changes);
     if let Some(path) = &args.bundle {
-        let store = args
-            .state_dir
-            .clone()
-            .map(opnc_core::setup::journal::JobStore::new)
-            .unwrap_or_else(opnc_core::setup::journal::JobStore::in_user_data_folder);
         let logs = args.log_folder.clone().or_else(opnc_core::bundle::desktop_log_folder);
         let bundle =
             opnc_core::bundle::SupportBundle::gather(diagnosis.clone(), &store, logs.as_deref(), crate::language());
@@ -189,12 +180,21 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
         print!("{lead}");
         println!("{}", summary(&diagnosis));
     }
-    match diagnosis.verdict() {
+    exit_for(diagnosis.verdict())
+}
+
+fn exit_for(verdict: Verdict) -> Exit {
+    match verdict {
         Verdict::Healthy => Exit::SUCCESS,
         Verdict::WarningsOnly => Exit::WARNINGS,
         Verdict::Problems => Exit::FAILED,
         Verdict::CouldNotCheck => Exit::NOT_CHECKED,
     }
+}
+
+/// A change as its line of the summary and of --watch.
+fn change_line(change: &opnc_core::compare::Change) -> String {
+    format!("  ~ {}", change.said.in_language(crate::language()))
 }
 
 /// `--watch`: the diagnosis again and again, each change printed as it happens with the time it was seen.
@@ -220,17 +220,12 @@ where
         if !changes.is_empty() || now.verdict() != last.verdict() {
             println!("{} {}", clock(), now.headline_in(crate::language()));
             for change in &changes {
-                println!("  ~ {}", change.said.in_language(crate::language()));
+                println!("{}", change_line(change));
             }
         }
         last = now;
     }
-    match last.verdict() {
-        Verdict::Healthy => Exit::SUCCESS,
-        Verdict::WarningsOnly => Exit::WARNINGS,
-        Verdict::Problems => Exit::FAILED,
-        Verdict::CouldNotCheck => Exit::NOT_CHECKED,
-    }
+    exit_for(last.verdict())
 }
 
 /// The test sign-in on the command line: the address to open (opened in the browser where there is one), then

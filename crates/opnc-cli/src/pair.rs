@@ -302,7 +302,17 @@ pub async fn forget(args: PairArgs) -> Exit {
 }
 
 pub fn store(args: &PairArgs) -> JobStore {
-    args.state_dir.clone().map(JobStore::new).unwrap_or_else(JobStore::in_user_data_folder)
+    store_in(&args.state_dir)
+}
+
+/// The job folder `--state-dir` names, else the user's data folder.
+pub fn store_in(state_dir: &Option<PathBuf>) -> JobStore {
+    state_dir.clone().map(JobStore::new).unwrap_or_else(JobStore::in_user_data_folder)
+}
+
+/// A server's name in the language of this run.
+fn server_name(server: Server) -> String {
+    opnc_core::catalogue::text(crate::language(), &opnc_core::catalogue::key("server", &server))
 }
 
 fn severity_mark(s: Severity) -> &'static str {
@@ -327,7 +337,7 @@ fn findings_text(findings: &[Finding]) -> String {
     let language = crate::language();
     let label = |key: &str| opnc_core::catalogue::text(language, key);
     for f in findings {
-        let side = f.server.map(|s| format!("{}: ", said!("cli-server").server("name", s).in_language(language)));
+        let side = f.server.map(|s| format!("{}: ", server_name(s)));
         let side = side.unwrap_or_default();
         text.push_str(&format!("  {} {side}{}\n", severity_mark(f.severity), f.message_in(language)));
         if f.severity != Severity::Info && !f.evidence.is_empty() {
@@ -364,7 +374,7 @@ fn plan_text(plan: &Plan) -> String {
     }
     let mut text = format!("{}\n", say!("cli-plan"));
     for server in [Server::OpenProject, Server::Nextcloud] {
-        text.push_str(&format!("  {}:\n", said!("cli-server").server("name", server).in_language(crate::language())));
+        text.push_str(&format!("  {}:\n", server_name(server)));
         for change in plan.changes.iter().filter(|c| c.server == server) {
             text.push_str(&format!("    - {}\n", change.said.in_language(crate::language())));
         }

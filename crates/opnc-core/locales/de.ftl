@@ -540,7 +540,6 @@ error-preflight_blocked = Nichts wurde verändert: { $reason }
 error-preflight_unfinished = die Vorprüfung konnte nicht abschließen
 hint-preflight_blocked = Beide Server erneut prüfen.
 error-not_remembered = Angemeldet, aber die Zugangsdaten konnten nicht gespeichert werden: { $reason }
-hint-as_is = { $text }
 error-keyring_unavailable = der Schlüsselbund des Systems ist hier nicht erreichbar
 hint-keyring_unavailable = Ihn entsperren, oder unter Linux in der Desktop-Sitzung einen Secret Service starten (GNOME Keyring, KWallet); bis dahin Zugangsdaten über die Umgebung oder an der Eingabeaufforderung angeben.
 error-keyring_refused = der Schlüsselbund des Systems hat den Eintrag abgelehnt: { $reason }
@@ -581,7 +580,6 @@ cli-preflight-blocked = Blockiert: { $problems ->
     [one] 1 Problem muss
    *[other] { $problems } Probleme müssen
   } zuerst behoben werden; es wurde nichts geändert.
-cli-server = { $name }
 cli-plan-prove_only = Plan: nichts zu ändern; das Paar ist schon verbunden und wird geprüft.
 cli-plan = Plan:
 cli-plan-cannot_undo = Lässt sich durch Zurücksetzen nicht rückgängig machen:

@@ -541,7 +541,6 @@ error-preflight_blocked = Nothing was changed: { $reason }
 error-preflight_unfinished = the preflight could not finish
 hint-preflight_blocked = Check both servers again.
 error-not_remembered = Signed in, but the credentials could not be remembered: { $reason }
-hint-as_is = { $text }
 error-keyring_unavailable = the system keyring is not available here
 hint-keyring_unavailable = Unlock it, or on Linux start a Secret Service (GNOME Keyring, KWallet) in the desktop session; until then, give credentials through the environment or at the prompt.
 error-keyring_refused = the system keyring refused the entry: { $reason }
@@ -582,7 +581,6 @@ cli-preflight-blocked = Blocked: { $problems ->
     [one] 1 problem
    *[other] { $problems } problems
   } must be fixed first; nothing was changed.
-cli-server = { $name }
 cli-plan-prove_only = Plan: nothing to change; the pair is already connected and will be proven.
 cli-plan = Plan:
 cli-plan-cannot_undo = Cannot be undone by a rollback:

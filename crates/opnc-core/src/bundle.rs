@@ -33,6 +33,11 @@ pub struct SupportBundle {
 const KIND: &str = "opnc-support-bundle";
 
 impl SupportBundle {
+    /// Whether `value` says it is a support bundle.
+    pub fn is_bundle(value: &serde_json::Value) -> bool {
+        value.get("kind").and_then(|k| k.as_str()) == Some(KIND)
+    }
+
     /// Gathers the bundle of the pair `diagnosis` is about: its baseline beside `store`'s jobs, those of its jobs,
     /// and the newest lines of the log files in `log_folder` (when there is one).
     pub fn gather(
@@ -45,13 +50,12 @@ impl SupportBundle {
             .last_good(&diagnosis.openproject.url, &diagnosis.nextcloud.url)
             .map(|(_, report)| report.diagnosis);
         let changed = baseline.as_ref().map(|b| crate::compare::compare(b, &diagnosis)).unwrap_or_default();
-        let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
         let mut jobs: Vec<Job> = store
             .all()
             .into_iter()
             .filter(|j| {
-                same(j.openproject_url.as_str(), &diagnosis.openproject.url)
-                    && same(j.nextcloud_url.as_str(), &diagnosis.nextcloud.url)
+                j.openproject_url.same_server(&diagnosis.openproject.url)
+                    && j.nextcloud_url.same_server(&diagnosis.nextcloud.url)
             })
             .collect();
         jobs.sort_by_key(|j| j.events.first().map(|e| e.at).unwrap_or(0));
@@ -74,7 +78,7 @@ impl SupportBundle {
     /// Reads a bundle; a file that is not one says so.
     pub fn read(text: &str) -> Result<Self, String> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
-        if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
+        if !Self::is_bundle(&value) {
             return Err("not a support bundle of this assistant".into());
         }
         serde_json::from_value(value).map_err(|e| format!("not a readable support bundle: {e}"))

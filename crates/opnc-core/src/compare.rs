@@ -2,7 +2,7 @@
 //! customer sent — and the baselines themselves: after every successful setup or reset a redacted report of the
 //! healthy pair is kept beside the job files, so that a later diagnosis can lead with "changed since it worked".
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -224,10 +224,6 @@ impl Baselines {
         let path = self.path(openproject, nextcloud);
         let text = std::fs::read_to_string(&path).ok()?;
         ReportFile::read(&text).ok().map(|r| (path, r))
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 

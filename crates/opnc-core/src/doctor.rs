@@ -136,7 +136,7 @@ impl ReportFile {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| format!("not a JSON report ({e}); a Markdown report is for reading"))?;
         // A support bundle holds its report.
-        if value.get("kind").and_then(|k| k.as_str()) == Some("opnc-support-bundle") {
+        if crate::bundle::SupportBundle::is_bundle(&value) {
             let bundle = crate::bundle::SupportBundle::read(text)?;
             return Ok(Self { diagnosis: bundle.diagnosis, made_by: Some(bundle.made_by) });
         }
@@ -471,17 +471,13 @@ pub fn upgrade_advice(nextcloud: Option<&str>, integration: Option<&str>, projec
             );
         }
     }
-    let needs_confirmation = if app.major >= 3 {
-        app < compat::INTEGRATION_PASSWORD_CONFIRMATION_3
+    // The fix came to each release line: 3.1.1 on 3.x, 2.11.4 on 2.x.
+    let fixed_in = if app.major >= 3 {
+        compat::INTEGRATION_PASSWORD_CONFIRMATION_3
     } else {
-        app < compat::INTEGRATION_PASSWORD_CONFIRMATION_2
+        compat::INTEGRATION_PASSWORD_CONFIRMATION_2
     };
-    if project_folders && needs_confirmation {
-        let fixed_in = if app.major >= 3 {
-            compat::INTEGRATION_PASSWORD_CONFIRMATION_3
-        } else {
-            compat::INTEGRATION_PASSWORD_CONFIRMATION_2
-        };
+    if project_folders && app < fixed_in {
         findings.push(
             warning(
                 C::IntegrationPasswordConfirmation,
