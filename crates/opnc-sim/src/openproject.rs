@@ -988,9 +988,18 @@ fn ssrf_refuses(host: &str, allowlist: &[std::net::IpAddr]) -> bool {
     }) else {
         return false;
     };
+    // The ranges the assistant's preflight note names too: loopback, private, link-local, shared (100.64/10);
+    // IPv6 loopback, unique local (fc00::/7), link-local (fe80::/10).
     let private = match ip {
-        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
-        std::net::IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || (v4.octets()[0] == 100 && v4.octets()[1] & 0xc0 == 64)
+        }
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
     };
     private && !allowlist.contains(&ip)
 }
@@ -1647,4 +1656,24 @@ async fn health_checks(State(sim): State<OpenProjectSim>) -> Response {
         "worker_backed_up": check(!backed_up, if backed_up { "412 jobs are waiting for more than 5 minutes" } else { "No jobs are waiting" }),
     });
     json_response(if backed_up { 500 } else { 200 }, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ssrf_refuses;
+
+    #[test]
+    fn ssrf_protection_refuses_private_ranges_unless_allow_listed() {
+        for host in [
+            "http://127.0.0.1:8080",
+            "https://10.1.2.3",
+            "https://100.64.0.9",
+            "https://[fe80::1]",
+            "https://[fd00::2]",
+        ] {
+            assert!(ssrf_refuses(host, &[]), "{host}");
+        }
+        assert!(!ssrf_refuses("https://1.2.3.4", &[]));
+        assert!(!ssrf_refuses("http://127.0.0.1:8080", &["127.0.0.1".parse().unwrap()]));
+    }
 }
