@@ -160,6 +160,9 @@ finding-sso_nextcloud_audience_wrong = Das Token ist nicht für Nextcloud bestim
 finding-sso_token_refused_by_nextcloud = Nextcloud lehnt das Token des Benutzers ab
 finding-sso_token_refused_by_openproject = OpenProject lehnt das Token des Benutzers ab
 finding-sso_test_sign_in_passed = Die Test-Anmeldung hat funktioniert
+finding-nextcloud_background_jobs_ajax = Die Hintergrundjobs von Nextcloud laufen nur, während jemand es benutzt
+finding-nextcloud_background_jobs_stale = Die Hintergrundjobs von Nextcloud laufen nicht mehr
+finding-team_folders_not_encrypted = Projektordner werden nicht verschlüsselt
 
 ## Das Bild der Verbindung: ihre Verbindungen und wie es um sie steht
 link-computer_to_openproject = Dieser Computer → OpenProject
@@ -487,6 +490,10 @@ fm-sso_token_refused_by_nextcloud = Nextcloud hat das Token des Benutzers abgele
 ff-sso_token_refused_by_nextcloud_hub = Die Bearer-Prüfung auf dem Nextcloud-Server einschalten, dann diesen Test erneut ausführen:
 ff-sso_token_refused_by_nextcloud = Den user_oidc-Anbieter prüfen: „Bearer-Token bei API- und WebDAV-Anfragen prüfen“ eingeschaltet, seine Client-ID in der Audience des Tokens und der Benutzer in Nextcloud bekannt (Bearer-Provisionierung oder eine erste Anmeldung).
 fm-sso_token_refused_by_openproject = OpenProject hat das Token des Benutzers abgelehnt: Die Anfragen von Nextcloud an OpenProject für diesen Benutzer schlagen fehl.
+fm-nextcloud_background_jobs_ajax = Nextcloud führt seine Hintergrundjobs im Modus „AJAX“ aus: nur, während jemand die Weboberfläche geöffnet hat. Mitglieder und Berechtigungen der Projektordner sowie die Dateibenachrichtigungen von OpenProject warten auf diese Jobs.
+fm-nextcloud_background_jobs_stale = Die Hintergrundjobs von Nextcloud (Modus „{ $mode }“) liefen zuletzt vor { $age }: Mitglieder und Berechtigungen der Projektordner sowie die Dateibenachrichtigungen von OpenProject werden nicht aktualisiert.
+fm-nextcloud_background_jobs_never_ran = Die Hintergrundjobs von Nextcloud (Modus „{ $mode }“) liefen noch nie: Mitglieder und Berechtigungen der Projektordner sowie die Dateibenachrichtigungen von OpenProject werden nicht aktualisiert.
+fm-team_folders_not_encrypted = Nextcloud verschlüsselt Dateien auf dem Server, aber nicht in Team-Ordnern: Die Dateien der Projektordner werden unverschlüsselt gespeichert.
 ff-sso_token_refused_by_openproject_unknown_user = Der Benutzer hat sich noch nicht über den Identitätsanbieter bei OpenProject angemeldet: dort einmal anmelden (OpenProject verknüpft dann das Konto) und diesen Test erneut ausführen.
 ff-sso_token_refused_by_openproject = Den OpenID-Anbieter von OpenProject prüfen: auf der Anmeldeseite verfügbar, seine Client-ID in der Audience des Tokens, der Scope api_v3.
 
@@ -1054,6 +1061,18 @@ projects-not_added_while_watched = auf der Seite von OpenProject nicht hinzugef�
 notrun-test_sign_in = die Testanmeldung lief nicht: { $reason }
 plain = { $text }
 list-next = { $item }; { $rest }
+age-minutes = { $minutes ->
+    [one] 1 Minute
+   *[other] { $minutes } Minuten
+  }
+age-hours = { $hours ->
+    [one] 1 Stunde
+   *[other] { $hours } Stunden
+  }
+age-days = { $days ->
+    [one] 1 Tag
+   *[other] { $days } Tagen
+  }
 reset-impact-nextcloud_oauth = Nextcloud löscht seinen OAuth-Client für OpenProject mit allen von ihm ausgegebenen Token und legt einen neuen an, den OpenProject erhält; OpenProject löscht die Nextcloud-Token seiner Benutzer zum alten Client. Alle OpenProject-Benutzer müssen sich erneut mit Nextcloud verbinden (Dateiverknüpfungen bleiben). Die Verbindungen der Nextcloud-Benutzer zu OpenProject sind nicht betroffen.
 reset-impact-nextcloud_oauth-project_folders = Nextcloud löscht seinen OAuth-Client für OpenProject mit allen von ihm ausgegebenen Token und legt einen neuen an, den OpenProject erhält; OpenProject löscht die Nextcloud-Token seiner Benutzer zum alten Client. Alle OpenProject-Benutzer müssen sich erneut mit Nextcloud verbinden (Dateiverknüpfungen bleiben). Einen neuen Client gibt Nextcloud nur bei einer vollständigen Einrichtung aus, die auch das App-Passwort für Projektordner entfernt: Für den Benutzer „OpenProject“ wird ein neues App-Passwort erzeugt und OpenProject übergeben; das alte funktioniert sofort nicht mehr. Die Verbindungen der Nextcloud-Benutzer zu OpenProject sind nicht betroffen.
 reset-impact-app_password = Nextcloud ersetzt das App-Passwort seines Benutzers „OpenProject“, und OpenProject erhält das neue; das alte funktioniert sofort nicht mehr. Nur der Zugriff von OpenProject auf Projektordner verwendet es: Kein Benutzer muss etwas tun, und keine Verbindung ist betroffen.
@@ -1133,3 +1152,6 @@ ff-version_pair_update_nextcloud = Zuerst Nextcloud auf { $min } oder neuer aktu
 ff-integration_password_confirmation = integration_openproject auf { $release } oder neuer aktualisieren.
 ff-upgrade_wipes_settings = integration_openproject auf { $release } oder neuer aktualisieren. Sind die Integrationseinstellungen von Nextcloud schon leer, zeigt die Diagnose, was sich geändert hat, seit es funktionierte: Nextcloud Adresse und OAuth-Werte von OpenProject erneut geben oder die Einrichtung mit ersetztem Speicher erneut ausführen.
 ff-openproject_ssrf_protection = Erlaubt die Umgebung von OpenProject sie noch nicht, { $variable } (eine Adresse oder ein CIDR-Bereich, oder mehrere, durch Kommas getrennt) für die Web- und Worker-Prozesse von OpenProject setzen und OpenProject neu starten.
+ff-nextcloud_background_jobs_ajax = Den Cron des Systems Nextclouds cron.php alle 5 Minuten als Benutzer des Webservers ausführen lassen (crontab: */5 * * * * php -f /var/www/nextcloud/cron.php), dann den Modus auf Cron umstellen.
+ff-nextcloud_background_jobs_stale = Den Cron-Job prüfen, der Nextclouds cron.php ausführt (Crontab des Webserver-Benutzers oder dessen systemd-Timer), ihn einmal von Hand ausführen und im Nextcloud-Protokoll nach dem fehlschlagenden Job sehen.
+ff-team_folders_not_encrypted = Die Verschlüsselung für Team-Ordner einschalten (Dokumentation von OpenProject: „Files are not encrypted when using Nextcloud server-side encryption“); vorher gespeicherte Dateien bleiben unverschlüsselt, bis sie erneut verschlüsselt werden.

@@ -161,6 +161,9 @@ finding-sso_nextcloud_audience_wrong = The token is not meant for Nextcloud
 finding-sso_token_refused_by_nextcloud = Nextcloud refuses the user's token
 finding-sso_token_refused_by_openproject = OpenProject refuses the user's token
 finding-sso_test_sign_in_passed = The test sign-in worked
+finding-nextcloud_background_jobs_ajax = Nextcloud's background jobs run only while someone uses it
+finding-nextcloud_background_jobs_stale = Nextcloud's background jobs have stopped
+finding-team_folders_not_encrypted = Project folders are not encrypted
 
 ## The connection picture: its links and how they are
 link-computer_to_openproject = This computer → OpenProject
@@ -488,6 +491,10 @@ fm-sso_token_refused_by_nextcloud = Nextcloud refused the user's token: OpenProj
 ff-sso_token_refused_by_nextcloud_hub = Switch on bearer validation on the Nextcloud server, then run this test again:
 ff-sso_token_refused_by_nextcloud = Check user_oidc's provider: “Check Bearer token on API and WebDAV requests” on, its client id in the token's audience, and the user known to Nextcloud (bearer provisioning or a first sign-in).
 fm-sso_token_refused_by_openproject = OpenProject refused the user's token: Nextcloud's requests to OpenProject for this user will fail.
+fm-nextcloud_background_jobs_ajax = Nextcloud runs its background jobs in the mode “AJAX”: only while someone has its web interface open. The project folders' members and permissions, and OpenProject's file notifications, wait for these jobs.
+fm-nextcloud_background_jobs_stale = Nextcloud's background jobs (mode “{ $mode }”) last ran { $age } ago: the project folders' members and permissions, and OpenProject's file notifications, are not brought up to date.
+fm-nextcloud_background_jobs_never_ran = Nextcloud's background jobs (mode “{ $mode }”) have never run: the project folders' members and permissions, and OpenProject's file notifications, are not brought up to date.
+fm-team_folders_not_encrypted = Nextcloud encrypts files on the server, but not in team folders: the files of project folders are stored unencrypted.
 ff-sso_token_refused_by_openproject_unknown_user = The user has not signed in to OpenProject through the identity provider yet: sign in there once (OpenProject links the account then), and run this test again.
 ff-sso_token_refused_by_openproject = Check OpenProject's OpenID provider: available on the sign-in page, its client id in the token's audience, the scope api_v3.
 
@@ -1055,6 +1062,18 @@ projects-not_added_while_watched = not added on OpenProject's page while the ass
 notrun-test_sign_in = the test sign-in did not run: { $reason }
 plain = { $text }
 list-next = { $item }; { $rest }
+age-minutes = { $minutes ->
+    [one] 1 minute
+   *[other] { $minutes } minutes
+  }
+age-hours = { $hours ->
+    [one] 1 hour
+   *[other] { $hours } hours
+  }
+age-days = { $days ->
+    [one] 1 day
+   *[other] { $days } days
+  }
 reset-impact-nextcloud_oauth = Nextcloud deletes its OAuth client for OpenProject, with every token issued by it, and creates a new one, which OpenProject is given; OpenProject deletes its users' Nextcloud tokens of the old client. Every OpenProject user must connect to Nextcloud again (file links stay). Nextcloud users' connections to OpenProject are not affected.
 reset-impact-nextcloud_oauth-project_folders = Nextcloud deletes its OAuth client for OpenProject, with every token issued by it, and creates a new one, which OpenProject is given; OpenProject deletes its users' Nextcloud tokens of the old client. Every OpenProject user must connect to Nextcloud again (file links stay). Nextcloud issues a new client only with a full setup, which also removes the project-folder app password: a new app password for the “OpenProject” user is created and given to OpenProject, and the old one stops working at once. Nextcloud users' connections to OpenProject are not affected.
 reset-impact-app_password = Nextcloud replaces the app password of its “OpenProject” user, and OpenProject is given the new one; the old one stops working at once. Only OpenProject's access to project folders uses it: no user needs to do anything, and nobody's connection is affected.
@@ -1134,3 +1153,6 @@ ff-version_pair_update_nextcloud = Upgrade Nextcloud to { $min } or later first,
 ff-integration_password_confirmation = Update integration_openproject to { $release } or later.
 ff-upgrade_wipes_settings = Update integration_openproject to { $release } or later. If Nextcloud's integration settings are empty already, Diagnose lists what changed since it worked: give Nextcloud OpenProject's address and OAuth values again, or run the setup again with the storage replaced.
 ff-openproject_ssrf_protection = If OpenProject's environment does not allow them yet, set { $variable } (one address or CIDR range, or several, comma-separated) for OpenProject's web and worker processes and restart OpenProject.
+ff-nextcloud_background_jobs_ajax = Have the system's cron run Nextcloud's cron.php every 5 minutes as the web server's user (crontab: */5 * * * * php -f /var/www/nextcloud/cron.php), then switch the mode to Cron.
+ff-nextcloud_background_jobs_stale = Check the cron job that runs Nextcloud's cron.php (the web server user's crontab, or its systemd timer), run it once by hand and read Nextcloud's log for the job that fails.
+ff-team_folders_not_encrypted = Enable encryption for team folders (OpenProject's documentation: “Files are not encrypted when using Nextcloud server-side encryption”); files stored before stay unencrypted until they are encrypted again.

@@ -342,6 +342,7 @@ mod tests {
             "deleted-",
             "label-",
             "signin-",
+            "age-",
             "projects-not",
             "projects-version",
             "projects-other",

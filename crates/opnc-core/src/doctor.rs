@@ -512,6 +512,177 @@ pub fn upgrade_advice(nextcloud: Option<&str>, integration: Option<&str>, projec
 
 /// Diagnoses the pair. `has_*_credentials` says whether credentials were given at all (without them the
 /// doctor runs the public checks only and says which checks could not run).
+/// The doctor's reads beyond the preflight's. They start with it: the storage's own checks wait only for the
+/// storage list, the token probe also for the secret; what a check's gate later excludes is not used.
+struct OwnReads {
+    links: Option<Result<Vec<crate::openproject::ProjectStorage>, crate::ClientError>>,
+    health: Option<Result<Vec<crate::openproject::HealthCheck>, crate::ClientError>>,
+    /// Whether Nextcloud's authorize endpoint knows OpenProject's client there.
+    known: Option<bool>,
+    probe: Option<TokenProbe>,
+    secret_visible: bool,
+    enabled_apps: Option<Vec<String>>,
+    /// `core`'s `backgroundjobs_mode` and `lastcron`.
+    background_jobs: (Option<String>, Option<String>),
+    /// Read only where the encryption app is enabled.
+    encryption: Option<EncryptionSettings>,
+}
+
+/// What integration_openproject's admin page reads to warn that project folders are not encrypted
+/// (`OpenProjectAPIService::isServerSideEncryptionEnabled`, `lib/Settings/Admin.php` `encryption_info`).
+struct EncryptionSettings {
+    /// `core` `encryption_enabled` is `yes`.
+    enabled: bool,
+    /// `encryption` `encryptHomeStorage` (unset means `1`).
+    home_storage: bool,
+    /// `groupfolders` `enable_encryption` is `true`.
+    team_folders: bool,
+}
+
+impl OwnReads {
+    async fn read(op: &OpenProjectClient, nc: &NextcloudClient, shared: &preflight::SharedReads) -> Self {
+        let storage_checks = async {
+            let Some(storage) = shared.storage_for(op, nc).await else {
+                return (None, None, None, None);
+            };
+            let by_storage = [Filter::new("storageId", "=", &[&storage.id.to_string()])];
+            let nc_client_id =
+                storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
+            let (links, health, known, probe) = tokio::join!(
+                op.project_storages(&by_storage),
+                op.health_checks(),
+                async {
+                    if nc_client_id.is_empty() {
+                        None
+                    } else {
+                        nc.oauth_client_exists(&nc_client_id).await.ok()
+                    }
+                },
+                async {
+                    match (&storage.oauth_application, shared.visible_secret(nc).await) {
+                        (Some(app), Some(secret)) => {
+                            op.probe_oauth_client(&app.client_id, &secret, &nc.openproject_redirect_uri()).await.ok()
+                        }
+                        _ => None,
+                    }
+                },
+            );
+            (Some(links), Some(health), known, probe)
+        };
+        let value = |app: &'static str, key: &'static str| async move {
+            nc.app_config_value(app, key).await.ok().map(|v| v.expose().clone())
+        };
+        let apps_and_encryption = async {
+            let apps = nc.enabled_apps().await.ok();
+            let encryption = if apps.as_ref().is_some_and(|a| a.iter().any(|a| a == "encryption")) {
+                let (enabled, home, team) = tokio::join!(
+                    value("core", "encryption_enabled"),
+                    value("encryption", "encryptHomeStorage"),
+                    value("groupfolders", "enable_encryption"),
+                );
+                Some(EncryptionSettings {
+                    enabled: enabled.as_deref() == Some("yes"),
+                    home_storage: home.as_deref().is_none_or(|h| h.is_empty() || h == "1"),
+                    team_folders: team.as_deref() == Some("true"),
+                })
+            } else {
+                None
+            };
+            (apps, encryption)
+        };
+        let ((enabled_apps, encryption), (links, health, known, probe), secret_visible, mode, last_cron) = tokio::join!(
+            apps_and_encryption,
+            storage_checks,
+            async { shared.visible_secret(nc).await.is_some() },
+            value("core", "backgroundjobs_mode"),
+            value("core", "lastcron"),
+        );
+        Self {
+            links,
+            health,
+            known,
+            probe,
+            secret_visible,
+            enabled_apps,
+            background_jobs: (mode, last_cron),
+            encryption,
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}
+
+/// How long after its last run Nextcloud's cron counts as stopped: it should run every 5 minutes.
+const CRON_STALE_AFTER_SECONDS: i64 = 60 * 60;
+
+/// Nextcloud's background jobs: the project folders' permissions and memberships (integration_openproject's
+/// jobs) and OpenProject's notifications wait for them. In `ajax` mode (a fresh install's default) they run only
+/// while someone has the web interface open; with cron, the last run tells whether the cron job still runs.
+fn background_job_finding((mode, last): &(Option<String>, Option<String>), now: i64) -> Option<Finding> {
+    let mode = mode.as_deref()?;
+    let last = last.as_deref().and_then(|l| l.trim().parse::<i64>().ok()).filter(|t| *t > 0);
+    let evidence =
+        format!("backgroundjobs_mode {mode:?}, lastcron {}", last.map(|t| t.to_string()).unwrap_or_default());
+    match mode {
+        "" | "ajax" => Some(
+            Finding::new(
+                C::NextcloudBackgroundJobsAjax,
+                Severity::Warning,
+                Some(Server::Nextcloud),
+                said!("fm-nextcloud_background_jobs_ajax"),
+            )
+            .evidence(evidence)
+            .fix(said!("ff-nextcloud_background_jobs_ajax"))
+            .command("sudo -u www-data php occ background:cron"),
+        ),
+        _ => {
+            let message = match last {
+                None => said!("fm-nextcloud_background_jobs_never_ran", mode = mode),
+                Some(t) if now - t > CRON_STALE_AFTER_SECONDS => {
+                    said!("fm-nextcloud_background_jobs_stale", mode = mode).arg_said("age", age(now - t))
+                }
+                Some(_) => return None,
+            };
+            Some(
+                Finding::new(C::NextcloudBackgroundJobsStale, Severity::Warning, Some(Server::Nextcloud), message)
+                    .evidence(evidence)
+                    .fix(said!("ff-nextcloud_background_jobs_stale"))
+                    .command("sudo -u www-data php -f /var/www/nextcloud/cron.php"),
+            )
+        }
+    }
+}
+
+/// A span of time as people say it: minutes under two hours, hours under two days, then days.
+fn age(seconds: i64) -> crate::catalogue::Said {
+    let minutes = seconds.max(0) / 60;
+    if minutes < 120 {
+        said!("age-minutes", minutes = minutes)
+    } else if minutes < 48 * 60 {
+        said!("age-hours", hours = minutes / 60)
+    } else {
+        said!("age-days", days = minutes / (24 * 60))
+    }
+}
+
+/// Server-side encryption on, and the team folders (where project folders live) not encrypted: what
+/// integration_openproject's admin page warns about.
+fn team_folder_encryption_finding(settings: &EncryptionSettings) -> Option<Finding> {
+    (settings.enabled && settings.home_storage && !settings.team_folders).then(|| {
+        Finding::new(
+            C::TeamFoldersNotEncrypted,
+            Severity::Warning,
+            Some(Server::Nextcloud),
+            said!("fm-team_folders_not_encrypted"),
+        )
+        .evidence("encryption_enabled yes, encryptHomeStorage 1, groupfolders enable_encryption not true")
+        .fix(said!("ff-team_folders_not_encrypted"))
+        .command("sudo -u www-data php occ config:app:set groupfolders enable_encryption --value=true")
+    })
+}
+
 pub async fn diagnose(
     op: &OpenProjectClient,
     nc: &NextcloudClient,
@@ -519,7 +690,12 @@ pub async fn diagnose(
     has_nc_credentials: bool,
 ) -> Diagnosis {
     let options = SetupOptions { replace_existing: true, project_folders: false, ..SetupOptions::default() };
-    let report: PreflightReport = preflight::run_scoped(op, nc, &options, preflight::Scope::Diagnosis).await;
+    let shared = preflight::SharedReads::default();
+    // The preflight's reads and the doctor's own in one go: those that need the storage or the secret start as
+    // soon as that read is answered, not after everything else.
+    let (report, own) =
+        tokio::join!(preflight::for_diagnosis(op, nc, &options, &shared), OwnReads::read(op, nc, &shared));
+    let report: PreflightReport = report;
     let facts = report.facts.clone();
     let mut not_run = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -613,49 +789,18 @@ pub async fn diagnose(
     // Round two: the checks that need the storage or the secret Nextcloud holds.
     let nc_admin = nc_access == Access::Admin && nc_reachable;
     let integration = facts.integration.clone().unwrap_or_default();
-    let mut enabled_apps = None;
     if let Some(storage) = storage.as_ref().filter(|_| op_reachable) {
         storage_id = Some(storage.id);
         sso = storage.is_sso();
         project_folders = storage.has_application_password == Some(true);
         let op_app = storage.oauth_application.clone();
         let nc_client_id = storage.oauth_client_credentials.as_ref().map(|c| c.client_id.clone()).unwrap_or_default();
-        let by_storage = [Filter::new("storageId", "=", &[&storage.id.to_string()])];
-        let (secret, known, links, health, apps) = tokio::join!(
-            async {
-                if nc_admin {
-                    nc.openproject_client_secret().await.ok().flatten()
-                } else {
-                    None
-                }
-            },
-            async {
-                if nc_reachable && !nc_client_id.is_empty() {
-                    nc.oauth_client_exists(&nc_client_id).await.ok()
-                } else {
-                    None
-                }
-            },
-            op.project_storages(&by_storage),
-            op.health_checks(),
-            async {
-                if nc_admin {
-                    nc.enabled_apps().await.ok()
-                } else {
-                    None
-                }
-            },
-        );
-        enabled_apps = apps;
-        if nc_admin && secret.is_none() && integration.has_openproject_client_secret {
+        let known = own.known.filter(|_| nc_reachable);
+        let probe = own.probe.filter(|_| nc_admin);
+        let (links, health) = (own.links, own.health);
+        if nc_admin && !own.secret_visible && integration.has_openproject_client_secret {
             not_run.push(NotRun::new(Check::OpenprojectAcceptsNextcloudsSecret, said!("notrun-secret_hidden")));
         }
-        let probe = match (&op_app, &secret) {
-            (Some(app), Some(secret)) => {
-                op.probe_oauth_client(&app.client_id, secret, &nc.openproject_redirect_uri()).await.ok()
-            }
-            _ => None,
-        };
         if storage.authorization_state.as_deref().is_some_and(|s| s.ends_with(":Error")) {
             findings.push(
                 Finding::new(
@@ -831,7 +976,7 @@ pub async fn diagnose(
                 .remedy(Remedy::Reset { kind: ResetKind::OpenprojectOauth }),
             );
         }
-        if let Ok(links) = &links {
+        if let Some(Ok(links)) = &links {
             if links.is_empty() {
                 findings.push(
                     Finding::new(
@@ -847,7 +992,7 @@ pub async fn diagnose(
             }
         }
         match health {
-            Ok(checks) => {
+            Some(Ok(checks)) => {
                 for c in checks.iter().filter(|c| !c.success && c.name.starts_with("worker")) {
                     findings.push(
                         Finding::new(
@@ -862,16 +1007,18 @@ pub async fn diagnose(
                     );
                 }
             }
-            Err(_) => {
+            Some(Err(_)) => {
                 not_run.push(NotRun::new(Check::OpenprojectHealthChecks, said!("notrun-health_checks_unreachable")))
             }
+            None => {}
         }
     }
     if nc_admin {
-        if enabled_apps.is_none() {
-            enabled_apps = nc.enabled_apps().await.ok();
+        findings.extend(background_job_finding(&own.background_jobs, unix_now()));
+        if let Some(settings) = own.encryption.as_ref().filter(|_| project_folders) {
+            findings.extend(team_folder_encryption_finding(settings));
         }
-        if let Some(apps) = enabled_apps {
+        if let Some(apps) = &own.enabled_apps {
             if apps.iter().any(|a| a == "terms_of_service") {
                 findings.push(
                     Finding::new(

@@ -48,6 +48,12 @@ pub enum FindingCode {
     /// Nextcloud 35 with integration_openproject before 3.3.0: the admin settings may be lost when migrations
     /// replay; before such an upgrade, the advice to update the app first.
     UpgradeWipesSettings,
+    /// Nextcloud runs its background jobs in `ajax` mode: only while someone has its web interface open.
+    NextcloudBackgroundJobsAjax,
+    /// Nextcloud's cron has not run for over an hour, or never.
+    NextcloudBackgroundJobsStale,
+    /// Server-side encryption is on, the team folders (project folders) are not encrypted.
+    TeamFoldersNotEncrypted,
     AuthorizationHeaderStripped,
     NextcloudCannotReachOpenproject,
     OpenprojectCannotReachNextcloud,

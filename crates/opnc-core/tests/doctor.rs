@@ -387,3 +387,81 @@ async fn version_pairs_that_break_something_are_named_with_what_to_upgrade_first
     assert!(!diagnose(&pair).await.findings.iter().any(|f| f.code == C::IntegrationPasswordConfirmation));
     assert!(opnc_core::doctor::upgrade_advice(Some("36.0.0"), Some("3.4.0"), true).is_empty());
 }
+
+#[tokio::test]
+async fn background_jobs_and_team_folder_encryption_are_named_with_their_fix() {
+    let set = |app: &str, key: &str, value: &str, p: &SimPair| {
+        p.nextcloud.sim.lock().other_app_config.entry(app.into()).or_default().insert(key.into(), value.into());
+    };
+    let scenarios: Vec<(&str, Break, C, &str)> = vec![
+        (
+            "background jobs in AJAX mode",
+            Box::new(|p| p.nextcloud.sim.lock().background_jobs.mode = "ajax".into()),
+            C::NextcloudBackgroundJobsAjax,
+            "cron.php every 5 minutes",
+        ),
+        (
+            "a fresh install's default (the mode unset)",
+            Box::new(|p| p.nextcloud.sim.lock().background_jobs.mode = String::new()),
+            C::NextcloudBackgroundJobsAjax,
+            "switch the mode to Cron",
+        ),
+        (
+            "the cron job stopped three hours ago",
+            Box::new(|p| p.nextcloud.sim.lock().background_jobs.stop(std::time::Duration::from_secs(3 * 3600 + 60))),
+            C::NextcloudBackgroundJobsStale,
+            "run it once by hand",
+        ),
+        (
+            "server-side encryption on, team folders not encrypted",
+            Box::new(move |p| {
+                p.nextcloud.sim.lock().profile.extra_enabled_apps.push("encryption".into());
+                set("core", "encryption_enabled", "yes", p);
+            }),
+            C::TeamFoldersNotEncrypted,
+            "encryption for team folders",
+        ),
+    ];
+    for (name, break_it, code, fix) in scenarios {
+        let pair = healthy().await;
+        break_it(&pair);
+        let d = diagnose(&pair).await;
+        expect_primary(name, &d, code, fix);
+        assert_eq!(d.verdict(), Verdict::WarningsOnly, "{name}: still working: {:#?}", d.findings);
+        assert!(d.primary().is_some_and(|f| f.command.is_some()), "{name}: a command to run: {:#?}", d.findings);
+    }
+
+    // How long ago, in words; the stale message names the mode.
+    let pair = healthy().await;
+    pair.nextcloud.sim.lock().background_jobs.stop(std::time::Duration::from_secs(3 * 86400));
+    let d = diagnose(&pair).await;
+    let stale = d.findings.iter().find(|f| f.code == C::NextcloudBackgroundJobsStale).expect("stale cron");
+    assert!(stale.message.contains("last ran 3 days ago"), "{}", stale.message);
+    assert!(stale.message.contains("“cron”"), "{}", stale.message);
+    let pair = healthy().await;
+    pair.nextcloud.sim.lock().background_jobs.stop(std::time::Duration::ZERO);
+    pair.nextcloud.sim.lock().background_jobs.stopped_at = None;
+    let d = diagnose(&pair).await;
+    let never = d.findings.iter().find(|f| f.code == C::NextcloudBackgroundJobsStale).expect("cron never ran");
+    assert!(never.message.contains("never run"), "{}", never.message);
+
+    // Encryption with team folders encrypted, or with the home storage left out, or without project folders: quiet.
+    for (name, extra) in [
+        ("team folders encrypted", ("groupfolders", "enable_encryption", "true")),
+        ("home storage not encrypted", ("encryption", "encryptHomeStorage", "0")),
+    ] {
+        let pair = healthy().await;
+        pair.nextcloud.sim.lock().profile.extra_enabled_apps.push("encryption".into());
+        set("core", "encryption_enabled", "yes", &pair);
+        set(extra.0, extra.1, extra.2, &pair);
+        let d = diagnose(&pair).await;
+        assert_eq!(d.verdict(), Verdict::Healthy, "{name}: {:#?}", d.findings);
+    }
+    let pair = connected_pair(SetupOptions { project_folders: false, ..SetupOptions::default() }).await;
+    let id = pair.openproject.sim.state().storages[0].id;
+    pair.openproject.sim.enable_in_project(id, 1, "automatic");
+    pair.nextcloud.sim.lock().profile.extra_enabled_apps.push("encryption".into());
+    set("core", "encryption_enabled", "yes", &pair);
+    let d = diagnose(&pair).await;
+    assert!(!d.findings.iter().any(|f| f.code == C::TeamFoldersNotEncrypted), "{:#?}", d.findings);
+}

@@ -181,6 +181,8 @@ pub struct NextcloudState {
     /// App config of other apps than integration_openproject (`user_oidc`'s `store_login_token`, `oidc`'s
     /// `expire_time_refresh`…), as the provisioning API shows it.
     pub other_app_config: BTreeMap<String, BTreeMap<String, String>>,
+    /// Nextcloud's background jobs as `core`'s app config shows them (`backgroundjobs_mode`, `lastcron`).
+    pub background_jobs: BackgroundJobs,
     /// System config `user_oidc.oidc_provider_bearer_validation` (occ only): user_oidc accepts the tokens the oidc
     /// app minted as bearer tokens. Off by default; measured on 34.0.1: off, such a token is a 401 "Current user
     /// is not logged in", on, the user.
@@ -190,6 +192,47 @@ pub struct NextcloudState {
 }
 
 /// A client of the oidc app (Nextcloud Hub as identity provider).
+/// Nextcloud's background jobs. A real server's system cron runs `cron.php` every few minutes and stores the time
+/// in `core`'s `lastcron`; in `ajax` mode (a fresh install's default, the key unset) jobs run only while someone
+/// has the web interface open.
+#[derive(Debug, Clone)]
+pub struct BackgroundJobs {
+    /// `cron`, `webcron`, `ajax`, or empty (Nextcloud then runs as `ajax`).
+    pub mode: String,
+    /// How often the cron job runs (`lastcron` is then the latest such run); `None`: it does not run.
+    pub every: Option<std::time::Duration>,
+    /// `lastcron` when the job does not run (a Unix time; `None`: it never ran).
+    pub stopped_at: Option<u64>,
+}
+
+impl Default for BackgroundJobs {
+    fn default() -> Self {
+        Self { mode: "cron".into(), every: Some(std::time::Duration::from_secs(300)), stopped_at: None }
+    }
+}
+
+impl BackgroundJobs {
+    /// The cron job stopped `ago` before now (as when its crontab line went missing).
+    pub fn stop(&mut self, ago: std::time::Duration) {
+        self.every = None;
+        self.stopped_at = Some(unix_now().saturating_sub(ago.as_secs()));
+    }
+
+    fn last_run(&self) -> Option<u64> {
+        match self.every {
+            Some(every) => {
+                let now = unix_now();
+                Some(now - now % every.as_secs().max(1))
+            }
+            None => self.stopped_at,
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcClient {
     pub id: u64,
@@ -207,7 +250,11 @@ impl NextcloudState {
     }
 
     pub fn other_config(&self, app: &str, key: &str) -> String {
-        self.other_app_config.get(app).and_then(|c| c.get(key)).cloned().unwrap_or_default()
+        match (app, key) {
+            ("core", "backgroundjobs_mode") => self.background_jobs.mode.clone(),
+            ("core", "lastcron") => self.background_jobs.last_run().map(|t| t.to_string()).unwrap_or_default(),
+            _ => self.other_app_config.get(app).and_then(|c| c.get(key)).cloned().unwrap_or_default(),
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -337,6 +384,7 @@ impl NextcloudSim {
             oidc_codes: Default::default(),
             oidc_clients: Vec::new(),
             other_app_config: BTreeMap::new(),
+            background_jobs: BackgroundJobs::default(),
         };
         let client = crate::common::outbound_client();
         Self(Arc::new(Mutex::new(state)), client)

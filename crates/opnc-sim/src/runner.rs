@@ -61,6 +61,8 @@ pub struct RequestRecord {
     pub authorization_scheme: Option<String>,
     pub user_agent: Option<String>,
     pub internal: bool,
+    /// When it arrived: benchmarks read the rounds of requests a client sends from it.
+    pub received: std::time::Instant,
 }
 
 /// The server time of one request, from what it carries (method, path, headers, body): the simulator decides
@@ -151,6 +153,7 @@ impl Control {
                 .map(|a| a.split(' ').next().unwrap_or_default().to_owned()),
             user_agent: header(http::header::USER_AGENT),
             internal,
+            received: std::time::Instant::now(),
         });
         let mut action = None;
         for (fault, seen) in state.faults.iter_mut() {

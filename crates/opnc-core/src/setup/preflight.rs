@@ -105,18 +105,53 @@ impl PreflightReport {
     }
 }
 
-/// How much a preflight reads. A setup reads what its plan rests on (a real Nextcloud spends ~50 ms of a few workers
-/// on every request, so nothing is read twice or without a decision that needs it); the connection doctor reads
-/// everything, to explain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Setup,
-    Diagnosis,
+/// Runs every check a setup needs. A failed request becomes a finding, never an abort. A setup reads what its plan
+/// rests on (a real Nextcloud spends ~50 ms of a few workers on every request, so nothing is read twice or without
+/// a decision that needs it); the connection doctor reads everything, to explain (`for_diagnosis`).
+/// OpenProject and Nextcloud are read at the same time.
+pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> PreflightReport {
+    // Boxed: the readiness reads are many, and a preflight's future is kept small for the callers that hold it.
+    let sso_check = Box::pin(async {
+        match &options.sso {
+            Some(choice) => Some(crate::setup::sso::readiness(op.http(), op, nc, &choice.provider).await),
+            None => None,
+        }
+    });
+    let shared = SharedReads::default();
+    let (op_side, nc_reads, sso) =
+        tokio::join!(openproject_reads(op, &shared), setup_reads(op, nc, options), sso_check);
+    judge(op, nc, options, op_side, nc_reads, sso).await
 }
 
-/// Runs every check a setup needs. A failed request becomes a finding, never an abort.
-pub async fn run(op: &OpenProjectClient, nc: &NextcloudClient, options: &SetupOptions) -> PreflightReport {
-    run_scoped(op, nc, options, Scope::Setup).await
+/// The preflight's checks as the connection doctor runs them: everything read, in one round, sharing with the
+/// doctor's own checks the reads both need.
+pub(crate) async fn for_diagnosis(
+    op: &OpenProjectClient,
+    nc: &NextcloudClient,
+    options: &SetupOptions,
+    shared: &SharedReads,
+) -> PreflightReport {
+    let (op_side, nc_reads) = tokio::join!(openproject_reads(op, shared), diagnosis_reads(op, nc, shared));
+    judge(op, nc, options, op_side, nc_reads, None).await
+}
+
+/// What the checks ask OpenProject.
+struct OpenProjectReads {
+    root: Result<crate::openproject::Root, crate::ClientError>,
+    config: Result<crate::openproject::Configuration, crate::ClientError>,
+    storages: Result<Vec<Storage>, crate::ClientError>,
+    active_projects: Result<crate::openproject::ProjectPage, crate::ClientError>,
+}
+
+async fn openproject_reads(op: &OpenProjectClient, shared: &SharedReads) -> OpenProjectReads {
+    let active = [crate::openproject::Filter::new("active", "=", &["t"])];
+    let (root, config, storages, active_projects) = tokio::join!(
+        op.root(),
+        op.configuration(),
+        async { shared.storages(op).await.clone() },
+        op.projects(&active, 1, 1)
+    );
+    OpenProjectReads { root, config, storages, active_projects }
 }
 
 /// What the preflight asked Nextcloud, the same shape whatever the scope (a read a setup skips is answered from
@@ -159,17 +194,8 @@ async fn setup_reads(op: &OpenProjectClient, nc: &NextcloudClient, options: &Set
         nc.app_config_value(INTEGRATION_APP, "openproject_instance_url"),
         project_folders,
     );
-    let login = nc.credentials().map(|c| c.login_name.clone()).unwrap_or_default();
     // The admin-only read decides whether the account is an administrator.
-    let user = match &url {
-        Ok(_) => {
-            Ok(crate::nextcloud::CurrentUser { id: login.clone(), display_name: login, groups: vec!["admin".into()] })
-        }
-        Err(e) if matches!(e.kind, ErrorKind::NotAdmin { .. }) => {
-            Ok(crate::nextcloud::CurrentUser { id: login.clone(), display_name: login, groups: vec![] })
-        }
-        Err(e) => Err(e.clone()),
-    };
+    let user = admin_from(nc, &url);
     let configured = url.as_ref().is_ok_and(|u| !u.expose().trim().is_empty());
     let explain_apps = caps.as_ref().is_ok_and(|c| c.integration.is_none());
     let (rest, admin_config, apps, status) = tokio::join!(
@@ -199,20 +225,7 @@ async fn setup_reads(op: &OpenProjectClient, nc: &NextcloudClient, options: &Set
                 None
             }
         },
-        async {
-            match &caps {
-                Ok(c) => Ok(crate::nextcloud::Status {
-                    installed: true,
-                    maintenance: false,
-                    needs_db_upgrade: false,
-                    version: c.version_string.clone(),
-                    versionstring: c.version_string.clone(),
-                    productname: None,
-                }),
-                // Only status.php tells maintenance and "not installed" apart from other failures.
-                Err(_) => anonymous.status().await,
-            }
-        },
+        status_from(&anonymous, &caps),
     );
     let mut previous_secret = None;
     let app_config = match (url, rest) {
@@ -263,24 +276,99 @@ async fn setup_reads(op: &OpenProjectClient, nc: &NextcloudClient, options: &Set
     }
 }
 
-/// Everything, in one round: the doctor explains from all of it.
-async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient) -> NextcloudReads {
-    let (status, caps, user, echo, reach, integration_app, groupfolders_app) = tokio::join!(
-        nc.status(),
-        nc.capabilities(),
-        nc.current_user(),
-        nc.check_config(),
+/// Reads both a preflight and a diagnosis make and the diagnosis's own checks wait for: OpenProject's storages
+/// (the storage decides which other checks run) and the secret Nextcloud holds for OpenProject (the token probe
+/// sends it). Each is read once, by whichever needs it first; the others wait for that answer.
+#[derive(Default)]
+pub(crate) struct SharedReads {
+    storages: tokio::sync::OnceCell<Result<Vec<Storage>, crate::ClientError>>,
+    secret: tokio::sync::OnceCell<Result<crate::SecretString, crate::ClientError>>,
+}
+
+impl SharedReads {
+    pub(crate) async fn storages(&self, op: &OpenProjectClient) -> &Result<Vec<Storage>, crate::ClientError> {
+        self.storages.get_or_init(|| op.storages()).await
+    }
+
+    /// The storage for `nc` among OpenProject's (as `Facts::storage_for` finds it).
+    pub(crate) async fn storage_for(&self, op: &OpenProjectClient, nc: &NextcloudClient) -> Option<Storage> {
+        self.storages(op).await.as_ref().ok()?.iter().find(|s| nc.base().same_server(&s.host)).cloned()
+    }
+
+    /// The secret as Nextcloud stores it (empty when unset).
+    pub(crate) async fn secret(&self, nc: &NextcloudClient) -> &Result<crate::SecretString, crate::ClientError> {
+        self.secret.get_or_init(|| nc.app_config_value(INTEGRATION_APP, "openproject_client_secret")).await
+    }
+
+    /// The secret when Nextcloud shows it (not unset, not hidden as a sensitive value).
+    pub(crate) async fn visible_secret(&self, nc: &NextcloudClient) -> Option<crate::SecretString> {
+        self.secret(nc)
+            .await
+            .as_ref()
+            .ok()
+            .filter(|v| !v.expose().is_empty() && v.expose() != crate::nextcloud::HIDDEN_SENSITIVE_VALUE)
+            .cloned()
+    }
+}
+
+/// A diagnosis's reads of Nextcloud, all at once and in the order that lets the ones others wait for go first
+/// (the client sends a few at a time per server): the integration's settings (the secret feeds the token probe),
+/// Nextcloud's own request to OpenProject (the slowest), then the rest. The user and the version are answered
+/// from those reads, as in a setup; status.php and the app records only when the capabilities cannot tell.
+async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient, shared: &SharedReads) -> NextcloudReads {
+    let anonymous = nc.anonymous();
+    let value = |key: &'static str| async move { nc.app_config_value(INTEGRATION_APP, key).await };
+    // Not the "OpenProject" user and group: only a setup with project folders decides on them.
+    let ((secret, url, client_id, method, nc_client), reach, caps, echo, admin_config, folder_status) = tokio::join!(
+        async {
+            tokio::join!(
+                async { shared.secret(nc).await.clone() },
+                value("openproject_instance_url"),
+                value("openproject_client_id"),
+                value("authorization_method"),
+                value("nc_oauth_client_id"),
+            )
+        },
         nc.is_valid_op_instance(op.base()),
-        nc.app(INTEGRATION_APP),
-        nc.app("groupfolders"),
-    );
-    let (app_config, admin_config, folder_status, op_user, groups) = tokio::join!(
-        read_integration(nc),
+        anonymous.capabilities(),
+        nc.check_config(),
         nc.check_admin_config(),
         nc.project_folder_status(),
-        nc.user("OpenProject"),
-        nc.search_groups("OpenProject"),
     );
+    let user = admin_from(nc, &url);
+    let app_config = (|| -> Result<NextcloudIntegration, crate::ClientError> {
+        Ok(NextcloudIntegration {
+            openproject_url: url?.expose().clone(),
+            openproject_client_id: client_id?.expose().clone(),
+            has_openproject_client_secret: !secret?.expose().is_empty(),
+            authorization_method: method?.expose().clone(),
+            has_nextcloud_client: !nc_client?.expose().is_empty(),
+            sso: None,
+        })
+    })();
+    let explain_apps = caps.as_ref().is_ok_and(|c| c.integration.is_none());
+    // The rare second round: an oidc configuration's settings, the app records when the capabilities do not
+    // list the integration, status.php when the capabilities do not answer.
+    let (app_config, apps, status) = tokio::join!(
+        async {
+            match app_config {
+                Ok(mut integration) if integration.authorization_method == "oidc" => {
+                    integration.sso = Some(read_sso(nc).await?);
+                    Ok(integration)
+                }
+                other => other,
+            }
+        },
+        async {
+            if explain_apps {
+                Some(tokio::join!(nc.app(INTEGRATION_APP), nc.app("groupfolders")))
+            } else {
+                None
+            }
+        },
+        status_from(&anonymous, &caps),
+    );
+    let (integration_app, groupfolders_app) = apps.unwrap_or((Ok(None), Ok(None)));
     NextcloudReads {
         status,
         caps,
@@ -293,12 +381,48 @@ async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient) -> Nextcl
         previous_secret: None,
         admin_config: Some(admin_config),
         folder_status: Some(folder_status),
-        op_user: Some(op_user),
-        groups: Some(groups),
+        op_user: None,
+        groups: None,
     }
 }
 
-/// Runs the checks of `scope`. OpenProject and Nextcloud are read at the same time.
+/// The signed-in account as an admin-only read shows it: answered, an administrator; refused as not admin,
+/// signed in without the rights; otherwise that read's error (credentials rejected, unreachable).
+fn admin_from(
+    nc: &NextcloudClient,
+    admin_read: &Result<crate::SecretString, crate::ClientError>,
+) -> Result<crate::nextcloud::CurrentUser, crate::ClientError> {
+    let login = nc.credentials().map(|c| c.login_name.clone()).unwrap_or_default();
+    match admin_read {
+        Ok(_) => {
+            Ok(crate::nextcloud::CurrentUser { id: login.clone(), display_name: login, groups: vec!["admin".into()] })
+        }
+        Err(e) if matches!(e.kind, ErrorKind::NotAdmin { .. }) => {
+            Ok(crate::nextcloud::CurrentUser { id: login.clone(), display_name: login, groups: vec![] })
+        }
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// Nextcloud's status from its capabilities; only status.php tells maintenance and "not installed" apart from
+/// other failures, so it is asked when the capabilities do not answer.
+async fn status_from(
+    anonymous: &NextcloudClient,
+    caps: &Result<crate::nextcloud::Capabilities, crate::ClientError>,
+) -> Result<crate::nextcloud::Status, crate::ClientError> {
+    match caps {
+        Ok(c) => Ok(crate::nextcloud::Status {
+            installed: true,
+            maintenance: false,
+            needs_db_upgrade: false,
+            version: c.version_string.clone(),
+            versionstring: c.version_string.clone(),
+            productname: None,
+        }),
+        Err(_) => anonymous.status().await,
+    }
+}
+
 /// OpenProject 17.6 and later refuse a storage host on a private address unless it is allow-listed: where the
 /// Nextcloud host resolves to private addresses from here, a note with the value to allow (OpenProject's own
 /// environment cannot be read from outside, so this is no warning; its refusal names the variable when it comes).
@@ -346,35 +470,16 @@ async fn ssrf_note(openproject_version: Option<&str>, nextcloud: &crate::ServerU
     )
 }
 
-pub async fn run_scoped(
+/// Turns what was read into facts and findings.
+async fn judge(
     op: &OpenProjectClient,
     nc: &NextcloudClient,
     options: &SetupOptions,
-    scope: Scope,
+    op_side: OpenProjectReads,
+    nc_reads: NextcloudReads,
+    sso: Option<crate::setup::sso::SsoReadiness>,
 ) -> PreflightReport {
-    // Boxed: the readiness reads are many, and a preflight's future is kept small for the callers that hold it.
-    let sso_check = Box::pin(async {
-        match (&options.sso, scope) {
-            (Some(choice), Scope::Setup) => {
-                Some(crate::setup::sso::readiness(op.http(), op, nc, &choice.provider).await)
-            }
-            _ => None,
-        }
-    });
-    let (op_side, nc_reads, sso) = tokio::join!(
-        async {
-            let active = [crate::openproject::Filter::new("active", "=", &["t"])];
-            tokio::join!(op.root(), op.configuration(), op.storages(), op.projects(&active, 1, 1))
-        },
-        async {
-            match scope {
-                Scope::Setup => setup_reads(op, nc, options).await,
-                Scope::Diagnosis => diagnosis_reads(op, nc).await,
-            }
-        },
-        sso_check,
-    );
-    let (root, config, storages, active_projects) = op_side;
+    let OpenProjectReads { root, config, storages, active_projects } = op_side;
     let NextcloudReads {
         status,
         caps,
@@ -933,30 +1038,6 @@ async fn read_sso(nc: &NextcloudClient) -> Result<NextcloudSso, crate::ClientErr
         oidc_provider: provider?.expose().clone(),
         targeted_audience_client_id: audience?.expose().clone(),
         token_exchange: exchange?.expose() == "1",
-    })
-}
-
-/// Reads the integration's settings through the provisioning API (admin only). The client secret is only
-/// checked for presence here; it is never kept.
-async fn read_integration(nc: &NextcloudClient) -> Result<NextcloudIntegration, crate::ClientError> {
-    let value = |key: &'static str| async move { nc.app_config_value(INTEGRATION_APP, key).await };
-    let (url, client_id, secret, method, nc_client) = tokio::join!(
-        value("openproject_instance_url"),
-        value("openproject_client_id"),
-        value("openproject_client_secret"),
-        value("authorization_method"),
-        value("nc_oauth_client_id"),
-    );
-    let authorization_method = method?.expose().clone();
-    // Only an oidc configuration has these worth reading (a second round, rarely taken).
-    let sso = if authorization_method == "oidc" { Some(read_sso(nc).await?) } else { None };
-    Ok(NextcloudIntegration {
-        openproject_url: url?.expose().clone(),
-        openproject_client_id: client_id?.expose().clone(),
-        has_openproject_client_secret: !secret?.expose().is_empty(),
-        authorization_method,
-        has_nextcloud_client: !nc_client?.expose().is_empty(),
-        sso,
     })
 }
 
