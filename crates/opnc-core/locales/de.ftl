@@ -163,6 +163,10 @@ finding-sso_test_sign_in_passed = Die Test-Anmeldung hat funktioniert
 finding-nextcloud_background_jobs_ajax = Die Hintergrundjobs von Nextcloud laufen nur, während jemand es benutzt
 finding-nextcloud_background_jobs_stale = Die Hintergrundjobs von Nextcloud laufen nicht mehr
 finding-team_folders_not_encrypted = Projektordner werden nicht verschlüsselt
+finding-certificate_expired = Das Zertifikat eines Servers ist abgelaufen
+finding-certificate_name_mismatch = Das Zertifikat eines Servers gilt für einen anderen Namen
+finding-certificate_chain_incomplete = Ein Server sendet eine unvollständige Zertifikatskette
+finding-certificate_expires_soon = Das Zertifikat eines Servers läuft bald ab
 
 ## Das Bild der Verbindung: ihre Verbindungen und wie es um sie steht
 link-computer_to_openproject = Dieser Computer → OpenProject
@@ -494,6 +498,14 @@ fm-nextcloud_background_jobs_ajax = Nextcloud führt seine Hintergrundjobs im Mo
 fm-nextcloud_background_jobs_stale = Die Hintergrundjobs von Nextcloud (Modus „{ $mode }“) liefen zuletzt vor { $age }: Mitglieder und Berechtigungen der Projektordner sowie die Dateibenachrichtigungen von OpenProject werden nicht aktualisiert.
 fm-nextcloud_background_jobs_never_ran = Die Hintergrundjobs von Nextcloud (Modus „{ $mode }“) liefen noch nie: Mitglieder und Berechtigungen der Projektordner sowie die Dateibenachrichtigungen von OpenProject werden nicht aktualisiert.
 fm-team_folders_not_encrypted = Nextcloud verschlüsselt Dateien auf dem Server, aber nicht in Team-Ordnern: Die Dateien der Projektordner werden unverschlüsselt gespeichert.
+fm-certificate_expired = Das Zertifikat von { $server } für { $host } ist am { $date } abgelaufen: Weder dieser Computer noch der andere Server verbinden sich damit.
+fm-certificate_name_mismatch = Das Zertifikat von { $server } gilt nicht für { $host }, sondern für: { $names }.
+fm-certificate_chain_incomplete = { $server } ({ $host }) sendet nur sein eigenes Zertifikat, ohne das Zwischenzertifikat von „{ $issuer }“: Die Kette lässt sich nicht prüfen.
+fm-certificate_chain_incomplete_here_complete = { $server } ({ $host }) sendet nur sein eigenes Zertifikat, ohne das Zwischenzertifikat von „{ $issuer }“: Dieser Computer ergänzt die Kette selbst, PHP oder Ruby des anderen Servers meist nicht.
+fm-certificate_expires_soon = Das Zertifikat von { $server } für { $host } läuft in { $days ->
+    [one] 1 Tag
+   *[other] { $days } Tagen
+  } ab (am { $date }).
 ff-sso_token_refused_by_openproject_unknown_user = Der Benutzer hat sich noch nicht über den Identitätsanbieter bei OpenProject angemeldet: dort einmal anmelden (OpenProject verknüpft dann das Konto) und diesen Test erneut ausführen.
 ff-sso_token_refused_by_openproject = Den OpenID-Anbieter von OpenProject prüfen: auf der Anmeldeseite verfügbar, seine Client-ID in der Audience des Tokens, der Scope api_v3.
 
@@ -1155,3 +1167,8 @@ ff-openproject_ssrf_protection = Erlaubt die Umgebung von OpenProject sie noch n
 ff-nextcloud_background_jobs_ajax = Den Cron des Systems Nextclouds cron.php alle 5 Minuten als Benutzer des Webservers ausführen lassen (crontab: */5 * * * * php -f /var/www/nextcloud/cron.php), dann den Modus auf Cron umstellen.
 ff-nextcloud_background_jobs_stale = Den Cron-Job prüfen, der Nextclouds cron.php ausführt (Crontab des Webserver-Benutzers oder dessen systemd-Timer), ihn einmal von Hand ausführen und im Nextcloud-Protokoll nach dem fehlschlagenden Job sehen.
 ff-team_folders_not_encrypted = Die Verschlüsselung für Team-Ordner einschalten (Dokumentation von OpenProject: „Files are not encrypted when using Nextcloud server-side encryption“); vorher gespeicherte Dateien bleiben unverschlüsselt, bis sie erneut verschlüsselt werden.
+ff-certificate_expired = Das Zertifikat erneuern (mit Let's Encrypt: certbot renew) und den Webserver neu laden.
+ff-certificate_name_mismatch = Ein Zertifikat beschaffen, das { $host } nennt, oder den Server unter einem Namen erreichen, den sein Zertifikat enthält (und diese Adresse auf beiden Seiten verwenden).
+ff-certificate_chain_incomplete = Den Webserver die vollständige Kette senden lassen: das Zertifikat, gefolgt von den Zwischenzertifikaten, z. B. fullchain.pem von Let's Encrypt statt cert.pem (nginx ssl_certificate, Apache SSLCertificateFile).
+ff-certificate_expires_soon = Das Zertifikat vorher erneuern oder prüfen, ob die automatische Erneuerung funktioniert (mit Let's Encrypt: certbot renew --dry-run).
+ff-nextcloud_refuses_openproject_certificate = Nextcloud akzeptiert das Zertifikat von OpenProject nicht (seine eigenen Worte stehen im Nachweis). Von einer privaten Zertifizierungsstelle: deren Zertifikat in Nextcloud importieren. Abgelaufen oder für einen anderen Namen: es auf OpenProject erneuern. Ohne Zwischenzertifikat: den Webserver von OpenProject die vollständige Kette senden lassen.

@@ -164,6 +164,10 @@ finding-sso_test_sign_in_passed = The test sign-in worked
 finding-nextcloud_background_jobs_ajax = Nextcloud's background jobs run only while someone uses it
 finding-nextcloud_background_jobs_stale = Nextcloud's background jobs have stopped
 finding-team_folders_not_encrypted = Project folders are not encrypted
+finding-certificate_expired = A server's certificate has expired
+finding-certificate_name_mismatch = A server's certificate is for another name
+finding-certificate_chain_incomplete = A server sends an incomplete certificate chain
+finding-certificate_expires_soon = A server's certificate expires soon
 
 ## The connection picture: its links and how they are
 link-computer_to_openproject = This computer → OpenProject
@@ -495,6 +499,14 @@ fm-nextcloud_background_jobs_ajax = Nextcloud runs its background jobs in the mo
 fm-nextcloud_background_jobs_stale = Nextcloud's background jobs (mode “{ $mode }”) last ran { $age } ago: the project folders' members and permissions, and OpenProject's file notifications, are not brought up to date.
 fm-nextcloud_background_jobs_never_ran = Nextcloud's background jobs (mode “{ $mode }”) have never run: the project folders' members and permissions, and OpenProject's file notifications, are not brought up to date.
 fm-team_folders_not_encrypted = Nextcloud encrypts files on the server, but not in team folders: the files of project folders are stored unencrypted.
+fm-certificate_expired = { $server }'s certificate for { $host } expired on { $date }: neither this computer nor the other server connects to it.
+fm-certificate_name_mismatch = { $server }'s certificate is not for { $host }; it is for: { $names }.
+fm-certificate_chain_incomplete = { $server } ({ $host }) sends only its own certificate, without the intermediate certificate of “{ $issuer }”: the chain cannot be checked.
+fm-certificate_chain_incomplete_here_complete = { $server } ({ $host }) sends only its own certificate, without the intermediate certificate of “{ $issuer }”: this computer completes the chain itself, the other server's PHP or Ruby usually does not.
+fm-certificate_expires_soon = { $server }'s certificate for { $host } expires in { $days ->
+    [one] 1 day
+   *[other] { $days } days
+  } (on { $date }).
 ff-sso_token_refused_by_openproject_unknown_user = The user has not signed in to OpenProject through the identity provider yet: sign in there once (OpenProject links the account then), and run this test again.
 ff-sso_token_refused_by_openproject = Check OpenProject's OpenID provider: available on the sign-in page, its client id in the token's audience, the scope api_v3.
 
@@ -1156,3 +1168,8 @@ ff-openproject_ssrf_protection = If OpenProject's environment does not allow the
 ff-nextcloud_background_jobs_ajax = Have the system's cron run Nextcloud's cron.php every 5 minutes as the web server's user (crontab: */5 * * * * php -f /var/www/nextcloud/cron.php), then switch the mode to Cron.
 ff-nextcloud_background_jobs_stale = Check the cron job that runs Nextcloud's cron.php (the web server user's crontab, or its systemd timer), run it once by hand and read Nextcloud's log for the job that fails.
 ff-team_folders_not_encrypted = Enable encryption for team folders (OpenProject's documentation: “Files are not encrypted when using Nextcloud server-side encryption”); files stored before stay unencrypted until they are encrypted again.
+ff-certificate_expired = Renew the certificate (with Let's Encrypt: certbot renew) and reload the web server.
+ff-certificate_name_mismatch = Get a certificate that names { $host }, or reach the server by a name its certificate has (then use that address on both sides).
+ff-certificate_chain_incomplete = Have the web server send the full chain: the certificate followed by the intermediate certificate(s), e.g. Let's Encrypt's fullchain.pem instead of cert.pem (nginx ssl_certificate, Apache SSLCertificateFile).
+ff-certificate_expires_soon = Renew the certificate before then, or check that its automatic renewal works (with Let's Encrypt: certbot renew --dry-run).
+ff-nextcloud_refuses_openproject_certificate = Nextcloud does not accept OpenProject's certificate (its own words are in the evidence). From a private certificate authority: import that authority's certificate into Nextcloud. Expired, or for another name: renew it on OpenProject. Missing its intermediate: have OpenProject's web server send the full chain.

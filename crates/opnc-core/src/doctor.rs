@@ -610,6 +610,26 @@ impl OwnReads {
     }
 }
 
+/// Both servers' TLS as this machine sees it (one handshake each, beside the requests; nothing for plain http).
+async fn tls_findings(op: &OpenProjectClient, nc: &NextcloudClient) -> Vec<Finding> {
+    let Ok(trust) = crate::tls_check::Trust::system() else {
+        return Vec::new();
+    };
+    let timeout = std::time::Duration::from_secs(10);
+    let (op_seen, nc_seen) = tokio::join!(
+        crate::tls_check::observe(op.base(), &trust, timeout),
+        crate::tls_check::observe(nc.base(), &trust, timeout)
+    );
+    let now = unix_now();
+    let mut out = Vec::new();
+    for (server, url, seen) in [(Server::OpenProject, op.base(), op_seen), (Server::Nextcloud, nc.base(), nc_seen)] {
+        if let Some(seen) = seen {
+            out.extend(crate::tls_check::findings(server, url, &seen, now));
+        }
+    }
+    out
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
@@ -693,8 +713,11 @@ pub async fn diagnose(
     let shared = preflight::SharedReads::default();
     // The preflight's reads and the doctor's own in one go: those that need the storage or the secret start as
     // soon as that read is answered, not after everything else.
-    let (report, own) =
-        tokio::join!(preflight::for_diagnosis(op, nc, &options, &shared), OwnReads::read(op, nc, &shared));
+    let (report, own, tls) = tokio::join!(
+        preflight::for_diagnosis(op, nc, &options, &shared),
+        OwnReads::read(op, nc, &shared),
+        tls_findings(op, nc)
+    );
     let report: PreflightReport = report;
     let facts = report.facts.clone();
     let mut not_run = Vec::new();
@@ -1039,6 +1062,7 @@ pub async fn diagnose(
     {
         not_run.push(NotRun::new(Check::NextcloudToOpenproject, said!("notrun-needs_nextcloud_account")));
     }
+    findings.extend(tls);
     findings.extend(upgrade_advice(
         facts.nextcloud_version.as_deref(),
         facts.integration_version.as_deref(),

@@ -20,6 +20,15 @@ pub enum Severity {
 #[derive(ts_rs::TS, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCode {
+    // TLS as this machine sees a server: first, as they explain a server that cannot be reached.
+    /// The server's certificate has expired.
+    CertificateExpired,
+    /// The server's certificate is not for the host name it is reached by.
+    CertificateNameMismatch,
+    /// The server sends its own certificate without the intermediate one(s).
+    CertificateChainIncomplete,
+    /// The server's certificate expires within 30 days.
+    CertificateExpiresSoon,
     OpenprojectUnreachable,
     NextcloudUnreachable,
     OpenprojectCredentialsRejected,

@@ -455,8 +455,14 @@ fn classify_transport(error: &reqwest::Error) -> ErrorKind {
 }
 
 fn tls_kind(error: &rustls::Error) -> ErrorKind {
+    let problem = tls_problem(error);
+    ErrorKind::CouldNotConnect { detail: problem.to_string(), cause: ConnectCause::Tls(problem) }
+}
+
+/// The certificate problem a TLS error names.
+pub(crate) fn tls_problem(error: &rustls::Error) -> TlsProblem {
     use rustls::CertificateError as C;
-    let problem = match error {
+    match error {
         rustls::Error::InvalidCertificate(cert) => match cert {
             C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => TlsProblem::UnknownIssuer,
             C::Expired | C::ExpiredContext { .. } => TlsProblem::Expired,
@@ -467,8 +473,7 @@ fn tls_kind(error: &rustls::Error) -> ErrorKind {
             other => TlsProblem::Other(format!("{other:?}")),
         },
         other => TlsProblem::Other(other.to_string()),
-    };
-    ErrorKind::CouldNotConnect { detail: problem.to_string(), cause: ConnectCause::Tls(problem) }
+    }
 }
 
 fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {

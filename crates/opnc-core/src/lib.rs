@@ -25,6 +25,7 @@ pub mod secret;
 pub mod server_url;
 pub mod setup;
 pub mod sso_sign_in;
+pub mod tls_check;
 pub mod version;
 
 pub use error::{ClientError, ConnectCause, ErrorCode, ErrorKind, ErrorView, Server, TlsProblem};

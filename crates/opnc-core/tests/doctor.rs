@@ -465,3 +465,30 @@ async fn background_jobs_and_team_folder_encryption_are_named_with_their_fix() {
     let d = diagnose(&pair).await;
     assert!(!d.findings.iter().any(|f| f.code == C::TeamFoldersNotEncrypted), "{:#?}", d.findings);
 }
+
+#[tokio::test]
+async fn nextcloud_refusing_openprojects_certificate_is_named_with_its_own_words_and_the_import() {
+    // OpenProject reached at an address whose certificate is self-signed: this machine cannot talk to it, and
+    // neither can Nextcloud — which says so in cURL's words.
+    let pair = healthy().await;
+    let port = self_signed_tls_port().await;
+    let op = op_admin(&format!("https://localhost:{port}"));
+    let d = doctor::diagnose(&op, &nc_admin(&pair.nextcloud.url()), true, true).await;
+    let refused = d
+        .findings
+        .iter()
+        .find(|f| f.code == C::NextcloudCannotReachOpenproject)
+        .unwrap_or_else(|| panic!("Nextcloud's view: {:#?}", d.findings));
+    assert!(refused.evidence.contains("cURL error 60: SSL certificate problem"), "{}", refused.evidence);
+    assert!(
+        refused.fix.as_deref().is_some_and(|f| f.contains("does not accept OpenProject's certificate")),
+        "{refused:#?}"
+    );
+    assert_eq!(
+        refused.command.as_deref(),
+        Some("sudo -u www-data php occ security:certificates:import /path/to/openproject-ca.pem")
+    );
+    // And this machine's own view of the same certificate: untrusted here (the requests name it).
+    let unreachable = d.findings.iter().find(|f| f.code == C::OpenprojectUnreachable).expect("unreachable from here");
+    assert!(unreachable.message.contains("self-signed"), "{unreachable:#?}");
+}

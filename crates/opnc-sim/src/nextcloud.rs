@@ -1246,6 +1246,28 @@ fn is_local_host(u: &url::Url) -> bool {
     }
 }
 
+/// cURL's words for a certificate it refuses (OpenSSL's verify messages), from what the simulator's own client
+/// found wrong.
+fn curl_certificate_error(e: &reqwest::Error) -> Option<&'static str> {
+    let mut text = format!("{e:?}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(" {s:?}"));
+        source = s.source();
+    }
+    if text.contains("NotValidForName") {
+        Some("SSL: no alternative certificate subject name matches target host name '{host}'")
+    } else if text.contains("Expired") {
+        Some("SSL certificate problem: certificate has expired")
+    } else if text.contains("UnknownIssuer") && text.contains("SelfSigned") {
+        Some("SSL certificate problem: self-signed certificate")
+    } else if text.contains("UnknownIssuer") || text.contains("InvalidCertificate") {
+        Some("SSL certificate problem: unable to get local issuer certificate")
+    } else {
+        None
+    }
+}
+
 async fn is_valid_op_instance(State(sim): State<NextcloudSim>, headers: HeaderMap, body: Bytes) -> Response {
     if integration_missing(&sim, (2, 0, 0)) {
         return not_found_page().await;
@@ -1280,6 +1302,13 @@ async fn is_valid_op_instance(State(sim): State<NextcloudSim>, headers: HeaderMa
     let probe = format!("{}/api/v3/", url_text.trim_end_matches('/'));
     let answer = sim.1.get(&probe).header("Accept", "application/json").header(INTERNAL_HEADER, "1").send().await;
     let result = match answer {
+        // Guzzle over cURL: a certificate cURL does not accept is cURL error 60, a RequestException (not one of
+        // Guzzle's connection errors), so `request_exception` with cURL's words.
+        Err(e) if curl_certificate_error(&e).is_some() => {
+            let words = curl_certificate_error(&e).unwrap_or_default();
+            let host = url.host_str().unwrap_or_default();
+            json!({ "result": "request_exception", "details": format!("cURL error 60: {} (see https://curl.haxx.se/libcurl/c/libcurl-errors.html) for {probe}", words.replace("{host}", host)) })
+        }
         Err(e) if e.is_connect() => {
             let host = url.host_str().unwrap_or_default().to_owned();
             let port = url.port_or_known_default().unwrap_or(80);

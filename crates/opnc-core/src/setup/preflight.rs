@@ -470,6 +470,14 @@ async fn ssrf_note(openproject_version: Option<&str>, nextcloud: &crate::ServerU
     )
 }
 
+/// Nextcloud's words (Guzzle over cURL) for a certificate it does not accept: cURL error 60 (verification), 51
+/// (the name), 35 (the TLS handshake), or OpenSSL's "SSL certificate problem".
+fn refuses_certificate(detail: &str) -> bool {
+    ["cURL error 60", "cURL error 51", "cURL error 35", "SSL certificate problem", "SSL: no alternative certificate"]
+        .iter()
+        .any(|w| detail.contains(w))
+}
+
 /// Turns what was read into facts and findings.
 async fn judge(
     op: &OpenProjectClient,
@@ -766,6 +774,7 @@ async fn judge(
             match r {
                 OpenProjectReachability::Valid => {}
                 OpenProjectReachability::LocalRemoteServersNotAllowed => push(blocked("is-valid-op-instance: local_remote_servers_not_allowed".into(), said!("ff-local_remote_servers")).command("sudo -u www-data php occ config:system:set allow_local_remote_servers --value true --type bool")),
+                OpenProjectReachability::NetworkError(d) | OpenProjectReachability::RequestException(d) if refuses_certificate(d) => push(blocked(format!("is-valid-op-instance: {d}"), said!("ff-nextcloud_refuses_openproject_certificate")).command("sudo -u www-data php occ security:certificates:import /path/to/openproject-ca.pem")),
                 OpenProjectReachability::NetworkError(d) | OpenProjectReachability::RequestException(d) => push(blocked(format!("is-valid-op-instance: {d}"), said!("ff-nextcloud_network_to_openproject"))),
                 OpenProjectReachability::ClientException(d) | OpenProjectReachability::ServerException(d) => push(blocked(format!("is-valid-op-instance: {d}"), said!("ff-nextcloud_sees_no_openproject"))),
                 OpenProjectReachability::NotValidUrl | OpenProjectReachability::Other(_) => push(blocked(format!("is-valid-op-instance: {r:?}"), said!("ff-check_openproject_url"))),
