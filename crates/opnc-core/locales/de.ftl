@@ -167,6 +167,11 @@ finding-certificate_expired = Das Zertifikat eines Servers ist abgelaufen
 finding-certificate_name_mismatch = Das Zertifikat eines Servers gilt für einen anderen Namen
 finding-certificate_chain_incomplete = Ein Server sendet eine unvollständige Zertifikatskette
 finding-certificate_expires_soon = Das Zertifikat eines Servers läuft bald ab
+finding-team_folders_app_missing = Die App Team-Ordner fehlt in Nextcloud
+finding-project_folder_files_request_failed = OpenProject kann den Team-Ordner nicht lesen
+finding-project_folders_unlinked = Projektordner sind noch nicht verknüpft
+finding-project_folder_missing = Ein Projektordner fehlt
+finding-team_folder_unexpected_content = Der Team-Ordner enthält andere Dateien
 
 ## Das Bild der Verbindung: ihre Verbindungen und wie es um sie steht
 link-computer_to_openproject = Dieser Computer → OpenProject
@@ -506,6 +511,14 @@ fm-certificate_expires_soon = Das Zertifikat von { $server } für { $host } läu
     [one] 1 Tag
    *[other] { $days } Tagen
   } ab (am { $date }).
+fm-team_folders_app_missing = Gesundheitsbericht von OpenProject: Die App Team-Ordner (groupfolders) fehlt in Nextcloud oder ist ausgeschaltet, also gibt es keinen Team-Ordner für die Projektordner.
+fm-health_team_folders_app_too_old = Gesundheitsbericht von OpenProject: Die App Team-Ordner in Nextcloud ist älter, als dieses OpenProject erwartet (config/nextcloud_dependencies.yml).
+fm-project_folder_files_request_failed = Gesundheitsbericht von OpenProject: Das Lesen des Team-Ordners als Benutzer „OpenProject“ schlug mit einem Fehler fehl, den OpenProject nicht kennt.
+fm-health_userless_access_denied = Gesundheitsbericht von OpenProject: Nextcloud lehnt das App-Passwort des Benutzers „OpenProject“ ab, also kann OpenProject die Projektordner nicht verwalten.
+fm-health_team_folder_not_found = Gesundheitsbericht von OpenProject: Der Team-Ordner „OpenProject“ ist nicht in Nextcloud (oder der Benutzer „OpenProject“ sieht ihn nicht).
+fm-project_folders_unlinked = Gesundheitsbericht von OpenProject: { $actual } von { $expected } Projekten mit automatisch verwalteten Ordnern haben ihren Ordner verknüpft.
+fm-project_folder_missing = Gesundheitsbericht von OpenProject: Der Ordner des Projekts „{ $project }“ fehlt im Team-Ordner.
+fm-team_folder_unexpected_content = Gesundheitsbericht von OpenProject: Der Team-Ordner enthält Dateien oder Ordner, die OpenProject nicht verwaltet, z. B. „{ $sample }“.
 ff-sso_token_refused_by_openproject_unknown_user = Der Benutzer hat sich noch nicht über den Identitätsanbieter bei OpenProject angemeldet: dort einmal anmelden (OpenProject verknüpft dann das Konto) und diesen Test erneut ausführen.
 ff-sso_token_refused_by_openproject = Den OpenID-Anbieter von OpenProject prüfen: auf der Anmeldeseite verfügbar, seine Client-ID in der Audience des Tokens, der Scope api_v3.
 
@@ -1172,3 +1185,8 @@ ff-certificate_name_mismatch = Ein Zertifikat beschaffen, das { $host } nennt, o
 ff-certificate_chain_incomplete = Den Webserver die vollständige Kette senden lassen: das Zertifikat, gefolgt von den Zwischenzertifikaten, z. B. fullchain.pem von Let's Encrypt statt cert.pem (nginx ssl_certificate, Apache SSLCertificateFile).
 ff-certificate_expires_soon = Das Zertifikat vorher erneuern oder prüfen, ob die automatische Erneuerung funktioniert (mit Let's Encrypt: certbot renew --dry-run).
 ff-nextcloud_refuses_openproject_certificate = Nextcloud akzeptiert das Zertifikat von OpenProject nicht (seine eigenen Worte stehen im Nachweis). Von einer privaten Zertifizierungsstelle: deren Zertifikat in Nextcloud importieren. Abgelaufen oder für einen anderen Namen: es auf OpenProject erneuern. Ohne Zwischenzertifikat: den Webserver von OpenProject die vollständige Kette senden lassen.
+ff-team_folders_app_missing = Die App Team-Ordner in Nextcloud installieren und einschalten (Apps → Team-Ordner), dann die Einrichtung erneut ausführen, um den Team-Ordner anzulegen, falls er fehlt.
+ff-project_folder_files_request_failed = Das Protokoll von OpenProject nennt die Antwort (nach „Connection validation failed“ suchen), das Protokoll von Nextcloud zur selben Zeit seine Seite; meist steht ein Proxy oder eine Fehlerseite von Nextcloud dazwischen.
+ff-project_folders_unlinked = OpenProject legt Projektordner in seinen Hintergrundjobs an und verknüpft sie: prüfen, ob seine Worker laufen, und den Bericht nach einigen Minuten erneut ausführen.
+ff-project_folder_missing = Den Ordner aus dem Papierkorb des Team-Ordners in Nextcloud wiederherstellen, damit seine Dateien erhalten bleiben; sonst legt OpenProject bei der nächsten Synchronisation einen leeren an.
+ff-team_folder_unexpected_content = In den Team-Ordner gehören nur die Projektordner von OpenProject: alles andere herausverschieben: OpenProject verwaltet dort nur seine Projektordner.

@@ -168,6 +168,11 @@ finding-certificate_expired = A server's certificate has expired
 finding-certificate_name_mismatch = A server's certificate is for another name
 finding-certificate_chain_incomplete = A server sends an incomplete certificate chain
 finding-certificate_expires_soon = A server's certificate expires soon
+finding-team_folders_app_missing = Nextcloud's Team folders app is missing
+finding-project_folder_files_request_failed = OpenProject cannot read the team folder
+finding-project_folders_unlinked = Project folders are not linked yet
+finding-project_folder_missing = A project folder is missing
+finding-team_folder_unexpected_content = The team folder holds other files
 
 ## The connection picture: its links and how they are
 link-computer_to_openproject = This computer → OpenProject
@@ -507,6 +512,14 @@ fm-certificate_expires_soon = { $server }'s certificate for { $host } expires in
     [one] 1 day
    *[other] { $days } days
   } (on { $date }).
+fm-team_folders_app_missing = OpenProject's health report: Nextcloud's Team folders app (groupfolders) is missing or disabled, so there is no team folder for the project folders.
+fm-health_team_folders_app_too_old = OpenProject's health report: Nextcloud's Team folders app is older than this OpenProject expects (config/nextcloud_dependencies.yml).
+fm-project_folder_files_request_failed = OpenProject's health report: reading the team folder's contents as the “OpenProject” user failed with an error OpenProject does not recognise.
+fm-health_userless_access_denied = OpenProject's health report: Nextcloud refuses the “OpenProject” user's app password, so OpenProject cannot manage the project folders.
+fm-health_team_folder_not_found = OpenProject's health report: the team folder “OpenProject” is not in Nextcloud (or the “OpenProject” user cannot see it).
+fm-project_folders_unlinked = OpenProject's health report: { $actual } of { $expected } projects with automatically managed folders have their folder linked.
+fm-project_folder_missing = OpenProject's health report: the folder of the project “{ $project }” is missing from the team folder.
+fm-team_folder_unexpected_content = OpenProject's health report: the team folder holds files or folders OpenProject does not manage, e.g. “{ $sample }”.
 ff-sso_token_refused_by_openproject_unknown_user = The user has not signed in to OpenProject through the identity provider yet: sign in there once (OpenProject links the account then), and run this test again.
 ff-sso_token_refused_by_openproject = Check OpenProject's OpenID provider: available on the sign-in page, its client id in the token's audience, the scope api_v3.
 
@@ -1173,3 +1186,8 @@ ff-certificate_name_mismatch = Get a certificate that names { $host }, or reach 
 ff-certificate_chain_incomplete = Have the web server send the full chain: the certificate followed by the intermediate certificate(s), e.g. Let's Encrypt's fullchain.pem instead of cert.pem (nginx ssl_certificate, Apache SSLCertificateFile).
 ff-certificate_expires_soon = Renew the certificate before then, or check that its automatic renewal works (with Let's Encrypt: certbot renew --dry-run).
 ff-nextcloud_refuses_openproject_certificate = Nextcloud does not accept OpenProject's certificate (its own words are in the evidence). From a private certificate authority: import that authority's certificate into Nextcloud. Expired, or for another name: renew it on OpenProject. Missing its intermediate: have OpenProject's web server send the full chain.
+ff-team_folders_app_missing = Install and enable the Team folders app in Nextcloud (Apps → Team folders), then run the setup again to create the team folder if it is missing.
+ff-project_folder_files_request_failed = OpenProject's log names the answer (search for “Connection validation failed”), and Nextcloud's log at the same time names its side; a proxy or a Nextcloud error page in between is the usual cause.
+ff-project_folders_unlinked = OpenProject creates and links project folders in its background jobs: check that its workers run, then run the report again after a few minutes.
+ff-project_folder_missing = Restore the folder from the team folder's trash bin in Nextcloud to keep its files; otherwise OpenProject creates an empty one on its next synchronisation.
+ff-team_folder_unexpected_content = Only OpenProject's project folders belong in the team folder: move everything else out: OpenProject manages only its project folders there.

@@ -313,11 +313,58 @@ fn health_code(check: &HealthCheckResult) -> C {
     match (check.code.as_deref(), check.check.as_str()) {
         (Some("nc_host_not_found" | "nc_unreachable"), _) => C::OpenprojectCannotReachNextcloud,
         (Some("nc_userless_access_denied"), _) => C::UserlessAccess,
-        (Some("nc_group_folder_not_found"), _) => C::ProjectFolderIncomplete,
+        (Some("nc_group_folder_not_found" | "nc_team_folder_not_found"), _) => C::ProjectFolderIncomplete,
         (Some("nc_oauth_token_missing"), _) => C::AdminNotConnectedToNextcloud,
+        (Some("nc_dependency_missing"), "team_folder_app" | "group_folder_app") => C::TeamFoldersAppMissing,
+        (Some("nc_dependency_version_mismatch"), "team_folder_app" | "group_folder_app") => C::GroupfoldersTooOld,
+        (Some("unknown_error"), "files_request") => C::ProjectFolderFilesRequestFailed,
+        (Some("nc_unlinked_project_folders"), _) => C::ProjectFoldersUnlinked,
+        (Some("nc_project_folder_missing"), _) => C::ProjectFolderMissing,
+        (Some("nc_unexpected_files"), _) => C::TeamFolderUnexpectedContent,
         (_, "storage_configured") => C::IntegrationIncomplete,
         _ => C::OpenprojectHealthCheck,
     }
+}
+
+/// The rules OpenProject's health report checks the automatically managed project folders against
+/// (`ampf_configuration_validator.rb`: the team folder app and its version, the files request, the app
+/// password's access, the team folder, project folders linked, project folders present, nothing else in the team
+/// folder), each explained with its fix: message, fix, command. `None` for the other checks.
+fn project_folder_rule(code: C, check: &HealthCheckResult) -> Option<(Said, Said, Option<&'static str>)> {
+    let context = |name: &str| check.context.get(name).cloned().unwrap_or_default();
+    Some(match code {
+        C::TeamFoldersAppMissing => (
+            said!("fm-team_folders_app_missing"),
+            said!("ff-team_folders_app_missing"),
+            Some("sudo -u www-data php occ app:enable groupfolders"),
+        ),
+        C::GroupfoldersTooOld => (
+            said!("fm-health_team_folders_app_too_old"),
+            said!("ff-update_app_on_nextcloud"),
+            Some("sudo -u www-data php occ app:update groupfolders"),
+        ),
+        C::ProjectFolderFilesRequestFailed => {
+            (said!("fm-project_folder_files_request_failed"), said!("ff-project_folder_files_request_failed"), None)
+        }
+        C::UserlessAccess => (said!("fm-health_userless_access_denied"), said!("ff-userless_access"), None),
+        C::ProjectFolderIncomplete => {
+            (said!("fm-health_team_folder_not_found"), said!("ff-project_folder_incomplete"), None)
+        }
+        C::ProjectFoldersUnlinked => (
+            said!("fm-project_folders_unlinked", actual = context("actual"), expected = context("expected")),
+            said!("ff-project_folders_unlinked"),
+            Some("systemctl status openproject-worker"),
+        ),
+        C::ProjectFolderMissing => {
+            (said!("fm-project_folder_missing", project = context("project")), said!("ff-project_folder_missing"), None)
+        }
+        C::TeamFolderUnexpectedContent => (
+            said!("fm-team_folder_unexpected_content", sample = context("sample")),
+            said!("ff-team_folder_unexpected_content"),
+            None,
+        ),
+        _ => return None,
+    })
 }
 
 /// Folds a test sign-in through the identity provider into the diagnosis of an SSO pair: its findings, and the
@@ -379,14 +426,18 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
         if diagnosis.findings.iter().any(|f| f.code == code) {
             continue;
         }
+        let rule = project_folder_rule(code, check);
         let severity = match (code, check.state.as_str()) {
+            // The project-folder rules: what OpenProject warns about still works, for now.
+            (_, "warning") if rule.is_some() => Severity::Warning,
             (C::AdminNotConnectedToNextcloud, _) | (_, "warning") => Severity::Info,
             (C::OpenprojectHealthCheck, _) => Severity::Warning,
             _ => Severity::Blocker,
         };
         let name = check.code.clone().unwrap_or_else(|| check.check.clone());
-        let message = match code {
-            C::AdminNotConnectedToNextcloud => said!("fm-admin_not_connected_to_nextcloud"),
+        let message = match (code, &rule) {
+            (_, Some((message, _, _))) => message.clone(),
+            (C::AdminNotConnectedToNextcloud, _) => said!("fm-admin_not_connected_to_nextcloud"),
             _ => said!("fm-openproject_health_check", check = &check.check, state = &check.state, name = &name),
         };
         let mut finding = Finding::new(code, severity, Some(Server::OpenProject), message).evidence(
@@ -400,7 +451,12 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
             .trim()
             .to_owned(),
         );
-        if code == C::AdminNotConnectedToNextcloud {
+        if let Some((_, fix, command)) = rule {
+            finding = finding.fix(fix);
+            if let Some(command) = command {
+                finding = finding.command(command);
+            }
+        } else if code == C::AdminNotConnectedToNextcloud {
             finding = finding.fix(said!("ff-admin_not_connected_to_nextcloud"));
         } else {
             finding = finding.fix(said!("ff-openproject_health_check", name = &name));

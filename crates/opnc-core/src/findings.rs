@@ -63,6 +63,17 @@ pub enum FindingCode {
     NextcloudBackgroundJobsStale,
     /// Server-side encryption is on, the team folders (project folders) are not encrypted.
     TeamFoldersNotEncrypted,
+    // OpenProject's health report on the automatically managed project folders.
+    /// Nextcloud's Team folders app is missing or disabled.
+    TeamFoldersAppMissing,
+    /// OpenProject's request for the team folder's contents failed with an error it does not know.
+    ProjectFolderFilesRequestFailed,
+    /// Projects with automatically managed folders whose folder OpenProject has not linked (yet).
+    ProjectFoldersUnlinked,
+    /// A project's folder is gone from the team folder.
+    ProjectFolderMissing,
+    /// The team folder holds files or folders OpenProject does not manage.
+    TeamFolderUnexpectedContent,
     AuthorizationHeaderStripped,
     NextcloudCannotReachOpenproject,
     OpenprojectCannotReachNextcloud,

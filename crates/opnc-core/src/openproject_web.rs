@@ -757,18 +757,65 @@ pub struct HealthCheckResult {
     pub state: String,
     /// OpenProject's code without the YAML symbol colon, e.g. `nc_host_not_found`.
     pub code: Option<String>,
+    /// What the check adds to its message (`project`, `actual`/`expected`, `sample`, `dependency`).
+    pub context: std::collections::BTreeMap<String, String>,
 }
 
-/// Reads the checks from the text report (YAML): `group:` → `check:` → `state:`/`code:` (16.x–17.1), the
-/// groups being `base_configuration`, `authentication` and the `…_configuration` ones. A report that is not
-/// YAML, or the later `results:` list shape, gives no checks, and the caller says the report could not be read.
+/// Reads the checks from the text report (YAML), in either shape: up to 17.1 `group:` → `check:` →
+/// `state:`/`code:`/`context:` (the groups `base_configuration`, `authentication` and the `…_configuration` ones);
+/// later a `results:` list of groups (`key:`, `results:`), each a list of checks (`key:`, `state:`, `code:`,
+/// `context:`). Ruby symbols (`:failure`, `:nc_host_not_found`) lose their colon. A report that is not YAML, or
+/// of neither shape, gives no checks, and the caller says the report could not be read.
 pub fn parse_health_report(yaml: &str) -> Vec<HealthCheckResult> {
     use yaml_rust2::Yaml;
     let Some(Yaml::Hash(top)) = yaml_rust2::YamlLoader::load_from_str(yaml).ok().and_then(|d| d.into_iter().next())
     else {
         return Vec::new();
     };
+    let symbol = |y: &Yaml| -> Option<String> {
+        let text = match y {
+            Yaml::String(s) => s.clone(),
+            Yaml::Integer(i) => i.to_string(),
+            Yaml::Real(r) => r.clone(),
+            Yaml::Boolean(b) => b.to_string(),
+            _ => return None,
+        };
+        Some(text.trim_start_matches(':').to_owned()).filter(|t| !t.is_empty())
+    };
+    let get = |h: &yaml_rust2::yaml::Hash, name: &str| h.get(&Yaml::String(name.into())).cloned();
+    let check_of = |group: &str, check: &str, fields: &yaml_rust2::yaml::Hash| -> Option<HealthCheckResult> {
+        let state = get(fields, "state").as_ref().and_then(symbol)?;
+        let context = match get(fields, "context") {
+            Some(Yaml::Hash(c)) => {
+                c.iter().filter_map(|(k, v)| Some((symbol(k)?, symbol(v).unwrap_or_default()))).collect()
+            }
+            _ => Default::default(),
+        };
+        Some(HealthCheckResult {
+            group: group.to_owned(),
+            check: check.to_owned(),
+            state,
+            code: get(fields, "code").as_ref().and_then(symbol),
+            context,
+        })
+    };
     let mut out = Vec::new();
+    if let Some(Yaml::Array(groups)) = get(&top, "results") {
+        for group in &groups {
+            let Yaml::Hash(group) = group else { continue };
+            let (Some(name), Some(Yaml::Array(checks))) =
+                (get(group, "key").as_ref().and_then(symbol), get(group, "results"))
+            else {
+                continue;
+            };
+            for check in &checks {
+                let Yaml::Hash(fields) = check else { continue };
+                let Some(key) = get(fields, "key").as_ref().and_then(symbol) else { continue };
+                out.extend(check_of(&name, &key, fields));
+            }
+        }
+        return out;
+    }
     for (group, checks) in &top {
         let (Some(group), Yaml::Hash(checks)) = (group.as_str(), checks) else { continue };
         if !(group == "authentication" || group.ends_with("_configuration")) {
@@ -776,15 +823,7 @@ pub fn parse_health_report(yaml: &str) -> Vec<HealthCheckResult> {
         }
         for (check, fields) in checks {
             let (Some(check), Yaml::Hash(fields)) = (check.as_str(), fields) else { continue };
-            let field = |name: &str| fields.get(&Yaml::String(name.into())).and_then(Yaml::as_str);
-            let Some(state) = field("state") else { continue };
-            out.push(HealthCheckResult {
-                group: group.to_owned(),
-                check: check.to_owned(),
-                state: state.to_owned(),
-                // A Ruby symbol in the report: `:nc_host_not_found`.
-                code: field("code").map(|c| c.trim_start_matches(':').to_owned()).filter(|c| !c.is_empty()),
-            });
+            out.extend(check_of(group, check, fields));
         }
     }
     out
@@ -853,6 +892,24 @@ mod tests {
             ]
         );
         assert!(checks.iter().all(|c| c.group == "base_configuration"), "the configuration block is no group");
+    }
+
+    #[test]
+    fn the_results_list_after_17_1_is_read_with_symbols_and_context() {
+        // `HealthReport::ResultGroup#to_h` / `Result#to_h` (opf/openproject app/models/health_report/), as read back
+        // from the database: the state a symbol, the code a string.
+        let text = "---\nstorage: Nextcloud\nran_at: '2026-12-01T10:00:00Z'\nresults:\n- key: base_configuration\n  results:\n  - key: storage_configured\n    state: :success\n    code:\n    context:\n- key: ampf_configuration\n  results:\n  - key: project_folders_linked\n    state: :warning\n    code: nc_unlinked_project_folders\n    context:\n      actual: 2\n      expected: 5\n  - key: project_folders_exist\n    state: :failure\n    code: nc_project_folder_missing\n    context:\n      project: Demo project\n";
+        let checks = parse_health_report(text);
+        assert_eq!(checks.len(), 3, "{checks:#?}");
+        assert_eq!(
+            (checks[0].group.as_str(), checks[0].state.as_str(), checks[0].code.as_deref()),
+            ("base_configuration", "success", None)
+        );
+        assert_eq!(checks[1].code.as_deref(), Some("nc_unlinked_project_folders"));
+        assert_eq!(checks[1].context.get("actual").map(String::as_str), Some("2"));
+        assert_eq!(checks[1].context.get("expected").map(String::as_str), Some("5"));
+        assert_eq!((checks[2].check.as_str(), checks[2].state.as_str()), ("project_folders_exist", "failure"));
+        assert_eq!(checks[2].context.get("project").map(String::as_str), Some("Demo project"));
     }
 
     #[test]

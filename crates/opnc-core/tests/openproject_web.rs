@@ -631,3 +631,139 @@ async fn a_projects_page_that_is_not_there_falls_back_to_the_hand_off_without_wr
     assert!(web_posts(&pair).is_empty(), "no form was sent");
     assert!(linked(&pair).is_empty());
 }
+
+#[tokio::test]
+async fn the_project_folder_rules_of_the_health_report_are_each_named_with_their_fix_in_both_report_shapes() {
+    use opnc_core::findings::{FindingCode as C, Severity};
+    use opnc_sim::openproject::HealthBreak;
+    // (check key, state, OpenProject's code, context, the doctor's code, severity, words of the message, of the fix)
+    type Rule = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        C,
+        Severity,
+        &'static str,
+        &'static str,
+    );
+    let rules: &[Rule] = &[
+        (
+            "team_folder_app",
+            "failure",
+            "nc_dependency_missing",
+            &[],
+            C::TeamFoldersAppMissing,
+            Severity::Blocker,
+            "Team folders app (groupfolders) is missing",
+            "Apps → Team folders",
+        ),
+        (
+            "team_folder_app",
+            "warning",
+            "nc_dependency_version_mismatch",
+            &[],
+            C::GroupfoldersTooOld,
+            Severity::Warning,
+            "older than this OpenProject expects",
+            "Update",
+        ),
+        (
+            "files_request",
+            "failure",
+            "unknown_error",
+            &[],
+            C::ProjectFolderFilesRequestFailed,
+            Severity::Blocker,
+            "does not recognise",
+            "Connection validation failed",
+        ),
+        (
+            "userless_access",
+            "failure",
+            "nc_userless_access_denied",
+            &[],
+            C::UserlessAccess,
+            Severity::Blocker,
+            "refuses the “OpenProject” user's app password",
+            "Rotate",
+        ),
+        (
+            "team_folder_presence",
+            "failure",
+            "nc_team_folder_not_found",
+            &[],
+            C::ProjectFolderIncomplete,
+            Severity::Blocker,
+            "team folder “OpenProject” is not in Nextcloud",
+            "team folder",
+        ),
+        (
+            "project_folders_linked",
+            "warning",
+            "nc_unlinked_project_folders",
+            &[("actual", "2"), ("expected", "5")],
+            C::ProjectFoldersUnlinked,
+            Severity::Warning,
+            "2 of 5 projects",
+            "workers run",
+        ),
+        (
+            "project_folders_exist",
+            "failure",
+            "nc_project_folder_missing",
+            &[("project", "Demo project")],
+            C::ProjectFolderMissing,
+            Severity::Blocker,
+            "the project “Demo project” is missing",
+            "trash bin",
+        ),
+        (
+            "team_folder_contents",
+            "warning",
+            "nc_unexpected_files",
+            &[("sample", "Holiday photos")],
+            C::TeamFolderUnexpectedContent,
+            Severity::Warning,
+            "e.g. “Holiday photos”",
+            "move everything else out",
+        ),
+    ];
+    // 17.1 writes the report keyed by group; later releases a `results:` list.
+    for version in ["17.1.0", "17.3.0"] {
+        let pair = connected_on(OpenProjectProfile::with_version(version)).await;
+        let base = pair.openproject.url();
+        let storage_id = pair.openproject.sim.state().storages[0].id;
+        let text = pages(&base).await.health_report(storage_id).await.unwrap();
+        assert_eq!(text.contains("\nresults:\n"), version == "17.3.0", "{version}: {text}");
+        let op = op_admin(&base);
+        let nc = nc_admin(&pair.nextcloud.url());
+        for (key, state, code, context, ours, severity, message, fix) in rules {
+            pair.openproject.sim.lock().health_breaks = [(
+                key.to_string(),
+                HealthBreak {
+                    state: state.to_string(),
+                    code: code.to_string(),
+                    context: context.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                },
+            )]
+            .into();
+            let web = pages(&base).await;
+            let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+            opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &web).await;
+            let name = format!("{version} {key} {code}");
+            let f = diagnosis
+                .findings
+                .iter()
+                .find(|f| f.code == *ours)
+                .unwrap_or_else(|| panic!("{name}: {:#?}", diagnosis.findings));
+            assert_eq!(f.severity, *severity, "{name}");
+            assert!(f.message.contains(message), "{name}: {}", f.message);
+            assert!(f.fix.as_deref().is_some_and(|x| x.contains(fix)), "{name}: {:?}", f.fix);
+            assert!(f.evidence.contains(code), "{name}: {}", f.evidence);
+            if *severity == Severity::Blocker {
+                assert_eq!(diagnosis.primary().map(|p| p.code), Some(*ours), "{name}: the primary finding");
+            }
+        }
+    }
+}

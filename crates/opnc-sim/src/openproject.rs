@@ -181,6 +181,16 @@ pub struct OpProjectStorage {
 }
 
 /// Everything the simulated OpenProject knows, inspectable by tests.
+/// One check of the health report as a test wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthBreak {
+    /// `failure` or `warning`.
+    pub state: String,
+    pub code: String,
+    /// The check's `context` (e.g. `project`, `actual`/`expected`, `sample`).
+    pub context: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OpenProjectState {
     pub profile: OpenProjectProfile,
@@ -206,6 +216,9 @@ pub struct OpenProjectState {
     pub web_login: crate::openproject_session::WebLogin,
     /// The cached health report per storage (`Rails.cache`, 6 h).
     pub health_reports: BTreeMap<i64, String>,
+    /// Checks of the health report that come out otherwise than the simulated state gives, by check key (e.g.
+    /// `project_folders_exist`): what a test breaks on the Nextcloud side that the simulator does not model.
+    pub health_breaks: BTreeMap<String, HealthBreak>,
     /// OpenID providers (Administration → Authentication → OpenID providers); the sign-in page offers the available
     /// ones as `/auth/<slug>` links.
     pub oidc_providers: Vec<OpOidcProvider>,
@@ -348,6 +361,7 @@ impl OpenProjectSim {
             sessions: BTreeMap::new(),
             web_login: Default::default(),
             health_reports: BTreeMap::new(),
+            health_breaks: BTreeMap::new(),
             oidc_providers: Vec::new(),
             oidc_user_links: Vec::new(),
             next_id: 100,

@@ -868,13 +868,79 @@ async fn health_run(
     redirect(303, &format!("/admin/settings/storages/{}/health_status_report", storage.id), None)
 }
 
-fn check(state: &str, code: Option<&str>) -> String {
-    let code = code.map(|c| format!(":{c}")).unwrap_or_default();
-    format!("    state: {state}\n    code: {code}\n    context:\n    timestamp: '{}'\n", now_iso())
+/// One check as OpenProject's report holds it: key, state, code, context.
+type HealthCheck = (String, String, Option<String>, Vec<(String, String)>);
+
+fn passed(key: &str) -> HealthCheck {
+    (key.into(), "success".into(), None, vec![])
 }
 
-fn health_yaml(s: &OpenProjectState, storage: &crate::openproject::OpStorage, reachable: bool) -> String {
+/// The checks OpenProject 17.x runs for a storage, by group (`connection_validator.rb` and its groups: base
+/// configuration; authentication only when that passed; the automatically managed project folders' group
+/// (`ampf_configuration_validator.rb`) only with automatic management), with the test's breaks applied.
+fn health_groups(
+    s: &OpenProjectState,
+    storage: &crate::openproject::OpStorage,
+    reachable: bool,
+) -> Vec<(String, Vec<HealthCheck>)> {
     let configured = storage.configured();
+    let host = if !configured {
+        ("host_url_accessible".into(), "skipped".into(), None, vec![])
+    } else if reachable {
+        passed("host_url_accessible")
+    } else {
+        ("host_url_accessible".into(), "failure".into(), Some("nc_host_not_found".into()), vec![])
+    };
+    let storage_configured = if configured {
+        passed("storage_configured")
+    } else {
+        ("storage_configured".into(), "failure".into(), Some("nc_storage_not_configured".into()), vec![])
+    };
+    let mut groups = vec![("base_configuration".to_owned(), vec![storage_configured, host])];
+    if configured && reachable {
+        // The admin who ran the checks never linked their Nextcloud account: OpenProject can only warn.
+        groups.push((
+            "authentication".into(),
+            vec![("existing_token".into(), "warning".into(), Some("nc_oauth_token_missing".into()), vec![])],
+        ));
+        if storage.application_password.is_some() {
+            let keys: &[&str] = if at_least(s, (17, 0, 0)) {
+                &[
+                    "team_folder_app",
+                    "files_request",
+                    "userless_access",
+                    "team_folder_presence",
+                    "project_folders_linked",
+                    "project_folders_exist",
+                    "team_folder_contents",
+                ]
+            } else {
+                &["userless_access"]
+            };
+            groups.push(("ampf_configuration".into(), keys.iter().map(|k| passed(k)).collect()));
+        }
+    }
+    for (_, checks) in groups.iter_mut() {
+        for check in checks.iter_mut() {
+            if let Some(b) = s.health_breaks.get(&check.0) {
+                *check = (check.0.clone(), b.state.clone(), Some(b.code.clone()), b.context.clone());
+            }
+        }
+    }
+    groups
+}
+
+fn yaml_context(context: &[(String, String)], indent: &str) -> String {
+    if context.is_empty() {
+        return "\n".into();
+    }
+    context.iter().map(|(k, v)| format!("\n{indent}  {k}: {v:?}")).collect::<String>() + "\n"
+}
+
+/// The text download. Up to 17.1 keyed by group, then by check (`CheckResult#to_h`, the code a Ruby symbol);
+/// later releases store the report (`HealthReport::ResultGroup`/`Result`) and write `results:`, a list of groups
+/// with their list of checks, the state a symbol and the code a string as read back from the database.
+fn health_yaml(s: &OpenProjectState, storage: &crate::openproject::OpStorage, reachable: bool) -> String {
     let mut out = format!("---\nstorage: {}\nstorage_type: nextcloud\n", storage.name);
     if at_least(s, (16, 4, 0)) {
         out.push_str(&format!(
@@ -884,28 +950,31 @@ fn health_yaml(s: &OpenProjectState, storage: &crate::openproject::OpStorage, re
             storage.oauth_app.as_ref().map(|a| a.client_id.as_str()).unwrap_or_default(),
         ));
     }
-    out.push_str(&format!("ran_at: '{}'\nbase_configuration:\n", now_iso()));
-    out.push_str("  storage_configured:\n");
-    out.push_str(&check(
-        if configured { "success" } else { "failure" },
-        (!configured).then_some("nc_storage_not_configured"),
-    ));
-    out.push_str("  host_url_accessible:\n");
-    let host_state = if !configured {
-        "skipped"
-    } else if reachable {
-        "success"
+    out.push_str(&format!("ran_at: '{}'\n", now_iso()));
+    let groups = health_groups(s, storage, reachable);
+    if at_least(s, (17, 2, 0)) {
+        out.push_str("results:\n");
+        for (group, checks) in groups {
+            out.push_str(&format!("- key: {group}\n  results:\n"));
+            for (key, state, code, context) in checks {
+                out.push_str(&format!(
+                    "  - key: {key}\n    state: :{state}\n    code: {}\n    context:{}",
+                    code.unwrap_or_default(),
+                    yaml_context(&context, "    ")
+                ));
+            }
+        }
     } else {
-        "failure"
-    };
-    out.push_str(&check(host_state, (configured && !reachable).then_some("nc_host_not_found")));
-    if configured && reachable {
-        // The admin who ran the checks never linked their Nextcloud account: OpenProject can only warn.
-        out.push_str("authentication:\n  existing_token:\n");
-        out.push_str(&check("warning", Some("nc_oauth_token_missing")));
-        if storage.application_password.is_some() {
-            out.push_str("ampf_configuration:\n  userless_access:\n");
-            out.push_str(&check("success", None));
+        for (group, checks) in groups {
+            out.push_str(&format!("{group}:\n"));
+            for (key, state, code, context) in checks {
+                out.push_str(&format!(
+                    "  {key}:\n    state: {state}\n    code: {}\n    context:{}    timestamp: '{}'\n",
+                    code.map(|c| format!(":{c}")).unwrap_or_default(),
+                    yaml_context(&context, "    "),
+                    now_iso()
+                ));
+            }
         }
     }
     out
