@@ -519,6 +519,7 @@ fm-health_team_folder_not_found = Gesundheitsbericht von OpenProject: Der Team-O
 fm-project_folders_unlinked = Gesundheitsbericht von OpenProject: { $actual } von { $expected } Projekten mit automatisch verwalteten Ordnern haben ihren Ordner verknüpft.
 fm-project_folder_missing = Gesundheitsbericht von OpenProject: Der Ordner des Projekts „{ $project }“ fehlt im Team-Ordner.
 fm-team_folder_unexpected_content = Gesundheitsbericht von OpenProject: Der Team-Ordner enthält Dateien oder Ordner, die OpenProject nicht verwaltet, z. B. „{ $sample }“.
+fm-team_folder_unexpected_content_unnamed = Verbindungsprüfung von OpenProject: Der Team-Ordner enthält Dateien oder Ordner, die OpenProject nicht verwaltet.
 ff-sso_token_refused_by_openproject_unknown_user = Der Benutzer hat sich noch nicht über den Identitätsanbieter bei OpenProject angemeldet: dort einmal anmelden (OpenProject verknüpft dann das Konto) und diesen Test erneut ausführen.
 ff-sso_token_refused_by_openproject = Den OpenID-Anbieter von OpenProject prüfen: auf der Anmeldeseite verfügbar, seine Client-ID in der Audience des Tokens, der Scope api_v3.
 

@@ -520,6 +520,7 @@ fm-health_team_folder_not_found = OpenProject's health report: the team folder �
 fm-project_folders_unlinked = OpenProject's health report: { $actual } of { $expected } projects with automatically managed folders have their folder linked.
 fm-project_folder_missing = OpenProject's health report: the folder of the project “{ $project }” is missing from the team folder.
 fm-team_folder_unexpected_content = OpenProject's health report: the team folder holds files or folders OpenProject does not manage, e.g. “{ $sample }”.
+fm-team_folder_unexpected_content_unnamed = OpenProject's connection check: the team folder holds files or folders OpenProject does not manage.
 ff-sso_token_refused_by_openproject_unknown_user = The user has not signed in to OpenProject through the identity provider yet: sign in there once (OpenProject links the account then), and run this test again.
 ff-sso_token_refused_by_openproject = Check OpenProject's OpenID provider: available on the sign-in page, its client id in the token's audience, the scope api_v3.
 

@@ -24,6 +24,8 @@ pub const PROJECT_STORAGES_PATH: Version = v(13, 1, 0);
 pub const BULK_ADD: Version = v(14, 5, 0);
 /// The health report with its text download.
 pub const HEALTH_REPORT: Version = v(16, 0, 0);
+/// Before the health report: the storage page's one-result connection check (`connection_validation`).
+pub const CONNECTION_VALIDATION: Version = v(14, 4, 0);
 
 // OpenProject's minimums for the Nextcloud side.
 /// OpenProject's host validator refuses older Nextclouds.

@@ -311,9 +311,14 @@ impl Diagnosis {
 /// providers/nextcloud/validators/`), by OpenProject's code, else by the check's name.
 fn health_code(check: &HealthCheckResult) -> C {
     match (check.code.as_deref(), check.check.as_str()) {
-        (Some("nc_host_not_found" | "nc_unreachable"), _) => C::OpenprojectCannotReachNextcloud,
-        (Some("nc_userless_access_denied"), _) => C::UserlessAccess,
-        (Some("nc_group_folder_not_found" | "nc_team_folder_not_found"), _) => C::ProjectFolderIncomplete,
+        // 16.0+ codes, and the connection check's (14.4–15.x) where they mean the same.
+        (Some("nc_host_not_found" | "nc_unreachable" | "err_host_not_found"), _) => C::OpenprojectCannotReachNextcloud,
+        (Some("nc_userless_access_denied" | "err_userless_access_denied"), _) => C::UserlessAccess,
+        (Some("nc_group_folder_not_found" | "nc_team_folder_not_found" | "err_group_folder_not_found"), _) => {
+            C::ProjectFolderIncomplete
+        }
+        (Some("wrn_not_configured"), _) => C::IntegrationIncomplete,
+        (Some("wrn_unexpected_content"), _) => C::TeamFolderUnexpectedContent,
         (Some("nc_oauth_token_missing"), _) => C::AdminNotConnectedToNextcloud,
         (Some("nc_dependency_missing"), "team_folder_app" | "group_folder_app") => C::TeamFoldersAppMissing,
         (Some("nc_dependency_version_mismatch"), "team_folder_app" | "group_folder_app") => C::GroupfoldersTooOld,
@@ -357,6 +362,9 @@ fn project_folder_rule(code: C, check: &HealthCheckResult) -> Option<(Said, Said
         ),
         C::ProjectFolderMissing => {
             (said!("fm-project_folder_missing", project = context("project")), said!("ff-project_folder_missing"), None)
+        }
+        C::TeamFolderUnexpectedContent if context("sample").is_empty() => {
+            (said!("fm-team_folder_unexpected_content_unnamed"), said!("ff-team_folder_unexpected_content"), None)
         }
         C::TeamFolderUnexpectedContent => (
             said!("fm-team_folder_unexpected_content", sample = context("sample")),
@@ -407,14 +415,19 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
     let Some(storage_id) = diagnosis.storage_id else {
         return;
     };
-    let text = match web.health_report(storage_id).await {
-        Ok(t) => t,
+    // Before 16.0 (from 14.4) the storage page's connection check gives one result of the same kind.
+    let read = if web.has_health_report() {
+        web.health_report(storage_id).await.map(|text| parse_health_report(&text))
+    } else {
+        web.validate_connection(storage_id).await.map(|check| vec![check])
+    };
+    let checks = match read {
+        Ok(checks) => checks,
         Err(e) => {
             diagnosis.not_run.push(NotRun::new(Check::OpenprojectHealthReport, e.said().0));
             return;
         }
     };
-    let checks = parse_health_report(&text);
     if checks.is_empty() {
         diagnosis
             .not_run
@@ -440,7 +453,10 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
             (C::AdminNotConnectedToNextcloud, _) => said!("fm-admin_not_connected_to_nextcloud"),
             _ => said!("fm-openproject_health_check", check = &check.check, state = &check.state, name = &name),
         };
-        let mut finding = Finding::new(code, severity, Some(Server::OpenProject), message).evidence(
+        // OpenProject's own words where it gives them (the connection check's description), as observed.
+        let words = check.context.get("description").map(|d| format!(" ({d})")).unwrap_or_default();
+        let mut finding = Finding::new(code, severity, Some(Server::OpenProject), message).evidence(format!(
+            "{}{words}",
             format!(
                 "health report {}.{}: {} {}",
                 check.group,
@@ -449,8 +465,7 @@ pub async fn add_openproject_health_report(diagnosis: &mut Diagnosis, web: &Admi
                 check.code.as_deref().unwrap_or("")
             )
             .trim()
-            .to_owned(),
-        );
+        ));
         if let Some((_, fix, command)) = rule {
             finding = finding.fix(fix);
             if let Some(command) = command {

@@ -699,6 +699,41 @@ impl AdminPages {
         Err(r.unexpected_status())
     }
 
+    /// OpenProject 14.4–15.x: the storage page's connection check (`connection_validation/validate_connection`,
+    /// answered as a turbo-stream update of the side panel's `ValidationResultComponent`): one result, its label
+    /// (healthy, warning, error) and its description prefixed with the upper-cased error code (`ERR_…: `, `WRN_…: `).
+    /// Read as one check of the report's shape: state `success`/`warning`/`failure`, the code in lower case.
+    pub async fn validate_connection(&self, storage_id: i64) -> Result<HealthCheckResult, ClientError> {
+        let endpoint = "POST /admin/settings/storages/{id}/connection_validation/validate_connection";
+        if !self.at_least(&gates::CONNECTION_VALIDATION) {
+            return Err(web_error(
+                endpoint,
+                WebProblem::PageNotRecognized { expected: "OpenProject 14.4 or later for the connection check".into() },
+            ));
+        }
+        let (_, token) = self.page(&format!("admin/settings/storages/{storage_id}/edit")).await?;
+        let path = format!("admin/settings/storages/{storage_id}/connection_validation/validate_connection");
+        let r = self.http.send(self.write(Method::POST, &path, &token, vec![], TURBO_ACCEPT)).await?;
+        if let Some(e) = self.common_failure(&r) {
+            return Err(e);
+        }
+        if r.status != StatusCode::OK || !is_turbo(&r) {
+            return Err(not_recognized(&r, "the connection check's result"));
+        }
+        let streams = html_scan::turbo_streams(&body_text(&r));
+        let result = streams
+            .iter()
+            .find(|s| s.target.contains("validation-result"))
+            .and_then(|s| validation_result(&s.template))
+            .ok_or_else(|| not_recognized(&r, "the connection check's result"))?;
+        Ok(result)
+    }
+
+    /// Whether this OpenProject has the health report (16.0+); before it, the connection check.
+    pub fn has_health_report(&self) -> bool {
+        self.at_least(&gates::HEALTH_REPORT)
+    }
+
     /// Runs OpenProject's health checks (16.0+) and downloads the text report.
     pub async fn health_report(&self, storage_id: i64) -> Result<String, ClientError> {
         if !self.at_least(&gates::HEALTH_REPORT) {
@@ -746,6 +781,51 @@ fn error_text(html: &str) -> Option<String> {
         })
     })
     .filter(|t| !t.is_empty())
+}
+
+/// The connection check's result from its component: the Primer label's scheme gives the state, the muted
+/// description its code and words.
+fn validation_result(template: &str) -> Option<HealthCheckResult> {
+    let tags = html_scan::tags(template);
+    let has_class =
+        |t: &html_scan::Tag, class: &str| t.attr("class").is_some_and(|c| c.split_whitespace().any(|c| c == class));
+    let label = tags.iter().find_map(|t| {
+        if has_class(t, "Label--success") {
+            Some("success")
+        } else if has_class(t, "Label--attention") {
+            Some("warning")
+        } else if has_class(t, "Label--danger") {
+            Some("failure")
+        } else {
+            None
+        }
+    });
+    let description = html_scan::first_text(template, |t| has_class(t, "color-fg-muted")).unwrap_or_default();
+    let (code, words) = match description.split_once(": ") {
+        Some((code, words))
+            if !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) =>
+        {
+            (Some(code.to_ascii_lowercase()), words.to_owned())
+        }
+        _ => (None, description.clone()),
+    };
+    // "Not configured" has no label, only its `WRN_` description.
+    let state = label.or(match code.as_deref() {
+        Some(c) if c.starts_with("wrn_") => Some("warning"),
+        Some(c) if c.starts_with("err_") => Some("failure"),
+        _ => None,
+    })?;
+    let mut context = std::collections::BTreeMap::new();
+    if !words.is_empty() {
+        context.insert("description".to_owned(), words);
+    }
+    Some(HealthCheckResult {
+        group: "connection_validation".into(),
+        check: "validate_connection".into(),
+        state: state.into(),
+        code,
+        context,
+    })
 }
 
 /// One check of OpenProject's health report.

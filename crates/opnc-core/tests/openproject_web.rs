@@ -528,14 +528,75 @@ async fn the_health_report_is_folded_into_the_diagnosis_without_repeating_the_do
     assert_eq!(after, before.max(1), "named once, whether the doctor or the report found it");
     assert_eq!(broken.primary().map(|f| f.code), Some(C::OpenprojectCannotReachNextcloud));
 
-    // Before 16.0 the report cannot run, and the diagnosis says so instead of guessing.
-    let old = AdminPages::new(http(), url(&base), sign_in(&base, "admin").await.unwrap(), Some(v(15, 4, 0)));
+    // Before 14.4 there is neither the report nor the connection check, and the diagnosis says so instead of
+    // guessing.
+    let old = AdminPages::new(http(), url(&base), sign_in(&base, "admin").await.unwrap(), Some(v(14, 3, 0)));
     let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
     opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &old).await;
     assert!(diagnosis
         .not_run
         .iter()
-        .any(|n| n.check == opnc_core::doctor::Check::OpenprojectHealthReport && n.reason.contains("16.0")));
+        .any(|n| n.check == opnc_core::doctor::Check::OpenprojectHealthReport && n.reason.contains("14.4")));
+}
+
+#[tokio::test]
+async fn from_14_4_to_15_x_the_connection_check_is_used_and_read() {
+    use opnc_core::findings::{FindingCode as C, Severity};
+    use opnc_sim::openproject::HealthBreak;
+    let pair = connected_on(OpenProjectProfile::with_version("15.4.0")).await;
+    let base = pair.openproject.url();
+    let op = op_admin(&base);
+    let nc = nc_admin(&pair.nextcloud.url());
+    let storage_id = pair.openproject.sim.state().storages[0].id;
+    let web = pages(&base).await;
+    let healthy = web.validate_connection(storage_id).await.expect("the check runs");
+    assert_eq!((healthy.state.as_str(), healthy.code.as_deref()), ("success", None));
+    let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+    let before = diagnosis.findings.len();
+    opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &web).await;
+    assert_eq!(diagnosis.findings.len(), before, "a healthy check adds nothing: {:#?}", diagnosis.findings);
+    assert!(diagnosis.not_run.iter().all(|n| n.check != opnc_core::doctor::Check::OpenprojectHealthReport));
+
+    let break_one = |key: &str| {
+        pair.openproject.sim.lock().health_breaks =
+            [(key.to_owned(), HealthBreak { state: "failure".into(), code: "x".into(), context: vec![] })].into();
+    };
+    for (name, set, code, severity, evidence) in [
+        (
+            "app password refused",
+            "userless_access",
+            C::UserlessAccess,
+            Severity::Blocker,
+            "err_userless_access_denied (The configured app password is invalid.)",
+        ),
+        (
+            "foreign content",
+            "group_folder_contents",
+            C::TeamFolderUnexpectedContent,
+            Severity::Warning,
+            "wrn_unexpected_content",
+        ),
+    ] {
+        break_one(set);
+        let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+        opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &web).await;
+        let f = diagnosis
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{name}: {:#?}", diagnosis.findings));
+        assert_eq!(f.severity, severity, "{name}");
+        assert!(f.evidence.contains(evidence), "{name}: {}", f.evidence);
+        assert!(f.fix.is_some(), "{name}");
+    }
+    // Unreachable: the doctor's own finding stands, named once.
+    pair.openproject.sim.lock().health_breaks.clear();
+    pair.openproject.sim.lock().nextcloud_unreachable = true;
+    let reached = web.validate_connection(storage_id).await.unwrap();
+    assert_eq!((reached.state.as_str(), reached.code.as_deref()), ("failure", Some("err_host_not_found")));
+    let mut diagnosis = opnc_core::doctor::diagnose(&op, &nc, true, true).await;
+    opnc_core::doctor::add_openproject_health_report(&mut diagnosis, &web).await;
+    assert_eq!(diagnosis.findings.iter().filter(|f| f.code == C::OpenprojectCannotReachNextcloud).count(), 1);
 }
 
 #[tokio::test]

@@ -85,6 +85,10 @@ fn routes() -> Router<OpenProjectSim> {
         .route("/admin/settings/storages/{sid}/replace_oauth_application", axum::routing::any(replace_oauth))
         .route("/admin/settings/storages/{sid}/health_status_report", get(health_show).post(health_run))
         .route("/admin/settings/storages/{sid}/health_status_report.txt", get(health_text))
+        .route(
+            "/admin/settings/storages/{sid}/connection_validation/validate_connection",
+            axum::routing::post(validate_connection),
+        )
         .route("/projects/{pid}/settings/project_storages", axum::routing::post(project_storage_create))
         .route("/projects/{pid}/settings/projects_storages", axum::routing::post(project_storage_create))
         .route("/projects/{pid}/settings/project_storages/new", get(project_storage_form))
@@ -866,6 +870,79 @@ async fn health_run(
     };
     sim.lock().health_reports.insert(storage.id, report);
     redirect(303, &format!("/admin/settings/storages/{}/health_status_report", storage.id), None)
+}
+
+/// OpenProject 14.4–15.x: the storage page's connection check (`connection_validation_controller.rb`, the
+/// validator's first problem in its order: not configured, host not found, then with automatic management the app
+/// password refused, the group folder missing, content it does not manage), as a turbo-stream update of the side
+/// panel's `ValidationResultComponent`: the label (none for "not configured") and the description prefixed with the
+/// upper-cased code.
+async fn validate_connection(
+    State(sim): State<OpenProjectSim>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let format = negotiate(&headers, uri.path());
+    let (storage, nextcloud_unreachable) = {
+        let mut s = sim.lock();
+        if !at_least(&s, (14, 4, 0)) || at_least(&s, (16, 0, 0)) {
+            return not_found();
+        }
+        if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
+            return r;
+        }
+        let Some(storage) = sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)).cloned()
+        else {
+            return not_found();
+        };
+        (storage, s.nextcloud_unreachable)
+    };
+    let reachable = !nextcloud_unreachable && sim.nextcloud_capabilities(&storage.host).await;
+    let (kind, code, description) = {
+        let s = sim.lock();
+        let broken = |key: &str| s.health_breaks.contains_key(key);
+        let ampf = storage.application_password.is_some();
+        if !storage.configured() {
+            (None, "wrn_not_configured", "The connection could not be validated. Please finish configuration first.")
+        } else if !reachable {
+            (
+                Some("danger"),
+                "err_host_not_found",
+                "No Nextcloud server found at the configured host url. Please check the configuration.",
+            )
+        } else if ampf && broken("userless_access") {
+            (Some("danger"), "err_userless_access_denied", "The configured app password is invalid.")
+        } else if ampf && (broken("group_folder_presence") || broken("team_folder_presence")) {
+            (Some("danger"), "err_group_folder_not_found", "The group folder could not be found.")
+        } else if ampf && (broken("group_folder_contents") || broken("team_folder_contents")) {
+            (Some("attention"), "wrn_unexpected_content", "Unexpected content found in the managed group folder.")
+        } else {
+            (Some("success"), "none", "")
+        }
+    };
+    let label = kind
+        .map(|k| {
+            let text = match k {
+                "success" => "Healthy",
+                "attention" => "Warning",
+                _ => "Error",
+            };
+            format!("<span class=\"Label Label--{k}\">{text}</span>")
+        })
+        .unwrap_or_default();
+    let described = if description.is_empty() {
+        String::new()
+    } else {
+        format!("<div><span class=\"color-fg-muted\">{}: {}</span></div>", code.to_uppercase(), esc(description))
+    };
+    let inner = format!(
+        "<div id=\"storages-admin-side-panel-validation-result-component\"><div><span class=\"text-bold\">Connection validation</span></div><div><span>Last checked {}</span>{label}</div>{described}</div>",
+        now_iso()
+    );
+    turbo(200, &[("update", "storages-admin-side-panel-validation-result-component", inner)])
 }
 
 /// One check as OpenProject's report holds it: key, state, code, context.
