@@ -485,6 +485,69 @@ async fn browser_sign_in_run(app: &Path) {
         .script("return Array.from(document.querySelectorAll('.picture .link.broken')).map(l => l.dataset.link)")
         .await;
     assert_eq!(broken, json!(["openproject_to_nextcloud"]), "the opened report shows the same picture");
+
+    // Compare: the firewall gone, the live diagnosis compared with that earlier (broken) report.
+    pair.openproject.sim.lock().nextcloud_unreachable = false;
+    driver.click("#run-diagnose").await;
+    wait_until(
+        &driver,
+        "no broken link after the fix",
+        "return !document.querySelector('.picture .link.broken') && !!document.querySelector('.picture')",
+    )
+    .await;
+    driver.click("#compare-report").await;
+    let picked = tokio::task::spawn_blocking(|| {
+        let title = "Compare with an earlier report";
+        type_into_window(title, &[("key", "ctrl+Home"), ("key", "Down")])
+            && type_into_window(title, &[("key", "Return")])
+    });
+    assert!(picked.await.unwrap(), "the compare dialog appeared");
+    let compared = driver.text(".compared").await;
+    assert!(compared.contains("opnc-report.json"), "{compared}");
+    assert!(compared.contains("Gone: OpenProject cannot reach Nextcloud"), "what the fix took away: {compared}");
+    let kinds =
+        driver.script("return Array.from(document.querySelectorAll('.compared li')).map(l => l.dataset.change)").await;
+    assert!(
+        kinds.as_array().is_some_and(|k| k.contains(&json!("link")) && k.contains(&json!("finding_gone"))),
+        "{kinds}"
+    );
+    driver.screenshot("35-compared-with-an-earlier-report", 1280, 800).await;
+
+    // Watch: on, then the firewall comes back while watching; the change shows with the time it was seen.
+    driver.click("#watch").await;
+    assert_eq!(
+        driver.script("return document.querySelector('#watch').getAttribute('aria-pressed')").await,
+        json!("true")
+    );
+    driver.wait_for(".watch-log").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    pair.openproject.sim.lock().nextcloud_unreachable = true;
+    let started = Instant::now();
+    while driver.script("return document.querySelectorAll('.watch-log li').length").await == json!(0) {
+        assert!(started.elapsed() < Duration::from_secs(40), "the watch saw no change");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let log = driver.text(".watch-log").await;
+    assert!(log.contains("New: OpenProject cannot reach Nextcloud"), "{log}");
+    assert!(log.chars().any(|c| c.is_ascii_digit()) && log.contains(':'), "each change with its time: {log}");
+    driver.screenshot("36-watch-sees-a-change", 1280, 800).await;
+    driver.click("#watch").await;
+    assert_eq!(
+        driver.script("return document.querySelector('#watch').getAttribute('aria-pressed')").await,
+        json!("false")
+    );
+}
+
+/// Waits until `script` returns true (30 s).
+async fn wait_until(driver: &Driver, what: &str, script: &str) {
+    let started = Instant::now();
+    while driver.script(script).await != json!(true) {
+        if started.elapsed() > Duration::from_secs(30) {
+            screenshot(&format!("failure-{}", what.replace(' ', "_")), 1280, 800);
+            panic!("{what}: never (see the failure screenshot)");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Exports the diagnosis as JSON through the native save dialog (its proposed name, in the folder it starts in:

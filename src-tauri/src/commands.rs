@@ -325,9 +325,77 @@ pub fn interrupted_jobs(state: State<'_, AppState>) -> Vec<Job> {
 pub async fn diagnose(state: State<'_, AppState>) -> Result<opnc_core::picture::DiagnosisView, ErrorView> {
     let diagnosis = signed_in(&state).await?.diagnose().await;
     *state.last_diagnosis.lock().await = Some(diagnosis.clone());
+    *state.opened_report.lock().await = None;
     let baselines = opnc_core::compare::Baselines::beside(&state.jobs);
     let changed = opnc_core::compare::since_last_good(&baselines, &diagnosis);
     Ok(opnc_core::picture::DiagnosisView { changed, ..diagnosis.into() })
+}
+
+/// One round of the desktop's Watch: the diagnosis again, and what changed since the one before (the window
+/// calls it again only after an answer and a pause, so the servers see a bounded rate).
+#[tauri::command]
+pub async fn watch_round(state: State<'_, AppState>) -> Result<opnc_core::picture::WatchRound, ErrorView> {
+    let before = state.last_diagnosis.lock().await.clone();
+    let view = diagnose(state).await?;
+    let changes = before.map(|b| opnc_core::compare::compare(&b, &view.diagnosis)).unwrap_or_default();
+    Ok(opnc_core::picture::WatchRound { view, changes })
+}
+
+/// Compares the report or diagnosis shown with an earlier report the admin picks in the native open dialog (a
+/// report or a support bundle). `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn compare_report(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<opnc_core::picture::ComparedReport>, ErrorView> {
+    use opnc_core::said;
+    let shown = match state.opened_report.lock().await.clone() {
+        Some(opened) => Some(opened),
+        None => state.last_diagnosis.lock().await.clone(),
+    };
+    let Some(shown) = shown else {
+        return Err(local_failure(said!("error-no_diagnosis"), said!("hint-no_diagnosis")));
+    };
+    let Some((path, earlier)) = pick_report(&app, &state, said!("dialog-compare_title")).await? else {
+        return Ok(None);
+    };
+    let changes = opnc_core::compare::compare(&earlier.diagnosis, &shown);
+    Ok(Some(opnc_core::picture::ComparedReport { path: path.display().to_string(), changes }))
+}
+
+/// Saves a support bundle (this diagnosis, the last good state and what changed since, the pair's jobs, the
+/// app's newest log lines, all redacted) where the admin chooses. `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn export_bundle(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    language: opnc_core::catalogue::Language,
+) -> Result<Option<String>, ErrorView> {
+    use opnc_core::said;
+    let Some(diagnosis) = state.last_diagnosis.lock().await.clone() else {
+        return Err(local_failure(said!("error-no_diagnosis"), said!("hint-no_diagnosis")));
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title(said!("dialog-bundle_title").in_language(language))
+        .set_directory(report_folder(&app, &state))
+        .set_file_name("opnc-support-bundle.json")
+        .add_filter("JSON", &["json"])
+        .save_file(move |path| {
+            let _ = tx.send(path.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
+    let logs = opnc_core::bundle::desktop_log_folder();
+    let bundle = opnc_core::bundle::SupportBundle::gather(diagnosis, &state.jobs, logs.as_deref(), language);
+    std::fs::write(&path, bundle.to_json()).map_err(|e| {
+        local_failure(
+            said!("error-report_not_written", path = path.display(), reason = e),
+            said!("hint-report_not_written"),
+        )
+    })?;
+    remember_report_folder(&state, &path);
+    Ok(Some(path.display().to_string()))
 }
 
 /// Saves the last diagnosis as a report where the admin chooses in the native save dialog: Markdown to read,
@@ -398,12 +466,26 @@ pub async fn open_report(
 ) -> Result<Option<opnc_core::picture::OpenedReport>, ErrorView> {
     use opnc_core::picture::OpenedReport;
     use opnc_core::said;
-    let l = language(&state);
+    let Some((path, report)) = pick_report(&app, &state, said!("dialog-open_title")).await? else {
+        return Ok(None);
+    };
+    *state.opened_report.lock().await = Some(report.diagnosis.clone());
+    Ok(Some(OpenedReport { path: path.display().to_string(), made_by: report.made_by, view: report.diagnosis.into() }))
+}
+
+/// A report (or support bundle) the admin picks in the native open dialog, read.
+async fn pick_report(
+    app: &AppHandle,
+    state: &State<'_, AppState>,
+    title: opnc_core::catalogue::Said,
+) -> Result<Option<(std::path::PathBuf, opnc_core::doctor::ReportFile)>, ErrorView> {
+    use opnc_core::said;
+    let l = language(state);
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .set_title(said!("dialog-open_title").in_language(l))
-        .set_directory(report_folder(&app, &state))
+        .set_title(title.in_language(l))
+        .set_directory(report_folder(app, state))
         .add_filter(said!("dialog-json_report").in_language(l), &["json"])
         .pick_file(move |path| {
             let _ = tx.send(path.and_then(|p| p.into_path().ok()));
@@ -418,8 +500,8 @@ pub async fn open_report(
             said!("hint-report_not_a_report"),
         )
     })?;
-    remember_report_folder(&state, &path);
-    Ok(Some(OpenedReport { path: path.display().to_string(), made_by: report.made_by, view: report.diagnosis.into() }))
+    remember_report_folder(state, &path);
+    Ok(Some((path, report)))
 }
 
 /// The diagnosis with a test sign-in through the identity provider in a window (SSO pairs). For an external

@@ -29,6 +29,8 @@ pub struct AppState {
     pub handoff: Mutex<Option<opnc_core::setup::sso::ProviderHandoff>>,
     /// The last diagnosis, for "Export report" (it holds no secret).
     pub last_diagnosis: Mutex<Option<opnc_core::doctor::Diagnosis>>,
+    /// The report opened from a file, while it is shown (what "Compare with an earlier report" compares).
+    pub opened_report: Mutex<Option<opnc_core::doctor::Diagnosis>>,
     /// The language the window shows, which its native dialogs speak too.
     pub language: std::sync::Mutex<opnc_core::catalogue::Language>,
     /// The demo's next apply fails on purpose: its dialog says so instead of advising a fix.
@@ -55,6 +57,7 @@ impl AppState {
             demo_idp: Mutex::new(None),
             handoff: Mutex::new(None),
             last_diagnosis: Mutex::new(None),
+            opened_report: Mutex::new(None),
         }
     }
 

@@ -3,7 +3,7 @@
 // `generate_handler!` together.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
-  ApplyResult, ConnectionState, DemoServers, DiagnosisView, EnableOutcome, FolderMode, Job, Language, OpenedReport,
+  ApplyResult, ComparedReport, ConnectionState, DemoServers, DiagnosisView, EnableOutcome, FolderMode, Job, Language, OpenedReport, WatchRound,
   PairSummary, ProjectChoice, ResetKind, ResetOutcome, Review, Server, SetupOptions, SignIn,
 } from "./bindings";
 
@@ -45,6 +45,9 @@ export interface Commands {
   };
   export_report: { args: { json: boolean; language: Language }; answer: string | null };
   open_report: { args: Record<string, never>; answer: OpenedReport | null };
+  compare_report: { args: Record<string, never>; answer: ComparedReport | null };
+  watch_round: { args: Record<string, never>; answer: WatchRound };
+  export_bundle: { args: { language: Language }; answer: string | null };
   connection_state: { args: Record<string, never>; answer: ConnectionState };
   reset: { args: { kind: ResetKind }; answer: ResetOutcome };
   delete_connection: { args: Record<string, never>; answer: void };

@@ -386,6 +386,12 @@ export type Change = { kind: ChangeKind, before: string | null, after: string | 
  */
 said: Said, };
 export type OpenedReport = { path: string, made_by: MadeBy | null, view: DiagnosisView, };
+export type WatchRound = { view: DiagnosisView, changes: Array<Change>, };
+export type ComparedReport = { 
+/**
+ * The earlier report's file.
+ */
+path: string, changes: Array<Change>, };
 export type ServerSummary = { url: string, version: string | null, access: Access, };
 export type Diagnosis = { openproject: ServerSummary, nextcloud: ServerSummary, integration_version: string | null, storage_id: number | null, 
 /**

@@ -5,7 +5,7 @@ import { call } from "./backend";
 import { reaction } from "./errors";
 import { remedyStep } from "./remedy";
 import { progress, railAction, STAGES, type Stage } from "./stages";
-import type { ProofCheck, ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, MadeBy, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
+import type { Change, ProofCheck, ApplyResult, Compensation, ConnectionState, DemoServers, DiagnosisView, MadeBy, Picture, EnableOutcome, ErrorView, Finding, FolderMode, Job, PairSummary, Phase, ProjectChoice, ProviderHandoff, Remedy, ResetKind, Review, SetupOptions, SideSummary, SsoOptions } from "./bindings";
 import "./style.css";
 import { currentLanguage, sayText, said, setLanguage, t } from "./i18n";
 
@@ -23,6 +23,11 @@ const state = {
   diagnosis: null as DiagnosisView | null,
   /** A report opened from a file (then `diagnosis` is its view, and nothing is live). */
   openedReport: null as { path: string; made_by: MadeBy | null } | null,
+  /** What differs from an earlier report picked to compare with. */
+  compared: null as { path: string; changes: Change[] } | null,
+  /** Watch: the diagnosis again every `WATCH_SECONDS` after each answer; each change with the time it was seen. */
+  watching: false,
+  watchLog: [] as { at: string; change: Change }[],
   error: null as ErrorView | null,
   busy: false,
   view: "setup" as View,
@@ -415,9 +420,14 @@ function diagnoseView(): string {
         <button id="run-test-sign-in" ${state.busy ? "disabled" : ""}>${t("testSignIn")}</button></div>`
     : "";
   const exports = view && !state.openedReport
-    ? ` <button id="export-markdown" class="secondary">${t("exportMarkdown")}</button> <button id="export-json" class="secondary">${t("exportJson")}</button>`
+    ? ` <button id="export-markdown" class="secondary">${t("exportMarkdown")}</button> <button id="export-json" class="secondary">${t("exportJson")}</button> <button id="export-bundle" class="secondary">${t("exportBundle")}</button>`
     : "";
-  const run = `${state.summary ? `<button id="run-diagnose" ${state.busy ? "disabled" : ""}>${t("runDiagnose")}</button>` : ""}${exports} ${openReport}${state.notice ? ` <span class="hint" role="status">${esc(state.notice)}</span>` : ""}`;
+  const compare = view ? ` <button id="compare-report" class="secondary" ${state.busy ? "disabled" : ""}>${t("compareReport")}</button>` : "";
+  // Watch is for a live pair only: a report from a file does not change.
+  const watch = state.summary && !state.openedReport
+    ? ` <button id="watch" class="secondary" aria-pressed="${state.watching}">${t(state.watching ? "watchStop" : "watchStart")}</button>`
+    : "";
+  const run = `${state.summary ? `<button id="run-diagnose" ${state.busy || state.watching ? "disabled" : ""}>${t("runDiagnose")}</button>` : ""}${watch}${exports}${compare} ${openReport}${state.notice ? ` <span class="hint" role="status">${esc(state.notice)}</span>` : ""}`;
   if (!view || !d) return `<div class="diagnose-bar">${run}</div><section class="diagnose"><p class="hint">${t("diagnoseHint")}</p></section>`;
   const r = state.openedReport;
   const origin = r
@@ -435,8 +445,14 @@ function diagnoseView(): string {
   const changed = view.changed.length
     ? `<section class="changed" aria-label="${esc(t("changedSinceWorked"))}"><h3>${t("changedSinceWorked")}</h3><ul>${view.changed.map((c) => `<li data-change="${c.kind}">${esc(sayText(c.said))}</li>`).join("")}</ul></section>`
     : "";
+  const compared = state.compared
+    ? `<section class="compared" aria-label="${esc(t("comparedWith", undefined, { path: state.compared.path }))}"><h3>${esc(t("comparedWith", undefined, { path: state.compared.path }))}</h3>${state.compared.changes.length ? `<ul>${state.compared.changes.map((c) => `<li data-change="${c.kind}">${esc(sayText(c.said))}</li>`).join("")}</ul>` : `<p class="hint">${t("nothingChanged")}</p>`}</section>`
+    : "";
+  const watchLog = state.watching || state.watchLog.length
+    ? `<section class="watch-log" aria-live="polite" aria-label="${esc(t("watchLog"))}"><h3>${t("watchLog")}</h3>${state.watchLog.length ? `<ul>${state.watchLog.map((w) => `<li data-change="${w.change.kind}"><time>${esc(w.at)}</time> ${esc(sayText(w.change.said))}</li>`).join("")}</ul>` : `<p class="hint">${t(state.watching ? "watchNothingYet" : "nothingChanged", undefined, { seconds: String(WATCH_SECONDS) })}</p>`}</section>`
+    : "";
   const headline = `<p class="verdict ${d.findings.some((f) => f.severity === "blocker") ? "bad" : "good"}" role="status" tabindex="-1" data-focus>${esc(view.headline[currentLanguage()])}</p>`;
-  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${origin}${headline}${changed}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
+  return `<div class="diagnose-bar">${run}</div><main class="wizard diagnose diagnose-panes">${pane("OpenProject", "openproject", "open_project")}<section class="middle">${origin}${headline}${changed}${compared}${watchLog}${pictureView(view.picture, d.findings)}${middleFindings.length ? findingsList(middleFindings) : ""}${signIn}${notRun}</section>${pane("Nextcloud", "nextcloud", "nextcloud")}</main>`;
 }
 
 
@@ -574,6 +590,36 @@ function renderView(): void {
       <button id="open-logs" class="secondary" title="${t("logsTitle")}">${t("logs")}</button>
       <button id="language" class="secondary" aria-label="${esc(t("languageSwitch"))}">${currentLanguage() === "en" ? "DE" : "EN"}</button></nav></header>${banner}${main}`;
   bind();
+}
+
+/** Seconds between two rounds of Watch, counted from an answer: a round is some 20 requests to each server. */
+const WATCH_SECONDS = 10;
+let watchTimer: ReturnType<typeof setTimeout> | undefined;
+
+function stopWatching(): void {
+  state.watching = false;
+  if (watchTimer !== undefined) clearTimeout(watchTimer);
+  watchTimer = undefined;
+}
+
+/** One round of Watch; the next is planned only after this one's answer, so rounds never overlap. */
+async function watchRound(): Promise<void> {
+  watchTimer = undefined;
+  if (!state.watching) return;
+  try {
+    const round = await call("watch_round");
+    if (!state.watching) return;
+    state.diagnosis = round.view;
+    state.openedReport = null;
+    const at = new Date().toLocaleTimeString(currentLanguage());
+    state.watchLog.push(...round.changes.map((change) => ({ at, change })));
+  } catch (e) {
+    stopWatching();
+    state.error = (e as ErrorView).code ? (e as ErrorView) : { code: "local_failure", message: String(e), hint: "" };
+  }
+  render();
+  if (state.watching && state.view === "diagnose") watchTimer = setTimeout(() => void watchRound(), WATCH_SECONDS * 1000);
+  else stopWatching();
 }
 
 async function run<T>(task: () => Promise<T>): Promise<T | undefined> {
@@ -868,6 +914,7 @@ function bind(): void {
   document.querySelector("#apply")?.addEventListener("click", () => void apply());
   document.querySelector("#run-diagnose")?.addEventListener("click", async () => {
     state.openedReport = null;
+    state.compared = null;
     state.notice = "";
     state.diagnosis = (await run(() => call("diagnose"))) ?? null;
     render();
@@ -879,10 +926,34 @@ function bind(): void {
       render();
     });
   }
+  document.querySelector("#watch")?.addEventListener("click", () => {
+    state.watching = !state.watching;
+    if (state.watching) {
+      state.watchLog = [];
+      state.compared = null;
+      void watchRound();
+    } else if (watchTimer !== undefined) {
+      clearTimeout(watchTimer);
+      watchTimer = undefined;
+    }
+    render();
+  });
+  document.querySelector("#compare-report")?.addEventListener("click", async () => {
+    const compared = await run(() => call("compare_report"));
+    if (compared) state.compared = compared;
+    render();
+  });
+  document.querySelector("#export-bundle")?.addEventListener("click", async () => {
+    const path = await run(() => call("export_bundle", { language: currentLanguage() }));
+    if (path) state.notice = t("bundleExported", undefined, { path });
+    render();
+  });
   document.querySelector("#open-report")?.addEventListener("click", async () => {
+    stopWatching();
     const opened = await run(() => call("open_report"));
     if (opened) {
       state.notice = "";
+      state.compared = null;
       state.openedReport = { path: opened.path, made_by: opened.made_by };
       state.diagnosis = opened.view;
       state.view = "diagnose";

@@ -88,6 +88,21 @@ impl From<Diagnosis> for DiagnosisView {
     }
 }
 
+/// One round of watching: the diagnosis now, and what changed since the round before (empty for the first).
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct WatchRound {
+    pub view: DiagnosisView,
+    pub changes: Vec<crate::compare::Change>,
+}
+
+/// What differs between an earlier report (a file) and the diagnosis shown.
+#[derive(ts_rs::TS, Debug, Clone, Serialize)]
+pub struct ComparedReport {
+    /// The earlier report's file.
+    pub path: String,
+    pub changes: Vec<crate::compare::Change>,
+}
+
 /// A report opened from a file, as the desktop shows it: where it came from, what made it, and its view.
 #[derive(ts_rs::TS, Debug, Clone, Serialize)]
 pub struct OpenedReport {

@@ -81,6 +81,8 @@ fn bindings() -> String {
         declaration::<opnc_core::compare::ChangeKind>(&cfg),
         declaration::<opnc_core::compare::Change>(&cfg),
         declaration::<opnc_core::picture::OpenedReport>(&cfg),
+        declaration::<opnc_core::picture::WatchRound>(&cfg),
+        declaration::<opnc_core::picture::ComparedReport>(&cfg),
         declaration::<ServerSummary>(&cfg),
         declaration::<Diagnosis>(&cfg),
         declaration::<SignIn>(&cfg),
