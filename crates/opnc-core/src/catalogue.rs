@@ -343,6 +343,7 @@ mod tests {
             "label-",
             "signin-",
             "age-",
+            "proof-failed",
             "projects-not",
             "projects-version",
             "projects-other",

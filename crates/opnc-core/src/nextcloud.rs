@@ -659,6 +659,30 @@ impl NextcloudClient {
         }
     }
 
+    /// The harmless write the project folders rest on, as Nextcloud's "OpenProject" user with its app password:
+    /// adding itself to the group "OpenProject" it is already in and group admin of (provisioning_api
+    /// `addToGroup`, a `PasswordConfirmationRequired` endpoint, and a no-op for a member). OpenProject's
+    /// synchronisation makes the same kind of request for every project member. Nextcloud's patch releases of 2026
+    /// ask app-password logins for a password confirmation there, which integration_openproject 3.1.1 / 2.11.4
+    /// grants its user (`lib/Listener/UserLoggedInEventListener.php`): `false` when Nextcloud asks for it.
+    pub async fn project_folder_user_can_write(&self, app_password: &SecretString) -> Result<bool, ClientError> {
+        let user = Self::new(
+            self.http.clone(),
+            self.base.clone(),
+            Some(NextcloudCredentials { login_name: "OpenProject".into(), password: app_password.clone() }),
+        );
+        let request = user
+            .ocs(Method::POST, "ocs/v2.php/cloud/users/OpenProject/groups")
+            .form(vec![("groupid".into(), "OpenProject".into())]);
+        match user.call(request, &[200]).await {
+            Ok(r) => ocs_data(&r).map(|_| true),
+            Err(e) => match not_admin(e) {
+                e if matches!(e.kind, ErrorKind::PasswordConfirmationRequired) => Ok(false),
+                e => Err(e),
+            },
+        }
+    }
+
     /// Revokes the app password these credentials use (it must be an app password).
     pub async fn revoke_app_password(&self) -> Result<(), ClientError> {
         self.call(self.ocs(Method::DELETE, "ocs/v2.php/core/apppassword"), &[200]).await?;

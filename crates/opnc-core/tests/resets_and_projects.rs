@@ -53,6 +53,14 @@ async fn rotate_the_app_password() {
     let new = pair.nextcloud.sim.state().openproject_app_password().unwrap().token.clone();
     assert_ne!(new, old);
     assert_eq!(pair.openproject.sim.state().storages[0].application_password.as_deref(), Some(new.as_str()));
+    let keys: Vec<&str> = outcome.steps.iter().map(|s| s.key.as_str()).collect();
+    assert!(keys.contains(&"reset-done-app_password_writes"), "the new password's write proven: {keys:?}");
+
+    // On a release without the password-confirmation fix, the rotation says the write will fail.
+    pair.nextcloud.sim.lock().profile.integration_version = Some("3.1.0".into());
+    let outcome = reset::rotate_app_password(&op, &nc, &storage).await.unwrap_or_else(|e| panic!("{:?}", e.error));
+    let keys: Vec<&str> = outcome.steps.iter().map(|s| s.key.as_str()).collect();
+    assert!(keys.contains(&"reset-done-app_password_needs_confirmation"), "{keys:?}");
 }
 
 #[tokio::test]

@@ -453,3 +453,48 @@ async fn openproject_refusing_a_private_nextcloud_is_named_with_the_variable_and
     let report = preflight::run(&op_admin(&pair.openproject.url()), &nc_admin(&pair.nextcloud.url()), &options).await;
     assert!(!report.findings.iter().any(|f| f.code == FindingCode::OpenprojectSsrfProtection));
 }
+
+#[tokio::test]
+async fn the_project_folder_app_password_is_proven_to_write_and_a_password_confirmation_rolls_back() {
+    // integration_openproject 3.1.1 confirms its user's app-password logins: the harmless group write passes.
+    let pair = SimPair::start_default().await.unwrap();
+    let outcome = apply_quickly(&pair, &SetupOptions::default(), false).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job.error);
+    let proof = outcome.proof.expect("a proof");
+    let write = proof.checks.iter().find(|c| c.name == "nextcloud_project_folder_write").expect("the write is proven");
+    assert!(write.ok, "{write:#?}");
+    assert!(write.evidence.contains("200"), "{}", write.evidence);
+    let member = pair.nextcloud.sim.state().users.iter().find(|u| u.uid == "OpenProject").unwrap().groups.clone();
+    assert_eq!(member.iter().filter(|g| *g == "OpenProject").count(), 1, "the write changed nothing: {member:?}");
+
+    // 3.1.0 on a Nextcloud patch release that asks app-password logins for a password confirmation: everything
+    // looks configured, but OpenProject's project-folder synchronisation would fail. The proof says so, and the
+    // setup is rolled back on both sides.
+    let mut nc_profile = NextcloudProfile::nc34();
+    nc_profile.integration_version = Some("3.1.0".into());
+    nc_profile.allow_local_remote_servers = true;
+    let pair = SimPair::start(OpenProjectProfile::v17(), nc_profile, loopback(0), loopback(0)).await.unwrap();
+    let outcome = apply_quickly(&pair, &SetupOptions::default(), false).await;
+    assert!(!outcome.succeeded());
+    let failed: Vec<_> = outcome.job.events.iter().map(|e| format!("{e:?}")).collect();
+    let error = outcome.job.error.as_ref().expect("an error");
+    assert!(
+        error.message.contains("password confirmation") && error.message.contains("3.1.1"),
+        "{error:#?} {failed:#?}"
+    );
+    assert!(pair.openproject.sim.state().storages.is_empty(), "OpenProject rolled back");
+    assert_eq!(
+        pair.nextcloud.sim.state().app_config.get("openproject_client_id").map(String::as_str).unwrap_or(""),
+        ""
+    );
+
+    // Without project folders there is no app password to prove.
+    let mut nc_profile = NextcloudProfile::nc34();
+    nc_profile.integration_version = Some("3.1.0".into());
+    nc_profile.allow_local_remote_servers = true;
+    let pair = SimPair::start(OpenProjectProfile::v17(), nc_profile, loopback(0), loopback(0)).await.unwrap();
+    let outcome =
+        apply_quickly(&pair, &SetupOptions { project_folders: false, ..SetupOptions::default() }, false).await;
+    assert!(outcome.succeeded(), "{:#?}", outcome.job.error);
+    assert!(!outcome.proof.unwrap().checks.iter().any(|c| c.name == "nextcloud_project_folder_write"));
+}

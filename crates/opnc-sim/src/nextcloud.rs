@@ -62,6 +62,10 @@ pub struct NextcloudProfile {
     pub oidc_version: Option<String>,
     /// `user_oidc` (Nextcloud trusts an OpenID Connect provider), installed and enabled; `None`: absent.
     pub user_oidc_version: Option<String>,
+    /// Nextcloud's patch releases of 2026 (nextcloud/server #61322, #61646) ask app-password logins for a password
+    /// confirmation on `PasswordConfirmationRequired` endpoints; integration_openproject 3.1.1 / 2.11.4 grants its
+    /// "OpenProject" user one at each token login (`UserLoggedInEventListener`).
+    pub confirms_app_password_logins: bool,
 }
 
 impl NextcloudProfile {
@@ -80,7 +84,17 @@ impl NextcloudProfile {
             hides_sensitive_values: false,
             oidc_version: None,
             user_oidc_version: None,
+            confirms_app_password_logins: true,
         }
+    }
+
+    /// integration_openproject lets its user's app-password logins pass the password confirmation (3.1.1 and
+    /// later, and the 2.11.x line from 2.11.4).
+    fn integration_confirms_its_user(&self) -> bool {
+        self.integration_version.as_deref().is_some_and(|v| {
+            crate::common::version_at_least(v, (3, 1, 1))
+                || (crate::common::version_at_least(v, (2, 11, 4)) && !crate::common::version_at_least(v, (3, 0, 0)))
+        })
     }
 
     /// With the SSO apps as recorded on Nextcloud 34.0.1 (`oidc` 2.0.9, `user_oidc` 8.10.1).
@@ -505,6 +519,7 @@ impl NextcloudSim {
             .route("/index.php/.well-known/openid-configuration", get(oidc_discovery))
             .route("/.well-known/openid-configuration", get(oidc_discovery))
             .route("/ocs/v2.php/cloud/users/{id}", get(get_user))
+            .route("/ocs/v2.php/cloud/users/{id}/groups", post(add_to_group))
             .route("/ocs/v2.php/cloud/groups", get(search_groups))
             .route("/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}", get(config_keys))
             .route("/ocs/v2.php/apps/provisioning_api/api/v1/config/apps/{app}/{key}", get(config_value))
@@ -959,6 +974,49 @@ async fn get_user(State(sim): State<NextcloudSim>, headers: HeaderMap, Path(id):
         Some(u) => ocs(200, "OK", user_data(&s, u)),
         None => ocs(404, "User does not exist", json!([])),
     }
+}
+
+/// `POST /ocs/v2.php/cloud/users/{id}/groups` (provisioning_api `addToGroup`, `PasswordConfirmationRequired`): an
+/// admin, or the group's group admin, adds a user to a group; a member stays a member. The password confirmation
+/// middleware runs first: an app-password login on a patch release that asks for it is refused, unless
+/// integration_openproject confirmed its "OpenProject" user at that login.
+async fn add_to_group(
+    State(sim): State<NextcloudSim>,
+    headers: HeaderMap,
+    Path(uid): Path<String>,
+    body: Bytes,
+) -> Response {
+    if !has_ocs_header(&headers) {
+        return csrf_failed();
+    }
+    let (who, app_token) = match caller(&sim, &headers) {
+        Caller::User { uid, app_token } => (uid, app_token),
+        Caller::Invalid | Caller::Anonymous { .. } => return ocs_unauthorized(),
+    };
+    let group = url::form_urlencoded::parse(&body).find(|(k, _)| k == "groupid").map(|(_, v)| v.into_owned());
+    let admin = is_admin(&sim, &who);
+    let mut s = sim.lock();
+    let confirmed_by_integration = who == "OpenProject" && s.profile.integration_confirms_its_user();
+    if app_token.is_some() && s.profile.confirms_app_password_logins && !confirmed_by_integration {
+        return ocs(403, "Password confirmation is required", json!([]));
+    }
+    let Some(group) = group.filter(|g| !g.is_empty()) else {
+        return ocs(400, "", json!([]));
+    };
+    let group_admin = s.user(&who).is_some_and(|u| u.subadmin.contains(&group));
+    if !admin && !group_admin {
+        return ocs(403, "", json!([]));
+    }
+    if !s.groups.contains(&group) {
+        return ocs(400, "", json!([]));
+    }
+    let Some(user) = s.users.iter_mut().find(|u| u.uid == uid) else {
+        return ocs(400, "", json!([]));
+    };
+    if !user.groups.contains(&group) {
+        user.groups.push(group);
+    }
+    ocs(200, "OK", json!([]))
 }
 
 async fn search_groups(

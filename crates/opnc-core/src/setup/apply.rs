@@ -19,7 +19,8 @@ use crate::setup::{Plan, PlanMode};
 pub enum StepError {
     Client(ClientError),
     Incomplete(String),
-    Proof(Vec<String>),
+    /// The failed proof checks: name and evidence.
+    Proof(Vec<(&'static str, String)>),
     Journal(String),
     Cancelled,
 }
@@ -39,11 +40,22 @@ impl StepError {
                 said!("error-step_incomplete", what = what),
                 said!("hint-step_incomplete"),
             ),
-            StepError::Proof(failed) => ErrorView::new(
-                ErrorCode::ProofFailed,
-                said!("error-step_proof_failed", failed = failed.join("; ")),
-                said!("hint-step_proof_failed"),
-            ),
+            StepError::Proof(failed) => {
+                // Each failed check in the catalogue's words (which name the fix where there is one), with what
+                // was seen.
+                let items: Vec<crate::catalogue::Said> = failed
+                    .iter()
+                    .map(|(name, evidence)| {
+                        said!("proof-failed_check", evidence = evidence)
+                            .arg_said("check", crate::catalogue::Said::new(format!("proof-{name}-failed")))
+                    })
+                    .collect();
+                ErrorView::new(
+                    ErrorCode::ProofFailed,
+                    said!("error-step_proof_failed").arg_said("failed", crate::catalogue::Said::sentences(&items)),
+                    said!("hint-step_proof_failed"),
+                )
+            }
             StepError::Cancelled => {
                 ErrorView::new(ErrorCode::Cancelled, said!("error-step_cancelled"), said!("hint-step_cancelled"))
             }
@@ -629,7 +641,7 @@ pub(crate) fn proven(storage: Storage, proof: Proof) -> Result<(Storage, Proof),
     if proof.ok() {
         return Ok((storage, proof));
     }
-    let failed = proof.failed().iter().map(|c| format!("{} ({})", c.name, c.evidence)).collect();
+    let failed = proof.failed().iter().map(|c| (c.name, c.evidence.clone())).collect();
     Err((StepError::Proof(failed), Some(proof)))
 }
 

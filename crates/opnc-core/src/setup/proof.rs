@@ -50,7 +50,7 @@ pub(crate) fn check(name: &'static str, ok: bool, evidence: String) -> ProofChec
 }
 
 /// Every proof check and the side it looks at; the catalogue words each as passed and as failed.
-pub const CHECKS: [(&str, crate::error::Server); 16] = {
+pub const CHECKS: [(&str, crate::error::Server); 17] = {
     use crate::error::Server::{Nextcloud as N, OpenProject as O};
     [
         ("openproject_storage_configured", O),
@@ -62,6 +62,7 @@ pub const CHECKS: [(&str, crate::error::Server); 16] = {
         ("openproject_storage_sso", O),
         ("nextcloud_integration_complete", N),
         ("nextcloud_project_folder", N),
+        ("nextcloud_project_folder_write", N),
         ("client_id_openproject_in_nextcloud", N),
         ("client_id_nextcloud_in_openproject", N),
         ("nextcloud_points_at_openproject", N),
@@ -88,6 +89,8 @@ pub struct SetupAnswer {
     pub project_folder_created: bool,
     /// The answer (or the PATCH after it) carried a new app password for the "OpenProject" user.
     pub app_password: bool,
+    /// That app password, for the proof that it can write (memory only; `Sensitive` never prints).
+    pub project_folder_password: Option<crate::SecretString>,
 }
 
 impl SetupAnswer {
@@ -100,6 +103,7 @@ impl SetupAnswer {
                 .and_then(|u| u.split_once("/oauth_clients/").map(|(base, _)| base.to_owned())),
             project_folder_created: created_project_folder && answer.openproject_user_app_password.is_some(),
             app_password: answer.openproject_user_app_password.is_some(),
+            project_folder_password: answer.openproject_user_app_password.clone(),
         }
     }
 }
@@ -121,7 +125,8 @@ pub async fn prove_nextcloud_side(
     let answered_url = answered.and_then(|a| a.openproject_url.clone());
     let answered_folder = answered.is_some_and(|a| a.project_folder_created);
     let answered_app_password = answered.is_some_and(|a| a.app_password);
-    let (admin_config, folder, nc_url, held_client_id, held_secret, known) = tokio::join!(
+    let fresh_password = answered.and_then(|a| a.project_folder_password.clone()).filter(|_| project_folders);
+    let (admin_config, folder, nc_url, held_client_id, held_secret, known, writes) = tokio::join!(
         async {
             match answered_complete {
                 Some(complete) => Ok(crate::nextcloud::AdminConfigStatus {
@@ -153,9 +158,15 @@ pub async fn prove_nextcloud_side(
                 nc.oauth_client_exists(nc_client_id).await
             }
         },
+        async {
+            match &fresh_password {
+                Some(password) => nc.project_folder_user_can_write(password).await.map(Some),
+                None => Ok(None),
+            }
+        },
     );
-    let (admin_config, nc_url, held_client_id, held_secret, known) =
-        (admin_config?, nc_url?, held_client_id?, held_secret?, known?);
+    let (admin_config, nc_url, held_client_id, held_secret, known, writes) =
+        (admin_config?, nc_url?, held_client_id?, held_secret?, known?, writes?);
     let expected_redirect = nc.openproject_redirect_uri();
     let probe = match &held_secret {
         Some(secret) => Some(op.probe_oauth_client(op_client_id, secret, &expected_redirect).await?),
@@ -177,6 +188,18 @@ pub async fn prove_nextcloud_side(
             "nextcloud_project_folder",
             folder && admin_config.project_folder_setup_status,
             format!("{source}: folder={folder}, app password={}", admin_config.project_folder_setup_status),
+        ));
+    }
+    if let Some(writes) = writes {
+        checks.push(check(
+            "nextcloud_project_folder_write",
+            writes,
+            if writes {
+                "POST cloud/users/OpenProject/groups (groupid OpenProject) as \"OpenProject\" with its app password: 200"
+                    .into()
+            } else {
+                "POST cloud/users/OpenProject/groups as \"OpenProject\" with its app password: 403 Password confirmation is required".into()
+            },
         ));
     }
     checks.push(check(

@@ -188,9 +188,17 @@ async fn push_new_app_password(
     let Some(password) = answer.openproject_user_app_password else {
         return Err(ResetError::incomplete(said!("reset-part-app_password"), done));
     };
-    let patch = StoragePatch { application_password: Some(password), ..StoragePatch::default() };
-    op.update_storage(storage_id, &patch).await.map_err(|e| ResetError::from_client(e, done))?;
+    let patch = StoragePatch { application_password: Some(password.clone()), ..StoragePatch::default() };
+    let (given, writes) =
+        tokio::join!(op.update_storage(storage_id, &patch), nc.project_folder_user_can_write(&password),);
+    given.map_err(|e| ResetError::from_client(e, done))?;
     done.push(said!("reset-done-openproject_given_app_password"));
+    // The same write OpenProject's synchronisation makes, while the new password is in hand.
+    match writes {
+        Ok(true) => done.push(said!("reset-done-app_password_writes")),
+        Ok(false) => done.push(said!("reset-done-app_password_needs_confirmation")),
+        Err(e) => tracing::warn!("the new app password's write was not proven: {}", e.view().message),
+    }
     Ok(())
 }
 
