@@ -92,6 +92,7 @@ async fn a_watch_sees_the_fix_land() {
     let state = state_dir("watch");
     assert_eq!(output(opnc(&pair, &state, &["setup", "--yes"])).await.status.code(), Some(0));
     let kept = upgrade_that_wipes_the_settings(&pair);
+    let issued_before = pair.nextcloud.sim.state().issued_app_passwords.len();
 
     let mut cmd = opnc(&pair, &state, &["diagnose", "--watch", "--interval", "3", "--rounds", "4"]);
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
@@ -122,6 +123,13 @@ async fn a_watch_sees_the_fix_land() {
         "the fix, as it landed: {seen}"
     );
     assert!(seen.contains("~ Gone: "), "the problems that went: {seen}");
+    // Four rounds over one sign-in: one temporary app password for the whole watch, revoked at its end.
+    let nc = pair.nextcloud.sim.state();
+    assert_eq!(nc.issued_app_passwords.len() - issued_before, 1, "one app password for four rounds");
+    assert!(
+        !nc.app_tokens.iter().any(|t| t.uid == opnc_sim::nextcloud::demo::ADMIN_LOGIN),
+        "the watch's app password is revoked"
+    );
 }
 
 /// The support bundle: both sides' report, the last good state, the pair's jobs and the newest log lines — and

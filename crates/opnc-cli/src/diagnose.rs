@@ -125,18 +125,18 @@ pub async fn run(args: DiagnoseArgs) -> Exit {
     let store = crate::pair::store_in(&args.state_dir);
     let baselines = opnc_core::compare::Baselines::beside(&store);
     if args.watch {
-        let again = || {
-            opnc_core::pair::diagnose_with(
-                &http,
-                op_url.clone(),
-                op_auth.clone(),
-                nc_url.clone(),
-                nc_credentials.clone(),
-                Some(&told),
-                None,
-            )
-        };
-        let exit = watch(&args, again).await;
+        // One sign-in for the whole watch: Nextcloud's temporary app password is made once, not per round.
+        let session = opnc_core::pair::DiagnosisSession::open(
+            &http,
+            op_url.clone(),
+            op_auth.clone(),
+            nc_url.clone(),
+            nc_credentials.clone(),
+            Some(&told),
+        )
+        .await;
+        let exit = watch(&args, || session.diagnose(None)).await;
+        session.close().await;
         crate::sessions::closed(ticket.take());
         return exit;
     }

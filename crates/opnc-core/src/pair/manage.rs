@@ -191,6 +191,64 @@ impl ConnectedPair {
     }
 }
 
+/// A diagnosis that can be repeated over one sign-in (Watch): Nextcloud's temporary app password, which a
+/// real server makes with a password hash, is made once when opened and revoked when closed, not per round.
+pub struct DiagnosisSession {
+    op: crate::openproject::OpenProjectClient,
+    nc: crate::nextcloud::NextcloudClient,
+    session: Option<crate::nextcloud_session::NextcloudSession>,
+    has_op: bool,
+    has_nc: bool,
+}
+
+impl DiagnosisSession {
+    pub async fn open(
+        http: &crate::HttpClient,
+        op_url: crate::ServerUrl,
+        op_auth: Option<crate::openproject::OpenProjectAuth>,
+        nc_url: crate::ServerUrl,
+        nc_credentials: Option<crate::nextcloud::NextcloudCredentials>,
+        on_session: Option<&(dyn Fn(&crate::nextcloud_session::NextcloudSession) + Send + Sync)>,
+    ) -> Self {
+        use crate::nextcloud_session::NextcloudSession;
+        let (has_op, has_nc) = (op_auth.is_some(), nc_credentials.is_some());
+        let op = crate::openproject::OpenProjectClient::new(
+            http.clone(),
+            op_url,
+            op_auth.unwrap_or(crate::openproject::OpenProjectAuth::Anonymous),
+        );
+        let nc = crate::nextcloud::NextcloudClient::new(http.clone(), nc_url, nc_credentials);
+        let session = match has_nc {
+            true => NextcloudSession::open(nc.clone(), false).await.ok(),
+            false => None,
+        };
+        if let (Some(session), Some(told)) = (&session, on_session) {
+            told(session);
+        }
+        Self { op, nc, session, has_op, has_nc }
+    }
+
+    /// One diagnosis, with the test sign-in where asked.
+    pub async fn diagnose(
+        &self,
+        sign_in: Option<(&crate::sso_sign_in::SignInRequest, &crate::sso_sign_in::SignInFace)>,
+    ) -> Diagnosis {
+        let nc = self.session.as_ref().map(|s| &s.client).unwrap_or(&self.nc);
+        let mut diagnosis = doctor::diagnose(&self.op, nc, self.has_op, self.has_nc).await;
+        if let (Some((request, face)), true) = (sign_in, self.has_op && self.has_nc) {
+            doctor::add_test_sign_in(&mut diagnosis, &self.op, nc, request, face).await;
+        }
+        diagnosis
+    }
+
+    /// Revokes the temporary app password, if one was made.
+    pub async fn close(&self) {
+        if let Some(session) = &self.session {
+            session.close().await;
+        }
+    }
+}
+
 /// The doctor for a face that may lack a side's credentials (support staff, a first look): the checks that need
 /// them say they could not run. A Nextcloud account password is exchanged once and the app password revoked at
 /// the end; where even the exchange fails, the doctor's own requests say why.
@@ -203,28 +261,8 @@ pub async fn diagnose_with(
     on_session: Option<&(dyn Fn(&crate::nextcloud_session::NextcloudSession) + Send + Sync)>,
     sign_in: Option<(&crate::sso_sign_in::SignInRequest, &crate::sso_sign_in::SignInFace)>,
 ) -> Diagnosis {
-    use crate::nextcloud_session::NextcloudSession;
-    let (has_op, has_nc) = (op_auth.is_some(), nc_credentials.is_some());
-    let op = crate::openproject::OpenProjectClient::new(
-        http.clone(),
-        op_url,
-        op_auth.unwrap_or(crate::openproject::OpenProjectAuth::Anonymous),
-    );
-    let nc = crate::nextcloud::NextcloudClient::new(http.clone(), nc_url, nc_credentials);
-    let session = match has_nc {
-        true => NextcloudSession::open(nc.clone(), false).await.ok(),
-        false => None,
-    };
-    if let (Some(session), Some(told)) = (&session, on_session) {
-        told(session);
-    }
-    let nc = session.as_ref().map(|s| &s.client).unwrap_or(&nc);
-    let mut diagnosis = doctor::diagnose(&op, nc, has_op, has_nc).await;
-    if let (Some((request, face)), true) = (sign_in, has_op && has_nc) {
-        doctor::add_test_sign_in(&mut diagnosis, &op, nc, request, face).await;
-    }
-    if let Some(session) = &session {
-        session.close().await;
-    }
+    let session = DiagnosisSession::open(http, op_url, op_auth, nc_url, nc_credentials, on_session).await;
+    let diagnosis = session.diagnose(sign_in).await;
+    session.close().await;
     diagnosis
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use failure::{Cancelled, PairError, Watched};
 pub use handoff::{nextcloud_browser_sign_in, resolve_address, LOGIN_FLOW_LIFETIME};
-pub use manage::{diagnose_with, ProjectChoice, ResetImpact};
+pub use manage::{diagnose_with, DiagnosisSession, ProjectChoice, ResetImpact};
 pub use setup::{ApplyResult, Confirmation, Review};
 
 pub use crate::setup::connection::{ConnectionState, DeleteImpact, Deleted};
