@@ -701,6 +701,40 @@ async fn tls_findings(op: &OpenProjectClient, nc: &NextcloudClient) -> Vec<Findi
     out
 }
 
+/// OpenProject's worker checks (`lib/open_project/health_checks/`): `worker` fails when no good_job process is
+/// active; `worker_backed_up` when jobs wait longer than its threshold ("412 jobs are waiting to be picked up for
+/// more than 5 minutes."), whose count and minutes are read from the message where it gives them.
+fn worker_finding(check: &crate::openproject::HealthCheck) -> Option<Finding> {
+    let evidence = format!("health check {}: {}", check.name, check.message);
+    let numbers: Vec<u64> = check.message.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let message = match (check.name.as_str(), numbers.as_slice()) {
+        ("worker", _) => {
+            return Some(
+                Finding::new(
+                    C::OpenprojectWorkersStopped,
+                    Severity::Warning,
+                    Some(Server::OpenProject),
+                    said!("fm-openproject_workers_stopped"),
+                )
+                .evidence(evidence)
+                .fix(said!("ff-workers_backed_up"))
+                .command("systemctl status openproject-worker"),
+            )
+        }
+        (name, [jobs, minutes, ..]) if name.starts_with("worker") => {
+            said!("fm-workers_backed_up_for", jobs = jobs, minutes = minutes)
+        }
+        (name, _) if name.starts_with("worker") => said!("fm-workers_backed_up"),
+        _ => return None,
+    };
+    Some(
+        Finding::new(C::WorkersBackedUp, Severity::Warning, Some(Server::OpenProject), message)
+            .evidence(evidence)
+            .fix(said!("ff-workers_backed_up"))
+            .command("systemctl status openproject-worker"),
+    )
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
@@ -1087,19 +1121,7 @@ pub async fn diagnose(
         }
         match health {
             Some(Ok(checks)) => {
-                for c in checks.iter().filter(|c| !c.success && c.name.starts_with("worker")) {
-                    findings.push(
-                        Finding::new(
-                            C::WorkersBackedUp,
-                            Severity::Warning,
-                            Some(Server::OpenProject),
-                            said!("fm-workers_backed_up"),
-                        )
-                        .evidence(format!("health check {}: {}", c.name, c.message))
-                        .fix(said!("ff-workers_backed_up"))
-                        .command("systemctl status openproject-worker"),
-                    );
-                }
+                findings.extend(checks.iter().filter(|c| !c.success).filter_map(worker_finding));
             }
             Some(Err(_)) => {
                 not_run.push(NotRun::new(Check::OpenprojectHealthChecks, said!("notrun-health_checks_unreachable")))

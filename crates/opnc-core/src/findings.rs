@@ -102,6 +102,8 @@ pub enum FindingCode {
     HostNameMismatch,
     TermsOfService,
     WorkersBackedUp,
+    /// No OpenProject background worker runs.
+    OpenprojectWorkersStopped,
     StorageInNoProject,
     /// A check of OpenProject's own health report without a more specific code here.
     OpenprojectHealthCheck,

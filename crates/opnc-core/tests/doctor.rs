@@ -223,6 +223,12 @@ async fn each_broken_thing_is_named_first_with_its_fix() {
             "worker",
         ),
         (
+            "no worker running",
+            Box::new(|p| p.openproject.sim.lock().workers_stopped = true),
+            C::OpenprojectWorkersStopped,
+            "worker",
+        ),
+        (
             "enabled in no project",
             Box::new(|p| p.openproject.sim.lock().project_storages.clear()),
             C::StorageInNoProject,
@@ -386,6 +392,16 @@ async fn version_pairs_that_break_something_are_named_with_what_to_upgrade_first
     pair.nextcloud.sim.lock().profile.integration_version = Some("3.1.0".into());
     assert!(!diagnose(&pair).await.findings.iter().any(|f| f.code == C::IntegrationPasswordConfirmation));
     assert!(opnc_core::doctor::upgrade_advice(Some("36.0.0"), Some("3.4.0"), true).is_empty());
+}
+
+#[tokio::test]
+async fn openprojects_waiting_jobs_are_counted_with_their_age() {
+    let pair = healthy().await;
+    pair.openproject.sim.lock().workers_backed_up = true;
+    let d = diagnose(&pair).await;
+    let behind = d.findings.iter().find(|f| f.code == C::WorkersBackedUp).expect("behind");
+    assert!(behind.message.contains("412 jobs have waited more than 5 minutes"), "{}", behind.message);
+    assert!(behind.message_in(opnc_core::catalogue::Language::De).contains("412 Jobs warten seit mehr als 5 Minuten"));
 }
 
 #[tokio::test]

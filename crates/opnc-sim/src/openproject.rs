@@ -206,6 +206,8 @@ pub struct OpenProjectState {
     pub ssrf_allowlist: Vec<std::net::IpAddr>,
     /// The background workers are behind (`/health_checks/all` reports `worker_backed_up`).
     pub workers_backed_up: bool,
+    /// No background worker runs (`/health_checks/all` reports `worker` failed).
+    pub workers_stopped: bool,
     /// A reverse proxy in front of the web pages rewrites `Accept` to what browsers send.
     pub proxy_rewrites_accept: bool,
     /// The admin pages look different from what this version's should (a redesign, a plugin): the storage page
@@ -356,6 +358,7 @@ impl OpenProjectSim {
             nextcloud_unreachable: false,
             ssrf_allowlist: Vec::new(),
             workers_backed_up: false,
+            workers_stopped: false,
             proxy_rewrites_accept: false,
             web_pages_redesigned: false,
             sessions: BTreeMap::new(),
@@ -1659,17 +1662,22 @@ async fn token(State(sim): State<OpenProjectSim>, method: Method, headers: Heade
 
 /// OkComputer's report, as OpenProject serves it at `/health_checks/all`.
 async fn health_checks(State(sim): State<OpenProjectSim>) -> Response {
-    let backed_up = sim.lock().workers_backed_up;
+    let (backed_up, stopped) = {
+        let s = sim.lock();
+        (s.workers_backed_up, s.workers_stopped)
+    };
     let check = |success: bool, message: &str| json!({ "message": message, "success": success, "time": 0.001 });
+    // lib/open_project/health_checks/good_job_check.rb and good_job_backed_up_check.rb (threshold: the
+    // `health_checks_jobs_never_ran_minutes_ago` setting, 5 by default).
     let body = json!({
         "default": check(true, "Application is running"),
         "database": check(true, "Schema version: 20251201000000"),
         "mail": check(true, "Connected to localhost"),
         "puma": check(true, "Puma is running"),
-        "worker": check(true, "Jobs are processed"),
-        "worker_backed_up": check(!backed_up, if backed_up { "412 jobs are waiting for more than 5 minutes" } else { "No jobs are waiting" }),
+        "worker": check(!stopped, if stopped { "No good_job processes are active." } else { "2 good_job processes are active." }),
+        "worker_backed_up": check(!backed_up, if backed_up { "412 jobs are waiting to be picked up for more than 5 minutes." } else { "No jobs are waiting to be picked up." }),
     });
-    json_response(if backed_up { 500 } else { 200 }, &body)
+    json_response(if backed_up || stopped { 500 } else { 200 }, &body)
 }
 
 #[cfg(test)]
