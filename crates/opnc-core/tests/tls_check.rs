@@ -2,7 +2,8 @@
 //! its certificate or chain (a private CA → intermediate → server certificate, made with rcgen), and the check
 //! must name that thing with its fix.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use opnc_core::error::{Server, TlsProblem};
@@ -67,24 +68,7 @@ fn leaf(authority: &Authority, names: &[&str], from: i64, until: i64) -> (Certif
 
 /// Serves handshakes with `chain` on loopback; the address to reach it by.
 async fn serve(chain: Vec<CertificateDer<'static>>, key: KeyPair) -> ServerUrl {
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, PrivateKeyDer::Pkcs8(key.serialize_der().into()))
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(socket).await;
-            });
-        }
-    });
+    let port = common::tls_port(chain, PrivateKeyDer::Pkcs8(key.serialize_der().into())).await;
     ServerUrl::parse(&format!("https://localhost:{port}"), UrlPolicy::default()).unwrap()
 }
 

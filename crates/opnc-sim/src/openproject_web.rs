@@ -847,29 +847,42 @@ async fn health_run(
     Path(sid): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let format = negotiate(&headers, uri.path());
-    let (storage, nextcloud_unreachable) = {
-        let mut s = sim.lock();
-        if !at_least(&s, (16, 0, 0)) {
-            return not_found();
-        }
-        if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
-            return r;
-        }
-        let Some(storage) = sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)).cloned()
-        else {
-            return not_found();
-        };
-        (storage, s.nextcloud_unreachable)
+    let (storage, reachable) = match checks_to_run(&sim, &uri, &headers, &sid, &body, |s| at_least(s, (16, 0, 0))).await
+    {
+        Ok(found) => found,
+        Err(r) => return r,
     };
-    let reachable = !nextcloud_unreachable && sim.nextcloud_capabilities(&storage.host).await;
     let report = {
         let s = sim.lock();
         health_yaml(&s, &storage, reachable)
     };
     sim.lock().health_reports.insert(storage.id, report);
     redirect(303, &format!("/admin/settings/storages/{}/health_status_report", storage.id), None)
+}
+
+/// What a run of the storage's checks starts from (the admin's write checked, the storage found, in versions
+/// that have the route): the storage, and whether OpenProject reaches its Nextcloud.
+async fn checks_to_run(
+    sim: &OpenProjectSim,
+    uri: &Uri,
+    headers: &HeaderMap,
+    sid: &str,
+    body: &Bytes,
+    has_route: impl Fn(&OpenProjectState) -> bool,
+) -> Result<(crate::openproject::OpStorage, bool), Response> {
+    let fields = form_fields(body);
+    let format = negotiate(headers, uri.path());
+    let (storage, nextcloud_unreachable) = {
+        let mut s = sim.lock();
+        if !has_route(&s) {
+            return Err(not_found());
+        }
+        admin_write(&mut s, headers, uri, &fields, format)?;
+        let storage = sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)).cloned();
+        (storage.ok_or_else(not_found)?, s.nextcloud_unreachable)
+    };
+    let reachable = !nextcloud_unreachable && sim.nextcloud_capabilities(&storage.host).await;
+    Ok((storage, reachable))
 }
 
 /// OpenProject 14.4–15.x: the storage page's connection check (`connection_validation_controller.rb`, the
@@ -884,23 +897,11 @@ async fn validate_connection(
     Path(sid): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let format = negotiate(&headers, uri.path());
-    let (storage, nextcloud_unreachable) = {
-        let mut s = sim.lock();
-        if !at_least(&s, (14, 4, 0)) || at_least(&s, (16, 0, 0)) {
-            return not_found();
-        }
-        if let Err(r) = admin_write(&mut s, &headers, &uri, &fields, format) {
-            return r;
-        }
-        let Some(storage) = sid.parse::<i64>().ok().and_then(|id| s.storages.iter().find(|st| st.id == id)).cloned()
-        else {
-            return not_found();
-        };
-        (storage, s.nextcloud_unreachable)
+    let in_versions = |s: &OpenProjectState| at_least(s, (14, 4, 0)) && !at_least(s, (16, 0, 0));
+    let (storage, reachable) = match checks_to_run(&sim, &uri, &headers, &sid, &body, in_versions).await {
+        Ok(found) => found,
+        Err(r) => return r,
     };
-    let reachable = !nextcloud_unreachable && sim.nextcloud_capabilities(&storage.host).await;
     let (kind, code, description) = {
         let s = sim.lock();
         let broken = |key: &str| s.health_breaks.contains_key(key);

@@ -218,13 +218,7 @@ async fn setup_reads(op: &OpenProjectClient, nc: &NextcloudClient, options: &Set
                 None
             }
         },
-        async {
-            if explain_apps {
-                Some(tokio::join!(nc.app(INTEGRATION_APP), nc.app("groupfolders")))
-            } else {
-                None
-            }
-        },
+        app_records(nc, explain_apps),
         status_from(&anonymous, &caps),
     );
     let mut previous_secret = None;
@@ -359,13 +353,7 @@ async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient, shared: &
                 other => other,
             }
         },
-        async {
-            if explain_apps {
-                Some(tokio::join!(nc.app(INTEGRATION_APP), nc.app("groupfolders")))
-            } else {
-                None
-            }
-        },
+        app_records(nc, explain_apps),
         status_from(&anonymous, &caps),
     );
     let (integration_app, groupfolders_app) = apps.unwrap_or((Ok(None), Ok(None)));
@@ -383,6 +371,18 @@ async fn diagnosis_reads(op: &OpenProjectClient, nc: &NextcloudClient, shared: &
         folder_status: Some(folder_status),
         op_user: None,
         groups: None,
+    }
+}
+
+type AppRecord = Result<Option<crate::nextcloud::AppInfo>, crate::ClientError>;
+
+/// The integration's and groupfolders' app records, read only where the capabilities do not tell (an app disabled
+/// or missing).
+async fn app_records(nc: &NextcloudClient, explain: bool) -> Option<(AppRecord, AppRecord)> {
+    if explain {
+        Some(tokio::join!(nc.app(INTEGRATION_APP), nc.app("groupfolders")))
+    } else {
+        None
     }
 }
 

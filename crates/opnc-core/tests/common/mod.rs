@@ -145,12 +145,22 @@ pub async fn demo_signed_in(pair: &opnc_sim::SimPair) -> opnc_core::pair::Connec
 /// A loopback TLS server with a self-signed certificate for `localhost` that completes handshakes and answers
 /// nothing; returns its port.
 pub async fn self_signed_tls_port() -> u16 {
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let key = rustls_pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    let config = tokio_rustls::rustls::ServerConfig::builder()
+    tls_port(vec![cert.cert.der().clone()], key).await
+}
+
+/// A loopback TLS server that sends `chain` (its own certificate first) and completes handshakes; its port.
+pub async fn tls_port(
+    chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    key: rustls_pki_types::PrivateKeyDer<'static>,
+) -> u16 {
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .with_single_cert(chain, key)
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
