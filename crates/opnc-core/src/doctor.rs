@@ -683,7 +683,12 @@ impl OwnReads {
 
 /// Both servers' TLS as this machine sees it (one handshake each, beside the requests; nothing for plain http).
 async fn tls_findings(op: &OpenProjectClient, nc: &NextcloudClient) -> Vec<Finding> {
-    let Ok(trust) = crate::tls_check::Trust::system() else {
+    if op.base().url().scheme() != "https" && nc.base().url().scheme() != "https" {
+        return Vec::new();
+    }
+    // The system's trust store is read once per process (some milliseconds), not per diagnosis.
+    static TRUST: std::sync::OnceLock<Option<crate::tls_check::Trust>> = std::sync::OnceLock::new();
+    let Some(trust) = TRUST.get_or_init(|| crate::tls_check::Trust::system().ok()) else {
         return Vec::new();
     };
     let timeout = std::time::Duration::from_secs(10);
