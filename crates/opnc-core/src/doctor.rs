@@ -693,8 +693,8 @@ async fn tls_findings(op: &OpenProjectClient, nc: &NextcloudClient) -> Vec<Findi
     };
     let timeout = std::time::Duration::from_secs(10);
     let (op_seen, nc_seen) = tokio::join!(
-        crate::tls_check::observe(op.base(), &trust, timeout),
-        crate::tls_check::observe(nc.base(), &trust, timeout)
+        crate::tls_check::observe(op.base(), trust, timeout),
+        crate::tls_check::observe(nc.base(), trust, timeout)
     );
     let now = unix_now();
     let mut out = Vec::new();
