@@ -536,6 +536,41 @@ async fn browser_sign_in_run(app: &Path) {
         driver.script("return document.querySelector('#watch').getAttribute('aria-pressed')").await,
         json!("false")
     );
+
+    // The support bundle through the native save dialog (its proposed name, in the folder the reports went to):
+    // the diagnosis shown, the last good state kept after the setup, this pair's job, and no credential.
+    let bundle = driver.home.join("opnc-support-bundle.json");
+    driver.click("#export-bundle").await;
+    let saved = tokio::task::spawn_blocking(|| type_into_window("Export support bundle", &[("key", "Return")]));
+    assert!(saved.await.unwrap(), "the bundle's save dialog appeared");
+    let started = Instant::now();
+    while !bundle.exists() && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let text = std::fs::read_to_string(&bundle).expect("the bundle was written where the dialog said");
+    let read = opnc_core::bundle::SupportBundle::read(&text).expect("the bundle reads back");
+    assert!(read.baseline.is_some(), "the last good state is in it");
+    assert!(!read.jobs.is_empty(), "the pair's setup job is in it");
+    assert!(read
+        .diagnosis
+        .findings
+        .iter()
+        .any(|f| f.code == opnc_core::findings::FindingCode::OpenprojectCannotReachNextcloud));
+    // Every secret of the run: both admins' credentials, the browser sign-in's and the project folders' app
+    // passwords, and the OAuth secrets both ways.
+    let nc = pair.nextcloud.sim.state();
+    let op = pair.openproject.sim.state();
+    let mut secrets: Vec<String> =
+        vec![opnc_sim::openproject::demo::ADMIN_TOKEN.into(), opnc_sim::nextcloud::demo::TWO_FACTOR_PASSWORD.into()];
+    secrets.extend(nc.app_tokens.iter().map(|t| t.token.clone()));
+    secrets.extend(op.storages.iter().filter_map(|s| s.oauth_app.as_ref().map(|a| a.client_secret.clone())));
+    secrets.extend(op.storages.iter().filter_map(|s| s.oauth_client.as_ref().map(|c| c.client_secret.clone())));
+    assert!(secrets.len() >= 4, "the run's secrets were found: {}", secrets.len());
+    for secret in secrets.iter().filter(|s| s.len() >= 8) {
+        assert!(!text.contains(secret.as_str()), "no secret of the run in the bundle");
+    }
+    let notice = driver.text(".diagnose-bar").await;
+    assert!(notice.contains("Support bundle saved") && notice.contains("opnc-support-bundle.json"), "{notice}");
 }
 
 /// Waits until `script` returns true (30 s).
