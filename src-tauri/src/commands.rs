@@ -375,26 +375,52 @@ pub async fn export_bundle(
     let Some(diagnosis) = state.last_diagnosis.lock().await.clone() else {
         return Err(local_failure(said!("error-no_diagnosis"), said!("hint-no_diagnosis")));
     };
+    let file =
+        SaveAs { title: said!("dialog-bundle_title"), name: "opnc-support-bundle.json", kind: "JSON", ext: "json" };
+    save_as(&app, &state, language, file, || {
+        let logs = opnc_core::bundle::desktop_log_folder();
+        opnc_core::bundle::SupportBundle::gather(diagnosis, &state.jobs, logs.as_deref(), language).to_json()
+    })
+    .await
+}
+
+/// A file the native save dialog proposes.
+struct SaveAs {
+    title: opnc_core::catalogue::Said,
+    name: &'static str,
+    /// The filter's label and extension.
+    kind: &'static str,
+    ext: &'static str,
+}
+
+/// Asks where to save in the native dialog (starting where the reports went), then writes what `text` makes there.
+/// `None` when the dialog was cancelled (nothing is made then).
+async fn save_as(
+    app: &AppHandle,
+    state: &State<'_, AppState>,
+    language: opnc_core::catalogue::Language,
+    file: SaveAs,
+    text: impl FnOnce() -> String,
+) -> Result<Option<String>, ErrorView> {
+    use opnc_core::said;
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .set_title(said!("dialog-bundle_title").in_language(language))
-        .set_directory(report_folder(&app, &state))
-        .set_file_name("opnc-support-bundle.json")
-        .add_filter("JSON", &["json"])
+        .set_title(file.title.in_language(language))
+        .set_directory(report_folder(app, state))
+        .set_file_name(file.name)
+        .add_filter(file.kind, &[file.ext])
         .save_file(move |path| {
             let _ = tx.send(path.and_then(|p| p.into_path().ok()));
         });
     let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
-    let logs = opnc_core::bundle::desktop_log_folder();
-    let bundle = opnc_core::bundle::SupportBundle::gather(diagnosis, &state.jobs, logs.as_deref(), language);
-    std::fs::write(&path, bundle.to_json()).map_err(|e| {
+    std::fs::write(&path, text()).map_err(|e| {
         local_failure(
             said!("error-report_not_written", path = path.display(), reason = e),
             said!("hint-report_not_written"),
         )
     })?;
-    remember_report_folder(&state, &path);
+    remember_report_folder(state, &path);
     Ok(Some(path.display().to_string()))
 }
 
@@ -411,31 +437,19 @@ pub async fn export_report(
     let Some(diagnosis) = state.last_diagnosis.lock().await.clone() else {
         return Err(local_failure(said!("error-no_diagnosis"), said!("hint-no_diagnosis")));
     };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let (name, filter) = if json { ("opnc-report.json", "json") } else { ("opnc-report.md", "md") };
-    app.dialog()
-        .file()
-        .set_title(said!("dialog-export_title").in_language(language))
-        .set_directory(report_folder(&app, &state))
-        .set_file_name(name)
-        .add_filter(if json { "JSON" } else { "Markdown" }, &[filter])
-        .save_file(move |path| {
-            let _ = tx.send(path.and_then(|p| p.into_path().ok()));
-        });
-    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
-    let text = if json {
-        diagnosis.to_json_in(language)
+    let file = if json {
+        SaveAs { title: said!("dialog-export_title"), name: "opnc-report.json", kind: "JSON", ext: "json" }
     } else {
-        diagnosis.to_markdown_in(language, &|r| r.describe_in(language))
+        SaveAs { title: said!("dialog-export_title"), name: "opnc-report.md", kind: "Markdown", ext: "md" }
     };
-    std::fs::write(&path, text).map_err(|e| {
-        local_failure(
-            said!("error-report_not_written", path = path.display(), reason = e),
-            said!("hint-report_not_written"),
-        )
-    })?;
-    remember_report_folder(&state, &path);
-    Ok(Some(path.display().to_string()))
+    save_as(&app, &state, language, file, || {
+        if json {
+            diagnosis.to_json_in(language)
+        } else {
+            diagnosis.to_markdown_in(language, &|r| r.describe_in(language))
+        }
+    })
+    .await
 }
 
 /// A failure on this computer, by its catalogue keys: the window says it in its language, also after a switch.
