@@ -1359,11 +1359,12 @@ async fn is_valid_op_instance(State(sim): State<NextcloudSim>, headers: HeaderMa
     }
     let probe = format!("{}/api/v3/", url_text.trim_end_matches('/'));
     let answer = sim.1.get(&probe).header("Accept", "application/json").header(INTERNAL_HEADER, "1").send().await;
+    // Guzzle over cURL: a certificate cURL does not accept is cURL error 60, a RequestException (not one of
+    // Guzzle's connection errors), so `request_exception` with cURL's words.
+    let refused_certificate = answer.as_ref().err().and_then(curl_certificate_error);
     let result = match answer {
-        // Guzzle over cURL: a certificate cURL does not accept is cURL error 60, a RequestException (not one of
-        // Guzzle's connection errors), so `request_exception` with cURL's words.
-        Err(e) if curl_certificate_error(&e).is_some() => {
-            let words = curl_certificate_error(&e).unwrap_or_default();
+        Err(_) if refused_certificate.is_some() => {
+            let words = refused_certificate.unwrap_or_default();
             let host = url.host_str().unwrap_or_default();
             json!({ "result": "request_exception", "details": format!("cURL error 60: {} (see https://curl.haxx.se/libcurl/c/libcurl-errors.html) for {probe}", words.replace("{host}", host)) })
         }
