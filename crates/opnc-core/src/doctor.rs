@@ -712,28 +712,16 @@ async fn tls_findings(op: &OpenProjectClient, nc: &NextcloudClient) -> Vec<Findi
 fn worker_finding(check: &crate::openproject::HealthCheck) -> Option<Finding> {
     let evidence = format!("health check {}: {}", check.name, check.message);
     let numbers: Vec<u64> = check.message.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
-    let message = match (check.name.as_str(), numbers.as_slice()) {
-        ("worker", _) => {
-            return Some(
-                Finding::new(
-                    C::OpenprojectWorkersStopped,
-                    Severity::Warning,
-                    Some(Server::OpenProject),
-                    said!("fm-openproject_workers_stopped"),
-                )
-                .evidence(evidence)
-                .fix(said!("ff-workers_backed_up"))
-                .command("systemctl status openproject-worker"),
-            )
-        }
+    let (code, message) = match (check.name.as_str(), numbers.as_slice()) {
+        ("worker", _) => (C::OpenprojectWorkersStopped, said!("fm-openproject_workers_stopped")),
         (name, [jobs, minutes, ..]) if name.starts_with("worker") => {
-            said!("fm-workers_backed_up_for", jobs = jobs, minutes = minutes)
+            (C::WorkersBackedUp, said!("fm-workers_backed_up_for", jobs = jobs, minutes = minutes))
         }
-        (name, _) if name.starts_with("worker") => said!("fm-workers_backed_up"),
+        (name, _) if name.starts_with("worker") => (C::WorkersBackedUp, said!("fm-workers_backed_up")),
         _ => return None,
     };
     Some(
-        Finding::new(C::WorkersBackedUp, Severity::Warning, Some(Server::OpenProject), message)
+        Finding::new(code, Severity::Warning, Some(Server::OpenProject), message)
             .evidence(evidence)
             .fix(said!("ff-workers_backed_up"))
             .command("systemctl status openproject-worker"),

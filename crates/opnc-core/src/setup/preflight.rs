@@ -81,8 +81,13 @@ impl Facts {
 
     /// The OpenProject storage whose host is this Nextcloud.
     pub fn storage_for(&self, nextcloud: &crate::ServerUrl) -> Option<&Storage> {
-        self.storages.iter().find(|s| nextcloud.same_server(&s.host))
+        storage_for(&self.storages, nextcloud)
     }
+}
+
+/// Among OpenProject's storages, the one whose host is this Nextcloud.
+fn storage_for<'a>(storages: &'a [Storage], nextcloud: &crate::ServerUrl) -> Option<&'a Storage> {
+    storages.iter().find(|s| nextcloud.same_server(&s.host))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -284,9 +289,9 @@ impl SharedReads {
         self.storages.get_or_init(|| op.storages()).await
     }
 
-    /// The storage for `nc` among OpenProject's (as `Facts::storage_for` finds it).
+    /// The storage for `nc` among OpenProject's.
     pub(crate) async fn storage_for(&self, op: &OpenProjectClient, nc: &NextcloudClient) -> Option<Storage> {
-        self.storages(op).await.as_ref().ok()?.iter().find(|s| nc.base().same_server(&s.host)).cloned()
+        storage_for(self.storages(op).await.as_ref().ok()?, nc.base()).cloned()
     }
 
     /// The secret as Nextcloud stores it (empty when unset).
