@@ -46,6 +46,21 @@ fn expect_primary(name: &str, d: &Diagnosis, code: C, fix: &str) {
 
 type Break = Box<dyn Fn(&SimPair)>;
 
+/// Each scenario on a healthy pair: the one thing broken is the primary finding with its fix, and the pair still
+/// works (warnings only). The diagnoses, for what a caller checks further.
+async fn still_working_with(scenarios: Vec<(&'static str, Break, C, &str)>) -> Vec<(&'static str, Diagnosis)> {
+    let mut out = Vec::new();
+    for (name, break_it, code, fix) in scenarios {
+        let pair = healthy().await;
+        break_it(&pair);
+        let d = diagnose(&pair).await;
+        expect_primary(name, &d, code, fix);
+        assert_eq!(d.verdict(), Verdict::WarningsOnly, "{name}: still working: {:#?}", d.findings);
+        out.push((name, d));
+    }
+    out
+}
+
 #[tokio::test]
 async fn a_healthy_pair_diagnoses_clean() {
     let pair = healthy().await;
@@ -364,13 +379,7 @@ async fn version_pairs_that_break_something_are_named_with_what_to_upgrade_first
             "3.1.1 or later",
         ),
     ];
-    for (name, break_it, code, fix) in scenarios {
-        let pair = healthy().await;
-        break_it(&pair);
-        let d = diagnose(&pair).await;
-        expect_primary(name, &d, code, fix);
-        assert_eq!(d.verdict(), Verdict::WarningsOnly, "{name}: still working: {:#?}", d.findings);
-    }
+    still_working_with(scenarios).await;
 
     // On Nextcloud 35 the settings-wipe warning joins in; on 34 it is advice for the next upgrade only.
     let pair = healthy().await;
@@ -438,12 +447,7 @@ async fn background_jobs_and_team_folder_encryption_are_named_with_their_fix() {
             "encryption for team folders",
         ),
     ];
-    for (name, break_it, code, fix) in scenarios {
-        let pair = healthy().await;
-        break_it(&pair);
-        let d = diagnose(&pair).await;
-        expect_primary(name, &d, code, fix);
-        assert_eq!(d.verdict(), Verdict::WarningsOnly, "{name}: still working: {:#?}", d.findings);
+    for (name, d) in still_working_with(scenarios).await {
         assert!(d.primary().is_some_and(|f| f.command.is_some()), "{name}: a command to run: {:#?}", d.findings);
     }
 
